@@ -1,0 +1,47 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "updatectl",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "updatectl", targets: ["updatectl"]),
+        .library(name: "YAMLTree", targets: ["YAMLTree"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"]), .brew(["libyaml"])]
+        ),
+        .target(name: "YAMLTree", dependencies: ["CYAML"]),
+        .executableTarget(
+            name: "updatectl",
+            dependencies: [
+                "YAMLTree",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "YAMLTreeTests",
+            dependencies: ["YAMLTree"],
+            exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "updatectlTests",
+            dependencies: ["updatectl"]
+        ),
+    ]
+)
+
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.swiftLanguageMode(.v6))
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    settings.append(.enableUpcomingFeature("InternalImportsByDefault"))
+    target.swiftSettings = settings
+}

@@ -1,0 +1,32 @@
+import Foundation
+import Testing
+
+@Suite struct CLITests {
+    @Test func versionPrints() throws {
+        let result = try CLI.run(["--version"])
+        #expect(result.status == 0)
+        #expect(result.stdout == "0.1.0\n")
+    }
+}
+
+@Suite struct TreeCommandTests {
+    @Test func helpListsTheCommands() throws {
+        let result = try CLI.run(["--help"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("USAGE: updatectl"))
+        #expect(result.stdout.contains("tree"))
+    }
+
+    @Test func treeShowsPositionsAndStylesFromStandardInput() throws {
+        let result = try CLI.run(["tree", "-"], stdin: Data("updates:\n  reboot: 'auto'\n".utf8))
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("2:11 scalar single_quoted \"auto\""))
+    }
+
+    @Test func treeReportsProblemsWithFileLineAndColumn() throws {
+        let result = try CLI.run(["tree", "-"], stdin: Data("a: 1\na: 2\n".utf8))
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("-:2:1: error: key 'a' is given twice in this mapping"))
+        #expect(result.stderr.contains("-:1:1: note: first given here"))
+    }
+}
