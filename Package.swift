@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "updatectl", targets: ["updatectl"]),
         .library(name: "YAMLTree", targets: ["YAMLTree"]),
+        .library(name: "UpdatePolicy", targets: ["UpdatePolicy"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -18,10 +19,12 @@ let package = Package(
             providers: [.apt(["libyaml-dev"]), .brew(["libyaml"])]
         ),
         .target(name: "YAMLTree", dependencies: ["CYAML"]),
+        .target(name: "UpdatePolicy", dependencies: ["YAMLTree"]),
         .executableTarget(
             name: "updatectl",
             dependencies: [
                 "YAMLTree",
+                "UpdatePolicy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -29,6 +32,11 @@ let package = Package(
             name: "YAMLTreeTests",
             dependencies: ["YAMLTree"],
             exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "UpdatePolicyTests",
+            dependencies: ["UpdatePolicy", "YAMLTree"],
+            exclude: ["Fixtures", "Snapshots"]
         ),
         .testTarget(
             name: "updatectlTests",

@@ -13,7 +13,7 @@ public struct ReadError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { "\(path): \(reason)" }
 
-    var problem: YAMLProblem {
+    public var problem: YAMLProblem {
         YAMLProblem(tooLarge ? .tooLarge : .unreadable, reason, at: .start)
     }
 }

@@ -11,8 +11,26 @@ struct Updatectl: ParsableCommand {
             updatectl reads an update policy (the `updates:` section of a cloud-init user-data \
             file, or a file holding only that), checks it, and drives the node's A/B update \
             state machine through it.
+
+            \(ExitStatus.helpTable)
             """,
         version: version,
-        subcommands: [Tree.self]
+        subcommands: [Lint.self, Schema.self, Tree.self]
     )
+
+    /// Runs the command line with updatectl's exit codes: bad flags exit 2, not 64.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                printError(fullMessage(for: error))
+                printError("Run `updatectl help` for usage.")
+                exit(withError: ExitStatus.usage.exitCode)
+            }
+            exit(withError: error)
+        }
+    }
 }

@@ -1,0 +1,297 @@
+import YAMLTree
+
+/// Walks the YAML tree against the key tables and collects every finding in one pass.
+///
+/// A wrong value gets one finding and is left out of the result, so nothing downstream reports
+/// the same mistake again.
+struct Decoder {
+    var findings: [Finding] = []
+
+    // MARK: Tables
+
+    mutating func decodeTable(_ node: Node, _ table: Table, place: String) -> DecodedMapping {
+        var result = DecodedMapping(node: node)
+        if node.scalar?.isNull == true { return result }
+        guard let pairs = node.mapping else {
+            wrongType(node, expected: "a mapping of \(place) settings")
+            return result
+        }
+        for pair in pairs {
+            guard let keyText = keyName(pair.key) else { continue }
+            guard let key = table.key(keyText) else {
+                unknownKey(pair.key, keyText, in: table, place: place)
+                continue
+            }
+            if let value = decodeValue(pair.value, key.kind, key: key.name, place: place) {
+                result.fields[key.name] = DecodedField(value: value, keyNode: pair.key, node: pair.value)
+            } else {
+                result.invalid[key.name] = pair.value
+            }
+        }
+        return result
+    }
+
+    /// Reports required keys of `table` that `mapping` lacks, at `anchor`. True when none are missing.
+    mutating func checkRequired(_ mapping: DecodedMapping, _ table: Table, place: String, anchor: Node) -> Bool {
+        var complete = true
+        for key in table.keys where key.required && mapping.fields[key.name] == nil {
+            complete = false
+            if mapping.invalid[key.name] != nil { continue }
+            findings.append(Finding(
+                .missingOption, "\(place) needs `\(key.name)`: \(key.summary.lowercasedFirst)", at: anchor,
+                help: "add `\(key.name): …` to the \(place)"))
+        }
+        return complete
+    }
+
+    private mutating func keyName(_ key: Node) -> String? {
+        guard let scalar = key.scalar, !scalar.isNull || scalar.style != .plain else {
+            findings.append(Finding(.wrongType, "expected a key name, found \(key.kindDescription)", at: key))
+            return nil
+        }
+        return scalar.value
+    }
+
+    private mutating func unknownKey(_ keyNode: Node, _ name: String, in table: Table, place: String) {
+        var help: String?
+        if let guess = Suggestions.closest(to: name, in: table.keys.map(\.name)) {
+            help = "did you mean `\(guess)`?"
+        } else if table.name == "updates", PolicySchema.gates.contains(where: { $0.name == name }) {
+            help = "`\(name)` is a gate: list it under `preflight:` as `- \(name): {…}`"
+        } else if table.name == "updates", PolicySchema.healthcheck.key(name) != nil {
+            help = "`\(name)` belongs under `healthcheck:`"
+        } else {
+            help = "the keys of \(place) are: " + table.keys.map { "`\($0.name)`" }.joined(separator: ", ")
+        }
+        findings.append(Finding(.unknownKey, "unknown key `\(name)` in \(place)", at: keyNode, help: help))
+    }
+
+    // MARK: Values
+
+    mutating func decodeValue(_ node: Node, _ kind: ValueKind, key: String, place: String) -> DecodedValue? {
+        switch kind {
+        case .table(let table):
+            return .mapping(decodeTable(node, table, place: table.name))
+        case .entries(let family):
+            return decodeEntries(node, family).map { .entries($0) }
+        case .tagged(let tagged):
+            return decodeTagged(node, tagged).map { .mapping($0) }
+        case .days:
+            return decodeDays(node).map { .days($0) }
+        case .command(let variables):
+            return decodeCommand(node, variables: variables).map { .command($0) }
+        default:
+            guard let scalar = scalar(node, expected: ScalarRules.expectation(kind)) else { return nil }
+            var rules = ScalarRules(findings: findings)
+            defer { findings = rules.findings }
+            return rules.decode(scalar, node: node, kind: kind, key: key)
+        }
+    }
+
+    /// The scalar of `node`, or a wrong-type finding.
+    private mutating func scalar(_ node: Node, expected: String) -> Scalar? {
+        if let scalar = node.scalar, !scalar.isNull { return scalar }
+        wrongType(node, expected: expected)
+        return nil
+    }
+
+    mutating func wrongType(_ node: Node, expected: String, help: String? = nil) {
+        findings.append(Finding(.wrongType, "expected \(expected), found \(ScalarRules.found(node))", at: node, help: help))
+    }
+
+    private mutating func decodeDays(_ node: Node) -> [Weekday]? {
+        guard let items = node.sequence else {
+            wrongType(node, expected: "a list of days such as [mon, tue]")
+            return nil
+        }
+        var days: [Weekday] = []
+        var ok = true
+        for item in items {
+            guard let scalar = scalar(item, expected: "a day such as mon") else {
+                ok = false
+                continue
+            }
+            if let day = Weekday(rawValue: scalar.value) {
+                if !days.contains(day) { days.append(day) }
+                continue
+            }
+            ok = false
+            let lowered = String(scalar.value.lowercased().prefix(3))
+            let guess = Weekday(rawValue: lowered)?.rawValue
+                ?? Suggestions.closest(to: scalar.value, in: Weekday.allCases.map(\.rawValue))
+            var message = "`\(scalar.value)` is not a day of the week"
+            if let reading = YAML11.reading(of: scalar) {
+                message += "; YAML 1.1 tools read it as \(YAML11.describe(reading))"
+            }
+            findings.append(Finding(
+                .badDay, message, at: item,
+                help: guess.map { "did you mean `\($0)`? days are mon, tue, wed, thu, fri, sat, sun" }
+                    ?? "days are mon, tue, wed, thu, fri, sat, sun"))
+        }
+        if ok, days.isEmpty {
+            findings.append(Finding(.badDay, "the list of days is empty, so the window never opens", at: node,
+                                    help: "list the days, or leave `days` out for every day"))
+            return nil
+        }
+        return ok ? days : nil
+    }
+
+    private mutating func decodeCommand(_ node: Node, variables: [String]) -> [String]? {
+        guard let items = node.sequence else {
+            var help = "commands run without a shell: write each argument as a list item"
+            if let text = node.scalar?.value, !text.isEmpty {
+                let words = text.split(separator: " ").map(String.init)
+                help = "commands run without a shell: write `[\(words.joined(separator: ", "))]`"
+            }
+            wrongType(node, expected: "a command as a list (argv)", help: help)
+            return nil
+        }
+        var argv: [String] = []
+        var ok = true
+        for item in items {
+            guard let scalar = scalar(item, expected: "a command argument") else {
+                ok = false
+                continue
+            }
+            if !CommandTemplate.check(scalar, node: item, variables: variables, findings: &findings) { ok = false }
+            argv.append(scalar.value)
+        }
+        guard let program = argv.first, let first = items.first else {
+            if ok {
+                findings.append(Finding(.badCommand, "the command is empty", at: node,
+                                        help: "write the program's absolute path and its arguments"))
+            }
+            return nil
+        }
+        if !program.hasPrefix("/") && !program.hasPrefix("${") {
+            let what = program.isEmpty ? "the program is empty" : "the program `\(program)` is not an absolute path"
+            findings.append(Finding(
+                .badCommand, what, at: first,
+                help: "commands run without a search path: write e.g. `/usr/bin/\(program.isEmpty ? "true" : program)`"))
+            ok = false
+        }
+        return ok ? argv : nil
+    }
+
+    // MARK: Entries
+
+    private mutating func decodeEntries(_ node: Node, _ family: EntryFamily) -> [DecodedEntry]? {
+        if node.scalar?.isNull == true { return [] }
+        guard let items = node.sequence else {
+            wrongType(node, expected: "a list of \(family.noun)s such as `- \(family.kinds[0].name): {…}`")
+            return nil
+        }
+        var entries: [DecodedEntry] = []
+        for item in items {
+            if let entry = decodeEntry(item, family) { entries.append(entry) }
+        }
+        return entries
+    }
+
+    private mutating func decodeEntry(_ item: Node, _ family: EntryFamily) -> DecodedEntry? {
+        guard let pairs = item.mapping, let pair = pairs.first else {
+            findings.append(Finding(
+                .badEntry, "a \(family.noun) is a one-key mapping `- KIND: {options}`, found \(ScalarRules.found(item))",
+                at: item, help: entryHelp(item, family)))
+            return nil
+        }
+        guard let kindName = keyName(pair.key) else { return nil }
+        guard let kind = family.kind(kindName) else {
+            var help: String
+            if family.otherKinds.contains(kindName) {
+                help = "`\(kindName)` is a \(family.otherNoun), not a \(family.noun): move it under `\(family.otherPlace)`"
+            } else if let guess = Suggestions.closest(to: kindName, in: family.kinds.map(\.name)) {
+                help = "did you mean `\(guess)`?"
+            } else {
+                help = "\(family.noun)s are: " + family.kinds.map { "`\($0.name)`" }.joined(separator: ", ")
+            }
+            findings.append(Finding(.badEntry, "unknown \(family.noun) kind `\(kindName)`", at: pair.key, help: help))
+            return nil
+        }
+        if pairs.count > 1 {
+            let extra = pairs.dropFirst().compactMap { $0.key.scalar?.value }
+            let inside = extra.map { kind.table.key($0) != nil ? "`\($0)`" : nil }.compactMap { $0 }
+            findings.append(Finding(
+                .badEntry,
+                "a \(family.noun) entry has one key, its kind; this one also has "
+                    + extra.map { "`\($0)`" }.joined(separator: ", "),
+                at: pairs[1].key,
+                help: inside.isEmpty
+                    ? "start a new list item with `- ` for another \(family.noun)"
+                    : "indent \(inside.joined(separator: ", ")) under `\(kindName):` to make it an option of the \(family.noun)"))
+        }
+        let place = "the \(kind.table.name)"
+        var options: DecodedMapping
+        if let scalar = pair.value.scalar, !scalar.isNull, let scalarKey = kind.scalarKey, let key = kind.table.key(scalarKey) {
+            options = DecodedMapping(node: pair.value)
+            if let value = decodeValue(pair.value, key.kind, key: scalarKey, place: place) {
+                options.fields[scalarKey] = DecodedField(value: value, keyNode: pair.key, node: pair.value)
+            } else {
+                options.invalid[scalarKey] = pair.value
+            }
+        } else {
+            if pair.value.scalar?.isNull == false {
+                let shape = kind.scalarKey.map { " or a single value for `\($0)`" } ?? ""
+                wrongType(pair.value, expected: "a mapping of \(kindName) options\(shape)")
+                return nil
+            }
+            options = decodeTable(pair.value, kind.table, place: place)
+        }
+        let complete = checkRequired(options, kind.table, place: place, anchor: pair.key)
+        return DecodedEntry(kind: kind, node: item, kindNode: pair.key, options: options, incomplete: !complete)
+    }
+
+    private func entryHelp(_ item: Node, _ family: EntryFamily) -> String {
+        if let name = item.scalar?.value, family.kind(name) != nil {
+            return "write `- \(name): {}`"
+        }
+        return "write e.g. `- \(family.kinds[0].name): {}`"
+    }
+
+    // MARK: Tagged
+
+    private mutating func decodeTagged(_ node: Node, _ tagged: TaggedTable) -> DecodedMapping? {
+        if node.scalar?.isNull == true { return DecodedMapping(node: node) }
+        guard let pairs = node.mapping else {
+            wrongType(node, expected: "a mapping with `\(tagged.tagKey):` and its options")
+            return nil
+        }
+        var tag = tagged.defaultTag
+        if let typeNode = node[tagged.tagKey] {
+            let tags = tagged.variants.map(\.tag)
+            guard case .text(let text)? = decodeValue(typeNode, .choice(tags), key: tagged.tagKey, place: tagged.name) else {
+                return nil
+            }
+            tag = text
+        }
+        guard let table = tagged.table(for: tag) else { return nil }
+        var result = DecodedMapping(node: node)
+        for pair in pairs {
+            guard let keyText = keyName(pair.key) else { continue }
+            guard let key = table.key(keyText) else {
+                if let other = tagged.variants.first(where: { $0.tag != tag && $0.table.key(keyText) != nil }) {
+                    findings.append(Finding(
+                        .unknownKey, "`\(keyText)` is an option of the \(other.tag) backend, not the \(tag) backend",
+                        at: pair.key, help: "set `type: \(other.tag)` or remove `\(keyText)`"))
+                } else {
+                    unknownKey(pair.key, keyText, in: table, place: "the \(table.name)")
+                }
+                continue
+            }
+            if let value = decodeValue(pair.value, key.kind, key: key.name, place: table.name) {
+                result.fields[key.name] = DecodedField(value: value, keyNode: pair.key, node: pair.value)
+            } else {
+                result.invalid[key.name] = pair.value
+            }
+        }
+        _ = checkRequired(result, table, place: "the \(table.name)", anchor: node)
+        return result
+    }
+}
+
+extension String {
+    var lowercasedFirst: String {
+        guard let first else { return self }
+        return first.lowercased() + dropFirst()
+    }
+}

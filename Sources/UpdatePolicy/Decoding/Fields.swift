@@ -1,0 +1,91 @@
+import YAMLTree
+
+/// Typed access to a decoded mapping, with defaults read from the same key table that decoded it.
+struct Fields {
+    let mapping: DecodedMapping
+    let table: Table
+
+    func origin(_ key: String) -> Origin {
+        if let field = mapping[key] { return .policy(field.node.start) }
+        if let node = mapping.invalid[key] { return .invalid(node.start) }
+        return .defaulted
+    }
+
+    private func defaultText(_ key: String) -> String {
+        guard let text = table.key(key)?.defaultText else {
+            preconditionFailure("key \(key) of \(table.name) has no default")
+        }
+        return text.hasPrefix("\"") && text.hasSuffix("\"") && text.count >= 2 ? String(text.dropFirst().dropLast()) : text
+    }
+
+    func duration(_ key: String) -> Located<Duration> {
+        if case .duration(let value)? = mapping[key]?.value { return Located(value, origin(key)) }
+        return Located(DurationText.parse(defaultText(key))!, origin(key))
+    }
+
+    func optionalDuration(_ key: String) -> Located<Duration>? {
+        if case .duration(let value)? = mapping[key]?.value { return Located(value, origin(key)) }
+        return nil
+    }
+
+    func percentage(_ key: String) -> Located<Double> {
+        if case .percentage(let value)? = mapping[key]?.value { return Located(value, origin(key)) }
+        let text = defaultText(key)
+        return Located(Double(text.hasSuffix("%") ? String(text.dropLast()) : text) ?? 0, origin(key))
+    }
+
+    func integer(_ key: String) -> Located<Int> {
+        if case .integer(let value)? = mapping[key]?.value { return Located(value, origin(key)) }
+        return Located(Int(defaultText(key)) ?? 0, origin(key))
+    }
+
+    func text(_ key: String) -> Located<String> {
+        if case .text(let value)? = mapping[key]?.value { return Located(value, origin(key)) }
+        return Located(defaultText(key), origin(key))
+    }
+
+    func optionalText(_ key: String) -> Located<String>? {
+        if case .text(let value)? = mapping[key]?.value { return Located(value, origin(key)) }
+        return nil
+    }
+
+    func url(_ key: String) -> Located<PolicyURL>? {
+        if case .url(let value)? = mapping[key]?.value { return Located(value, origin(key)) }
+        return nil
+    }
+
+    func command(_ key: String) -> Located<[String]>? {
+        if case .command(let value)? = mapping[key]?.value { return Located(value, origin(key)) }
+        return nil
+    }
+
+    func time(_ key: String) -> Located<TimeOfDay>? {
+        if case .time(let value)? = mapping[key]?.value { return Located(value, origin(key)) }
+        return nil
+    }
+
+    func days(_ key: String) -> Located<[Weekday]> {
+        if case .days(let value)? = mapping[key]?.value { return Located(value, origin(key)) }
+        return Located(Weekday.allCases, origin(key))
+    }
+
+    func address(_ key: String) -> Located<HostPort>? {
+        if case .address(let value)? = mapping[key]?.value { return Located(value, origin(key)) }
+        return nil
+    }
+
+    func boolean(_ key: String) -> Located<Bool> {
+        if case .boolean(let value)? = mapping[key]?.value { return Located(value, origin(key)) }
+        return Located(defaultText(key) == "true", origin(key))
+    }
+
+    func nested(_ key: String, _ nestedTable: Table) -> Fields {
+        if case .mapping(let value)? = mapping[key]?.value { return Fields(mapping: value, table: nestedTable) }
+        return Fields(mapping: DecodedMapping(node: mapping.node), table: nestedTable)
+    }
+
+    func entries(_ key: String) -> [DecodedEntry]? {
+        if case .entries(let value)? = mapping[key]?.value { return value }
+        return nil
+    }
+}

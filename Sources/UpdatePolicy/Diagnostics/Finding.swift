@@ -1,0 +1,44 @@
+public import YAMLTree
+
+/// One problem in one file: a stable rule, a severity, where it is, what is wrong and how to fix it.
+///
+/// Positions are `Mark`s: 1-based line, 1-based column in Unicode scalars, 0-based byte offset.
+public struct Finding: Sendable, Hashable, Codable {
+    /// A secondary location that explains the finding ("first given here").
+    public struct Note: Sendable, Hashable, Codable {
+        public var message: String
+        public var mark: Mark
+
+        public init(message: String, mark: Mark) {
+            self.message = message
+            self.mark = mark
+        }
+    }
+
+    public var rule: RuleID
+    public var severity: Severity
+    public var start: Mark
+    public var end: Mark
+    public var message: String
+    /// What to do about it, when there is something to say.
+    public var help: String?
+    public var notes: [Note]
+
+    public init(
+        _ rule: RuleID, _ message: String, start: Mark, end: Mark? = nil, help: String? = nil,
+        notes: [Note] = [], severity: Severity? = nil
+    ) {
+        self.rule = rule
+        self.severity = severity ?? Rules.rule(rule).severity
+        self.start = start
+        self.end = max(end ?? start, start)
+        self.message = message
+        self.help = help
+        self.notes = notes
+    }
+
+    /// A finding that spans a node.
+    public init(_ rule: RuleID, _ message: String, at node: Node, help: String? = nil, notes: [Note] = []) {
+        self.init(rule, message, start: node.start, end: node.end, help: help, notes: notes)
+    }
+}

@@ -1,0 +1,138 @@
+/// The policy's JSON Schema (draft 2020-12), generated from the key tables, for editors
+/// (yaml-language-server) and other tools.
+public enum JSONSchemaExport {
+    public static let id = "https://updatectl.dev/schema/policy-v1.json"
+
+    public static func schema() -> JSON {
+        .object([
+            ("$schema", .string("https://json-schema.org/draft/2020-12/schema")),
+            ("$id", .string(id)),
+            ("title", .string("updatectl update policy, version 1")),
+            ("description", .string(
+                "A YAML file (often cloud-init user-data) whose top-level `updates:` mapping is the policy. "
+                    + "Other top-level keys are ignored.")),
+            ("type", .string("object")),
+            ("required", .array([.string("updates")])),
+            ("properties", .object([("updates", table(PolicySchema.updates))])),
+        ])
+    }
+
+    static func table(_ table: Table, required: [String]? = nil) -> JSON {
+        var pairs: [(String, JSON)] = [("type", .string("object"))]
+        if !table.summary.isEmpty { pairs.append(("description", .string(table.summary))) }
+        pairs.append(("additionalProperties", .bool(false)))
+        pairs.append(("properties", .object(table.keys.map { ($0.name, property($0)) })))
+        let needed = required ?? table.keys.filter(\.required).map(\.name)
+        if !needed.isEmpty { pairs.append(("required", .array(needed.map { .string($0) }))) }
+        return .object(pairs)
+    }
+
+    private static func property(_ key: Key) -> JSON {
+        var schema = kind(key.kind)
+        guard case .object(var pairs) = schema else { return schema }
+        var description = key.summary
+        if let value = key.defaultText { description += " Default: \(value)." }
+        pairs.insert(("description", .string(description)), at: 0)
+        schema = .object(pairs)
+        return schema
+    }
+
+    private static let durationPattern = "^([0-9]+|([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+ms)?)$"
+
+    static func kind(_ kind: ValueKind) -> JSON {
+        switch kind {
+        case .string(let rule):
+            var pairs: [(String, JSON)] = [("type", .string("string"))]
+            if let rule { pairs.append(("pattern", .string(rule.pattern))) }
+            return .object(pairs)
+        case .url(let schemes):
+            return .object([
+                ("type", .string("string")),
+                ("pattern", .string("^(" + schemes.joined(separator: "|") + ")://")),
+            ])
+        case .path:
+            return .object([("type", .string("string")), ("pattern", .string("^/"))])
+        case .duration:
+            return .object([("oneOf", .array([
+                .object([("type", .string("integer")), ("minimum", .int(0))]),
+                .object([("type", .string("string")), ("pattern", .string(durationPattern)), ("minLength", .int(2))]),
+            ]))])
+        case .percentage:
+            return .object([("oneOf", .array([
+                .object([("type", .string("number")), ("minimum", .int(0)), ("maximum", .int(100))]),
+                .object([("type", .string("string")), ("pattern", .string("^[0-9]+(\\.[0-9]+)?%$"))]),
+            ]))])
+        case .integer(let min, let max):
+            var pairs: [(String, JSON)] = [("type", .string("integer")), ("minimum", .int(min))]
+            if let max { pairs.append(("maximum", .int(max))) }
+            return .object(pairs)
+        case .boolean:
+            return .object([("type", .string("boolean"))])
+        case .choice(let words):
+            return .object([("type", .string("string")), ("enum", .array(words.map { .string($0) }))])
+        case .timeOfDay:
+            return .object([("type", .string("string")), ("pattern", .string("^([01]?[0-9]|2[0-3]):[0-5][0-9]$"))])
+        case .timeZone:
+            return .object([("type", .string("string")), ("minLength", .int(1))])
+        case .days:
+            return .object([
+                ("type", .string("array")), ("minItems", .int(1)),
+                ("items", .object([("enum", .array(Weekday.allCases.map { .string($0.rawValue) }))])),
+            ])
+        case .command:
+            return .object([
+                ("type", .string("array")), ("minItems", .int(1)),
+                ("prefixItems", .array([.object([("type", .string("string")), ("pattern", .string("^(/|\\$\\{)"))])])),
+                ("items", .object([("type", .array([.string("string"), .string("number"), .string("boolean")]))])),
+            ])
+        case .publicKey:
+            return .object([("type", .string("string")), ("pattern", .string("^(ed25519:[A-Za-z0-9+/]{43}=|/)"))])
+        case .hostPort:
+            return .object([("type", .string("string")), ("pattern", .string("^(\\[[0-9A-Fa-f:.]+\\]|[^:\\[\\]]+):[0-9]{1,5}$"))])
+        case .table(let table):
+            return self.table(table)
+        case .entries(let family):
+            return .object([
+                ("type", .string("array")),
+                ("items", .object([("oneOf", .array(family.kinds.map(entry)))])),
+            ])
+        case .tagged(let tagged):
+            return .object([("oneOf", .array(tagged.variants.map { variant in
+                guard case .object(var pairs) = table(variant.table) else { return .null }
+                if let index = pairs.firstIndex(where: { $0.0 == "properties" }), case .object(var props) = pairs[index].1,
+                    let typeIndex = props.firstIndex(where: { $0.0 == "type" })
+                {
+                    let optional = variant.tag == tagged.defaultTag
+                    props[typeIndex].1 = .object([("const", .string(variant.tag))])
+                    pairs[index].1 = .object(props)
+                    if !optional {
+                        if let requiredIndex = pairs.firstIndex(where: { $0.0 == "required" }),
+                            case .array(let names) = pairs[requiredIndex].1
+                        {
+                            pairs[requiredIndex].1 = .array([.string(tagged.tagKey)] + names)
+                        } else {
+                            pairs.append(("required", .array([.string(tagged.tagKey)])))
+                        }
+                    }
+                }
+                return .object(pairs)
+            }))])
+        }
+    }
+
+    private static func entry(_ kind: EntryKind) -> JSON {
+        var options = table(kind.table)
+        if let scalarKey = kind.scalarKey, let key = kind.table.key(scalarKey) {
+            options = .object([("oneOf", .array([options, self.kind(key.kind)]))])
+        } else if kind.table.keys.allSatisfy({ !$0.required }) {
+            options = .object([("oneOf", .array([options, .object([("type", .string("null"))])]))])
+        }
+        return .object([
+            ("type", .string("object")),
+            ("description", .string(kind.table.summary)),
+            ("additionalProperties", .bool(false)),
+            ("required", .array([.string(kind.name)])),
+            ("properties", .object([(kind.name, options)])),
+        ])
+    }
+}

@@ -1,0 +1,156 @@
+import YAMLTree
+
+/// The rules that relate several values, each with its reasoning in the message. Values that were
+/// written wrong (already reported) are left out, so one mistake gives one finding.
+struct CrossChecks {
+    let policy: Policy
+    /// The `updates:` key, where policy-wide findings land.
+    let anchor: Node
+    var findings: [Finding] = []
+
+    private func at(_ origin: Origin) -> Mark { origin.mark ?? anchor.start }
+    private func format(_ duration: Duration) -> String { DurationText.format(duration) }
+    private func said(_ origin: Origin) -> String { origin.isDefault ? " (the default)" : "" }
+
+    mutating func run() {
+        let health = policy.healthcheck
+        let timeout = health.timeout
+        let timeoutUsable = !timeout.origin.isInvalid
+
+        if timeoutUsable {
+            settleChecks(health)
+            for probe in health.probes where !probe.timeout.origin.isInvalid && probe.timeout.value > timeout.value {
+                findings.append(Finding(
+                    .probeTimeoutOverRun,
+                    "probe `\(probe.name.value)` may take \(format(probe.timeout.value))\(said(probe.timeout.origin)), longer "
+                        + "than the whole verification run (healthcheck.timeout \(format(timeout.value))\(said(timeout.origin))): "
+                        + "the run's deadline cuts it off first",
+                    start: at(probe.timeout.origin.isDefault ? originOf(probe.source) : probe.timeout.origin),
+                    help: "shorten the probe's timeout or lengthen healthcheck.timeout"))
+            }
+            let interval = health.interval
+            if !interval.origin.isInvalid, interval.value > timeout.value {
+                findings.append(Finding(
+                    .intervalOverTimeout,
+                    "healthcheck.interval \(format(interval.value)) is longer than healthcheck.timeout "
+                        + "\(format(timeout.value))\(said(timeout.origin)): only one probe round can run, so one slow start "
+                        + "fails the update",
+                    start: at(interval.origin), help: "make the interval a fraction of the timeout, e.g. 10s"))
+            }
+            windowChecks(timeout)
+        }
+
+        let explicitProbes = health.probes.contains { if case .defaulted = $0.source { return false } else { return true } }
+        if case .policy(let mark) = policy.autoRollbackAfter.origin, policy.autoRollbackAfter.value == 0, explicitProbes {
+            findings.append(Finding(
+                .rollbackOff,
+                "auto_rollback_after is 0 while probes are configured: failed verification is counted but never rolls "
+                    + "back, so a bad update stays on the node until someone acts",
+                start: mark, help: "set auto_rollback_after to the failed runs that should roll back, e.g. 3"))
+        } else if policy.autoRollbackAfter.origin.isDefault,
+            health.probes.contains(where: { if case .entry = $0.source { return true } else { return false } })
+        {
+            findings.append(Finding(
+                .rollbackOff,
+                "probes are configured but auto_rollback_after is not set, so it is 0: failed verification never rolls back",
+                start: anchor.start, help: "add `auto_rollback_after: 3` (or the count you want)"))
+        }
+
+        if !policy.preflightOrigin.isInvalid,
+            !policy.preflight.contains(where: { if case .freeSpace = $0.kind { return true } else { return false } })
+        {
+            findings.append(Finding(
+                .noFreeSpaceGate,
+                "no `free_space` gate: a download that runs out of space fails late, after the passive slot has been "
+                    + "overwritten",
+                start: at(policy.preflightOrigin), help: "add `- free_space: {headroom: 10%}` to preflight"))
+        }
+
+        if let server = policy.server, policy.publicKey == nil, let mark = server.origin.mark {
+            let scheme = server.value.scheme
+            if scheme == "https" {
+                findings.append(Finding(
+                    .unauthenticated,
+                    "no public_key: the server is authenticated by TLS, but the release itself is not signed-checked",
+                    start: mark, end: nil, help: "set `public_key: ed25519:<base64>` and sign latest.json",
+                    severity: .info))
+            } else {
+                findings.append(Finding(
+                    .unauthenticated,
+                    "updates come over `\(scheme)` without a public_key: anyone who can change those bytes can install "
+                        + "an OS on the node",
+                    start: mark, help: "set `public_key: ed25519:<base64>` and sign latest.json"))
+            }
+        }
+
+        for gate in policy.preflight {
+            if case .rollout(let percent, _) = gate.kind, percent.value == 0, let mark = percent.origin.mark {
+                findings.append(Finding(
+                    .rolloutZero, "rollout percent is 0: no node ever takes the update", start: mark,
+                    help: "raise the percentage; to pause updates, say so by removing the server or the gate"))
+            }
+        }
+
+        if case .command(let backend) = policy.backend, policy.reboot.value == .auto, backend.commands["reboot"] == nil,
+            let mark = policy.reboot.origin.mark
+        {
+            findings.append(Finding(
+                .rebootCommandMissing,
+                "reboot is auto, but the command backend has no `reboot` command: the update is activated and the node "
+                    + "never reboots into it",
+                start: mark, help: "add `reboot: [/usr/sbin/reboot]` to the backend, or set `reboot: manual`"))
+        }
+    }
+
+    private func originOf(_ source: EntrySource) -> Origin {
+        source.mark.map { .policy($0) } ?? .defaulted
+    }
+
+    private mutating func settleChecks(_ health: Healthcheck) {
+        let timeout = health.timeout
+        let settle = health.settle
+        if !settle.origin.isInvalid, settle.value > .zero, settle.value >= timeout.value {
+            findings.append(Finding(
+                .settleNotUnderTimeout,
+                "healthcheck.settle \(format(settle.value)) is not shorter than healthcheck.timeout "
+                    + "\(format(timeout.value))\(said(timeout.origin)), which includes it: no probe round can run before "
+                    + "the deadline, so verification can never pass",
+                start: at(settle.origin), help: "make healthcheck.timeout longer than the settle, with room for probe rounds"))
+        }
+        for probe in health.probes {
+            guard case .kubeSystemReady(let probeSettle) = probe.kind, !probeSettle.origin.isInvalid,
+                probeSettle.value >= timeout.value
+            else { continue }
+            let place: Mark
+            if let mark = probeSettle.origin.mark { place = mark }
+            else if let mark = probe.source.mark { place = mark }
+            else { place = timeout.origin.mark ?? anchor.start }
+            findings.append(Finding(
+                .settleNotUnderTimeout,
+                "kube-system pods must hold Running for \(format(probeSettle.value))\(said(probeSettle.origin)), but a "
+                    + "verification run ends after \(format(timeout.value))\(said(timeout.origin)): after a reboot the pods "
+                    + "start about when verification does, so the probe cannot pass before the deadline",
+                start: place, help: "lengthen healthcheck.timeout or shorten the settle"))
+        }
+    }
+
+    private mutating func windowChecks(_ timeout: Located<Duration>) {
+        let timeoutMinutes = DurationText.milliseconds(timeout.value) / 60_000
+        for gate in policy.preflight {
+            guard case .maintenanceWindow(let window) = gate.kind, let mark = window.start.origin.mark else { continue }
+            let length = window.lengthMinutes
+            if length == 0 {
+                findings.append(Finding(
+                    .windowTooShort, "the maintenance window starts and ends at \(window.start.value): it never opens",
+                    start: mark, help: "give `end` a different time; an end before the start crosses midnight"))
+            } else if Int64(length) < timeoutMinutes {
+                findings.append(Finding(
+                    .windowTooShort,
+                    "the maintenance window is open \(format(.seconds(length * 60))), shorter than post-boot verification "
+                        + "can take (healthcheck.timeout \(format(timeout.value))\(said(timeout.origin)), settle included): an "
+                        + "update started in the window can still be verifying or rolling back after it closes",
+                    start: mark, help: "widen the window or shorten healthcheck.timeout"))
+            }
+        }
+    }
+}

@@ -1,0 +1,105 @@
+public import YAMLTree
+
+/// What linting one file produced: every finding, sorted by position, and the policy when the
+/// file got far enough to have one.
+public struct LintResult: Sendable {
+    public var file: String
+    public var findings: [Finding]
+    public var policy: Policy?
+    /// The bytes read, for rendering source lines under findings.
+    public var source: [UInt8]
+
+    public var errorCount: Int { findings.count { $0.severity == .error } }
+}
+
+public struct LintOptions: Sendable {
+    /// Honour `# updatectl: disable=CODE` comments.
+    public var inlineSuppressions: Bool
+    public var limits: YAMLLimits
+
+    public init(inlineSuppressions: Bool = true, limits: YAMLLimits = .default) {
+        self.inlineSuppressions = inlineSuppressions
+        self.limits = limits
+    }
+}
+
+/// YAML tree → typed policy → cross-field rules → inline suppressions, collecting every finding.
+public enum PolicyLinter {
+    public static func lint(_ bytes: [UInt8], file: String, options: LintOptions = LintOptions()) -> LintResult {
+        lint(YAMLParser.parse(bytes, limits: options.limits), file: file, options: options)
+    }
+
+    public static func lint(_ document: YAMLDocument, file: String, options: LintOptions = LintOptions()) -> LintResult {
+        var findings = document.problems.map(finding(for:))
+        var policy: Policy?
+        if let root = document.root {
+            policy = decode(root, file: file, findings: &findings)
+        }
+        if options.inlineSuppressions {
+            var suppressions = Suppressions(source: document.source)
+            findings = suppressions.apply(to: findings)
+        }
+        findings.sort { ($0.start.offset, $0.rule, $0.message) < ($1.start.offset, $1.rule, $1.message) }
+        return LintResult(file: file, findings: findings, policy: policy, source: document.source)
+    }
+
+    private static func decode(_ root: Node, file: String, findings: inout [Finding]) -> Policy? {
+        guard let pairs = root.mapping else {
+            findings.append(Finding(
+                .missingUpdates, "the top level is \(root.kindDescription), not a mapping with an `updates:` key", at: root,
+                help: "write the policy under a top-level `updates:` key"))
+            return nil
+        }
+        guard let pair = pairs.first(where: { $0.key.scalar?.value == "updates" }) else {
+            var help = "write the policy under a top-level `updates:` key; other top-level keys are ignored"
+            if let near = pairs.compactMap({ $0.key.scalar?.value }).first(where: {
+                Suggestions.closest(to: $0, in: ["updates"]) != nil
+            }) {
+                help = "did you mean `updates` instead of `\(near)`?"
+            } else if pairs.contains(where: { key in PolicySchema.updates.key(key.key.scalar?.value ?? "") != nil }) {
+                help = "policy keys were found at the top level: indent them under `updates:`"
+            }
+            findings.append(Finding(.missingUpdates, "the file has no top-level `updates:` mapping", start: root.start,
+                                    help: help))
+            return nil
+        }
+        if pair.value.scalar?.isNull == true || pair.value.mapping == nil {
+            findings.append(Finding(
+                .missingUpdates, "`updates` must be a mapping of policy settings, found \(ScalarRules.found(pair.value))",
+                at: pair.value, help: "indent the policy's keys under `updates:`"))
+            return nil
+        }
+        var decoder = Decoder()
+        let updates = decoder.decodeTable(pair.value, PolicySchema.updates, place: "updates")
+        findings += decoder.findings
+        var builder = PolicyBuilder()
+        let policy = builder.build(updates, keyNode: pair.key, file: file)
+        findings += builder.findings
+        var checks = CrossChecks(policy: policy, anchor: pair.key)
+        checks.run()
+        findings += checks.findings
+        return policy
+    }
+
+    static func finding(for problem: YAMLProblem) -> Finding {
+        let rule: RuleID
+        var help: String?
+        switch problem.kind {
+        case .reader, .scanner, .parser:
+            rule = .yamlSyntax
+            if problem.message.contains("cannot start any token") {
+                help = "YAML does not allow tabs for indentation; indent with spaces"
+            }
+        case .duplicateKey: rule = .duplicateKey
+        case .undefinedAlias: rule = .undefinedAlias
+        case .aliasBudget: rule = .aliasBudget
+        case .tooDeep: rule = .tooDeep
+        case .multipleDocuments: rule = .multipleDocuments
+        case .empty: rule = .emptyFile
+        case .tooLarge, .unreadable: rule = .fileTooLarge
+        }
+        return Finding(
+            rule, problem.message, start: problem.mark, end: problem.end, help: help,
+            notes: problem.notes.map { Finding.Note(message: $0.message, mark: $0.mark) })
+    }
+}

@@ -1,0 +1,38 @@
+public import YAMLTree
+
+/// Where a policy value came from.
+public enum Origin: Sendable, Hashable {
+    /// Written in the policy at this position.
+    case policy(Mark)
+    /// Not written: the built-in default.
+    case defaulted
+    /// Written, but wrong (already reported); the default stands in so that work can go on.
+    case invalid(Mark)
+
+    public var mark: Mark? {
+        switch self {
+        case .policy(let mark), .invalid(let mark): mark
+        case .defaulted: nil
+        }
+    }
+
+    public var isDefault: Bool { self == .defaulted }
+    public var isInvalid: Bool {
+        if case .invalid = self { return true }
+        return false
+    }
+}
+
+/// A value with where it came from.
+public struct Located<Value: Sendable>: Sendable {
+    public var value: Value
+    public var origin: Origin
+
+    public init(_ value: Value, _ origin: Origin) {
+        self.value = value
+        self.origin = origin
+    }
+}
+
+extension Located: Equatable where Value: Equatable {}
+extension Located: Hashable where Value: Hashable {}

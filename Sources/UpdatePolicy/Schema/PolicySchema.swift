@@ -1,0 +1,161 @@
+/// The policy's key tables: the one source of truth that drives decoding, unknown-key hints, the
+/// JSON Schema (`updatectl schema`) and the key reference in docs/policy.md.
+public enum PolicySchema {
+    /// Variables that gate and probe commands may use.
+    public static let checkVariables = ["VERSION", "FROM_VERSION", "CHANNEL", "DATA_DIR"]
+    /// Variables that backend commands may use.
+    public static let backendVariables = ["IMAGE", "SLOT", "VERSION", "FROM_VERSION"]
+
+    static let channelRule = StringRule(
+        description: "lower-case letters, digits, `.`, `_` and `-`",
+        pattern: "^[a-z0-9._-]+$",
+        check: { text in
+            !text.isEmpty && text.utf8.allSatisfy { byte in
+                (byte >= 97 && byte <= 122) || (byte >= 48 && byte <= 57) || byte == 46 || byte == 95 || byte == 45
+            }
+        })
+
+    static let nameRule = StringRule(
+        description: "letters, digits, `.`, `_` and `-`, starting with a letter or digit",
+        pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$",
+        check: { text in
+            guard let first = text.utf8.first, isAlnum(first) else { return false }
+            return text.utf8.allSatisfy { isAlnum($0) || $0 == 46 || $0 == 95 || $0 == 45 }
+        })
+
+    private static func isAlnum(_ byte: UInt8) -> Bool {
+        (byte >= 97 && byte <= 122) || (byte >= 65 && byte <= 90) || (byte >= 48 && byte <= 57)
+    }
+
+    private static func common(_ noun: String, timeout: String) -> [Key] {
+        [
+            Key("name", .string(nameRule), default: "the kind", "Unique name of the \(noun) in plans, logs and `status`; "
+                + "a second unnamed \(noun) of a kind gets `-2`, and so on."),
+            Key("timeout", .duration, default: timeout, "How long the \(noun) may take before it counts as failed."),
+        ]
+    }
+
+    private static func gate(_ name: String, timeout: String, scalarKey: String? = nil, _ summary: String, _ keys: [Key]) -> EntryKind {
+        EntryKind(name, scalarKey: scalarKey, Table("\(name) gate", summary: summary, keys + common("gate", timeout: timeout)))
+    }
+
+    private static func probe(_ name: String, timeout: String, _ summary: String, _ keys: [Key]) -> EntryKind {
+        EntryKind(name, Table("\(name) probe", summary: summary, keys + common("probe", timeout: timeout)))
+    }
+
+    public static let gates: [EntryKind] = [
+        gate("free_space", timeout: "10s", "Passes when the free bytes on `path` are at least the image size plus the headroom (statfs).", [
+            Key("headroom", .percentage, default: "10%", "Extra space needed beyond the image size."),
+            Key("path", .path, default: "the passive slot", "The file system to measure."),
+        ]),
+        gate("node_not_blocked", timeout: "30s", "Passes when the local Kubernetes node does not carry `LABEL=true` "
+             + "(kubectl). With no kubeconfig reachable it passes and says so. `--force` skips it.", [
+            Key("label", .string(nil), default: "updates.kubesolo.io/block", "The node label that blocks updates when `true`."),
+            Key("kubeconfig", .path, default: "KUBECONFIG, then /etc/rancher/k3s/k3s.yaml and /var/lib/kubesolo/pki/admin/admin.kubeconfig",
+                "The kubeconfig kubectl uses."),
+        ]),
+        gate("maintenance_window", timeout: "1s", "Passes when now is inside the window. An `end` before `start` crosses midnight.", [
+            Key("days", .days, default: "every day", "Days on which the window opens (the day it starts)."),
+            Key("start", .timeOfDay, required: true, "When the window opens, `HH:MM`."),
+            Key("end", .timeOfDay, required: true, "When the window closes, `HH:MM`."),
+            Key("timezone", .timeZone, default: "UTC", "IANA time zone of `start` and `end`."),
+        ]),
+        gate("max_attempts", timeout: "1s", scalarKey: "max", "Passes while the state's `attempt_count` for the offered version is "
+             + "below `max`. `- max_attempts: 3` is short for `{max: 3}`.", [
+            Key("max", .integer(min: 1, max: nil), required: true, "Attempts allowed per target version."),
+        ]),
+        gate("no_downgrade", timeout: "1s", scalarKey: "enabled", "Passes when the offered version is newer than the "
+             + "running one (semantic versions). Written `- no_downgrade: true`.", [
+            Key("enabled", .boolean, default: "true", "Must be `true`; remove the gate to allow downgrades."),
+        ]),
+        gate("rollout", timeout: "1s", "Passes when a stable hash of `/etc/machine-id`, `salt` and the offered version falls "
+             + "under `percent`: staged rollouts from a plain static server.", [
+            Key("percent", .percentage, required: true, "Share of nodes that take the update."),
+            Key("salt", .string(nil), default: "\"\"", "Changes which nodes fall in the share."),
+        ]),
+        gate("exec", timeout: "60s", "Passes when the command exits 0 within its timeout. No shell; "
+             + "the whole process group is killed on timeout.", [
+            Key("command", .command(variables: checkVariables), required: true, "argv list; the first item an absolute path."),
+        ]),
+        gate("http", timeout: "10s", "Passes when an HTTP GET answers `status`.", [
+            Key("url", .url(schemes: ["http", "https"]), required: true, "The URL to GET."),
+            Key("status", .integer(min: 100, max: 599), default: "200", "The status that passes."),
+        ]),
+    ]
+
+    public static let probes: [EntryKind] = [
+        probe("http", timeout: "5s", "Passes when an HTTP GET answers `status` (redirects and body bounded).", [
+            Key("url", .url(schemes: ["http", "https"]), required: true, "The URL to GET."),
+            Key("status", .integer(min: 100, max: 599), default: "200", "The status that passes."),
+        ]),
+        probe("tcp", timeout: "5s", "Passes when a TCP connection to `address` opens.", [
+            Key("address", .hostPort, required: true, "`host:port`, `[v6]:port` for IPv6."),
+        ]),
+        probe("exec", timeout: "30s", "Passes when the command exits 0 within its timeout. No shell; "
+              + "the whole process group is killed on timeout.", [
+            Key("command", .command(variables: checkVariables), required: true, "argv list; the first item an absolute path."),
+        ]),
+        probe("disk_writable", timeout: "10s", "Passes when a small file under `path` can be written, fsynced, read back "
+              + "and removed. One on `data_dir` always runs.", [
+            Key("path", .path, default: "data_dir", "The directory to write in."),
+        ]),
+        probe("kube_system_ready", timeout: "30s", "Passes when every kube-system pod has been Running for at least "
+              + "`settle` (kubectl). With no cluster reachable it passes and says so.", [
+            Key("settle", .duration, default: "30s", "How long every pod must have held Running."),
+        ]),
+    ]
+
+    public static let gateFamily = EntryFamily(
+        noun: "gate", kinds: gates, otherNoun: "probe", otherKinds: probes.map(\.name), otherPlace: "healthcheck.probes")
+    public static let probeFamily = EntryFamily(
+        noun: "probe", kinds: probes, otherNoun: "gate", otherKinds: gates.map(\.name), otherPlace: "preflight")
+
+    public static let healthcheck = Table("healthcheck", summary: "Post-boot verification.", [
+        Key("timeout", .duration, default: "5m", "Deadline of one verification run, settle included."),
+        Key("interval", .duration, default: "10s", "Pause between probe rounds."),
+        Key("settle", .duration, default: "0s", "Wait after boot before the first probe round."),
+        Key("probes", .entries(probeFamily), default: "[]", "Probes; all must pass in the same round."),
+    ])
+
+    public static let commandOperations = ["stage", "activate", "rollback", "commit", "reboot", "booted_slot"]
+
+    public static let backend = TaggedTable(
+        name: "backend", tagKey: "type",
+        variants: [
+            ("directory", Table("directory backend", summary: "Slot images and boot markers in a directory; needs no root.", [
+                Key("type", .choice(["directory", "command"]), default: "directory", "Which backend."),
+                Key("root", .path, default: "/var/lib/updatectl/slots", "Holds the slot images and markers."),
+                Key("initial_version", .string(nil), default: "0.0.0", "Version recorded for slot `a` when the root is new."),
+            ])),
+            ("command", Table("command backend", summary: "The operator's commands drive a real bootloader (argv lists, no shell).", [
+                Key("type", .choice(["directory", "command"]), default: "directory", "Which backend."),
+                Key("stage", .command(variables: backendVariables), required: true, "Writes `${IMAGE}` to slot `${SLOT}`."),
+                Key("activate", .command(variables: backendVariables), required: true, "Makes `${SLOT}` boot next."),
+                Key("rollback", .command(variables: backendVariables), required: true, "Makes the previous slot boot next."),
+                Key("commit", .command(variables: backendVariables), "Marks the booted slot good."),
+                Key("reboot", .command(variables: backendVariables), "Reboots the node (needed with `reboot: auto`)."),
+                Key("booted_slot", .command(variables: backendVariables), required: true, "Prints `a` or `b`."),
+                Key("timeout", .duration, default: "5m", "Deadline of each command."),
+            ])),
+        ],
+        defaultTag: "directory")
+
+    public static let updates = Table("updates", summary: "The policy: the mapping under the top-level `updates:` key.", [
+        Key("server", .url(schemes: ["https", "http", "file"]), "Base URL of the update server (required by `apply`)."),
+        Key("channel", .string(channelRule), default: "stable", "Metadata is read from `<server>/<channel>/latest.json`."),
+        Key("public_key", .publicKey, "Verifies `latest.json.sig`: `ed25519:<base64>` or a key file's path."),
+        Key("preflight", .entries(gateFamily), default: "[free_space: {headroom: 10%}, node_not_blocked: {}]",
+            "Gates, run in the listed order before anything is downloaded."),
+        Key("healthcheck_url", .url(schemes: ["http", "https"]), "Upstream shorthand: one `http` probe, 200 = pass."),
+        Key("kube_system_settle", .duration, default: "30s",
+            "Upstream shorthand: a `kube_system_ready` probe with this settle; `0` turns it off."),
+        Key("healthcheck", .table(healthcheck), "Post-boot verification."),
+        Key("auto_rollback_after", .integer(min: 0, max: nil), default: "0",
+            "Consecutive failed verification runs that roll back; `0` turns automatic rollback off."),
+        Key("reboot", .choice(["manual", "auto"]), default: "manual",
+            "After activation, reboot through the backend (`auto`) or leave it to the operator (`manual`)."),
+        Key("data_dir", .path, default: "/var/lib/kubesolo", "Holds `update/state.json`; the always-on disk probe writes here."),
+        Key("backend", .tagged(backend), default: "{type: directory, root: /var/lib/updatectl/slots}",
+            "How actions touch the system."),
+    ])
+}

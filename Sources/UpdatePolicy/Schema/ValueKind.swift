@@ -1,0 +1,115 @@
+/// What a key's value must be. The decoder, the JSON Schema and the reference docs read it.
+public indirect enum ValueKind: Sendable {
+    /// Text; with a pattern description and a check when the text is constrained.
+    case string(StringRule?)
+    case url(schemes: [String])
+    /// An absolute path.
+    case path
+    case duration
+    case percentage
+    case integer(min: Int, max: Int?)
+    case boolean
+    /// One of a fixed set of words.
+    case choice([String])
+    case timeOfDay
+    case timeZone
+    /// A list of days of the week.
+    case days
+    /// An argv list; `${NAME}` may use the given variables.
+    case command(variables: [String])
+    case publicKey
+    case hostPort
+    /// A nested mapping.
+    case table(Table)
+    /// A list of `- KIND: {options}` entries.
+    case entries(EntryFamily)
+    /// A mapping whose `type:` picks the table.
+    case tagged(TaggedTable)
+}
+
+/// A constraint on text, such as the channel's `[a-z0-9._-]+`.
+public struct StringRule: Sendable {
+    /// How the docs and messages describe it.
+    public var description: String
+    /// The same as a JSON Schema `pattern`.
+    public var pattern: String
+    public var check: @Sendable (String) -> Bool
+
+    public init(description: String, pattern: String, check: @escaping @Sendable (String) -> Bool) {
+        self.description = description
+        self.pattern = pattern
+        self.check = check
+    }
+}
+
+/// One key of a mapping.
+public struct Key: Sendable {
+    public var name: String
+    public var kind: ValueKind
+    /// The default as a policy would write it; nil when there is none.
+    public var defaultText: String?
+    public var required: Bool
+    public var summary: String
+
+    public init(_ name: String, _ kind: ValueKind, default defaultText: String? = nil, required: Bool = false,
+                _ summary: String) {
+        self.name = name
+        self.kind = kind
+        self.defaultText = defaultText
+        self.required = required
+        self.summary = summary
+    }
+}
+
+/// The keys of one mapping, in the order the docs list them.
+public struct Table: Sendable {
+    /// Where the table sits, for messages and docs: `updates`, `healthcheck`, `free_space gate`.
+    public var name: String
+    public var keys: [Key]
+    public var summary: String
+
+    public init(_ name: String, summary: String = "", _ keys: [Key]) {
+        self.name = name
+        self.keys = keys
+        self.summary = summary
+    }
+
+    public func key(_ name: String) -> Key? { keys.first { $0.name == name } }
+}
+
+/// One kind of entry (a gate or a probe kind): its options, and what a bare scalar value sets.
+public struct EntryKind: Sendable {
+    public var name: String
+    public var table: Table
+    /// The option a scalar value stands for (`max_attempts: 3` sets `max`), if any.
+    public var scalarKey: String?
+
+    public init(_ name: String, scalarKey: String? = nil, _ table: Table) {
+        self.name = name
+        self.table = table
+        self.scalarKey = scalarKey
+    }
+}
+
+/// The kinds a list of entries may hold: the gates or the probes.
+public struct EntryFamily: Sendable {
+    /// "gate" or "probe".
+    public var noun: String
+    public var kinds: [EntryKind]
+    /// Where the other family lives, for "tcp is a probe, not a gate" hints.
+    public var otherNoun: String
+    public var otherKinds: [String]
+    public var otherPlace: String
+
+    public func kind(_ name: String) -> EntryKind? { kinds.first { $0.name == name } }
+}
+
+/// A mapping whose `type` key chooses among tables (the backend).
+public struct TaggedTable: Sendable {
+    public var name: String
+    public var tagKey: String
+    public var variants: [(tag: String, table: Table)]
+    public var defaultTag: String
+
+    public func table(for tag: String) -> Table? { variants.first { $0.tag == tag }?.table }
+}

@@ -1,0 +1,32 @@
+/// A wall-clock time `HH:MM`, 00:00 to 23:59.
+public struct TimeOfDay: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var minutes: Int
+
+    public init(hour: Int, minute: Int) { minutes = hour * 60 + minute }
+
+    public static func parse(_ text: String) -> TimeOfDay? {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, (1...2).contains(parts[0].count), parts[1].count == 2,
+            parts.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isNumber } }),
+            let hour = Int(parts[0]), let minute = Int(parts[1]), hour < 24, minute < 60
+        else { return nil }
+        return TimeOfDay(hour: hour, minute: minute)
+    }
+
+    public var description: String {
+        let h = minutes / 60
+        let m = minutes % 60
+        return (h < 10 ? "0" : "") + "\(h):" + (m < 10 ? "0" : "") + "\(m)"
+    }
+
+    public static func < (lhs: TimeOfDay, rhs: TimeOfDay) -> Bool { lhs.minutes < rhs.minutes }
+}
+
+/// A day of the week as policies write it.
+public enum Weekday: String, Sendable, Hashable, CaseIterable, Comparable {
+    case mon, tue, wed, thu, fri, sat, sun
+
+    public static func < (lhs: Weekday, rhs: Weekday) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}

@@ -1,0 +1,33 @@
+import ArgumentParser
+
+/// The exit codes of every updatectl command. docs/exit-codes.md, `--help` and the tests use
+/// this table.
+enum ExitStatus: Int32, CaseIterable {
+    /// Everything worked; `lint` found nothing at or above `--fail-on`.
+    case success = 0
+    /// The command ran and the answer is no: findings at or above `--fail-on`, an update that failed.
+    case failure = 1
+    /// Nothing could be checked or run: bad flags, an unreadable path, a policy that cannot be read.
+    case usage = 2
+    /// A pre-flight gate deferred the update; nothing was changed and no attempt was spent.
+    case deferred = 3
+    /// Another updatectl holds the state lock.
+    case busy = 4
+
+    var meaning: String {
+        switch self {
+        case .success: "success; for lint, nothing at or above --fail-on"
+        case .failure: "failure; for lint, findings at or above --fail-on"
+        case .usage: "usage: bad flags or nothing could be checked (an unreadable path)"
+        case .deferred: "deferred by a pre-flight gate; nothing changed"
+        case .busy: "busy: another updatectl holds the state lock"
+        }
+    }
+
+    var exitCode: ExitCode { ExitCode(rawValue) }
+
+    /// The table as `--help` shows it.
+    static var helpTable: String {
+        "EXIT STATUS:\n" + allCases.map { "  \($0.rawValue)  \($0.meaning)" }.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,179 @@
+import ArgumentParser
+import Dispatch
+import UpdatePolicy
+import YAMLTree
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Lint: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check policies and report every problem at its line and column.",
+        discussion: """
+            PATH is a file, a directory (searched recursively for *.yaml and *.yml), or - for \
+            standard input. Files are checked concurrently; the report lists them in order.
+
+            Silence a finding with a comment naming its code, on its line or alone on the line \
+            before it:  # updatectl: disable=UPD404
+
+            \(ExitStatus.helpTable)
+            """
+    )
+
+    enum FailOn: String, ExpressibleByArgument, CaseIterable {
+        case error, warning, info, none
+    }
+
+    @Argument(help: "Policy files or directories, or - for standard input.")
+    var paths: [String] = []
+
+    @Option(help: "Output format: text, concise, json, sarif, github, gitlab. Default: text, or github when GITHUB_ACTIONS=true.")
+    var format: LintFormat?
+
+    @Option(help: "Exit 1 when a finding is at or above this severity (error, warning, info, none).")
+    var failOn: FailOn = .error
+
+    @Option(help: "Write the report to this file instead of standard output.")
+    var output: String?
+
+    @Flag(help: "Ignore `# updatectl: disable=CODE` comments.")
+    var noInlineDisable = false
+
+    @Option(help: "Print the documentation of a rule (e.g. UPD404 or rollback-off) and exit.")
+    var explain: String?
+
+    func validate() throws {
+        if explain == nil, paths.isEmpty {
+            throw ValidationError("Give at least one policy file or directory, or - for standard input.")
+        }
+    }
+
+    func run() throws {
+        if let explain {
+            guard let rule = Rules.lookup(explain) else {
+                printError("error: no rule is called `\(explain)`; the rules are listed in docs/lint-rules.md")
+                throw ExitStatus.usage.exitCode
+            }
+            print(RuleDocs.explain(rule), terminator: "")
+            return
+        }
+        let (files, unreadable) = LintInputs.expand(paths)
+        for problem in unreadable {
+            printError("error: cannot read \(problem.path): \(problem.reason)")
+        }
+        let options = LintOptions(inlineSuppressions: !noInlineDisable)
+        let results = Self.lintAll(files, options: options)
+        var report = LintReport(files: [])
+        for (index, outcome) in results.enumerated() {
+            switch outcome {
+            case .success(let result):
+                report.files.append(LintReport.File(path: DisplayPath.relative(files[index]), result: result))
+            case .failure(let problem):
+                printError("error: cannot read \(problem.path): \(problem.reason)")
+            }
+        }
+        let chosen = format ?? (Environment.get("GITHUB_ACTIONS") == "true" ? .github : .text)
+        let rendered = chosen.render(report)
+        if let output {
+            try OutputFile.write(rendered, to: output)
+        } else {
+            print(rendered, terminator: "")
+        }
+        if report.files.count < files.count || !unreadable.isEmpty {
+            throw ExitStatus.usage.exitCode
+        }
+        let threshold: Severity? = switch failOn {
+        case .error: .error
+        case .warning: .warning
+        case .info: .info
+        case .none: nil
+        }
+        if let threshold, report.findings.contains(where: { $0.finding.severity >= threshold }) {
+            throw ExitStatus.failure.exitCode
+        }
+    }
+
+    /// Lints every file concurrently; results come back in input order.
+    static func lintAll(_ files: [String], options: LintOptions) -> [Result<LintResult, LintInputs.Unreadable>] {
+        let results = ResultSlots<Result<LintResult, LintInputs.Unreadable>>(count: files.count)
+        DispatchQueue.concurrentPerform(iterations: files.count) { index in
+            let path = files[index]
+            let document: YAMLDocument
+            do {
+                let bytes = try SourceReader.read(path: path, maxBytes: options.limits.maxBytes)
+                document = YAMLParser.parse(bytes, limits: options.limits)
+            } catch let error as ReadError {
+                guard error.tooLarge else {
+                    results.set(index, .failure(LintInputs.Unreadable(path: path, reason: error.reason)))
+                    return
+                }
+                document = YAMLDocument(root: nil, problems: [error.problem], source: [])
+            } catch {
+                results.set(index, .failure(LintInputs.Unreadable(path: path, reason: "\(error)")))
+                return
+            }
+            results.set(index, .success(PolicyLinter.lint(document, file: path, options: options)))
+        }
+        return results.values
+    }
+}
+
+extension LintFormat: ExpressibleByArgument {}
+
+/// Write-once slots filled from concurrent work.
+final class ResultSlots<Value>: @unchecked Sendable {
+    private var slots: [Value?]
+    private var lock = pthread_mutex_t()
+
+    init(count: Int) {
+        slots = Array(repeating: nil, count: count)
+        pthread_mutex_init(&lock, nil)
+    }
+
+    deinit { pthread_mutex_destroy(&lock) }
+
+    func set(_ index: Int, _ value: Value) {
+        pthread_mutex_lock(&lock)
+        slots[index] = value
+        pthread_mutex_unlock(&lock)
+    }
+
+    var values: [Value] { slots.map { $0! } }
+}
+
+enum Environment {
+    static func get(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
+}
+
+enum DisplayPath {
+    /// `path` relative to the working directory when it lies under it; as given otherwise.
+    static func relative(_ path: String) -> String {
+        guard path.hasPrefix("/") else { return path.hasPrefix("./") ? String(path.dropFirst(2)) : path }
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard getcwd(&buffer, buffer.count) != nil else { return path }
+        let cwd = String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let prefix = cwd.hasSuffix("/") ? cwd : cwd + "/"
+        return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
+    }
+}
+
+enum OutputFile {
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Writes `text` to `path` through a temporary file and a rename, so a reader never sees half a report.
+    static func write(_ text: String, to path: String) throws {
+        let temporary = path + ".tmp-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw Failure(description: "cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+        FileDescriptorWriter.write(text, to: fd)
+        close(fd)
+        guard rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw Failure(description: "cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+}

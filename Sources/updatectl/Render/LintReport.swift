@@ -1,0 +1,36 @@
+import UpdatePolicy
+
+/// Everything one `lint` run found, with the paths as reports show them.
+struct LintReport {
+    struct File {
+        /// The path as reports name it: relative to the working directory when it is under it.
+        var path: String
+        var result: LintResult
+    }
+
+    var files: [File]
+
+    var findings: [(file: File, finding: Finding)] {
+        files.flatMap { file in file.result.findings.map { (file, $0) } }
+    }
+
+    func count(_ severity: Severity) -> Int {
+        files.reduce(0) { $0 + $1.result.findings.count { $0.severity == severity } }
+    }
+
+    /// "2 errors, 1 warning" — or "no problems".
+    var summary: String {
+        var parts: [String] = []
+        for (severity, noun) in [(Severity.error, "error"), (.warning, "warning"), (.info, "info")] {
+            let n = count(severity)
+            if n > 0 { parts.append("\(n) \(noun)\(n == 1 || severity == .info ? "" : "s")") }
+        }
+        let checked = "\(files.count) file\(files.count == 1 ? "" : "s") checked"
+        return parts.isEmpty ? "\(checked): no problems" : "\(checked): " + parts.joined(separator: ", ")
+    }
+
+    /// The rules that fired, in code order (SARIF lists them).
+    var rulesUsed: [Rule] {
+        Set(findings.map(\.finding.rule)).sorted().map(Rules.rule)
+    }
+}

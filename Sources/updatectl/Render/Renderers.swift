@@ -1,0 +1,293 @@
+import UpdatePolicy
+import YAMLTree
+
+/// The output formats of `lint`.
+enum LintFormat: String, CaseIterable {
+    case text, concise, json, sarif, github, gitlab
+
+    func render(_ report: LintReport) -> String {
+        switch self {
+        case .text: TextRenderer.render(report)
+        case .concise: ConciseRenderer.render(report)
+        case .json: JSONRenderer.render(report)
+        case .sarif: SARIFRenderer.render(report)
+        case .github: GitHubRenderer.render(report)
+        case .gitlab: GitLabRenderer.render(report)
+        }
+    }
+}
+
+/// The default, for people: `error[CODE]: message`, the location, the source line with a caret
+/// under the span, and help.
+enum TextRenderer {
+    static func render(_ report: LintReport) -> String {
+        var out = ""
+        for file in report.files where !file.result.findings.isEmpty {
+            let lines = SourceLines(file.result.source)
+            for finding in file.result.findings {
+                out += "\(finding.severity.rawValue)[\(finding.rule)]: \(finding.message)\n"
+                let gutter = String(repeating: " ", count: String(finding.start.line).count)
+                out += "\(gutter)--> \(file.path):\(finding.start.line):\(finding.start.column)\n"
+                if let line = lines.line(finding.start.line) {
+                    let end = finding.end.line == finding.start.line && finding.end.column > finding.start.column
+                        ? finding.end.column : (finding.end.line > finding.start.line ? nil : finding.start.column + 1)
+                    let (shown, caret) = SourceLines.caret(line, from: finding.start.column, to: end)
+                    out += "\(gutter) |\n"
+                    out += "\(finding.start.line) | \(shown)\n"
+                    out += "\(gutter) | \(caret)\n"
+                }
+                for note in finding.notes {
+                    out += "\(gutter) = note: \(note.message) (\(file.path):\(note.mark.line):\(note.mark.column))\n"
+                }
+                if let help = finding.help { out += "\(gutter) = help: \(help)\n" }
+                out += "\n"
+            }
+        }
+        out += report.summary + "\n"
+        return out
+    }
+}
+
+/// One line per finding, for editors and problem matchers.
+enum ConciseRenderer {
+    static func render(_ report: LintReport) -> String {
+        var out = ""
+        for (file, finding) in report.findings {
+            out += "\(file.path):\(finding.start.line):\(finding.start.column): "
+                + "\(finding.severity.rawValue)[\(finding.rule)] \(finding.message)\n"
+        }
+        return out
+    }
+}
+
+/// `{"schema_version": 1, "findings": [...], "summary": {...}}`, documented in docs/lint.md.
+enum JSONRenderer {
+    static func render(_ report: LintReport) -> String {
+        let findings: [JSON] = report.findings.map { file, finding in
+            .object([
+                ("file", .string(file.path)),
+                ("line", .int(finding.start.line)),
+                ("column", .int(finding.start.column)),
+                ("end_line", .int(finding.end.line)),
+                ("end_column", .int(finding.end.column)),
+                ("severity", .string(finding.severity.rawValue)),
+                ("rule", .string(finding.rule.rawValue)),
+                ("name", .string(Rules.rule(finding.rule).name)),
+                ("message", .string(finding.message)),
+                ("help", .optional(finding.help)),
+                ("notes", .array(finding.notes.map { note in
+                    .object([
+                        ("line", .int(note.mark.line)), ("column", .int(note.mark.column)), ("message", .string(note.message)),
+                    ])
+                })),
+            ])
+        }
+        return JSON.object([
+            ("schema_version", .int(1)),
+            ("findings", .array(findings)),
+            ("summary", .object([
+                ("files", .int(report.files.count)),
+                ("errors", .int(report.count(.error))),
+                ("warnings", .int(report.count(.warning))),
+                ("infos", .int(report.count(.info))),
+            ])),
+        ]).render() + "\n"
+    }
+}
+
+/// SARIF 2.1.0, for code scanning: rule metadata, relative paths, 1-based columns in code points.
+enum SARIFRenderer {
+    static func level(_ severity: Severity) -> String {
+        switch severity {
+        case .error: "error"
+        case .warning: "warning"
+        case .info: "note"
+        }
+    }
+
+    static func render(_ report: LintReport) -> String {
+        let rules = Rules.all
+        let index = Dictionary(uniqueKeysWithValues: rules.enumerated().map { ($1.id, $0) })
+        let ruleObjects: [JSON] = rules.map { rule in
+            .object([
+                ("id", .string(rule.id.rawValue)),
+                ("name", .string(rule.name)),
+                ("shortDescription", .object([("text", .string(rule.summary))])),
+                ("fullDescription", .object([("text", .string(rule.rationale))])),
+                ("help", .object([("text", .string(rule.fix))])),
+                ("defaultConfiguration", .object([("level", .string(level(rule.severity)))])),
+                ("properties", .object([("tags", .array([.string(rule.area)]))])),
+            ])
+        }
+        let results: [JSON] = report.findings.map { file, finding in
+            var message = finding.message
+            if let help = finding.help { message += "\nhelp: \(help)" }
+            return .object([
+                ("ruleId", .string(finding.rule.rawValue)),
+                ("ruleIndex", .int(index[finding.rule] ?? 0)),
+                ("level", .string(level(finding.severity))),
+                ("message", .object([("text", .string(message))])),
+                ("locations", .array([location(file.path, finding.start, finding.end)])),
+                ("relatedLocations", .array(finding.notes.enumerated().map { offset, note in
+                    guard case .object(var pairs) = location(file.path, note.mark, nil) else { return .null }
+                    pairs.insert(("id", .int(offset + 1)), at: 0)
+                    pairs.append(("message", .object([("text", .string(note.message))])))
+                    return .object(pairs)
+                })),
+            ])
+        }
+        return JSON.object([
+            ("$schema", .string("https://json.schemastore.org/sarif-2.1.0.json")),
+            ("version", .string("2.1.0")),
+            ("runs", .array([.object([
+                ("tool", .object([("driver", .object([
+                    ("name", .string("updatectl")),
+                    ("version", .string(Updatectl.version)),
+                    ("informationUri", .string("https://updatectl.dev/docs/lint-rules")),
+                    ("rules", .array(ruleObjects)),
+                ]))])),
+                ("columnKind", .string("unicodeCodePoints")),
+                ("results", .array(results)),
+            ])])),
+        ]).render() + "\n"
+    }
+
+    private static func location(_ path: String, _ start: Mark, _ end: Mark?) -> JSON {
+        var region: [(String, JSON)] = [("startLine", .int(start.line)), ("startColumn", .int(start.column))]
+        if let end {
+            region.append(("endLine", .int(end.line)))
+            region.append(("endColumn", .int(end == start ? start.column + 1 : end.column)))
+        }
+        return .object([
+            ("physicalLocation", .object([
+                ("artifactLocation", .object([("uri", .string(uri(path)))])),
+                ("region", .object(region)),
+            ])),
+        ])
+    }
+
+    /// A relative URI reference: path segments percent-encoded as RFC 3986 asks.
+    static func uri(_ path: String) -> String {
+        var out = ""
+        for byte in path.utf8 {
+            let scalar = Unicode.Scalar(byte)
+            if (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || "-._~/".unicodeScalars.contains(scalar)
+            {
+                out.unicodeScalars.append(scalar)
+            } else {
+                let hex = String(byte, radix: 16, uppercase: true)
+                out += "%" + (hex.count == 1 ? "0" : "") + hex
+            }
+        }
+        return out
+    }
+}
+
+/// GitHub Actions workflow commands, escaped as the actions toolkit escapes them.
+enum GitHubRenderer {
+    static func render(_ report: LintReport) -> String {
+        var out = ""
+        for (file, finding) in report.findings {
+            let command: String
+            switch finding.severity {
+            case .error: command = "error"
+            case .warning: command = "warning"
+            case .info: command = "notice"
+            }
+            var properties = [
+                ("file", file.path), ("line", String(finding.start.line)), ("col", String(finding.start.column)),
+            ]
+            if finding.end.line >= finding.start.line, finding.end != finding.start {
+                properties.append(("endLine", String(finding.end.line)))
+                properties.append(("endColumn", String(finding.end.column)))
+            }
+            properties.append(("title", "\(finding.rule) \(Rules.rule(finding.rule).name)"))
+            var message = finding.message
+            if let help = finding.help { message += "\nhelp: \(help)" }
+            out += "::\(command) " + properties.map { "\($0)=\(escapeProperty($1))" }.joined(separator: ",")
+                + "::\(escapeData(message))\n"
+        }
+        return out
+    }
+
+    /// The toolkit's `escapeData`: `%`, CR and LF.
+    static func escapeData(_ text: String) -> String {
+        var out = ""
+        for character in text.unicodeScalars {
+            switch character {
+            case "%": out += "%25"
+            case "\r": out += "%0D"
+            case "\n": out += "%0A"
+            default: out.unicodeScalars.append(character)
+            }
+        }
+        return out
+    }
+
+    /// The toolkit's `escapeProperty`: `escapeData` plus `:` and `,`.
+    static func escapeProperty(_ text: String) -> String {
+        var out = ""
+        for character in escapeData(text).unicodeScalars {
+            switch character {
+            case ":": out += "%3A"
+            case ",": out += "%2C"
+            default: out.unicodeScalars.append(character)
+            }
+        }
+        return out
+    }
+}
+
+/// GitLab Code Quality (a Code Climate subset) with fingerprints that survive unrelated edits:
+/// they hash the path, the rule, the message and the occurrence, not the line number.
+enum GitLabRenderer {
+    static func severity(_ severity: Severity) -> String {
+        switch severity {
+        case .error: "major"
+        case .warning: "minor"
+        case .info: "info"
+        }
+    }
+
+    static func render(_ report: LintReport) -> String {
+        var seen: [String: Int] = [:]
+        let issues: [JSON] = report.findings.map { file, finding in
+            let identity = "\(file.path)\u{0}\(finding.rule)\u{0}\(finding.message)"
+            let occurrence = seen[identity, default: 0]
+            seen[identity] = occurrence + 1
+            return .object([
+                ("type", .string("issue")),
+                ("check_name", .string("\(finding.rule) \(Rules.rule(finding.rule).name)")),
+                ("description", .string(finding.message)),
+                ("categories", .array([.string(finding.rule.rawValue.hasPrefix("UPD4") ? "Bug Risk" : "Style")])),
+                ("severity", .string(severity(finding.severity))),
+                ("fingerprint", .string(Fingerprint.hex("\(identity)\u{0}\(occurrence)"))),
+                ("location", .object([
+                    ("path", .string(file.path)),
+                    ("lines", .object([("begin", .int(finding.start.line)), ("end", .int(finding.end.line))])),
+                ])),
+            ])
+        }
+        return JSON.array(issues).render() + "\n"
+    }
+}
+
+/// A stable 128-bit fingerprint (two FNV-1a 64 hashes with different offsets), as 32 hex digits.
+enum Fingerprint {
+    static func hex(_ text: String) -> String {
+        func fnv(_ basis: UInt64) -> UInt64 {
+            var hash = basis
+            for byte in text.utf8 {
+                hash ^= UInt64(byte)
+                hash = hash &* 0x100_0000_01b3
+            }
+            return hash
+        }
+        func pad(_ value: UInt64) -> String {
+            let digits = String(value, radix: 16)
+            return String(repeating: "0", count: 16 - digits.count) + digits
+        }
+        return pad(fnv(0xcbf2_9ce4_8422_2325)) + pad(fnv(0x6c62_272e_07bb_0142))
+    }
+}

@@ -1,0 +1,280 @@
+import Foundation
+import Testing
+import UpdatePolicy
+import YAMLTree
+
+@Suite struct RuleFixtureTests {
+    /// Every rule but UPD108 (a 16 MiB file), which `fileTooLargeIsAFinding` covers.
+    static let ruleFiles = Rules.all.filter { $0.id != .fileTooLarge }.map { "rules/\($0.id).yaml" }
+
+    @Test(arguments: ruleFiles)
+    func everyRuleLandsWhereItsFixtureMarksIt(path: String) throws {
+        let fixture = try MarkedFixture(path: path)
+        let rule = String(path.dropFirst("rules/".count).dropLast(".yaml".count))
+        #expect(fixture.expected.contains { $0.rule == rule }, "the fixture marks no \(rule) finding")
+        let result = fixture.lint()
+        let found = result.findings.filter { $0.rule.rawValue == rule }
+            .map { MarkedFixture.Expected(rule: $0.rule.rawValue, line: $0.start.line, column: $0.start.column) }
+        let wanted = fixture.expected.filter { $0.rule == rule }
+        #expect(Set(found) == Set(wanted), "all findings: \(result.findings.map { "\($0.rule)@\($0.start): \($0.message)" })")
+        for finding in result.findings where finding.rule.rawValue == rule {
+            #expect(finding.severity == Rules.rule(finding.rule).severity || finding.rule == .unauthenticated)
+            #expect(!finding.message.isEmpty)
+        }
+        for message in fixture.messages {
+            #expect(found.isEmpty || result.findings.contains { $0.rule.rawValue == rule && $0.message.contains(message) },
+                    "no \(rule) message contains \(message)")
+        }
+        for help in fixture.helps {
+            #expect(result.findings.contains { $0.rule.rawValue == rule && ($0.help ?? "").contains(help) },
+                    "no \(rule) help contains \(help)")
+        }
+    }
+
+    @Test func fileTooLargeIsAFinding() throws {
+        let options = LintOptions(limits: YAMLLimits(maxBytes: 16))
+        let result = PolicyLinter.lint(Array("updates:\n  server: https://u.example.com\n".utf8), file: "big.yaml", options: options)
+        #expect(result.findings.map(\.rule) == [.fileTooLarge])
+        #expect(result.findings.first?.start == .start)
+    }
+
+    @Test func everyRuleIDConstantIsInTheCatalogOnce() {
+        let ids = Rules.all.map(\.id)
+        #expect(Set(ids).count == ids.count)
+        #expect(Set(Rules.all.map(\.name)).count == ids.count)
+        for rule in Rules.all {
+            #expect(rule.id.rawValue.count == 6 && rule.id.rawValue.hasPrefix("UPD"))
+            #expect(!rule.summary.isEmpty && !rule.rationale.isEmpty && !rule.fix.isEmpty && !rule.example.isEmpty)
+        }
+    }
+}
+
+@Suite struct DecodingTests {
+    func lint(_ text: String) -> LintResult { PolicyLinter.lint(Array(text.utf8), file: "test.yaml") }
+
+    static let header = """
+        updates:
+          server: https://u.example.com
+          public_key: ed25519:Hn1+J4gUuOPxSNmoJfiFmdZ3Rvb4vnwYrH7s+dqvFiU=
+
+        """
+
+    @Test func aWholeCloudInitFileIsAValidInput() throws {
+        let result = lint("#cloud-config\nhostname: a\nwrite_files: []\n" + Self.header)
+        #expect(result.findings.isEmpty)
+        let policy = try #require(result.policy)
+        #expect(policy.server?.value.text == "https://u.example.com")
+        #expect(policy.channel == Located("stable", .defaulted))
+    }
+
+    @Test func defaultsAreFilledInAndMarkedAsDefaults() throws {
+        let policy = try #require(lint(Self.header).policy)
+        #expect(policy.preflight.map(\.name.value) == ["free_space", "node_not_blocked"])
+        #expect(policy.preflight.allSatisfy { $0.source == .defaulted })
+        #expect(policy.healthcheck.timeout == Located(.seconds(300), .defaulted))
+        #expect(policy.healthcheck.interval == Located(.seconds(10), .defaulted))
+        #expect(policy.autoRollbackAfter == Located(0, .defaulted))
+        #expect(policy.reboot == Located(.manual, .defaulted))
+        #expect(policy.dataDir == Located("/var/lib/kubesolo", .defaulted))
+        #expect(policy.healthcheck.probes.map(\.name.value) == ["kube_system_ready", "disk_writable"])
+        guard case .directory(let root, _) = policy.backend else {
+            Issue.record("expected the directory backend")
+            return
+        }
+        #expect(root == Located("/var/lib/updatectl/slots", .defaulted))
+    }
+
+    @Test func shorthandsExpandToProbes() throws {
+        let result = lint(Self.header + "  healthcheck_url: http://127.0.0.1:8080/healthz\n  kube_system_settle: 45s\n  auto_rollback_after: 2\n")
+        #expect(result.findings.isEmpty)
+        let probes = try #require(result.policy?.healthcheck.probes)
+        #expect(probes.map(\.name.value) == ["healthcheck_url", "kube_system_ready", "disk_writable"])
+        guard case .kubeSystemReady(let settle) = probes[1].kind else {
+            Issue.record("expected kube_system_ready")
+            return
+        }
+        #expect(settle.value == .seconds(45))
+        guard case .shorthand(let key, let mark) = probes[0].source else {
+            Issue.record("expected a shorthand probe")
+            return
+        }
+        #expect(key == "healthcheck_url" && mark.line == 4 && mark.column == 20)
+    }
+
+    @Test func kubeSystemSettleZeroTurnsTheProbeOff() throws {
+        let probes = try #require(lint(Self.header + "  kube_system_settle: 0\n").policy?.healthcheck.probes)
+        #expect(probes.map(\.kind.name) == ["disk_writable"])
+    }
+
+    @Test func aShorthandThatAgreesWithTheExplicitProbeIsOneProbe() throws {
+        let result = lint(Self.header + """
+              healthcheck_url: http://127.0.0.1:8080/healthz
+              auto_rollback_after: 3
+              healthcheck:
+                probes:
+                  - http: {url: "http://127.0.0.1:8080/healthz"}
+
+            """)
+        #expect(result.findings.isEmpty)
+        #expect(result.policy?.healthcheck.probes.count { $0.kind.name == "http" } == 1)
+    }
+
+    @Test func aShorthandThatDisagreesIsAnError() throws {
+        let result = lint(Self.header + """
+              healthcheck_url: http://127.0.0.1:8080/healthz
+              auto_rollback_after: 3
+              healthcheck:
+                probes:
+                  - http: {url: "http://127.0.0.1:9090/ready"}
+
+            """)
+        #expect(result.findings.map(\.rule) == [.shorthandConflict])
+        #expect(result.findings.first?.notes.first?.mark.line == 8)
+    }
+
+    @Test func unnamedEntriesOfOneKindGetDistinctNames() throws {
+        let result = lint(Self.header + """
+              auto_rollback_after: 3
+              healthcheck:
+                probes:
+                  - tcp: {address: "127.0.0.1:1"}
+                  - tcp: {address: "127.0.0.1:2"}
+                  - tcp: {name: tcp-2, address: "127.0.0.1:3"}
+
+            """)
+        #expect(result.findings.isEmpty)
+        #expect(result.policy?.healthcheck.probes.prefix(3).map(\.name.value) == ["tcp", "tcp-3", "tcp-2"])
+    }
+
+    @Test func oneWrongValueGivesOneFindingNotACascade() throws {
+        let result = lint(Self.header + "  healthcheck:\n    timeout: soon\n  kube_system_settle: 5m\n")
+        #expect(result.findings.map(\.rule) == [.badDuration])
+        let wrongTable = lint(Self.header + "  healthcheck: 5m\n")
+        #expect(wrongTable.findings.map(\.rule) == [.wrongType])
+        #expect(wrongTable.findings.first?.message == "expected a mapping of healthcheck settings, found `5m`")
+    }
+
+    @Test func everyFindingIsCollectedInOnePass() throws {
+        let result = lint("updates:\n  sever: x\n  channel: A\n  reboot: maybe\n  data_dir: rel\n  healthcheck: {timeout: x, interval: y}\n")
+        #expect(result.findings.map(\.rule) == [
+            .missingServer, .unknownKey, .badValue, .badValue, .badPath, .badDuration, .badDuration,
+        ])
+    }
+
+    @Test(arguments: [
+        ("250ms", 250), ("30s", 30_000), ("5m", 300_000), ("1h30m", 5_400_000), ("2h", 7_200_000), ("45", 45_000),
+        ("0", 0), ("1m30s", 90_000),
+    ])
+    func durationsParse(text: String, millis: Int64) throws {
+        let value = try #require(DurationText.parse(text))
+        #expect(DurationText.milliseconds(value) == millis)
+        #expect(DurationText.parse(DurationText.format(value)) == value)
+    }
+
+    @Test(arguments: ["30 seconds", "-5s", "5", "s", "30m1h", "1.5h", "5d", "", "1h1h", "10S"])
+    func badDurationsAreRejected(text: String) {
+        #expect(text == "5" ? DurationText.parse(text) != nil : DurationText.parse(text) == nil)
+    }
+
+    @Test func yaml11BooleansWhereABooleanIsExpectedSayHowTheyAreRead() throws {
+        let result = lint(Self.header + "  preflight:\n    - free_space: {}\n    - no_downgrade: yes\n")
+        let finding = try #require(result.findings.first)
+        #expect(finding.rule == .wrongType)
+        #expect(finding.help?.contains("YAML 1.1 tools read `yes` as the boolean true") == true)
+    }
+
+    @Test func octalLookAlikesInIntegersAreErrors() throws {
+        let result = lint(Self.header + "  auto_rollback_after: 010\n")
+        #expect(result.findings.map(\.rule) == [.wrongType])
+        #expect(result.findings.first?.message.contains("octal 8") == true)
+    }
+
+    @Test func quotedValuesAreTextAndPlainValuesAreTyped() throws {
+        let quoted = lint(Self.header + "  preflight:\n    - free_space: {}\n    - rollout: {percent: 10, salt: \"on\"}\n")
+        #expect(quoted.findings.isEmpty)
+        let plain = lint(Self.header + "  preflight:\n    - free_space: {}\n    - rollout: {percent: 10, salt: 0755}\n")
+        #expect(plain.findings.map(\.rule) == [.yaml11Number])
+        #expect(plain.findings.first?.message.contains("493 (octal)") == true)
+    }
+
+    @Test func entriesTakeScalarShorthandsAndNull() throws {
+        let result = lint(Self.header + "  preflight:\n    - free_space:\n    - max_attempts: 3\n    - no_downgrade: true\n")
+        #expect(result.findings.isEmpty)
+        #expect(result.policy?.preflight.map(\.kind.name) == ["free_space", "max_attempts", "no_downgrade"])
+    }
+
+    @Test func optionsWrittenBesideTheKindArePointedBackInside() throws {
+        let result = lint(Self.header + "  preflight:\n    - free_space: {}\n      headroom: 20%\n")
+        let finding = try #require(result.findings.first)
+        #expect(finding.rule == .badEntry)
+        #expect(finding.help?.contains("indent `headroom` under `free_space:`") == true)
+    }
+
+    @Test func backendOptionsOfTheOtherTypeAreExplained() throws {
+        let result = lint(Self.header + "  backend: {type: directory, stage: [/bin/true]}\n")
+        #expect(result.findings.map(\.rule) == [.unknownKey])
+        #expect(result.findings.first?.message == "`stage` is an option of the command backend, not the directory backend")
+    }
+
+    @Test func windowsAcrossMidnightHaveTheRightLength() throws {
+        let policy = try #require(lint(Self.header + "  preflight:\n    - free_space: {}\n    - maintenance_window: {start: \"22:00\", end: \"04:00\"}\n").policy)
+        guard case .maintenanceWindow(let window) = policy.preflight[1].kind else {
+            Issue.record("expected a window")
+            return
+        }
+        #expect(window.lengthMinutes == 360)
+        #expect(window.days.value == Weekday.allCases)
+        #expect(window.timezone == Located("UTC", .defaulted))
+    }
+
+    @Test func didYouMeanUsesEditDistance() {
+        #expect(Suggestions.closest(to: "sever", in: ["server", "channel"]) == "server")
+        #expect(Suggestions.closest(to: "rebot", in: ["reboot", "backend"]) == "reboot")
+        #expect(Suggestions.closest(to: "xyzzy", in: ["server", "channel"]) == nil)
+        #expect(Suggestions.closest(to: "chanel", in: ["server", "channel"]) == "channel")
+    }
+}
+
+@Suite struct SuppressionTests {
+    @Test func aTrailingCommentSilencesItsLineAndAStandaloneOneTheNext() throws {
+        let text = """
+            updates:
+              server: http://u.example.com  # updatectl: disable=UPD406
+              # updatectl: disable=UPD308
+              reboot: sometimes
+
+            """
+        let result = PolicyLinter.lint(Array(text.utf8), file: "x.yaml")
+        #expect(result.findings.isEmpty)
+        let off = PolicyLinter.lint(Array(text.utf8), file: "x.yaml", options: LintOptions(inlineSuppressions: false))
+        #expect(off.findings.map(\.rule) == [.unauthenticated, .badValue])
+    }
+
+    @Test func severalCodesInOneComment() throws {
+        let text = "updates:\n  server: http://u.example.com  # updatectl: disable=UPD406,UPD303 because\n"
+        let result = PolicyLinter.lint(Array(text.utf8), file: "x.yaml")
+        #expect(result.findings.map(\.rule) == [.unusedSuppression])
+        #expect(result.findings.first?.start.column == 61)
+    }
+
+    @Test func aHashInsideAValueIsNotAComment() throws {
+        let text = "updates:\n  server: http://u.example.com/#updatectl:disable=UPD406\n"
+        let result = PolicyLinter.lint(Array(text.utf8), file: "x.yaml")
+        #expect(result.findings.map(\.rule) == [.unauthenticated])
+    }
+}
+
+@Suite struct ShippedPolicyTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    static let shipped = ["policies/default.yaml", "policies/hardened.yaml", "examples/cloud-init/user-data.yaml"]
+
+    @Test(arguments: shipped)
+    func shippedPoliciesLintClean(path: String) throws {
+        let bytes = try Array(Data(contentsOf: Self.root.appendingPathComponent(path)))
+        let result = PolicyLinter.lint(bytes, file: path)
+        #expect(result.findings.isEmpty, "\(result.findings.map { "\($0.rule)@\($0.start): \($0.message)" })")
+        #expect(result.policy != nil)
+    }
+}
