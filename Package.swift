@@ -40,7 +40,8 @@ let package = Package(
         ),
         .testTarget(
             name: "updatectlTests",
-            dependencies: ["updatectl"]
+            dependencies: ["updatectl"],
+            exclude: ["Fixtures", "Snapshots"]
         ),
     ]
 )

@@ -157,8 +157,10 @@ import YAMLTree
     @Test func everyFindingIsCollectedInOnePass() throws {
         let result = lint("updates:\n  sever: x\n  channel: A\n  reboot: maybe\n  data_dir: rel\n  healthcheck: {timeout: x, interval: y}\n")
         #expect(result.findings.map(\.rule) == [
-            .missingServer, .unknownKey, .badValue, .badValue, .badPath, .badDuration, .badDuration,
+            .unknownKey, .badValue, .badValue, .badPath, .badDuration, .badDuration,
         ])
+        let noServer = lint("updates:\n  channel: stable\n")
+        #expect(noServer.findings.map(\.rule) == [.missingServer])
     }
 
     @Test(arguments: [
@@ -276,5 +278,31 @@ import YAMLTree
         let result = PolicyLinter.lint(bytes, file: path)
         #expect(result.findings.isEmpty, "\(result.findings.map { "\($0.rule)@\($0.start): \($0.message)" })")
         #expect(result.policy != nil)
+    }
+}
+
+@Suite struct ReferenceDocsTests {
+    static let docs = ShippedPolicyTests.root.appendingPathComponent("docs")
+
+    /// `UPDATE_SNAPSHOTS=1 swift test` rewrites the pages after a deliberate change.
+    @Test(arguments: ["lint-rules.md", "policy.md"])
+    func generatedReferencePagesAreCurrent(name: String) throws {
+        let generated = name == "policy.md" ? ReferenceDocs.policyKeys() : ReferenceDocs.lintRules()
+        let url = Self.docs.appendingPathComponent(name)
+        if ProcessInfo.processInfo.environment["UPDATE_SNAPSHOTS"] == "1" {
+            try Data(generated.utf8).write(to: url)
+        }
+        let onDisk = try String(contentsOf: url, encoding: .utf8)
+        #expect(onDisk == generated, "docs/\(name) is stale: UPDATE_SNAPSHOTS=1 swift test rewrites it")
+    }
+
+    @Test func everyKeyAndRuleIsInTheDocs() {
+        let policy = ReferenceDocs.policyKeys()
+        for key in PolicySchema.updates.keys + PolicySchema.healthcheck.keys {
+            #expect(policy.contains("| `\(key.name)` |"))
+        }
+        for kind in PolicySchema.gates + PolicySchema.probes { #expect(policy.contains("### `\(kind.name)`")) }
+        let rules = ReferenceDocs.lintRules()
+        for rule in Rules.all { #expect(rules.contains("### \(rule.id) \(rule.name)")) }
     }
 }

@@ -30,3 +30,13 @@ import Testing
         #expect(result.stderr.contains("-:1:1: note: first given here"))
     }
 }
+
+@Suite struct ExitCodeTableTests {
+    @Test func helpPrintsTheExitCodeTable() throws {
+        let help = try CLI.run(["--help"]).stdout
+        for line in ["0  success", "1  failure", "2  usage", "3  deferred", "4  busy"] {
+            #expect(help.contains(line))
+        }
+        #expect(try CLI.run(["lint", "--help"]).stdout.contains("2  usage: bad flags"))
+    }
+}

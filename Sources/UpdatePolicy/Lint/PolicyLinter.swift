@@ -74,7 +74,9 @@ public enum PolicyLinter {
         findings += decoder.findings
         var builder = PolicyBuilder()
         let policy = builder.build(updates, keyNode: pair.key, file: file)
-        findings += builder.findings
+        // A misspelt `server` already has its finding; "no server" would say it twice.
+        let serverMisspelt = decoder.findings.contains { $0.rule == .unknownKey && $0.help == "did you mean `server`?" }
+        findings += builder.findings.filter { !(serverMisspelt && $0.rule == .missingServer) }
         var checks = CrossChecks(policy: policy, anchor: pair.key)
         checks.run()
         findings += checks.findings

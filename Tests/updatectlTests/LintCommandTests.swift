@@ -1,0 +1,166 @@
+import Foundation
+import Testing
+
+enum Paths {
+    static let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    static let root = tests.deletingLastPathComponent().deletingLastPathComponent()
+    static func fixture(_ name: String) -> String { tests.appendingPathComponent("Fixtures/\(name)").path }
+}
+
+/// Golden files under Snapshots/; `UPDATE_SNAPSHOTS=1 swift test` re-records them on purpose.
+func assertSnapshot(_ text: String, named name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let url = Paths.tests.appendingPathComponent("Snapshots/\(name)")
+    if ProcessInfo.processInfo.environment["UPDATE_SNAPSHOTS"] == "1" {
+        try Data(text.utf8).write(to: url)
+        return
+    }
+    let expected = try String(contentsOf: url, encoding: .utf8)
+    #expect(text == expected, "snapshot \(name) differs; UPDATE_SNAPSHOTS=1 swift test re-records it", sourceLocation: sourceLocation)
+}
+
+@Suite struct LintCommandTests {
+    /// Runs lint from the test directory, so paths in reports are relative and stable.
+    func lint(_ arguments: [String], environment: [String: String] = [:]) throws -> CLI.Result {
+        try CLI.run(["lint"] + arguments, environment: environment, directory: Paths.tests)
+    }
+
+    @Test(arguments: ["text", "concise", "json", "sarif", "github", "gitlab"])
+    func everyFormatMatchesItsSnapshot(format: String) throws {
+        let result = try lint(["--format", format, "Fixtures/broken.yaml"])
+        #expect(result.status == 1)
+        try assertSnapshot(result.stdout, named: "broken.\(format).txt")
+    }
+
+    @Test func jsonCarriesEveryFieldAndTheSummary() throws {
+        let result = try lint(["--format", "json", "Fixtures/broken.yaml"])
+        let object = try #require(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(object["schema_version"] as? Int == 1)
+        let findings = try #require(object["findings"] as? [[String: Any]])
+        let first = try #require(findings.first)
+        for key in ["file", "line", "column", "end_line", "end_column", "severity", "rule", "name", "message", "help"] {
+            #expect(first[key] != nil, "missing \(key)")
+        }
+        let summary = try #require(object["summary"] as? [String: Int])
+        #expect(summary["files"] == 1)
+        #expect(summary["errors"] == findings.count { $0["severity"] as? String == "error" })
+    }
+
+    @Test func githubIsTheDefaultInsideActionsAndEscapesProperties() throws {
+        let result = try lint(["Fixtures/broken.yaml"], environment: ["GITHUB_ACTIONS": "true"])
+        #expect(result.stdout.hasPrefix("::warning file=Fixtures/broken.yaml,line=3,col=11,"))
+        #expect(result.stdout.contains("title=UPD404 rollback-off::"))
+        #expect(result.stdout.contains("%0Ahelp: "))
+        #expect(result.stdout.contains("title=UPD201 unknown-key::unknown key `chanel` in updates"))
+    }
+
+    @Test func githubPropertiesAreEscapedAsTheToolkitDoes() throws {
+        let directory = try TemporaryDirectory()
+        try directory.write("a,b:c.yaml", "updates:\n  server: https://u.example.com\n  reboot: 50%\n")
+        let result = try CLI.run(["lint", "--format", "github", "a,b:c.yaml"], directory: directory.url)
+        #expect(result.stdout.contains("::error file=a%2Cb%3Ac.yaml,line=3,col=11,endLine=3,endColumn=14,title=UPD308 bad-value::"))
+        #expect(result.stdout.contains("found `50%25`"))
+    }
+
+    @Test func exitCodesFollowFailOn() throws {
+        let clean = Paths.root.appendingPathComponent("policies").path
+        #expect(try lint([clean]).status == 0)
+        #expect(try lint(["Fixtures/broken.yaml"]).status == 1)
+        #expect(try lint(["--fail-on", "none", "Fixtures/broken.yaml"]).status == 0)
+        let warningsOnly = try CLI.run(["lint", "-", "--fail-on", "warning"],
+                                       stdin: Data("updates:\n  server: https://u.example.com\n  channel: on\n".utf8))
+        #expect(warningsOnly.status == 1)
+        let infoOnly = try CLI.run(["lint", "-"], stdin: Data("updates:\n  server: https://u.example.com\n".utf8))
+        #expect(infoOnly.status == 0)
+        #expect(infoOnly.stdout.contains("info[UPD406]"))
+    }
+
+    @Test func unreadablePathsAndBadFlagsExitTwo() throws {
+        let missing = try lint(["/nonexistent/policy.yaml"])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("cannot read /nonexistent/policy.yaml: No such file or directory"))
+        #expect(try lint(["--format", "xml", "Fixtures/broken.yaml"]).status == 2)
+        #expect(try lint([]).status == 2)
+    }
+
+    @Test func directoriesAreSearchedAndStdinIsNamedDash() throws {
+        let directory = try TemporaryDirectory()
+        try directory.write("a/one.yaml", "updates:\n  server: https://u.example.com\n  reboot: maybe\n")
+        try directory.write("a/b/two.yml", "updates:\n  server: ftp://x\n")
+        try directory.write("a/notes.txt", "not yaml")
+        let result = try CLI.run(["lint", "--format", "concise", directory.url.appendingPathComponent("a").path])
+        #expect(result.status == 1)
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.count == 3)
+        #expect(lines.contains { $0.hasSuffix("b/two.yml:2:11: error[UPD303] `server` may not use the `ftp` scheme; it takes `https`, `http`, `file`") })
+        #expect(lines.contains { $0.contains("one.yaml:3:11: error[UPD308]") })
+        let stdin = try CLI.run(["lint", "--format", "concise", "-"], stdin: Data("updates:\n  sever: x\n".utf8))
+        #expect(stdin.stdout.contains("-:2:3: error[UPD201] unknown key `sever` in updates"))
+    }
+
+    @Test func manyFilesInOneProcessKeepTheirOrder() throws {
+        let directory = try TemporaryDirectory()
+        for index in 0..<40 {
+            try directory.write(String(format: "p%02d.yaml", index), "updates:\n  server: https://u.example.com\n  reboot: r\(index)\n")
+        }
+        let result = try CLI.run(["lint", "--format", "concise", directory.url.path])
+        let files = result.stdout.split(separator: "\n").filter { $0.contains("UPD308") }.map { $0.split(separator: ":")[0] }
+        #expect(files.count == 40)
+        #expect(files == files.sorted())
+    }
+
+    @Test func outputWritesTheReportToAFile() throws {
+        let directory = try TemporaryDirectory()
+        let target = directory.url.appendingPathComponent("report.sarif").path
+        let result = try lint(["--format", "sarif", "--output", target, "Fixtures/broken.yaml"])
+        #expect(result.status == 1)
+        #expect(result.stdout.isEmpty)
+        let written = try String(contentsOfFile: target, encoding: .utf8)
+        #expect(written.contains("\"version\": \"2.1.0\""))
+    }
+
+    @Test func explainPrintsTheRulesDocumentation() throws {
+        let result = try CLI.run(["lint", "--explain", "UPD404"])
+        #expect(result.status == 0)
+        #expect(result.stdout.hasPrefix("UPD404 rollback-off (warning, cross-field rules)"))
+        #expect(result.stdout.contains("# updatectl: disable=UPD404"))
+        #expect(try CLI.run(["lint", "--explain", "rollback-off"]).stdout == result.stdout)
+        #expect(try CLI.run(["lint", "--explain", "UPD999"]).status == 2)
+    }
+
+    @Test func noInlineDisableReportsSilencedFindings() throws {
+        let policy = Paths.root.appendingPathComponent("policies/default.yaml").path
+        let result = try CLI.run(["lint", "--format", "concise", "--no-inline-disable", policy])
+        #expect(result.stdout.contains("UPD404"))
+        #expect(result.stdout.contains("UPD406"))
+    }
+}
+
+@Suite struct SchemaCommandTests {
+    @Test func everyShippedPolicyValidatesAgainstTheExportedSchema() throws {
+        let directory = try TemporaryDirectory()
+        let schema = try CLI.run(["schema"])
+        #expect(schema.status == 0)
+        try directory.write("schema.json", schema.stdout)
+        let policies = ["policies/default.yaml", "policies/hardened.yaml", "examples/cloud-init/user-data.yaml"]
+            .map { Paths.root.appendingPathComponent($0).path }
+        let script = """
+            import json, sys, yaml, jsonschema
+            schema = json.load(open(sys.argv[1]))
+            jsonschema.Draft202012Validator.check_schema(schema)
+            validator = jsonschema.Draft202012Validator(schema)
+            bad = yaml.safe_load("updates:\\n  server: ftp://x\\n  reboot: sometimes\\n  sever: 1\\n")
+            assert len(list(validator.iter_errors(bad))) >= 2, "the schema accepts a bad policy"
+            for path in sys.argv[2:]:
+                errors = [e.message for e in validator.iter_errors(yaml.safe_load(open(path)))]
+                if errors:
+                    print(path, errors)
+                    sys.exit(1)
+            print("ok", len(sys.argv) - 2)
+            """
+        try directory.write("check.py", script)
+        let result = try CLI.runProgram("/usr/bin/env", ["python3", directory.url.appendingPathComponent("check.py").path,
+                                                         directory.url.appendingPathComponent("schema.json").path] + policies)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout == "ok 3\n")
+    }
+}
