@@ -1,4 +1,5 @@
 import ArgumentParser
+import UpdatePolicy
 import YAMLTree
 
 /// Shows how updatectl reads a YAML file: every node with its position, style and tag.
@@ -53,25 +54,8 @@ enum TreePrinter {
         }
     }
 
-    static func quoted(_ value: String) -> String {
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    out += "\\u{\(String(scalar.value, radix: 16))}"
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    /// The value as a JSON string literal, so control characters and quotes are visible.
+    static func quoted(_ value: String) -> String { JSON.quote(value) }
 }
 
 func printError(_ line: String) {

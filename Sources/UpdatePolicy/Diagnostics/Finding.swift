@@ -4,16 +4,9 @@ public import YAMLTree
 ///
 /// Positions are `Mark`s: 1-based line, 1-based column in Unicode scalars, 0-based byte offset.
 public struct Finding: Sendable, Hashable, Codable {
-    /// A secondary location that explains the finding ("first given here").
-    public struct Note: Sendable, Hashable, Codable {
-        public var message: String
-        public var mark: Mark
-
-        public init(message: String, mark: Mark) {
-            self.message = message
-            self.mark = mark
-        }
-    }
+    /// A secondary location that explains the finding ("first given here"); the same value the
+    /// YAML layer uses for its own notes.
+    public typealias Note = YAMLProblem.Note
 
     public var rule: RuleID
     public var severity: Severity

@@ -59,6 +59,13 @@ public indirect enum JSON: Sendable, Equatable {
         }
     }
 
+    /// `text` as a JSON string literal, quotes included.
+    public static func quote(_ text: String) -> String {
+        var out = ""
+        escape(text, into: &out)
+        return out
+    }
+
     static func escape(_ text: String, into out: inout String) {
         out += "\""
         for scalar in text.unicodeScalars {

@@ -102,6 +102,6 @@ public enum PolicyLinter {
         }
         return Finding(
             rule, problem.message, start: problem.mark, end: problem.end, help: help,
-            notes: problem.notes.map { Finding.Note(message: $0.message, mark: $0.mark) })
+            notes: problem.notes)
     }
 }
