@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "updatectl", targets: ["updatectl"]),
         .library(name: "YAMLTree", targets: ["YAMLTree"]),
         .library(name: "UpdatePolicy", targets: ["UpdatePolicy"]),
+        .library(name: "UpdatePlan", targets: ["UpdatePlan"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -20,11 +21,15 @@ let package = Package(
         ),
         .target(name: "YAMLTree", dependencies: ["CYAML"]),
         .target(name: "UpdatePolicy", dependencies: ["YAMLTree"]),
+        .target(name: "UpdatePlan", dependencies: ["UpdatePolicy"]),
+        .target(name: "UpdateAgent", dependencies: ["UpdatePlan", "UpdatePolicy"]),
         .executableTarget(
             name: "updatectl",
             dependencies: [
                 "YAMLTree",
                 "UpdatePolicy",
+                "UpdatePlan",
+                "UpdateAgent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -37,6 +42,15 @@ let package = Package(
             name: "UpdatePolicyTests",
             dependencies: ["UpdatePolicy", "YAMLTree"],
             exclude: ["Fixtures", "Snapshots"]
+        ),
+        .testTarget(
+            name: "UpdatePlanTests",
+            dependencies: ["UpdatePlan", "UpdatePolicy", "YAMLTree"],
+            exclude: ["Snapshots", "Fixtures"]
+        ),
+        .testTarget(
+            name: "UpdateAgentTests",
+            dependencies: ["UpdateAgent", "UpdatePlan", "UpdatePolicy"]
         ),
         .testTarget(
             name: "updatectlTests",

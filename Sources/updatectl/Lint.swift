@@ -93,26 +93,24 @@ struct Lint: ParsableCommand {
         }
     }
 
+    /// Reads and lints one file; an over-size file is a finding, an unreadable one an error.
+    static func lintFile(_ path: String, options: LintOptions) -> Result<LintResult, LintInputs.Unreadable> {
+        let document: YAMLDocument
+        do {
+            let bytes = try SourceReader.read(path: path, maxBytes: options.limits.maxBytes)
+            document = YAMLParser.parse(bytes, limits: options.limits)
+        } catch {
+            guard error.tooLarge else { return .failure(LintInputs.Unreadable(path: path, reason: error.reason)) }
+            document = YAMLDocument(root: nil, problems: [error.problem], source: [])
+        }
+        return .success(PolicyLinter.lint(document, file: path, options: options))
+    }
+
     /// Lints every file concurrently; results come back in input order.
     static func lintAll(_ files: [String], options: LintOptions) -> [Result<LintResult, LintInputs.Unreadable>] {
         let results = ResultSlots<Result<LintResult, LintInputs.Unreadable>>(count: files.count)
         DispatchQueue.concurrentPerform(iterations: files.count) { index in
-            let path = files[index]
-            let document: YAMLDocument
-            do {
-                let bytes = try SourceReader.read(path: path, maxBytes: options.limits.maxBytes)
-                document = YAMLParser.parse(bytes, limits: options.limits)
-            } catch let error as ReadError {
-                guard error.tooLarge else {
-                    results.set(index, .failure(LintInputs.Unreadable(path: path, reason: error.reason)))
-                    return
-                }
-                document = YAMLDocument(root: nil, problems: [error.problem], source: [])
-            } catch {
-                results.set(index, .failure(LintInputs.Unreadable(path: path, reason: "\(error)")))
-                return
-            }
-            results.set(index, .success(PolicyLinter.lint(document, file: path, options: options)))
+            results.set(index, lintFile(files[index], options: options))
         }
         return results.values
     }

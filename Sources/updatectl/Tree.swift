@@ -58,9 +58,9 @@ enum TreePrinter {
     static func quoted(_ value: String) -> String { JSON.quote(value) }
 }
 
-func printError(_ line: String) {
+func printError(_ line: String, terminator: String = "\n") {
     var stderr = StandardError()
-    print(line, to: &stderr)
+    print(line, terminator: terminator, to: &stderr)
 }
 
 struct StandardError: TextOutputStream {

@@ -1,0 +1,111 @@
+public import UpdatePolicy
+
+/// The ordered pipeline that `plan`, `apply`, `healthcheck` and `simulate` all walk.
+public struct Plan: Sendable {
+    public var policyFile: String
+    public var server: Located<PolicyURL>?
+    public var channel: Located<String>
+    public var backend: Backend
+    public var publicKey: Located<PublicKeySpec>?
+    public var reboot: Located<RebootMode>
+    public var autoRollbackAfter: Located<Int>
+    public var steps: [Step]
+
+    /// The first step of the post-boot part (the healthcheck run).
+    public var postBootStart: Int { steps.firstIndex { $0.part == .postBoot } ?? steps.count }
+}
+
+/// What kind of thing a step is.
+public enum StepKind: String, Sendable, Hashable, Codable, CaseIterable {
+    /// A pre-flight check that passes, blocks (defers the run) or errs.
+    case gate
+    /// Something that changes the world: a download, a backend call.
+    case action
+    /// A pause: settle, or waiting for a reboot.
+    case wait
+    /// The loop of probe rounds.
+    case probeRound = "probe_round"
+    /// One probe of every round.
+    case probe
+    /// A branch: up to date or not, booted slot, commit or count a failure, roll back or not.
+    case decision
+}
+
+/// Which command runs a step: `apply` or the post-boot `healthcheck`.
+public enum Part: String, Sendable, Hashable, Codable {
+    case apply
+    case postBoot = "post_boot"
+}
+
+/// One step: a stable id, its kind, the phase it runs in, its parameters with defaults filled
+/// in, and where in the policy it came from.
+public struct Step: Sendable {
+    public var id: String
+    public var kind: StepKind
+    public var phase: Phase
+    public var part: Part
+    /// A short sentence: what the step does.
+    public var summary: String
+    public var parameters: [Parameter]
+    /// Where the step came from: the policy position, or `.defaulted`.
+    public var origin: Origin
+    /// How the origin came about when it is not a plain entry (`healthcheck_url` shorthand).
+    public var originNote: String?
+    public var operation: Operation
+}
+
+/// A step parameter, typed so that a diff can say "shortened by 2h".
+public struct Parameter: Sendable {
+    public var name: String
+    public var value: PlanValue
+    public var origin: Origin
+
+    public init(_ name: String, _ value: PlanValue, _ origin: Origin) {
+        self.name = name
+        self.value = value
+        self.origin = origin
+    }
+}
+
+public enum PlanValue: Sendable, Hashable {
+    case text(String)
+    case integer(Int)
+    case duration(Duration)
+    case percentage(Double)
+    case boolean(Bool)
+    case list([String])
+    case time(TimeOfDay)
+
+    public var display: String {
+        switch self {
+        case .text(let text): text
+        case .integer(let value): String(value)
+        case .duration(let value): DurationText.format(value)
+        case .percentage(let value): (value == value.rounded() ? String(Int(value)) : String(value)) + "%"
+        case .boolean(let value): value ? "true" : "false"
+        case .list(let items): "[" + items.joined(separator: ", ") + "]"
+        case .time(let time): time.description
+        }
+    }
+}
+
+/// What the executor does for a step.
+public enum Operation: Sendable {
+    case fetchMetadata(server: PolicyURL?, channel: String)
+    case verifySignature(PublicKeySpec)
+    case compareVersions
+    case gate(Gate)
+    case download
+    case verifySize
+    case verifyDigest
+    case stage
+    case activate
+    case reboot(RebootMode)
+    case checkBootedSlot
+    case settle(Duration)
+    case probeRounds(interval: Duration, timeout: Duration)
+    case probe(Probe)
+    case commit
+    case countFailure
+    case rollback(after: Int)
+}

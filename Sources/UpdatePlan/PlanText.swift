@@ -1,0 +1,108 @@
+import UpdatePolicy
+import YAMLTree
+
+/// The plan as a person reads it in a terminal: a header, a numbered table, and what happens on failure.
+public enum PlanText {
+    public static func render(_ plan: Plan, resume: Plan.Resume? = nil) -> String {
+        var out = "Plan for \(plan.policyFile)\n"
+        for (label, value) in header(plan) {
+            out += "  " + label.padding(10) + " " + value + "\n"
+        }
+        out += "\n"
+        let rows: [[String]] = plan.steps.enumerated().map { index, step in
+            [String(index + 1), step.phase.rawValue, step.kind.rawValue, step.id, step.summary, origin(step, plan)]
+        }
+        let headings = ["#", "phase", "kind", "step", "detail", "origin"]
+        var widths = headings.map(\.count)
+        for row in rows {
+            for (column, cell) in row.enumerated() where column != 4 { widths[column] = max(widths[column], cell.count) }
+        }
+        func line(_ cells: [String], marker: String) -> String {
+            var text = marker
+            for (column, cell) in cells.enumerated() {
+                if column == 4 { continue }
+                text += (column == 0 ? cell.padding(widths[0], left: true) : cell.padding(widths[column])) + "  "
+            }
+            return text
+        }
+        // The detail goes on its own line under the step, so long commands do not break the table.
+        out += line(headings, marker: "   ").trimmingTrailing + "\n"
+        var part = Part.apply
+        for (index, step) in plan.steps.enumerated() {
+            if step.part != part {
+                part = step.part
+                out += "   -- after the reboot: `updatectl healthcheck` --\n"
+            }
+            let marker = resume?.index == index ? "=> " : "   "
+            out += line(rows[index], marker: marker).trimmingTrailing + "\n"
+            let indent = String(repeating: " ", count: 3 + widths[0] + 2)
+            out += indent + step.summary + "\n"
+            if !step.parameters.isEmpty {
+                out += indent + step.parameters.map { parameter in
+                    "\(parameter.name): \(parameter.value.display)" + (parameter.origin.isDefault ? " [default]" : "")
+                }.joined(separator: ", ") + "\n"
+            }
+        }
+        if let resume {
+            out += "\n=> resume at step \(resume.index + 1): \(resume.reason)\n"
+        }
+        out += "\nOn failure:\n"
+        for item in onFailure(plan) { out += "  - \(item)\n" }
+        return out
+    }
+
+    static func header(_ plan: Plan) -> [(String, String)] {
+        var rows: [(String, String)] = []
+        let server = plan.server.map { "\($0.value.text) (channel \(plan.channel.value))" } ?? "none: `apply` cannot run"
+        rows.append(("server", server))
+        switch plan.backend {
+        case .directory(let root, _):
+            rows.append(("backend", "directory, root \(root.value)" + (root.origin.isDefault ? " [default]" : "")))
+        case .command(let commands):
+            rows.append(("backend", "command (" + commands.commands.keys.sorted().joined(separator: ", ") + ")"))
+        }
+        if let key = plan.publicKey {
+            rows.append(("signature", "on: \(Planner.describe(key.value))"))
+        } else {
+            rows.append(("signature", "off: releases are not signature-checked"))
+        }
+        let after = plan.autoRollbackAfter.value
+        rows.append(("reboot", plan.reboot.value.rawValue + (plan.reboot.origin.isDefault ? " [default]" : "")
+            + "; automatic rollback " + (after == 0 ? "off" : "after \(after) failed run\(after == 1 ? "" : "s")")))
+        return rows
+    }
+
+    static func origin(_ step: Step, _ plan: Plan) -> String {
+        guard let mark = step.origin.mark else { return "default" }
+        return "\(plan.policyFile):\(mark.line):\(mark.column)" + (step.originNote.map { " (\($0))" } ?? "")
+    }
+
+    /// The footer: what each kind of failure leads to under this policy.
+    public static func onFailure(_ plan: Plan) -> [String] {
+        let after = plan.autoRollbackAfter.value
+        return [
+            "a gate that says no defers the run: phase back to idle, the gate and its reason recorded, no attempt spent (exit 3)",
+            "a metadata, signature, download, size or hash failure ends the attempt in `failed` before activation; "
+                + "the active slot is untouched",
+            "a verification run in which no round passes counts a failure (health_check_failures) and exits 1; "
+                + (after == 0
+                    ? "automatic rollback is off, so the new slot stays until `updatectl rollback`"
+                    : "at \(after) in a row updatectl rolls back to the previous slot"
+                        + (plan.reboot.value == .auto ? " and reboots into it" : "")),
+            "a node that boots the old slot (the bootloader fell back) is recorded as rolled_back",
+        ]
+    }
+}
+
+extension String {
+    func padding(_ width: Int, left: Bool = false) -> String {
+        let pad = String(repeating: " ", count: max(0, width - count))
+        return left ? pad + self : self + pad
+    }
+
+    var trimmingTrailing: String {
+        var copy = self
+        while copy.last == " " { copy.removeLast() }
+        return copy
+    }
+}

@@ -1,0 +1,221 @@
+public import UpdatePolicy
+
+/// Compiles a policy into its plan: a pure function, linear in the number of gates and probes.
+public enum Planner {
+    public static func plan(_ policy: Policy) -> Plan {
+        var steps: [Step] = []
+        steps.reserveCapacity(policy.preflight.count + policy.healthcheck.probes.count + 16)
+        let signed = policy.publicKey != nil
+        let serverOrigin = policy.server?.origin ?? .defaulted
+
+        func add(_ id: String, _ kind: StepKind, _ phase: Phase, _ part: Part, _ summary: String,
+                 with parameters: [Parameter] = [], origin: Origin = .defaulted, note: String? = nil, _ operation: Operation) {
+            steps.append(Step(id: id, kind: kind, phase: phase, part: part, summary: summary, parameters: parameters,
+                              origin: origin, originNote: note, operation: operation))
+        }
+
+        // Apply: checking.
+        let metadata = policy.server.map { base -> String in
+            let trimmed = base.value.text.hasSuffix("/") ? String(base.value.text.dropLast()) : base.value.text
+            return "\(trimmed)/\(policy.channel.value)/latest.json"
+        } ?? "(no server)"
+        add("check.metadata", .action, .checking, .apply, "fetch \(metadata)",
+            with: [Parameter("server", .text(policy.server?.value.text ?? "(none)"), serverOrigin),
+             Parameter("channel", .text(policy.channel.value), policy.channel.origin)],
+            origin: serverOrigin, .fetchMetadata(server: policy.server?.value, channel: policy.channel.value))
+        if let key = policy.publicKey {
+            add("check.signature", .decision, .checking, .apply,
+                "verify latest.json.sig over the exact metadata bytes (Ed25519); check expiry",
+                with: [Parameter("public_key", .text(describe(key.value)), key.origin)], origin: key.origin,
+                .verifySignature(key.value))
+        }
+        add("check.version", .decision, .checking, .apply,
+            "stop when the offered version is the running one (up to date)", .compareVersions)
+
+        for gate in policy.preflight {
+            add("preflight.\(gate.name.value)", .gate, .checking, .apply, gateSummary(gate),
+                with: gateParameters(gate), origin: origin(gate.source), note: note(gate.source), .gate(gate))
+        }
+
+        // Apply: downloading, staged, activated.
+        add("download.image", .action, .downloading, .apply,
+            "stream the image to the passive slot, hashing while it writes", .download)
+        add("verify.size", .decision, .downloading, .apply, "the bytes written match the metadata's size", .verifySize)
+        add("verify.sha256", .decision, .downloading, .apply, "the SHA-256 of the image matches the metadata's", .verifyDigest)
+        add("stage.slot", .action, .staged, .apply, backendSummary(policy.backend, "stage"),
+            with: backendParameters(policy.backend, "stage"), origin: backendOrigin(policy.backend), .stage)
+        add("activate.slot", .action, .activated, .apply, backendSummary(policy.backend, "activate"),
+            with: backendParameters(policy.backend, "activate"), origin: backendOrigin(policy.backend), .activate)
+        switch policy.reboot.value {
+        case .auto:
+            add("reboot.auto", .action, .activated, .apply, backendSummary(policy.backend, "reboot"),
+                with: [Parameter("reboot", .text("auto"), policy.reboot.origin)], origin: policy.reboot.origin, .reboot(.auto))
+        case .manual:
+            add("reboot.manual", .wait, .activated, .apply,
+                "stop; the operator or init reboots into the new slot, then runs `updatectl healthcheck`",
+                with: [Parameter("reboot", .text("manual"), policy.reboot.origin)], origin: policy.reboot.origin, .reboot(.manual))
+        }
+
+        // Post-boot: verifying.
+        let health = policy.healthcheck
+        add("boot.slot", .decision, .verifying, .postBoot,
+            "the node booted the new slot; if it booted the old one the bootloader fell back: rolled_back",
+            .checkBootedSlot)
+        add("healthcheck.settle", .wait, .verifying, .postBoot, "wait before the first probe round",
+            with: [Parameter("settle", .duration(health.settle.value), health.settle.origin)],
+            origin: health.settle.origin, .settle(health.settle.value))
+        add("healthcheck.rounds", .probeRound, .verifying, .postBoot,
+            "run every probe concurrently each round, every interval, until a round passes or the timeout is spent",
+            with: [Parameter("interval", .duration(health.interval.value), health.interval.origin),
+             Parameter("timeout", .duration(health.timeout.value), health.timeout.origin)],
+            origin: health.timeout.origin, .probeRounds(interval: health.interval.value, timeout: health.timeout.value))
+        for probe in health.probes {
+            add("healthcheck.probe.\(probe.name.value)", .probe, .verifying, .postBoot, probeSummary(probe),
+                with: probeParameters(probe), origin: origin(probe.source), note: note(probe.source), .probe(probe))
+        }
+        add("healthcheck.commit", .action, .success, .postBoot,
+            "a round passed: commit the slot, reset health_check_failures", .commit)
+        add("healthcheck.failure", .decision, .activated, .postBoot,
+            "no round passed in time: health_check_failures + 1, saved before anything else, exit non-zero",
+            .countFailure)
+        let after = policy.autoRollbackAfter
+        let rollbackSummary = after.value == 0
+            ? "never automatic (auto_rollback_after is 0): `updatectl rollback` by hand"
+            : "at \(after.value) consecutive failed run\(after.value == 1 ? "" : "s"): roll back to the previous slot"
+                + (policy.reboot.value == .auto ? " and reboot into it" : "")
+        add("healthcheck.rollback", .decision, .rolledBack, .postBoot, rollbackSummary,
+            with: [Parameter("auto_rollback_after", .integer(after.value), after.origin)], origin: after.origin,
+            .rollback(after: after.value))
+
+        return Plan(policyFile: policy.file, server: policy.server, channel: policy.channel, backend: policy.backend,
+                    publicKey: policy.publicKey, reboot: policy.reboot, autoRollbackAfter: policy.autoRollbackAfter,
+                    steps: steps)
+    }
+
+    static func origin(_ source: EntrySource) -> Origin {
+        source.mark.map { .policy($0) } ?? .defaulted
+    }
+
+    static func note(_ source: EntrySource) -> String? {
+        if case .shorthand(let key, _) = source { return key }
+        return nil
+    }
+
+    static func describe(_ key: PublicKeySpec) -> String {
+        switch key {
+        case .ed25519(let bytes): "ed25519 inline (" + Base64.encode(bytes).prefix(8) + "…)"
+        case .file(let path): path
+        }
+    }
+
+    static func gateSummary(_ gate: Gate) -> String {
+        switch gate.kind {
+        case .freeSpace: "free space ≥ image size + headroom (statfs)"
+        case .nodeNotBlocked(let label, _): "the node does not carry \(label.value)=true (kubectl; no kubeconfig = pass)"
+        case .maintenanceWindow(let window):
+            "now is inside \(window.start.value)–\(window.end.value) \(window.timezone.value)"
+        case .maxAttempts(let max): "attempt_count for the offered version < \(max.value)"
+        case .noDowngrade: "the offered version is newer than the running one"
+        case .rollout(let percent, _): "this node falls in the first \(PlanValue.percentage(percent.value).display) of the fleet"
+        case .exec(let command): "\(command.value.joined(separator: " ")) exits 0"
+        case .http(let url, let status): "GET \(url.value.text) answers \(status.value)"
+        }
+    }
+
+    static func gateParameters(_ gate: Gate) -> [Parameter] {
+        var out: [Parameter] = []
+        switch gate.kind {
+        case .freeSpace(let headroom, let path):
+            out.append(Parameter("headroom", .percentage(headroom.value), headroom.origin))
+            out.append(Parameter("path", .text(path?.value ?? "passive slot"), path?.origin ?? .defaulted))
+        case .nodeNotBlocked(let label, let kubeconfig):
+            out.append(Parameter("label", .text(label.value), label.origin))
+            out.append(Parameter("kubeconfig", .text(kubeconfig?.value ?? "search"), kubeconfig?.origin ?? .defaulted))
+        case .maintenanceWindow(let window):
+            out.append(Parameter("days", .list(window.days.value.map(\.rawValue)), window.days.origin))
+            out.append(Parameter("start", .time(window.start.value), window.start.origin))
+            out.append(Parameter("end", .time(window.end.value), window.end.origin))
+            out.append(Parameter("timezone", .text(window.timezone.value), window.timezone.origin))
+        case .maxAttempts(let max):
+            out.append(Parameter("max", .integer(max.value), max.origin))
+        case .noDowngrade:
+            break
+        case .rollout(let percent, let salt):
+            out.append(Parameter("percent", .percentage(percent.value), percent.origin))
+            out.append(Parameter("salt", .text(salt.value), salt.origin))
+        case .exec(let command):
+            out.append(Parameter("command", .list(command.value), command.origin))
+        case .http(let url, let status):
+            out.append(Parameter("url", .text(url.value.text), url.origin))
+            out.append(Parameter("status", .integer(status.value), status.origin))
+        }
+        out.append(Parameter("timeout", .duration(gate.timeout.value), gate.timeout.origin))
+        return out
+    }
+
+    static func probeSummary(_ probe: Probe) -> String {
+        switch probe.kind {
+        case .http(let url, let status): "GET \(url.value.text) answers \(status.value)"
+        case .tcp(let address): "TCP connect to \(address.value)"
+        case .exec(let command): "\(command.value.joined(separator: " ")) exits 0"
+        case .diskWritable(let path): "write, fsync, read back and remove a file under \(path.value)"
+        case .kubeSystemReady(let settle):
+            "every kube-system pod Running for ≥ \(DurationText.format(settle.value)) (kubectl; no cluster = pass)"
+        }
+    }
+
+    static func probeParameters(_ probe: Probe) -> [Parameter] {
+        var out: [Parameter] = []
+        switch probe.kind {
+        case .http(let url, let status):
+            out.append(Parameter("url", .text(url.value.text), url.origin))
+            out.append(Parameter("status", .integer(status.value), status.origin))
+        case .tcp(let address):
+            out.append(Parameter("address", .text(address.value.description), address.origin))
+        case .exec(let command):
+            out.append(Parameter("command", .list(command.value), command.origin))
+        case .diskWritable(let path):
+            out.append(Parameter("path", .text(path.value), path.origin))
+        case .kubeSystemReady(let settle):
+            out.append(Parameter("settle", .duration(settle.value), settle.origin))
+        }
+        out.append(Parameter("timeout", .duration(probe.timeout.value), probe.timeout.origin))
+        return out
+    }
+
+    static func backendOrigin(_ backend: Backend) -> Origin {
+        switch backend {
+        case .directory(let root, _): root.origin
+        case .command(let commands): commands.timeout.origin.isDefault ? .defaulted : commands.timeout.origin
+        }
+    }
+
+    static func backendSummary(_ backend: Backend, _ operation: String) -> String {
+        switch backend {
+        case .directory(let root, _):
+            switch operation {
+            case "stage": "mark the image in \(root.value) staged for the passive slot"
+            case "activate": "move the next-boot marker in \(root.value) to the passive slot"
+            default: "\"reboot\": the next-boot marker becomes the booted slot"
+            }
+        case .command(let commands):
+            if let argv = commands.commands[operation] {
+                "run \(argv.value.joined(separator: " "))"
+            } else {
+                "no `\(operation)` command: nothing to run"
+            }
+        }
+    }
+
+    static func backendParameters(_ backend: Backend, _ operation: String) -> [Parameter] {
+        switch backend {
+        case .directory(let root, _):
+            return [Parameter("backend", .text("directory"), .defaulted), Parameter("root", .text(root.value), root.origin)]
+        case .command(let commands):
+            var out = [Parameter("backend", .text("command"), .defaulted)]
+            if let argv = commands.commands[operation] { out.append(Parameter(operation, .list(argv.value), argv.origin)) }
+            out.append(Parameter("timeout", .duration(commands.timeout.value), commands.timeout.origin))
+            return out
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import ArgumentParser
+import UpdateAgent
+import UpdatePlan
+import UpdatePolicy
+import YAMLTree
+
+struct PlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Compile a policy and print the ordered plan of every step a run takes (a dry run).",
+        discussion: """
+            Every step shows its phase, kind, parameters (defaults marked [default]) and where in \
+            the policy it came from. A policy with lint errors has no plan: the errors are printed \
+            as `lint` prints them and the exit status is 1.
+
+              updatectl plan POLICY [--format text|json] [--state FILE]
+              updatectl plan --diff OLD NEW
+
+            --diff compares the compiled plans, not the text: steps added, removed or moved and \
+            parameters changed. It exits 0 when the plans are equal and 1 when they differ.
+
+            \(ExitStatus.helpTable)
+            """
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case text, json
+    }
+
+    @Argument(help: "The policy file (two with --diff: OLD NEW).")
+    var paths: [String] = []
+
+    @Option(help: "Output format: text or json.")
+    var format: Format = .text
+
+    @Option(help: "A state.json: mark the step where the next run would resume.")
+    var state: String?
+
+    @Flag(help: "Compare the plans of two policies.")
+    var diff = false
+
+    func validate() throws {
+        if diff {
+            guard paths.count == 2 else { throw ValidationError("--diff takes two policies: OLD NEW.") }
+            guard state == nil else { throw ValidationError("--state does not go with --diff.") }
+        } else {
+            guard paths.count == 1 else { throw ValidationError("Give one policy file (or two with --diff).") }
+        }
+    }
+
+    func run() throws {
+        if diff {
+            let old = try compile(paths[0])
+            let new = try compile(paths[1])
+            let changes = PlanDiff.diff(old, new)
+            switch format {
+            case .text:
+                if changes.isEmpty {
+                    print("The plans are equal.")
+                } else {
+                    for change in changes { print("\(symbol(change.kind)) \(change.message)") }
+                    print("\(changes.count) change\(changes.count == 1 ? "" : "s")")
+                }
+            case .json:
+                print(JSON.object([
+                    ("plan_version", .int(PlanJSON.version)),
+                    ("equal", .bool(changes.isEmpty)),
+                    ("changes", .array(changes.map { change in
+                        .object([("kind", .string(change.kind.rawValue)), ("step", .optional(change.step)),
+                                 ("message", .string(change.message))])
+                    })),
+                ]).render())
+            }
+            if !changes.isEmpty { throw ExitStatus.failure.exitCode }
+            return
+        }
+        let plan = try compile(paths[0])
+        var resume: Plan.Resume?
+        if let state {
+            resume = plan.resume(from: try Self.readState(state).phase)
+        }
+        switch format {
+        case .text: print(PlanText.render(plan, resume: resume), terminator: "")
+        case .json: print(PlanJSON.render(plan, resume: resume).render())
+        }
+    }
+
+    private func symbol(_ kind: PlanDiff.Change.Kind) -> String {
+        switch kind {
+        case .added: "+"
+        case .removed: "-"
+        case .moved: "~"
+        case .changed, .policy: "*"
+        }
+    }
+
+    /// Lints and compiles a policy; lint errors print as `lint` prints them and exit 1.
+    private func compile(_ path: String) throws -> Plan {
+        switch Lint.lintFile(path, options: LintOptions()) {
+        case .failure(let problem):
+            printError("error: cannot read \(problem.path): \(problem.reason)")
+            throw ExitStatus.usage.exitCode
+        case .success(let result):
+            let report = LintReport(files: [LintReport.File(path: DisplayPath.relative(path), result: result)])
+            guard result.errorCount == 0, let policy = result.policy else {
+                printError(TextRenderer.render(report), terminator: "")
+                printError("error: \(path) has lint errors, so it has no plan")
+                throw ExitStatus.failure.exitCode
+            }
+            var shown = policy
+            shown.file = DisplayPath.relative(path)
+            return Planner.plan(shown)
+        }
+    }
+
+    static func readState(_ path: String) throws -> UpdateState {
+        let bytes: [UInt8]
+        do {
+            bytes = try SourceReader.read(path: path, maxBytes: 1 << 20)
+        } catch {
+            printError("error: cannot read the state file \(path): \(error.reason)")
+            throw ExitStatus.usage.exitCode
+        }
+        do {
+            return try UpdateState.decode(bytes)
+        } catch {
+            printError("error: the state file \(path) is not valid: \(error)")
+            throw ExitStatus.usage.exitCode
+        }
+    }
+}
