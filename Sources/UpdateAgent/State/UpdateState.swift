@@ -14,6 +14,30 @@ public struct UpdateState: Sendable {
     public var lastError: String?
     public var attemptCount: Int
     public var healthCheckFailures: Int
+
+    // Beyond upstream: optional keys the Go agent ignores.
+
+    /// The gate that deferred the last run, its reason, and when.
+    public var deferral: Deferral?
+    /// SHA-256 (hex) of the policy file the last run used.
+    public var policySHA256: String?
+    /// The slot the node booted when the attempt started (`a` or `b`).
+    public var bootedSlot: String?
+    /// The slot the attempt writes and activates.
+    public var targetSlot: String?
+
+    public struct Deferral: Sendable, Hashable {
+        public var gate: String
+        public var reason: String
+        public var at: Timestamp
+
+        public init(gate: String, reason: String, at: Timestamp) {
+            self.gate = gate
+            self.reason = reason
+            self.at = at
+        }
+    }
+
     /// Keys this version does not know, in file order, written back unchanged.
     public var unknown: [(String, JSON)]
 
@@ -31,7 +55,8 @@ public struct UpdateState: Sendable {
 
     static let knownKeys: Set<String> = [
         "phase", "from_version", "to_version", "started_at", "updated_at", "last_error", "attempt_count",
-        "health_check_failures",
+        "health_check_failures", "deferred_gate", "deferred_reason", "deferred_at", "policy_sha256", "booted_slot",
+        "target_slot",
     ]
 
     /// Reads the JSON bytes of a state file.
@@ -78,9 +103,19 @@ public struct UpdateState: Sendable {
         state.lastError = try text("last_error")
         state.attemptCount = try count("attempt_count")
         state.healthCheckFailures = try count("health_check_failures")
+        if let gate = try text("deferred_gate") {
+            state.deferral = Deferral(gate: gate, reason: try text("deferred_reason") ?? "", at: try time("deferred_at") ?? .goZero)
+        }
+        state.policySHA256 = try text("policy_sha256")
+        state.bootedSlot = try text("booted_slot")
+        state.targetSlot = try text("target_slot")
         state.unknown = pairs.filter { !knownKeys.contains($0.0) }
         return state
     }
+
+    /// The bytes of the file: the JSON object indented by two spaces and a final newline, as the
+    /// Go agent's `json.MarshalIndent` writes it.
+    public var fileBytes: [UInt8] { Array((json.render() + "\n").utf8) }
 
     /// The JSON object the Go agent would write: `phase`, the `omitempty` strings when set,
     /// `started_at` always (Go writes its zero time), `updated_at`, `attempt_count`, and
@@ -94,6 +129,14 @@ public struct UpdateState: Sendable {
         if let lastError { pairs.append(("last_error", .string(lastError))) }
         pairs.append(("attempt_count", .int(attemptCount)))
         if healthCheckFailures != 0 { pairs.append(("health_check_failures", .int(healthCheckFailures))) }
+        if let deferral {
+            pairs.append(("deferred_gate", .string(deferral.gate)))
+            pairs.append(("deferred_reason", .string(deferral.reason)))
+            pairs.append(("deferred_at", .string(deferral.at.description)))
+        }
+        if let policySHA256 { pairs.append(("policy_sha256", .string(policySHA256))) }
+        if let bootedSlot { pairs.append(("booted_slot", .string(bootedSlot))) }
+        if let targetSlot { pairs.append(("target_slot", .string(targetSlot))) }
         return .object(pairs + unknown)
     }
 }

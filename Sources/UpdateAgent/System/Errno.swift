@@ -1,0 +1,32 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A failed system call: what was being done, to which path, and errno's text.
+public struct SystemError: Error, Sendable, CustomStringConvertible {
+    public var operation: String
+    public var path: String
+    public var code: Int32
+
+    public init(_ operation: String, _ path: String, code: Int32? = nil) {
+        self.operation = operation
+        self.path = path
+        self.code = code ?? errno
+    }
+
+    public var description: String { "\(operation) \(path): \(String(cString: strerror(code)))" }
+}
+
+/// Test-only pauses: with `UPDATECTL_TEST_PAUSE=<point>` in the environment, the process says
+/// `updatectl: paused at <point>` on standard error and stops there until it is killed, so
+/// crash tests can SIGKILL it at exactly that point.
+public enum TestPause {
+    private static let point: String? = getenv("UPDATECTL_TEST_PAUSE").map { String(cString: $0) }
+
+    public static func here(_ name: String) {
+        guard let point, point == name else { return }
+        let line = "updatectl: paused at \(name)\n"
+        _ = line.withCString { write(2, $0, strlen($0)) }
+        while true { pause() }
+    }
+}

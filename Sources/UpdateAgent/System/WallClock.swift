@@ -1,0 +1,44 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Wall-clock time for timestamps in the state file; tests and `simulate` inject their own.
+public protocol WallClock: Sendable {
+    func now() -> Timestamp
+}
+
+public struct SystemWallClock: WallClock {
+    public init() {}
+
+    public func now() -> Timestamp {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Timestamp(seconds: Int64(spec.tv_sec), nanoseconds: Int32(spec.tv_nsec))
+    }
+}
+
+/// A clock that says what it is told.
+public final class FixedWallClock: WallClock, @unchecked Sendable {
+    private let lock = Mutex()
+    private var current: Timestamp
+
+    public init(_ start: Timestamp) { current = start }
+
+    public func now() -> Timestamp { lock.withLock { current } }
+
+    public func advance(by duration: Duration) { lock.withLock { current = current + duration } }
+}
+
+/// A pthread mutex (no Foundation, no Synchronization availability questions).
+final class Mutex: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+
+    init() { pthread_mutex_init(&mutex, nil) }
+    deinit { pthread_mutex_destroy(&mutex) }
+
+    func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return try body()
+    }
+}

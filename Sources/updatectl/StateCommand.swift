@@ -1,0 +1,59 @@
+import ArgumentParser
+import UpdateAgent
+
+struct StateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "state",
+        abstract: "Manage the state file.",
+        subcommands: [Reset.self]
+    )
+
+    struct Reset: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Start over from idle: write a fresh state and clear broken-state evidence.",
+            discussion: """
+                Use it after a broken state file was moved aside, once you have checked which slot \
+                the node runs. It takes the state lock, so it waits for no one: while another \
+                updatectl runs it exits 4.
+
+                \(ExitStatus.helpTable)
+                """
+        )
+
+        @Argument(help: "The policy, for its data_dir (optional).")
+        var policy: String?
+
+        @OptionGroup var stateOptions: StateOptions
+
+        @Flag(help: "Confirm: the current state is replaced by a fresh idle state.")
+        var yes = false
+
+        func validate() throws {
+            guard yes else {
+                throw ValidationError("state reset replaces the state with a fresh idle one; add --yes to confirm.")
+            }
+        }
+
+        func run() throws {
+            let loaded = try policy.map(PolicyLoader.load)
+            let path = stateOptions.path(policy: loaded)
+            let lock = try Locking.acquire(statePath: path)
+            defer { lock.release() }
+            let cleared = try StateStore(path: path).reset(clock: Clocks.wall)
+            print("reset \(path) to idle")
+            for file in cleared { print("cleared \(file) (renamed to \(file).cleared)") }
+        }
+    }
+}
+
+enum Locking {
+    /// Takes the state lock; when another process holds it, says who and exits 4.
+    static func acquire(statePath: String) throws -> StateLock {
+        do {
+            return try StateLock.acquire(statePath: statePath)
+        } catch let busy as StateLock.Busy {
+            printError("error: \(busy)")
+            throw ExitStatus.busy.exitCode
+        }
+    }
+}

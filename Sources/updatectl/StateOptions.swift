@@ -1,0 +1,49 @@
+import ArgumentParser
+import UpdateAgent
+import UpdatePolicy
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `--state FILE`, else `<data_dir>/update/state.json` from the policy, else the upstream default.
+struct StateOptions: ParsableArguments {
+    @Option(help: "The state file (default: <data_dir>/update/state.json from the policy, else \(StateStore.defaultPath)).")
+    var state: String?
+
+    func path(policy: Policy?) -> String {
+        if let state { return state }
+        if let policy { return StateStore.path(dataDir: policy.dataDir.value) }
+        return StateStore.defaultPath
+    }
+}
+
+enum Clocks {
+    /// The wall clock; `UPDATECTL_TEST_NOW=<RFC 3339>` fixes it, for tests.
+    static var wall: any WallClock {
+        if let text = Environment.get("UPDATECTL_TEST_NOW"), let now = Timestamp.parse(text) {
+            return FixedWallClock(now)
+        }
+        return SystemWallClock()
+    }
+}
+
+enum PolicyLoader {
+    /// Lints and decodes a policy for a command that acts on it; lint errors print as `lint`
+    /// prints them and exit 1, an unreadable file exits 2.
+    static func load(_ path: String) throws -> Policy {
+        switch Lint.lintFile(path, options: LintOptions()) {
+        case .failure(let problem):
+            printError("error: cannot read \(problem.path): \(problem.reason)")
+            throw ExitStatus.usage.exitCode
+        case .success(let result):
+            guard result.errorCount == 0, var policy = result.policy else {
+                let report = LintReport(files: [LintReport.File(path: DisplayPath.relative(path), result: result)])
+                printError(TextRenderer.render(report), terminator: "")
+                printError("error: \(path) has lint errors; fix them first")
+                throw ExitStatus.failure.exitCode
+            }
+            policy.file = DisplayPath.relative(path)
+            return policy
+        }
+    }
+}

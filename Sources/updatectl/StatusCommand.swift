@@ -1,0 +1,160 @@
+import ArgumentParser
+import UpdateAgent
+import UpdatePlan
+import UpdatePolicy
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show where the update lifecycle is: phase, versions, attempts, failures, errors, deferral.",
+        discussion: """
+            --format json prints the state object itself (the state.json format); --format \
+            prometheus prints node_exporter textfile metrics, so a stuck update can raise an alert:
+              updatectl status --format prometheus --output /var/lib/node_exporter/updatectl.prom
+
+            \(ExitStatus.helpTable)
+            """
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case text, json, prometheus
+    }
+
+    @Argument(help: "The policy, for its data_dir (optional).")
+    var policy: String?
+
+    @OptionGroup var stateOptions: StateOptions
+
+    @Option(help: "Output format: text, json or prometheus.")
+    var format: Format = .text
+
+    @Option(help: "Write to this file (atomically) instead of standard output.")
+    var output: String?
+
+    func run() throws {
+        let loaded = try policy.map(PolicyLoader.load)
+        let path = stateOptions.path(policy: loaded)
+        let store = StateStore(path: path)
+        let clock = Clocks.wall
+        let state: UpdateState
+        do {
+            state = try store.load(clock: clock)
+        } catch {
+            printError("error: \(error)")
+            throw ExitStatus.failure.exitCode
+        }
+        let broken = store.brokenFiles()
+        let rendered: String
+        switch format {
+        case .text: rendered = StatusText.render(state, path: path, now: clock.now(), broken: broken)
+        case .json: rendered = state.json.render() + "\n"
+        case .prometheus: rendered = StatusMetrics.render(state, broken: !broken.isEmpty)
+        }
+        if let output {
+            try OutputFile.write(rendered, to: output)
+        } else {
+            print(rendered, terminator: "")
+        }
+    }
+}
+
+enum StatusText {
+    static func render(_ state: UpdateState, path: String, now: Timestamp, broken: [String]) -> String {
+        var rows: [(String, String)] = [("phase", "\(state.phase.rawValue): \(meaning(state))")]
+        if let from = state.fromVersion { rows.append(("from version", from)) }
+        if let to = state.toVersion { rows.append(("to version", to)) }
+        rows.append(("attempts", "\(state.attemptCount)" + (state.toVersion.map { " at \($0)" } ?? "")))
+        rows.append(("health failures", "\(state.healthCheckFailures) in a row"))
+        if let error = state.lastError { rows.append(("last error", error)) }
+        if let deferral = state.deferral {
+            rows.append(("deferred", "by \(deferral.gate) \(age(deferral.at, now)): \(deferral.reason)"))
+        }
+        if let started = state.startedAt { rows.append(("started", "\(started) (\(age(started, now)))")) }
+        if let updated = state.updatedAt, !updated.isGoZero { rows.append(("updated", "\(updated) (\(age(updated, now)))")) }
+        if let slot = state.bootedSlot { rows.append(("booted slot", slot)) }
+        if let slot = state.targetSlot { rows.append(("target slot", slot)) }
+        rows.append(("state file", path))
+        var out = ""
+        for (label, value) in rows { out += label.padding(16) + " " + value + "\n" }
+        for file in broken {
+            out += "warning: a broken state file was moved aside to \(file); no update starts until "
+                + "`updatectl state reset --yes`\n"
+        }
+        return out
+    }
+
+    static func meaning(_ state: UpdateState) -> String {
+        switch state.phase {
+        case .idle: state.deferral == nil ? "no update in progress" : "no update in progress; the last run was deferred"
+        case .checking: "checking for an update (or a check was interrupted)"
+        case .downloading: "downloading (or a download was interrupted)"
+        case .staged: "the new image is staged on the passive slot"
+        case .activated: "the new slot is activated and waits for its post-boot healthcheck"
+        case .verifying: "verifying the new version (or verification was interrupted)"
+        case .success: "the last update was verified and committed"
+        case .rolledBack: "the last update was rolled back"
+        case .failed: "the last attempt failed before activation; the node runs the old version"
+        }
+    }
+
+    static func age(_ then: Timestamp, _ now: Timestamp) -> String {
+        let seconds = max(0, now.seconds - then.seconds)
+        let text = DurationText.format(.seconds(seconds >= 3600 ? seconds / 60 * 60 : seconds))
+        return "\(text) ago"
+    }
+}
+
+/// node_exporter textfile collector format.
+enum StatusMetrics {
+    static func render(_ state: UpdateState, broken: Bool) -> String {
+        var out = ""
+        func metric(_ name: String, _ help: String, _ samples: [(labels: [(String, String)], value: String)]) {
+            out += "# HELP updatectl_\(name) \(help)\n# TYPE updatectl_\(name) gauge\n"
+            for sample in samples {
+                let labels = sample.labels.isEmpty ? "" : "{" + sample.labels.map { "\($0)=\"\(escape($1))\"" }
+                    .joined(separator: ",") + "}"
+                out += "updatectl_\(name)\(labels) \(sample.value)\n"
+            }
+        }
+        metric("phase", "1 for the phase the update lifecycle is in, 0 for the others.",
+               Phase.allCases.map { ([("phase", $0.rawValue)], $0 == state.phase ? "1" : "0") })
+        metric("attempt_count", "Attempts at the target version.", [([], String(state.attemptCount))])
+        metric("health_check_failures", "Consecutive failed verification runs since activation.",
+               [([], String(state.healthCheckFailures))])
+        let updated = state.updatedAt ?? .goZero
+        metric("last_transition_timestamp_seconds", "When the state was last written, in Unix time.",
+               [([], updated.isGoZero ? "0" : seconds(updated))])
+        metric("deferred", "1 when the last run was deferred by a gate.",
+               [(state.deferral.map { [("gate", $0.gate)] } ?? [], state.deferral == nil ? "0" : "1")])
+        metric("state_broken", "1 when a broken state file waits for `updatectl state reset`.", [([], broken ? "1" : "0")])
+        metric("update_info", "The versions of the current or last attempt.",
+               [([("from_version", state.fromVersion ?? ""), ("to_version", state.toVersion ?? "")], "1")])
+        return out
+    }
+
+    static func seconds(_ time: Timestamp) -> String {
+        guard time.nanoseconds > 0 else { return String(time.seconds) }
+        var fraction = String(time.nanoseconds)
+        fraction = String(repeating: "0", count: 9 - fraction.count) + fraction
+        while fraction.hasSuffix("0") { fraction.removeLast() }
+        return "\(time.seconds).\(fraction)"
+    }
+
+    /// Label values escape backslash, double quote and newline.
+    static func escape(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            switch character {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+}
+
+extension String {
+    func padding(_ width: Int) -> String { self + String(repeating: " ", count: max(0, width - count)) }
+}

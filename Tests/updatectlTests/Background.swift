@@ -1,0 +1,57 @@
+import Foundation
+
+/// A real `updatectl` started in the background, whose standard error the test can wait on.
+final class BackgroundProcess: @unchecked Sendable {
+    let process = Process()
+    private let stderrPipe = Pipe()
+    private let lock = NSLock()
+    private var stderrText = ""
+    private let reader = DispatchGroup()
+
+    init(_ arguments: [String], environment: [String: String] = [:]) throws {
+        process.executableURL = CLI.binary
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        process.standardError = stderrPipe
+        process.standardOutput = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let handle = stderrPipe.fileHandleForReading
+        reader.enter()
+        DispatchQueue.global().async { [self] in
+            while true {
+                let data = handle.availableData
+                if data.isEmpty { break }
+                lock.withLock { stderrText += String(decoding: data, as: UTF8.self) }
+            }
+            reader.leave()
+        }
+    }
+
+    var stderr: String { lock.withLock { stderrText } }
+
+    /// Waits up to `seconds` for `text` on standard error, or for the process to end.
+    func waitFor(_ text: String, seconds: Double = 10) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if stderr.contains(text) { return true }
+            if !process.isRunning { return stderr.contains(text) }
+            usleep(2_000)
+        }
+        return false
+    }
+
+    func kill() {
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        reader.wait()
+    }
+
+    func wait() -> Int32 {
+        process.waitUntilExit()
+        reader.wait()
+        return process.terminationStatus
+    }
+}
