@@ -96,21 +96,7 @@ struct PlanCommand: ParsableCommand {
 
     /// Lints and compiles a policy; lint errors print as `lint` prints them and exit 1.
     private func compile(_ path: String) throws -> Plan {
-        switch Lint.lintFile(path, options: LintOptions()) {
-        case .failure(let problem):
-            printError("error: cannot read \(problem.path): \(problem.reason)")
-            throw ExitStatus.usage.exitCode
-        case .success(let result):
-            let report = LintReport(files: [LintReport.File(path: DisplayPath.relative(path), result: result)])
-            guard result.errorCount == 0, let policy = result.policy else {
-                printError(TextRenderer.render(report), terminator: "")
-                printError("error: \(path) has lint errors, so it has no plan")
-                throw ExitStatus.failure.exitCode
-            }
-            var shown = policy
-            shown.file = DisplayPath.relative(path)
-            return Planner.plan(shown)
-        }
+        Planner.plan(try PolicyLoader.load(path, consequence: "so it has no plan"))
     }
 
     static func readState(_ path: String) throws -> UpdateState {

@@ -35,7 +35,7 @@ struct StateCommand: ParsableCommand {
         }
 
         func run() throws {
-            let loaded = try policy.map(PolicyLoader.load)
+            let loaded = try policy.map { try PolicyLoader.load($0) }
             let path = stateOptions.path(policy: loaded)
             let lock = try Locking.acquire(statePath: path)
             defer { lock.release() }

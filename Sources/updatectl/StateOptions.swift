@@ -30,7 +30,7 @@ enum Clocks {
 enum PolicyLoader {
     /// Lints and decodes a policy for a command that acts on it; lint errors print as `lint`
     /// prints them and exit 1, an unreadable file exits 2.
-    static func load(_ path: String) throws -> Policy {
+    static func load(_ path: String, consequence: String = "fix them first") throws -> Policy {
         switch Lint.lintFile(path, options: LintOptions()) {
         case .failure(let problem):
             printError("error: cannot read \(problem.path): \(problem.reason)")
@@ -39,7 +39,7 @@ enum PolicyLoader {
             guard result.errorCount == 0, var policy = result.policy else {
                 let report = LintReport(files: [LintReport.File(path: DisplayPath.relative(path), result: result)])
                 printError(TextRenderer.render(report), terminator: "")
-                printError("error: \(path) has lint errors; fix them first")
+                printError("error: \(path) has lint errors, \(consequence)")
                 throw ExitStatus.failure.exitCode
             }
             policy.file = DisplayPath.relative(path)

@@ -32,7 +32,7 @@ struct StatusCommand: ParsableCommand {
     var output: String?
 
     func run() throws {
-        let loaded = try policy.map(PolicyLoader.load)
+        let loaded = try policy.map { try PolicyLoader.load($0) }
         let path = stateOptions.path(policy: loaded)
         let store = StateStore(path: path)
         let clock = Clocks.wall
