@@ -12,6 +12,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
     ],
     targets: [
         .systemLibrary(
@@ -22,7 +24,16 @@ let package = Package(
         .target(name: "YAMLTree", dependencies: ["CYAML"]),
         .target(name: "UpdatePolicy", dependencies: ["YAMLTree"]),
         .target(name: "UpdatePlan", dependencies: ["UpdatePolicy"]),
-        .target(name: "UpdateAgent", dependencies: ["UpdatePlan", "UpdatePolicy"]),
+        // libcurl is opened with dlopen on first use; its header comes from libcurl4-openssl-dev.
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "CSupport"),
+        .target(
+            name: "UpdateAgent",
+            dependencies: [
+                "UpdatePlan", "UpdatePolicy", "YAMLTree", "CCurl", "CSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .executableTarget(
             name: "updatectl",
             dependencies: [
@@ -54,13 +65,17 @@ let package = Package(
         ),
         .testTarget(
             name: "updatectlTests",
-            dependencies: ["updatectl"],
+            dependencies: [
+                "updatectl",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "FlyingFox", package: "FlyingFox"),
+            ],
             exclude: ["Fixtures", "Snapshots"]
         ),
     ]
 )
 
-for target in package.targets where target.type != .system {
+for target in package.targets where target.type != .system && !["CCurl", "CSupport"].contains(target.name) {
     var settings = target.swiftSettings ?? []
     settings.append(.swiftLanguageMode(.v6))
     settings.append(.enableUpcomingFeature("ExistentialAny"))

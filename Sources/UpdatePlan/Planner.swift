@@ -111,7 +111,7 @@ public enum Planner {
     static func gateSummary(_ gate: Gate) -> String {
         switch gate.kind {
         case .freeSpace: "free space ≥ image size + headroom (statfs)"
-        case .nodeNotBlocked(let label, _): "the node does not carry \(label.value)=true (kubectl; no kubeconfig = pass)"
+        case .nodeNotBlocked(let label, _, _): "the node does not carry \(label.value)=true (kubectl; no kubeconfig = pass)"
         case .maintenanceWindow(let window):
             "now is inside \(window.start.value)–\(window.end.value) \(window.timezone.value)"
         case .maxAttempts(let max): "attempt_count for the offered version < \(max.value)"
@@ -128,8 +128,9 @@ public enum Planner {
         case .freeSpace(let headroom, let path):
             out.append(Parameter("headroom", .percentage(headroom.value), headroom.origin))
             out.append(Parameter("path", .text(path?.value ?? "passive slot"), path?.origin ?? .defaulted))
-        case .nodeNotBlocked(let label, let kubeconfig):
+        case .nodeNotBlocked(let label, let node, let kubeconfig):
             out.append(Parameter("label", .text(label.value), label.origin))
+            out.append(Parameter("node", .text(node?.value ?? "host name"), node?.origin ?? .defaulted))
             out.append(Parameter("kubeconfig", .text(kubeconfig?.value ?? "search"), kubeconfig?.origin ?? .defaulted))
         case .maintenanceWindow(let window):
             out.append(Parameter("days", .list(window.days.value.map(\.rawValue)), window.days.origin))

@@ -31,6 +31,11 @@ enum PolicyLoader {
     /// Lints and decodes a policy for a command that acts on it; lint errors print as `lint`
     /// prints them and exit 1, an unreadable file exits 2.
     static func load(_ path: String, consequence: String = "fix them first") throws -> Policy {
+        try loadWithSource(path, consequence: consequence).policy
+    }
+
+    /// The policy and the SHA-256 of its bytes (recorded in the state).
+    static func loadWithSource(_ path: String, consequence: String = "fix them first") throws -> (policy: Policy, sha256: String) {
         switch Lint.lintFile(path, options: LintOptions()) {
         case .failure(let problem):
             printError("error: cannot read \(problem.path): \(problem.reason)")
@@ -43,7 +48,7 @@ enum PolicyLoader {
                 throw ExitStatus.failure.exitCode
             }
             policy.file = DisplayPath.relative(path)
-            return policy
+            return (policy, SHA256Stream.hex(result.source))
         }
     }
 }

@@ -74,13 +74,5 @@ extension String {
 
 extension StateStore {
     /// Creates the state directory and its missing parents (0755, as upstream's MkdirAll).
-    func prepareDirectory() throws {
-        var info = stat()
-        if stat(directory, &info) == 0 { return }
-        var current = directory.hasPrefix("/") ? "" : "."
-        for component in directory.split(separator: "/") {
-            current += "/" + component
-            if mkdir(current, 0o755) != 0 && errno != EEXIST { throw SystemError("cannot create the directory", current) }
-        }
-    }
+    func prepareDirectory() throws { try AtomicFile.makeDirectories(directory) }
 }

@@ -22,15 +22,8 @@ public struct StateStore: Sendable {
         (dataDir.hasSuffix("/") ? String(dataDir.dropLast()) : dataDir) + "/update/state.json"
     }
 
-    var directory: String {
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        return slash == path.startIndex ? "/" : String(path[..<slash])
-    }
-
-    var fileName: String {
-        guard let slash = path.lastIndex(of: "/") else { return path }
-        return String(path[path.index(after: slash)...])
-    }
+    var directory: String { Paths.directory(of: path) }
+    var fileName: String { Paths.fileName(of: path) }
 
     private var temporaryPrefix: String { fileName + ".tmp-" }
     private var brokenPrefix: String { fileName + ".broken-" }
@@ -101,30 +94,7 @@ public struct StateStore: Sendable {
         var stamped = state
         stamped.updatedAt = clock.now()
         try prepareDirectory()
-        let temporary = directory + "/" + temporaryPrefix + String(getpid())
-        unlink(temporary)
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { throw SystemError("cannot create", temporary) }
-        TestPause.here("save.created")
-        var closed = false
-        defer { if !closed { close(fd) } }
-        do {
-            try writeAll(fd, stamped.fileBytes, path: temporary)
-            TestPause.here("save.written")
-            // A failed fsync is final: the page cache may have dropped the bytes, and retrying on
-            // the same descriptor would report success for data that never reached the disk.
-            guard fsync(fd) == 0 else { throw SystemError("cannot fsync", temporary) }
-            TestPause.here("save.synced")
-            closed = true
-            guard close(fd) == 0 else { throw SystemError("cannot close", temporary) }
-            guard rename(temporary, path) == 0 else { throw SystemError("cannot rename \(temporary) over", path) }
-        } catch {
-            unlink(temporary)
-            throw error
-        }
-        TestPause.here("save.renamed")
-        try fsyncDirectory(throwing: true)
-        TestPause.here("save.done")
+        try AtomicFile.write(stamped.fileBytes, to: path, mode: 0o600, pausePrefix: "save")
     }
 
     /// Moves the state to `next` by the transition table and counting rules, and saves it.
@@ -150,36 +120,7 @@ public struct StateStore: Sendable {
 
     // MARK: Helpers
 
-    private func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBufferPointer { buffer in
-                write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-            }
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw SystemError("cannot write", path)
-            }
-            offset += written
-        }
-    }
-
-    @discardableResult
-    private func fsyncDirectory(throwing: Bool = false) throws -> Bool {
-        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else {
-            if throwing { throw SystemError("cannot open the directory", directory) }
-            return false
-        }
-        defer { close(fd) }
-        if fsync(fd) != 0 {
-            if throwing { throw SystemError("cannot fsync the directory", directory) }
-            return false
-        }
-        return true
-    }
-
-    private func syncDirectoryQuietly() { _ = try? fsyncDirectory(throwing: false) }
+    private func syncDirectoryQuietly() { _ = try? AtomicFile.syncDirectory(directory) }
 
     private func listDirectory() -> [String] {
         guard let handle = opendir(directory) else { return [] }

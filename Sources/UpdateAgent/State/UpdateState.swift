@@ -25,6 +25,20 @@ public struct UpdateState: Sendable {
     public var bootedSlot: String?
     /// The slot the attempt writes and activates.
     public var targetSlot: String?
+    /// Each step of the last run with its decision, for `status`.
+    public var lastRun: [StepRecord] = []
+
+    public struct StepRecord: Sendable, Hashable {
+        public var step: String
+        public var decision: String
+        public var detail: String
+
+        public init(step: String, decision: String, detail: String) {
+            self.step = step
+            self.decision = decision
+            self.detail = detail
+        }
+    }
 
     public struct Deferral: Sendable, Hashable {
         public var gate: String
@@ -56,7 +70,7 @@ public struct UpdateState: Sendable {
     static let knownKeys: Set<String> = [
         "phase", "from_version", "to_version", "started_at", "updated_at", "last_error", "attempt_count",
         "health_check_failures", "deferred_gate", "deferred_reason", "deferred_at", "policy_sha256", "booted_slot",
-        "target_slot",
+        "target_slot", "last_run",
     ]
 
     /// Reads the JSON bytes of a state file.
@@ -109,6 +123,12 @@ public struct UpdateState: Sendable {
         state.policySHA256 = try text("policy_sha256")
         state.bootedSlot = try text("booted_slot")
         state.targetSlot = try text("target_slot")
+        if case .array(let items)? = json["last_run"] {
+            state.lastRun = items.compactMap { item in
+                guard let step = item["step"]?.stringValue, let decision = item["decision"]?.stringValue else { return nil }
+                return StepRecord(step: step, decision: decision, detail: item["detail"]?.stringValue ?? "")
+            }
+        }
         state.unknown = pairs.filter { !knownKeys.contains($0.0) }
         return state
     }
@@ -137,6 +157,11 @@ public struct UpdateState: Sendable {
         if let policySHA256 { pairs.append(("policy_sha256", .string(policySHA256))) }
         if let bootedSlot { pairs.append(("booted_slot", .string(bootedSlot))) }
         if let targetSlot { pairs.append(("target_slot", .string(targetSlot))) }
+        if !lastRun.isEmpty {
+            pairs.append(("last_run", .array(lastRun.map { record in
+                .object([("step", .string(record.step)), ("decision", .string(record.decision)), ("detail", .string(record.detail))])
+            })))
+        }
         return .object(pairs + unknown)
     }
 }

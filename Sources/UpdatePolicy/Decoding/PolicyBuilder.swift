@@ -28,7 +28,7 @@ struct PolicyBuilder {
                      kind: .freeSpace(headroom: Located(10, .defaulted), path: nil),
                      timeout: Located(.seconds(10), .defaulted), source: .defaulted),
                 Gate(name: Located(gateNames.derive("node_not_blocked"), .defaulted),
-                     kind: .nodeNotBlocked(label: Located("updates.kubesolo.io/block", .defaulted), kubeconfig: nil),
+                     kind: .nodeNotBlocked(label: Located("updates.kubesolo.io/block", .defaulted), node: nil, kubeconfig: nil),
                      timeout: Located(.seconds(30), .defaulted), source: .defaulted),
             ]
         }
@@ -73,7 +73,7 @@ struct PolicyBuilder {
         case "free_space":
             kind = .freeSpace(headroom: f.percentage("headroom"), path: f.optionalText("path"))
         case "node_not_blocked":
-            kind = .nodeNotBlocked(label: f.text("label"), kubeconfig: f.optionalText("kubeconfig"))
+            kind = .nodeNotBlocked(label: f.text("label"), node: f.optionalText("node"), kubeconfig: f.optionalText("kubeconfig"))
         case "maintenance_window":
             guard let start = f.time("start"), let end = f.time("end") else { return nil }
             kind = .maintenanceWindow(MaintenanceWindow(days: f.days("days"), start: start, end: end, timezone: f.text("timezone")))

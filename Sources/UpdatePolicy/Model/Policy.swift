@@ -62,7 +62,7 @@ public struct Gate: Sendable {
 
 public enum GateKind: Sendable {
     case freeSpace(headroom: Located<Double>, path: Located<String>?)
-    case nodeNotBlocked(label: Located<String>, kubeconfig: Located<String>?)
+    case nodeNotBlocked(label: Located<String>, node: Located<String>?, kubeconfig: Located<String>?)
     case maintenanceWindow(MaintenanceWindow)
     case maxAttempts(Located<Int>)
     case noDowngrade

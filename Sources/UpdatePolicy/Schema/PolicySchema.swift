@@ -51,6 +51,7 @@ public enum PolicySchema {
         gate("node_not_blocked", timeout: "30s", "Passes when the local Kubernetes node does not carry `LABEL=true` "
              + "(kubectl). With no kubeconfig reachable it passes and says so. `--force` skips it.", [
             Key("label", .string(nil), default: "updates.kubesolo.io/block", "The node label that blocks updates when `true`."),
+            Key("node", .string(nil), default: "the host name", "The Kubernetes node to look up."),
             Key("kubeconfig", .path, default: "KUBECONFIG, then /etc/rancher/k3s/k3s.yaml and /var/lib/kubesolo/pki/admin/admin.kubeconfig",
                 "The kubeconfig kubectl uses."),
         ]),
@@ -117,7 +118,7 @@ public enum PolicySchema {
         Key("probes", .entries(probeFamily), default: "[]", "Probes; all must pass in the same round."),
     ])
 
-    public static let commandOperations = ["stage", "activate", "rollback", "commit", "reboot", "booted_slot"]
+    public static let commandOperations = ["stage", "activate", "rollback", "commit", "reboot", "booted_slot", "running_version"]
 
     public static let backend = TaggedTable(
         name: "backend", tagKey: "type",
@@ -135,6 +136,8 @@ public enum PolicySchema {
                 Key("commit", .command(variables: backendVariables), "Marks the booted slot good."),
                 Key("reboot", .command(variables: backendVariables), "Reboots the node (needed with `reboot: auto`)."),
                 Key("booted_slot", .command(variables: backendVariables), required: true, "Prints `a` or `b`."),
+                Key("running_version", .command(variables: backendVariables),
+                    "Prints the running version; without it, `VERSION_ID` of /etc/os-release is used."),
                 Key("timeout", .duration, default: "5m", "Deadline of each command."),
             ])),
         ],

@@ -1,0 +1,119 @@
+#include "ccurl.h"
+
+#include <curl/curl.h>
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+// Function pointers typed from libcurl's own header; the library is opened with dlopen so that
+// the updatectl binary does not link it.
+static __typeof__(curl_global_init) *p_global_init;
+static __typeof__(curl_easy_init) *p_easy_init;
+static __typeof__(curl_easy_setopt) *p_easy_setopt;
+static __typeof__(curl_easy_perform) *p_easy_perform;
+static __typeof__(curl_easy_getinfo) *p_easy_getinfo;
+static __typeof__(curl_easy_cleanup) *p_easy_cleanup;
+static __typeof__(curl_easy_strerror) *p_easy_strerror;
+
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static char load_error[256];
+static int loaded;
+
+static void load(void) {
+    const char *names[] = {"libcurl.so.4", "libcurl-gnutls.so.4", "libcurl.so", "libcurl.4.dylib", NULL};
+    void *handle = NULL;
+    for (int i = 0; names[i] && !handle; i++) handle = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
+        snprintf(load_error, sizeof load_error, "libcurl is not installed (%s); install libcurl4", dlerror());
+        return;
+    }
+#define SYM(var, name)                                                                  \
+    var = (__typeof__(var))dlsym(handle, name);                                         \
+    if (!var) {                                                                         \
+        snprintf(load_error, sizeof load_error, "libcurl lacks %s", name);              \
+        return;                                                                         \
+    }
+    SYM(p_global_init, "curl_global_init")
+    SYM(p_easy_init, "curl_easy_init")
+    SYM(p_easy_setopt, "curl_easy_setopt")
+    SYM(p_easy_perform, "curl_easy_perform")
+    SYM(p_easy_getinfo, "curl_easy_getinfo")
+    SYM(p_easy_cleanup, "curl_easy_cleanup")
+    SYM(p_easy_strerror, "curl_easy_strerror")
+#undef SYM
+    if (p_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        snprintf(load_error, sizeof load_error, "curl_global_init failed");
+        return;
+    }
+    loaded = 1;
+}
+
+int ccurl_load(char *error, size_t error_size) {
+    pthread_once(&load_once, load);
+    if (!loaded && error && error_size) snprintf(error, error_size, "%s", load_error);
+    return loaded;
+}
+
+typedef struct {
+    const ccurl_request *request;
+    int aborted;
+} transfer;
+
+static size_t write_cb(char *data, size_t size, size_t count, void *user) {
+    transfer *t = user;
+    size_t total = size * count;
+    if (!t->request->on_data(data, total, t->request->context)) {
+        t->aborted = 1;
+        return 0;
+    }
+    return total;
+}
+
+int ccurl_get(const ccurl_request *request, ccurl_result *result) {
+    memset(result, 0, sizeof *result);
+    if (!ccurl_load(result->error, sizeof result->error)) {
+        result->code = -1;
+        return -1;
+    }
+    CURL *curl = p_easy_init();
+    if (!curl) {
+        result->code = -1;
+        snprintf(result->error, sizeof result->error, "curl_easy_init failed");
+        return -1;
+    }
+    char errbuf[CURL_ERROR_SIZE] = {0};
+    transfer t = {request, 0};
+    p_easy_setopt(curl, CURLOPT_URL, request->url);
+    p_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+    p_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    p_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_cb);
+    p_easy_setopt(curl, CURLOPT_WRITEDATA, &t);
+    p_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, request->connect_timeout_ms);
+    if (request->timeout_ms > 0) p_easy_setopt(curl, CURLOPT_TIMEOUT_MS, request->timeout_ms);
+    if (request->low_speed_seconds > 0) {
+        p_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, request->low_speed_bytes);
+        p_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, request->low_speed_seconds);
+    }
+    p_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, request->max_redirects > 0 ? 1L : 0L);
+    p_easy_setopt(curl, CURLOPT_MAXREDIRS, request->max_redirects);
+    if (request->protocols) p_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, request->protocols);
+    if (request->redirect_protocols) p_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, request->redirect_protocols);
+    if (request->user_agent) p_easy_setopt(curl, CURLOPT_USERAGENT, request->user_agent);
+    CURLcode code = p_easy_perform(curl);
+    long status = 0, redirects = 0;
+    p_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    p_easy_getinfo(curl, CURLINFO_REDIRECT_COUNT, &redirects);
+    result->code = (int)code;
+    result->status = status;
+    result->redirects = redirects;
+    result->aborted_by_callback = t.aborted;
+    result->timed_out = code == CURLE_OPERATION_TIMEDOUT;
+    result->too_many_redirects = code == CURLE_TOO_MANY_REDIRECTS;
+    result->protocol_refused = code == CURLE_UNSUPPORTED_PROTOCOL;
+    if (code != CURLE_OK) {
+        snprintf(result->error, sizeof result->error, "%s", errbuf[0] ? errbuf : p_easy_strerror(code));
+    }
+    p_easy_cleanup(curl);
+    return (int)code;
+}

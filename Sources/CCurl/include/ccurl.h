@@ -1,0 +1,53 @@
+#ifndef CCURL_H
+#define CCURL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// Receives body bytes; returns nonzero to go on, 0 to abort the transfer.
+typedef int (*ccurl_data_fn)(const char *data, size_t size, void *context);
+
+/// One GET (http, https or file), as updatectl needs it.
+typedef struct ccurl_request {
+    const char *url;
+    long connect_timeout_ms;
+    /// Whole-transfer deadline; 0 for none.
+    long timeout_ms;
+    /// Abort when slower than `low_speed_bytes` per second for `low_speed_seconds`; 0 for never.
+    long low_speed_bytes;
+    long low_speed_seconds;
+    long max_redirects;
+    /// Comma-separated schemes allowed for the URL and for redirects ("http,https,file", "https").
+    const char *protocols;
+    const char *redirect_protocols;
+    const char *user_agent;
+    ccurl_data_fn on_data;
+    void *context;
+} ccurl_request;
+
+typedef struct ccurl_result {
+    /// libcurl's CURLcode; 0 is success.
+    int code;
+    /// The HTTP status; 0 for file URLs.
+    long status;
+    /// Redirects followed.
+    long redirects;
+    /// Whether the transfer stopped because `on_data` returned 0.
+    int aborted_by_callback;
+    /// Whether the code means the deadline or the low-speed limit.
+    int timed_out;
+    /// Whether the code means too many redirects.
+    int too_many_redirects;
+    /// Whether the code means a scheme that was not allowed (a redirect from https to http).
+    int protocol_refused;
+    char error[512];
+} ccurl_result;
+
+/// Loads libcurl on first use (it is not linked, so commands that never fetch do not pay for it).
+/// Returns 1 when it is available; otherwise 0 with a reason in `error`.
+int ccurl_load(char *error, size_t error_size);
+
+/// Performs the request. Returns `result->code`.
+int ccurl_get(const ccurl_request *request, ccurl_result *result);
+
+#endif

@@ -1,0 +1,8 @@
+#ifndef CSUPPORT_H
+#define CSUPPORT_H
+
+/// pipe2(fds, O_CLOEXEC): both ends close-on-exec atomically, so a command spawned by another
+/// thread never inherits them.
+int csupport_pipe_cloexec(int fds[2]);
+
+#endif

@@ -1,0 +1,34 @@
+/// An A/B slot.
+public enum Slot: String, Sendable, Hashable, CaseIterable {
+    case a, b
+
+    public var other: Slot { self == .a ? .b : .a }
+}
+
+public struct BackendError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// How actions touch the system. Every call is one effect the executor can name in its output.
+public protocol UpdateBackend: Sendable {
+    /// The slot the node runs now.
+    func bootedSlot() throws -> Slot
+    /// The version the node runs now.
+    func runningVersion() throws -> String
+    /// Where the download of an image for `slot` is written.
+    func imagePath(for slot: Slot) throws -> String
+    /// Makes the downloaded, verified image the content of `slot`.
+    func stage(image: String, slot: Slot, version: String, fromVersion: String) throws
+    /// After a failed or interrupted download: the slot must not be booted. Best effort.
+    func invalidate(slot: Slot)
+    /// Makes `slot` boot next.
+    func activate(slot: Slot, version: String, fromVersion: String) throws
+    /// Reboots into the slot that boots next.
+    func reboot() throws
+    /// Makes `slot` (the previous one) boot next.
+    func rollback(to slot: Slot, version: String, fromVersion: String) throws
+    /// Marks the booted slot good.
+    func commit(slot: Slot, version: String) throws
+}

@@ -1,0 +1,343 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+public import UpdatePlan
+public import UpdatePolicy
+
+/// The effects an apply run goes through, all injectable.
+public struct AgentEnvironment: Sendable {
+    public var clock: any WallClock
+    public var runner: any CommandRunner
+    public var transport: any Transport
+    public var system: any SystemProbe
+    public var backend: any UpdateBackend
+    public var store: StateStore
+    public var reporter: any RunReporter
+
+    public init(clock: any WallClock, runner: any CommandRunner, transport: any Transport, system: any SystemProbe,
+                backend: any UpdateBackend, store: StateStore, reporter: any RunReporter) {
+        self.clock = clock
+        self.runner = runner
+        self.transport = transport
+        self.system = system
+        self.backend = backend
+        self.store = store
+        self.reporter = reporter
+    }
+
+    /// The backend a policy names.
+    public static func backend(for policy: Policy, runner: any CommandRunner) -> any UpdateBackend {
+        switch policy.backend {
+        case .directory(let root, let initialVersion):
+            DirectoryBackend(root: root.value, initialVersion: initialVersion.value)
+        case .command(let config):
+            CommandBackendRunner(config: config, dataDir: policy.dataDir.value, runner: runner)
+        }
+    }
+}
+
+public enum ApplyOutcome: Sendable, Equatable {
+    case upToDate(version: String)
+    case activated(version: String, rebooted: Bool)
+    case deferred(gate: String, reason: String)
+    case failed(String)
+    /// A dry run finished; `blockedBy` names the first gate that would defer a real run.
+    case dryRun(blockedBy: String?)
+}
+
+/// One `apply`: walks the apply part of the plan against the state machine.
+public struct ApplyRun {
+    public let plan: Plan
+    public let policy: Policy
+    public let policySHA256: String?
+    public let environment: AgentEnvironment
+    public var force = false
+    public var dryRun = false
+
+    public init(plan: Plan, policy: Policy, policySHA256: String?, environment: AgentEnvironment) {
+        self.plan = plan
+        self.policy = policy
+        self.policySHA256 = policySHA256
+        self.environment = environment
+    }
+
+    private var steps: [Step] { plan.steps.filter { $0.part == .apply } }
+
+    struct Failure: Error {
+        var message: String
+    }
+
+    public func run() throws -> ApplyOutcome {
+        var run = Walk(run: self)
+        return try run.go()
+    }
+
+    /// The mutable part of a run.
+    struct Walk {
+        let run: ApplyRun
+        var env: AgentEnvironment { run.environment }
+        var state = UpdateState()
+        var records: [UpdateState.StepRecord] = []
+        var metadata: ReleaseMetadata?
+        var running = ""
+        var booted = Slot.a
+        var imagePath = ""
+        var digest = ""
+        var written = 0
+        var blockedBy: String?
+
+        init(run: ApplyRun) { self.run = run }
+
+        mutating func report(_ index: Int, _ step: Step, _ decision: StepDecision, _ detail: String) {
+            records.append(.init(step: step.id, decision: decision.rawValue, detail: detail))
+            env.reporter.stepFinished(index: index, total: run.steps.count, step: step, decision: decision, detail: detail)
+        }
+
+        mutating func transition(_ next: Phase, _ event: StateMachine.Event = .init()) throws {
+            guard !run.dryRun else { return }
+            state.lastRun = records
+            state = try env.store.transition(state, to: next, event: event, clock: env.clock)
+        }
+
+        mutating func go() throws -> ApplyOutcome {
+            state = try env.store.load(clock: env.clock)
+            let broken = env.store.brokenFiles()
+            if !broken.isEmpty {
+                return .failed("a broken state file was moved aside earlier (\(broken.joined(separator: ", "))), so an update "
+                    + "may have been in flight; check the node, then run `updatectl state reset --yes`")
+            }
+            switch state.phase {
+            case .activated, .verifying:
+                return .failed("an update to \(state.toVersion ?? "a new version") is \(state.phase.rawValue) and waits for its "
+                    + "post-boot check: run `updatectl healthcheck` (or `updatectl rollback`) first")
+            case .checking, .downloading, .staged:
+                if !run.dryRun {
+                    env.reporter.note("the previous attempt was interrupted in phase \(state.phase.rawValue); starting over")
+                    if let slot = state.targetSlot.flatMap(Slot.init(rawValue:)) { env.backend.invalidate(slot: slot) }
+                    try transition(.failed, .init(error: "interrupted in phase \(state.phase.rawValue)"))
+                }
+            default:
+                break
+            }
+            do {
+                booted = try env.backend.bootedSlot()
+                running = try env.backend.runningVersion()
+            } catch {
+                return .failed("the backend cannot say what the node runs: \(error)")
+            }
+            if !run.dryRun {
+                state.policySHA256 = run.policySHA256
+                state.bootedSlot = booted.rawValue
+                try transition(.checking, .init(fromVersion: running))
+            }
+            for (index, step) in run.steps.enumerated() {
+                do {
+                    if let outcome = try perform(index, step) { return outcome }
+                } catch let failure as Failure {
+                    report(index, step, .fail, failure.message)
+                    if let target = state.targetSlot.flatMap(Slot.init(rawValue:)), state.phase == .downloading {
+                        env.backend.invalidate(slot: target)
+                    }
+                    if !run.dryRun { try transition(.failed, .init(error: "\(step.id): \(failure.message)")) }
+                    return .failed("\(step.id): \(failure.message)")
+                }
+            }
+            if run.dryRun { return .dryRun(blockedBy: blockedBy) }
+            return .activated(version: metadata?.version ?? "", rebooted: run.policy.reboot.value == .auto)
+        }
+
+        /// Carries out one step; an outcome ends the run.
+        mutating func perform(_ index: Int, _ step: Step) throws -> ApplyOutcome? {
+            switch step.operation {
+            case .fetchMetadata(let server, let channel):
+                guard let server else { throw Failure(message: "the policy has no server") }
+                let base = server.text.hasSuffix("/") ? String(server.text.dropLast()) : server.text
+                let url = "\(base)/\(channel)/latest.json"
+                let bytes = try fetch(url, limit: 64 << 10, what: "metadata")
+                do {
+                    metadata = try ReleaseMetadata.parse(bytes, metadataURL: url)
+                } catch {
+                    throw Failure(message: "\(error)")
+                }
+                let offered = metadata!
+                report(index, step, .done, "offered \(offered.version) (\(ByteText.show(UInt64(offered.size)))) at \(offered.imageURL)")
+            case .verifySignature(let spec):
+                let offered = metadata!
+                let signature = try fetch(offered.signatureURL(base: plan.metadataURL), limit: 4096, what: "signature")
+                do {
+                    let key = try Signature.key(spec)
+                    try Signature.verify(message: offered.bytes, signatureText: signature, key: key)
+                } catch {
+                    throw Failure(message: "\(error)")
+                }
+                if let expires = offered.expires, expires < env.clock.now() {
+                    throw Failure(message: "the metadata expired at \(expires) (now \(env.clock.now()))")
+                }
+                report(index, step, .pass, "signature verifies" + (offered.expires.map { "; valid until \($0)" } ?? ""))
+            case .compareVersions:
+                let offered = metadata!
+                if offered.version == running {
+                    report(index, step, .stop, "up to date: the node runs \(running)")
+                    if !run.dryRun { try transition(.idle) }
+                    return .upToDate(version: running)
+                }
+                report(index, step, .pass, "running \(running), offered \(offered.version)")
+            case .gate(let gate):
+                let input = GateInput(
+                    offered: metadata!, runningVersion: running, state: state,
+                    imageDirectory: Paths.directory(of: try env.backend.imagePath(for: booted.other)), force: run.force,
+                    channel: run.policy.channel.value, dataDir: run.policy.dataDir.value)
+                let gates = Gates(clock: env.clock, runner: env.runner, transport: env.transport, system: env.system)
+                switch gates.evaluate(gate, input) {
+                case .pass(let detail): report(index, step, .pass, detail)
+                case .skipped(let detail): report(index, step, .skip, detail)
+                case .error(let detail): throw Failure(message: detail)
+                case .block(let reason):
+                    report(index, step, .block, reason)
+                    if run.dryRun {
+                        if blockedBy == nil { blockedBy = gate.name.value }
+                        return nil
+                    }
+                    let deferral = UpdateState.Deferral(gate: gate.name.value, reason: reason, at: env.clock.now())
+                    try transition(.idle, .init(deferral: deferral))
+                    return .deferred(gate: gate.name.value, reason: reason)
+                }
+            case .download:
+                let offered = metadata!
+                let target = booted.other
+                if run.dryRun {
+                    report(index, step, .skip, "dry run: would download \(ByteText.show(UInt64(offered.size))) into slot \(target.rawValue)")
+                    return nil
+                }
+                if let blockedBy { throw Failure(message: "gate \(blockedBy) blocked") }
+                state.targetSlot = target.rawValue
+                try transition(.downloading, .init(toVersion: offered.version, fromVersion: running))
+                imagePath = try env.backend.imagePath(for: target)
+                try download(offered)
+                report(index, step, .done, "\(ByteText.show(UInt64(written))) written to slot \(target.rawValue)")
+            case .verifySize:
+                guard !run.dryRun else { return skip(index, step) }
+                let offered = metadata!
+                guard written == offered.size else {
+                    throw Failure(message: "size mismatch: \(written) bytes downloaded, \(offered.size) announced")
+                }
+                report(index, step, .pass, "\(written) bytes, as announced")
+            case .verifyDigest:
+                guard !run.dryRun else { return skip(index, step) }
+                let offered = metadata!
+                guard digest == offered.sha256 else {
+                    throw Failure(message: "sha256 mismatch: the image hashes to \(digest), the metadata says \(offered.sha256)")
+                }
+                report(index, step, .pass, "sha256 \(digest.prefix(16))… matches")
+            case .stage:
+                guard !run.dryRun else { return skip(index, step) }
+                let offered = metadata!
+                do {
+                    try env.backend.stage(image: imagePath, slot: booted.other, version: offered.version, fromVersion: running)
+                } catch {
+                    throw Failure(message: "\(error)")
+                }
+                try transition(.staged)
+                report(index, step, .done, "slot \(booted.other.rawValue) holds \(offered.version)")
+            case .activate:
+                guard !run.dryRun else { return skip(index, step) }
+                let offered = metadata!
+                do {
+                    try env.backend.activate(slot: booted.other, version: offered.version, fromVersion: running)
+                } catch {
+                    throw Failure(message: "\(error)")
+                }
+                report(index, step, .done, "slot \(booted.other.rawValue) boots next")
+                try transition(.activated)
+            case .reboot(let mode):
+                guard !run.dryRun else { return skip(index, step) }
+                switch mode {
+                case .auto:
+                    do {
+                        try env.backend.reboot()
+                    } catch {
+                        // Activated already: the state stays activated; the next boot verifies.
+                        report(index, step, .fail, "\(error)")
+                        return .failed("the update is activated but the reboot failed: \(error); reboot the node, then run "
+                            + "`updatectl healthcheck`")
+                    }
+                    report(index, step, .done, "rebooting into slot \(booted.other.rawValue)")
+                case .manual:
+                    report(index, step, .stop, "reboot the node, then run `updatectl healthcheck`")
+                }
+                state.lastRun = records
+                try env.store.save(state, clock: env.clock)
+            default:
+                break
+            }
+            return nil
+        }
+
+        mutating func skip(_ index: Int, _ step: Step) -> ApplyOutcome? {
+            report(index, step, .skip, "dry run: not carried out")
+            return nil
+        }
+
+        private var plan: Plan { run.plan }
+
+        func fetch(_ url: String, limit: Int, what: String) throws -> [UInt8] {
+            do {
+                let (response, body) = try env.transport.fetch(TransportRequest(url: url, maxBytes: limit))
+                guard response.status == 200 else {
+                    throw Failure(message: "GET \(url) answered HTTP \(response.status)"
+                        + (what == "signature" && response.status == 404 ? ": the signature is missing" : ""))
+                }
+                return body
+            } catch let failure as Failure {
+                throw failure
+            } catch TransportError.tooLarge(let limit) {
+                throw Failure(message: "the \(what) at \(url) is larger than \(limit) bytes; cut off")
+            } catch {
+                throw Failure(message: "cannot fetch the \(what) \(url): \(error)")
+            }
+        }
+
+        mutating func download(_ offered: ReleaseMetadata) throws {
+            let fd = open(imagePath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
+            guard fd >= 0 else { throw Failure(message: "\(SystemError("cannot create", imagePath))") }
+            defer { close(fd) }
+            var hasher = SHA256Stream()
+            var count = 0
+            var lastReport = 0
+            let reporter = env.reporter
+            let path = imagePath
+            do {
+                _ = try env.transport.get(TransportRequest(
+                    url: offered.imageURL, maxBytes: offered.size, timeout: nil, lowSpeed: (1024, 60)
+                )) { chunk in
+                    hasher.update(chunk)
+                    try AtomicFile.writeAll(fd, chunk, path: path)
+                    count += chunk.count
+                    if count - lastReport >= max(1, offered.size / 100) || count == offered.size {
+                        lastReport = count
+                        reporter.progress(bytes: count, total: offered.size)
+                    }
+                }
+            } catch TransportError.tooLarge {
+                throw Failure(message: "the image is larger than the \(offered.size) bytes announced; cut off")
+            } catch {
+                throw Failure(message: "the download of \(offered.imageURL) failed: \(error)")
+            }
+            guard fsync(fd) == 0 else { throw Failure(message: "\(SystemError("cannot fsync", imagePath))") }
+            written = count
+            digest = hasher.finalizeHex()
+        }
+    }
+}
+
+extension Plan {
+    /// `<server>/<channel>/latest.json`.
+    public var metadataURL: String {
+        let base = server.map { $0.value.text.hasSuffix("/") ? String($0.value.text.dropLast()) : $0.value.text } ?? ""
+        return "\(base)/\(channel.value)/latest.json"
+    }
+}
+
+extension ReleaseMetadata {
+    func signatureURL(base: String) -> String { base + ".sig" }
+}

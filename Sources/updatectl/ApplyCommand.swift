@@ -1,0 +1,132 @@
+import ArgumentParser
+import UpdateAgent
+import UpdatePlan
+import UpdatePolicy
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct ApplyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apply",
+        abstract: "Check for an update and, through the gates, download, verify, stage and activate it.",
+        discussion: """
+            Walks the apply part of the plan (`updatectl plan POLICY` shows it) against the state \
+            machine, holding the state lock for the whole run, and prints each step with its \
+            decision. A gate that says no defers the run (exit 3): nothing changes and no attempt \
+            is spent.
+
+            --dry-run fetches and verifies the metadata and evaluates every gate live, then stops: \
+            it changes no state and no slot. Its exit status is what the real run's would be up to \
+            the download (0 go, 3 deferred, 1 failed).
+
+            --force skips the gates about when and where an update may run (node_not_blocked, \
+            maintenance_window, rollout, max_attempts) and says which it skipped; free space, \
+            downgrade, exec and http gates always run.
+
+            \(ExitStatus.helpTable)
+            """
+    )
+
+    @Argument(help: "The policy file.")
+    var policy: String
+
+    @OptionGroup var stateOptions: StateOptions
+
+    @Flag(help: "Skip the scheduling gates (see above).")
+    var force = false
+
+    @Flag(help: "Evaluate everything live, change nothing.")
+    var dryRun = false
+
+    func run() throws {
+        let loaded = try PolicyLoader.loadWithSource(policy)
+        let plan = Planner.plan(loaded.policy)
+        let statePath = stateOptions.path(policy: loaded.policy)
+        let lock = dryRun ? nil : try Locking.acquire(statePath: statePath)
+        defer { lock?.release() }
+        let runner = ProcessRunner()
+        let reporter = ConsoleReporter()
+        let environment = AgentEnvironment(
+            clock: Clocks.wall, runner: runner, transport: CurlTransport(), system: LiveSystem(),
+            backend: AgentEnvironment.backend(for: loaded.policy, runner: runner), store: StateStore(path: statePath),
+            reporter: reporter)
+        var run = ApplyRun(plan: plan, policy: loaded.policy, policySHA256: loaded.sha256, environment: environment)
+        run.force = force
+        run.dryRun = dryRun
+        let outcome: ApplyOutcome
+        do {
+            outcome = try run.run()
+        } catch {
+            printError("error: \(error)")
+            throw ExitStatus.failure.exitCode
+        }
+        reporter.finish()
+        switch outcome {
+        case .upToDate(let version):
+            print("up to date: the node runs \(version)")
+        case .activated(let version, let rebooted):
+            print(rebooted ? "activated \(version); the node is rebooting into it" : "activated \(version); reboot to run it, then `updatectl healthcheck`")
+        case .deferred(let gate, let reason):
+            print("deferred by \(gate): \(reason)")
+            throw ExitStatus.deferred.exitCode
+        case .failed(let message):
+            printError("error: \(message)")
+            throw ExitStatus.failure.exitCode
+        case .dryRun(let blockedBy):
+            if let blockedBy {
+                print("dry run: a real run would be deferred by \(blockedBy); nothing was changed")
+                throw ExitStatus.deferred.exitCode
+            }
+            print("dry run: a real run would download, verify, stage and activate; nothing was changed")
+        }
+    }
+}
+
+/// Prints each step as it finishes; a progress bar on a terminal, plain lines otherwise.
+final class ConsoleReporter: RunReporter, @unchecked Sendable {
+    private let terminal = isatty(1) == 1
+    private var barShown = false
+    private var lastPlainDecile = -1
+
+    func stepFinished(index: Int, total: Int, step: Step, decision: StepDecision, detail: String) {
+        clearBar()
+        let counter = "[\(String(index + 1).leftPadded(String(total).count))/\(total)]"
+        print("\(counter) \(step.id.padding(32)) \(decision.rawValue.padding(5)) \(detail)")
+    }
+
+    func progress(bytes: Int, total: Int) {
+        let fraction = total > 0 ? Double(bytes) / Double(total) : 1
+        if terminal {
+            let width = 30
+            let filled = Int(fraction * Double(width))
+            let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+            FileDescriptorWriter.write("\r      downloading [\(bar)] \(Int(fraction * 100))%", to: 1)
+            barShown = true
+        } else {
+            let decile = Int(fraction * 10)
+            if decile > lastPlainDecile {
+                lastPlainDecile = decile
+                print("      downloaded \(Int(fraction * 100))% (\(bytes) of \(total) bytes)")
+            }
+        }
+    }
+
+    func note(_ text: String) {
+        clearBar()
+        print("note: \(text)")
+    }
+
+    func finish() { clearBar() }
+
+    private func clearBar() {
+        if barShown {
+            FileDescriptorWriter.write("\r" + String(repeating: " ", count: 60) + "\r", to: 1)
+            barShown = false
+        }
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
+}
