@@ -69,6 +69,7 @@ let package = Package(
                 "updatectl",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "FlyingFox", package: "FlyingFox"),
+                .product(name: "FlyingSocks", package: "FlyingFox"),
             ],
             exclude: ["Fixtures", "Snapshots"]
         ),

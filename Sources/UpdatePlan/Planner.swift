@@ -15,10 +15,7 @@ public enum Planner {
         }
 
         // Apply: checking.
-        let metadata = policy.server.map { base -> String in
-            let trimmed = base.value.text.hasSuffix("/") ? String(base.value.text.dropLast()) : base.value.text
-            return "\(trimmed)/\(policy.channel.value)/latest.json"
-        } ?? "(no server)"
+        let metadata = policy.server.map { metadataURL(server: $0.value, channel: policy.channel.value) } ?? "(no server)"
         add("check.metadata", .action, .checking, .apply, "fetch \(metadata)",
             with: [Parameter("server", .text(policy.server?.value.text ?? "(none)"), serverOrigin),
              Parameter("channel", .text(policy.channel.value), policy.channel.origin)],
@@ -90,6 +87,12 @@ public enum Planner {
         return Plan(policyFile: policy.file, server: policy.server, channel: policy.channel, backend: policy.backend,
                     publicKey: policy.publicKey, reboot: policy.reboot, autoRollbackAfter: policy.autoRollbackAfter,
                     steps: steps)
+    }
+
+    /// `<server>/<channel>/latest.json`.
+    public static func metadataURL(server: PolicyURL, channel: String) -> String {
+        let base = server.text.hasSuffix("/") ? String(server.text.dropLast()) : server.text
+        return "\(base)/\(channel)/latest.json"
     }
 
     static func origin(_ source: EntrySource) -> Origin {

@@ -88,3 +88,16 @@ final class TemporaryDirectory {
         try Data(text.utf8).write(to: file)
     }
 }
+
+extension CLI {
+    /// `run` on a Dispatch thread, so that a test awaiting it never blocks the cooperative pool
+    /// that an in-process test server answers on.
+    static func runAsync(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:],
+                         directory: URL? = nil) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Swift.Result { try run(arguments, stdin: stdin, environment: environment, directory: directory) })
+            }
+        }
+    }
+}

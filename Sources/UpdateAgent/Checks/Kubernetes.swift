@@ -54,7 +54,7 @@ public struct Kubernetes: Sendable {
         }
         let message = result.stderr.trimmingSpaces
         if message.contains("NotFound") || message.contains("not found") { return .notFound }
-        if result.timedOut || message.contains("connection refused") || message.contains("Unable to connect")
+        if result.timedOut || message.contains("connection refused") || message.contains("was refused") || message.contains("Unable to connect")
             || message.contains("no such host") || message.contains("i/o timeout") || message.contains("dial tcp")
         {
             return .unreachable(result.timedOut ? "kubectl timed out" : String(message.suffix(200)))

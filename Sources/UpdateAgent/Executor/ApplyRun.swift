@@ -149,10 +149,9 @@ public struct ApplyRun {
         /// Carries out one step; an outcome ends the run.
         mutating func perform(_ index: Int, _ step: Step) throws -> ApplyOutcome? {
             switch step.operation {
-            case .fetchMetadata(let server, let channel):
-                guard let server else { throw Failure(message: "the policy has no server") }
-                let base = server.text.hasSuffix("/") ? String(server.text.dropLast()) : server.text
-                let url = "\(base)/\(channel)/latest.json"
+            case .fetchMetadata(let server, _):
+                guard server != nil else { throw Failure(message: "the policy has no server") }
+                let url = plan.metadataURL
                 let bytes = try fetch(url, limit: 64 << 10, what: "metadata")
                 do {
                     metadata = try ReleaseMetadata.parse(bytes, metadataURL: url)
@@ -333,8 +332,7 @@ public struct ApplyRun {
 extension Plan {
     /// `<server>/<channel>/latest.json`.
     public var metadataURL: String {
-        let base = server.map { $0.value.text.hasSuffix("/") ? String($0.value.text.dropLast()) : $0.value.text } ?? ""
-        return "\(base)/\(channel.value)/latest.json"
+        server.map { Planner.metadataURL(server: $0.value, channel: channel.value) } ?? ""
     }
 }
 

@@ -90,6 +90,13 @@ public struct MaintenanceWindow: Sendable {
     public var end: Located<TimeOfDay>
     public var timezone: Located<String>
 
+    public init(days: Located<[Weekday]>, start: Located<TimeOfDay>, end: Located<TimeOfDay>, timezone: Located<String>) {
+        self.days = days
+        self.start = start
+        self.end = end
+        self.timezone = timezone
+    }
+
     /// Minutes the window stays open: `end - start`, across midnight when `end < start`.
     public var lengthMinutes: Int {
         let length = end.value.minutes - start.value.minutes

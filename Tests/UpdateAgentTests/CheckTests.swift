@@ -1,0 +1,90 @@
+import Testing
+import UpdateAgent
+import UpdatePolicy
+
+@Suite struct CheckTests {
+    @Test(arguments: [
+        ("1.2.3", "1.2.4", true), ("1.2.3", "1.10.0", true), ("v1.2.3", "1.2.3", false), ("1.0.0-rc.1", "1.0.0", true),
+        ("1.0.0-alpha", "1.0.0-alpha.1", true), ("1.0.0-alpha.2", "1.0.0-alpha.10", true), ("1.0.0-beta", "1.0.0-alpha", false),
+        ("2.0", "2.0.1", true), ("1.0.0+build.5", "1.0.0", false),
+    ])
+    func semanticVersionsCompareByPrecedence(lower: String, higher: String, less: Bool) throws {
+        let a = try #require(SemanticVersion(lower))
+        let b = try #require(SemanticVersion(higher))
+        #expect((a < b) == less)
+    }
+
+    @Test(arguments: ["", "1.x", "1..2", "1.2.3-", "one"])
+    func notSemanticVersions(text: String) { #expect(SemanticVersion(text) == nil) }
+
+    func window(_ start: String, _ end: String, days: [Weekday] = Weekday.allCases) -> MaintenanceWindow {
+        MaintenanceWindow(days: Located(days, .defaulted), start: Located(TimeOfDay.parse(start)!, .defaulted),
+                          end: Located(TimeOfDay.parse(end)!, .defaulted), timezone: Located("UTC", .defaulted))
+    }
+
+    @Test func windowsAcrossMidnightBelongToTheDayTheyOpen() {
+        // 2026-11-28 is a Saturday.
+        let saturday2330 = Timestamp.parse("2026-11-28T23:30:00Z")!
+        let sunday0130 = Timestamp.parse("2026-11-29T01:30:00Z")!
+        let sunday2330 = Timestamp.parse("2026-11-29T23:30:00Z")!
+        let w = window("22:00", "04:00", days: [.sat])
+        #expect(LocalTime.isInside(LocalTime.reading(at: saturday2330, zone: "UTC"), w))
+        #expect(LocalTime.isInside(LocalTime.reading(at: sunday0130, zone: "UTC"), w))
+        #expect(!LocalTime.isInside(LocalTime.reading(at: sunday2330, zone: "UTC"), w))
+        #expect(!LocalTime.isInside(LocalTime.reading(at: Timestamp.parse("2026-11-28T04:00:00Z")!, zone: "UTC"), w))
+    }
+
+    @Test func timeZonesShiftTheWindow() {
+        // 00:30 UTC in winter is 01:30 in Berlin.
+        let instant = Timestamp.parse("2026-12-01T00:30:00Z")!
+        let berlin = LocalTime.reading(at: instant, zone: "Europe/Berlin")
+        #expect(berlin.minuteOfDay == 90 && berlin.weekday == .tue)
+        #expect(LocalTime.reading(at: instant, zone: "America/New_York").weekday == .mon)
+    }
+
+    @Test func rolloutBucketsAreStableAndSpread() {
+        let a = Gates.rolloutBucket(machineID: "m1", salt: "s", version: "1.0.0")
+        #expect(a == Gates.rolloutBucket(machineID: "m1", salt: "s", version: "1.0.0"))
+        #expect(a != Gates.rolloutBucket(machineID: "m1", salt: "s", version: "1.0.1"))
+        let buckets = (0..<1000).map { Gates.rolloutBucket(machineID: "machine-\($0)", salt: "", version: "2.0.0") }
+        let under25 = buckets.count { $0 < 25 }
+        #expect((180...320).contains(under25))
+        #expect(buckets.allSatisfy { $0 >= 0 && $0 < 100 })
+    }
+
+    @Test(arguments: [
+        ("images/os.img", "https://u.example.com/os/stable/latest.json", "https://u.example.com/os/stable/images/os.img"),
+        ("/pool/os.img", "https://u.example.com/os/stable/latest.json", "https://u.example.com/pool/os.img"),
+        ("https://cdn.example.com/os.img", "https://u.example.com/stable/latest.json", "https://cdn.example.com/os.img"),
+        ("os.img", "file:///srv/updates/stable/latest.json", "file:///srv/updates/stable/os.img"),
+    ])
+    func imageURLsResolveAgainstTheMetadata(url: String, base: String, resolved: String) throws {
+        let json = "{\"version\": \"1\", \"url\": \"\(url)\", \"sha256\": \"\(String(repeating: "ab", count: 32))\", \"size\": 5}"
+        let metadata = try ReleaseMetadata.parse(Array(json.utf8), metadataURL: base)
+        #expect(metadata.imageURL == resolved)
+    }
+
+    @Test func httpsMetadataMayNotPointAtPlainHTTP() {
+        let json = "{\"version\": \"1\", \"url\": \"http://x/os.img\", \"sha256\": \"\(String(repeating: "ab", count: 32))\", \"size\": 5}"
+        #expect(throws: ReleaseMetadata.Invalid.self) {
+            try ReleaseMetadata.parse(Array(json.utf8), metadataURL: "https://u.example.com/stable/latest.json")
+        }
+    }
+
+    @Test func commandsTimeOutAndTheirGroupIsKilled() throws {
+        let runner = ProcessRunner(grace: .milliseconds(100))
+        // The child ignores SIGTERM and leaves a grandchild holding the pipe.
+        let result = try runner.run(["/bin/sh", "-c", "trap '' TERM; sleep 30 & sleep 30"], timeout: .milliseconds(200),
+                                    environment: [:])
+        #expect(result.timedOut)
+        #expect(!result.succeeded)
+    }
+
+    @Test func commandsGetTheirArgumentsLiterally() throws {
+        let result = try ProcessRunner().run(["/bin/echo", "$(rm -rf /); `x` ${HOME} | ;"], timeout: .seconds(5), environment: [:])
+        #expect(result.succeeded)
+        #expect(result.stdout == "$(rm -rf /); `x` ${HOME} | ;\n")
+        #expect(throws: CommandError.self) { try ProcessRunner().run(["/nonexistent/tool"], timeout: .seconds(1), environment: [:]) }
+        #expect(throws: CommandError.self) { try ProcessRunner().run(["echo"], timeout: .seconds(1), environment: [:]) }
+    }
+}

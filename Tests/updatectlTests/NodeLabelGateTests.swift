@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+
+/// The node-label gate against the real kubectl and a small fake Kubernetes API on 127.0.0.1.
+@Suite(.serialized) struct NodeLabelGateTests {
+    static let kubectl = ["/usr/bin/kubectl", "/usr/local/bin/kubectl"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    func node(labels: String?, status: Int = 200) async throws -> (TestServer, TestNode, String) {
+        let server = try await TestServer()
+        let release = ReleaseFixture()
+        try release.publish(server, version: "1.1.0", image: ReleaseFixture.image(2000))
+        if let labels {
+            server.set("/api/v1/nodes/edge-1", json: """
+                {"kind": "Node", "apiVersion": "v1", "metadata": {"name": "edge-1", "labels": {\(labels)}}}
+                """, status: status)
+        }
+        let node = try TestNode()
+        let kubeconfig = node.root.appendingPathComponent("kubeconfig").path
+        try node.directory.write("kubeconfig", """
+            apiVersion: v1
+            kind: Config
+            clusters: [{name: fake, cluster: {server: "\(server.base)"}}]
+            users: [{name: test, user: {token: secret}}]
+            contexts: [{name: test, context: {cluster: fake, user: test}}]
+            current-context: test
+
+            """)
+        try node.writePolicy(server: server.base, publicKey: release.publicKeyText,
+                             preflight: "    - free_space: {}\n    - node_not_blocked: {node: edge-1, kubeconfig: \(kubeconfig)}\n")
+        return (server, node, kubeconfig)
+    }
+
+    @Test(.enabled(if: kubectl != nil))
+    func aBlockedNodeDefersTheRun() async throws {
+        let (server, node, _) = try await node(labels: "\"updates.kubesolo.io/block\": \"true\", \"zone\": \"a\"")
+        defer { Task { await server.stop() } }
+        let result = try await node.apply()
+        #expect(result.status == 3, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("node edge-1 carries updates.kubesolo.io/block=true"))
+        #expect(server.requests.contains("/api/v1/nodes/edge-1"))
+        #expect(try node.state()["deferred_gate"] as? String == "node_not_blocked")
+    }
+
+    @Test(.enabled(if: kubectl != nil))
+    func anUnblockedNodePasses() async throws {
+        let (server, node, _) = try await node(labels: "\"updates.kubesolo.io/block\": \"false\"")
+        defer { Task { await server.stop() } }
+        let result = try await node.apply()
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("node edge-1 does not carry updates.kubesolo.io/block=true"))
+    }
+
+    @Test(.enabled(if: kubectl != nil))
+    func anUnknownNodeIsAnError() async throws {
+        let (server, node, _) = try await node(labels: nil)
+        defer { Task { await server.stop() } }
+        server.set("/api/v1/nodes/edge-1", json: """
+            {"kind": "Status", "apiVersion": "v1", "status": "Failure", "message": "nodes \\"edge-1\\" not found", "reason": "NotFound", "code": 404}
+            """, status: 404)
+        let result = try await node.apply()
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect(result.stderr.contains("node edge-1 is not in the cluster"))
+    }
+
+    @Test func noKubeconfigPassesAndSaysSo() async throws {
+        let (server, node, kubeconfig) = try await node(labels: nil)
+        defer { Task { await server.stop() } }
+        try FileManager.default.removeItem(atPath: kubeconfig)
+        let result = try await node.apply()
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("no kubeconfig reachable") || result.stdout.contains("kubectl is not installed"))
+        #expect(result.stdout.contains("passing, as the upstream agent does"))
+    }
+
+    @Test(.enabled(if: kubectl != nil))
+    func anUnreachableClusterPassesAndSaysSo() async throws {
+        let (server, node, kubeconfig) = try await node(labels: nil)
+        defer { Task { await server.stop() } }
+        let text = try String(contentsOfFile: kubeconfig, encoding: .utf8)
+        try text.replacingOccurrences(of: server.base, with: "http://127.0.0.1:9").write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+        let result = try await node.apply()
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("no cluster reachable through"))
+    }
+}

@@ -1,0 +1,70 @@
+import Crypto
+import Foundation
+
+/// A signed release served by a `TestServer`: image, `latest.json` and `latest.json.sig`, with a
+/// key made by the test.
+struct ReleaseFixture {
+    let key = Curve25519.Signing.PrivateKey()
+    var publicKeyText: String { "ed25519:" + key.publicKey.rawRepresentation.base64EncodedString() }
+
+    /// Serves `version` on `channel`; returns the metadata bytes.
+    @discardableResult
+    func publish(_ server: TestServer, version: String, image: Data, channel: String = "stable",
+                 extra: [String: String] = [:], sizeOverride: Int? = nil, signWith other: Curve25519.Signing.PrivateKey? = nil)
+        throws -> Data
+    {
+        let digest = SHA256.hash(data: image).map { String(format: "%02x", $0) }.joined()
+        var fields = [
+            "\"version\": \"\(version)\"", "\"url\": \"images/os-\(version).img\"", "\"sha256\": \"\(digest)\"",
+            "\"size\": \(sizeOverride ?? image.count)",
+        ]
+        for (key, value) in extra.sorted(by: { $0.key < $1.key }) { fields.append("\"\(key)\": \(value)") }
+        let metadata = Data(("{" + fields.joined(separator: ", ") + "}\n").utf8)
+        let signature = try (other ?? key).signature(for: metadata)
+        server.set("/\(channel)/latest.json", body: metadata)
+        server.set("/\(channel)/latest.json.sig", body: Data(signature.base64EncodedString().utf8))
+        server.set("/\(channel)/images/os-\(version).img", body: image)
+        return metadata
+    }
+
+    static func image(_ size: Int, seed: UInt8 = 1) -> Data {
+        Data((0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ Int(seed)) })
+    }
+}
+
+/// A node: a temp directory with a data_dir, a directory backend root and a policy.
+final class TestNode {
+    let directory: TemporaryDirectory
+    var root: URL { directory.url }
+    var slots: String { root.appendingPathComponent("slots").path }
+    var data: String { root.appendingPathComponent("data").path }
+    var policyPath: String { root.appendingPathComponent("policy.yaml").path }
+    var statePath: String { data + "/update/state.json" }
+
+    init() throws { directory = try TemporaryDirectory() }
+
+    func writePolicy(server: String, publicKey: String?, preflight: String = "    - free_space: {headroom: 10%}\n",
+                     reboot: String = "auto", extra: String = "") throws {
+        var text = "updates:\n  server: \(server)  # updatectl: disable=UPD406\n"
+        if let publicKey { text += "  public_key: \(publicKey)\n" }
+        text += "  data_dir: \(data)\n  reboot: \(reboot)\n  auto_rollback_after: 3\n"
+        text += "  preflight:\n" + preflight
+        text += "  backend: {type: directory, root: \(slots), initial_version: 1.0.0}\n" + extra
+        try directory.write("policy.yaml", text)
+    }
+
+    func marker(_ name: String) -> String? {
+        (try? String(contentsOfFile: slots + "/" + name, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func state() throws -> [String: Any] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: statePath))
+        return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+    }
+
+    func apply(_ extra: [String] = [], environment: [String: String] = [:]) async throws -> CLI.Result {
+        var env = ["UPDATECTL_TEST_NOW": "2026-11-26T03:00:00Z", "KUBECONFIG": root.appendingPathComponent("none").path]
+        for (key, value) in environment { env[key] = value }
+        return try await CLI.runAsync(["apply", policyPath] + extra, environment: env)
+    }
+}

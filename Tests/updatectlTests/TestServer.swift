@@ -1,0 +1,60 @@
+import FlyingFox
+import FlyingSocks
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real HTTP server on 127.0.0.1 with a free port, whose answers the test sets and changes.
+final class TestServer: @unchecked Sendable {
+    struct Answer: Sendable {
+        var status: Int = 200
+        var body: Data = Data()
+        var headers: [String: String] = [:]
+    }
+
+    private let server: HTTPServer
+    private let task: Task<Void, any Error>
+    private let lock = NSLock()
+    private var answers: [String: Answer] = [:]
+    private var hits: [String] = []
+    let port: UInt16
+
+    var base: String { "http://127.0.0.1:\(port)" }
+
+    init() async throws {
+        let server = HTTPServer(address: try sockaddr_in.inet(ip4: "127.0.0.1", port: 0), timeout: 5, logger: .disabled)
+        self.server = server
+        task = Task { try await server.run() }
+        try await server.waitUntilListening()
+        guard case .ip4(_, port: let port)? = await server.listeningAddress else { throw CocoaError(.fileReadUnknown) }
+        self.port = port
+        await server.appendRoute("*") { [weak self] request in
+            guard let self else { return HTTPResponse(statusCode: .internalServerError) }
+            let answer = self.answer(for: request.path)
+            var headers = HTTPHeaders()
+            for (name, value) in answer.headers { headers[HTTPHeader(name)] = value }
+            return HTTPResponse(statusCode: HTTPStatusCode(answer.status, phrase: "Test"), headers: headers, body: answer.body)
+        }
+    }
+
+    private func answer(for path: String) -> Answer {
+        lock.withLock {
+            hits.append(path)
+            return answers[path] ?? Answer(status: 404, body: Data("not found".utf8))
+        }
+    }
+
+    func set(_ path: String, _ answer: Answer) { lock.withLock { answers[path] = answer } }
+    func set(_ path: String, body: Data, status: Int = 200) { set(path, Answer(status: status, body: body)) }
+    func set(_ path: String, json: String, status: Int = 200) {
+        set(path, Answer(status: status, body: Data(json.utf8), headers: ["Content-Type": "application/json"]))
+    }
+    func remove(_ path: String) { lock.withLock { _ = answers.removeValue(forKey: path) } }
+    var requests: [String] { lock.withLock { hits } }
+
+    func stop() async {
+        task.cancel()
+        await server.stop()
+    }
+}
