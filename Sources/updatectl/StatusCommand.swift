@@ -76,6 +76,12 @@ enum StatusText {
         rows.append(("state file", path))
         var out = ""
         for (label, value) in rows { out += label.padding(16) + " " + value + "\n" }
+        if !state.lastRun.isEmpty {
+            out += "last run:\n"
+            for record in state.lastRun {
+                out += "  " + record.step.padding(32) + " " + record.decision.padding(5) + " " + record.detail + "\n"
+            }
+        }
         for file in broken {
             out += "warning: a broken state file was moved aside to \(file); no update starts until "
                 + "`updatectl state reset --yes`\n"

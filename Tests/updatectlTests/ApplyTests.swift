@@ -102,6 +102,9 @@ import Testing
         #expect(node.marker("booted") == "a" && node.marker("next") == "a")
         #expect(!FileManager.default.fileExists(atPath: node.slots + "/b/image"))
         #expect(!server.requests.contains { $0.hasSuffix(".img") })
+        let status = try await CLI.runAsync(["status", node.policyPath])
+        #expect(status.stdout.contains("deferred         by \(gate.name == "http" ? "fleet" : gate.name)"))
+        #expect(status.stdout.contains("last run:\n  check.metadata"))
     }
 
     @Test func maxAttemptsCountsAttemptsAtTheOfferedVersion() async throws {
