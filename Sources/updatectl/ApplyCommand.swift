@@ -45,12 +45,8 @@ struct ApplyCommand: ParsableCommand {
         let statePath = stateOptions.path(policy: loaded.policy)
         let lock = dryRun ? nil : try Locking.acquire(statePath: statePath)
         defer { lock?.release() }
-        let runner = ProcessRunner()
         let reporter = ConsoleReporter()
-        let environment = AgentEnvironment(
-            clock: Clocks.wall, runner: runner, transport: CurlTransport(), system: LiveSystem(),
-            backend: AgentEnvironment.backend(for: loaded.policy, runner: runner), store: StateStore(path: statePath),
-            reporter: reporter)
+        let environment = AgentEnvironment.live(policy: loaded.policy, statePath: statePath, reporter: reporter)
         var run = ApplyRun(plan: plan, policy: loaded.policy, policySHA256: loaded.sha256, environment: environment)
         run.force = force
         run.dryRun = dryRun

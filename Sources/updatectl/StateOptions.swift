@@ -19,11 +19,13 @@ struct StateOptions: ParsableArguments {
 
 enum Clocks {
     /// The wall clock; `UPDATECTL_TEST_NOW=<RFC 3339>` fixes it, for tests.
-    static var wall: any WallClock {
+    /// `UPDATECTL_TEST_NOW` also makes waits virtual: a settle or an interval moves the clock on
+    /// at once instead of sleeping.
+    static var wall: any RunClock {
         if let text = Environment.get("UPDATECTL_TEST_NOW"), let now = Timestamp.parse(text) {
             return FixedWallClock(now)
         }
-        return SystemWallClock()
+        return SystemRunClock()
     }
 }
 
@@ -50,5 +52,16 @@ enum PolicyLoader {
             policy.file = DisplayPath.relative(path)
             return (policy, SHA256Stream.hex(result.source))
         }
+    }
+}
+
+extension AgentEnvironment {
+    /// The live environment for a policy: real processes, libcurl, the policy's backend.
+    static func live(policy: Policy, statePath: String, reporter: any RunReporter) -> AgentEnvironment {
+        let runner = ProcessRunner()
+        return AgentEnvironment(
+            clock: Clocks.wall, runner: runner, transport: CurlTransport(), system: LiveSystem(),
+            backend: AgentEnvironment.backend(for: policy, runner: runner), store: StateStore(path: statePath),
+            reporter: reporter)
     }
 }

@@ -44,10 +44,10 @@ final class TestNode {
     init() throws { directory = try TemporaryDirectory() }
 
     func writePolicy(server: String, publicKey: String?, preflight: String = "    - free_space: {headroom: 10%}\n",
-                     reboot: String = "auto", extra: String = "") throws {
+                     reboot: String = "auto", extra: String = "", autoRollbackAfter: Int = 3) throws {
         var text = "updates:\n  server: \(server)  # updatectl: disable=UPD406\n"
         if let publicKey { text += "  public_key: \(publicKey)\n" }
-        text += "  data_dir: \(data)\n  reboot: \(reboot)\n  auto_rollback_after: 3\n"
+        text += "  data_dir: \(data)\n  reboot: \(reboot)\n  auto_rollback_after: \(autoRollbackAfter)\n"
         text += "  preflight:\n" + preflight
         text += "  backend: {type: directory, root: \(slots), initial_version: 1.0.0}\n" + extra
         try directory.write("policy.yaml", text)
@@ -60,6 +60,16 @@ final class TestNode {
     func state() throws -> [String: Any] {
         let data = try Data(contentsOf: URL(fileURLWithPath: statePath))
         return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+    }
+
+    func healthcheck(environment: [String: String] = [:]) async throws -> CLI.Result {
+        try await run("healthcheck", environment: environment)
+    }
+
+    func run(_ command: String, _ extra: [String] = [], environment: [String: String] = [:]) async throws -> CLI.Result {
+        var env = ["UPDATECTL_TEST_NOW": "2026-11-26T03:00:00Z", "KUBECONFIG": root.appendingPathComponent("none").path]
+        for (key, value) in environment { env[key] = value }
+        return try await CLI.runAsync([command, policyPath] + extra, environment: env)
     }
 
     func apply(_ extra: [String] = [], environment: [String: String] = [:]) async throws -> CLI.Result {

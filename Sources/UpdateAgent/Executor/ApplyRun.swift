@@ -6,7 +6,7 @@ public import UpdatePolicy
 
 /// The effects an apply run goes through, all injectable.
 public struct AgentEnvironment: Sendable {
-    public var clock: any WallClock
+    public var clock: any RunClock
     public var runner: any CommandRunner
     public var transport: any Transport
     public var system: any SystemProbe
@@ -14,7 +14,7 @@ public struct AgentEnvironment: Sendable {
     public var store: StateStore
     public var reporter: any RunReporter
 
-    public init(clock: any WallClock, runner: any CommandRunner, transport: any Transport, system: any SystemProbe,
+    public init(clock: any RunClock, runner: any CommandRunner, transport: any Transport, system: any SystemProbe,
                 backend: any UpdateBackend, store: StateStore, reporter: any RunReporter) {
         self.clock = clock
         self.runner = runner

@@ -1,0 +1,237 @@
+public import UpdatePlan
+public import UpdatePolicy
+
+public enum HealthcheckOutcome: Sendable, Equatable {
+    /// Verified and committed.
+    case success(version: String)
+    /// A failed run, counted; `rolledBack` when it reached `auto_rollback_after`.
+    case failed(failures: Int, rolledBack: Bool, message: String)
+    /// The node booted the old slot: the bootloader fell back.
+    case fellBack(String)
+    /// Not after an activation: the probes ran once and changed nothing.
+    case probedOnly(passed: Bool)
+    case refused(String)
+}
+
+/// One post-boot verification run: the post-boot part of the plan against the state machine.
+public struct HealthcheckRun {
+    public let plan: Plan
+    public let policy: Policy
+    public let environment: AgentEnvironment
+
+    public init(plan: Plan, policy: Policy, environment: AgentEnvironment) {
+        self.plan = plan
+        self.policy = policy
+        self.environment = environment
+    }
+
+    private var env: AgentEnvironment { environment }
+    private var steps: [Step] { plan.steps.filter { $0.part == .postBoot } }
+
+    private func step(_ id: String) -> (Int, Step)? {
+        steps.enumerated().first { $0.element.id == id }.map { ($0.offset, $0.element) }
+    }
+
+    private func report(_ id: String, _ decision: StepDecision, _ detail: String, records: inout [UpdateState.StepRecord]) {
+        guard let (index, step) = step(id) else { return }
+        records.append(.init(step: id, decision: decision.rawValue, detail: detail))
+        env.reporter.stepFinished(index: index, total: steps.count, step: step, decision: decision, detail: detail)
+    }
+
+    private var probes: [Probe] {
+        steps.compactMap { if case .probe(let probe) = $0.operation { probe } else { nil } }
+    }
+
+    private func prober(_ state: UpdateState) -> Probes {
+        Probes(clock: env.clock, runner: env.runner, transport: env.transport, system: env.system, variables: [
+            "VERSION": state.toVersion ?? "", "FROM_VERSION": state.fromVersion ?? "", "CHANNEL": policy.channel.value,
+            "DATA_DIR": policy.dataDir.value,
+        ])
+    }
+
+    public func run() throws -> HealthcheckOutcome {
+        var state = try env.store.load(clock: env.clock)
+        let broken = env.store.brokenFiles()
+        if !broken.isEmpty {
+            return .refused("a broken state file was moved aside earlier (\(broken.joined(separator: ", "))); check the node, "
+                + "then run `updatectl state reset --yes`")
+        }
+        var records: [UpdateState.StepRecord] = []
+        guard state.phase == .activated || state.phase == .verifying else {
+            env.reporter.note("phase \(state.phase.rawValue): no update waits for verification, so the probes run once "
+                + "and nothing is changed")
+            let results = prober(state).round(probes)
+            for result in results {
+                report("healthcheck.probe.\(result.name)", result.passed ? .pass : .fail, result.detail, records: &records)
+            }
+            return .probedOnly(passed: results.allSatisfy(\.passed))
+        }
+        if state.phase == .verifying {
+            env.reporter.note("the previous verification run was interrupted; this run starts it again")
+        }
+        let target = state.targetSlot.flatMap(Slot.init(rawValue:))
+        let previous = state.bootedSlot.flatMap(Slot.init(rawValue:)) ?? target?.other ?? .a
+        let booted: Slot
+        do {
+            booted = try env.backend.bootedSlot()
+        } catch {
+            return .refused("the backend cannot say which slot is booted: \(error)")
+        }
+        if let target, booted != target {
+            let message = "the node booted slot \(booted.rawValue), not the new slot \(target.rawValue): the bootloader fell back "
+                + "to the previous version"
+            report("boot.slot", .fail, message, records: &records)
+            state.lastRun = records
+            state = try env.store.transition(state, to: .rolledBack, event: .init(error: message), clock: env.clock)
+            return .fellBack(message)
+        }
+        report("boot.slot", .pass, "the node runs the new slot \(booted.rawValue)", records: &records)
+        if state.phase == .activated {
+            state = try env.store.transition(state, to: .verifying, clock: env.clock)
+        }
+
+        let health = policy.healthcheck
+        let start = env.clock.now()
+        let deadline = start + health.timeout.value
+        if health.settle.value > .zero {
+            env.clock.sleep(for: health.settle.value)
+            report("healthcheck.settle", .done, "waited \(DurationText.format(health.settle.value))", records: &records)
+        } else {
+            report("healthcheck.settle", .skip, "no settle", records: &records)
+        }
+        let prober = prober(state)
+        var round = 0
+        var last: [ProbeResult] = []
+        var passed = false
+        while true {
+            round += 1
+            let roundStart = env.clock.now()
+            let begun = Monotonic.now()
+            last = prober.round(probes)
+            env.clock.account(elapsed: .nanoseconds(Int64(Monotonic.now() - begun)))
+            let failed = last.filter { !$0.passed }
+            let offset = DurationText.format(.seconds((roundStart - start).components.seconds))
+            if failed.isEmpty {
+                env.reporter.note("round \(round) at +\(offset): all \(last.count) probes passed")
+                passed = true
+                break
+            }
+            env.reporter.note("round \(round) at +\(offset): \(failed.count) of \(last.count) probes failed: "
+                + failed.map { "\($0.name) (\($0.detail))" }.joined(separator: "; "))
+            if env.clock.now() + health.interval.value >= deadline { break }
+            env.clock.sleep(for: health.interval.value)
+        }
+        let elapsed = DurationText.format(.seconds((env.clock.now() - start).components.seconds))
+        let failures = last.filter { !$0.passed }.map { "\($0.name): \($0.detail)" }.joined(separator: "; ")
+        let message = "no probe round passed in \(DurationText.format(health.timeout.value)) (\(round) rounds); last round: \(failures)"
+        report("healthcheck.rounds", passed ? .pass : .fail, passed ? "round \(round) passed after \(elapsed)" : message,
+               records: &records)
+        for result in last {
+            report("healthcheck.probe.\(result.name)", result.passed ? .pass : .fail, result.detail, records: &records)
+        }
+        if passed {
+            do {
+                try env.backend.commit(slot: booted, version: state.toVersion ?? "")
+            } catch {
+                report("healthcheck.commit", .fail, "\(error)", records: &records)
+                state.lastRun = records
+                try env.store.save(state, clock: env.clock)
+                return .failed(failures: state.healthCheckFailures, rolledBack: false,
+                               message: "the probes passed but the backend could not commit: \(error)")
+            }
+            report("healthcheck.commit", .done, "slot \(booted.rawValue) committed with \(state.toVersion ?? "the new version")",
+                   records: &records)
+            state.lastRun = records
+            state = try env.store.transition(state, to: .success, clock: env.clock)
+            return .success(version: state.toVersion ?? "")
+        }
+
+        state.lastRun = records
+        // Counted and saved before anything else happens.
+        state = try env.store.transition(state, to: .activated, event: .init(error: message), clock: env.clock)
+        let count = state.healthCheckFailures
+        let threshold = policy.autoRollbackAfter.value
+        report("healthcheck.failure", .fail, "\(count) consecutive failed run\(count == 1 ? "" : "s")", records: &records)
+        guard threshold > 0, count >= threshold else {
+            report("healthcheck.rollback", .skip, threshold == 0
+                ? "automatic rollback is off (auto_rollback_after: 0)"
+                : "\(count) of \(threshold) failed runs before an automatic rollback", records: &records)
+            state.lastRun = records
+            try env.store.save(state, clock: env.clock)
+            return .failed(failures: count, rolledBack: false, message: message)
+        }
+        do {
+            try env.backend.rollback(to: previous, version: state.fromVersion ?? "", fromVersion: state.toVersion ?? "")
+        } catch {
+            report("healthcheck.rollback", .fail, "\(error)", records: &records)
+            state.lastRun = records
+            try env.store.save(state, clock: env.clock)
+            return .failed(failures: count, rolledBack: false, message: "\(message); the rollback failed: \(error)")
+        }
+        let reason = "rolled back to slot \(previous.rawValue) after \(count) consecutive failed verification runs; \(message)"
+        report("healthcheck.rollback", .done, "slot \(previous.rawValue) boots next", records: &records)
+        state.lastRun = records
+        state = try env.store.transition(state, to: .rolledBack, event: .init(error: reason), clock: env.clock)
+        if policy.reboot.value == .auto {
+            do {
+                try env.backend.reboot()
+                env.reporter.note("rebooting into slot \(previous.rawValue)")
+            } catch {
+                env.reporter.note("the reboot failed (\(error)); reboot the node to return to slot \(previous.rawValue)")
+            }
+        } else {
+            env.reporter.note("reboot the node to return to slot \(previous.rawValue)")
+        }
+        return .failed(failures: count, rolledBack: true, message: reason)
+    }
+}
+
+/// `updatectl rollback`: back to the previous slot by hand, from staged, activated or verifying.
+public struct RollbackRun {
+    public let policy: Policy
+    public let environment: AgentEnvironment
+
+    public init(policy: Policy, environment: AgentEnvironment) {
+        self.policy = policy
+        self.environment = environment
+    }
+
+    public enum Outcome: Sendable, Equatable {
+        case rolledBack(slot: String, rebooted: Bool, rebootNeeded: Bool)
+        case refused(String)
+    }
+
+    public func run() throws -> Outcome {
+        let env = environment
+        var state = try env.store.load(clock: env.clock)
+        let target = state.targetSlot.flatMap(Slot.init(rawValue:))
+        let previous = state.bootedSlot.flatMap(Slot.init(rawValue:)) ?? target?.other ?? .a
+        switch state.phase {
+        case .staged:
+            if let target { env.backend.invalidate(slot: target) }
+            state = try env.store.transition(state, to: .rolledBack, event: .init(error: "rolled back by hand before activation"),
+                                             clock: env.clock)
+            return .rolledBack(slot: previous.rawValue, rebooted: false, rebootNeeded: false)
+        case .activated, .verifying:
+            let booted = try env.backend.bootedSlot()
+            try env.backend.rollback(to: previous, version: state.fromVersion ?? "", fromVersion: state.toVersion ?? "")
+            state = try env.store.transition(state, to: .rolledBack, event: .init(error: "rolled back by hand"), clock: env.clock)
+            let runningNew = booted != previous
+            if runningNew, policy.reboot.value == .auto {
+                try env.backend.reboot()
+                return .rolledBack(slot: previous.rawValue, rebooted: true, rebootNeeded: false)
+            }
+            return .rolledBack(slot: previous.rawValue, rebooted: false, rebootNeeded: runningNew)
+        case .idle, .success, .failed, .rolledBack, .checking, .downloading:
+            let why: String
+            switch state.phase {
+            case .success: why = "the last update was verified and committed; publish the version to go back to instead"
+            case .rolledBack: why = "the last update was already rolled back"
+            case .failed: why = "the last attempt failed before activation, so the node still runs the old version"
+            case .checking, .downloading: why = "an apply is checking or downloading; nothing is activated yet"
+            default: why = "no update is in flight"
+            }
+            return .refused("nothing to roll back in phase \(state.phase.rawValue): \(why)")
+        }
+    }
+}

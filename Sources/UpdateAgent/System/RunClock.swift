@@ -1,0 +1,63 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The clock a run waits on: settle times, probe intervals and the verification deadline go
+/// through it, so tests and `simulate` run on virtual time instead of sleeping.
+public protocol RunClock: WallClock {
+    func sleep(for duration: Duration)
+    /// Work that took `elapsed` of real time happened: virtual clocks move on by it, so that a
+    /// deadline is reached even when nothing sleeps.
+    func account(elapsed: Duration)
+}
+
+public struct SystemRunClock: RunClock {
+    public init() {}
+
+    public func now() -> Timestamp { SystemWallClock().now() }
+
+    public func account(elapsed: Duration) {}
+
+    public func sleep(for duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        guard seconds > 0 || attoseconds > 0 else { return }
+        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) != 0, errno == EINTR { request = remaining }
+    }
+}
+
+extension FixedWallClock: RunClock {
+    /// Virtual time: a sleep moves the clock on at once.
+    public func sleep(for duration: Duration) { advance(by: duration) }
+
+    public func account(elapsed: Duration) { advance(by: max(elapsed, .milliseconds(1))) }
+}
+
+/// Runs `count` blocking jobs at once, one thread each (probes block on sockets and processes, so
+/// a pool the size of the CPU count would serialise them), and waits for all.
+enum Parallel {
+    private final class Job {
+        let body: () -> Void
+        init(_ body: @escaping () -> Void) { self.body = body }
+    }
+
+    static func run(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+        var threads: [pthread_t] = []
+        for index in 0..<count {
+            let job = Unmanaged.passRetained(Job { body(index) }).toOpaque()
+            var thread = pthread_t()
+            let created = pthread_create(&thread, nil, { raw in
+                let job = Unmanaged<Job>.fromOpaque(raw!).takeRetainedValue()
+                job.body()
+                return nil
+            }, job)
+            if created == 0 {
+                threads.append(thread)
+            } else {
+                Unmanaged<Job>.fromOpaque(job).takeRetainedValue().body()
+            }
+        }
+        for thread in threads { pthread_join(thread, nil) }
+    }
+}

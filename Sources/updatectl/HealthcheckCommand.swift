@@ -1,0 +1,96 @@
+import ArgumentParser
+import UpdateAgent
+import UpdatePlan
+import UpdatePolicy
+
+struct HealthcheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "healthcheck",
+        abstract: "After the reboot: verify the new version, then commit it or count a failure and roll back.",
+        discussion: """
+            In phase activated (after `apply` and a reboot) it runs one verification run: the \
+            booted slot is checked, settle is waited, and probe rounds run every interval until \
+            one passes or the timeout is spent. A pass commits the slot (success); a failure is \
+            counted, and at auto_rollback_after consecutive failures the previous slot is \
+            restored (and rebooted into with reboot: auto). Every failed run exits 1.
+
+            In any other phase the probes run once and nothing changes.
+
+            \(ExitStatus.helpTable)
+            """
+    )
+
+    @Argument(help: "The policy file.")
+    var policy: String
+
+    @OptionGroup var stateOptions: StateOptions
+
+    func run() throws {
+        let loaded = try PolicyLoader.load(policy)
+        let statePath = stateOptions.path(policy: loaded)
+        let lock = try Locking.acquire(statePath: statePath)
+        defer { lock.release() }
+        let reporter = ConsoleReporter()
+        let run = HealthcheckRun(plan: Planner.plan(loaded), policy: loaded,
+                                 environment: AgentEnvironment.live(policy: loaded, statePath: statePath, reporter: reporter))
+        let outcome: HealthcheckOutcome
+        do {
+            outcome = try run.run()
+        } catch {
+            printError("error: \(error)")
+            throw ExitStatus.failure.exitCode
+        }
+        switch outcome {
+        case .success(let version):
+            print("verified and committed \(version)")
+        case .probedOnly(let passed):
+            print(passed ? "all probes passed" : "some probes failed")
+            if !passed { throw ExitStatus.failure.exitCode }
+        case .failed(let failures, let rolledBack, let message):
+            printError("error: verification failed (\(failures) in a row): \(message)")
+            if rolledBack { printError("rolled back") }
+            throw ExitStatus.failure.exitCode
+        case .fellBack(let message):
+            printError("error: \(message); recorded as rolled_back")
+            throw ExitStatus.failure.exitCode
+        case .refused(let message):
+            printError("error: \(message)")
+            throw ExitStatus.failure.exitCode
+        }
+    }
+}
+
+struct RollbackCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rollback",
+        abstract: "Roll back by hand to the previous slot, from phase staged, activated or verifying.",
+        discussion: ExitStatus.helpTable
+    )
+
+    @Argument(help: "The policy file.")
+    var policy: String
+
+    @OptionGroup var stateOptions: StateOptions
+
+    func run() throws {
+        let loaded = try PolicyLoader.load(policy)
+        let statePath = stateOptions.path(policy: loaded)
+        let lock = try Locking.acquire(statePath: statePath)
+        defer { lock.release() }
+        let run = RollbackRun(policy: loaded,
+                              environment: AgentEnvironment.live(policy: loaded, statePath: statePath, reporter: ConsoleReporter()))
+        switch try run.run() {
+        case .rolledBack(let slot, let rebooted, let rebootNeeded):
+            if rebooted {
+                print("rolled back: rebooting into slot \(slot)")
+            } else if rebootNeeded {
+                print("rolled back: slot \(slot) boots next; reboot the node to run it")
+            } else {
+                print("rolled back: the node stays on slot \(slot)")
+            }
+        case .refused(let message):
+            printError("error: \(message)")
+            throw ExitStatus.failure.exitCode
+        }
+    }
+}

@@ -1,0 +1,223 @@
+import Foundation
+import Testing
+
+@Suite(.serialized) struct HealthcheckTests {
+    /// A node that applied 1.1.0 and rebooted into slot b, with an http probe on the test server.
+    func activated(healthcheck: String = "  healthcheck:\n    timeout: 1m\n    interval: 10s\n    probes:\n      - http: {name: app, url: \"SERVER/healthz\"}\n",
+                   autoRollbackAfter: Int = 3, healthy: Bool = true) async throws -> (TestServer, TestNode) {
+        let server = try await TestServer()
+        let release = ReleaseFixture()
+        try release.publish(server, version: "1.1.0", image: ReleaseFixture.image(4000))
+        server.set("/healthz", body: Data("ok".utf8), status: healthy ? 200 : 503)
+        let node = try TestNode()
+        try node.writePolicy(server: server.base, publicKey: release.publicKeyText,
+                             extra: healthcheck.replacingOccurrences(of: "SERVER", with: server.base),
+                             autoRollbackAfter: autoRollbackAfter)
+        let applied = try await node.apply()
+        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
+        #expect(node.marker("booted") == "b")
+        return (server, node)
+    }
+
+    @Test func successOnTheFirstRunCommits() async throws {
+        let (server, node) = try await activated()
+        defer { Task { await server.stop() } }
+        let result = try await node.healthcheck()
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("round 1 at +0s: all 3 probes passed"))
+        #expect(result.stdout.contains("verified and committed 1.1.0"))
+        let state = try node.state()
+        #expect(state["phase"] as? String == "success")
+        #expect(state["health_check_failures"] == nil)
+        #expect(node.marker("committed") == "b")
+    }
+
+    @Test func successAfterASettle() async throws {
+        let (server, node) = try await activated(healthcheck: "  healthcheck:\n    settle: 2m\n    timeout: 5m\n    probes:\n"
+            + "      - http: {name: app, url: \"SERVER/healthz\"}\n")
+        defer { Task { await server.stop() } }
+        let result = try await node.healthcheck()
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("healthcheck.settle               done  waited 2m"))
+        #expect(result.stdout.contains("round 1 at +2m: all 3 probes passed"))
+    }
+
+    @Test func aProbeThatRecoversPassesInALaterRound() async throws {
+        let (server, node) = try await activated(healthy: false)
+        defer { Task { await server.stop() } }
+        // The endpoint recovers while updatectl waits between rounds: rounds go on until the timeout.
+        var result = try await node.healthcheck()
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("round 6 at +50s: 1 of 3 probes failed: app (GET"))
+        server.set("/healthz", body: Data("ok".utf8), status: 200)
+        result = try await node.healthcheck()
+        #expect(result.status == 0)
+        #expect(try node.state()["phase"] as? String == "success")
+    }
+
+    @Test func aFailureBelowTheThresholdIsCountedWithoutRollback() async throws {
+        let (server, node) = try await activated(healthy: false)
+        defer { Task { await server.stop() } }
+        let result = try await node.healthcheck()
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("verification failed (1 in a row)"))
+        #expect(result.stdout.contains("healthcheck.rollback             skip  1 of 3 failed runs before an automatic rollback"))
+        let state = try node.state()
+        #expect(state["phase"] as? String == "activated")
+        #expect(state["health_check_failures"] as? Int == 1)
+        #expect((state["last_error"] as? String)?.contains("app: GET") == true)
+        #expect(node.marker("booted") == "b")
+    }
+
+    @Test func rollbackHappensAtExactlyTheThreshold() async throws {
+        let (server, node) = try await activated(healthy: false)
+        defer { Task { await server.stop() } }
+        for run in 1...2 {
+            #expect(try await node.healthcheck().status == 1)
+            #expect(try node.state()["health_check_failures"] as? Int == run)
+            #expect(node.marker("booted") == "b")
+        }
+        let third = try await node.healthcheck()
+        #expect(third.status == 1)
+        #expect(third.stderr.contains("rolled back"))
+        let state = try node.state()
+        #expect(state["phase"] as? String == "rolled_back")
+        #expect((state["last_error"] as? String)?.contains("rolled back to slot a after 3 consecutive failed verification runs") == true)
+        #expect(state["health_check_failures"] == nil)
+        // reboot: auto — the node runs the old slot again.
+        #expect(node.marker("booted") == "a" && node.marker("next") == "a")
+    }
+
+    @Test func thresholdZeroNeverRollsBack() async throws {
+        let (server, node) = try await activated(autoRollbackAfter: 0, healthy: false)
+        defer { Task { await server.stop() } }
+        for _ in 1...4 { #expect(try await node.healthcheck().status == 1) }
+        let state = try node.state()
+        #expect(state["phase"] as? String == "activated")
+        #expect(state["health_check_failures"] as? Int == 4)
+        #expect(node.marker("booted") == "b")
+    }
+
+    @Test func aBootloaderFallbackIsDetected() async throws {
+        let (server, node) = try await activated()
+        defer { Task { await server.stop() } }
+        try "a\n".write(toFile: node.slots + "/booted", atomically: true, encoding: .utf8)
+        let result = try await node.healthcheck()
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("the node booted slot a, not the new slot b: the bootloader fell back"))
+        #expect(try node.state()["phase"] as? String == "rolled_back")
+    }
+
+    @Test func aHangingExecProbeIsKilledAtItsTimeout() async throws {
+        let (server, node) = try await activated(healthcheck: "  kube_system_settle: 0\n  healthcheck:\n    timeout: 15s\n    interval: 10s\n    probes:\n"
+            + "      - exec: {name: stuck, command: [/bin/sh, -c, \"trap '' TERM; sleep 30\"], timeout: 300ms}\n")
+        defer { Task { await server.stop() } }
+        let result = try await node.healthcheck()
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("stuck (/bin/sh -c trap '' TERM; sleep 30 was killed after its 300ms timeout)"))
+    }
+
+    @Test func theProbesOfARoundRunAtTheSameTime() async throws {
+        let directory = try TemporaryDirectory()
+        let log = directory.url.appendingPathComponent("log").path
+        var probes = "  healthcheck:\n    timeout: 1m\n    probes:\n"
+        for index in 0..<20 {
+            probes += "      - exec: {name: p\(index), command: [/bin/sh, -c, \"echo start >> \(log); sleep 0.2; echo end >> \(log)\"]}\n"
+        }
+        let (server, node) = try await activated(healthcheck: probes)
+        defer { Task { await server.stop() } }
+        let result = try await node.healthcheck()
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 40)
+        // Every probe started before any finished: all twenty ran at once.
+        #expect(lines.prefix(20).allSatisfy { $0 == "start" })
+    }
+
+    @Test func theFullCycleRollsBackABadReleaseToTheOldSlot() async throws {
+        let (server, node) = try await activated(healthy: false)
+        defer { Task { await server.stop() } }
+        for _ in 1...3 { _ = try await node.healthcheck() }
+        #expect(node.marker("booted") == "a")
+        let status = try await node.run("status")
+        #expect(status.stdout.contains("phase            rolled_back: the last update was rolled back"))
+        // Once rolled back, a later healthcheck only probes.
+        let probe = try await node.healthcheck()
+        #expect(probe.stdout.contains("phase rolled_back: no update waits for verification"))
+    }
+
+    @Test func outsideAnActivationTheProbesRunOnceAndNothingChanges() async throws {
+        let server = try await TestServer()
+        defer { Task { await server.stop() } }
+        server.set("/healthz", body: Data(), status: 200)
+        let node = try TestNode()
+        try node.writePolicy(server: server.base, publicKey: nil,
+                             extra: "  healthcheck:\n    probes:\n      - http: {url: \"\(server.base)/healthz\"}\n")
+        let result = try await node.healthcheck()
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("all probes passed"))
+        #expect(!FileManager.default.fileExists(atPath: node.statePath))
+    }
+
+    @Test func rollbackByHand() async throws {
+        let (server, node) = try await activated()
+        defer { Task { await server.stop() } }
+        let result = try await node.run("rollback")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("rolled back: rebooting into slot a"))
+        #expect(node.marker("booted") == "a")
+        #expect(try node.state()["phase"] as? String == "rolled_back")
+        let again = try await node.run("rollback")
+        #expect(again.status == 1)
+        #expect(again.stderr.contains("nothing to roll back in phase rolled_back"))
+    }
+}
+
+/// kube_system_ready against the real kubectl and a fake API server whose pods the test moves.
+@Suite(.serialized) struct KubeSystemProbeTests {
+    func pods(_ phases: [(String, String, String?)]) -> String {
+        let items = phases.map { name, phase, started in
+            let running = started.map { ", \"containerStatuses\": [{\"name\": \"c\", \"state\": {\"running\": {\"startedAt\": \"\($0)\"}}}]" } ?? ""
+            return "{\"metadata\": {\"name\": \"\(name)\", \"namespace\": \"kube-system\"}, \"status\": {\"phase\": \"\(phase)\"\(running)}}"
+        }
+        return "{\"kind\": \"PodList\", \"apiVersion\": \"v1\", \"items\": [" + items.joined(separator: ", ") + "]}"
+    }
+
+    @Test(.enabled(if: NodeLabelGateTests.kubectl != nil))
+    func podsMustHoldRunningForTheSettle() async throws {
+        let server = try await TestServer()
+        defer { Task { await server.stop() } }
+        let release = ReleaseFixture()
+        try release.publish(server, version: "1.1.0", image: ReleaseFixture.image(1000))
+        let node = try TestNode()
+        let kubeconfig = node.root.appendingPathComponent("kubeconfig").path
+        try node.directory.write("kubeconfig", """
+            apiVersion: v1
+            kind: Config
+            clusters: [{name: fake, cluster: {server: "\(server.base)"}}]
+            users: [{name: test, user: {token: secret}}]
+            contexts: [{name: test, context: {cluster: fake, user: test}}]
+            current-context: test
+
+            """)
+        try node.writePolicy(server: server.base, publicKey: release.publicKeyText,
+                             extra: "  kube_system_settle: 30s\n  healthcheck: {timeout: 2m, interval: 10s}\n")
+        let env = ["KUBECONFIG": kubeconfig]
+        #expect(try await node.apply(environment: env).status == 0)
+        // Now is 03:00:00Z. coredns is still Pending; etcd restarted 10s ago.
+        server.set("/api/v1/namespaces/kube-system/pods", json: pods([
+            ("coredns-1", "Pending", nil), ("etcd-1", "Running", "2026-11-26T02:59:50Z"),
+        ]))
+        let failing = try await node.healthcheck(environment: env)
+        #expect(failing.status == 1)
+        #expect(failing.stdout.contains("coredns-1 is Pending"))
+        #expect(failing.stdout.contains("etcd-1 Running for"))
+        // Both have been Running for a minute.
+        server.set("/api/v1/namespaces/kube-system/pods", json: pods([
+            ("coredns-1", "Running", "2026-11-26T02:59:00Z"), ("etcd-1", "Running", "2026-11-26T02:58:30Z"),
+        ]))
+        let passing = try await node.healthcheck(environment: env)
+        #expect(passing.status == 0, "\(passing.stdout)\(passing.stderr)")
+        #expect(passing.stdout.contains("all 2 kube-system pods Running for ≥ 30s"))
+    }
+}
