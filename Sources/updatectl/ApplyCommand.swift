@@ -28,8 +28,8 @@ struct ApplyCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "The policy file.")
-    var policy: String
+    @Argument(help: "The policy file; without one, the search order of docs/policy-discovery.md.")
+    var policy: String?
 
     @OptionGroup var stateOptions: StateOptions
 
@@ -40,7 +40,7 @@ struct ApplyCommand: ParsableCommand {
     var dryRun = false
 
     func run() throws {
-        let loaded = try PolicyLoader.loadWithSource(policy)
+        let loaded = try PolicyLoader.loadWithSource(try PolicyLocator.resolve(policy).path)
         let plan = Planner.plan(loaded.policy)
         let statePath = stateOptions.path(policy: loaded.policy)
         let lock = dryRun ? nil : try Locking.acquire(statePath: statePath)

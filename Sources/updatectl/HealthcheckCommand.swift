@@ -20,13 +20,13 @@ struct HealthcheckCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "The policy file.")
-    var policy: String
+    @Argument(help: "The policy file; without one, the search order of docs/policy-discovery.md.")
+    var policy: String?
 
     @OptionGroup var stateOptions: StateOptions
 
     func run() throws {
-        let loaded = try PolicyLoader.load(policy)
+        let loaded = try PolicyLoader.load(try PolicyLocator.resolve(policy).path)
         let statePath = stateOptions.path(policy: loaded)
         let lock = try Locking.acquire(statePath: statePath)
         defer { lock.release() }
@@ -67,13 +67,13 @@ struct RollbackCommand: ParsableCommand {
         discussion: ExitStatus.helpTable
     )
 
-    @Argument(help: "The policy file.")
-    var policy: String
+    @Argument(help: "The policy file; without one, the search order of docs/policy-discovery.md.")
+    var policy: String?
 
     @OptionGroup var stateOptions: StateOptions
 
     func run() throws {
-        let loaded = try PolicyLoader.load(policy)
+        let loaded = try PolicyLoader.load(try PolicyLocator.resolve(policy).path)
         let statePath = stateOptions.path(policy: loaded)
         let lock = try Locking.acquire(statePath: statePath)
         defer { lock.release() }

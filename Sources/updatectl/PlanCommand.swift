@@ -27,7 +27,7 @@ struct PlanCommand: ParsableCommand {
         case text, json
     }
 
-    @Argument(help: "The policy file (two with --diff: OLD NEW).")
+    @Argument(help: "The policy file (two with --diff: OLD NEW); without one, the search order of docs/policy-discovery.md.")
     var paths: [String] = []
 
     @Option(help: "Output format: text or json.")
@@ -44,7 +44,7 @@ struct PlanCommand: ParsableCommand {
             guard paths.count == 2 else { throw ValidationError("--diff takes two policies: OLD NEW.") }
             guard state == nil else { throw ValidationError("--state does not go with --diff.") }
         } else {
-            guard paths.count == 1 else { throw ValidationError("Give one policy file (or two with --diff).") }
+            guard paths.count <= 1 else { throw ValidationError("Give one policy file (or two with --diff).") }
         }
     }
 
@@ -74,7 +74,9 @@ struct PlanCommand: ParsableCommand {
             if !changes.isEmpty { throw ExitStatus.failure.exitCode }
             return
         }
-        let plan = try compile(paths[0])
+        let (path, searched) = try PolicyLocator.resolve(paths.first)
+        if searched { printError("using the policy \(path) (found by the search order; see docs/policy-discovery.md)") }
+        let plan = try compile(path)
         var resume: Plan.Resume?
         if let state {
             resume = plan.resume(from: try Self.readState(state).phase)

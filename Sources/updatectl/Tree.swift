@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 import UpdatePolicy
 import YAMLTree
 
@@ -59,6 +62,8 @@ enum TreePrinter {
 }
 
 func printError(_ line: String, terminator: String = "\n") {
+    // Keep the order of what was printed: standard output may be buffered (a pipe).
+    fflush(nil)
     var stderr = StandardError()
     print(line, terminator: terminator, to: &stderr)
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// Runs the real `updatectl` binary that `swift build` put next to the test bundle.
 enum CLI {
@@ -46,20 +47,29 @@ enum CLI {
         try process.run()
         if let stdin { input.fileHandleForWriting.write(stdin) }
         try input.fileHandleForWriting.close()
-        // Read both pipes concurrently so a full pipe never blocks the child.
+        // Read both pipes concurrently so a full pipe never blocks the child; a child that runs
+        // past the deadline is killed, and a grandchild left holding a pipe cannot hang the test.
+        let outData = LockedData()
         let errData = LockedData()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            errData.set(err.fileHandleForReading.readDataToEndOfFile())
-            group.leave()
+        let readers = DispatchGroup()
+        for (pipe, sink) in [(out, outData), (err, errData)] {
+            readers.enter()
+            DispatchQueue.global().async {
+                sink.set(pipe.fileHandleForReading.readDataToEndOfFile())
+                readers.leave()
+            }
         }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
+        let deadline = Date().addingTimeInterval(120)
+        while process.isRunning, Date() < deadline { usleep(2_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            Issue.record("\(program) \(arguments.joined(separator: " ")) ran past 120 s and was killed")
+        }
         process.waitUntilExit()
+        _ = readers.wait(timeout: .now() + 10)
         return Result(
             status: process.terminationStatus,
-            stdout: String(decoding: outData, as: UTF8.self),
+            stdout: String(decoding: outData.get(), as: UTF8.self),
             stderr: String(decoding: errData.get(), as: UTF8.self))
     }
 }

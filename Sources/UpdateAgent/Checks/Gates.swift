@@ -34,8 +34,13 @@ public struct GateInput: Sendable {
     }
 }
 
+/// Decides gates. `Gates` is the real one; `simulate` scripts the answers.
+public protocol GateEvaluator: Sendable {
+    func evaluate(_ gate: Gate, _ input: GateInput) -> GateOutcome
+}
+
 /// Evaluates pre-flight gates.
-public struct Gates: Sendable {
+public struct Gates: GateEvaluator {
     public let clock: any WallClock
     public let runner: any CommandRunner
     public let transport: any Transport

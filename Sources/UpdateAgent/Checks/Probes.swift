@@ -11,42 +11,44 @@ public struct ProbeResult: Sendable {
     public var duration: Duration
 }
 
+/// Runs probe rounds. `Probes` is the real one; `simulate` scripts the outcomes.
+public protocol ProbeRunner: Sendable {
+    /// One round: every probe at once. Returns the results in probe order and how long the round took.
+    func round(_ probes: [Probe], variables: [String: String]) -> (results: [ProbeResult], duration: Duration)
+}
+
 /// Runs health probes, each under its own timeout.
-public struct Probes: Sendable {
+public struct Probes: ProbeRunner {
     public let clock: any RunClock
     public let runner: any CommandRunner
     public let transport: any Transport
     public let system: any SystemProbe
-    /// Values for `${VERSION}` and the other variables of exec probes.
-    public let variables: [String: String]
 
-    public init(clock: any RunClock, runner: any CommandRunner, transport: any Transport, system: any SystemProbe,
-                variables: [String: String]) {
+    public init(clock: any RunClock, runner: any CommandRunner, transport: any Transport, system: any SystemProbe) {
         self.clock = clock
         self.runner = runner
         self.transport = transport
         self.system = system
-        self.variables = variables
     }
 
-    /// One round: every probe at once; the results in probe order.
-    public func round(_ probes: [Probe]) -> [ProbeResult] {
+    public func round(_ probes: [Probe], variables: [String: String]) -> (results: [ProbeResult], duration: Duration) {
+        let begun = Monotonic.now()
         let results = Slots<ProbeResult>(count: probes.count)
         let copy = self
         Parallel.run(probes.count) { index in
-            results.set(index, copy.run(probes[index]))
+            results.set(index, copy.run(probes[index], variables: variables))
         }
-        return results.values
+        return (results.values, .nanoseconds(Int64(Monotonic.now() - begun)))
     }
 
-    public func run(_ probe: Probe) -> ProbeResult {
+    public func run(_ probe: Probe, variables: [String: String]) -> ProbeResult {
         let started = Monotonic.now()
-        let (passed, detail) = evaluate(probe)
+        let (passed, detail) = evaluate(probe, variables: variables)
         let elapsed = Duration.nanoseconds(Int64(Monotonic.now() - started))
         return ProbeResult(name: probe.name.value, passed: passed, detail: detail, duration: elapsed)
     }
 
-    private func evaluate(_ probe: Probe) -> (Bool, String) {
+    private func evaluate(_ probe: Probe, variables: [String: String]) -> (Bool, String) {
         let timeout = probe.timeout.value
         switch probe.kind {
         case .http(let url, let status):

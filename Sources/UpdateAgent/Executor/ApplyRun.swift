@@ -13,9 +13,13 @@ public struct AgentEnvironment: Sendable {
     public var backend: any UpdateBackend
     public var store: StateStore
     public var reporter: any RunReporter
+    public var gates: any GateEvaluator
+    public var probes: any ProbeRunner
 
+    /// With `gates` and `probes` nil, the real ones over the other effects.
     public init(clock: any RunClock, runner: any CommandRunner, transport: any Transport, system: any SystemProbe,
-                backend: any UpdateBackend, store: StateStore, reporter: any RunReporter) {
+                backend: any UpdateBackend, store: StateStore, reporter: any RunReporter,
+                gates: (any GateEvaluator)? = nil, probes: (any ProbeRunner)? = nil) {
         self.clock = clock
         self.runner = runner
         self.transport = transport
@@ -23,6 +27,8 @@ public struct AgentEnvironment: Sendable {
         self.backend = backend
         self.store = store
         self.reporter = reporter
+        self.gates = gates ?? Gates(clock: clock, runner: runner, transport: transport, system: system)
+        self.probes = probes ?? Probes(clock: clock, runner: runner, transport: transport, system: system)
     }
 
     /// The backend a policy names.
@@ -186,8 +192,7 @@ public struct ApplyRun {
                     offered: metadata!, runningVersion: running, state: state,
                     imageDirectory: Paths.directory(of: try env.backend.imagePath(for: booted.other)), force: run.force,
                     channel: run.policy.channel.value, dataDir: run.policy.dataDir.value)
-                let gates = Gates(clock: env.clock, runner: env.runner, transport: env.transport, system: env.system)
-                switch gates.evaluate(gate, input) {
+                switch env.gates.evaluate(gate, input) {
                 case .pass(let detail): report(index, step, .pass, detail)
                 case .skipped(let detail): report(index, step, .skip, detail)
                 case .error(let detail): throw Failure(message: detail)

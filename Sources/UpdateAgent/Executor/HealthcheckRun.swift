@@ -42,11 +42,9 @@ public struct HealthcheckRun {
         steps.compactMap { if case .probe(let probe) = $0.operation { probe } else { nil } }
     }
 
-    private func prober(_ state: UpdateState) -> Probes {
-        Probes(clock: env.clock, runner: env.runner, transport: env.transport, system: env.system, variables: [
-            "VERSION": state.toVersion ?? "", "FROM_VERSION": state.fromVersion ?? "", "CHANNEL": policy.channel.value,
-            "DATA_DIR": policy.dataDir.value,
-        ])
+    private func variables(_ state: UpdateState) -> [String: String] {
+        ["VERSION": state.toVersion ?? "", "FROM_VERSION": state.fromVersion ?? "", "CHANNEL": policy.channel.value,
+         "DATA_DIR": policy.dataDir.value]
     }
 
     public func run() throws -> HealthcheckOutcome {
@@ -60,7 +58,7 @@ public struct HealthcheckRun {
         guard state.phase == .activated || state.phase == .verifying else {
             env.reporter.note("phase \(state.phase.rawValue): no update waits for verification, so the probes run once "
                 + "and nothing is changed")
-            let results = prober(state).round(probes)
+            let results = env.probes.round(probes, variables: variables(state)).results
             for result in results {
                 report("healthcheck.probe.\(result.name)", result.passed ? .pass : .fail, result.detail, records: &records)
             }
@@ -99,16 +97,16 @@ public struct HealthcheckRun {
         } else {
             report("healthcheck.settle", .skip, "no settle", records: &records)
         }
-        let prober = prober(state)
+        let values = variables(state)
         var round = 0
         var last: [ProbeResult] = []
         var passed = false
         while true {
             round += 1
             let roundStart = env.clock.now()
-            let begun = Monotonic.now()
-            last = prober.round(probes)
-            env.clock.account(elapsed: .nanoseconds(Int64(Monotonic.now() - begun)))
+            let (results, duration) = env.probes.round(probes, variables: values)
+            last = results
+            env.clock.account(elapsed: duration)
             let failed = last.filter { !$0.passed }
             let offset = DurationText.format(.seconds((roundStart - start).components.seconds))
             if failed.isEmpty {

@@ -15,6 +15,8 @@ public enum DecodedValue: Sendable {
     case address(HostPort)
     case mapping(DecodedMapping)
     case entries([DecodedEntry])
+    case dictionary([(key: String, keyNode: Node, value: DecodedValue)])
+    case list([DecodedValue])
 }
 
 /// A decoded value with the nodes it came from.

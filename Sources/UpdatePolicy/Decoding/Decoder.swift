@@ -80,6 +80,31 @@ struct Decoder {
             return decodeDays(node).map { .days($0) }
         case .command(let variables):
             return decodeCommand(node, variables: variables).map { .command($0) }
+        case .dictionary(let valueKind):
+            if node.scalar?.isNull == true { return .dictionary([]) }
+            guard let pairs = node.mapping else {
+                wrongType(node, expected: "a mapping")
+                return nil
+            }
+            var out: [(key: String, keyNode: Node, value: DecodedValue)] = []
+            for pair in pairs {
+                guard let name = keyName(pair.key) else { continue }
+                if let value = decodeValue(pair.value, valueKind, key: name, place: place) {
+                    out.append((name, pair.key, value))
+                }
+            }
+            return .dictionary(out)
+        case .list(let itemKind):
+            guard let items = node.sequence else {
+                wrongType(node, expected: "a list")
+                return nil
+            }
+            var out: [DecodedValue] = []
+            var ok = true
+            for item in items {
+                if let value = decodeValue(item, itemKind, key: key, place: place) { out.append(value) } else { ok = false }
+            }
+            return ok ? .list(out) : nil
         default:
             guard let scalar = scalar(node, expected: ScalarRules.expectation(kind)) else { return nil }
             var rules = ScalarRules(findings: findings)

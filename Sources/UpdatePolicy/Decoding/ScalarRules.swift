@@ -24,6 +24,9 @@ struct ScalarRules {
         case .table(let table): "a mapping of \(table.name) settings"
         case .entries(let family): "a list of \(family.noun)s"
         case .tagged(let tagged): "a \(tagged.name) mapping"
+        case .dictionary: "a mapping"
+        case .list: "a list"
+        case .timestamp: "a time like \"2026-01-05T02:00:00Z\""
         }
     }
 
@@ -148,7 +151,13 @@ struct ScalarRules {
                 return nil
             }
             return .address(address)
-        case .table, .entries, .tagged, .days, .command:
+        case .timestamp:
+            guard TimestampText.isValid(text) else {
+                add(.badValue, "`\(key)` must be an RFC 3339 time like 2026-01-05T02:00:00Z, found \(Self.found(node))", node)
+                return nil
+            }
+            return .text(text)
+        case .table, .entries, .tagged, .days, .command, .dictionary, .list:
             return nil
         }
     }

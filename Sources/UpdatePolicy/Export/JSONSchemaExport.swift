@@ -96,6 +96,12 @@ public enum JSONSchemaExport {
                 ("type", .string("array")),
                 ("items", .object([("oneOf", .array(family.kinds.map(entry)))])),
             ])
+        case .dictionary(let value):
+            return .object([("type", .string("object")), ("additionalProperties", self.kind(value))])
+        case .list(let item):
+            return .object([("type", .string("array")), ("items", self.kind(item))])
+        case .timestamp:
+            return .object([("type", .string("string")), ("pattern", .string("^[0-9]{4}-[0-9]{2}-[0-9]{2}T"))])
         case .tagged(let tagged):
             return .object([("oneOf", .array(tagged.variants.map { variant in
                 guard case .object(var pairs) = table(variant.table) else { return .null }

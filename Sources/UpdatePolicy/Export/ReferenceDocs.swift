@@ -98,6 +98,9 @@ public enum ReferenceDocs {
         case .table(let table): "mapping (`\(table.name):` below)"
         case .entries(let family): "list of \(family.noun)s"
         case .tagged: "mapping (backends below)"
+        case .dictionary(let value): "mapping of name → \(typeName(value))"
+        case .list(let item): "list of \(typeName(item))"
+        case .timestamp: "RFC 3339 time"
         }
     }
 }

@@ -25,6 +25,12 @@ public indirect enum ValueKind: Sendable {
     case entries(EntryFamily)
     /// A mapping whose `type:` picks the table.
     case tagged(TaggedTable)
+    /// A mapping with keys of the writer's choosing, every value of one kind.
+    case dictionary(ValueKind)
+    /// A list, every item of one kind.
+    case list(ValueKind)
+    /// An RFC 3339 instant.
+    case timestamp
 }
 
 /// A constraint on text, such as the channel's `[a-z0-9._-]+`.

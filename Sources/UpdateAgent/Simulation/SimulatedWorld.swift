@@ -1,0 +1,215 @@
+import Crypto
+public import UpdatePolicy
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#endif
+
+/// The scripted outside world of a scenario: the update server, the node's facts, kubectl, the
+/// A/B backend. The executor and the state machine that run against it are the real ones.
+final class SimulatedWorld: @unchecked Sendable {
+    let scenario: Scenario
+    let clock: FixedWallClock
+    let metadataURL: String
+    private let lock = Mutex()
+    private(set) var image: [UInt8]
+    let signingKey = Curve25519.Signing.PrivateKey()
+    private(set) var metadata: [UInt8] = []
+
+    init(scenario: Scenario, clock: FixedWallClock, metadataURL: String) {
+        self.scenario = scenario
+        self.clock = clock
+        self.metadataURL = metadataURL
+        image = (0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+        var fields = [
+            "\"version\": \"\(scenario.releaseVersion)\"", "\"url\": \"image-\(scenario.releaseVersion).img\"",
+            "\"sha256\": \"\(SHA256Stream.hex(image))\"", "\"size\": \(image.count)",
+        ]
+        if let expires = scenario.expires { fields.append("\"expires\": \"\(expires)\"") }
+        metadata = Array(("{" + fields.joined(separator: ", ") + "}\n").utf8)
+    }
+
+    /// The key the simulated server signs with; the policy's key is replaced by it.
+    var publicKey: [UInt8] { Array(signingKey.publicKey.rawRepresentation) }
+
+    func signature() -> [UInt8]? {
+        switch scenario.signature {
+        case "missing": return nil
+        case "bad":
+            let other = Curve25519.Signing.PrivateKey()
+            return Array(((try? other.signature(for: metadata)) ?? Data()).base64EncodedString().utf8)
+        default:
+            return Array(((try? signingKey.signature(for: metadata)) ?? Data()).base64EncodedString().utf8)
+        }
+    }
+}
+
+/// The simulated update server.
+struct SimulatedTransport: Transport {
+    let world: SimulatedWorld
+
+    func get(_ request: TransportRequest, onData: (UnsafeRawBufferPointer) throws -> Void) throws -> TransportResponse {
+        let url = request.url
+        if url == world.metadataURL {
+            try world.metadata.withUnsafeBytes { try onData($0) }
+            return TransportResponse(status: 200, bytes: world.metadata.count)
+        }
+        if url == world.metadataURL + ".sig" {
+            guard let signature = world.signature() else { return TransportResponse(status: 404, bytes: 0) }
+            try signature.withUnsafeBytes { try onData($0) }
+            return TransportResponse(status: 200, bytes: signature.count)
+        }
+        if url.hasSuffix("/image-\(world.scenario.releaseVersion).img") {
+            world.clock.sleep(for: world.scenario.downloadDuration)
+            var bytes = world.image
+            switch world.scenario.downloadOutcome {
+            case "corrupt":
+                bytes[bytes.count / 2] ^= 0xFF
+            case "interrupted":
+                try bytes.prefix(bytes.count / 2).withUnsafeBytes { try onData($0) }
+                throw TransportError.failed("the connection was reset (simulated)")
+            case "larger":
+                bytes += [0, 0, 0, 0]
+                if bytes.count > request.maxBytes { throw TransportError.tooLarge(limit: request.maxBytes) }
+            default:
+                break
+            }
+            try bytes.withUnsafeBytes { try onData($0) }
+            return TransportResponse(status: 200, bytes: bytes.count)
+        }
+        // Anything else (an http gate): the scenario's gate answers decide; the server says 200.
+        return TransportResponse(status: 200, bytes: 0)
+    }
+}
+
+/// The node's facts.
+struct SimulatedSystem: SystemProbe {
+    let world: SimulatedWorld
+
+    func hostname() -> String { "simulated-node" }
+    func machineID() throws -> String { world.scenario.machineID }
+    func freeBytes(at path: String) throws -> UInt64 { world.scenario.freeSpace == "short" ? 1024 : 1 << 40 }
+    func kubectl() -> String? { world.scenario.kubernetes == "present" ? "/usr/bin/kubectl" : nil }
+    func fileExists(_ path: String) -> Bool { world.scenario.kubernetes == "present" }
+    func environment(_ name: String) -> String? { nil }
+}
+
+/// Commands: kubectl answers from the scenario; every other command exits 0 (the scenario's gate
+/// answers script exec gates).
+struct SimulatedRunner: CommandRunner {
+    let world: SimulatedWorld
+
+    func run(_ argv: [String], timeout: Duration, environment: [String: String]) throws -> CommandResult {
+        if argv.first?.hasSuffix("kubectl") == true, let path = argv.last, path.hasPrefix("/api/v1/nodes/") {
+            let blocked = world.scenario.nodeBlocked ? "\"true\"" : "\"false\""
+            return CommandResult(status: 0, timedOut: false, stdout: """
+                {"metadata": {"name": "simulated-node", "labels": {"updates.kubesolo.io/block": \(blocked)}}}
+                """, stderr: "")
+        }
+        return CommandResult(status: 0, timedOut: false, stdout: "", stderr: "")
+    }
+}
+
+/// An in-memory A/B pair whose reboot comes up on the new or the old slot, as scripted.
+final class SimulatedBackend: UpdateBackend, @unchecked Sendable {
+    private let lock = Mutex()
+    private var booted = Slot.a
+    private var next = Slot.a
+    private var versions: [Slot: String]
+    private let bootsNew: Bool
+    private var activated: Slot?
+    private(set) var rebooted = 0
+
+    private let scratch: String
+
+    init(runningVersion: String, bootsNew: Bool, scratch: String) {
+        versions = [.a: runningVersion]
+        self.bootsNew = bootsNew
+        self.scratch = scratch
+    }
+
+    var bootedNow: Slot { lock.withLock { booted } }
+
+    func bootedSlot() throws -> Slot { lock.withLock { booted } }
+    func runningVersion() throws -> String { lock.withLock { versions[booted] ?? "" } }
+    func imagePath(for slot: Slot) throws -> String { scratch + "/image-\(slot.rawValue)" }
+    func stage(image: String, slot: Slot, version: String, fromVersion: String) throws {
+        lock.withLock { versions[slot] = version }
+    }
+    func invalidate(slot: Slot) {}
+    func activate(slot: Slot, version: String, fromVersion: String) throws {
+        lock.withLock {
+            next = slot
+            activated = slot
+        }
+    }
+
+    func reboot() throws {
+        lock.withLock {
+            rebooted += 1
+            // Booting the newly activated slot may fail and fall back; going back always works.
+            if next == activated, !bootsNew { return }
+            booted = next
+        }
+    }
+    func rollback(to slot: Slot, version: String, fromVersion: String) throws { lock.withLock { next = slot } }
+    func commit(slot: Slot, version: String) throws {}
+}
+
+/// Gate answers from the scenario where it gives them; the real gate logic on the simulated facts
+/// elsewhere.
+struct ScenarioGates: GateEvaluator {
+    let world: SimulatedWorld
+    let real: Gates
+
+    func evaluate(_ gate: Gate, _ input: GateInput) -> GateOutcome {
+        if input.force, Gates.skippedByForce(gate.kind) { return .skipped("skipped by --force") }
+        switch world.scenario.gates[gate.name.value] {
+        case "pass"?: return .pass("passes (scripted)")
+        case "block"?: return .block("says no (scripted)")
+        case "error"?: return .error("fails to decide (scripted)")
+        default: return real.evaluate(gate, input)
+        }
+    }
+}
+
+/// Probe outcomes from the scenario, round by round across runs; each round takes as long as its
+/// slowest probe, and a hanging probe as long as its timeout.
+final class ScenarioProbes: ProbeRunner, @unchecked Sendable {
+    let world: SimulatedWorld
+    private let lock = Mutex()
+    private var round = 0
+
+    init(world: SimulatedWorld) { self.world = world }
+
+    func round(_ probes: [Probe], variables: [String: String]) -> (results: [ProbeResult], duration: Duration) {
+        let index = lock.withLock { () -> Int in
+            defer { round += 1 }
+            return round
+        }
+        var longest = Duration.milliseconds(50)
+        let results = probes.map { probe -> ProbeResult in
+            let script = world.scenario.probes[probe.name.value].flatMap { $0.isEmpty ? nil : $0[min(index, $0.count - 1)] }
+                ?? ProbeScript(result: .pass, latency: nil)
+            let timeout = probe.timeout.value
+            var latency = script.latency ?? .milliseconds(50)
+            let passed: Bool
+            let detail: String
+            switch script.result {
+            case .pass where latency <= timeout:
+                passed = true
+                detail = "passed in \(DurationText.format(latency)) (scripted)"
+            case .pass, .hang:
+                latency = timeout
+                passed = false
+                detail = "did not answer within its \(DurationText.format(timeout)) timeout (scripted)"
+            case .fail:
+                latency = min(latency, timeout)
+                passed = false
+                detail = "failed (scripted)"
+            }
+            longest = max(longest, latency)
+            return ProbeResult(name: probe.name.value, passed: passed, detail: detail, duration: latency)
+        }
+        return (results, longest)
+    }
+}

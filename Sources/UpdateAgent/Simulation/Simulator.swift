@@ -1,0 +1,154 @@
+public import UpdatePlan
+public import UpdatePolicy
+
+/// One line of a simulated timeline.
+public struct SimulationEvent: Sendable {
+    /// Virtual time since the scenario's start.
+    public var offset: Duration
+    public var phase: String
+    /// The plan step, or `-` for what happens around the runs (reboots, waits).
+    public var step: String
+    public var decision: String
+    public var detail: String
+}
+
+public struct SimulationResult: Sendable {
+    public var events: [SimulationEvent]
+    /// success, rolled_back, deferred, failed, up_to_date or activated.
+    public var outcome: String
+    /// "success at t+4m10s", "rolled back after 3 failed runs at t+31m".
+    public var summary: String
+    public var runs: Int
+    public var at: Duration
+    /// Why the outcome is not what the scenario expects, if it is not.
+    public var mismatch: String?
+}
+
+/// Collects the executor's reports as timeline events on the virtual clock.
+final class TimelineReporter: RunReporter, @unchecked Sendable {
+    private let lock = Mutex()
+    private let clock: FixedWallClock
+    private let start: Timestamp
+    private(set) var events: [SimulationEvent] = []
+
+    private let scratch: String
+
+    init(clock: FixedWallClock, start: Timestamp, scratch: String) {
+        self.clock = clock
+        self.start = start
+        self.scratch = scratch
+    }
+
+    func add(_ step: String, _ phase: String, _ decision: String, _ detail: String) {
+        let offset = clock.now() - start
+        // The scratch directory is an accident of this run; the timeline names the slot instead.
+        let shown = detail.replacingFirst(scratch, with: "the passive slot's file system")
+        lock.withLock { events.append(SimulationEvent(offset: offset, phase: phase, step: step, decision: decision, detail: shown)) }
+    }
+
+    func stepFinished(index: Int, total: Int, step: Step, decision: StepDecision, detail: String) {
+        add(step.id, step.phase.rawValue, decision.rawValue, detail)
+    }
+
+    func progress(bytes: Int, total: Int) {}
+
+    func note(_ text: String) { add("-", "", "note", text) }
+}
+
+/// Runs a policy against a scenario: the real executor and state machine, a virtual clock, and a
+/// scripted world. Not a second implementation: the same `ApplyRun` and `HealthcheckRun` as the
+/// commands.
+public enum Simulator {
+    public static func run(policy original: Policy, scenario: Scenario, scratch: String) throws -> SimulationResult {
+        guard let start = Timestamp.parse(scenario.start) else {
+            throw BackendError("the scenario's start \(scenario.start) is not an RFC 3339 time")
+        }
+        let clock = FixedWallClock(start)
+        var policy = original
+        let plan0 = Planner.plan(policy)
+        let world = SimulatedWorld(scenario: scenario, clock: clock, metadataURL: plan0.metadataURL)
+        let reporter = TimelineReporter(clock: clock, start: start, scratch: scratch)
+        if policy.publicKey != nil {
+            policy.publicKey = Located(.ed25519(world.publicKey), policy.publicKey!.origin)
+            reporter.add("-", "", "note", "the policy's public key stands for the simulated server's key")
+        }
+        let plan = Planner.plan(policy)
+        let runner = SimulatedRunner(world: world)
+        let transport = SimulatedTransport(world: world)
+        let system = SimulatedSystem(world: world)
+        let backend = SimulatedBackend(runningVersion: scenario.runningVersion, bootsNew: scenario.boot == "new", scratch: scratch)
+        let realGates = Gates(clock: clock, runner: runner, transport: transport, system: system)
+        let environment = AgentEnvironment(
+            clock: clock, runner: runner, transport: transport, system: system, backend: backend,
+            store: StateStore(path: scratch + "/state.json"), reporter: reporter,
+            gates: ScenarioGates(world: world, real: realGates), probes: ScenarioProbes(world: world))
+
+        func finish(_ outcome: String, _ summary: String, runs: Int) -> SimulationResult {
+            let at = clock.now() - start
+            var result = SimulationResult(events: reporter.events, outcome: outcome,
+                                          summary: summary + " at t+\(format(at))", runs: runs, at: at)
+            result.mismatch = mismatch(result, scenario)
+            return result
+        }
+
+        let applied = try ApplyRun(plan: plan, policy: policy, policySHA256: nil, environment: environment).run()
+        switch applied {
+        case .upToDate: return finish("up_to_date", "up to date", runs: 0)
+        case .deferred(let gate, _): return finish("deferred", "deferred by \(gate)", runs: 0)
+        case .failed(let message): return finish("failed", "failed: \(message)", runs: 0)
+        case .dryRun: return finish("failed", "a dry run", runs: 0)
+        case .activated:
+            break
+        }
+        if policy.reboot.value == .manual {
+            clock.sleep(for: scenario.rebootAfter)
+            try backend.reboot()
+            reporter.add("-", "activated", "event", "the operator reboots the node")
+        } else {
+            clock.sleep(for: scenario.rebootAfter)
+        }
+        reporter.add("-", "activated", "event", "the node is up on slot \(backend.bootedNow.rawValue)")
+
+        var runs = 0
+        while runs < scenario.runs {
+            runs += 1
+            reporter.add("-", "", "event", "healthcheck run \(runs)")
+            let outcome = try HealthcheckRun(plan: plan, policy: policy, environment: environment).run()
+            switch outcome {
+            case .success:
+                return finish("success", "success after \(runs) run\(runs == 1 ? "" : "s")", runs: runs)
+            case .fellBack:
+                return finish("rolled_back", "rolled back: the bootloader fell back", runs: runs)
+            case .failed(_, let rolledBack, _):
+                if rolledBack {
+                    clock.sleep(for: scenario.rebootAfter)
+                    reporter.add("-", "rolled_back", "event", "the node is up on slot \(backend.bootedNow.rawValue)")
+                    return finish("rolled_back", "rolled back after \(runs) failed run\(runs == 1 ? "" : "s")", runs: runs)
+                }
+                clock.sleep(for: scenario.runEvery)
+            case .probedOnly, .refused:
+                return finish("failed", "healthcheck refused", runs: runs)
+            }
+        }
+        return finish("activated", "still activated after \(runs) failed runs", runs: runs)
+    }
+
+    static func mismatch(_ result: SimulationResult, _ scenario: Scenario) -> String? {
+        var problems: [String] = []
+        if let expected = scenario.expectedOutcome, expected != result.outcome {
+            problems.append("expected \(expected), got \(result.outcome)")
+        }
+        if let runs = scenario.expectedRuns, runs != result.runs {
+            problems.append("expected \(runs) healthcheck runs, got \(result.runs)")
+        }
+        if let within = scenario.expectedWithin, result.at > within {
+            problems.append("expected the outcome within t+\(format(within)), got t+\(format(result.at))")
+        }
+        return problems.isEmpty ? nil : problems.joined(separator: "; ")
+    }
+
+    /// Whole seconds: `4m10s`.
+    public static func format(_ duration: Duration) -> String {
+        DurationText.format(.seconds(duration.components.seconds))
+    }
+}

@@ -1,0 +1,89 @@
+public import YAMLTree
+
+/// A decoded scenario.
+public struct Scenario: Sendable {
+    public var file: String
+    public var description: String?
+    public var start: String
+    public var runningVersion: String
+    public var releaseVersion: String
+    public var signature: String
+    public var expires: String?
+    public var downloadOutcome: String
+    public var downloadDuration: Duration
+    public var freeSpace: String
+    public var kubernetes: String
+    public var nodeBlocked: Bool
+    public var machineID: String
+    public var gates: [String: String]
+    public var boot: String
+    public var rebootAfter: Duration
+    public var probes: [String: [ProbeScript]]
+    public var runs: Int
+    public var runEvery: Duration
+    public var expectedOutcome: String?
+    public var expectedRuns: Int?
+    public var expectedWithin: Duration?
+}
+
+/// Reads and checks a scenario file as a policy is linted: every finding at its line and column.
+public enum ScenarioLinter {
+    public static func lint(_ bytes: [UInt8], file: String) -> (scenario: Scenario?, result: LintResult) {
+        let document = YAMLParser.parse(bytes)
+        var findings = document.problems.map(PolicyLinter.finding(for:))
+        var scenario: Scenario?
+        if let root = document.root {
+            if let pair = root.mapping?.first(where: { $0.key.scalar?.value == "scenario" }), pair.value.mapping != nil {
+                var decoder = Decoder()
+                let decoded = decoder.decodeTable(pair.value, ScenarioSchema.scenario, place: "scenario")
+                _ = decoder.checkRequired(decoded, ScenarioSchema.scenario, place: "the scenario", anchor: pair.key)
+                scenario = build(decoded, file: file, decoder: &decoder)
+                findings += decoder.findings
+            } else {
+                findings.append(Finding(.missingUpdates, "the file has no top-level `scenario:` mapping", start: root.start,
+                                        help: "write the scenario under a top-level `scenario:` key"))
+            }
+        }
+        var suppressions = Suppressions(source: document.source)
+        findings = suppressions.apply(to: findings)
+        findings.sort { ($0.start.offset, $0.rule) < ($1.start.offset, $1.rule) }
+        let result = LintResult(file: file, findings: findings, policy: nil, source: document.source)
+        return (result.errorCount == 0 ? scenario : nil, result)
+    }
+
+    private static func build(_ decoded: DecodedMapping, file: String, decoder: inout Decoder) -> Scenario {
+        let f = Fields(mapping: decoded, table: ScenarioSchema.scenario)
+        let release = f.nested("release", ScenarioSchema.release)
+        _ = decoder.checkRequired(release.mapping, ScenarioSchema.release, place: "the release", anchor: release.mapping.node)
+        let download = f.nested("download", ScenarioSchema.download)
+        let facts = f.nested("facts", ScenarioSchema.facts)
+        let expect = f.nested("expect", ScenarioSchema.expect)
+        var gates: [String: String] = [:]
+        if case .dictionary(let entries)? = decoded["gates"]?.value {
+            for entry in entries { if case .text(let answer) = entry.value { gates[entry.key] = answer } }
+        }
+        var probes: [String: [ProbeScript]] = [:]
+        if case .dictionary(let entries)? = decoded["probes"]?.value {
+            for entry in entries {
+                guard case .list(let items) = entry.value else { continue }
+                probes[entry.key] = items.flatMap { item -> [ProbeScript] in
+                    if case .text(let text) = item { return ProbeScript.parseRepeated(text) ?? [] }
+                    return []
+                }
+            }
+        }
+        var expectedRuns: Int?
+        if case .integer(let runs)? = expect.mapping["runs"]?.value { expectedRuns = runs }
+        return Scenario(
+            file: file, description: f.optionalText("description")?.value, start: f.text("start").value,
+            runningVersion: f.text("running_version").value, releaseVersion: release.optionalText("version")?.value ?? "",
+            signature: release.text("signature").value, expires: release.optionalText("expires")?.value,
+            downloadOutcome: download.text("outcome").value, downloadDuration: download.duration("duration").value,
+            freeSpace: facts.text("free_space").value, kubernetes: facts.text("kubernetes").value,
+            nodeBlocked: facts.boolean("node_blocked").value, machineID: facts.text("machine_id").value, gates: gates,
+            boot: f.text("boot").value, rebootAfter: f.duration("reboot_after").value, probes: probes,
+            runs: f.integer("runs").value, runEvery: f.duration("run_every").value,
+            expectedOutcome: expect.optionalText("outcome")?.value, expectedRuns: expectedRuns,
+            expectedWithin: expect.optionalDuration("within")?.value)
+    }
+}

@@ -1,0 +1,90 @@
+/// The key tables of a `simulate` scenario: the outside world a policy meets, scripted.
+public enum ScenarioSchema {
+    /// `pass`, `fail` or `hang`, optionally `after DURATION`, optionally `xCOUNT`.
+    static let outcomeRule = StringRule(
+        description: "`pass`, `fail` or `hang`, optionally followed by `after DURATION` and a repeat count `xN` "
+            + "(e.g. `pass after 2s`, `fail x40`)",
+        pattern: "^(pass|fail|hang)( after [0-9a-z]+)?( x[0-9]+)?$",
+        check: { ProbeScript.parseRepeated($0) != nil })
+
+    public static let release = Table("release", summary: "What the update server offers.", [
+        Key("version", .string(nil), required: true, "The offered version."),
+        Key("signature", .choice(["valid", "bad", "missing"]), default: "valid",
+            "`latest.json.sig` as served: valid, signed with another key, or absent."),
+        Key("expires", .timestamp, "The metadata's `expires`."),
+    ])
+
+    public static let download = Table("download", summary: "How the image download goes.", [
+        Key("outcome", .choice(["ok", "corrupt", "interrupted", "larger"]), default: "ok",
+            "`corrupt`: bytes that do not hash right; `interrupted`: the connection drops; `larger`: more bytes than announced."),
+        Key("duration", .duration, default: "1m", "How long the download takes."),
+    ])
+
+    public static let facts = Table("facts", summary: "What the gates find on the node.", [
+        Key("free_space", .choice(["enough", "short"]), default: "enough", "Free space for the image."),
+        Key("kubernetes", .choice(["absent", "present"]), default: "absent", "Whether kubectl reaches a cluster."),
+        Key("node_blocked", .boolean, default: "false", "Whether the node carries the block label (with a cluster)."),
+        Key("machine_id", .string(nil), default: "simulated-machine", "The machine id the rollout gate hashes."),
+    ])
+
+    public static let expect = Table("expect", summary: "The outcome the scenario expects; a mismatch exits 1.", [
+        Key("outcome", .choice(["success", "rolled_back", "deferred", "failed", "up_to_date", "activated"]), required: true,
+            "How the simulated update ends."),
+        Key("runs", .integer(min: 0, max: nil), "How many healthcheck runs it takes."),
+        Key("within", .duration, "The outcome is reached by this virtual time."),
+    ])
+
+    public static let scenario = Table("scenario", summary: "A scripted run of a policy against a simulated world.", [
+        Key("description", .string(nil), "What the scenario shows."),
+        Key("start", .timestamp, default: "2026-01-05T02:00:00Z", "Virtual time when `apply` starts (a Monday)."),
+        Key("running_version", .string(nil), default: "1.0.0", "The version the node runs."),
+        Key("release", .table(release), required: true, "What the server offers."),
+        Key("download", .table(download), "How the download goes."),
+        Key("facts", .table(facts), "What the gates find."),
+        Key("gates", .dictionary(.choice(["pass", "block", "error"])),
+            "Answers that replace a gate's own check, by gate name (exec and http gates pass unless given here)."),
+        Key("boot", .choice(["new", "old"]), default: "new",
+            "Which slot the node comes up on after the reboot (`old`: the bootloader falls back)."),
+        Key("reboot_after", .duration, default: "1m", "Time from activation until the node runs again after its reboot."),
+        Key("probes", .dictionary(.list(.string(outcomeRule))),
+            "Per probe, the outcome of each round, across runs; the last repeats; probes not named pass."),
+        Key("runs", .integer(min: 1, max: 1000), default: "10", "Most healthcheck runs (one after each boot or timer)."),
+        Key("run_every", .duration, default: "10m", "Time from a failed healthcheck run to the next one."),
+        Key("expect", .table(expect), "The expected outcome."),
+    ])
+}
+
+/// One scripted probe outcome.
+public struct ProbeScript: Sendable, Hashable {
+    public enum Result: String, Sendable, Hashable {
+        case pass, fail, hang
+    }
+
+    public var result: Result
+    public var latency: Duration?
+
+    public init(result: Result, latency: Duration?) {
+        self.result = result
+        self.latency = latency
+    }
+
+    /// `fail x40` → forty `fail`s.
+    public static func parseRepeated(_ text: String) -> [ProbeScript]? {
+        var parts = text.split(separator: " ").map(String.init)
+        var count = 1
+        if let last = parts.last, last.hasPrefix("x"), let n = Int(last.dropFirst()), n >= 1, n <= 10_000 {
+            count = n
+            parts.removeLast()
+        }
+        guard let script = parse(parts.joined(separator: " ")) else { return nil }
+        return Array(repeating: script, count: count)
+    }
+
+    public static func parse(_ text: String) -> ProbeScript? {
+        let parts = text.split(separator: " ")
+        guard let first = parts.first, let result = Result(rawValue: String(first)) else { return nil }
+        if parts.count == 1 { return ProbeScript(result: result, latency: nil) }
+        guard parts.count == 3, parts[1] == "after", let latency = DurationText.parse(String(parts[2])) else { return nil }
+        return ProbeScript(result: result, latency: latency)
+    }
+}

@@ -1,0 +1,36 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where a policy comes from when the command line names none.
+///
+/// The search order: `$UPDATECTL_POLICY`, then `/etc/updatectl/policy.yaml`, then cloud-init's
+/// instance user-data (`/var/lib/cloud/instance/user-data.txt`), whose `updates:` section is the
+/// policy. The first file that exists is used.
+enum PolicyLocator {
+    static let candidates = ["/etc/updatectl/policy.yaml", "/var/lib/cloud/instance/user-data.txt"]
+
+    struct NotFound: Error, CustomStringConvertible {
+        var looked: [String]
+        var description: String {
+            "no policy was given and none was found (looked at " + looked.joined(separator: ", ")
+                + "); name one: updatectl COMMAND POLICY"
+        }
+    }
+
+    /// The paths searched, in order. `UPDATECTL_TEST_ROOT` prefixes the system paths, for tests.
+    static var searchPath: [String] {
+        let root = Environment.get("UPDATECTL_TEST_ROOT") ?? ""
+        return [Environment.get("UPDATECTL_POLICY")].compactMap { $0 } + candidates.map { root + $0 }
+    }
+
+    /// The given path, or the first policy found; nil `found` when the path was given.
+    static func resolve(_ given: String?) throws -> (path: String, searched: Bool) {
+        if let given { return (given, false) }
+        for path in searchPath where access(path, F_OK) == 0 {
+            return (path, true)
+        }
+        printError("error: \(NotFound(looked: searchPath))")
+        throw ExitStatus.usage.exitCode
+    }
+}

@@ -1,0 +1,177 @@
+import Foundation
+import Testing
+
+@Suite struct SimulateTests {
+    /// Each shipped scenario names its policy in a `updatectl simulate POLICY --scenario FILE` comment.
+    static let scenarios: [String] = {
+        let directory = Paths.root.appendingPathComponent("examples/scenarios")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        return names.filter { name in
+            guard name.hasSuffix(".yaml"),
+                let text = try? String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
+            else { return false }
+            return text.hasPrefix("#") && text.contains("scenario:")
+        }.sorted()
+    }()
+
+    @Test func fiveScenariosShip() {
+        #expect(Self.scenarios == [
+            "bootloader-fallback.yaml", "flapping-probe.yaml", "probe-never-answers.yaml", "settle-longer-than-timeout.yaml",
+            "window-closes-mid-download.yaml",
+        ])
+    }
+
+    @Test(arguments: scenarios)
+    func everyShippedScenarioReachesItsDeclaredOutcome(name: String) throws {
+        let text = try String(contentsOf: Paths.root.appendingPathComponent("examples/scenarios/\(name)"), encoding: .utf8)
+        let usage = try #require(text.split(separator: "\n").first { $0.contains("updatectl simulate ") })
+        let words = usage.split(separator: " ").map(String.init)
+        let policy = try #require(words.firstIndex(of: "simulate").map { words[$0 + 1] })
+        let result = try CLI.run(["simulate", policy, "--scenario", "examples/scenarios/\(name)", "--format", "json"],
+                                 directory: Paths.root)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let object = try #require(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(object["mismatch"] is NSNull)
+        #expect(object["outcome"] as? String == object["expected"] as? String)
+    }
+
+    @Test func theTextTimelineShowsVirtualTimeAndTheOutcome() throws {
+        let result = try CLI.run(["simulate", "policies/hardened.yaml", "--scenario", "examples/scenarios/probe-never-answers.yaml"],
+                                 directory: Paths.root)
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("  t+0s      checking     check.metadata"))
+        #expect(result.stdout.contains("healthcheck.probe.apiserver        fail  did not answer within its 5s timeout (scripted)"))
+        #expect(result.stdout.contains("Outcome: rolled back after 3 failed runs at t+"))
+    }
+
+    @Test func anUnexpectedOutcomeExitsOne() throws {
+        let directory = try TemporaryDirectory()
+        try directory.write("s.yaml", """
+            scenario:
+              start: "2026-01-06T02:00:00Z"
+              release: {version: 1.1.0}
+              facts: {machine_id: edge-04}
+              probes: {apiserver: [fail]}
+              expect: {outcome: success}
+
+            """)
+        let result = try CLI.run(["simulate", "policies/hardened.yaml", "--scenario", directory.url.appendingPathComponent("s.yaml").path],
+                                 directory: Paths.root)
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("MISMATCH: expected success, got rolled_back"))
+    }
+
+    @Test func scenariosAreLintedLikePolicies() throws {
+        let directory = try TemporaryDirectory()
+        try directory.write("s.yaml", """
+            scenario:
+              release: {version: 1.1.0, signature: forged}
+              download: {duration: 20 minutes}
+              probes: {api: [pass, sometimes]}
+              expext: {outcome: success}
+
+            """)
+        let result = try CLI.run(["simulate", "policies/hardened.yaml", "--scenario", directory.url.appendingPathComponent("s.yaml").path],
+                                 directory: Paths.root)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("error[UPD308]: `signature` must be `valid` or `bad` or `missing`, found `forged`"))
+        #expect(result.stderr.contains("s.yaml:2:40"))
+        #expect(result.stderr.contains("error[UPD301]"))
+        #expect(result.stderr.contains("found `sometimes`"))
+        #expect(result.stderr.contains("error[UPD201]: unknown key `expext` in scenario"))
+        #expect(result.stderr.contains("did you mean `expect`?"))
+    }
+}
+
+/// simulate and a real end-to-end run of the same situation walk the same steps.
+@Suite(.serialized) struct SimulateMatchesRealRunTests {
+    /// `[ n/N] step decision …` lines, and the timeline's steps, as (step, decision).
+    func realSteps(_ output: String) -> [String] {
+        output.split(separator: "\n").compactMap { line in
+            guard line.hasPrefix("["), let close = line.firstIndex(of: "]") else { return nil }
+            let words = line[line.index(after: close)...].split(separator: " ")
+            return words.count >= 2 ? "\(words[0]) \(words[1])" : nil
+        }
+    }
+
+    func simulatedSteps(_ json: String) throws -> [String] {
+        let object = try #require(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let events = try #require(object["events"] as? [[String: Any]])
+        return events.compactMap { event in
+            guard let step = event["step"] as? String, step != "-", let decision = event["decision"] as? String else { return nil }
+            return "\(step) \(decision)"
+        }
+    }
+
+    @Test(arguments: [true, false])
+    func theSameSituationGivesTheSameStepSequence(healthy: Bool) async throws {
+        let server = try await TestServer()
+        defer { Task { await server.stop() } }
+        let release = ReleaseFixture()
+        try release.publish(server, version: "1.1.0", image: ReleaseFixture.image(3000))
+        server.set("/healthz", body: Data(), status: healthy ? 200 : 503)
+        let node = try TestNode()
+        try node.writePolicy(server: server.base, publicKey: release.publicKeyText,
+                             preflight: "    - free_space: {}\n    - no_downgrade: true\n",
+                             extra: "  healthcheck:\n    timeout: 2m\n    probes:\n      - http: {name: app, url: \"\(server.base)/healthz\"}\n")
+        var real = realSteps(try await node.apply().stdout)
+        let runs = healthy ? 1 : 3
+        for _ in 0..<runs { real += realSteps(try await node.healthcheck().stdout) }
+
+        try node.directory.write("scenario.yaml", """
+            scenario:
+              start: "2026-11-26T03:00:00Z"
+              running_version: 1.0.0
+              release: {version: 1.1.0}
+              probes: {app: [\(healthy ? "pass" : "fail")]}
+
+            """)
+        let simulated = try await CLI.runAsync(["simulate", node.policyPath, "--scenario",
+                                                node.root.appendingPathComponent("scenario.yaml").path, "--format", "json"])
+        #expect(simulated.status == 0, "\(simulated.stderr)")
+        let steps = try simulatedSteps(simulated.stdout)
+        #expect(!steps.isEmpty)
+        #expect(steps == real)
+    }
+}
+
+@Suite struct DiscoveryTests {
+    @Test func withoutAPolicyTheSearchOrderFindsCloudInitsUserData() throws {
+        let directory = try TemporaryDirectory()
+        let userData = "var/lib/cloud/instance/user-data.txt"
+        let original = try String(contentsOf: Paths.root.appendingPathComponent("examples/cloud-init/user-data.yaml"), encoding: .utf8)
+        try directory.write(userData, original)
+        let env = ["UPDATECTL_TEST_ROOT": directory.url.path]
+        let plan = try CLI.run(["plan"], environment: env)
+        #expect(plan.status == 0, "\(plan.stderr)")
+        #expect(plan.stderr.contains("using the policy \(directory.url.path)/\(userData) (found by the search order"))
+        #expect(plan.stdout.contains("preflight.maintenance_window"))
+        // /etc/updatectl/policy.yaml comes first.
+        try directory.write("etc/updatectl/policy.yaml", "updates:\n  server: https://other.example.com  # updatectl: disable=UPD406\n")
+        let second = try CLI.run(["plan"], environment: env)
+        #expect(second.stderr.contains("using the policy \(directory.url.path)/etc/updatectl/policy.yaml"))
+        #expect(second.stdout.contains("https://other.example.com"))
+    }
+
+    @Test func noPolicyAnywhereSaysWhereItLooked() throws {
+        let directory = try TemporaryDirectory()
+        let result = try CLI.run(["apply"], environment: ["UPDATECTL_TEST_ROOT": directory.url.path])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("no policy was given and none was found (looked at \(directory.url.path)/etc/updatectl/policy.yaml"))
+    }
+}
+
+@Suite struct DemoTests {
+    @Test func theDemoRunsAndPrintsWhatTheReadmeShows() throws {
+        let result = try CLI.runProgram("/bin/bash", [Paths.root.appendingPathComponent("examples/demo/run.sh").path],
+                                        environment: ["UPDATECTL": CLI.binary.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let readme = try String(contentsOf: Paths.root.appendingPathComponent("README.md"), encoding: .utf8)
+        let start = try #require(readme.range(of: "<!-- demo-transcript:start -->\n```text\n"))
+        let end = try #require(readme.range(of: "```\n<!-- demo-transcript:end -->"))
+        let transcript = String(readme[start.upperBound..<end.lowerBound])
+        #expect(result.stdout == transcript)
+        #expect(result.stdout.contains("rolling back") || result.stdout.contains("rolled back to slot b"))
+        #expect(result.stdout.hasSuffix("# The node runs slot b again, with version 1.1.0.\n"))
+    }
+}

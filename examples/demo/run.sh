@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# updatectl end to end on one machine, without root: a signing key, two tiny "OS images" served
+# from a local HTTP server on 127.0.0.1, and the directory backend in a temporary folder.
+#   lint → plan → apply → reboot → healthcheck → success
+#   then a bad release → apply → failing healthchecks → automatic rollback
+# It cleans up after itself. Needs: bash, python3 (the HTTP server), openssl (signing).
+# UPDATECTL=/path/to/updatectl uses that binary; otherwise it builds one with `swift build`.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+if [ -z "${UPDATECTL:-}" ]; then
+    (cd "$repo" && swift build --product updatectl >/dev/null 2>&1)
+    UPDATECTL="$repo/.build/debug/updatectl"
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/updatectl-demo.XXXXXX")
+server_pid=""
+cleanup() {
+    # SIGKILL: a parent may have left SIGTERM ignored, and this server keeps nothing worth a clean exit.
+    if [ -n "$server_pid" ]; then kill -KILL "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+mkdir -p "$work/srv/stable"
+cd "$work"
+
+# The update server: a static HTTP server on a free port of 127.0.0.1.
+python3 -u -c '
+import http.server, socketserver, sys, os
+os.chdir(sys.argv[1])
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args): pass
+server = socketserver.TCPServer(("127.0.0.1", 0), Quiet)
+open(sys.argv[2], "w").write(str(server.server_address[1]))
+server.serve_forever()
+' "$work/srv" "$work/port" &
+server_pid=$!
+for _ in $(seq 1 100); do [ -s "$work/port" ] && break; sleep 0.05; done
+port=$(cat "$work/port")
+
+# Output without what changes from run to run: the folder, the port, free space, timings.
+tidy() {
+    sed -e "s|$work|\$DEMO|g" -e "s|127\.0\.0\.1:$port|127.0.0.1:PORT|g" \
+        -e 's/free space [0-9.]* [KMGT]*i*B on/free space … on/' \
+        -e '/^      downloaded /d' -e '/^note: round /d' \
+        -e 's/([0-9]* rounds)/(… rounds)/' -e 's/passed after [0-9a-z]*/passed after …/'
+}
+step() {
+    echo
+    echo "\$ updatectl $*"
+    set +e
+    "$UPDATECTL" "$@" 2>&1 | tidy
+    local status=${PIPESTATUS[0]}
+    set -e
+    echo "[exit $status]"
+}
+say() { echo; echo "# $*"; }
+
+# A release signing key (Ed25519) and a way to publish a release.
+openssl genpkey -algorithm ed25519 -out release.key 2>/dev/null
+openssl pkey -in release.key -pubout -out release.pub 2>/dev/null
+publish() { # VERSION CONTENT
+    printf '%s\n' "$2" | head -c 4096 > "srv/stable/image-$1.img"
+    truncate -s 4096 "srv/stable/image-$1.img"
+    local sum size
+    sum=$(sha256sum "srv/stable/image-$1.img" | cut -d' ' -f1)
+    size=$(stat -c %s "srv/stable/image-$1.img")
+    printf '{"version": "%s", "url": "image-%s.img", "sha256": "%s", "size": %s}\n' "$1" "$1" "$sum" "$size" \
+        > srv/stable/latest.json
+    openssl pkeyutl -sign -inkey release.key -rawin -in srv/stable/latest.json | base64 -w0 > srv/stable/latest.json.sig
+}
+
+# The policy: signed releases, no downgrades, and a probe that checks the booted image says
+# "healthy" (a stand-in for the node's real health endpoints).
+cat > policy.yaml <<POLICY
+updates:
+  server: http://127.0.0.1:$port
+  public_key: $work/release.pub
+  data_dir: $work/data
+  preflight:
+    - free_space: {headroom: 20%}
+    - no_downgrade: true
+  kube_system_settle: 0
+  healthcheck:
+    timeout: 2s
+    interval: 500ms
+    probes:
+      - exec:
+          name: app
+          command: [/bin/sh, -c, "grep -q healthy $work/slots/\$(cat $work/slots/booted)/image"]
+          timeout: 1s
+      - disk_writable: {timeout: 1s}
+  auto_rollback_after: 3
+  reboot: auto
+  backend: {type: directory, root: $work/slots, initial_version: 1.0.0}
+POLICY
+
+say "A good release, 1.1.0, is published."
+publish 1.1.0 "build 1.1.0: healthy"
+step lint policy.yaml
+step plan policy.yaml
+step apply policy.yaml
+say "The directory backend rebooted into slot b; after the boot, verification:"
+step healthcheck policy.yaml
+
+say "A bad release, 1.2.0: it boots, but its app is broken."
+publish 1.2.0 "build 1.2.0: broken"
+step apply policy.yaml
+say "Three verification runs fail; the third rolls back and reboots into the old slot."
+step healthcheck policy.yaml
+step healthcheck policy.yaml
+step healthcheck policy.yaml
+say "The node runs slot $(cat slots/booted) again, with version $(cat slots/$(cat slots/booted)/version)."
