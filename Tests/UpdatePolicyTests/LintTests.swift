@@ -296,6 +296,31 @@ import YAMLTree
         #expect(onDisk == generated, "docs/\(name) is stale: UPDATE_SNAPSHOTS=1 swift test rewrites it")
     }
 
+    static var examples: [(String, String)] {
+        var tables = [PolicySchema.updates, PolicySchema.healthcheck] + PolicySchema.backend.variants.map(\.table)
+        tables += (PolicySchema.gates + PolicySchema.probes).map(\.table)
+        return tables.map { ($0.name, $0.example ?? "") }
+    }
+
+    /// Every table's documented example is a working policy fragment that uses every key.
+    @Test func everyTablesExampleLintsAndUsesEveryKey() throws {
+        for (name, example) in Self.examples {
+            #expect(!example.isEmpty, "\(name) has no example")
+            let body = example.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n")
+            let base = name == "updates" ? "" : "  server: https://u.example.com\n  public_key: /etc/updatectl/release.pub\n  auto_rollback_after: 3\n"
+            let result = PolicyLinter.lint(Array(("updates:\n" + base + body + "\n").utf8), file: name)
+            let unexpected = result.findings.filter { $0.rule != .noFreeSpaceGate }
+            #expect(unexpected.isEmpty, "\(name): \(unexpected.map { "\($0.rule)@\($0.start): \($0.message)" })")
+        }
+        let tables = [PolicySchema.updates, PolicySchema.healthcheck] + (PolicySchema.gates + PolicySchema.probes).map(\.table)
+        for table in tables {
+            // `enabled` of no_downgrade is set by its scalar form (`- no_downgrade: true`).
+            for key in table.keys where !["name", "timeout", "type", "enabled"].contains(key.name) {
+                #expect(table.example?.contains(key.name) == true, "the \(table.name) example lacks `\(key.name)`")
+            }
+        }
+    }
+
     @Test func everyKeyAndRuleIsInTheDocs() {
         let policy = ReferenceDocs.policyKeys()
         for key in PolicySchema.updates.keys + PolicySchema.healthcheck.keys {

@@ -76,6 +76,10 @@ public enum ReferenceDocs {
             let value = key.required ? "required" : (key.defaultText.map { "`\($0)`" } ?? "none")
             out += "| `\(key.name)` | \(typeName(key.kind)) | \(value) | \(key.summary.replacingOccurrences(of: "|", with: "\\|")) |\n"
         }
+        if let example = table.example {
+            out += "\n```yaml\nupdates:\n" + example.split(separator: "\n", omittingEmptySubsequences: false)
+                .map { $0.isEmpty ? "" : "  " + $0 }.joined(separator: "\n") + "\n```\n"
+        }
         return out
     }
 

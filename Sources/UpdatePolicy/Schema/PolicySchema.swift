@@ -35,72 +35,75 @@ public enum PolicySchema {
         ]
     }
 
-    private static func gate(_ name: String, timeout: String, scalarKey: String? = nil, _ summary: String, _ keys: [Key]) -> EntryKind {
-        EntryKind(name, scalarKey: scalarKey, Table("\(name) gate", summary: summary, keys + common("gate", timeout: timeout)))
+    private static func gate(_ name: String, example: String, timeout: String, scalarKey: String? = nil, _ summary: String,
+                             _ keys: [Key]) -> EntryKind {
+        EntryKind(name, scalarKey: scalarKey, Table("\(name) gate", summary: summary, example: "preflight:\n  " + example,
+                                                    keys + common("gate", timeout: timeout)))
     }
 
-    private static func probe(_ name: String, timeout: String, _ summary: String, _ keys: [Key]) -> EntryKind {
-        EntryKind(name, Table("\(name) probe", summary: summary, keys + common("probe", timeout: timeout)))
+    private static func probe(_ name: String, example: String, timeout: String, _ summary: String, _ keys: [Key]) -> EntryKind {
+        EntryKind(name, Table("\(name) probe", summary: summary, example: "healthcheck:\n  probes:\n    " + example,
+                              keys + common("probe", timeout: timeout)))
     }
 
     public static let gates: [EntryKind] = [
-        gate("free_space", timeout: "10s", "Passes when the free bytes on `path` are at least the image size plus the headroom (statfs).", [
+        gate("free_space", example: "- free_space: {name: room, headroom: 15%, path: /var/lib/updatectl, timeout: 5s}", timeout: "10s", "Passes when the free bytes on `path` are at least the image size plus the headroom (statfs).", [
             Key("headroom", .percentage, default: "10%", "Extra space needed beyond the image size."),
             Key("path", .path, default: "the passive slot", "The file system to measure."),
         ]),
-        gate("node_not_blocked", timeout: "30s", "Passes when the local Kubernetes node does not carry `LABEL=true` "
+        gate("node_not_blocked", example: "- node_not_blocked: {label: example.com/hold, node: edge-7, kubeconfig: /etc/kubernetes/admin.conf, timeout: 20s}", timeout: "30s", "Passes when the local Kubernetes node does not carry `LABEL=true` "
              + "(kubectl). With no kubeconfig reachable it passes and says so. `--force` skips it.", [
             Key("label", .string(nil), default: "updates.kubesolo.io/block", "The node label that blocks updates when `true`."),
             Key("node", .string(nil), default: "the host name", "The Kubernetes node to look up."),
             Key("kubeconfig", .path, default: "KUBECONFIG, then /etc/rancher/k3s/k3s.yaml and /var/lib/kubesolo/pki/admin/admin.kubeconfig",
                 "The kubeconfig kubectl uses."),
         ]),
-        gate("maintenance_window", timeout: "1s", "Passes when now is inside the window. An `end` before `start` crosses midnight.", [
+        gate("maintenance_window", example: #"- maintenance_window: {days: [sat, sun], start: "22:00", end: "04:00", timezone: Europe/Berlin}"#, timeout: "1s", "Passes when now is inside the window. An `end` before `start` crosses midnight.", [
             Key("days", .days, default: "every day", "Days on which the window opens (the day it starts)."),
             Key("start", .timeOfDay, required: true, "When the window opens, `HH:MM`."),
             Key("end", .timeOfDay, required: true, "When the window closes, `HH:MM`."),
             Key("timezone", .timeZone, default: "UTC", "IANA time zone of `start` and `end`."),
         ]),
-        gate("max_attempts", timeout: "1s", scalarKey: "max", "Passes while the state's `attempt_count` for the offered version is "
+        gate("max_attempts", example: "- max_attempts: 3", timeout: "1s", scalarKey: "max", "Passes while the state's `attempt_count` for the offered version is "
              + "below `max`. `- max_attempts: 3` is short for `{max: 3}`.", [
             Key("max", .integer(min: 1, max: nil), required: true, "Attempts allowed per target version."),
         ]),
-        gate("no_downgrade", timeout: "1s", scalarKey: "enabled", "Passes when the offered version is newer than the "
+        gate("no_downgrade", example: "- no_downgrade: true", timeout: "1s", scalarKey: "enabled", "Passes when the offered version is newer than the "
              + "running one (semantic versions). Written `- no_downgrade: true`.", [
             Key("enabled", .boolean, default: "true", "Must be `true`; remove the gate to allow downgrades."),
         ]),
-        gate("rollout", timeout: "1s", "Passes when a stable hash of `/etc/machine-id`, `salt` and the offered version falls "
+        gate("rollout", example: "- rollout: {percent: 25, salt: wave-1}", timeout: "1s", "Passes when a stable hash of `/etc/machine-id`, `salt` and the offered version falls "
              + "under `percent`: staged rollouts from a plain static server.", [
             Key("percent", .percentage, required: true, "Share of nodes that take the update."),
             Key("salt", .string(nil), default: "\"\"", "Changes which nodes fall in the share."),
         ]),
-        gate("exec", timeout: "60s", "Passes when the command exits 0 within its timeout. No shell; "
+        gate("exec", example: #"- exec: {name: on-mains, command: [/usr/local/bin/on-mains-power, "${VERSION}"], timeout: 10s}"#, timeout: "60s", "Passes when the command exits 0 within its timeout. No shell; "
              + "the whole process group is killed on timeout.", [
             Key("command", .command(variables: checkVariables), required: true, "argv list; the first item an absolute path."),
         ]),
-        gate("http", timeout: "10s", "Passes when an HTTP GET answers `status`.", [
+        gate("http", example: #"- http: {name: fleet-ok, url: "https://fleet.example.com/go", status: 204, timeout: 5s}"#, timeout: "10s", "Passes when an HTTP GET answers `status`.", [
             Key("url", .url(schemes: ["http", "https"]), required: true, "The URL to GET."),
             Key("status", .integer(min: 100, max: 599), default: "200", "The status that passes."),
         ]),
     ]
 
     public static let probes: [EntryKind] = [
-        probe("http", timeout: "5s", "Passes when an HTTP GET answers `status` (redirects and body bounded).", [
+        probe("http", example: #"- http: {name: kubelet, url: "http://127.0.0.1:10248/healthz", status: 200, timeout: 3s}"#, timeout: "5s", "Passes when an HTTP GET answers `status` (redirects and body bounded).", [
             Key("url", .url(schemes: ["http", "https"]), required: true, "The URL to GET."),
             Key("status", .integer(min: 100, max: 599), default: "200", "The status that passes."),
         ]),
-        probe("tcp", timeout: "5s", "Passes when a TCP connection to `address` opens.", [
+        probe("tcp", example: #"- tcp: {name: apiserver, address: "127.0.0.1:6443", timeout: 2s}"#, timeout: "5s", "Passes when a TCP connection to `address` opens.", [
             Key("address", .hostPort, required: true, "`host:port`, `[v6]:port` for IPv6."),
         ]),
-        probe("exec", timeout: "30s", "Passes when the command exits 0 within its timeout. No shell; "
+        probe("exec", example: #"- exec: {name: containerd, command: [/usr/bin/systemctl, is-active, --quiet, containerd]}"#, timeout: "30s", "Passes when the command exits 0 within its timeout. No shell; "
               + "the whole process group is killed on timeout.", [
             Key("command", .command(variables: checkVariables), required: true, "argv list; the first item an absolute path."),
         ]),
-        probe("disk_writable", timeout: "10s", "Passes when a small file under `path` can be written, fsynced, read back "
+        probe("disk_writable", example: #"- disk_writable: {name: scratch, path: /var/scratch}"#, timeout: "10s", "Passes when a small file under `path` can be written, fsynced, read back "
               + "and removed. One on `data_dir` always runs.", [
             Key("path", .path, default: "data_dir", "The directory to write in."),
         ]),
-        probe("kube_system_ready", timeout: "30s", "Passes when every kube-system pod has been Running for at least "
+        probe("kube_system_ready", example: #"- kube_system_ready: {settle: 60s, timeout: 20s}"#, timeout: "30s", "Passes when every kube-system pod has been Running for at least "
               + "`settle` (kubectl). With no cluster reachable it passes and says so.", [
             Key("settle", .duration, default: "30s", "How long every pod must have held Running."),
         ]),
@@ -111,7 +114,14 @@ public enum PolicySchema {
     public static let probeFamily = EntryFamily(
         noun: "probe", kinds: probes, otherNoun: "gate", otherKinds: gates.map(\.name), otherPlace: "preflight")
 
-    public static let healthcheck = Table("healthcheck", summary: "Post-boot verification.", [
+    public static let healthcheck = Table("healthcheck", summary: "Post-boot verification.", example: """
+        healthcheck:
+          timeout: 10m
+          interval: 15s
+          settle: 30s
+          probes:
+            - tcp: {address: "127.0.0.1:6443"}
+        """, [
         Key("timeout", .duration, default: "5m", "Deadline of one verification run, settle included."),
         Key("interval", .duration, default: "10s", "Pause between probe rounds."),
         Key("settle", .duration, default: "0s", "Wait after boot before the first probe round."),
@@ -123,12 +133,25 @@ public enum PolicySchema {
     public static let backend = TaggedTable(
         name: "backend", tagKey: "type",
         variants: [
-            ("directory", Table("directory backend", summary: "Slot images and boot markers in a directory; needs no root.", [
+            ("directory", Table("directory backend", summary: "Slot images and boot markers in a directory; needs no root.",
+                                example: "backend: {type: directory, root: /var/lib/updatectl/slots, initial_version: 1.0.0}", [
                 Key("type", .choice(["directory", "command"]), default: "directory", "Which backend."),
                 Key("root", .path, default: "/var/lib/updatectl/slots", "Holds the slot images and markers."),
                 Key("initial_version", .string(nil), default: "0.0.0", "Version recorded for slot `a` when the root is new."),
             ])),
-            ("command", Table("command backend", summary: "The operator's commands drive a real bootloader (argv lists, no shell).", [
+            ("command", Table("command backend", summary: "The operator's commands drive a real bootloader (argv lists, no shell).",
+                              example: """
+                              backend:
+                                type: command
+                                stage: [/usr/bin/dd, "if=${IMAGE}", "of=/dev/disk/by-partlabel/root-${SLOT}", bs=4M, conv=fsync]
+                                activate: [/usr/bin/grub-editenv, /boot/grub/grubenv, set, "boot_once=${SLOT}"]
+                                rollback: [/usr/bin/grub-editenv, /boot/grub/grubenv, unset, boot_once]
+                                commit: [/usr/bin/grub-editenv, /boot/grub/grubenv, set, "boot_slot=${SLOT}"]
+                                reboot: [/usr/bin/systemctl, reboot]
+                                booted_slot: [/usr/local/sbin/booted-slot]
+                                running_version: [/usr/local/sbin/os-version]
+                                timeout: 10m
+                              """, [
                 Key("type", .choice(["directory", "command"]), default: "directory", "Which backend."),
                 Key("stage", .command(variables: backendVariables), required: true, "Writes `${IMAGE}` to slot `${SLOT}`."),
                 Key("activate", .command(variables: backendVariables), required: true, "Makes `${SLOT}` boot next."),
@@ -143,7 +166,20 @@ public enum PolicySchema {
         ],
         defaultTag: "directory")
 
-    public static let updates = Table("updates", summary: "The policy: the mapping under the top-level `updates:` key.", [
+    public static let updates = Table("updates", summary: "The policy: the mapping under the top-level `updates:` key.", example: """
+        server: https://updates.example.com/kubesolo
+        channel: stable
+        public_key: ed25519:Hn1+J4gUuOPxSNmoJfiFmdZ3Rvb4vnwYrH7s+dqvFiU=
+        preflight:
+          - free_space: {headroom: 10%}
+        healthcheck_url: http://127.0.0.1:10248/healthz
+        kube_system_settle: 30s
+        healthcheck: {timeout: 5m}
+        auto_rollback_after: 3
+        reboot: auto
+        data_dir: /var/lib/kubesolo
+        backend: {type: directory}
+        """, [
         Key("server", .url(schemes: ["https", "http", "file"]), "Base URL of the update server (required by `apply`)."),
         Key("channel", .string(channelRule), default: "stable", "Metadata is read from `<server>/<channel>/latest.json`."),
         Key("public_key", .publicKey, "Verifies `latest.json.sig`: `ed25519:<base64>` or a key file's path."),

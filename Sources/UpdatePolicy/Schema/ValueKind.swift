@@ -73,11 +73,14 @@ public struct Table: Sendable {
     public var name: String
     public var keys: [Key]
     public var summary: String
+    /// A policy fragment that uses every key, for the docs; a test lints it.
+    public var example: String?
 
-    public init(_ name: String, summary: String = "", _ keys: [Key]) {
+    public init(_ name: String, summary: String = "", example: String? = nil, _ keys: [Key]) {
         self.name = name
         self.keys = keys
         self.summary = summary
+        self.example = example
     }
 
     public func key(_ name: String) -> Key? { keys.first { $0.name == name } }
