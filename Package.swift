@@ -44,6 +44,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Not part of the test run: `swift build -c release --product updatectl-bench`.
+        .executableTarget(
+            name: "updatectl-bench",
+            dependencies: ["CYAML", "YAMLTree", "UpdatePolicy", "UpdatePlan"]
+        ),
         .testTarget(
             name: "YAMLTreeTests",
             dependencies: ["YAMLTree"],

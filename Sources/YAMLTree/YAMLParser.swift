@@ -54,9 +54,32 @@ private struct Frame {
     var pendingKey: Node?
     /// Drop the value of a pair whose key was a duplicate.
     var skipValue = false
-    var keys: [String: Mark] = [:]
+    var keys = KeySet()
     var count = 1
     var height = 1
+}
+
+/// The keys of one mapping so far: a short list while the mapping is small (most are), a
+/// dictionary once it grows, so duplicate detection stays linear overall.
+private struct KeySet {
+    private var small: [(String, Mark)] = []
+    private var large: [String: Mark]?
+
+    /// Adds `key`; returns where it was first given when it is a duplicate.
+    mutating func insert(_ key: String, at mark: Mark) -> Mark? {
+        if large != nil {
+            if let first = large![key] { return first }
+            large![key] = mark
+            return nil
+        }
+        for (existing, first) in small where existing == key { return first }
+        small.append((key, mark))
+        if small.count > 16 {
+            large = Dictionary(small, uniquingKeysWith: { first, _ in first })
+            small = []
+        }
+        return nil
+    }
 }
 
 private struct Composer {
@@ -220,14 +243,12 @@ private struct Composer {
         }
         guard let key = stack[top].pendingKey else {
             if case .scalar(let scalar) = built.node.content {
-                if let first = stack[top].keys[scalar.value] {
+                if let first = stack[top].keys.insert(scalar.value, at: built.node.start) {
                     problems.append(YAMLProblem(
                         .duplicateKey, "key '\(scalar.value)' is given twice in this mapping",
                         at: built.node.start, end: built.node.end,
                         notes: [.init(message: "first given here", mark: first)]))
                     stack[top].skipValue = true
-                } else {
-                    stack[top].keys[scalar.value] = built.node.start
                 }
             }
             stack[top].pendingKey = built.node

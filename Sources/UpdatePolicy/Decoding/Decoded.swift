@@ -19,23 +19,50 @@ public enum DecodedValue: Sendable {
     case list([DecodedValue])
 }
 
-/// A decoded value with the nodes it came from.
+/// A decoded value with where it stands (marks, not nodes: fields are copied often).
 public struct DecodedField: Sendable {
     public var value: DecodedValue
-    public var keyNode: Node
-    public var node: Node
+    public var start: Mark
+    public var end: Mark
+
+    init(value: DecodedValue, node: Node) {
+        self.value = value
+        start = node.start
+        end = node.end
+    }
 }
 
 /// A mapping decoded against a table: the keys that decoded, and those that were present but wrong.
 public struct DecodedMapping: Sendable {
     public var node: Node
-    public var fields: [String: DecodedField] = [:]
-    /// Keys that were given but did not decode; their findings are already reported.
-    public var invalid: [String: Node] = [:]
+    /// Decoded fields by key. Tables have a dozen keys at most, so a short list beats hashing.
+    public var fields = SmallMap<DecodedField>()
+    /// Keys that were given but did not decode (where); their findings are already reported.
+    public var invalid = SmallMap<Mark>()
 
     public init(node: Node) { self.node = node }
 
     public subscript(key: String) -> DecodedField? { fields[key] }
+}
+
+/// A few values by string key, in insertion order.
+public struct SmallMap<Value: Sendable>: Sendable {
+    private var entries: [(key: String, value: Value)] = []
+
+    public init() {}
+
+    public subscript(key: String) -> Value? {
+        get { entries.first { $0.key == key }?.value }
+        set {
+            if let index = entries.firstIndex(where: { $0.key == key }) {
+                if let newValue { entries[index].value = newValue } else { entries.remove(at: index) }
+            } else if let newValue {
+                entries.append((key, newValue))
+            }
+        }
+    }
+
+    public var isEmpty: Bool { entries.isEmpty }
 }
 
 /// One `- KIND: {options}` entry of a gate or probe list.

@@ -23,9 +23,9 @@ struct Decoder {
                 continue
             }
             if let value = decodeValue(pair.value, key.kind, key: key.name, place: place) {
-                result.fields[key.name] = DecodedField(value: value, keyNode: pair.key, node: pair.value)
+                result.fields[key.name] = DecodedField(value: value, node: pair.value)
             } else {
-                result.invalid[key.name] = pair.value
+                result.invalid[key.name] = pair.value.start
             }
         }
         return result
@@ -250,9 +250,9 @@ struct Decoder {
         if let scalar = pair.value.scalar, !scalar.isNull, let scalarKey = kind.scalarKey, let key = kind.table.key(scalarKey) {
             options = DecodedMapping(node: pair.value)
             if let value = decodeValue(pair.value, key.kind, key: scalarKey, place: place) {
-                options.fields[scalarKey] = DecodedField(value: value, keyNode: pair.key, node: pair.value)
+                options.fields[scalarKey] = DecodedField(value: value, node: pair.value)
             } else {
-                options.invalid[scalarKey] = pair.value
+                options.invalid[scalarKey] = pair.value.start
             }
         } else {
             if pair.value.scalar?.isNull == false {
@@ -304,9 +304,9 @@ struct Decoder {
                 continue
             }
             if let value = decodeValue(pair.value, key.kind, key: key.name, place: table.name) {
-                result.fields[key.name] = DecodedField(value: value, keyNode: pair.key, node: pair.value)
+                result.fields[key.name] = DecodedField(value: value, node: pair.value)
             } else {
-                result.invalid[key.name] = pair.value
+                result.invalid[key.name] = pair.value.start
             }
         }
         _ = checkRequired(result, table, place: "the \(table.name)", anchor: node)

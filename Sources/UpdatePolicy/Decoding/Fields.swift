@@ -6,8 +6,8 @@ struct Fields {
     let table: Table
 
     func origin(_ key: String) -> Origin {
-        if let field = mapping[key] { return .policy(field.node.start) }
-        if let node = mapping.invalid[key] { return .invalid(node.start) }
+        if let field = mapping[key] { return .policy(field.start) }
+        if let mark = mapping.invalid[key] { return .invalid(mark) }
         return .defaulted
     }
 

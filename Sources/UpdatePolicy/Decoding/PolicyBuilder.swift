@@ -82,9 +82,9 @@ struct PolicyBuilder {
             kind = .maxAttempts(f.integer("max"))
         case "no_downgrade":
             let enabled = f.boolean("enabled")
-            if !enabled.value, let node = entry.options["enabled"]?.node {
+            if !enabled.value, let field = entry.options["enabled"] {
                 findings.append(Finding(
-                    .badValue, "`no_downgrade` takes only `true`", at: node,
+                    .badValue, "`no_downgrade` takes only `true`", start: field.start, end: field.end,
                     help: "remove the gate to allow downgrades"))
                 return nil
             }
@@ -218,13 +218,13 @@ struct NameAllocator {
     /// Registers the names the policy gives, reporting duplicates, before any name is derived.
     mutating func reserve(_ entries: [DecodedEntry]) {
         for entry in entries {
-            guard case .text(let name)? = entry.options["name"]?.value, let node = entry.options["name"]?.node else { continue }
+            guard let field = entry.options["name"], case .text(let name) = field.value else { continue }
             if let first = taken[name] {
                 findings.append(Finding(
-                    .duplicateName, "two \(noun)s are named `\(name)`", at: node, help: "give each \(noun) a distinct `name:`",
+                    .duplicateName, "two \(noun)s are named `\(name)`", start: field.start, end: field.end, help: "give each \(noun) a distinct `name:`",
                     notes: first.map { [Finding.Note(message: "the other \(noun) named `\(name)`", mark: $0)] } ?? []))
             } else {
-                taken[name] = node.start
+                taken[name] = field.start
             }
         }
     }

@@ -17,25 +17,49 @@ public struct PolicyURL: Sendable, Hashable, CustomStringConvertible {
         case badPort
     }
 
-    /// Parses `text` as an absolute URL whose scheme is one of `schemes`.
+    /// Parses `text` as an absolute URL whose scheme is one of `schemes`. Works on the UTF-8
+    /// bytes: large policies hold thousands of URLs.
     public static func parse(_ text: String, schemes: [String]) -> Result<PolicyURL, Problem> {
-        guard !text.contains(where: { $0 == " " || $0 == "\t" || $0 == "\n" }) else { return .failure(.whitespace) }
-        guard let colon = text.firstIndex(of: ":"), text[colon...].hasPrefix("://") else { return .failure(.notAbsolute) }
-        let scheme = text[..<colon].lowercased()
-        guard !scheme.isEmpty, scheme.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == "." })
-        else { return .failure(.notAbsolute) }
+        let b = Array(text.utf8)
+        if b.contains(where: { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A }) { return .failure(.whitespace) }
+        var colon = 0
+        while colon < b.count, b[colon] != UInt8(ascii: ":") { colon += 1 }
+        guard colon > 0, colon + 2 < b.count, b[colon + 1] == UInt8(ascii: "/"), b[colon + 2] == UInt8(ascii: "/") else {
+            return .failure(.notAbsolute)
+        }
+        var scheme = ""
+        for byte in b[0..<colon] {
+            let lower = byte >= 65 && byte <= 90 ? byte + 32 : byte
+            guard (lower >= 97 && lower <= 122) || (lower >= 48 && lower <= 57) || lower == 43 || lower == 45 || lower == 46
+            else { return .failure(.notAbsolute) }
+            scheme.unicodeScalars.append(Unicode.Scalar(lower))
+        }
         guard schemes.contains(scheme) else { return .failure(.scheme(scheme)) }
-        let rest = text[text.index(colon, offsetBy: 3)...]
-        let slash = rest.firstIndex(of: "/") ?? rest.endIndex
-        let authority = String(rest[..<slash])
-        let path = String(rest[slash...])
+        let restStart = colon + 3
+        var slash = restStart
+        while slash < b.count, b[slash] != UInt8(ascii: "/") { slash += 1 }
+        let authority = String(decoding: b[restStart..<slash], as: UTF8.self)
+        let path = String(decoding: b[slash...], as: UTF8.self)
         if scheme == "file" {
             guard authority.isEmpty || authority == "localhost", path.hasPrefix("/") else { return .failure(.noHost) }
         } else {
-            guard !authority.isEmpty, !authority.hasPrefix(":") else { return .failure(.noHost) }
-            let hostPort = authority.split(separator: "@").last.map(String.init) ?? authority
-            if let portText = HostPort.portPart(of: hostPort) {
-                guard let port = Int(portText), (1...65535).contains(port) else { return .failure(.badPort) }
+            guard slash > restStart, b[restStart] != UInt8(ascii: ":") else { return .failure(.noHost) }
+            var hostStart = restStart
+            for index in restStart..<slash where b[index] == UInt8(ascii: "@") { hostStart = index + 1 }
+            let hostPort = b[hostStart..<slash]
+            var portStart: Int?
+            if hostPort.first == UInt8(ascii: "[") {
+                if let close = hostPort.firstIndex(of: UInt8(ascii: "]")), close + 1 < slash, b[close + 1] == UInt8(ascii: ":") {
+                    portStart = close + 2
+                }
+            } else if let last = hostPort.lastIndex(of: UInt8(ascii: ":")) {
+                portStart = last + 1
+            }
+            if let portStart {
+                let digits = b[portStart..<slash]
+                guard !digits.isEmpty, digits.count <= 5, digits.allSatisfy({ $0 >= 48 && $0 <= 57 }),
+                    let port = Int(String(decoding: digits, as: UTF8.self)), (1...65535).contains(port)
+                else { return .failure(.badPort) }
             }
         }
         return .success(PolicyURL(text: text, scheme: scheme, authority: authority, path: path))

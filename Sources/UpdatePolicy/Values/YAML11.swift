@@ -12,6 +12,16 @@ enum YAML11 {
     static func reading(of scalar: Scalar) -> Reading? {
         guard scalar.style == .plain else { return nil }
         let text = scalar.value
+        // Fast exit: every YAML 1.1 boolean starts with y, n, o, t or f (any case), every octal
+        // with 0, every base-60 number with a digit; most text starts otherwise or is long.
+        guard let first = text.utf8.first else { return nil }
+        let lower = first | 0x20
+        let isDigit = first >= 48 && first <= 57
+        guard isDigit || lower == UInt8(ascii: "y") || lower == UInt8(ascii: "n") || lower == UInt8(ascii: "o")
+            || lower == UInt8(ascii: "t") || lower == UInt8(ascii: "f")
+        else { return nil }
+        if !isDigit, text.utf8.count > 5 { return nil }
+        if isDigit, !text.utf8.allSatisfy({ ($0 >= 48 && $0 <= 58) || $0 == 95 }) { return nil }
         switch text {
         case "y", "Y", "yes", "Yes", "YES", "on", "On", "ON", "true", "True", "TRUE": return .boolean(true)
         case "n", "N", "no", "No", "NO", "off", "Off", "OFF", "false", "False", "FALSE": return .boolean(false)
