@@ -44,6 +44,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .target(name: "FuzzHarness", dependencies: ["UpdatePolicy", "UpdatePlan"]),
+        // The libFuzzer target (scripts/fuzz.sh); without -D FUZZING it replays files.
+        .executableTarget(
+            name: "updatectl-fuzz",
+            dependencies: ["FuzzHarness"],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+        ),
         // Not part of the test run: `swift build -c release --product updatectl-bench`.
         .executableTarget(
             name: "updatectl-bench",
@@ -56,7 +63,7 @@ let package = Package(
         ),
         .testTarget(
             name: "UpdatePolicyTests",
-            dependencies: ["UpdatePolicy", "YAMLTree"],
+            dependencies: ["UpdatePolicy", "YAMLTree", "FuzzHarness"],
             exclude: ["Fixtures", "Snapshots"]
         ),
         .testTarget(

@@ -32,6 +32,7 @@ struct ApplyCommand: ParsableCommand {
     var policy: String?
 
     @OptionGroup var stateOptions: StateOptions
+    @OptionGroup var strictOption: StrictOption
 
     @Flag(help: "Skip the scheduling gates (see above).")
     var force = false
@@ -40,9 +41,11 @@ struct ApplyCommand: ParsableCommand {
     var dryRun = false
 
     func run() throws {
-        let loaded = try PolicyLoader.loadWithSource(try PolicyLocator.resolve(policy).path)
+        let policyPath = try PolicyLocator.resolve(policy).path
+        let loaded = try PolicyLoader.loadWithSource(policyPath)
         let plan = Planner.plan(loaded.policy)
         let statePath = stateOptions.path(policy: loaded.policy)
+        try strictOption.check(policyPath: policyPath, statePath: statePath)
         let lock = dryRun ? nil : try Locking.acquire(statePath: statePath)
         defer { lock?.release() }
         let reporter = ConsoleReporter()

@@ -24,10 +24,13 @@ struct HealthcheckCommand: ParsableCommand {
     var policy: String?
 
     @OptionGroup var stateOptions: StateOptions
+    @OptionGroup var strictOption: StrictOption
 
     func run() throws {
-        let loaded = try PolicyLoader.load(try PolicyLocator.resolve(policy).path)
+        let policyPath = try PolicyLocator.resolve(policy).path
+        let loaded = try PolicyLoader.load(policyPath)
         let statePath = stateOptions.path(policy: loaded)
+        try strictOption.check(policyPath: policyPath, statePath: statePath)
         let lock = try Locking.acquire(statePath: statePath)
         defer { lock.release() }
         let reporter = ConsoleReporter()
@@ -71,10 +74,13 @@ struct RollbackCommand: ParsableCommand {
     var policy: String?
 
     @OptionGroup var stateOptions: StateOptions
+    @OptionGroup var strictOption: StrictOption
 
     func run() throws {
-        let loaded = try PolicyLoader.load(try PolicyLocator.resolve(policy).path)
+        let policyPath = try PolicyLocator.resolve(policy).path
+        let loaded = try PolicyLoader.load(policyPath)
         let statePath = stateOptions.path(policy: loaded)
+        try strictOption.check(policyPath: policyPath, statePath: statePath)
         let lock = try Locking.acquire(statePath: statePath)
         defer { lock.release() }
         let run = RollbackRun(policy: loaded,

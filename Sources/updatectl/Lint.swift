@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import UpdateAgent
 import UpdatePolicy
 import YAMLTree
 #if canImport(Glibc)
@@ -39,6 +40,9 @@ struct Lint: ParsableCommand {
     @Flag(help: "Ignore `# updatectl: disable=CODE` comments.")
     var noInlineDisable = false
 
+    @Flag(help: "Also check this machine: the commands' programs (present, not writable by others, owned by root or you), the public key file, the policy file's permissions (UPD5xx).")
+    var onHost = false
+
     @Option(help: "Print the documentation of a rule (e.g. UPD404 or rollback-off) and exit.")
     var explain: String?
 
@@ -66,7 +70,11 @@ struct Lint: ParsableCommand {
         var report = LintReport(files: [])
         for (index, outcome) in results.enumerated() {
             switch outcome {
-            case .success(let result):
+            case .success(var result):
+                if onHost, let policy = result.policy {
+                    result.findings += HostChecks.findings(for: policy, policyPath: files[index])
+                    result.findings.sort { ($0.start.offset, $0.rule) < ($1.start.offset, $1.rule) }
+                }
                 report.files.append(LintReport.File(path: DisplayPath.relative(files[index]), result: result))
             case .failure(let problem):
                 printError("error: cannot read \(problem.path): \(problem.reason)")

@@ -65,3 +65,17 @@ extension AgentEnvironment {
             reporter: reporter)
     }
 }
+
+/// `--strict`: like sshd's StrictModes, refuse a policy others can write or a state directory
+/// the running user does not own, instead of warning.
+struct StrictOption: ParsableArguments {
+    @Flag(help: "Refuse (exit 1) instead of warning when the policy is writable by others or the state directory is not yours.")
+    var strict = false
+
+    func check(policyPath: String, statePath: String) throws {
+        let directory = statePath.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        let problems = HostChecks.strictModes(policyPath: policyPath, stateDirectory: directory.isEmpty ? "." : directory)
+        for problem in problems { printError((strict ? "error: " : "warning: ") + problem) }
+        if strict, !problems.isEmpty { throw ExitStatus.failure.exitCode }
+    }
+}

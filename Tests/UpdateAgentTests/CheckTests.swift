@@ -1,3 +1,7 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 import UpdateAgent
 import UpdatePolicy
@@ -86,5 +90,47 @@ import UpdatePolicy
         #expect(result.stdout == "$(rm -rf /); `x` ${HOME} | ;\n")
         #expect(throws: CommandError.self) { try ProcessRunner().run(["/nonexistent/tool"], timeout: .seconds(1), environment: [:]) }
         #expect(throws: CommandError.self) { try ProcessRunner().run(["echo"], timeout: .seconds(1), environment: [:]) }
+    }
+}
+
+@Suite struct ExecutableSafetyTests {
+    func script(mode: Int) throws -> String {
+        let path = "/tmp/updatectl-exec-\(mode)-\(getpid())-\(Int.random(in: 0..<1_000_000)).sh"
+        #expect(FileManager.default.createFile(atPath: path, contents: Data("#!/bin/sh\nexit 0\n".utf8),
+                                               attributes: [.posixPermissions: mode]))
+        return path
+    }
+
+    @Test func aSafeProgramRuns() throws {
+        let path = try script(mode: 0o755)
+        defer { unlink(path) }
+        #expect(try ProcessRunner().run([path], timeout: .seconds(5), environment: [:]).succeeded)
+    }
+
+    @Test(arguments: [0o777, 0o775, 0o757])
+    func aProgramOthersCanWriteIsRefused(mode: Int) throws {
+        let path = try script(mode: mode)
+        defer { unlink(path) }
+        #expect {
+            _ = try ProcessRunner().run([path], timeout: .seconds(5), environment: [:])
+        } throws: { error in
+            "\(error)".contains("writable by group or others")
+        }
+    }
+
+    @Test func aMissingProgramIsRefusedWithItsName() {
+        #expect {
+            _ = try ProcessRunner().run(["/nonexistent/check"], timeout: .seconds(1), environment: [:])
+        } throws: { error in
+            "\(error)".contains("/nonexistent/check does not exist")
+        }
+    }
+
+    @Test(.enabled(if: getuid() == 0, "chown needs root"))
+    func aProgramOfAnotherUserIsRefused() throws {
+        let path = try script(mode: 0o755)
+        defer { unlink(path) }
+        #expect(chown(path, 4242, 4242) == 0)
+        #expect(ExecutableCheck.problem(path)?.contains("belongs to uid 4242") == true)
     }
 }

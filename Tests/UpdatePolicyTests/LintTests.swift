@@ -5,7 +5,9 @@ import YAMLTree
 
 @Suite struct RuleFixtureTests {
     /// Every rule but UPD108 (a 16 MiB file), which `fileTooLargeIsAFinding` covers.
-    static let ruleFiles = Rules.all.filter { $0.id != .fileTooLarge }.map { "rules/\($0.id).yaml" }
+    /// UPD5xx need the host and are tested through `updatectl lint --on-host`.
+    static let ruleFiles = Rules.all.filter { $0.id != .fileTooLarge && !$0.id.rawValue.hasPrefix("UPD5") }
+        .map { "rules/\($0.id).yaml" }
 
     @Test(arguments: ruleFiles)
     func everyRuleLandsWhereItsFixtureMarksIt(path: String) throws {
@@ -44,6 +46,7 @@ import YAMLTree
         #expect(Set(Rules.all.map(\.name)).count == ids.count)
         for rule in Rules.all {
             #expect(rule.id.rawValue.count == 6 && rule.id.rawValue.hasPrefix("UPD"))
+            #expect(rule.area != "Other")
             #expect(!rule.summary.isEmpty && !rule.rationale.isEmpty && !rule.fix.isEmpty && !rule.example.isEmpty)
         }
     }

@@ -198,6 +198,37 @@ import Testing
         #expect(result.stderr.contains("the metadata is not valid: no `url` string"))
     }
 
+    @Test func oversizedMetadataIsCutOff() async throws {
+        let (server, _, node) = try await setUp()
+        defer { Task { await server.stop() } }
+        server.set("/stable/latest.json", body: Data(repeating: UInt8(ascii: " "), count: 1 << 20))
+        let result = try await node.apply()
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("the metadata at \(server.base)/stable/latest.json is larger than 65536 bytes; cut off"))
+        #expect(!server.requests.contains { $0.hasSuffix(".img") })
+    }
+
+    @Test func aRedirectLoopIsCutOff() async throws {
+        let (server, _, node) = try await setUp()
+        defer { Task { await server.stop() } }
+        server.set("/stable/latest.json", TestServer.Answer(status: 302, headers: ["Location": "/loop"]))
+        server.set("/loop", TestServer.Answer(status: 302, headers: ["Location": "/stable/latest.json"]))
+        let result = try await node.apply()
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("more than 5 redirects"))
+        #expect(node.marker("next") == "a")
+    }
+
+    @Test func aRedirectToAnotherSchemeIsRefused() async throws {
+        let (server, _, node) = try await setUp()
+        defer { Task { await server.stop() } }
+        server.set("/stable/latest.json", TestServer.Answer(status: 302, headers: ["Location": "file:///etc/passwd"]))
+        let result = try await node.apply()
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("cannot fetch the metadata"))
+        #expect(!result.stderr.contains("root:"))
+    }
+
     @Test func anUnreachableServerFails() async throws {
         let node = try TestNode()
         try node.writePolicy(server: "http://127.0.0.1:9", publicKey: nil)
@@ -244,7 +275,10 @@ import Testing
         let (server, _, node) = try await setUp()
         defer { Task { await server.stop() } }
         let first = try BackgroundProcess(["apply", node.policyPath], environment: ["UPDATECTL_TEST_PAUSE": "lock.held"])
-        #expect(first.waitFor("paused at lock.held"))
+        let reached = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: first.waitFor("paused at lock.held", seconds: 30)) }
+        }
+        #expect(reached)
         let second = try await node.apply()
         #expect(second.status == 4)
         #expect(second.stderr.contains("another updatectl (process \(first.process.processIdentifier)) holds the state lock"))

@@ -31,4 +31,17 @@ public protocol UpdateBackend: Sendable {
     func rollback(to slot: Slot, version: String, fromVersion: String) throws
     /// Marks the booted slot good.
     func commit(slot: Slot, version: String) throws
+    /// Changes with every boot, so a healthcheck can tell "not rebooted yet" from "booted the
+    /// old slot".
+    func bootID() throws -> String
+}
+
+/// The kernel's id of this boot.
+public enum KernelBootID {
+    public static func read() throws -> String {
+        guard let bytes = try AtomicFile.read("/proc/sys/kernel/random/boot_id", limit: 256) else {
+            throw BackendError("cannot read /proc/sys/kernel/random/boot_id")
+        }
+        return String(decoding: bytes, as: UTF8.self).trimmingSpaces
+    }
 }

@@ -82,6 +82,8 @@ public struct CommandBackendRunner: UpdateBackend {
         try run("rollback", ["SLOT": slot.rawValue, "VERSION": version, "FROM_VERSION": fromVersion])
     }
 
+    public func bootID() throws -> String { try KernelBootID.read() }
+
     public func commit(slot: Slot, version: String) throws {
         try run("commit", ["SLOT": slot.rawValue, "VERSION": version])
     }

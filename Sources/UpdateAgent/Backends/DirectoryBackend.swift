@@ -88,8 +88,13 @@ public struct DirectoryBackend: UpdateBackend {
     }
 
     public func reboot() throws {
+        let boots = Int(try readMarker("boots") ?? "0") ?? 0
+        try writeMarker("boots", String(boots + 1))
         try writeMarker("booted", try nextSlot().rawValue)
     }
+
+    /// Its "reboots" are counted in `boots`.
+    public func bootID() throws -> String { "directory-boot-" + (try readMarker("boots") ?? "0") }
 
     public func rollback(to slot: Slot, version: String, fromVersion: String) throws {
         try writeMarker("next", slot.rawValue)

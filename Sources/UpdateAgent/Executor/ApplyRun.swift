@@ -60,6 +60,9 @@ public struct ApplyRun {
     public var force = false
     public var dryRun = false
 
+    /// Interrupted attempts at one version before apply stops retrying it by itself.
+    public static let interruptionLimit = 3
+
     public init(plan: Plan, policy: Policy, policySHA256: String?, environment: AgentEnvironment) {
         self.plan = plan
         self.policy = policy
@@ -113,17 +116,35 @@ public struct ApplyRun {
                     + "may have been in flight; check the node, then run `updatectl state reset --yes`")
             }
             switch state.phase {
+            case .activated where !run.dryRun && run.policy.reboot.value == .auto
+                && state.activationBootID != nil && state.activationBootID == (try? env.backend.bootID()):
+                // Activated, but the run stopped before its reboot: finish it.
+                env.reporter.note("the update to \(state.toVersion ?? "a new version") is activated but the node has not "
+                    + "rebooted since; rebooting now")
+                try env.backend.reboot()
+                return .activated(version: state.toVersion ?? "", rebooted: true)
             case .activated, .verifying:
                 return .failed("an update to \(state.toVersion ?? "a new version") is \(state.phase.rawValue) and waits for its "
                     + "post-boot check: run `updatectl healthcheck` (or `updatectl rollback`) first")
             case .checking, .downloading, .staged:
                 if !run.dryRun {
+                    let started = state.phase != .checking
+                    if started { state.interruptedAttempts += 1 }
                     env.reporter.note("the previous attempt was interrupted in phase \(state.phase.rawValue); starting over")
-                    if let slot = state.targetSlot.flatMap(Slot.init(rawValue:)) { env.backend.invalidate(slot: slot) }
+                    if let slot = state.targetSlot.flatMap(Slot.init(rawValue:)) {
+                        env.backend.invalidate(slot: slot)
+                        // It may have been activated just before the interruption: boot the running slot.
+                        if state.phase == .staged { try? env.backend.rollback(to: slot.other, version: "", fromVersion: "") }
+                    }
                     try transition(.failed, .init(error: "interrupted in phase \(state.phase.rawValue)"))
                 }
             default:
                 break
+            }
+            if state.interruptedAttempts >= ApplyRun.interruptionLimit {
+                return .failed("the last \(state.interruptedAttempts) attempts at \(state.toVersion ?? "this version") were "
+                    + "interrupted (killed, or power lost mid-update); not retrying until someone looks: check the node, "
+                    + "then run `updatectl state reset --yes`")
             }
             do {
                 booted = try env.backend.bootedSlot()
@@ -248,9 +269,11 @@ public struct ApplyRun {
                 let offered = metadata!
                 do {
                     try env.backend.activate(slot: booted.other, version: offered.version, fromVersion: running)
+                    state.activationBootID = try env.backend.bootID()
                 } catch {
                     throw Failure(message: "\(error)")
                 }
+                TestPause.here("apply.activated-unsaved")
                 report(index, step, .done, "slot \(booted.other.rawValue) boots next")
                 try transition(.activated)
             case .reboot(let mode):

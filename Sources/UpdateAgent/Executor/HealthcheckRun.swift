@@ -67,6 +67,10 @@ public struct HealthcheckRun {
         if state.phase == .verifying {
             env.reporter.note("the previous verification run was interrupted; this run starts it again")
         }
+        if state.phase == .activated, let activation = state.activationBootID, activation == (try? env.backend.bootID()) {
+            return .refused("the node has not rebooted since \(state.toVersion ?? "the update") was activated: reboot it "
+                + "into the new slot, then run `updatectl healthcheck`")
+        }
         let target = state.targetSlot.flatMap(Slot.init(rawValue:))
         let previous = state.bootedSlot.flatMap(Slot.init(rawValue:)) ?? target?.other ?? .a
         let booted: Slot
@@ -160,6 +164,7 @@ public struct HealthcheckRun {
         }
         do {
             try env.backend.rollback(to: previous, version: state.fromVersion ?? "", fromVersion: state.toVersion ?? "")
+            TestPause.here("healthcheck.rollback-unsaved")
         } catch {
             report("healthcheck.rollback", .fail, "\(error)", records: &records)
             state.lastRun = records
@@ -213,6 +218,7 @@ public struct RollbackRun {
         case .activated, .verifying:
             let booted = try env.backend.bootedSlot()
             try env.backend.rollback(to: previous, version: state.fromVersion ?? "", fromVersion: state.toVersion ?? "")
+            TestPause.here("rollback.unsaved")
             state = try env.store.transition(state, to: .rolledBack, event: .init(error: "rolled back by hand"), clock: env.clock)
             let runningNew = booted != previous
             if runningNew, policy.reboot.value == .auto {

@@ -153,6 +153,7 @@ final class SimulatedBackend: UpdateBackend, @unchecked Sendable {
     }
     func rollback(to slot: Slot, version: String, fromVersion: String) throws { lock.withLock { next = slot } }
     func commit(slot: Slot, version: String) throws {}
+    func bootID() throws -> String { "simulated-boot-\(lock.withLock { rebooted })" }
 }
 
 /// Gate answers from the scenario where it gives them; the real gate logic on the simulated facts

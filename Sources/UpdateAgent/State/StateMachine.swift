@@ -66,6 +66,7 @@ public enum StateMachine {
             if let version = event.toVersion, version != state.toVersion {
                 updated.toVersion = version
                 updated.attemptCount = 0
+                updated.interruptedAttempts = 0
             }
             if let from = event.fromVersion { updated.fromVersion = from }
             updated.attemptCount += 1
@@ -89,6 +90,7 @@ public enum StateMachine {
             updated.lastError = nil
             updated.healthCheckFailures = 0
             updated.deferral = nil
+            updated.interruptedAttempts = 0
         case .idle:
             updated.lastError = nil
             if let deferral = event.deferral { updated.deferral = deferral }

@@ -104,6 +104,7 @@ public struct StateStore: Sendable {
                            clock: any WallClock = SystemWallClock()) throws -> UpdateState {
         let updated = try StateMachine.apply(next, to: state, event: event, now: clock.now())
         try save(updated, clock: clock)
+        TestPause.here("state.\(next.rawValue)")
         var stamped = updated
         stamped.updatedAt = clock.now()
         return stamped

@@ -25,6 +25,12 @@ public struct UpdateState: Sendable {
     public var bootedSlot: String?
     /// The slot the attempt writes and activates.
     public var targetSlot: String?
+    /// The backend's boot id when the update was activated: a healthcheck in the same boot knows
+    /// the node has not rebooted yet.
+    public var activationBootID: String?
+    /// Consecutive attempts at `to_version` that were interrupted (killed, power cut); past a
+    /// bound, apply stops retrying.
+    public var interruptedAttempts: Int = 0
     /// Each step of the last run with its decision, for `status`.
     public var lastRun: [StepRecord] = []
 
@@ -70,7 +76,7 @@ public struct UpdateState: Sendable {
     static let knownKeys: Set<String> = [
         "phase", "from_version", "to_version", "started_at", "updated_at", "last_error", "attempt_count",
         "health_check_failures", "deferred_gate", "deferred_reason", "deferred_at", "policy_sha256", "booted_slot",
-        "target_slot", "last_run",
+        "target_slot", "last_run", "activation_boot_id", "interrupted_attempts",
     ]
 
     /// Reads the JSON bytes of a state file.
@@ -123,6 +129,8 @@ public struct UpdateState: Sendable {
         state.policySHA256 = try text("policy_sha256")
         state.bootedSlot = try text("booted_slot")
         state.targetSlot = try text("target_slot")
+        state.activationBootID = try text("activation_boot_id")
+        state.interruptedAttempts = try count("interrupted_attempts")
         if case .array(let items)? = json["last_run"] {
             state.lastRun = items.compactMap { item in
                 guard let step = item["step"]?.stringValue, let decision = item["decision"]?.stringValue else { return nil }
@@ -157,6 +165,8 @@ public struct UpdateState: Sendable {
         if let policySHA256 { pairs.append(("policy_sha256", .string(policySHA256))) }
         if let bootedSlot { pairs.append(("booted_slot", .string(bootedSlot))) }
         if let targetSlot { pairs.append(("target_slot", .string(targetSlot))) }
+        if let activationBootID { pairs.append(("activation_boot_id", .string(activationBootID))) }
+        if interruptedAttempts > 0 { pairs.append(("interrupted_attempts", .int(interruptedAttempts))) }
         if !lastRun.isEmpty {
             pairs.append(("last_run", .array(lastRun.map { record in
                 .object([("step", .string(record.step)), ("decision", .string(record.decision)), ("detail", .string(record.detail))])

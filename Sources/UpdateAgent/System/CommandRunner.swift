@@ -48,6 +48,7 @@ public struct ProcessRunner: CommandRunner {
         guard let program = argv.first, program.hasPrefix("/") else {
             throw CommandError(argv: argv, reason: "the program must be an absolute path")
         }
+        if let problem = ExecutableCheck.problem(program) { throw CommandError(argv: argv, reason: problem) }
         var outPipe: [Int32] = [0, 0]
         var errPipe: [Int32] = [0, 0]
         guard csupport_pipe_cloexec(&outPipe) == 0, csupport_pipe_cloexec(&errPipe) == 0 else {
@@ -183,4 +184,27 @@ func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePo
     let pointers = strings.map { strdup($0) } + [nil]
     defer { pointers.forEach { free($0) } }
     return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+}
+
+/// Whether a program is safe to run as this user: it exists, is a regular executable file, is
+/// not writable by group or others, and belongs to root or to the user running updatectl —
+/// otherwise anyone who can change it runs code with updatectl's rights.
+public enum ExecutableCheck {
+    public static func problem(_ path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            return errno == ENOENT ? "\(path) does not exist" : "cannot stat \(path): \(String(cString: strerror(errno)))"
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { return "\(path) is not a regular file" }
+        guard access(path, X_OK) == 0 else { return "\(path) is not executable" }
+        if info.st_mode & 0o022 != 0 {
+            let mode = String(info.st_mode & 0o7777, radix: 8)
+            return "refusing to run \(path): it is writable by group or others (mode 0\(mode)); make it 0755 or stricter"
+        }
+        let user = getuid()
+        if info.st_uid != 0 && info.st_uid != user {
+            return "refusing to run \(path): it belongs to uid \(info.st_uid), neither root nor the user running updatectl (\(user))"
+        }
+        return nil
+    }
 }

@@ -43,6 +43,7 @@ public struct Rule: Sendable, Hashable {
         case "2": "Structure"
         case "3": "Values"
         case "4": "Cross-field rules"
+        case "5": "Checks on the host (--on-host)"
         default: "Other"
         }
     }

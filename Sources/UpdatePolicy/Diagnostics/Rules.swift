@@ -45,6 +45,10 @@ extension RuleID {
     public static let windowTooShort = RuleID("UPD407")
     public static let rolloutZero = RuleID("UPD408")
     public static let rebootCommandMissing = RuleID("UPD409")
+
+    public static let hostProgram = RuleID("UPD501")
+    public static let hostFile = RuleID("UPD502")
+    public static let hostPermissions = RuleID("UPD503")
 }
 
 /// Every rule updatectl knows, with its documentation. `updatectl lint --explain CODE` prints one.
@@ -313,6 +317,27 @@ public enum Rules {
             rationale: "The update is activated but the node never reboots into it.",
             fix: "Add `reboot: [/usr/sbin/reboot]` to the backend, or set `reboot: manual`.",
             example: "updates:\n  reboot: auto\n  backend:\n    type: command\n    stage: [...]"),
+        Rule(
+            "UPD501", "host-program", .error,
+            summary: "With `--on-host`: a command's program is missing, not executable, writable by group or others, or "
+                + "owned by neither root nor the running user.",
+            rationale: "updatectl refuses such a program at run time; an update would fail, or anyone who can change the "
+                + "program could run code as root.",
+            fix: "Install the program, or `chmod go-w` and `chown root` it.",
+            example: "updates:\n  preflight:\n    - exec: {command: [/usr/local/bin/not-installed]}"),
+        Rule(
+            "UPD502", "host-file", .error,
+            summary: "With `--on-host`: a file the policy names (the public key) is missing or unreadable here.",
+            rationale: "Every signed update would fail on this machine.",
+            fix: "Install the file at the path the policy names.",
+            example: "updates:\n  public_key: /etc/updatectl/release.pub"),
+        Rule(
+            "UPD503", "host-permissions", .warning,
+            summary: "With `--on-host`: the policy file is writable by group or others.",
+            rationale: "Whoever can change the policy decides which commands updatectl runs as root, as sshd's "
+                + "StrictModes reasons about its own files.",
+            fix: "`chmod go-w` the policy file.",
+            example: "(a policy file with mode 0666)"),
     ]
 
     private static let byID: [RuleID: Rule] = Dictionary(uniqueKeysWithValues: all.map { ($0.id, $0) })

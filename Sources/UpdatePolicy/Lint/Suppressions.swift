@@ -5,8 +5,9 @@ import YAMLTree
 struct Suppressions {
     struct Entry {
         var code: String
-        /// Where the code is written.
+        /// Where the code is written, and where it ends.
         var mark: Mark
+        var end: Mark
         /// The line whose findings it silences.
         var target: Int
         var used = false
@@ -54,7 +55,9 @@ struct Suppressions {
                 if cursor > codeStart {
                     let code = String(decoding: source[codeStart..<cursor], as: UTF8.self)
                     let column = String(decoding: source[lineStart..<codeStart], as: UTF8.self).unicodeScalars.count + 1
+                    let width = String(decoding: source[codeStart..<cursor], as: UTF8.self).unicodeScalars.count
                     entries.append(Entry(code: code, mark: Mark(line: line, column: column, offset: codeStart),
+                                         end: Mark(line: line, column: column + width, offset: cursor),
                                          target: standalone ? line + 1 : line))
                 }
                 if cursor < end, source[cursor] == 0x20 { break }
@@ -76,8 +79,7 @@ struct Suppressions {
             }
         }
         for entry in entries where !entry.used {
-            let end = Mark(line: entry.mark.line, column: entry.mark.column + entry.code.unicodeScalars.count,
-                           offset: entry.mark.offset + entry.code.utf8.count)
+            let end = entry.end
             if Rules.lookup(entry.code) == nil || Rules.lookup(entry.code)?.id.rawValue != entry.code {
                 let guess = Suggestions.closest(to: entry.code, in: Rules.all.map(\.id.rawValue))
                 kept.append(Finding(

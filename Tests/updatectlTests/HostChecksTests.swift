@@ -1,0 +1,53 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Testing
+
+@Suite struct HostChecksTests {
+    @Test func lintOnHostChecksProgramsKeysAndPermissions() throws {
+        let directory = try TemporaryDirectory()
+        let unsafe = directory.url.appendingPathComponent("check.sh").path
+        try directory.write("check.sh", "#!/bin/sh\nexit 0\n")
+        chmod(unsafe, 0o777)
+        try directory.write("policy.yaml", """
+            updates:
+              server: https://u.example.com
+              public_key: \(directory.url.path)/missing.pub
+              auto_rollback_after: 3
+              preflight:
+                - free_space: {}
+                - exec: {name: present, command: [/bin/true]}
+                - exec: {name: missing, command: [/usr/local/bin/not-installed-anywhere]}
+                - exec: {name: unsafe, command: [\(unsafe)]}
+
+            """)
+        let policy = directory.url.appendingPathComponent("policy.yaml").path
+        chmod(policy, 0o666)
+        // Without --on-host lint looks at the file only: it runs in CI, far from the node.
+        let plain = try CLI.run(["lint", "--format", "concise", policy])
+        #expect(plain.status == 0, "\(plain.stdout)")
+        let host = try CLI.run(["lint", "--format", "concise", "--on-host", policy])
+        #expect(host.status == 1)
+        let lines = host.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.contains(":3:15: error[UPD502] cannot read the public key file") })
+        #expect(lines.contains { $0.contains(":8:38: error[UPD501] gate `missing`: /usr/local/bin/not-installed-anywhere does not exist") })
+        #expect(lines.contains { $0.contains(":9:") && $0.contains("error[UPD501] gate `unsafe`: refusing to run \(unsafe): it is writable by group or others (mode 0777)") })
+        #expect(lines.contains { $0.contains(":1:1: warning[UPD503] the policy file is writable by group or others (mode 0666)") })
+        #expect(!lines.contains { $0.contains("present") })
+    }
+
+    @Test func strictRefusesAPolicyOthersCanWrite() throws {
+        let directory = try TemporaryDirectory()
+        try directory.write("policy.yaml", "updates:\n  server: http://127.0.0.1:9\n  data_dir: \(directory.url.path)/data\n"
+            + "  backend: {type: directory, root: \(directory.url.path)/slots}\n")
+        let policy = directory.url.appendingPathComponent("policy.yaml").path
+        chmod(policy, 0o666)
+        let strict = try CLI.run(["apply", "--strict", policy])
+        #expect(strict.status == 1)
+        #expect(strict.stderr.contains("error: the policy \(policy) is writable by group or others"))
+        #expect(!FileManager.default.fileExists(atPath: directory.url.path + "/data/update/state.json"))
+        let warned = try CLI.run(["apply", policy])
+        #expect(warned.stderr.contains("warning: the policy \(policy) is writable by group or others (mode 0666)"))
+    }
+}
