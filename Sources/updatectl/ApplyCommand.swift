@@ -28,11 +28,7 @@ struct ApplyCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "The policy file; without one, the search order of docs/policy-discovery.md.")
-    var policy: String?
-
-    @OptionGroup var stateOptions: StateOptions
-    @OptionGroup var strictOption: StrictOption
+    @OptionGroup var node: NodeArguments
 
     @Flag(help: "Skip the scheduling gates (see above).")
     var force = false
@@ -41,11 +37,9 @@ struct ApplyCommand: ParsableCommand {
     var dryRun = false
 
     func run() throws {
-        let policyPath = try PolicyLocator.resolve(policy).path
-        let loaded = try PolicyLoader.loadWithSource(policyPath)
+        let (policy, sha256, statePath) = try node.prepare()
+        let loaded = (policy: policy, sha256: sha256)
         let plan = Planner.plan(loaded.policy)
-        let statePath = stateOptions.path(policy: loaded.policy)
-        try strictOption.check(policyPath: policyPath, statePath: statePath)
         let lock = dryRun ? nil : try Locking.acquire(statePath: statePath)
         defer { lock?.release() }
         let reporter = ConsoleReporter()

@@ -20,17 +20,10 @@ struct HealthcheckCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "The policy file; without one, the search order of docs/policy-discovery.md.")
-    var policy: String?
-
-    @OptionGroup var stateOptions: StateOptions
-    @OptionGroup var strictOption: StrictOption
+    @OptionGroup var node: NodeArguments
 
     func run() throws {
-        let policyPath = try PolicyLocator.resolve(policy).path
-        let loaded = try PolicyLoader.load(policyPath)
-        let statePath = stateOptions.path(policy: loaded)
-        try strictOption.check(policyPath: policyPath, statePath: statePath)
+        let (loaded, _, statePath) = try node.prepare()
         let lock = try Locking.acquire(statePath: statePath)
         defer { lock.release() }
         let reporter = ConsoleReporter()
@@ -70,17 +63,10 @@ struct RollbackCommand: ParsableCommand {
         discussion: ExitStatus.helpTable
     )
 
-    @Argument(help: "The policy file; without one, the search order of docs/policy-discovery.md.")
-    var policy: String?
-
-    @OptionGroup var stateOptions: StateOptions
-    @OptionGroup var strictOption: StrictOption
+    @OptionGroup var node: NodeArguments
 
     func run() throws {
-        let policyPath = try PolicyLocator.resolve(policy).path
-        let loaded = try PolicyLoader.load(policyPath)
-        let statePath = stateOptions.path(policy: loaded)
-        try strictOption.check(policyPath: policyPath, statePath: statePath)
+        let (loaded, _, statePath) = try node.prepare()
         let lock = try Locking.acquire(statePath: statePath)
         defer { lock.release() }
         let run = RollbackRun(policy: loaded,

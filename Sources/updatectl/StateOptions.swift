@@ -79,3 +79,22 @@ struct StrictOption: ParsableArguments {
         if strict, !problems.isEmpty { throw ExitStatus.failure.exitCode }
     }
 }
+
+/// The arguments of the commands that act on the node (`apply`, `healthcheck`, `rollback`): the
+/// policy (or the search order), `--state` and `--strict`.
+struct NodeArguments: ParsableArguments {
+    @Argument(help: "The policy file; without one, the search order of docs/policy-discovery.md.")
+    var policy: String?
+
+    @OptionGroup var stateOptions: StateOptions
+    @OptionGroup var strictOption: StrictOption
+
+    /// Finds, lints and loads the policy, resolves the state path, and applies StrictModes.
+    func prepare() throws -> (policy: Policy, sha256: String, statePath: String) {
+        let path = try PolicyLocator.resolve(policy).path
+        let loaded = try PolicyLoader.loadWithSource(path)
+        let statePath = stateOptions.path(policy: loaded.policy)
+        try strictOption.check(policyPath: path, statePath: statePath)
+        return (loaded.policy, loaded.sha256, statePath)
+    }
+}

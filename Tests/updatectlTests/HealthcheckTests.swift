@@ -190,16 +190,7 @@ import Testing
         let release = ReleaseFixture()
         try release.publish(server, version: "1.1.0", image: ReleaseFixture.image(1000))
         let node = try TestNode()
-        let kubeconfig = node.root.appendingPathComponent("kubeconfig").path
-        try node.directory.write("kubeconfig", """
-            apiVersion: v1
-            kind: Config
-            clusters: [{name: fake, cluster: {server: "\(server.base)"}}]
-            users: [{name: test, user: {token: secret}}]
-            contexts: [{name: test, context: {cluster: fake, user: test}}]
-            current-context: test
-
-            """)
+        let kubeconfig = try node.writeKubeconfig(server: server.base)
         try node.writePolicy(server: server.base, publicKey: release.publicKeyText,
                              extra: "  kube_system_settle: 30s\n  healthcheck: {timeout: 2m, interval: 10s}\n")
         let env = ["KUBECONFIG": kubeconfig]

@@ -15,16 +15,7 @@ import Testing
                 """, status: status)
         }
         let node = try TestNode()
-        let kubeconfig = node.root.appendingPathComponent("kubeconfig").path
-        try node.directory.write("kubeconfig", """
-            apiVersion: v1
-            kind: Config
-            clusters: [{name: fake, cluster: {server: "\(server.base)"}}]
-            users: [{name: test, user: {token: secret}}]
-            contexts: [{name: test, context: {cluster: fake, user: test}}]
-            current-context: test
-
-            """)
+        let kubeconfig = try node.writeKubeconfig(server: server.base)
         try node.writePolicy(server: server.base, publicKey: release.publicKeyText,
                              preflight: "    - free_space: {}\n    - node_not_blocked: {node: edge-1, kubeconfig: \(kubeconfig)}\n")
         return (server, node, kubeconfig)

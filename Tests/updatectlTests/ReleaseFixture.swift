@@ -53,6 +53,21 @@ final class TestNode {
         try directory.write("policy.yaml", text)
     }
 
+    /// A kubeconfig for kubectl that points at `server`; returns its path.
+    @discardableResult
+    func writeKubeconfig(server: String) throws -> String {
+        try directory.write("kubeconfig", """
+            apiVersion: v1
+            kind: Config
+            clusters: [{name: fake, cluster: {server: "\(server)"}}]
+            users: [{name: test, user: {token: secret}}]
+            contexts: [{name: test, context: {cluster: fake, user: test}}]
+            current-context: test
+
+            """)
+        return root.appendingPathComponent("kubeconfig").path
+    }
+
     func marker(_ name: String) -> String? {
         (try? String(contentsOfFile: slots + "/" + name, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
     }

@@ -68,14 +68,3 @@ public struct ReleaseMetadata: Sendable {
         return origin + directory + url
     }
 }
-
-extension String {
-    func range(of target: String) -> Range<Index>? {
-        var index = startIndex
-        while index < endIndex {
-            if self[index...].hasPrefix(target) { return index..<self.index(index, offsetBy: target.count) }
-            index = self.index(after: index)
-        }
-        return nil
-    }
-}

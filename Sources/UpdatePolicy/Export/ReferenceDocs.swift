@@ -122,8 +122,9 @@ extension String {
     }
 }
 
-extension Substring {
-    func range(of target: String) -> Range<Index>? {
+extension StringProtocol {
+    /// The first range of `target`, without Foundation.
+    package func range(of target: String) -> Range<Index>? {
         var index = startIndex
         while index < endIndex {
             if self[index...].hasPrefix(target) { return index..<self.index(index, offsetBy: target.count) }
