@@ -14,7 +14,9 @@ struct PolicyBuilder {
                 help: "add `server: https://…` (or `file:///…` for air-gapped nodes) under `updates:`"))
         }
         var publicKey: Located<PublicKeySpec>?
-        if case .publicKey(let key)? = updates["public_key"]?.value { publicKey = Located(key, fields.origin("public_key")) }
+        if case .publicKey(let key)? = updates["public_key"]?.value {
+            publicKey = Located(key, fields.origin("public_key"), end: updates["public_key"]?.end)
+        }
 
         let dataDir = fields.text("data_dir")
         var gateNames = NameAllocator(noun: "gate")
@@ -60,7 +62,8 @@ struct PolicyBuilder {
                 timeout: health.duration("timeout"), interval: health.duration("interval"),
                 settle: health.duration("settle"), probes: probes),
             autoRollbackAfter: fields.integer("auto_rollback_after"),
-            reboot: Located(RebootMode(rawValue: fields.text("reboot").value) ?? .manual, fields.origin("reboot")),
+            reboot: Located(RebootMode(rawValue: fields.text("reboot").value) ?? .manual, fields.origin("reboot"),
+                            end: fields.mapping["reboot"]?.end),
             dataDir: dataDir, backend: backend(fields))
     }
 
