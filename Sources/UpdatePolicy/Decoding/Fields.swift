@@ -19,63 +19,63 @@ struct Fields {
     }
 
     func duration(_ key: String) -> Located<Duration> {
-        if case .duration(let value)? = mapping[key]?.value { return Located(value, origin(key), end: mapping[key]?.end) }
+        if case .duration(let value)? = mapping[key]?.value { return Located(value, origin(key)) }
         return Located(DurationText.parse(defaultText(key))!, origin(key))
     }
 
     func optionalDuration(_ key: String) -> Located<Duration>? {
-        if case .duration(let value)? = mapping[key]?.value { return Located(value, origin(key), end: mapping[key]?.end) }
+        if case .duration(let value)? = mapping[key]?.value { return Located(value, origin(key)) }
         return nil
     }
 
     func percentage(_ key: String) -> Located<Double> {
-        if case .percentage(let value)? = mapping[key]?.value { return Located(value, origin(key), end: mapping[key]?.end) }
+        if case .percentage(let value)? = mapping[key]?.value { return Located(value, origin(key)) }
         let text = defaultText(key)
         return Located(Double(text.hasSuffix("%") ? String(text.dropLast()) : text) ?? 0, origin(key))
     }
 
     func integer(_ key: String) -> Located<Int> {
-        if case .integer(let value)? = mapping[key]?.value { return Located(value, origin(key), end: mapping[key]?.end) }
+        if case .integer(let value)? = mapping[key]?.value { return Located(value, origin(key)) }
         return Located(Int(defaultText(key)) ?? 0, origin(key))
     }
 
     func text(_ key: String) -> Located<String> {
-        if case .text(let value)? = mapping[key]?.value { return Located(value, origin(key), end: mapping[key]?.end) }
+        if case .text(let value)? = mapping[key]?.value { return Located(value, origin(key)) }
         return Located(defaultText(key), origin(key))
     }
 
     func optionalText(_ key: String) -> Located<String>? {
-        if case .text(let value)? = mapping[key]?.value { return Located(value, origin(key), end: mapping[key]?.end) }
+        if case .text(let value)? = mapping[key]?.value { return Located(value, origin(key)) }
         return nil
     }
 
     func url(_ key: String) -> Located<PolicyURL>? {
-        if case .url(let value)? = mapping[key]?.value { return Located(value, origin(key), end: mapping[key]?.end) }
+        if case .url(let value)? = mapping[key]?.value { return Located(value, origin(key)) }
         return nil
     }
 
     func command(_ key: String) -> Located<[String]>? {
-        if case .command(let value)? = mapping[key]?.value { return Located(value, origin(key), end: mapping[key]?.end) }
+        if case .command(let value)? = mapping[key]?.value { return Located(value, origin(key)) }
         return nil
     }
 
     func time(_ key: String) -> Located<TimeOfDay>? {
-        if case .time(let value)? = mapping[key]?.value { return Located(value, origin(key), end: mapping[key]?.end) }
+        if case .time(let value)? = mapping[key]?.value { return Located(value, origin(key)) }
         return nil
     }
 
     func days(_ key: String) -> Located<[Weekday]> {
-        if case .days(let value)? = mapping[key]?.value { return Located(value, origin(key), end: mapping[key]?.end) }
+        if case .days(let value)? = mapping[key]?.value { return Located(value, origin(key)) }
         return Located(Weekday.allCases, origin(key))
     }
 
     func address(_ key: String) -> Located<HostPort>? {
-        if case .address(let value)? = mapping[key]?.value { return Located(value, origin(key), end: mapping[key]?.end) }
+        if case .address(let value)? = mapping[key]?.value { return Located(value, origin(key)) }
         return nil
     }
 
     func boolean(_ key: String) -> Located<Bool> {
-        if case .boolean(let value)? = mapping[key]?.value { return Located(value, origin(key), end: mapping[key]?.end) }
+        if case .boolean(let value)? = mapping[key]?.value { return Located(value, origin(key)) }
         return Located(defaultText(key) == "true", origin(key))
     }
 

@@ -14,9 +14,7 @@ struct PolicyBuilder {
                 help: "add `server: https://…` (or `file:///…` for air-gapped nodes) under `updates:`"))
         }
         var publicKey: Located<PublicKeySpec>?
-        if case .publicKey(let key)? = updates["public_key"]?.value {
-            publicKey = Located(key, fields.origin("public_key"), end: updates["public_key"]?.end)
-        }
+        if case .publicKey(let key)? = updates["public_key"]?.value { publicKey = Located(key, fields.origin("public_key")) }
 
         let dataDir = fields.text("data_dir")
         var gateNames = NameAllocator(noun: "gate")
@@ -62,8 +60,7 @@ struct PolicyBuilder {
                 timeout: health.duration("timeout"), interval: health.duration("interval"),
                 settle: health.duration("settle"), probes: probes),
             autoRollbackAfter: fields.integer("auto_rollback_after"),
-            reboot: Located(RebootMode(rawValue: fields.text("reboot").value) ?? .manual, fields.origin("reboot"),
-                            end: fields.mapping["reboot"]?.end),
+            reboot: Located(RebootMode(rawValue: fields.text("reboot").value) ?? .manual, fields.origin("reboot")),
             dataDir: dataDir, backend: backend(fields))
     }
 

@@ -26,7 +26,7 @@ struct CrossChecks {
                         + "than the whole verification run (healthcheck.timeout \(format(timeout.value))\(said(timeout.origin))): "
                         + "the run's deadline cuts it off first",
                     start: at(probe.timeout.origin.isDefault ? originOf(probe.source) : probe.timeout.origin),
-                    end: probe.timeout.end, help: "shorten the probe's timeout or lengthen healthcheck.timeout"))
+                    help: "shorten the probe's timeout or lengthen healthcheck.timeout"))
             }
             let interval = health.interval
             if !interval.origin.isInvalid, interval.value > timeout.value {
@@ -35,7 +35,7 @@ struct CrossChecks {
                     "healthcheck.interval \(format(interval.value)) is longer than healthcheck.timeout "
                         + "\(format(timeout.value))\(said(timeout.origin)): only one probe round can run, so one slow start "
                         + "fails the update",
-                    start: at(interval.origin), end: interval.end, help: "make the interval a fraction of the timeout, e.g. 10s"))
+                    start: at(interval.origin), help: "make the interval a fraction of the timeout, e.g. 10s"))
             }
             windowChecks(timeout)
         }
@@ -46,8 +46,7 @@ struct CrossChecks {
                 .rollbackOff,
                 "auto_rollback_after is 0 while probes are configured: failed verification is counted but never rolls "
                     + "back, so a bad update stays on the node until someone acts",
-                start: mark, end: policy.autoRollbackAfter.end,
-                help: "set auto_rollback_after to the failed runs that should roll back, e.g. 3"))
+                start: mark, help: "set auto_rollback_after to the failed runs that should roll back, e.g. 3"))
         } else if policy.autoRollbackAfter.origin.isDefault,
             health.probes.contains(where: { if case .entry = $0.source { return true } else { return false } })
         {
@@ -73,21 +72,21 @@ struct CrossChecks {
                 findings.append(Finding(
                     .unauthenticated,
                     "no public_key: the server is authenticated by TLS, but the release itself is not signed-checked",
-                    start: mark, end: server.end, help: "set `public_key: ed25519:<base64>` and sign latest.json",
+                    start: mark, end: nil, help: "set `public_key: ed25519:<base64>` and sign latest.json",
                     severity: .info))
             } else {
                 findings.append(Finding(
                     .unauthenticated,
                     "updates come over `\(scheme)` without a public_key: anyone who can change those bytes can install "
                         + "an OS on the node",
-                    start: mark, end: server.end, help: "set `public_key: ed25519:<base64>` and sign latest.json"))
+                    start: mark, help: "set `public_key: ed25519:<base64>` and sign latest.json"))
             }
         }
 
         for gate in policy.preflight {
             if case .rollout(let percent, _) = gate.kind, percent.value == 0, let mark = percent.origin.mark {
                 findings.append(Finding(
-                    .rolloutZero, "rollout percent is 0: no node ever takes the update", start: mark, end: percent.end,
+                    .rolloutZero, "rollout percent is 0: no node ever takes the update", start: mark,
                     help: "raise the percentage; to pause updates, say so by removing the server or the gate"))
             }
         }
@@ -99,7 +98,7 @@ struct CrossChecks {
                 .rebootCommandMissing,
                 "reboot is auto, but the command backend has no `reboot` command: the update is activated and the node "
                     + "never reboots into it",
-                start: mark, end: policy.reboot.end, help: "add `reboot: [/usr/sbin/reboot]` to the backend, or set `reboot: manual`"))
+                start: mark, help: "add `reboot: [/usr/sbin/reboot]` to the backend, or set `reboot: manual`"))
         }
     }
 
@@ -116,8 +115,7 @@ struct CrossChecks {
                 "healthcheck.settle \(format(settle.value)) is not shorter than healthcheck.timeout "
                     + "\(format(timeout.value))\(said(timeout.origin)), which includes it: no probe round can run before "
                     + "the deadline, so verification can never pass",
-                start: at(settle.origin), end: settle.end,
-                help: "make healthcheck.timeout longer than the settle, with room for probe rounds"))
+                start: at(settle.origin), help: "make healthcheck.timeout longer than the settle, with room for probe rounds"))
         }
         for probe in health.probes {
             guard case .kubeSystemReady(let probeSettle) = probe.kind, !probeSettle.origin.isInvalid,
@@ -132,8 +130,7 @@ struct CrossChecks {
                 "kube-system pods must hold Running for \(format(probeSettle.value))\(said(probeSettle.origin)), but a "
                     + "verification run ends after \(format(timeout.value))\(said(timeout.origin)): after a reboot the pods "
                     + "start about when verification does, so the probe cannot pass before the deadline",
-                start: place, end: probeSettle.origin.mark == place ? probeSettle.end : nil,
-                help: "lengthen healthcheck.timeout or shorten the settle"))
+                start: place, help: "lengthen healthcheck.timeout or shorten the settle"))
         }
     }
 

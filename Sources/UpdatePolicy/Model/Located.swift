@@ -27,23 +27,12 @@ public enum Origin: Sendable, Hashable {
 public struct Located<Value: Sendable>: Sendable {
     public var value: Value
     public var origin: Origin
-    /// Where the written value ends, for findings that underline it.
-    public var end: Mark?
 
-    public init(_ value: Value, _ origin: Origin, end: Mark? = nil) {
+    public init(_ value: Value, _ origin: Origin) {
         self.value = value
         self.origin = origin
-        self.end = end
     }
 }
 
-extension Located: Equatable where Value: Equatable {
-    public static func == (lhs: Located, rhs: Located) -> Bool { lhs.value == rhs.value && lhs.origin == rhs.origin }
-}
-
-extension Located: Hashable where Value: Hashable {
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(value)
-        hasher.combine(origin)
-    }
-}
+extension Located: Equatable where Value: Equatable {}
+extension Located: Hashable where Value: Hashable {}
