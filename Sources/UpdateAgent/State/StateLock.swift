@@ -35,7 +35,12 @@ public final class StateLock: @unchecked Sendable {
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             if errno == EINTR { continue }
             let code = errno
-            let holder = readPID(fd)
+            // The holder writes its pid just after it takes the lock; give it a moment.
+            var holder = readPID(fd)
+            for _ in 0..<50 where holder == nil && code == EWOULDBLOCK {
+                usleep(2_000)
+                holder = readPID(fd)
+            }
             close(fd)
             if code == EWOULDBLOCK { throw Busy(path: path, holder: holder) }
             throw SystemError("cannot lock", path, code: code)

@@ -6,7 +6,39 @@ struct CrossChecks {
     let policy: Policy
     /// The `updates:` key, where policy-wide findings land.
     let anchor: Node
+    /// The policy's bytes, to find where a value that starts at a mark ends.
+    let source: [UInt8]
     var findings: [Finding] = []
+
+    /// The end of the one-line scalar starting at `mark`: the closing quote of a quoted one, else
+    /// the last character before `,`, `}`, `]`, a comment or the line's end. Values keep only
+    /// their start (a policy holds hundreds of thousands of them); findings want the span.
+    func end(of mark: Mark?) -> Mark? {
+        guard let mark, mark.offset < source.count else { return nil }
+        var index = mark.offset
+        let first = source[index]
+        if first == UInt8(ascii: "\"") || first == UInt8(ascii: "'") {
+            index += 1
+            while index < source.count, source[index] != 0x0A {
+                if first == UInt8(ascii: "\""), source[index] == UInt8(ascii: "\\") { index += 2; continue }
+                if source[index] == first { index += 1; break }
+                index += 1
+            }
+        } else {
+            while index < source.count {
+                let byte = source[index]
+                if byte == 0x0A || byte == 0x0D || byte == UInt8(ascii: ",") || byte == UInt8(ascii: "}")
+                    || byte == UInt8(ascii: "]") || (byte == UInt8(ascii: "#") && index > 0 && source[index - 1] == 0x20) {
+                    break
+                }
+                index += 1
+            }
+            while index > mark.offset, source[index - 1] == 0x20 || source[index - 1] == 0x09 { index -= 1 }
+        }
+        guard index > mark.offset, index <= source.count else { return nil }
+        let width = String(decoding: source[mark.offset..<index], as: UTF8.self).unicodeScalars.count
+        return Mark(line: mark.line, column: mark.column + width, offset: index)
+    }
 
     private func at(_ origin: Origin) -> Mark { origin.mark ?? anchor.start }
     private func format(_ duration: Duration) -> String { DurationText.format(duration) }
@@ -26,7 +58,7 @@ struct CrossChecks {
                         + "than the whole verification run (healthcheck.timeout \(format(timeout.value))\(said(timeout.origin))): "
                         + "the run's deadline cuts it off first",
                     start: at(probe.timeout.origin.isDefault ? originOf(probe.source) : probe.timeout.origin),
-                    help: "shorten the probe's timeout or lengthen healthcheck.timeout"))
+                    end: end(of: probe.timeout.origin.mark), help: "shorten the probe's timeout or lengthen healthcheck.timeout"))
             }
             let interval = health.interval
             if !interval.origin.isInvalid, interval.value > timeout.value {
@@ -35,7 +67,8 @@ struct CrossChecks {
                     "healthcheck.interval \(format(interval.value)) is longer than healthcheck.timeout "
                         + "\(format(timeout.value))\(said(timeout.origin)): only one probe round can run, so one slow start "
                         + "fails the update",
-                    start: at(interval.origin), help: "make the interval a fraction of the timeout, e.g. 10s"))
+                    start: at(interval.origin), end: end(of: interval.origin.mark),
+                    help: "make the interval a fraction of the timeout, e.g. 10s"))
             }
             windowChecks(timeout)
         }
@@ -46,7 +79,7 @@ struct CrossChecks {
                 .rollbackOff,
                 "auto_rollback_after is 0 while probes are configured: failed verification is counted but never rolls "
                     + "back, so a bad update stays on the node until someone acts",
-                start: mark, help: "set auto_rollback_after to the failed runs that should roll back, e.g. 3"))
+                start: mark, end: end(of: mark), help: "set auto_rollback_after to the failed runs that should roll back, e.g. 3"))
         } else if policy.autoRollbackAfter.origin.isDefault,
             health.probes.contains(where: { if case .entry = $0.source { return true } else { return false } })
         {
@@ -72,21 +105,21 @@ struct CrossChecks {
                 findings.append(Finding(
                     .unauthenticated,
                     "no public_key: the server is authenticated by TLS, but the release itself is not signed-checked",
-                    start: mark, end: nil, help: "set `public_key: ed25519:<base64>` and sign latest.json",
+                    start: mark, end: end(of: mark), help: "set `public_key: ed25519:<base64>` and sign latest.json",
                     severity: .info))
             } else {
                 findings.append(Finding(
                     .unauthenticated,
                     "updates come over `\(scheme)` without a public_key: anyone who can change those bytes can install "
                         + "an OS on the node",
-                    start: mark, help: "set `public_key: ed25519:<base64>` and sign latest.json"))
+                    start: mark, end: end(of: mark), help: "set `public_key: ed25519:<base64>` and sign latest.json"))
             }
         }
 
         for gate in policy.preflight {
             if case .rollout(let percent, _) = gate.kind, percent.value == 0, let mark = percent.origin.mark {
                 findings.append(Finding(
-                    .rolloutZero, "rollout percent is 0: no node ever takes the update", start: mark,
+                    .rolloutZero, "rollout percent is 0: no node ever takes the update", start: mark, end: end(of: mark),
                     help: "raise the percentage; to pause updates, say so by removing the server or the gate"))
             }
         }
@@ -98,7 +131,7 @@ struct CrossChecks {
                 .rebootCommandMissing,
                 "reboot is auto, but the command backend has no `reboot` command: the update is activated and the node "
                     + "never reboots into it",
-                start: mark, help: "add `reboot: [/usr/sbin/reboot]` to the backend, or set `reboot: manual`"))
+                start: mark, end: end(of: mark), help: "add `reboot: [/usr/sbin/reboot]` to the backend, or set `reboot: manual`"))
         }
     }
 
@@ -115,7 +148,8 @@ struct CrossChecks {
                 "healthcheck.settle \(format(settle.value)) is not shorter than healthcheck.timeout "
                     + "\(format(timeout.value))\(said(timeout.origin)), which includes it: no probe round can run before "
                     + "the deadline, so verification can never pass",
-                start: at(settle.origin), help: "make healthcheck.timeout longer than the settle, with room for probe rounds"))
+                start: at(settle.origin), end: end(of: settle.origin.mark),
+                help: "make healthcheck.timeout longer than the settle, with room for probe rounds"))
         }
         for probe in health.probes {
             guard case .kubeSystemReady(let probeSettle) = probe.kind, !probeSettle.origin.isInvalid,
@@ -130,7 +164,8 @@ struct CrossChecks {
                 "kube-system pods must hold Running for \(format(probeSettle.value))\(said(probeSettle.origin)), but a "
                     + "verification run ends after \(format(timeout.value))\(said(timeout.origin)): after a reboot the pods "
                     + "start about when verification does, so the probe cannot pass before the deadline",
-                start: place, help: "lengthen healthcheck.timeout or shorten the settle"))
+                start: place, end: probeSettle.origin.mark == place ? end(of: place) : nil,
+                help: "lengthen healthcheck.timeout or shorten the settle"))
         }
     }
 

@@ -33,7 +33,7 @@ public enum PolicyLinter {
         var findings = document.problems.map(finding(for:))
         var policy: Policy?
         if let root = document.root {
-            policy = decode(root, file: file, findings: &findings)
+            policy = decode(root, source: document.source, file: file, findings: &findings)
         }
         if options.inlineSuppressions {
             var suppressions = Suppressions(source: document.source)
@@ -43,7 +43,7 @@ public enum PolicyLinter {
         return LintResult(file: file, findings: findings, policy: policy, source: document.source)
     }
 
-    private static func decode(_ root: Node, file: String, findings: inout [Finding]) -> Policy? {
+    private static func decode(_ root: Node, source: [UInt8], file: String, findings: inout [Finding]) -> Policy? {
         guard let pairs = root.mapping else {
             findings.append(Finding(
                 .missingUpdates, "the top level is \(root.kindDescription), not a mapping with an `updates:` key", at: root,
@@ -77,7 +77,7 @@ public enum PolicyLinter {
         // A misspelt `server` already has its finding; "no server" would say it twice.
         let serverMisspelt = decoder.findings.contains { $0.rule == .unknownKey && $0.help == "did you mean `server`?" }
         findings += builder.findings.filter { !(serverMisspelt && $0.rule == .missingServer) }
-        var checks = CrossChecks(policy: policy, anchor: pair.key)
+        var checks = CrossChecks(policy: policy, anchor: pair.key, source: source)
         checks.run()
         findings += checks.findings
         return policy
