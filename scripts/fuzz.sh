@@ -23,5 +23,5 @@ for file in policies/*.yaml examples/*/*.yaml Tests/*/Fixtures/*.yaml Tests/*/Fi
     [ -f "$file" ] && cp "$file" "$corpus/seed-$(echo "$file" | tr '/' '_')"
 done
 
-"$bin" "$corpus" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=262144 \
+ASAN_OPTIONS=detect_leaks=0 "$bin" "$corpus" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=262144 \
     -jobs="$jobs" -workers="$jobs" -artifact_prefix="$scratch/findings/" -print_final_stats=1 -detect_leaks=0
