@@ -1,22 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import UpdateAgent
 
+/// Unbuffered writes to standard output or error (the progress bar, error messages).
 enum FileDescriptorWriter {
     static func write(_ string: String, to fd: Int32) {
-        var copy = string
-        copy.withUTF8 { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return
-                }
-                offset += n
-            }
-        }
+        try? AtomicFile.writeAll(fd, Array(string.utf8), path: fd == 2 ? "standard error" : "standard output")
     }
 }

@@ -116,7 +116,7 @@ struct Lint: ParsableCommand {
 
     /// Lints every file concurrently; results come back in input order.
     static func lintAll(_ files: [String], options: LintOptions) -> [Result<LintResult, LintInputs.Unreadable>] {
-        let results = ResultSlots<Result<LintResult, LintInputs.Unreadable>>(count: files.count)
+        let results = Slots<Result<LintResult, LintInputs.Unreadable>>(count: files.count)
         DispatchQueue.concurrentPerform(iterations: files.count) { index in
             results.set(index, lintFile(files[index], options: options))
         }
@@ -125,27 +125,6 @@ struct Lint: ParsableCommand {
 }
 
 extension LintFormat: ExpressibleByArgument {}
-
-/// Write-once slots filled from concurrent work.
-final class ResultSlots<Value>: @unchecked Sendable {
-    private var slots: [Value?]
-    private var lock = pthread_mutex_t()
-
-    init(count: Int) {
-        slots = Array(repeating: nil, count: count)
-        pthread_mutex_init(&lock, nil)
-    }
-
-    deinit { pthread_mutex_destroy(&lock) }
-
-    func set(_ index: Int, _ value: Value) {
-        pthread_mutex_lock(&lock)
-        slots[index] = value
-        pthread_mutex_unlock(&lock)
-    }
-
-    var values: [Value] { slots.map { $0! } }
-}
 
 enum Environment {
     static func get(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
@@ -164,22 +143,9 @@ enum DisplayPath {
 }
 
 enum OutputFile {
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-    }
-
-    /// Writes `text` to `path` through a temporary file and a rename, so a reader never sees half a report.
+    /// Writes a report through a temporary file and a rename, so a reader (a CI step, the
+    /// node_exporter textfile collector) never sees half of one.
     static func write(_ text: String, to path: String) throws {
-        let temporary = path + ".tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw Failure(description: "cannot write \(path): \(String(cString: strerror(errno)))")
-        }
-        FileDescriptorWriter.write(text, to: fd)
-        close(fd)
-        guard rename(temporary, path) == 0 else {
-            unlink(temporary)
-            throw Failure(description: "cannot write \(path): \(String(cString: strerror(errno)))")
-        }
+        try AtomicFile.write(Array(text.utf8), to: path, mode: 0o644)
     }
 }

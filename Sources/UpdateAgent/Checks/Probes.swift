@@ -136,15 +136,15 @@ public struct Probes: ProbeRunner {
     }
 }
 
-/// Write-once slots filled from several threads.
-final class Slots<Value>: @unchecked Sendable {
+/// Write-once slots filled from several threads (probe rounds, concurrent lint).
+public final class Slots<Value>: @unchecked Sendable {
     private let lock = Mutex()
     private var slots: [Value?]
 
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    public init(count: Int) { slots = Array(repeating: nil, count: count) }
 
-    func set(_ index: Int, _ value: Value) { lock.withLock { slots[index] = value } }
-    var values: [Value] { lock.withLock { slots.map { $0! } } }
+    public func set(_ index: Int, _ value: Value) { lock.withLock { slots[index] = value } }
+    public var values: [Value] { lock.withLock { slots.map { $0! } } }
 }
 
 enum TCPProbe {

@@ -234,7 +234,6 @@ public struct ApplyRun {
                     report(index, step, .skip, "dry run: would download \(ByteText.show(UInt64(offered.size))) into slot \(target.rawValue)")
                     return nil
                 }
-                if let blockedBy { throw Failure(message: "gate \(blockedBy) blocked") }
                 state.targetSlot = target.rawValue
                 try transition(.downloading, .init(toVersion: offered.version, fromVersion: running))
                 imagePath = try env.backend.imagePath(for: target)

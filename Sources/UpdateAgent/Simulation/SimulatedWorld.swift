@@ -10,7 +10,6 @@ final class SimulatedWorld: @unchecked Sendable {
     let scenario: Scenario
     let clock: FixedWallClock
     let metadataURL: String
-    private let lock = Mutex()
     private(set) var image: [UInt8]
     let signingKey = Curve25519.Signing.PrivateKey()
     private(set) var metadata: [UInt8] = []

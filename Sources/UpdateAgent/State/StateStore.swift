@@ -88,13 +88,15 @@ public struct StateStore: Sendable {
             .map { directory + "/" + $0 }
     }
 
-    /// Writes `state` durably, with `updated_at` set to now.
-    public func save(_ state: UpdateState, clock: any WallClock = SystemWallClock()) throws {
+    /// Writes `state` durably, with `updated_at` set to now; returns what was written.
+    @discardableResult
+    public func save(_ state: UpdateState, clock: any WallClock = SystemWallClock()) throws -> UpdateState {
         guard StateMachine.allowed[state.phase] != nil else { throw SystemError("invalid phase for", path, code: EINVAL) }
         var stamped = state
         stamped.updatedAt = clock.now()
         try prepareDirectory()
         try AtomicFile.write(stamped.fileBytes, to: path, mode: 0o600, pausePrefix: "save")
+        return stamped
     }
 
     /// Moves the state to `next` by the transition table and counting rules, and saves it.
@@ -102,12 +104,9 @@ public struct StateStore: Sendable {
     @discardableResult
     public func transition(_ state: UpdateState, to next: Phase, event: StateMachine.Event = StateMachine.Event(),
                            clock: any WallClock = SystemWallClock()) throws -> UpdateState {
-        let updated = try StateMachine.apply(next, to: state, event: event, now: clock.now())
-        try save(updated, clock: clock)
+        let saved = try save(try StateMachine.apply(next, to: state, event: event, now: clock.now()), clock: clock)
         TestPause.here("state.\(next.rawValue)")
-        var stamped = updated
-        stamped.updatedAt = clock.now()
-        return stamped
+        return saved
     }
 
     /// `state reset --yes`: a fresh idle state, and broken files marked `.cleared`.

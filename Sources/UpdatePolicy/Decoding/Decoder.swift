@@ -107,7 +107,9 @@ struct Decoder {
             return ok ? .list(out) : nil
         default:
             guard let scalar = scalar(node, expected: ScalarRules.expectation(kind)) else { return nil }
+            // Hand the findings over and back, so appending never copies the whole array.
             var rules = ScalarRules(findings: findings)
+            findings = []
             defer { findings = rules.findings }
             return rules.decode(scalar, node: node, kind: kind, key: key)
         }
