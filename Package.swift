@@ -24,7 +24,7 @@ let package = Package(
         .target(name: "YAMLTree", dependencies: ["CYAML"]),
         .target(name: "UpdatePolicy", dependencies: ["YAMLTree"]),
         .target(name: "UpdatePlan", dependencies: ["UpdatePolicy"]),
-        // libcurl is opened with dlopen on first use; its header comes from libcurl4-openssl-dev.
+        // libcurl is opened with dlopen on first use; the shim declares the part of its ABI it uses.
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "CSupport"),
         .target(

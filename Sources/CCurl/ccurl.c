@@ -1,20 +1,19 @@
 #include "ccurl.h"
 
-#include <curl/curl.h>
+#include "curl_abi.h"
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
-// Function pointers typed from libcurl's own header; the library is opened with dlopen so that
-// the updatectl binary does not link it.
-static __typeof__(curl_global_init) *p_global_init;
-static __typeof__(curl_easy_init) *p_easy_init;
-static __typeof__(curl_easy_setopt) *p_easy_setopt;
-static __typeof__(curl_easy_perform) *p_easy_perform;
-static __typeof__(curl_easy_getinfo) *p_easy_getinfo;
-static __typeof__(curl_easy_cleanup) *p_easy_cleanup;
-static __typeof__(curl_easy_strerror) *p_easy_strerror;
+// libcurl's functions, found with dlsym; the updatectl binary does not link libcurl.
+static curl_global_init_fn *p_global_init;
+static curl_easy_init_fn *p_easy_init;
+static curl_easy_setopt_fn *p_easy_setopt;
+static curl_easy_perform_fn *p_easy_perform;
+static curl_easy_getinfo_fn *p_easy_getinfo;
+static curl_easy_cleanup_fn *p_easy_cleanup;
+static curl_easy_strerror_fn *p_easy_strerror;
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 static char load_error[256];

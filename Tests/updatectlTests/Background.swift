@@ -8,8 +8,9 @@ final class BackgroundProcess: @unchecked Sendable {
     private var stderrText = ""
     private let reader = DispatchGroup()
 
-    init(_ arguments: [String], environment: [String: String] = [:]) throws {
-        process.executableURL = CLI.binary
+    /// Starts `program` (default: `updatectl`); any other program comes from `TestComponents`.
+    init(_ arguments: [String], program: String? = nil, environment: [String: String] = [:]) throws {
+        process.executableURL = program.map { URL(fileURLWithPath: $0) } ?? CLI.binary
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }
@@ -44,7 +45,7 @@ final class BackgroundProcess: @unchecked Sendable {
     }
 
     func kill() {
-        Foundation.kill(process.processIdentifier, SIGKILL)
+        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
         reader.wait()
     }

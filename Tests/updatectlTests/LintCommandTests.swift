@@ -158,7 +158,8 @@ func assertSnapshot(_ text: String, named name: String, sourceLocation: SourceLo
             print("ok", len(sys.argv) - 2)
             """
         try directory.write("check.py", script)
-        let result = try CLI.runProgram("/usr/bin/env", ["python3", directory.url.appendingPathComponent("check.py").path,
+        let python = try #require(TestComponents.python(modules: ["jsonschema", "yaml"]), "python3 with jsonschema and yaml")
+        let result = try CLI.runProgram(python, [directory.url.appendingPathComponent("check.py").path,
                                                          directory.url.appendingPathComponent("schema.json").path] + policies)
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout == "ok 3\n")

@@ -3,7 +3,7 @@ import Testing
 
 /// The node-label gate against the real kubectl and a small fake Kubernetes API on 127.0.0.1.
 @Suite(.serialized) struct NodeLabelGateTests {
-    static let kubectl = ["/usr/bin/kubectl", "/usr/local/bin/kubectl"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    static let kubectl = TestComponents.program("kubectl")
 
     func node(labels: String?, status: Int = 200) async throws -> (TestServer, TestNode, String) {
         let server = try await TestServer()

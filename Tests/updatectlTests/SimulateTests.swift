@@ -163,7 +163,8 @@ import Testing
 
 @Suite struct DemoTests {
     @Test func theDemoRunsAndPrintsWhatTheReadmeShows() throws {
-        let result = try CLI.runProgram("/bin/bash", [Paths.root.appendingPathComponent("examples/demo/run.sh").path],
+        let bash = try #require(TestComponents.program("bash"))
+        let result = try CLI.runProgram(bash, [Paths.root.appendingPathComponent("examples/demo/run.sh").path],
                                         environment: ["UPDATECTL": CLI.binary.path])
         #expect(result.status == 0, "\(result.stderr)")
         let readme = try String(contentsOf: Paths.root.appendingPathComponent("README.md"), encoding: .utf8)

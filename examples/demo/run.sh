@@ -3,14 +3,24 @@
 # from a local HTTP server on 127.0.0.1, and the directory backend in a temporary folder.
 #   lint → plan → apply → reboot → healthcheck → success
 #   then a bad release → apply → failing healthchecks → automatic rollback
-# It cleans up after itself. Needs: bash, python3 (the HTTP server), openssl (signing).
-# UPDATECTL=/path/to/updatectl uses that binary; otherwise it builds one with `swift build`.
+# It cleans up after itself. Needs bash, python3 (the HTTP server) and openssl (signing); it
+# installs what is missing (scripts/setup.sh). Progress goes to standard error, the transcript to
+# standard output. UPDATECTL=/path/to/updatectl uses that binary; otherwise it builds one.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+bash "$repo/scripts/setup.sh" demo
 if [ -z "${UPDATECTL:-}" ]; then
-    (cd "$repo" && swift build --product updatectl >/dev/null 2>&1)
+    echo "demo: building updatectl with swift build (the first build takes a minute or two)..." >&2
+    log=$(mktemp "${TMPDIR:-/tmp}/updatectl-demo-build.XXXXXX")
+    if ! (cd "$repo" && swift build --product updatectl) >"$log" 2>&1; then
+        tail -n 30 "$log" >&2
+        echo "demo: error: the build failed; its whole output is in $log" >&2
+        exit 1
+    fi
+    rm -f "$log"
     UPDATECTL="$repo/.build/debug/updatectl"
+    echo "demo: built $UPDATECTL" >&2
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/updatectl-demo.XXXXXX")

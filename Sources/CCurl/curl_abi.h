@@ -1,0 +1,52 @@
+// The part of libcurl's stable ABI that the shim uses, declared here so that building updatectl
+// needs no libcurl headers: libcurl is opened with dlopen at run time. The numbers are libcurl's
+// own (curl/curl.h: CURLOPTTYPE_LONG 0, _OBJECTPOINT 10000, _FUNCTIONPOINT 20000, _OFF_T 30000;
+// CURLINFO_LONG 0x200000), which libcurl keeps unchanged across releases.
+#ifndef CCURL_ABI_H
+#define CCURL_ABI_H
+
+typedef void CURL;
+typedef int CURLcode;
+
+enum {
+    CURLE_OK = 0,
+    CURLE_UNSUPPORTED_PROTOCOL = 1,
+    CURLE_OPERATION_TIMEDOUT = 28,
+    CURLE_TOO_MANY_REDIRECTS = 47,
+    CURLE_UNKNOWN_OPTION = 48,
+};
+
+enum {
+    CURLOPT_LOW_SPEED_LIMIT = 19,
+    CURLOPT_LOW_SPEED_TIME = 20,
+    CURLOPT_FOLLOWLOCATION = 52,
+    CURLOPT_MAXREDIRS = 68,
+    CURLOPT_NOSIGNAL = 99,
+    CURLOPT_TIMEOUT_MS = 155,
+    CURLOPT_CONNECTTIMEOUT_MS = 156,
+    CURLOPT_WRITEDATA = 10001,
+    CURLOPT_URL = 10002,
+    CURLOPT_ERRORBUFFER = 10010,
+    CURLOPT_USERAGENT = 10018,
+    CURLOPT_PROTOCOLS_STR = 10318,
+    CURLOPT_REDIR_PROTOCOLS_STR = 10319,
+    CURLOPT_WRITEFUNCTION = 20011,
+};
+
+enum {
+    CURLINFO_RESPONSE_CODE = 0x200000 + 2,
+    CURLINFO_REDIRECT_COUNT = 0x200000 + 20,
+};
+
+#define CURL_GLOBAL_DEFAULT 3L
+#define CURL_ERROR_SIZE 256
+
+typedef CURLcode curl_global_init_fn(long flags);
+typedef CURL *curl_easy_init_fn(void);
+typedef CURLcode curl_easy_setopt_fn(CURL *curl, int option, ...);
+typedef CURLcode curl_easy_perform_fn(CURL *curl);
+typedef CURLcode curl_easy_getinfo_fn(CURL *curl, int info, ...);
+typedef void curl_easy_cleanup_fn(CURL *curl);
+typedef const char *curl_easy_strerror_fn(CURLcode code);
+
+#endif
