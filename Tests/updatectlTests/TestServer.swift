@@ -25,7 +25,9 @@ final class TestServer: @unchecked Sendable {
     init() async throws {
         let server = HTTPServer(address: try sockaddr_in.inet(ip4: "127.0.0.1", port: 0), timeout: 5, logger: .disabled)
         self.server = server
-        task = Task { try await server.run() }
+        // The server answers on threads of its own: tests that block a thread of the cooperative
+        // pool (a synchronous test running the binary) must not starve it on a 2-core machine.
+        task = Task(executorPreference: ThreadTaskExecutor.shared) { try await server.run() }
         try await server.waitUntilListening()
         guard case .ip4(_, port: let port)? = await server.listeningAddress else { throw CocoaError(.fileReadUnknown) }
         self.port = port
@@ -56,5 +58,17 @@ final class TestServer: @unchecked Sendable {
     func stop() async {
         task.cancel()
         await server.stop()
+    }
+}
+
+/// Runs jobs on Dispatch threads instead of the cooperative pool, so that in-process servers keep
+/// answering while other tests block the pool's few threads.
+final class ThreadTaskExecutor: TaskExecutor, @unchecked Sendable {
+    static let shared = ThreadTaskExecutor()
+    private let queue = DispatchQueue(label: "test-server", attributes: .concurrent)
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }
