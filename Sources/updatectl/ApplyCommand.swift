@@ -40,20 +40,12 @@ struct ApplyCommand: ParsableCommand {
         let (policy, sha256, statePath) = try node.prepare()
         let loaded = (policy: policy, sha256: sha256)
         let plan = Planner.plan(loaded.policy)
-        let lock = dryRun ? nil : try Locking.acquire(statePath: statePath)
-        defer { lock?.release() }
         let reporter = ConsoleReporter()
         let environment = AgentEnvironment.live(policy: loaded.policy, statePath: statePath, reporter: reporter)
         var run = ApplyRun(plan: plan, policy: loaded.policy, policySHA256: loaded.sha256, environment: environment)
         run.force = force
         run.dryRun = dryRun
-        let outcome: ApplyOutcome
-        do {
-            outcome = try run.run()
-        } catch {
-            printError("error: \(error)")
-            throw ExitStatus.failure.exitCode
-        }
+        let outcome = try Locking.exitingWhenBusy { try run.run() }
         reporter.finish()
         switch outcome {
         case .upToDate(let version):

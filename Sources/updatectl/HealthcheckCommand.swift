@@ -24,18 +24,10 @@ struct HealthcheckCommand: ParsableCommand {
 
     func run() throws {
         let (loaded, _, statePath) = try node.prepare()
-        let lock = try Locking.acquire(statePath: statePath)
-        defer { lock.release() }
         let reporter = ConsoleReporter()
         let run = HealthcheckRun(plan: Planner.plan(loaded), policy: loaded,
                                  environment: AgentEnvironment.live(policy: loaded, statePath: statePath, reporter: reporter))
-        let outcome: HealthcheckOutcome
-        do {
-            outcome = try run.run()
-        } catch {
-            printError("error: \(error)")
-            throw ExitStatus.failure.exitCode
-        }
+        let outcome = try Locking.exitingWhenBusy { try run.run() }
         switch outcome {
         case .success(let version):
             print("verified and committed \(version)")
@@ -67,11 +59,9 @@ struct RollbackCommand: ParsableCommand {
 
     func run() throws {
         let (loaded, _, statePath) = try node.prepare()
-        let lock = try Locking.acquire(statePath: statePath)
-        defer { lock.release() }
         let run = RollbackRun(policy: loaded,
                               environment: AgentEnvironment.live(policy: loaded, statePath: statePath, reporter: ConsoleReporter()))
-        switch try run.run() {
+        switch try Locking.exitingWhenBusy({ try run.run() }) {
         case .rolledBack(let slot, let rebooted, let rebootNeeded):
             if rebooted {
                 print("rolled back: rebooting into slot \(slot)")

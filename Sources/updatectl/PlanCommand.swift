@@ -101,18 +101,22 @@ struct PlanCommand: ParsableCommand {
         Planner.plan(try PolicyLoader.load(path, consequence: "so it has no plan"))
     }
 
+    /// The state, read without changing anything on disk.
     static func readState(_ path: String) throws -> UpdateState {
-        let bytes: [UInt8]
+        let reading: StateStore.Reading
         do {
-            bytes = try SourceReader.read(path: path, maxBytes: 1 << 20)
+            reading = try StateStore(path: path).read()
         } catch {
-            printError("error: cannot read the state file \(path): \(error.reason)")
+            printError("error: cannot read the state file \(path): \(error)")
             throw ExitStatus.usage.exitCode
         }
-        do {
-            return try UpdateState.decode(bytes)
-        } catch {
-            printError("error: the state file \(path) is not valid: \(error)")
+        switch reading {
+        case .state(let state): return state
+        case .missing:
+            printError("error: the state file \(path) does not exist")
+            throw ExitStatus.usage.exitCode
+        case .broken(let problem):
+            printError("error: the state file \(path) is not valid: \(VisibleText.escape(problem))")
             throw ExitStatus.usage.exitCode
         }
     }

@@ -1,3 +1,4 @@
+import UpdateAgent
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,9 +19,10 @@ enum PolicyLocator {
         }
     }
 
-    /// The paths searched, in order. `UPDATECTL_TEST_ROOT` prefixes the system paths, for tests.
+    /// The paths searched, in order. `UPDATECTL_TEST_ROOT` prefixes the system paths, for tests
+    /// (debug builds).
     static var searchPath: [String] {
-        let root = Environment.get("UPDATECTL_TEST_ROOT") ?? ""
+        let root = TestSwitches.value("ROOT") ?? ""
         return [Environment.get("UPDATECTL_POLICY")].compactMap { $0 } + candidates.map { root + $0 }
     }
 

@@ -39,7 +39,7 @@ struct StateCommand: ParsableCommand {
             let path = stateOptions.path(policy: loaded)
             let lock = try Locking.acquire(statePath: path)
             defer { lock.release() }
-            let cleared = try StateStore(path: path).reset(clock: Clocks.wall)
+            let cleared = try StateStore(path: path).reset(holding: lock, clock: Clocks.wall)
             print("reset \(path) to idle")
             for file in cleared { print("cleared \(file) (renamed to \(file).cleared)") }
         }
@@ -49,11 +49,22 @@ struct StateCommand: ParsableCommand {
 enum Locking {
     /// Takes the state lock; when another process holds it, says who and exits 4.
     static func acquire(statePath: String) throws -> StateLock {
+        try exitingWhenBusy { try StateLock.acquire(statePath: statePath) }
+    }
+
+    /// Runs `body`, which takes the locks itself; a lock another process holds exits 4, other
+    /// errors exit 1, each said on standard error.
+    static func exitingWhenBusy<T>(_ body: () throws -> T) throws -> T {
         do {
-            return try StateLock.acquire(statePath: statePath)
+            return try body()
         } catch let busy as StateLock.Busy {
             printError("error: \(busy)")
             throw ExitStatus.busy.exitCode
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            printError("error: \(error)")
+            throw ExitStatus.failure.exitCode
         }
     }
 }

@@ -18,11 +18,10 @@ struct StateOptions: ParsableArguments {
 }
 
 enum Clocks {
-    /// The wall clock; `UPDATECTL_TEST_NOW=<RFC 3339>` fixes it, for tests.
-    /// `UPDATECTL_TEST_NOW` also makes waits virtual: a settle or an interval moves the clock on
-    /// at once instead of sleeping.
+    /// The wall clock; in debug builds `UPDATECTL_TEST_NOW=<RFC 3339>` fixes it, for tests, and
+    /// makes waits virtual: a settle or an interval moves the clock on at once instead of sleeping.
     static var wall: any RunClock {
-        if let text = Environment.get("UPDATECTL_TEST_NOW"), let now = Timestamp.parse(text) {
+        if let text = TestSwitches.value("NOW"), let now = Timestamp.parse(text) {
             return FixedWallClock(now)
         }
         return SystemRunClock()

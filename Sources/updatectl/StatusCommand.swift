@@ -36,30 +36,87 @@ struct StatusCommand: ParsableCommand {
         let path = stateOptions.path(policy: loaded)
         let store = StateStore(path: path)
         let clock = Clocks.wall
-        let state: UpdateState
+        let reading: StateStore.Reading
         do {
-            state = try store.load(clock: clock)
+            reading = try store.read()
         } catch {
             printError("error: \(error)")
             throw ExitStatus.failure.exitCode
         }
-        let broken = store.brokenFiles()
+        let report = StatusReport(path: path, reading: reading, broken: store.brokenFiles())
         let rendered: String
         switch format {
-        case .text: rendered = StatusText.render(state, path: path, now: clock.now(), broken: broken)
-        case .json: rendered = state.json.render() + "\n"
-        case .prometheus: rendered = StatusMetrics.render(state, broken: !broken.isEmpty)
+        case .text: rendered = StatusText.render(report, now: clock.now())
+        case .json: rendered = report.json.render() + "\n"
+        case .prometheus: rendered = StatusMetrics.render(report)
         }
         if let output {
             try OutputFile.write(rendered, to: output)
         } else {
             print(rendered, terminator: "")
         }
+        if case .broken(let problem) = reading {
+            printError("error: the state file \(path) cannot be parsed (\(VisibleText.escape(problem))); it was left in place. "
+                + "The next apply, healthcheck or rollback moves it aside and stops until `updatectl state reset --yes`")
+            throw ExitStatus.failure.exitCode
+        }
+    }
+}
+
+/// What `status` found: the state (or that there is none, or that it is broken) and the
+/// evidence of earlier broken files.
+struct StatusReport {
+    var path: String
+    var reading: StateStore.Reading
+    var broken: [String]
+
+    /// The state the lifecycle is in; a missing file is an idle node.
+    var state: UpdateState? {
+        switch reading {
+        case .state(let state): state
+        case .missing: UpdateState()
+        case .broken: nil
+        }
+    }
+
+    var isMissing: Bool { if case .missing = reading { true } else { false } }
+    var brokenNow: String? { if case .broken(let problem) = reading { problem } else { nil } }
+
+    /// `status --format json`: `status_version` 1 (docs/state.md).
+    var json: JSON {
+        var fields: [(String, JSON)] = [
+            ("status_version", .int(1)), ("state_file", .string(path)), ("state_file_present", .bool(!isMissing)),
+        ]
+        fields.append(("state_broken", brokenNow.map { .object([("problem", .string($0))]) } ?? .null))
+        fields.append(("broken_files", .array(broken.map { .string($0) })))
+        if case .state(let state) = reading {
+            fields.append(("state", state.json))
+        } else {
+            fields.append(("state", .null))
+        }
+        return .object(fields)
     }
 }
 
 enum StatusText {
-    static func render(_ state: UpdateState, path: String, now: Timestamp, broken: [String]) -> String {
+    static func render(_ report: StatusReport, now: Timestamp) -> String {
+        var out = ""
+        if report.isMissing {
+            out += "state file       \(report.path) does not exist: no update has run on this node yet, or --state "
+                + "(or the policy's data_dir) names another file\n"
+        } else if let problem = report.brokenNow {
+            out += "state file       \(report.path) cannot be parsed: \(VisibleText.escape(problem))\n"
+        } else if let state = report.state {
+            out += render(state, path: report.path, now: now)
+        }
+        for file in report.broken {
+            out += "warning: a broken state file was moved aside to \(file); no update starts until "
+                + "`updatectl state reset --yes`\n"
+        }
+        return out
+    }
+
+    static func render(_ state: UpdateState, path: String, now: Timestamp) -> String {
         var rows: [(String, String)] = [("phase", "\(state.phase.rawValue): \(meaning(state))")]
         if let from = state.fromVersion { rows.append(("from version", from)) }
         if let to = state.toVersion { rows.append(("to version", to)) }
@@ -75,16 +132,13 @@ enum StatusText {
         if let slot = state.targetSlot { rows.append(("target slot", slot)) }
         rows.append(("state file", path))
         var out = ""
-        for (label, value) in rows { out += label.padding(16) + " " + value + "\n" }
+        for (label, value) in rows { out += label.padding(16) + " " + VisibleText.escape(value) + "\n" }
         if !state.lastRun.isEmpty {
             out += "last run:\n"
             for record in state.lastRun {
-                out += "  " + record.step.padding(32) + " " + record.decision.padding(5) + " " + record.detail + "\n"
+                out += "  " + VisibleText.escape(record.step).padding(32) + " " + VisibleText.escape(record.decision).padding(5)
+                    + " " + VisibleText.escape(record.detail) + "\n"
             }
-        }
-        for file in broken {
-            out += "warning: a broken state file was moved aside to \(file); no update starts until "
-                + "`updatectl state reset --yes`\n"
         }
         return out
     }
@@ -112,7 +166,8 @@ enum StatusText {
 
 /// node_exporter textfile collector format.
 enum StatusMetrics {
-    static func render(_ state: UpdateState, broken: Bool) -> String {
+    static func render(_ report: StatusReport) -> String {
+        let state = report.state ?? UpdateState()
         var out = ""
         func metric(_ name: String, _ help: String, _ samples: [(labels: [(String, String)], value: String)]) {
             out += "# HELP updatectl_\(name) \(help)\n# TYPE updatectl_\(name) gauge\n"
@@ -123,7 +178,7 @@ enum StatusMetrics {
             }
         }
         metric("phase", "1 for the phase the update lifecycle is in, 0 for the others.",
-               Phase.allCases.map { ([("phase", $0.rawValue)], $0 == state.phase ? "1" : "0") })
+               Phase.allCases.map { ([("phase", $0.rawValue)], $0 == state.phase && report.brokenNow == nil ? "1" : "0") })
         metric("attempt_count", "Attempts at the target version.", [([], String(state.attemptCount))])
         metric("health_check_failures", "Consecutive failed verification runs since activation.",
                [([], String(state.healthCheckFailures))])
@@ -132,7 +187,10 @@ enum StatusMetrics {
                [([], updated.isGoZero ? "0" : seconds(updated))])
         metric("deferred", "1 when the last run was deferred by a gate.",
                [(state.deferral.map { [("gate", $0.gate)] } ?? [], state.deferral == nil ? "0" : "1")])
-        metric("state_broken", "1 when a broken state file waits for `updatectl state reset`.", [([], broken ? "1" : "0")])
+        metric("state_broken", "1 when the state file cannot be parsed, or a broken one waits for `updatectl state reset`.",
+               [([], report.brokenNow != nil || !report.broken.isEmpty ? "1" : "0")])
+        metric("state_missing", "1 when there is no state file at the path status read (no update has run yet, or a wrong path).",
+               [([], report.isMissing ? "1" : "0")])
         metric("update_info", "The versions of the current or last attempt.",
                [([("from_version", state.fromVersion ?? ""), ("to_version", state.toVersion ?? "")], "1")])
         return out

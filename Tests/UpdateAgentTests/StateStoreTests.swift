@@ -49,7 +49,7 @@ final class ScratchDirectory {
             """)
         let loaded = try store.load()
         #expect(loaded.phase == .failed && loaded.lastError == "sha256 mismatch" && loaded.attemptCount == 2)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path + "/update").sorted() == ["state.json"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path + "/update").sorted() == ["state.json", "state.json.lock"])
     }
 
     @Test func anIllegalTransitionLeavesTheFileUntouched() throws {
@@ -68,8 +68,10 @@ final class ScratchDirectory {
         let store = StateStore(path: dir.path + "/state.json")
         try store.save(UpdateState(phase: .idle), clock: clock)
         FileManager.default.createFile(atPath: dir.path + "/state.json.tmp-99999", contents: Data("{".utf8))
+        _ = try store.read()
+        #expect(try dir.files() == ["state.json", "state.json.tmp-99999"], "a reader sweeps nothing")
         _ = try store.load()
-        #expect(try dir.files() == ["state.json"])
+        #expect(try dir.files() == ["state.json", "state.json.lock"])
     }
 
     @Test(arguments: ["", "{\"phase\": ", "{\"phase\": \"nope\"}", "\u{0}\u{0}\u{0}"])
@@ -105,7 +107,7 @@ final class ScratchDirectory {
         #expect {
             _ = try store.load()
         } throws: { error in
-            "\(error)".contains("refusing to follow a symbolic link")
+            "\(error)" == "refusing \(dir.path)/state.json: it is a symbolic link, not a regular file"
         }
         // A save replaces the link itself and never writes through it.
         try store.save(UpdateState(phase: .idle), clock: clock)
@@ -128,5 +130,20 @@ final class ScratchDirectory {
         let second = try StateLock.acquire(statePath: statePath)
         second.release()
         #expect(FileManager.default.fileExists(atPath: statePath + ".lock"))
+    }
+}
+
+extension StateStore {
+    /// A writer's load: takes the lock for the call, as `apply` and `healthcheck` hold it.
+    func load(clock: any WallClock = SystemWallClock()) throws -> UpdateState {
+        let lock = try StateLock.acquire(statePath: path)
+        defer { lock.release() }
+        return try load(holding: lock, clock: clock)
+    }
+
+    func reset(clock: any WallClock = SystemWallClock()) throws -> [String] {
+        let lock = try StateLock.acquire(statePath: path)
+        defer { lock.release() }
+        return try reset(holding: lock, clock: clock)
     }
 }

@@ -281,9 +281,32 @@ import Testing
         #expect(reached)
         let second = try await node.apply()
         #expect(second.status == 4)
-        #expect(second.stderr.contains("another updatectl (process \(first.process.processIdentifier)) holds the state lock"))
+        #expect(second.stderr.contains("another updatectl (process \(first.process.processIdentifier)) holds the lock \(node.statePath).lock"))
         first.kill()
         #expect(try await node.apply().status == 0)
+    }
+
+    /// Two policies with their own data_dir but the same slots: the backend's lock keeps the
+    /// second out while the first holds them.
+    @Test func twoPoliciesSharingSlotsDoNotRunAtOnce() async throws {
+        let (server, release, node) = try await setUp()
+        defer { Task { await server.stop() } }
+        let other = node.root.appendingPathComponent("other.yaml").path
+        let policy = try String(contentsOfFile: node.policyPath, encoding: .utf8)
+            .replacingOccurrences(of: "data_dir: \(node.data)", with: "data_dir: \(node.data)-2")
+        try policy.write(toFile: other, atomically: true, encoding: .utf8)
+        _ = release
+        let first = try BackgroundProcess(["apply", node.policyPath], environment: node.environment.merging(["UPDATECTL_TEST_PAUSE": "lock.held"]) { $1 })
+        let reached = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: first.waitFor("paused at lock.held", seconds: 30)) }
+        }
+        #expect(reached)
+        let second = try await CLI.runAsync(["apply", other], environment: node.environment)
+        #expect(second.status == 4, "\(second.stdout)\(second.stderr)")
+        #expect(second.stderr.contains("holds the lock \(node.slots)/.updatectl.lock"))
+        #expect(!FileManager.default.fileExists(atPath: node.data + "-2/update/state.json"), "the second run changed nothing")
+        first.kill()
+        #expect(try await CLI.runAsync(["apply", other], environment: node.environment).status == 0)
     }
 
     @Test func applyRefusesWhileAnUpdateWaitsForItsHealthcheck() async throws {

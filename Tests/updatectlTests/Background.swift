@@ -12,9 +12,7 @@ final class BackgroundProcess: @unchecked Sendable {
     init(_ arguments: [String], program: String? = nil, environment: [String: String] = [:]) throws {
         process.executableURL = program.map { URL(fileURLWithPath: $0) } ?? CLI.binary
         process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        for (key, value) in environment { env[key] = value }
-        process.environment = env
+        process.environment = controlledEnvironment(environment)
         process.standardError = stderrPipe
         process.standardOutput = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice

@@ -34,10 +34,7 @@ enum CLI {
         process.executableURL = URL(fileURLWithPath: program)
         if let directory { process.currentDirectoryURL = directory }
         process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        env.removeValue(forKey: "GITHUB_ACTIONS")
-        for (key, value) in environment { env[key] = value }
-        process.environment = env
+        process.environment = controlledEnvironment(environment)
         let out = Pipe()
         let err = Pipe()
         let input = Pipe()
@@ -72,6 +69,16 @@ enum CLI {
             stdout: String(decoding: outData.get(), as: UTF8.self),
             stderr: String(decoding: errData.get(), as: UTF8.self))
     }
+}
+
+/// What a started program sees: a fixed, small environment plus what the test gives, never the
+/// developer's (no KUBECONFIG, HOME, GITHUB_ACTIONS or proxy settings of theirs leak in).
+func controlledEnvironment(_ extra: [String: String]) -> [String: String] {
+    var env = ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8",
+               "HOME": FileManager.default.temporaryDirectory.path]
+    if let tmp = ProcessInfo.processInfo.environment["TMPDIR"] { env["TMPDIR"] = tmp }
+    for (key, value) in extra { env[key] = value }
+    return env
 }
 
 final class LockedData: @unchecked Sendable {

@@ -17,7 +17,7 @@ final class SmallFileSystem {
     init(bytes: Int) throws {
         path = FileManager.default.temporaryDirectory.appendingPathComponent("updatectl-tmpfs-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        guard mount("tmpfs", path, "tmpfs", 0, "size=\(bytes)") == 0 else {
+        guard mount("tmpfs", path, "tmpfs", 0, "size=\(bytes),mode=0755") == 0 else {
             rmdir(path)
             throw CocoaError(.fileWriteNoPermission)
         }

@@ -173,42 +173,79 @@ import Testing
     }
 }
 
-/// kube_system_ready against the real kubectl and a fake API server whose pods the test moves.
+/// kube_system_ready against the real kubectl and a fake API server whose pods the test moves,
+/// with pod lists of a real cluster's size.
 @Suite(.serialized) struct KubeSystemProbeTests {
-    func pods(_ phases: [(String, String, String?)]) -> String {
-        let items = phases.map { name, phase, started in
-            let running = started.map { ", \"containerStatuses\": [{\"name\": \"c\", \"state\": {\"running\": {\"startedAt\": \"\($0)\"}}}]" } ?? ""
-            return "{\"metadata\": {\"name\": \"\(name)\", \"namespace\": \"kube-system\"}, \"status\": {\"phase\": \"\(phase)\"\(running)}}"
-        }
-        return "{\"kind\": \"PodList\", \"apiVersion\": \"v1\", \"items\": [" + items.joined(separator: ", ") + "]}"
-    }
+    static let kubectl = TestComponents.program("kubectl")
 
-    @Test(.enabled(if: NodeLabelGateTests.kubectl != nil))
-    func podsMustHoldRunningForTheSettle() async throws {
-        let server = try await TestServer()
-        defer { Task { await server.stop() } }
+    /// A node applied to 1.1.0 whose kube-system pods the server answers; now is 03:00:00Z.
+    func activatedNode(server: TestServer) async throws -> (TestNode, [String: String]) {
         let release = ReleaseFixture()
         try release.publish(server, version: "1.1.0", image: ReleaseFixture.image(1000))
         let node = try TestNode()
         let kubeconfig = try node.writeKubeconfig(server: server.base)
         try node.writePolicy(server: server.base, publicKey: release.publicKeyText,
                              extra: "  kube_system_settle: 30s\n  healthcheck: {timeout: 2m, interval: 10s}\n")
-        let env = ["KUBECONFIG": kubeconfig]
+        let env = TestNode.withKubectl.merging(["KUBECONFIG": kubeconfig]) { $1 }
         #expect(try await node.apply(environment: env).status == 0)
-        // Now is 03:00:00Z. coredns is still Pending; etcd restarted 10s ago.
-        server.set("/api/v1/namespaces/kube-system/pods", json: pods([
-            ("coredns-1", "Pending", nil), ("etcd-1", "Running", "2026-11-26T02:59:50Z"),
-        ]))
+        return (node, env)
+    }
+
+    @Test(.enabled(if: kubectl != nil))
+    func podsMustHoldRunningForTheSettle() async throws {
+        let server = try await TestServer()
+        defer { Task { await server.stop() } }
+        let (node, env) = try await activatedNode(server: server)
+        // 34 pods: pod 3 is still Pending, pod 20 restarted 10s ago.
+        let failingList = KubePayloads.podList(count: 34, started: "2026-11-26T02:58:30Z", special: [
+            3: ("Pending", nil), 20: ("Running", "2026-11-26T02:59:50Z"),
+        ])
+        #expect(failingList.utf8.count >= 200 << 10, "a pod list of a real cluster's size")
+        server.set("/api/v1/namespaces/kube-system/pods", json: failingList)
         let failing = try await node.healthcheck(environment: env)
         #expect(failing.status == 1)
-        #expect(failing.stdout.contains("coredns-1 is Pending"))
-        #expect(failing.stdout.contains("etcd-1 Running for"))
-        // Both have been Running for a minute.
-        server.set("/api/v1/namespaces/kube-system/pods", json: pods([
-            ("coredns-1", "Running", "2026-11-26T02:59:00Z"), ("etcd-1", "Running", "2026-11-26T02:58:30Z"),
-        ]))
+        #expect(failing.stdout.contains("kube-pod-3-"))
+        #expect(failing.stdout.contains(" is Pending"))
+        #expect(failing.stdout.contains("Running for 10s < 30s"))
+        // All have been Running for a minute and a half.
+        server.set("/api/v1/namespaces/kube-system/pods", json: KubePayloads.podList(count: 34, started: "2026-11-26T02:58:30Z"))
         let passing = try await node.healthcheck(environment: env)
         #expect(passing.status == 0, "\(passing.stdout)\(passing.stderr)")
-        #expect(passing.stdout.contains("all 2 kube-system pods Running for ≥ 30s"))
+        #expect(passing.stdout.contains("all 34 kube-system pods Running for ≥ 30s"))
+    }
+
+    /// After an update the API server that does not come back is what this probe exists to catch.
+    @Test(.enabled(if: kubectl != nil))
+    func anAPIServerThatRefusesConnectionsFails() async throws {
+        let server = try await TestServer()
+        defer { Task { await server.stop() } }
+        let (node, env) = try await activatedNode(server: server)
+        let refusing = try node.writeKubeconfig(server: "http://127.0.0.1:9")
+        let result = try await node.healthcheck(environment: env.merging(["KUBECONFIG": refusing]) { $1 })
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("the API server does not answer through \(refusing)"))
+        #expect(try node.state()["health_check_failures"] as? Int == 1)
+    }
+
+    /// A kubeconfig but no kubectl: Kubernetes is expected and cannot be asked.
+    @Test func aKubeconfigWithoutKubectlFails() async throws {
+        let server = try await TestServer()
+        defer { Task { await server.stop() } }
+        let (node, env) = try await activatedNode(server: server)
+        let result = try await node.healthcheck(environment: env.merging(["PATH": node.environment["PATH"]!]) { $1 })
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("but kubectl is not installed (not on PATH): cannot check kube-system"))
+    }
+
+    /// Upstream's air-gap case: no kubectl and no kubeconfig at all passes, and says so.
+    @Test func noKubectlAndNoKubeconfigPassesAndSaysSo() async throws {
+        let server = try await TestServer()
+        defer { Task { await server.stop() } }
+        let (node, _) = try await activatedNode(server: server)
+        let result = try await node.healthcheck()
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("no kubectl and no kubeconfig"))
+        #expect(result.stdout.contains("passing, as the upstream agent does"))
+        #expect(!server.requests.contains("/api/v1/namespaces/kube-system/pods"))
     }
 }

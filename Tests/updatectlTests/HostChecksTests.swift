@@ -32,7 +32,7 @@ import Testing
         let lines = host.stdout.split(separator: "\n").map(String.init)
         #expect(lines.contains { $0.contains(":3:15: error[UPD502] cannot read the public key file") })
         #expect(lines.contains { $0.contains(":8:38: error[UPD501] gate `missing`: /usr/local/bin/not-installed-anywhere does not exist") })
-        #expect(lines.contains { $0.contains(":9:") && $0.contains("error[UPD501] gate `unsafe`: refusing to run \(unsafe): it is writable by group or others (mode 0777)") })
+        #expect(lines.contains { $0.contains(":9:") && $0.contains("error[UPD501] gate `unsafe`: \(unsafe) is writable by group or others (mode 0777)") })
         #expect(lines.contains { $0.contains(":1:1: warning[UPD503] the policy file is writable by group or others (mode 0666)") })
         #expect(!lines.contains { $0.contains("present") })
     }

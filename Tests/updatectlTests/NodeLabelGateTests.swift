@@ -5,14 +5,15 @@ import Testing
 @Suite(.serialized) struct NodeLabelGateTests {
     static let kubectl = TestComponents.program("kubectl")
 
-    func node(labels: String?, status: Int = 200) async throws -> (TestServer, TestNode, String) {
+    /// A node served at its real size (a k3s Node object of 30–60 KiB, not a 100-byte stub).
+    func node(labels: [String: String]?, status: Int = 200) async throws -> (TestServer, TestNode, String) {
         let server = try await TestServer()
         let release = ReleaseFixture()
         try release.publish(server, version: "1.1.0", image: ReleaseFixture.image(2000))
         if let labels {
-            server.set("/api/v1/nodes/edge-1", json: """
-                {"kind": "Node", "apiVersion": "v1", "metadata": {"name": "edge-1", "labels": {\(labels)}}}
-                """, status: status)
+            let object = KubePayloads.node(name: "edge-1", labels: labels)
+            #expect(object.utf8.count >= 30 << 10, "a Node object of real size")
+            server.set("/api/v1/nodes/edge-1", json: object, status: status)
         }
         let node = try TestNode()
         let kubeconfig = try node.writeKubeconfig(server: server.base)
@@ -23,9 +24,9 @@ import Testing
 
     @Test(.enabled(if: kubectl != nil))
     func aBlockedNodeDefersTheRun() async throws {
-        let (server, node, _) = try await node(labels: "\"updates.kubesolo.io/block\": \"true\", \"zone\": \"a\"")
+        let (server, node, _) = try await node(labels: ["updates.kubesolo.io/block": "true", "zone": "a"])
         defer { Task { await server.stop() } }
-        let result = try await node.apply()
+        let result = try await node.apply(environment: TestNode.withKubectl)
         #expect(result.status == 3, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.contains("node edge-1 carries updates.kubesolo.io/block=true"))
         #expect(server.requests.contains("/api/v1/nodes/edge-1"))
@@ -34,9 +35,9 @@ import Testing
 
     @Test(.enabled(if: kubectl != nil))
     func anUnblockedNodePasses() async throws {
-        let (server, node, _) = try await node(labels: "\"updates.kubesolo.io/block\": \"false\"")
+        let (server, node, _) = try await node(labels: ["updates.kubesolo.io/block": "false"])
         defer { Task { await server.stop() } }
-        let result = try await node.apply()
+        let result = try await node.apply(environment: TestNode.withKubectl)
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.contains("node edge-1 does not carry updates.kubesolo.io/block=true"))
     }
@@ -48,7 +49,7 @@ import Testing
         server.set("/api/v1/nodes/edge-1", json: """
             {"kind": "Status", "apiVersion": "v1", "status": "Failure", "message": "nodes \\"edge-1\\" not found", "reason": "NotFound", "code": 404}
             """, status: 404)
-        let result = try await node.apply()
+        let result = try await node.apply(environment: TestNode.withKubectl)
         #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
         #expect(result.stderr.contains("node edge-1 is not in the cluster"))
     }
@@ -57,9 +58,10 @@ import Testing
         let (server, node, kubeconfig) = try await node(labels: nil)
         defer { Task { await server.stop() } }
         try FileManager.default.removeItem(atPath: kubeconfig)
-        let result = try await node.apply()
+        let result = try await node.apply(environment: TestNode.withKubectl)
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
-        #expect(result.stdout.contains("no kubeconfig reachable") || result.stdout.contains("kubectl is not installed"))
+        #expect(result.stdout.contains("kubectl is installed but no kubeconfig was found")
+            || result.stdout.contains("no kubectl and no kubeconfig"))
         #expect(result.stdout.contains("passing, as the upstream agent does"))
     }
 
@@ -69,7 +71,7 @@ import Testing
         defer { Task { await server.stop() } }
         let text = try String(contentsOfFile: kubeconfig, encoding: .utf8)
         try text.replacingOccurrences(of: server.base, with: "http://127.0.0.1:9").write(toFile: kubeconfig, atomically: true, encoding: .utf8)
-        let result = try await node.apply()
+        let result = try await node.apply(environment: TestNode.withKubectl)
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.contains("no cluster reachable through"))
     }

@@ -68,8 +68,27 @@ final class TestNode {
         return root.appendingPathComponent("kubeconfig").path
     }
 
+    /// A marker of the directory backend. A root where nothing was written yet reads as the
+    /// backend reads it: slot `a` booted, next and committed.
     func marker(_ name: String) -> String? {
-        (try? String(contentsOfFile: slots + "/" + name, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let value = (try? String(contentsOfFile: slots + "/" + name, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        if value == nil, ["booted", "next", "committed"].contains(name), !FileManager.default.fileExists(atPath: slots + "/booted") {
+            return "a"
+        }
+        return value
+    }
+
+    /// The node's environment: a fixed clock, no kubeconfig, and a PATH without kubectl (a node
+    /// without Kubernetes). Tests that talk to a cluster add `TestNode.withKubectl`.
+    var environment: [String: String] {
+        ["UPDATECTL_TEST_NOW": "2026-11-26T03:00:00Z", "KUBECONFIG": root.appendingPathComponent("none").path,
+         "PATH": root.appendingPathComponent("no-kubectl").path]
+    }
+
+    /// PATH with the real kubectl on it, the way the product finds it.
+    static var withKubectl: [String: String] {
+        guard let kubectl = TestComponents.program("kubectl") else { return [:] }
+        return ["PATH": URL(fileURLWithPath: kubectl).deletingLastPathComponent().path]
     }
 
     func state() throws -> [String: Any] {
@@ -82,14 +101,10 @@ final class TestNode {
     }
 
     func run(_ command: String, _ extra: [String] = [], environment: [String: String] = [:]) async throws -> CLI.Result {
-        var env = ["UPDATECTL_TEST_NOW": "2026-11-26T03:00:00Z", "KUBECONFIG": root.appendingPathComponent("none").path]
-        for (key, value) in environment { env[key] = value }
-        return try await CLI.runAsync([command, policyPath] + extra, environment: env)
+        try await CLI.runAsync([command, policyPath] + extra, environment: self.environment.merging(environment) { $1 })
     }
 
     func apply(_ extra: [String] = [], environment: [String: String] = [:]) async throws -> CLI.Result {
-        var env = ["UPDATECTL_TEST_NOW": "2026-11-26T03:00:00Z", "KUBECONFIG": root.appendingPathComponent("none").path]
-        for (key, value) in environment { env[key] = value }
-        return try await CLI.runAsync(["apply", policyPath] + extra, environment: env)
+        try await run("apply", extra, environment: environment)
     }
 }

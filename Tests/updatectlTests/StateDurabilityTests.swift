@@ -35,13 +35,16 @@ import Testing
             #expect(phase == "idle")
         }
 
-        // The next run sweeps the leftovers and proceeds; the killed holder's lock is gone.
+        // A reader changes nothing, not even the leftovers; the next writer sweeps them and
+        // proceeds, since the killed holder's lock is gone.
+        let before = try FileManager.default.contentsOfDirectory(atPath: directory.url.path).sorted()
         let status = try CLI.run(["status", "--state", state])
         #expect(status.status == 0)
-        let files = try FileManager.default.contentsOfDirectory(atPath: directory.url.path).sorted()
-        #expect(files == ["state.json", "state.json.lock"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.url.path).sorted() == before)
         let again = try CLI.run(["state", "reset", "--yes", "--state", state])
         #expect(again.status == 0, "\(again.stderr)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.url.path).sorted()
+        #expect(files == ["state.json", "state.json.lock"])
     }
 
     @Test func twoWritersStartedTogetherNeverBothHoldTheLock() throws {
@@ -65,7 +68,7 @@ import Testing
         let holderPID = holders.first?.process.processIdentifier ?? -1
         for (writer, status) in refused {
             #expect(status == 4)
-            #expect(writer.stderr.contains("another updatectl (process \(holderPID)) holds the state lock"))
+            #expect(writer.stderr.contains("another updatectl (process \(holderPID)) holds the lock \(state).lock"))
         }
         holders.forEach { $0.kill() }
     }
@@ -95,8 +98,12 @@ import Testing
         #expect(text.stdout.contains("attempts         1 at 1.1.0"))
         let json = try CLI.run(["status", "--state", state, "--format", "json"])
         let object = try #require(JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
-        #expect(object["fleet_note"] as? String == "kept")
-        #expect(object["deferred_gate"] as? String == "maintenance_window")
+        #expect(object["status_version"] as? Int == 1)
+        #expect(object["state_file"] as? String == state)
+        #expect(object["state_file_present"] as? Bool == true)
+        let stateObject = try #require(object["state"] as? [String: Any])
+        #expect(stateObject["fleet_note"] as? String == "kept")
+        #expect(stateObject["deferred_gate"] as? String == "maintenance_window")
         let metrics = try CLI.run(["status", "--state", state, "--format", "prometheus"])
         #expect(metrics.stdout.contains("updatectl_phase{phase=\"idle\"} 1\n"))
         #expect(metrics.stdout.contains("updatectl_phase{phase=\"activated\"} 0\n"))
@@ -117,18 +124,42 @@ import Testing
         #expect(status.stdout.contains("state file       \(data)/update/state.json"))
     }
 
-    @Test func aBrokenStateIsMovedAsideAndReported() throws {
+    /// A reader reports a broken file and leaves it (the Go agent may still read it); a writer
+    /// moves it aside as evidence.
+    @Test func aBrokenStateIsReportedByReadersAndMovedAsideByWriters() throws {
         let directory = try TemporaryDirectory()
         try directory.write("state.json", "{\"phase\": \"activ")
         let state = directory.url.appendingPathComponent("state.json").path
-        let result = try CLI.run(["status", "--state", state], environment: ["UPDATECTL_TEST_NOW": "2026-05-14T21:30:00Z"])
+        let env = ["UPDATECTL_TEST_NOW": "2026-05-14T21:30:00Z"]
+        let result = try CLI.run(["status", "--state", state], environment: env)
         #expect(result.status == 1)
-        #expect(result.stderr.contains("it was moved to \(state).broken-2026-05-14T21:30:00Z"))
-        let after = try CLI.run(["status", "--state", state])
-        #expect(after.stdout.contains("warning: a broken state file was moved aside"))
-        let reset = try CLI.run(["state", "reset", "--yes", "--state", state])
+        #expect(result.stdout.contains("state file       \(state) cannot be parsed: not JSON"))
+        #expect(result.stderr.contains("it was left in place"))
+        #expect(try String(contentsOfFile: state, encoding: .utf8) == "{\"phase\": \"activ")
+        let metrics = try CLI.run(["status", "--state", state, "--format", "prometheus"], environment: env)
+        #expect(metrics.status == 1)
+        #expect(metrics.stdout.contains("updatectl_state_broken 1\n"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.url.path) == ["state.json"])
+        let reset = try CLI.run(["state", "reset", "--yes", "--state", state], environment: env)
         #expect(reset.stdout.contains("cleared \(state).broken-2026-05-14T21:30:00Z"))
+        #expect(FileManager.default.fileExists(atPath: "\(state).broken-2026-05-14T21:30:00Z.cleared"))
         #expect(!(try CLI.run(["status", "--state", state]).stdout.contains("warning")))
+    }
+
+    @Test func aStateFileThatDoesNotExistIsSaidPlainly() throws {
+        let directory = try TemporaryDirectory()
+        let state = directory.url.appendingPathComponent("nowhere/state.json").path
+        let text = try CLI.run(["status", "--state", state])
+        #expect(text.status == 0)
+        #expect(text.stdout.hasPrefix("state file       \(state) does not exist: no update has run on this node yet"))
+        #expect(!text.stdout.contains("phase"))
+        let json = try CLI.run(["status", "--state", state, "--format", "json"])
+        let object = try #require(JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(object["state_file_present"] as? Bool == false)
+        #expect(object["state"] is NSNull)
+        let metrics = try CLI.run(["status", "--state", state, "--format", "prometheus"])
+        #expect(metrics.stdout.contains("updatectl_state_missing 1\n"))
+        #expect(!FileManager.default.fileExists(atPath: directory.url.appendingPathComponent("nowhere").path))
     }
 
     @Test func resetWantsConfirmation() throws {

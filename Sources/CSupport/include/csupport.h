@@ -5,4 +5,7 @@
 /// thread never inherits them.
 int csupport_pipe_cloexec(int fds[2]);
 
+/// O_PATH, which Swift's Glibc module hides behind _GNU_SOURCE.
+int csupport_o_path(void);
+
 #endif

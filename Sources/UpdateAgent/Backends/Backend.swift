@@ -17,8 +17,11 @@ public protocol UpdateBackend: Sendable {
     func bootedSlot() throws -> Slot
     /// The version the node runs now.
     func runningVersion() throws -> String
-    /// Where the download of an image for `slot` is written.
-    func imagePath(for slot: Slot) throws -> String
+    /// The directory an image for `slot` is downloaded into (for the free-space gate); asking
+    /// creates nothing.
+    func imageDirectory(for slot: Slot) -> String
+    /// Creates what the download needs and returns the path the image for `slot` is written to.
+    func prepareImage(for slot: Slot) throws -> String
     /// Makes the downloaded, verified image the content of `slot`.
     func stage(image: String, slot: Slot, version: String, fromVersion: String) throws
     /// After a failed or interrupted download: the slot must not be booted. Best effort.
@@ -34,6 +37,14 @@ public protocol UpdateBackend: Sendable {
     /// Changes with every boot, so a healthcheck can tell "not rebooted yet" from "booted the
     /// old slot".
     func bootID() throws -> String
+    /// A lock file that every writer of these slots holds besides the state lock, so two policies
+    /// that share the slots but not the state cannot run at once; nil when the slots are the
+    /// machine's own (the state lock covers them).
+    var lockPath: String? { get }
+}
+
+extension UpdateBackend {
+    public var lockPath: String? { nil }
 }
 
 /// The kernel's id of this boot.

@@ -58,8 +58,12 @@ public struct CommandBackendRunner: UpdateBackend {
         throw BackendError("/etc/os-release has no VERSION_ID; add a `running_version` command to the backend")
     }
 
-    public func imagePath(for slot: Slot) throws -> String {
-        let directory = (dataDir.hasSuffix("/") ? String(dataDir.dropLast()) : dataDir) + "/update"
+    public func imageDirectory(for slot: Slot) -> String {
+        (dataDir.hasSuffix("/") ? String(dataDir.dropLast()) : dataDir) + "/update"
+    }
+
+    public func prepareImage(for slot: Slot) throws -> String {
+        let directory = imageDirectory(for: slot)
         try AtomicFile.makeDirectories(directory)
         return directory + "/image-\(slot.rawValue).partial"
     }

@@ -8,7 +8,8 @@ import Glibc
 /// Layout under `root`: `a/` and `b/` each hold `image` and `version` (and `invalid` after a
 /// failed download); `booted` names the slot the node runs, `next` the slot that boots next,
 /// `committed` the last slot marked good. A new root starts with slot `a` booted at
-/// `initialVersion`. Every write is atomic. Its "reboot" makes `next` the booted slot.
+/// `initialVersion` (read as such before anything is written: asking creates nothing). Every
+/// write is atomic. Its "reboot" makes `next` the booted slot.
 public struct DirectoryBackend: UpdateBackend {
     public let root: String
     public let initialVersion: String
@@ -19,6 +20,8 @@ public struct DirectoryBackend: UpdateBackend {
     }
 
     private func path(_ parts: String...) -> String { ([root] + parts).joined(separator: "/") }
+
+    public var lockPath: String? { path(".updatectl.lock") }
 
     private func readMarker(_ name: String) throws -> String? {
         guard let bytes = try AtomicFile.read(path(name), limit: 4096) else { return nil }
@@ -40,8 +43,11 @@ public struct DirectoryBackend: UpdateBackend {
         try writeMarker("booted", "a")
     }
 
+    /// Whether nothing was written yet: then slot `a` runs `initialVersion`.
+    private func isFresh() throws -> Bool { try readMarker("booted") == nil }
+
     private func slot(_ marker: String) throws -> Slot {
-        try prepare()
+        if try isFresh() { return .a }
         guard let text = try readMarker(marker), let slot = Slot(rawValue: text) else {
             throw BackendError("the directory backend's \(path(marker)) does not name slot a or b")
         }
@@ -51,7 +57,10 @@ public struct DirectoryBackend: UpdateBackend {
     public func bootedSlot() throws -> Slot { try slot("booted") }
     public func nextSlot() throws -> Slot { try slot("next") }
 
-    public func version(of slot: Slot) throws -> String? { try readMarker("\(slot.rawValue)/version") }
+    public func version(of slot: Slot) throws -> String? {
+        if try isFresh() { return slot == .a ? initialVersion : nil }
+        return try readMarker("\(slot.rawValue)/version")
+    }
 
     public func runningVersion() throws -> String {
         let booted = try bootedSlot()
@@ -61,7 +70,9 @@ public struct DirectoryBackend: UpdateBackend {
         return version
     }
 
-    public func imagePath(for slot: Slot) throws -> String {
+    public func imageDirectory(for slot: Slot) -> String { path(slot.rawValue) }
+
+    public func prepareImage(for slot: Slot) throws -> String {
         try prepare()
         return path(slot.rawValue, "image.partial")
     }
@@ -81,6 +92,7 @@ public struct DirectoryBackend: UpdateBackend {
     public func isInvalid(_ slot: Slot) -> Bool { access(path(slot.rawValue, "invalid"), F_OK) == 0 }
 
     public func activate(slot: Slot, version: String, fromVersion: String) throws {
+        try prepare()
         guard access(path(slot.rawValue, "image"), F_OK) == 0, !isInvalid(slot) else {
             throw BackendError("slot \(slot.rawValue) holds no valid image to activate")
         }
@@ -88,6 +100,7 @@ public struct DirectoryBackend: UpdateBackend {
     }
 
     public func reboot() throws {
+        try prepare()
         let boots = Int(try readMarker("boots") ?? "0") ?? 0
         try writeMarker("boots", String(boots + 1))
         try writeMarker("booted", try nextSlot().rawValue)
@@ -97,10 +110,12 @@ public struct DirectoryBackend: UpdateBackend {
     public func bootID() throws -> String { "directory-boot-" + (try readMarker("boots") ?? "0") }
 
     public func rollback(to slot: Slot, version: String, fromVersion: String) throws {
+        try prepare()
         try writeMarker("next", slot.rawValue)
     }
 
     public func commit(slot: Slot, version: String) throws {
+        try prepare()
         try writeMarker("committed", slot.rawValue)
     }
 }

@@ -140,7 +140,7 @@ public struct Gates: GateEvaluator {
     private func nodeNotBlocked(label: String, node: String, kubeconfig: String?, timeout: Duration) -> GateOutcome {
         let kubernetes = Kubernetes(system: system, runner: runner)
         switch kubernetes.access(kubeconfig: kubeconfig) {
-        case .unavailable(let reason):
+        case .noKubernetes(let reason), .incomplete(let reason):
             return .pass("\(reason): passing, as the upstream agent does")
         case .ready(let kubectl, let config):
             switch kubernetes.getRaw("/api/v1/nodes/\(node)", kubectl: kubectl, kubeconfig: config, timeout: timeout) {

@@ -34,6 +34,18 @@ public enum HostChecks {
                 out.append(Finding(.hostFile, "\(error)", start: mark, help: "install the release key at \(path)"))
             }
         }
+        if LiveSystem().kubectl() == nil {
+            let gates = policy.preflight.compactMap { gate -> (String, EntrySource)? in
+                if case .nodeNotBlocked = gate.kind { ("gate `\(gate.name.value)`", gate.source) } else { nil }
+            }
+            let probes = policy.healthcheck.probes.compactMap { probe -> (String, EntrySource)? in
+                if case .kubeSystemReady = probe.kind { ("probe `\(probe.name.value)`", probe.source) } else { nil }
+            }
+            for (what, source) in gates + probes {
+                out.append(Finding(.hostKubernetes, "kubectl is not installed (not on PATH): \(what) cannot ask the cluster",
+                                   start: source.mark ?? policy.start, help: "install kubectl, or turn the check off on nodes without Kubernetes"))
+            }
+        }
         if let policyPath, policyPath != "-" {
             var info = stat()
             if stat(policyPath, &info) == 0, info.st_mode & 0o022 != 0 {

@@ -9,6 +9,13 @@ public struct ProbeResult: Sendable {
     public var passed: Bool
     public var detail: String
     public var duration: Duration
+
+    public init(name: String, passed: Bool, detail: String, duration: Duration) {
+        self.name = name
+        self.passed = passed
+        self.detail = detail
+        self.duration = duration
+    }
 }
 
 /// Runs probe rounds. `Probes` is the real one; `simulate` scripts the outcomes.
@@ -84,15 +91,15 @@ public struct Probes: ProbeRunner {
 
     private func kubeSystem(settle: Duration, timeout: Duration) -> (Bool, String) {
         let kubernetes = Kubernetes(system: system, runner: runner)
-        guard case .ready(let kubectl, let kubeconfig) = kubernetes.access(kubeconfig: nil) else {
-            if case .unavailable(let reason) = kubernetes.access(kubeconfig: nil) {
-                return (true, "\(reason): passing, as the upstream agent does")
-            }
-            return (true, "no cluster")
+        let kubectl: String, kubeconfig: String
+        switch kubernetes.access(kubeconfig: nil) {
+        case .ready(let path, let config): (kubectl, kubeconfig) = (path, config)
+        case .noKubernetes(let reason): return (true, "\(reason): passing, as the upstream agent does")
+        case .incomplete(let reason): return (false, "\(reason): cannot check kube-system")
         }
         switch kubernetes.getRaw("/api/v1/namespaces/kube-system/pods", kubectl: kubectl, kubeconfig: kubeconfig, timeout: timeout) {
         case .unreachable(let reason):
-            return (true, "no cluster reachable through \(kubeconfig) (\(reason)): passing, as the upstream agent does")
+            return (false, "the API server does not answer through \(kubeconfig) (\(reason))")
         case .notFound:
             return (false, "the kube-system namespace does not exist")
         case .failed(let reason):

@@ -76,14 +76,18 @@ public struct ApplyRun {
         var message: String
     }
 
+    /// Runs under the state lock (and the backend's), except a dry run, which only reads.
     public func run() throws -> ApplyOutcome {
-        var run = Walk(run: self)
+        let lock = dryRun ? nil : try StateLock.acquire(statePath: environment.store.path, extraLock: environment.backend.lockPath)
+        defer { lock?.release() }
+        var run = Walk(run: self, lock: lock)
         return try run.go()
     }
 
     /// The mutable part of a run.
     struct Walk {
         let run: ApplyRun
+        let lock: StateLock?
         var env: AgentEnvironment { run.environment }
         var state = UpdateState()
         var records: [UpdateState.StepRecord] = []
@@ -95,7 +99,10 @@ public struct ApplyRun {
         var written = 0
         var blockedBy: String?
 
-        init(run: ApplyRun) { self.run = run }
+        init(run: ApplyRun, lock: StateLock?) {
+            self.run = run
+            self.lock = lock
+        }
 
         mutating func report(_ index: Int, _ step: Step, _ decision: StepDecision, _ detail: String) {
             records.append(.init(step: step.id, decision: decision.rawValue, detail: detail))
@@ -109,7 +116,17 @@ public struct ApplyRun {
         }
 
         mutating func go() throws -> ApplyOutcome {
-            state = try env.store.load(clock: env.clock)
+            if let lock {
+                state = try env.store.load(holding: lock, clock: env.clock)
+            } else {
+                switch try env.store.read() {
+                case .missing: state = UpdateState()
+                case .state(let read): state = read
+                case .broken(let problem):
+                    return .failed("the state file \(env.store.path) cannot be parsed (\(problem)); it was left in place. "
+                        + "A real run would move it aside and stop: check the node, then run `updatectl state reset --yes`")
+                }
+            }
             let broken = env.store.brokenFiles()
             if !broken.isEmpty {
                 return .failed("a broken state file was moved aside earlier (\(broken.joined(separator: ", "))), so an update "
@@ -211,7 +228,7 @@ public struct ApplyRun {
             case .gate(let gate):
                 let input = GateInput(
                     offered: metadata!, runningVersion: running, state: state,
-                    imageDirectory: Paths.directory(of: try env.backend.imagePath(for: booted.other)), force: run.force,
+                    imageDirectory: env.backend.imageDirectory(for: booted.other), force: run.force,
                     channel: run.policy.channel.value, dataDir: run.policy.dataDir.value)
                 switch env.gates.evaluate(gate, input) {
                 case .pass(let detail): report(index, step, .pass, detail)
@@ -236,7 +253,7 @@ public struct ApplyRun {
                 }
                 state.targetSlot = target.rawValue
                 try transition(.downloading, .init(toVersion: offered.version, fromVersion: running))
-                imagePath = try env.backend.imagePath(for: target)
+                imagePath = try env.backend.prepareImage(for: target)
                 try download(offered)
                 report(index, step, .done, "\(ByteText.show(UInt64(written))) written to slot \(target.rawValue)")
             case .verifySize:

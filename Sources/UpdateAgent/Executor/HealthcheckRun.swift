@@ -47,8 +47,11 @@ public struct HealthcheckRun {
          "DATA_DIR": policy.dataDir.value]
     }
 
+    /// Runs under the state lock (and the backend's).
     public func run() throws -> HealthcheckOutcome {
-        var state = try env.store.load(clock: env.clock)
+        let lock = try StateLock.acquire(statePath: env.store.path, extraLock: env.backend.lockPath)
+        defer { lock.release() }
+        var state = try env.store.load(holding: lock, clock: env.clock)
         let broken = env.store.brokenFiles()
         if !broken.isEmpty {
             return .refused("a broken state file was moved aside earlier (\(broken.joined(separator: ", "))); check the node, "
@@ -93,7 +96,7 @@ public struct HealthcheckRun {
         }
 
         let health = policy.healthcheck
-        let start = env.clock.now()
+        let start = env.clock.instant()
         let deadline = start + health.timeout.value
         if health.settle.value > .zero {
             env.clock.sleep(for: health.settle.value)
@@ -107,7 +110,7 @@ public struct HealthcheckRun {
         var passed = false
         while true {
             round += 1
-            let roundStart = env.clock.now()
+            let roundStart = env.clock.instant()
             let (results, duration) = env.probes.round(probes, variables: values)
             last = results
             env.clock.account(elapsed: duration)
@@ -120,10 +123,10 @@ public struct HealthcheckRun {
             }
             env.reporter.note("round \(round) at +\(offset): \(failed.count) of \(last.count) probes failed: "
                 + failed.map { "\($0.name) (\($0.detail))" }.joined(separator: "; "))
-            if env.clock.now() + health.interval.value >= deadline { break }
+            if env.clock.instant() + health.interval.value >= deadline { break }
             env.clock.sleep(for: health.interval.value)
         }
-        let elapsed = DurationText.format(.seconds((env.clock.now() - start).components.seconds))
+        let elapsed = DurationText.format(.seconds((env.clock.instant() - start).components.seconds))
         let failures = last.filter { !$0.passed }.map { "\($0.name): \($0.detail)" }.joined(separator: "; ")
         let message = "no probe round passed in \(DurationText.format(health.timeout.value)) (\(round) rounds); last round: \(failures)"
         report("healthcheck.rounds", passed ? .pass : .fail, passed ? "round \(round) passed after \(elapsed)" : message,
@@ -206,7 +209,9 @@ public struct RollbackRun {
 
     public func run() throws -> Outcome {
         let env = environment
-        var state = try env.store.load(clock: env.clock)
+        let lock = try StateLock.acquire(statePath: env.store.path, extraLock: env.backend.lockPath)
+        defer { lock.release() }
+        var state = try env.store.load(holding: lock, clock: env.clock)
         let target = state.targetSlot.flatMap(Slot.init(rawValue:))
         let previous = state.bootedSlot.flatMap(Slot.init(rawValue:)) ?? target?.other ?? .a
         switch state.phase {

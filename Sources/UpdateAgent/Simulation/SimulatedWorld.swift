@@ -97,7 +97,7 @@ struct SimulatedSystem: SystemProbe {
 struct SimulatedRunner: CommandRunner {
     let world: SimulatedWorld
 
-    func run(_ argv: [String], timeout: Duration, environment: [String: String]) throws -> CommandResult {
+    func run(_ argv: [String], timeout: Duration, environment: [String: String], stdout: OutputCapture) throws -> CommandResult {
         if argv.first?.hasSuffix("kubectl") == true, let path = argv.last, path.hasPrefix("/api/v1/nodes/") {
             let blocked = world.scenario.nodeBlocked ? "\"true\"" : "\"false\""
             return CommandResult(status: 0, timedOut: false, stdout: """
@@ -130,7 +130,8 @@ final class SimulatedBackend: UpdateBackend, @unchecked Sendable {
 
     func bootedSlot() throws -> Slot { lock.withLock { booted } }
     func runningVersion() throws -> String { lock.withLock { versions[booted] ?? "" } }
-    func imagePath(for slot: Slot) throws -> String { scratch + "/image-\(slot.rawValue)" }
+    func imageDirectory(for slot: Slot) -> String { scratch }
+    func prepareImage(for slot: Slot) throws -> String { scratch + "/image-\(slot.rawValue)" }
     func stage(image: String, slot: Slot, version: String, fromVersion: String) throws {
         lock.withLock { versions[slot] = version }
     }

@@ -2,36 +2,53 @@
 import Glibc
 #endif
 
-/// One writer at a time: an exclusive `flock` on `state.json.lock` beside the state file.
+/// One writer at a time: an exclusive `flock` on `state.json.lock` beside the state file, and on
+/// the backend's own lock file (its slot root), so two policies with different `data_dir` but the
+/// same slots cannot run at once either.
 ///
-/// The lock file is opened close-on-exec (probes and hooks do not inherit it) and never
-/// unlinked (unlinking would let a second process lock a new inode while the first still holds
-/// the old one). The holder writes its pid into it so a second process can say who holds it.
+/// A lock file is opened close-on-exec (probes and hooks do not inherit it), non-blocking (a FIFO
+/// planted in its place is refused, never waited on), in a directory checked like the state's,
+/// and never unlinked (unlinking would let a second process lock a new inode while the first
+/// still holds the old one). The holder writes its pid into it so a second process can say who
+/// holds it.
 public final class StateLock: @unchecked Sendable {
     public let path: String
-    private var fd: Int32
+    private var fds: [Int32]
 
     public struct Busy: Error, Sendable, CustomStringConvertible {
         public var path: String
         public var holder: Int32?
         public var description: String {
             let who = holder.map { "process \($0)" } ?? "another process"
-            return "another updatectl (\(who)) holds the state lock \(path); it is applying, checking or rolling back "
+            return "another updatectl (\(who)) holds the lock \(path); it is applying, checking or rolling back "
                 + "an update. Wait for it to finish"
         }
     }
 
-    private init(path: String, fd: Int32) {
+    private init(path: String, fds: [Int32]) {
         self.path = path
-        self.fd = fd
+        self.fds = fds
     }
 
-    /// Takes the lock for `statePath`, or throws `Busy` at once when another process holds it.
-    public static func acquire(statePath: String) throws -> StateLock {
-        let path = statePath + ".lock"
-        try StateStore(path: statePath).prepareDirectory()
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { throw SystemError("cannot open the lock file", path) }
+    /// Takes the lock for `statePath` and, when given, `extraLock` (a backend's), or throws `Busy`
+    /// at once when another process holds either.
+    public static func acquire(statePath: String, extraLock: String? = nil) throws -> StateLock {
+        var fds: [Int32] = []
+        do {
+            for path in [statePath + ".lock", extraLock].compactMap({ $0 }) {
+                fds.append(try lock(path))
+            }
+        } catch {
+            for fd in fds { close(fd) }
+            throw error
+        }
+        TestPause.here("lock.held")
+        return StateLock(path: statePath + ".lock", fds: fds)
+    }
+
+    private static func lock(_ path: String) throws -> Int32 {
+        let directory = try StateDirectory(Paths.directory(of: path), create: true)
+        let fd = try directory.openForUpdate(Paths.fileName(of: path))
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             if errno == EINTR { continue }
             let code = errno
@@ -48,8 +65,7 @@ public final class StateLock: @unchecked Sendable {
         ftruncate(fd, 0)
         let text = "\(getpid())\n"
         _ = text.withCString { pwrite(fd, $0, strlen($0), 0) }
-        TestPause.here("lock.held")
-        return StateLock(path: path, fd: fd)
+        return fd
     }
 
     private static func readPID(_ fd: Int32) -> Int32? {
@@ -59,11 +75,10 @@ public final class StateLock: @unchecked Sendable {
         return Int32(String(decoding: buffer[0..<count], as: UTF8.self).trimmingNewline)
     }
 
-    /// Releases the lock (also when the process exits or is killed).
+    /// Releases the locks (also when the process exits or is killed).
     public func release() {
-        guard fd >= 0 else { return }
-        close(fd)
-        fd = -1
+        for fd in fds { close(fd) }
+        fds = []
     }
 
     deinit { release() }
@@ -77,7 +92,3 @@ extension String {
     }
 }
 
-extension StateStore {
-    /// Creates the state directory and its missing parents (0755, as upstream's MkdirAll).
-    func prepareDirectory() throws { try AtomicFile.makeDirectories(directory) }
-}

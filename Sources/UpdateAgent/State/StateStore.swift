@@ -48,21 +48,66 @@ public struct StateStore: Sendable {
         }
     }
 
-    /// Reads the state: a fresh idle state when there is no file. Removes stale temporary files
-    /// from interrupted saves. A file that does not parse is moved aside and reported.
-    public func load(clock: any WallClock = SystemWallClock()) throws -> UpdateState {
-        sweepTemporaryFiles()
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        if fd < 0 {
-            if errno == ENOENT { return UpdateState() }
-            if errno == ELOOP { throw SystemError("refusing to follow a symbolic link at", path) }
-            throw SystemError("cannot open", path)
+    /// What a read-only look at the state found.
+    public enum Reading: Sendable {
+        /// There is no state file (a node that never ran an update, or a wrong `--state`).
+        case missing
+        case state(UpdateState)
+        /// The file does not parse; it was left where it is.
+        case broken(problem: String)
+    }
+
+    /// Reads the state without changing anything on disk: no directory is created, no temporary
+    /// file swept, a broken file is reported and left in place (the upstream Go agent may still
+    /// read it). For `status`, `plan --state` and `apply --dry-run`.
+    public func read() throws(StateFileProblem) -> Reading {
+        let directory: StateDirectory
+        do {
+            directory = try StateDirectory(self.directory, create: false)
+        } catch {
+            if case .missingDirectory = error { return .missing }
+            throw error
         }
+        guard let fd = try directory.openForReading(fileName) else { return .missing }
         defer { close(fd) }
+        let bytes: [UInt8]
+        do {
+            bytes = try Self.readAll(fd, path: path)
+        } catch {
+            throw .system(error)
+        }
+        do {
+            return .state(try UpdateState.decode(bytes))
+        } catch {
+            return .broken(problem: bytes.isEmpty ? "it is empty" : error.message)
+        }
+    }
+
+    /// Reads the state for a writer holding `lock`: a fresh idle state when there is no file.
+    /// Removes temporary files left by interrupted saves; a file that does not parse is moved
+    /// aside as evidence and reported.
+    public func load(holding lock: StateLock, clock: any WallClock = SystemWallClock()) throws -> UpdateState {
+        let directory = try StateDirectory(self.directory, create: true)
+        for name in directory.list() where name.hasPrefix(temporaryPrefix) { directory.unlink(name) }
+        guard let fd = try directory.openForReading(fileName) else { return UpdateState() }
+        defer { close(fd) }
+        let bytes = try Self.readAll(fd, path: path)
+        do {
+            return try UpdateState.decode(bytes)
+        } catch {
+            let problem = bytes.isEmpty ? "it is empty" : error.message
+            let target = brokenPrefix + clock.now().description
+            try directory.rename(fileName, target)
+            try? directory.sync()
+            throw BrokenState(path: path, movedTo: self.directory + "/" + target, problem: problem)
+        }
+    }
+
+    private static func readAll(_ fd: Int32, path: String) throws(SystemError) -> [UInt8] {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 64 << 10)
         while true {
-            let count = read(fd, &chunk, chunk.count)
+            let count = Glibc.read(fd, &chunk, chunk.count)
             if count < 0 {
                 if errno == EINTR { continue }
                 throw SystemError("cannot read", path)
@@ -71,21 +116,14 @@ public struct StateStore: Sendable {
             bytes += chunk[0..<count]
             if bytes.count > 16 << 20 { break }
         }
-        do {
-            return try UpdateState.decode(bytes)
-        } catch {
-            let problem = bytes.isEmpty ? "it is empty" : error.message
-            let target = directory + "/" + brokenPrefix + clock.now().description
-            guard rename(path, target) == 0 else { throw SystemError("cannot move the broken state file aside to", target) }
-            syncDirectoryQuietly()
-            throw BrokenState(path: path, movedTo: target, problem: problem)
-        }
+        return bytes
     }
 
     /// Broken state files moved aside earlier and not yet cleared by `state reset`.
     public func brokenFiles() -> [String] {
-        listDirectory().filter { $0.hasPrefix(brokenPrefix) && !$0.hasSuffix(".cleared") }.sorted()
-            .map { directory + "/" + $0 }
+        guard let directory = try? StateDirectory(self.directory, create: false) else { return [] }
+        return directory.list().filter { $0.hasPrefix(brokenPrefix) && !$0.hasSuffix(".cleared") }.sorted()
+            .map { self.directory + "/" + $0 }
     }
 
     /// Writes `state` durably, with `updated_at` set to now; returns what was written.
@@ -94,8 +132,8 @@ public struct StateStore: Sendable {
         guard StateMachine.allowed[state.phase] != nil else { throw SystemError("invalid phase for", path, code: EINVAL) }
         var stamped = state
         stamped.updatedAt = clock.now()
-        try prepareDirectory()
-        try AtomicFile.write(stamped.fileBytes, to: path, mode: 0o600, pausePrefix: "save")
+        let directory = try StateDirectory(self.directory, create: true)
+        try directory.write(stamped.fileBytes, to: fileName, mode: 0o600, pausePrefix: "save")
         return stamped
     }
 
@@ -109,36 +147,22 @@ public struct StateStore: Sendable {
         return saved
     }
 
-    /// `state reset --yes`: a fresh idle state, and broken files marked `.cleared`.
-    public func reset(clock: any WallClock = SystemWallClock()) throws -> [String] {
+    /// `state reset --yes`: a fresh idle state, and broken files marked `.cleared` (a state file
+    /// that does not parse is first moved aside like any writer moves it, so it is kept too).
+    public func reset(holding lock: StateLock, clock: any WallClock = SystemWallClock()) throws -> [String] {
+        do {
+            _ = try load(holding: lock, clock: clock)
+        } catch is BrokenState {
+            // Moved aside: cleared below with the others.
+        }
         let broken = brokenFiles()
         try save(UpdateState(), clock: clock)
-        for file in broken { rename(file, file + ".cleared") }
-        if !broken.isEmpty { syncDirectoryQuietly() }
+        let directory = try StateDirectory(self.directory, create: true)
+        for file in broken {
+            let name = Paths.fileName(of: file)
+            try directory.rename(name, name + ".cleared")
+        }
+        if !broken.isEmpty { try? directory.sync() }
         return broken
-    }
-
-    // MARK: Helpers
-
-    private func syncDirectoryQuietly() { _ = try? AtomicFile.syncDirectory(directory) }
-
-    private func listDirectory() -> [String] {
-        guard let handle = opendir(directory) else { return [] }
-        defer { closedir(handle) }
-        var names: [String] = []
-        while let entry = readdir(handle) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            names.append(name)
-        }
-        return names
-    }
-
-    /// Removes temporary files left by saves that were interrupted.
-    private func sweepTemporaryFiles() {
-        for name in listDirectory() where name.hasPrefix(temporaryPrefix) {
-            unlink(directory + "/" + name)
-        }
     }
 }

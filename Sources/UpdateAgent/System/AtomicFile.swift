@@ -8,31 +8,44 @@ public enum AtomicFile {
     /// Writes `bytes` to `path`. With `pausePrefix`, the test-only pauses `<prefix>.created`,
     /// `.written`, `.synced`, `.renamed` and `.done` are honoured.
     public static func write(_ bytes: [UInt8], to path: String, mode: UInt32 = 0o600, pausePrefix: String? = nil) throws {
-        func pause(_ point: String) { if let pausePrefix { TestPause.here("\(pausePrefix).\(point)") } }
         let directory = Paths.directory(of: path)
-        let temporary = directory + "/" + Paths.fileName(of: path) + ".tmp-" + String(getpid())
-        unlink(temporary)
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode_t(mode))
-        guard fd >= 0 else { throw SystemError("cannot create", temporary) }
+        let fd = open(directory, O_PATH | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemError("cannot open the directory", directory) }
+        defer { close(fd) }
+        try write(bytes, directory: fd, directoryPath: directory, name: Paths.fileName(of: path), mode: mode,
+                  pausePrefix: pausePrefix)
+    }
+
+    /// Writes `bytes` to `name` in the directory open as `directory`, all relative to it.
+    static func write(_ bytes: [UInt8], directory: Int32, directoryPath: String, name: String, mode: UInt32,
+                      pausePrefix: String?) throws {
+        func pause(_ point: String) { if let pausePrefix { TestPause.here("\(pausePrefix).\(point)") } }
+        let temporary = name + ".tmp-" + String(getpid())
+        let shown = directoryPath + "/" + temporary
+        unlinkat(directory, temporary, 0)
+        let fd = openat(directory, temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode_t(mode))
+        guard fd >= 0 else { throw SystemError("cannot create", shown) }
         pause("created")
         var closed = false
         defer { if !closed { close(fd) } }
         do {
-            try writeAll(fd, bytes, path: temporary)
+            try writeAll(fd, bytes, path: shown)
             pause("written")
             // A failed fsync is final: the page cache may have dropped the bytes, and retrying on
             // the same descriptor would report success for data that never reached the disk.
-            guard fsync(fd) == 0 else { throw SystemError("cannot fsync", temporary) }
+            guard fsync(fd) == 0 else { throw SystemError("cannot fsync", shown) }
             pause("synced")
             closed = true
-            guard close(fd) == 0 else { throw SystemError("cannot close", temporary) }
-            guard rename(temporary, path) == 0 else { throw SystemError("cannot rename \(temporary) over", path) }
+            guard close(fd) == 0 else { throw SystemError("cannot close", shown) }
+            guard renameat(directory, temporary, directory, name) == 0 else {
+                throw SystemError("cannot rename \(shown) over", directoryPath + "/" + name)
+            }
         } catch {
-            unlink(temporary)
+            unlinkat(directory, temporary, 0)
             throw error
         }
         pause("renamed")
-        try syncDirectory(directory)
+        try syncDirectory(directory, path: directoryPath)
         pause("done")
     }
 
@@ -58,6 +71,14 @@ public enum AtomicFile {
         guard fd >= 0 else { throw SystemError("cannot open the directory", directory) }
         defer { close(fd) }
         guard fsync(fd) == 0 else { throw SystemError("cannot fsync the directory", directory) }
+    }
+
+    /// fsyncs the directory open as `directory` (an `O_PATH` descriptor cannot be synced itself).
+    static func syncDirectory(_ directory: Int32, path: String) throws {
+        let fd = openat(directory, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemError("cannot open the directory", path) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw SystemError("cannot fsync the directory", path) }
     }
 
     /// Creates `directory` and its missing parents (0755).

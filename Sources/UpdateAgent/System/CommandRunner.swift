@@ -8,9 +8,12 @@ public struct CommandResult: Sendable {
     /// The exit status, or nil when a signal ended it.
     public var status: Int32?
     public var timedOut: Bool
-    /// The last bytes of standard output and standard error (at most `outputLimit` each).
+    /// Standard output as `OutputCapture` asked: its last bytes, or all of it up to a cap.
     public var stdout: String
+    /// The last bytes of standard error (at most `ProcessRunner.outputLimit`).
     public var stderr: String
+    /// Standard output went past a `.whole` capture's cap; `stdout` holds only its start.
+    public var stdoutTruncated = false
 
     public var succeeded: Bool { status == 0 && !timedOut }
 
@@ -28,13 +31,31 @@ public struct CommandError: Error, Sendable, CustomStringConvertible {
     public var description: String { "cannot run \(argv.first ?? "?"): \(reason)" }
 }
 
+/// How much of a command's standard output to keep.
+public enum OutputCapture: Sendable, Equatable {
+    /// The last bytes, for messages (the default).
+    case tail(Int)
+    /// Everything up to `max` bytes, for output that is parsed (kubectl's JSON); more sets
+    /// `stdoutTruncated` instead of keeping a cut-off document.
+    case whole(max: Int)
+
+    public static let messages = OutputCapture.tail(8192)
+}
+
 /// Runs argv lists: no shell, no search path, its own process group, bounded output, and a
 /// timeout that ends in SIGKILL of the whole group.
 public protocol CommandRunner: Sendable {
-    func run(_ argv: [String], timeout: Duration, environment: [String: String]) throws -> CommandResult
+    func run(_ argv: [String], timeout: Duration, environment: [String: String], stdout: OutputCapture) throws -> CommandResult
+}
+
+extension CommandRunner {
+    public func run(_ argv: [String], timeout: Duration, environment: [String: String]) throws -> CommandResult {
+        try run(argv, timeout: timeout, environment: environment, stdout: .messages)
+    }
 }
 
 public struct ProcessRunner: CommandRunner {
+    /// The bytes of standard error kept (its tail).
     public var outputLimit: Int
     /// Between SIGTERM to the group and SIGKILL.
     public var grace: Duration
@@ -44,11 +65,21 @@ public struct ProcessRunner: CommandRunner {
         self.grace = grace
     }
 
-    public func run(_ argv: [String], timeout: Duration, environment: [String: String] = [:]) throws -> CommandResult {
+    /// Opens the program once (`TrustedPath`: every directory on the way and the file itself
+    /// checked, links followed only when root or this user owns them) and executes that same
+    /// file through its descriptor, so nobody can swap it between the check and the exec.
+    public func run(_ argv: [String], timeout: Duration, environment: [String: String] = [:],
+                    stdout capture: OutputCapture) throws -> CommandResult {
         guard let program = argv.first, program.hasPrefix("/") else {
             throw CommandError(argv: argv, reason: "the program must be an absolute path")
         }
-        if let problem = ExecutableCheck.problem(program) { throw CommandError(argv: argv, reason: problem) }
+        let executable: TrustedPath.Opened
+        do {
+            executable = try ExecutableCheck.open(program)
+        } catch {
+            throw CommandError(argv: argv, reason: error.description)
+        }
+        defer { executable.close() }
         var outPipe: [Int32] = [0, 0]
         var errPipe: [Int32] = [0, 0]
         guard csupport_pipe_cloexec(&outPipe) == 0, csupport_pipe_cloexec(&errPipe) == 0 else {
@@ -60,6 +91,9 @@ public struct ProcessRunner: CommandRunner {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        // dup2 onto itself clears close-on-exec in the child only: the checked file stays open
+        // there, and exec goes through it.
+        posix_spawn_file_actions_adddup2(&actions, executable.fd, executable.fd)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -78,9 +112,10 @@ public struct ProcessRunner: CommandRunner {
         for (key, value) in environment { env[key] = value }
         let envStrings = env.map { "\($0)=\($1)" }.sorted()
         var pid: pid_t = 0
+        let path = "/proc/self/fd/\(executable.fd)"
         let spawnResult = withCStrings(argv) { argvPointers in
             withCStrings(envStrings) { envPointers in
-                posix_spawn(&pid, program, &actions, &attributes, argvPointers, envPointers)
+                posix_spawn(&pid, path, &actions, &attributes, argvPointers, envPointers)
             }
         }
         close(outPipe[1])
@@ -88,10 +123,10 @@ public struct ProcessRunner: CommandRunner {
         guard spawnResult == 0 else {
             close(outPipe[0])
             close(errPipe[0])
-            let reason = spawnResult == ENOENT ? "no such file" : String(cString: strerror(spawnResult))
+            let reason = spawnResult == ENOENT ? "no such file (or /proc is not mounted)" : String(cString: strerror(spawnResult))
             throw CommandError(argv: argv, reason: reason)
         }
-        return collect(pid: pid, out: outPipe[0], err: errPipe[0], timeout: timeout)
+        return collect(pid: pid, out: outPipe[0], err: errPipe[0], timeout: timeout, capture: capture)
     }
 
     /// A small, fixed environment: commands do not inherit the caller's.
@@ -103,9 +138,37 @@ public struct ProcessRunner: CommandRunner {
         return env
     }
 
-    private func collect(pid: pid_t, out: Int32, err: Int32, timeout: Duration) -> CommandResult {
-        var outTail: [UInt8] = []
-        var errTail: [UInt8] = []
+    /// Kept output of one stream.
+    private struct Sink {
+        var capture: OutputCapture
+        var bytes: [UInt8] = []
+        var truncated = false
+
+        mutating func append(_ chunk: ArraySlice<UInt8>) {
+            switch capture {
+            case .tail(let limit):
+                bytes += chunk
+                if bytes.count > 2 * limit { bytes.removeFirst(bytes.count - limit) }
+            case .whole(let max):
+                guard !truncated else { return }
+                if bytes.count + chunk.count > max {
+                    truncated = true
+                    bytes += chunk.prefix(max - bytes.count)
+                } else {
+                    bytes += chunk
+                }
+            }
+        }
+
+        var text: String {
+            if case .tail(let limit) = capture, bytes.count > limit { return String(decoding: bytes.suffix(limit), as: UTF8.self) }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+    }
+
+    private func collect(pid: pid_t, out: Int32, err: Int32, timeout: Duration, capture: OutputCapture) -> CommandResult {
+        var outSink = Sink(capture: capture)
+        var errSink = Sink(capture: .tail(outputLimit))
         var open = [out, err]
         let start = Monotonic.now()
         let deadline = start + Monotonic.nanoseconds(timeout)
@@ -113,7 +176,7 @@ public struct ProcessRunner: CommandRunner {
         var killAt: UInt64?
         var status: Int32 = 0
         var exited = false
-        var buffer = [UInt8](repeating: 0, count: 4096)
+        var buffer = [UInt8](repeating: 0, count: 65536)
         while !exited || !open.isEmpty {
             let now = Monotonic.now()
             if !timedOut, now >= deadline {
@@ -141,27 +204,17 @@ public struct ProcessRunner: CommandRunner {
             for entry in fds where entry.revents != 0 {
                 let count = read(entry.fd, &buffer, buffer.count)
                 if count > 0 {
-                    if entry.fd == out { append(&outTail, buffer[0..<count]) } else { append(&errTail, buffer[0..<count]) }
+                    if entry.fd == out { outSink.append(buffer[0..<count]) } else { errSink.append(buffer[0..<count]) }
                 } else if count == 0 || (count < 0 && errno != EINTR && errno != EAGAIN) {
                     close(entry.fd)
                     open.removeAll { $0 == entry.fd }
                 }
             }
-            if exited, timedOut == false {
-                // The leader is gone; collect what is left in the pipes, then stop.
-                continue
-            }
         }
         if timedOut { kill(-pid, SIGKILL) }
         let exitStatus: Int32? = (status & 0x7f) == 0 ? (status >> 8) & 0xff : nil
-        return CommandResult(
-            status: exitStatus, timedOut: timedOut,
-            stdout: String(decoding: outTail, as: UTF8.self), stderr: String(decoding: errTail, as: UTF8.self))
-    }
-
-    private func append(_ tail: inout [UInt8], _ bytes: ArraySlice<UInt8>) {
-        tail += bytes
-        if tail.count > outputLimit { tail.removeFirst(tail.count - outputLimit) }
+        return CommandResult(status: exitStatus, timedOut: timedOut, stdout: outSink.text, stderr: errSink.text,
+                             stdoutTruncated: outSink.truncated)
     }
 }
 
@@ -186,25 +239,38 @@ func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePo
     return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
 }
 
-/// Whether a program is safe to run as this user: it exists, is a regular executable file, is
-/// not writable by group or others, and belongs to root or to the user running updatectl —
-/// otherwise anyone who can change it runs code with updatectl's rights.
+/// Whether a program is safe to run as this user: a regular executable file that is not writable
+/// by group or others, belongs to root or to the user running updatectl, and lies in directories
+/// that are just as safe (`TrustedPath`) — otherwise anyone who can change it, or swap a
+/// directory on its way, runs code with updatectl's rights.
 public enum ExecutableCheck {
-    public static func problem(_ path: String) -> String? {
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            return errno == ENOENT ? "\(path) does not exist" : "cannot stat \(path): \(String(cString: strerror(errno)))"
+    /// The program opened for execution, or why it may not run.
+    public static func open(_ path: String) throws(TrustedPath.Problem) -> TrustedPath.Opened {
+        let opened: TrustedPath.Opened
+        do {
+            opened = try TrustedPath.open(path, as: .regularFile)
+        } catch {
+            if error.missing { throw TrustedPath.Problem(path: path, reason: "does not exist", missing: true) }
+            throw TrustedPath.Problem(path: error.path, reason: error.reason + (error.path == path ? "" : " (on the way to \(path))"),
+                                      missing: false)
         }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { return "\(path) is not a regular file" }
-        guard access(path, X_OK) == 0 else { return "\(path) is not executable" }
-        if info.st_mode & 0o022 != 0 {
-            let mode = String(info.st_mode & 0o7777, radix: 8)
-            return "refusing to run \(path): it is writable by group or others (mode 0\(mode)); make it 0755 or stricter"
-        }
+        let mode = opened.info.st_mode
         let user = getuid()
-        if info.st_uid != 0 && info.st_uid != user {
-            return "refusing to run \(path): it belongs to uid \(info.st_uid), neither root nor the user running updatectl (\(user))"
+        let executable = user == 0 ? mode & 0o111 != 0 : (opened.info.st_uid == user ? mode & 0o100 != 0 : mode & 0o001 != 0)
+        guard executable else {
+            opened.close()
+            throw TrustedPath.Problem(path: path, reason: "is not executable", missing: false)
         }
-        return nil
+        return opened
+    }
+
+    /// Why `path` may not run, or nil.
+    public static func problem(_ path: String) -> String? {
+        do {
+            try open(path).close()
+            return nil
+        } catch {
+            return error.description
+        }
     }
 }

@@ -17,11 +17,11 @@ public struct SystemError: Error, Sendable, CustomStringConvertible {
     public var description: String { "\(operation) \(path): \(String(cString: strerror(code)))" }
 }
 
-/// Test-only pauses: with `UPDATECTL_TEST_PAUSE=<point>` in the environment, the process says
+/// Test-only pauses (debug builds): with `UPDATECTL_TEST_PAUSE=<point>` in the environment, the process says
 /// `updatectl: paused at <point>` on standard error and stops there until it is killed, so
 /// crash tests can SIGKILL it at exactly that point.
 public enum TestPause {
-    private static let point: String? = getenv("UPDATECTL_TEST_PAUSE").map { String(cString: $0) }
+    private static let point: String? = TestSwitches.value("PAUSE")
 
     public static func here(_ name: String) {
         guard let point, point == name else { return }

@@ -4,7 +4,13 @@ import Glibc
 
 /// The clock a run waits on: settle times, probe intervals and the verification deadline go
 /// through it, so tests and `simulate` run on virtual time instead of sleeping.
+///
+/// Durations are measured on `instant()`, a monotonic clock (CLOCK_MONOTONIC), so an NTP step
+/// right after boot neither ends a verification at once nor stretches it; `now()` (the wall
+/// clock) is only for timestamps, maintenance windows and comparisons with other machines' times.
 public protocol RunClock: WallClock {
+    /// Monotonic time since an arbitrary start.
+    func instant() -> Duration
     func sleep(for duration: Duration)
     /// Work that took `elapsed` of real time happened: virtual clocks move on by it, so that a
     /// deadline is reached even when nothing sleeps.
@@ -15,6 +21,8 @@ public struct SystemRunClock: RunClock {
     public init() {}
 
     public func now() -> Timestamp { SystemWallClock().now() }
+
+    public func instant() -> Duration { .nanoseconds(Int64(Monotonic.now())) }
 
     public func account(elapsed: Duration) {}
 

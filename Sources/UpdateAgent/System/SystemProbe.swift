@@ -25,22 +25,27 @@ public struct LiveSystem: SystemProbe {
     }
 
     public func machineID() throws -> String {
-        // A test-only override, since a test cannot write /etc/machine-id.
-        if let override = environment("UPDATECTL_TEST_MACHINE_ID") { return override }
+        // A test-only override (debug builds), since a test cannot write /etc/machine-id.
+        if let override = TestSwitches.value("MACHINE_ID") { return override }
         guard let bytes = try AtomicFile.read("/etc/machine-id", limit: 4096) else {
             throw SystemError("cannot read", "/etc/machine-id", code: ENOENT)
         }
         return String(decoding: bytes, as: UTF8.self).trimmingSpaces
     }
 
+    /// For a path that does not exist yet (a slot folder before the first download, or a dry
+    /// run, which creates nothing), the file system of its nearest existing parent.
     public func freeBytes(at path: String) throws -> UInt64 {
         var info = statvfs()
-        guard statvfs(path, &info) == 0 else { throw SystemError("cannot statfs", path) }
+        var current = path
+        while statvfs(current, &info) != 0 {
+            guard errno == ENOENT, current != "/", !current.isEmpty else { throw SystemError("cannot statfs", path) }
+            current = Paths.directory(of: current)
+        }
         return UInt64(info.f_bavail) * UInt64(info.f_frsize)
     }
 
     public func kubectl() -> String? {
-        if let explicit = environment("UPDATECTL_KUBECTL") { return explicit }
         let search = environment("PATH") ?? "/usr/local/bin:/usr/bin:/bin"
         for directory in search.split(separator: ":") {
             let candidate = String(directory) + "/kubectl"

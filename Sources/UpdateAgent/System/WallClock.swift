@@ -17,16 +17,29 @@ public struct SystemWallClock: WallClock {
     }
 }
 
-/// A clock that says what it is told.
+/// A clock that says what it is told: wall time and, for `RunClock`, virtual monotonic time.
 public final class FixedWallClock: WallClock, @unchecked Sendable {
     private let lock = Mutex()
     private var current: Timestamp
+    private var elapsed: Duration = .zero
 
     public init(_ start: Timestamp) { current = start }
 
     public func now() -> Timestamp { lock.withLock { current } }
 
-    public func advance(by duration: Duration) { lock.withLock { current = current + duration } }
+    /// Virtual monotonic time: what `advance` added up, unaffected by `step`.
+    public func instant() -> Duration { lock.withLock { elapsed } }
+
+    /// Time passes: both clocks move on.
+    public func advance(by duration: Duration) {
+        lock.withLock {
+            current = current + duration
+            elapsed += duration
+        }
+    }
+
+    /// The wall clock is set (an NTP step, an operator's `date -s`): only wall time jumps.
+    public func step(by duration: Duration) { lock.withLock { current = current + duration } }
 }
 
 /// A pthread mutex (no Foundation, no Synchronization availability questions).

@@ -49,6 +49,7 @@ extension RuleID {
     public static let hostProgram = RuleID("UPD501")
     public static let hostFile = RuleID("UPD502")
     public static let hostPermissions = RuleID("UPD503")
+    public static let hostKubernetes = RuleID("UPD504")
 }
 
 /// Every rule updatectl knows, with its documentation. `updatectl lint --explain CODE` prints one.
@@ -320,7 +321,7 @@ public enum Rules {
         Rule(
             "UPD501", "host-program", .error,
             summary: "With `--on-host`: a command's program is missing, not executable, writable by group or others, or "
-                + "owned by neither root nor the running user.",
+                + "owned by neither root nor the running user; or so is a directory on its way.",
             rationale: "updatectl refuses such a program at run time; an update would fail, or anyone who can change the "
                 + "program could run code as root.",
             fix: "Install the program, or `chmod go-w` and `chown root` it.",
@@ -338,6 +339,14 @@ public enum Rules {
                 + "StrictModes reasons about its own files.",
             fix: "`chmod go-w` the policy file.",
             example: "(a policy file with mode 0666)"),
+        Rule(
+            "UPD504", "host-kubectl", .warning,
+            summary: "With `--on-host`: a Kubernetes gate or probe is configured (the default `kube_system_ready` probe "
+                + "included) but kubectl is not on PATH here.",
+            rationale: "Without kubectl the `node_not_blocked` gate passes without asking, and `kube_system_ready` fails "
+                + "when the node has a kubeconfig: a good update would be rolled back.",
+            fix: "Install kubectl, or set `kube_system_settle: 0` and drop the gate on nodes without Kubernetes.",
+            example: "updates:\n  kube_system_settle: 30s"),
     ]
 
     private static let byID: [RuleID: Rule] = Dictionary(uniqueKeysWithValues: all.map { ($0.id, $0) })
