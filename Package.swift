@@ -79,6 +79,7 @@ let package = Package(
             name: "updatectlTests",
             dependencies: [
                 "updatectl",
+                "UpdateAgent",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "FlyingFox", package: "FlyingFox"),
                 .product(name: "FlyingSocks", package: "FlyingFox"),

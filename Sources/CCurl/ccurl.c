@@ -69,6 +69,22 @@ static size_t write_cb(char *data, size_t size, size_t count, void *user) {
     return total;
 }
 
+/// "http,https,file" as libcurl's CURLPROTO_* bitmask.
+static long protocol_mask(const char *list) {
+    long mask = 0;
+    const char *p = list;
+    while (*p) {
+        const char *end = strchr(p, ',');
+        size_t length = end ? (size_t)(end - p) : strlen(p);
+        if (length == 4 && strncmp(p, "http", 4) == 0) mask |= CURLPROTO_HTTP;
+        if (length == 5 && strncmp(p, "https", 5) == 0) mask |= CURLPROTO_HTTPS;
+        if (length == 4 && strncmp(p, "file", 4) == 0) mask |= CURLPROTO_FILE;
+        if (!end) break;
+        p = end + 1;
+    }
+    return mask;
+}
+
 int ccurl_get(const ccurl_request *request, ccurl_result *result) {
     memset(result, 0, sizeof *result);
     if (!ccurl_load(result->error, sizeof result->error)) {
@@ -83,22 +99,47 @@ int ccurl_get(const ccurl_request *request, ccurl_result *result) {
     }
     char errbuf[CURL_ERROR_SIZE] = {0};
     transfer t = {request, 0};
-    p_easy_setopt(curl, CURLOPT_URL, request->url);
-    p_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-    p_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    p_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_cb);
-    p_easy_setopt(curl, CURLOPT_WRITEDATA, &t);
-    p_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, request->connect_timeout_ms);
-    if (request->timeout_ms > 0) p_easy_setopt(curl, CURLOPT_TIMEOUT_MS, request->timeout_ms);
+    // Every option is checked: a libcurl that refuses one (too old, built without a feature)
+    // fails the request closed instead of fetching with a safeguard silently missing.
+#define SETOPT(option, value)                                                                       \
+    do {                                                                                           \
+        CURLcode set = p_easy_setopt(curl, option, value);                                         \
+        if (set != CURLE_OK) {                                                                     \
+            result->code = set;                                                                    \
+            result->option_refused = 1;                                                            \
+            snprintf(result->error, sizeof result->error, "libcurl refused the option %s (%s)",   \
+                     #option, p_easy_strerror(set));                                               \
+            p_easy_cleanup(curl);                                                                  \
+            return set;                                                                            \
+        }                                                                                          \
+    } while (0)
+    SETOPT(CURLOPT_URL, request->url);
+    SETOPT(CURLOPT_ERRORBUFFER, errbuf);
+    SETOPT(CURLOPT_NOSIGNAL, 1L);
+    SETOPT(CURLOPT_WRITEFUNCTION, write_cb);
+    SETOPT(CURLOPT_WRITEDATA, &t);
+    SETOPT(CURLOPT_CONNECTTIMEOUT_MS, request->connect_timeout_ms);
+    if (request->timeout_ms > 0) SETOPT(CURLOPT_TIMEOUT_MS, request->timeout_ms);
     if (request->low_speed_seconds > 0) {
-        p_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, request->low_speed_bytes);
-        p_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, request->low_speed_seconds);
+        SETOPT(CURLOPT_LOW_SPEED_LIMIT, request->low_speed_bytes);
+        SETOPT(CURLOPT_LOW_SPEED_TIME, request->low_speed_seconds);
     }
-    p_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, request->max_redirects > 0 ? 1L : 0L);
-    p_easy_setopt(curl, CURLOPT_MAXREDIRS, request->max_redirects);
-    if (request->protocols) p_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, request->protocols);
-    if (request->redirect_protocols) p_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, request->redirect_protocols);
-    if (request->user_agent) p_easy_setopt(curl, CURLOPT_USERAGENT, request->user_agent);
+    SETOPT(CURLOPT_FOLLOWLOCATION, request->max_redirects > 0 ? 1L : 0L);
+    SETOPT(CURLOPT_MAXREDIRS, request->max_redirects);
+    // The scheme allow-lists: the string options (libcurl >= 7.85.0), else the bitmask ones.
+    int legacy = request->legacy_protocol_options;
+    if (!legacy && request->protocols) {
+        CURLcode set = p_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, request->protocols);
+        if (set == CURLE_UNKNOWN_OPTION) legacy = 1;
+        else if (set != CURLE_OK) SETOPT(CURLOPT_PROTOCOLS_STR, request->protocols);
+    }
+    if (!legacy && request->redirect_protocols) SETOPT(CURLOPT_REDIR_PROTOCOLS_STR, request->redirect_protocols);
+    if (legacy) {
+        if (request->protocols) SETOPT(CURLOPT_PROTOCOLS, protocol_mask(request->protocols));
+        if (request->redirect_protocols) SETOPT(CURLOPT_REDIR_PROTOCOLS, protocol_mask(request->redirect_protocols));
+    }
+    if (request->user_agent) SETOPT(CURLOPT_USERAGENT, request->user_agent);
+#undef SETOPT
     CURLcode code = p_easy_perform(curl);
     long status = 0, redirects = 0;
     p_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);

@@ -40,9 +40,9 @@ public enum Planner {
         add("verify.size", .decision, .downloading, .apply, "the bytes written match the metadata's size", .verifySize)
         add("verify.sha256", .decision, .downloading, .apply, "the SHA-256 of the image matches the metadata's", .verifyDigest)
         add("stage.slot", .action, .staged, .apply, backendSummary(policy.backend, "stage"),
-            with: backendParameters(policy.backend, "stage"), origin: backendOrigin(policy.backend), .stage)
+            with: backendParameters(policy, "stage"), origin: backendOrigin(policy.backend, "stage"), .stage)
         add("activate.slot", .action, .activated, .apply, backendSummary(policy.backend, "activate"),
-            with: backendParameters(policy.backend, "activate"), origin: backendOrigin(policy.backend), .activate)
+            with: backendParameters(policy, "activate"), origin: backendOrigin(policy.backend, "activate"), .activate)
         switch policy.reboot.value {
         case .auto:
             add("reboot.auto", .action, .activated, .apply, backendSummary(policy.backend, "reboot"),
@@ -71,7 +71,8 @@ public enum Planner {
                 with: probeParameters(probe), origin: origin(probe.source), note: note(probe.source), .probe(probe))
         }
         add("healthcheck.commit", .action, .success, .postBoot,
-            "a round passed: commit the slot, reset health_check_failures", .commit)
+            "a round passed: commit the slot, reset health_check_failures; " + backendSummary(policy.backend, "commit"),
+            with: backendParameters(policy, "commit"), origin: backendOrigin(policy.backend, "commit"), .commit)
         add("healthcheck.failure", .decision, .activated, .postBoot,
             "no round passed in time: health_check_failures + 1, saved before anything else, exit non-zero",
             .countFailure)
@@ -80,9 +81,10 @@ public enum Planner {
             ? "never automatic (auto_rollback_after is 0): `updatectl rollback` by hand"
             : "at \(after.value) consecutive failed run\(after.value == 1 ? "" : "s"): roll back to the previous slot"
                 + (policy.reboot.value == .auto ? " and reboot into it" : "")
-        add("healthcheck.rollback", .decision, .rolledBack, .postBoot, rollbackSummary,
-            with: [Parameter("auto_rollback_after", .integer(after.value), after.origin)], origin: after.origin,
-            .rollback(after: after.value))
+        add("healthcheck.rollback", .decision, .rolledBack, .postBoot,
+            rollbackSummary + "; " + backendSummary(policy.backend, "rollback"),
+            with: [Parameter("auto_rollback_after", .integer(after.value), after.origin)] + backendParameters(policy, "rollback"),
+            origin: after.origin, .rollback(after: after.value))
 
         return Plan(policyFile: policy.file, server: policy.server, channel: policy.channel, backend: policy.backend,
                     publicKey: policy.publicKey, reboot: policy.reboot, autoRollbackAfter: policy.autoRollbackAfter,
@@ -118,7 +120,7 @@ public enum Planner {
         case .maintenanceWindow(let window):
             "now is inside \(window.start.value)–\(window.end.value) \(window.timezone.value)"
         case .maxAttempts(let max): "attempt_count for the offered version < \(max.value)"
-        case .noDowngrade: "the offered version is newer than the running one"
+        case .noDowngrade: "the offered version is newer than the running and the last committed one"
         case .rollout(let percent, _): "this node falls in the first \(PlanValue.percentage(percent.value).display) of the fleet"
         case .exec(let command): "\(command.value.joined(separator: " ")) exits 0"
         case .http(let url, let status): "GET \(url.value.text) answers \(status.value)"
@@ -187,10 +189,12 @@ public enum Planner {
         return out
     }
 
-    static func backendOrigin(_ backend: Backend) -> Origin {
+    /// Where the operation's behaviour is written: the command backend's command for it, the
+    /// directory backend's root.
+    static func backendOrigin(_ backend: Backend, _ operation: String) -> Origin {
         switch backend {
         case .directory(let root, _): root.origin
-        case .command(let commands): commands.timeout.origin.isDefault ? .defaulted : commands.timeout.origin
+        case .command(let commands): commands.commands[operation]?.origin ?? .defaulted
         }
     }
 
@@ -200,6 +204,8 @@ public enum Planner {
             switch operation {
             case "stage": "mark the image in \(root.value) staged for the passive slot"
             case "activate": "move the next-boot marker in \(root.value) to the passive slot"
+            case "commit": "write the committed marker in \(root.value)"
+            case "rollback": "move the next-boot marker in \(root.value) back to the previous slot"
             default: "\"reboot\": the next-boot marker becomes the booted slot"
             }
         case .command(let commands):
@@ -211,12 +217,13 @@ public enum Planner {
         }
     }
 
-    static func backendParameters(_ backend: Backend, _ operation: String) -> [Parameter] {
-        switch backend {
+    static func backendParameters(_ policy: Policy, _ operation: String) -> [Parameter] {
+        let type = policy.backendType
+        switch policy.backend {
         case .directory(let root, _):
-            return [Parameter("backend", .text("directory"), .defaulted), Parameter("root", .text(root.value), root.origin)]
+            return [Parameter("backend", .text("directory"), type.origin), Parameter("root", .text(root.value), root.origin)]
         case .command(let commands):
-            var out = [Parameter("backend", .text("command"), .defaulted)]
+            var out = [Parameter("backend", .text("command"), type.origin)]
             if let argv = commands.commands[operation] { out.append(Parameter(operation, .list(argv.value), argv.origin)) }
             out.append(Parameter("timeout", .duration(commands.timeout.value), commands.timeout.origin))
             return out

@@ -58,6 +58,8 @@ struct ApplyCommand: ParsableCommand {
         case .failed(let message):
             printError("error: \(message)")
             throw ExitStatus.failure.exitCode
+        case .rebooted(let slot):
+            print("rebooting into slot \(slot), which a rollback chose")
         case .dryRun(let blockedBy):
             if let blockedBy {
                 print("dry run: a real run would be deferred by \(blockedBy); nothing was changed")
@@ -77,7 +79,7 @@ final class ConsoleReporter: RunReporter, @unchecked Sendable {
     func stepFinished(index: Int, total: Int, step: Step, decision: StepDecision, detail: String) {
         clearBar()
         let counter = "[\(String(index + 1).leftPadded(String(total).count))/\(total)]"
-        print("\(counter) \(step.id.padding(32)) \(decision.rawValue.padding(5)) \(detail)")
+        print("\(counter) \(step.id.padding(32)) \(decision.rawValue.padding(5)) \(VisibleText.escape(detail))")
     }
 
     func progress(bytes: Int, total: Int) {
@@ -99,7 +101,7 @@ final class ConsoleReporter: RunReporter, @unchecked Sendable {
 
     func note(_ text: String) {
         clearBar()
-        print("note: \(text)")
+        print("note: \(VisibleText.escape(text))")
     }
 
     func finish() { clearBar() }

@@ -35,13 +35,21 @@ enum PolicyLoader {
         try loadWithSource(path, consequence: consequence).policy
     }
 
-    /// The policy and the SHA-256 of its bytes (recorded in the state).
-    static func loadWithSource(_ path: String, consequence: String = "fix them first") throws -> (policy: Policy, sha256: String) {
+    /// The policy and the SHA-256 of its bytes (recorded in the state). With `discovered`, a file
+    /// the search order found (cloud-init's user-data) that has no `updates:` section means the
+    /// node has no update policy: said, and exit 0, so the shipped timer does not fail every hour.
+    static func loadWithSource(_ path: String, consequence: String = "fix them first", discovered: Bool = false) throws
+        -> (policy: Policy, sha256: String)
+    {
         switch Lint.lintFile(path, options: LintOptions()) {
         case .failure(let problem):
             printError("error: cannot read \(problem.path): \(problem.reason)")
             throw ExitStatus.usage.exitCode
         case .success(let result):
+            if discovered, result.policy == nil, result.findings.contains(where: { $0.rule == .missingUpdates }) {
+                print("no update policy on this node: \(path) (found by the search order) has no `updates:` section; nothing to do")
+                throw ExitCode.success
+            }
             guard result.errorCount == 0, var policy = result.policy else {
                 let report = LintReport(files: [LintReport.File(path: DisplayPath.relative(path), result: result)])
                 printError(TextRenderer.render(report), terminator: "")
@@ -90,8 +98,8 @@ struct NodeArguments: ParsableArguments {
 
     /// Finds, lints and loads the policy, resolves the state path, and applies StrictModes.
     func prepare() throws -> (policy: Policy, sha256: String, statePath: String) {
-        let path = try PolicyLocator.resolve(policy).path
-        let loaded = try PolicyLoader.loadWithSource(path)
+        let (path, searched) = try PolicyLocator.resolve(policy)
+        let loaded = try PolicyLoader.loadWithSource(path, discovered: searched)
         let statePath = stateOptions.path(policy: loaded.policy)
         try strictOption.check(policyPath: path, statePath: statePath)
         return (loaded.policy, loaded.sha256, statePath)

@@ -77,11 +77,46 @@ import UpdatePolicy
 
     @Test func commandsTimeOutAndTheirGroupIsKilled() throws {
         let runner = ProcessRunner(grace: .milliseconds(100))
-        // The child ignores SIGTERM and leaves a grandchild holding the pipe.
-        let result = try runner.run(["/bin/sh", "-c", "trap '' TERM; sleep 30 & sleep 30"], timeout: .milliseconds(200),
-                                    environment: [:])
+        let dir = try ScratchDirectory()
+        let pidFile = dir.path + "/grandchild"
+        // The child ignores SIGTERM and leaves a grandchild (which also ignores it) holding the pipe.
+        let result = try runner.run(["/bin/sh", "-c", "trap '' TERM; sleep 30 & echo $! > \(pidFile); sleep 30"],
+                                    timeout: .milliseconds(200), environment: [:])
         #expect(result.timedOut)
         #expect(!result.succeeded)
+        let grandchild = try #require(Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        // The whole group got SIGKILL: the grandchild is gone (reaped by init, or a zombie at most).
+        var gone = false
+        for _ in 0..<200 where !gone {
+            let stat = (try? String(contentsOfFile: "/proc/\(grandchild)/stat", encoding: .utf8)) ?? ""
+            gone = stat.isEmpty || stat.contains(") Z ")
+            if !gone { usleep(5_000) }
+        }
+        #expect(gone, "the grandchild \(grandchild) outlived the timeout")
+    }
+
+    /// A descriptor this process inherited or opened without close-on-exec is not passed on.
+    @Test func commandsGetOnlyTheirStandardStreams() throws {
+        let leaked = open("/dev/null", O_RDONLY)
+        #expect(leaked > 2)
+        defer { close(leaked) }
+        let result = try ProcessRunner().run(["/bin/sh", "-c", "ls /proc/$$/fd"], timeout: .seconds(5), environment: [:])
+        let open = result.stdout.split(separator: "\n").compactMap { Int32($0) }
+        #expect(!open.contains(leaked), "\(open)")
+        #expect(open.contains(0) && open.contains(1) && open.contains(2))
+    }
+
+    @Test func parsedOutputIsReadWholeUpToItsCap() throws {
+        let runner = ProcessRunner()
+        let big = try runner.run(["/bin/sh", "-c", "head -c 300000 /dev/zero | tr '\\0' x"], timeout: .seconds(10), environment: [:],
+                                 stdout: .whole(max: 1 << 20))
+        #expect(big.stdout.utf8.count == 300_000 && !big.stdoutTruncated)
+        let cut = try runner.run(["/bin/sh", "-c", "head -c 300000 /dev/zero | tr '\\0' x"], timeout: .seconds(10), environment: [:],
+                                 stdout: .whole(max: 100_000))
+        #expect(cut.stdout.utf8.count == 100_000 && cut.stdoutTruncated)
+        let tail = try runner.run(["/bin/sh", "-c", "head -c 300000 /dev/zero | tr '\\0' x; echo end"], timeout: .seconds(10),
+                                  environment: [:])
+        #expect(tail.stdout.utf8.count == 8192 && tail.stdout.hasSuffix("xend\n"))
     }
 
     @Test func commandsGetTheirArgumentsLiterally() throws {
@@ -124,6 +159,40 @@ import UpdatePolicy
         } throws: { error in
             "\(error)".contains("/nonexistent/check does not exist")
         }
+    }
+
+    @Test func aScriptKeepsItsOwnPathAsZero() throws {
+        let dir = try ScratchDirectory()
+        let path = dir.path + "/where.sh"
+        #expect(FileManager.default.createFile(atPath: path, contents: Data("#!/bin/sh -e\necho \"$0 $1\"\n".utf8),
+                                               attributes: [.posixPermissions: 0o755]))
+        let result = try ProcessRunner().run([path, "arg"], timeout: .seconds(5), environment: [:])
+        #expect(result.stdout == "\(path) arg\n")
+    }
+
+    @Test func aProgramInADirectoryOthersCanWriteIsRefused() throws {
+        let dir = try ScratchDirectory()
+        let bin = dir.path + "/bin"
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        #expect(FileManager.default.createFile(atPath: bin + "/check", contents: Data("#!/bin/sh\nexit 0\n".utf8),
+                                               attributes: [.posixPermissions: 0o755]))
+        #expect(chmod(bin, 0o777) == 0)
+        #expect(ExecutableCheck.problem(bin + "/check") == "\(bin) is writable by group or others (mode 0777); chmod go-w it "
+            + "(on the way to \(bin)/check)")
+        #expect(throws: CommandError.self) { try ProcessRunner().run([bin + "/check"], timeout: .seconds(5), environment: [:]) }
+        // The sticky bit (as on /tmp) lets others add files but not replace ours: allowed.
+        #expect(chmod(bin, 0o1777) == 0)
+        #expect(ExecutableCheck.problem(bin + "/check") == nil)
+    }
+
+    @Test(.enabled(if: getuid() == 0, "lchown needs root"))
+    func aLinkToAProgramOwnedByAnotherUserIsNotFollowed() throws {
+        let dir = try ScratchDirectory()
+        let link = dir.path + "/true"
+        #expect(symlink("/bin/true", link) == 0)
+        #expect(ExecutableCheck.problem(link) == nil)
+        #expect(lchown(link, 4242, 4242) == 0)
+        #expect(ExecutableCheck.problem(link)?.contains("\(link) is a symbolic link owned by uid 4242") == true)
     }
 
     @Test(.enabled(if: getuid() == 0, "chown needs root"))

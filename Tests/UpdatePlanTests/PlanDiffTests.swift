@@ -52,9 +52,16 @@ import UpdatePolicy
     }
 
     @Test func gateRemovedSaysWhatNoLongerHappens() throws {
-        let changes = try diff(replacing("    - no_downgrade: true\n", ""))
+        let changes = try diff(replacing("    - no_downgrade: true\n", "    - no_downgrade: false  # updatectl: disable=UPD410\n"))
         #expect(changes.map(\.message) == ["removed gate `preflight.no_downgrade`: downgrades are no longer refused"])
         #expect(changes.first?.kind == .removed)
+    }
+
+    /// Dropping the written entry keeps the check: it is on in every policy, first among the gates.
+    @Test func droppingTheDowngradeEntryOnlyMovesTheCheck() throws {
+        let changes = try diff(replacing("    - no_downgrade: true\n", ""))
+        #expect(changes.allSatisfy { $0.kind == .moved || $0.kind == .changed }, "\(changes.map(\.message))")
+        #expect(!changes.contains { $0.kind == .removed })
     }
 
     @Test func stepAdded() throws {

@@ -120,7 +120,8 @@ func assertSnapshot(_ text: String, named name: String, sourceLocation: SourceLo
         #expect(PlanText.render(plan, resume: resume).contains("=> resume at step \(resume.index + 1)"))
     }
 
-    @Test func compilingIsLinearInProbes() throws {
+    /// Every probe becomes one step (the cost per probe is measured by `updatectl-bench`).
+    @Test func twoThousandProbesCompileToTwoThousandProbeSteps() throws {
         var text = "updates:\n  server: https://u.example.com # updatectl: disable=UPD406\n  auto_rollback_after: 3\n"
         text += "  healthcheck:\n    probes:\n"
         for index in 0..<2_000 { text += "      - tcp: {name: p\(index), address: \"127.0.0.1:\(index + 1)\"}\n" }

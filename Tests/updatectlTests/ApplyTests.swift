@@ -20,7 +20,9 @@ import Testing
         defer { Task { await server.stop() } }
         let result = try await node.apply()
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
-        #expect(result.stdout.contains("[ 1/10] check.metadata"))
+        #expect(result.stdout.contains("[ 1/11] check.metadata"))
+        #expect(result.stdout.contains("[ 3/11] check.version"))
+        #expect(result.stdout.contains("preflight.no_downgrade           pass  1.1.0 is newer than the running 1.0.0"))
         #expect(result.stdout.contains("verify.sha256                    pass"))
         #expect(result.stdout.contains("activated 1.1.0; the node is rebooting into it"))
         let state = try node.state()
@@ -87,7 +89,7 @@ import Testing
         let version = gate.name == "no_downgrade" ? "0.9.0" : "1.1.0"
         let image = ReleaseFixture.image(1000)
         try release.publish(server, version: version, image: image,
-                            sizeOverride: gate.name == "free_space" ? 1 << 50 : nil)
+                            sizeOverride: gate.name == "free_space" ? 200 << 30 : nil)
         let node = try TestNode()
         try node.writePolicy(server: server.base, publicKey: release.publicKeyText,
                              preflight: gate.preflight.replacingOccurrences(of: "SERVER", with: server.base))
@@ -245,9 +247,21 @@ import Testing
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("preflight.no_downgrade           pass"))
         #expect(result.stdout.contains("download.image                   skip  dry run: would download"))
-        #expect(!FileManager.default.fileExists(atPath: node.statePath))
-        #expect(!FileManager.default.fileExists(atPath: node.slots + "/b/image"))
         #expect(!server.requests.contains { $0.hasSuffix(".img") })
+        // Nothing on disk: no data_dir, no slot root, no lock or temporary file anywhere.
+        #expect(!FileManager.default.fileExists(atPath: node.data))
+        #expect(!FileManager.default.fileExists(atPath: node.slots))
+        // The same with an existing state: the bytes and the directory listing stay as they were.
+        #expect(try await node.apply().status == 0)
+        let before = try FileManager.default.contentsOfDirectory(atPath: node.data + "/update").sorted()
+        let stateBytes = try Data(contentsOf: URL(fileURLWithPath: node.statePath))
+        try FileManager.default.createDirectory(atPath: node.slots + "/x", withIntermediateDirectories: true)
+        let slotsBefore = try FileManager.default.subpathsOfDirectory(atPath: node.slots).sorted()
+        server.set("/stable/latest.json.sig", body: Data())
+        _ = try await node.apply(["--dry-run"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: node.data + "/update").sorted() == before)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: node.statePath)) == stateBytes)
+        #expect(try FileManager.default.subpathsOfDirectory(atPath: node.slots).sorted() == slotsBefore)
     }
 
     @Test func dryRunReportsEveryBlockingGate() async throws {
@@ -275,9 +289,7 @@ import Testing
         let (server, _, node) = try await setUp()
         defer { Task { await server.stop() } }
         let first = try BackgroundProcess(["apply", node.policyPath], environment: ["UPDATECTL_TEST_PAUSE": "lock.held"])
-        let reached = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: first.waitFor("paused at lock.held", seconds: 30)) }
-        }
+        let reached = await first.reached("paused at lock.held")
         #expect(reached)
         let second = try await node.apply()
         #expect(second.status == 4)
@@ -297,9 +309,7 @@ import Testing
         try policy.write(toFile: other, atomically: true, encoding: .utf8)
         _ = release
         let first = try BackgroundProcess(["apply", node.policyPath], environment: node.environment.merging(["UPDATECTL_TEST_PAUSE": "lock.held"]) { $1 })
-        let reached = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: first.waitFor("paused at lock.held", seconds: 30)) }
-        }
+        let reached = await first.reached("paused at lock.held")
         #expect(reached)
         let second = try await CLI.runAsync(["apply", other], environment: node.environment)
         #expect(second.status == 4, "\(second.stdout)\(second.stderr)")

@@ -19,14 +19,14 @@ final class BackgroundProcess: @unchecked Sendable {
         try process.run()
         let handle = stderrPipe.fileHandleForReading
         reader.enter()
-        DispatchQueue.global().async { [self] in
+        Thread { [self] in
             while true {
                 let data = handle.availableData
                 if data.isEmpty { break }
                 lock.withLock { stderrText += String(decoding: data, as: UTF8.self) }
             }
             reader.leave()
-        }
+        }.start()
     }
 
     var stderr: String { lock.withLock { stderrText } }
@@ -52,5 +52,12 @@ final class BackgroundProcess: @unchecked Sendable {
         process.waitUntilExit()
         reader.wait()
         return process.terminationStatus
+    }
+}
+
+extension BackgroundProcess {
+    /// `waitFor` on a thread of its own, for async tests.
+    func reached(_ text: String, seconds: Double = 30) async -> Bool {
+        (try? await onOwnThread { self.waitFor(text, seconds: seconds) }) ?? false
     }
 }

@@ -44,30 +44,37 @@ enum CLI {
         try process.run()
         if let stdin { input.fileHandleForWriting.write(stdin) }
         try input.fileHandleForWriting.close()
-        // Read both pipes concurrently so a full pipe never blocks the child; a child that runs
-        // past the deadline is killed, and a grandchild left holding a pipe cannot hang the test.
-        let outData = LockedData()
-        let errData = LockedData()
-        let readers = DispatchGroup()
-        for (pipe, sink) in [(out, outData), (err, errData)] {
-            readers.enter()
-            DispatchQueue.global().async {
-                sink.set(pipe.fileHandleForReading.readDataToEndOfFile())
-                readers.leave()
+        // Both pipes are read on this thread with poll(2), so a full pipe never blocks the child and
+        // no Dispatch thread is held per pipe (many tests run at once; Dispatch has few threads).
+        // A child that runs past the deadline is killed; a grandchild left holding a pipe cannot
+        // hang the test: reading stops shortly after the child is gone.
+        var streams = [(fd: out.fileHandleForReading.fileDescriptor, data: Data()),
+                       (fd: err.fileHandleForReading.fileDescriptor, data: Data())]
+        var open = [true, true]
+        let deadline = Date().addingTimeInterval(120)
+        var exitedAt: Date?
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while open.contains(true) {
+            if exitedAt == nil, !process.isRunning { exitedAt = Date() }
+            if let exitedAt, Date().timeIntervalSince(exitedAt) > 5 { break }
+            if Date() > deadline {
+                kill(process.processIdentifier, SIGKILL)
+                Issue.record("\(program) \(arguments.joined(separator: " ")) ran past 120 s and was killed")
+                break
+            }
+            var fds = streams.indices.filter { open[$0] }.map { pollfd(fd: streams[$0].fd, events: Int16(POLLIN), revents: 0) }
+            guard poll(&fds, nfds_t(fds.count), 50) > 0 else { continue }
+            for entry in fds where entry.revents != 0 {
+                let index = streams.firstIndex { $0.fd == entry.fd }!
+                let count = read(entry.fd, &buffer, buffer.count)
+                if count > 0 { streams[index].data.append(contentsOf: buffer[0..<count]) } else { open[index] = false }
             }
         }
-        let deadline = Date().addingTimeInterval(120)
-        while process.isRunning, Date() < deadline { usleep(2_000) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            Issue.record("\(program) \(arguments.joined(separator: " ")) ran past 120 s and was killed")
-        }
         process.waitUntilExit()
-        _ = readers.wait(timeout: .now() + 10)
         return Result(
             status: process.terminationStatus,
-            stdout: String(decoding: outData.get(), as: UTF8.self),
-            stderr: String(decoding: errData.get(), as: UTF8.self))
+            stdout: String(decoding: streams[0].data, as: UTF8.self),
+            stderr: String(decoding: streams[1].data, as: UTF8.self))
     }
 }
 
@@ -107,14 +114,20 @@ final class TemporaryDirectory {
 }
 
 extension CLI {
-    /// `run` on a Dispatch thread, so that a test awaiting it never blocks the cooperative pool
-    /// that an in-process test server answers on.
+    /// `run` on a thread of its own, so that a test awaiting it never blocks the cooperative
+    /// pool (or Dispatch's few threads) that an in-process test server answers on.
     static func runAsync(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:],
                          directory: URL? = nil) async throws -> Result {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Swift.Result { try run(arguments, stdin: stdin, environment: environment, directory: directory) })
-            }
-        }
+        try await onOwnThread { try run(arguments, stdin: stdin, environment: environment, directory: directory) }
+    }
+}
+
+/// Runs blocking work on a new thread and awaits it: neither the cooperative pool nor Dispatch's
+/// limited worker threads are held while a test waits for a process or a socket.
+func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread { continuation.resume(with: Result { try body() }) }
+        thread.stackSize = 1 << 20
+        thread.start()
     }
 }

@@ -19,13 +19,9 @@ import Testing
     /// Starts `command`, waits until it stops at `point`, and kills it. The waiting happens on a
     /// Dispatch thread, so the in-process test server keeps answering on the cooperative pool.
     func kill(_ node: TestNode, _ command: String, at point: String) async throws {
-        let process = try BackgroundProcess([command, node.policyPath], environment: [
-            "UPDATECTL_TEST_PAUSE": point, "UPDATECTL_TEST_NOW": "2026-11-26T03:00:00Z",
-            "KUBECONFIG": node.root.appendingPathComponent("none").path,
-        ])
-        let reached = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: process.waitFor("paused at \(point)", seconds: 30)) }
-        }
+        let process = try BackgroundProcess([command, node.policyPath],
+                                            environment: node.environment.merging(["UPDATECTL_TEST_PAUSE": point]) { $1 })
+        let reached = await process.reached("paused at \(point)")
         #expect(reached, "never reached \(point): \(process.stderr)")
         process.kill()
     }
@@ -126,6 +122,54 @@ import Testing
         #expect(again.status == 0, "\(again.stderr)")
         #expect(try phase(node) == "rolled_back")
         #expect(node.marker("booted") == "a")
+    }
+
+    /// The backend moved the image into slot b but the run died before saving `staged`: the next
+    /// run starts over (the half-recorded slot is never activated) and completes.
+    @Test func applyKilledBetweenStageAndItsSaveStartsOver() async throws {
+        let (server, node) = try await node()
+        defer { Task { await server.stop() } }
+        try await kill(node, "apply", at: "apply.staged-unsaved")
+        #expect(try phase(node) == "downloading")
+        #expect(node.marker("next") == "a")
+        let again = try await node.apply()
+        #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
+        #expect(again.stdout.contains("interrupted in phase downloading; starting over"))
+        #expect(node.marker("booted") == "b" && node.marker("b/version") == "1.1.0")
+        #expect(!FileManager.default.fileExists(atPath: node.slots + "/b/invalid"))
+    }
+
+    /// The backend committed the slot but the run died before saving `success`: the next run
+    /// verifies again and records the success.
+    @Test func healthcheckKilledBetweenCommitAndSuccessVerifiesAgain() async throws {
+        let (server, node) = try await node()
+        defer { Task { await server.stop() } }
+        #expect(try await node.apply().status == 0)
+        try await kill(node, "healthcheck", at: "healthcheck.committed-unsaved")
+        #expect(try phase(node) == "verifying")
+        #expect(node.marker("committed") == "b")
+        let again = try await node.healthcheck()
+        #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
+        #expect(try phase(node) == "success")
+    }
+
+    /// The rollback was saved but the node was not rebooted yet: the next apply reboots it into
+    /// the previous slot instead of calling the bad version "up to date".
+    @Test func healthcheckKilledBetweenTheRollbackSaveAndTheReboot() async throws {
+        let (server, node) = try await node(healthy: false, autoRollbackAfter: 1)
+        defer { Task { await server.stop() } }
+        #expect(try await node.apply().status == 0)
+        try await kill(node, "healthcheck", at: "state.rolled_back")
+        #expect(try phase(node) == "rolled_back")
+        #expect(node.marker("booted") == "b" && node.marker("next") == "a")
+        let again = try await node.apply()
+        #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
+        #expect(again.stdout.contains("was rolled back, but the node still runs it; rebooting into slot a now"))
+        #expect(node.marker("booted") == "a")
+        // The rolled-back version stays held back on the next timer run.
+        let next = try await node.apply()
+        #expect(next.status == 3, "\(next.stdout)")
+        #expect(next.stdout.contains("1.1.0 was rolled back at"))
     }
 
     @Test func aLoopOfCrashesEndsAfterABoundedNumberOfTries() async throws {

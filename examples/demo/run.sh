@@ -92,8 +92,8 @@ updates:
     - no_downgrade: true
   kube_system_settle: 0
   healthcheck:
-    timeout: 2s
-    interval: 500ms
+    timeout: 3s
+    interval: 1s
     probes:
       - exec:
           name: app

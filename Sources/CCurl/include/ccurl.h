@@ -21,6 +21,9 @@ typedef struct ccurl_request {
     const char *protocols;
     const char *redirect_protocols;
     const char *user_agent;
+    /// Set the scheme allow-lists with the old bitmask options even when the string options
+    /// exist (tests exercise the path a libcurl older than 7.85.0 takes).
+    int legacy_protocol_options;
     ccurl_data_fn on_data;
     void *context;
 } ccurl_request;
@@ -40,6 +43,8 @@ typedef struct ccurl_result {
     int too_many_redirects;
     /// Whether the code means a scheme that was not allowed (a redirect from https to http).
     int protocol_refused;
+    /// libcurl refused an option (named in `error`): nothing was fetched.
+    int option_refused;
     char error[512];
 } ccurl_result;
 

@@ -5,6 +5,11 @@
 /// thread never inherits them.
 int csupport_pipe_cloexec(int fds[2]);
 
+/// Marks every descriptor from `lowest` up close-on-exec (close_range(2) with
+/// CLOSE_RANGE_CLOEXEC, else one by one from /proc/self/fd): what this process inherited is
+/// not passed on to the commands it runs. Returns 0, or -1 when neither way worked.
+int csupport_cloexec_from(int lowest);
+
 /// O_PATH, which Swift's Glibc module hides behind _GNU_SOURCE.
 int csupport_o_path(void);
 

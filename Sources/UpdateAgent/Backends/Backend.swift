@@ -41,10 +41,13 @@ public protocol UpdateBackend: Sendable {
     /// that share the slots but not the state cannot run at once; nil when the slots are the
     /// machine's own (the state lock covers them).
     var lockPath: String? { get }
+    /// The version last marked good, when the backend records it (nil: it does not).
+    func committedVersion() throws -> String?
 }
 
 extension UpdateBackend {
     public var lockPath: String? { nil }
+    public func committedVersion() throws -> String? { nil }
 }
 
 /// The kernel's id of this boot.

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 public import UpdatePolicy
 
 /// The operator's commands drive a real bootloader: argv templates with `${IMAGE}`, `${SLOT}`,
@@ -20,7 +23,7 @@ public struct CommandBackendRunner: UpdateBackend {
         let argv = template.map { CommandTemplate.substitute($0, values) }
         let result: CommandResult
         do {
-            result = try runner.run(argv, timeout: config.timeout.value, environment: [:])
+            result = try runner.run(argv, timeout: config.timeout.value, environment: [:], stdout: .messages, holdingLocks: true)
         } catch {
             throw BackendError("the backend's `\(operation)` command failed: \(error)")
         }
@@ -47,7 +50,7 @@ public struct CommandBackendRunner: UpdateBackend {
             guard !text.isEmpty else { throw BackendError("the backend's `running_version` command printed nothing") }
             return text
         }
-        guard let bytes = try AtomicFile.read("/etc/os-release") else {
+        guard let bytes = try AtomicFile.read(Self.osRelease, followingLinks: true) else {
             throw BackendError("no `running_version` command and no /etc/os-release to read VERSION_ID from")
         }
         for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") where line.hasPrefix("VERSION_ID=") {
@@ -57,6 +60,9 @@ public struct CommandBackendRunner: UpdateBackend {
         }
         throw BackendError("/etc/os-release has no VERSION_ID; add a `running_version` command to the backend")
     }
+
+    /// Where `VERSION_ID` is read without a `running_version` command.
+    static var osRelease: String { (TestSwitches.value("ROOT") ?? "") + "/etc/os-release" }
 
     public func imageDirectory(for slot: Slot) -> String {
         (dataDir.hasSuffix("/") ? String(dataDir.dropLast()) : dataDir) + "/update"
@@ -68,11 +74,15 @@ public struct CommandBackendRunner: UpdateBackend {
         return directory + "/image-\(slot.rawValue).partial"
     }
 
+    /// Runs the `stage` command, then removes the downloaded image: the command has copied it
+    /// into the slot, or failed (and the next attempt downloads again).
     public func stage(image: String, slot: Slot, version: String, fromVersion: String) throws {
+        defer { unlink(image) }
         try run("stage", ["IMAGE": image, "SLOT": slot.rawValue, "VERSION": version, "FROM_VERSION": fromVersion])
     }
 
-    public func invalidate(slot: Slot) {}
+    /// After a failed or interrupted download: the partial image is removed.
+    public func invalidate(slot: Slot) { unlink(imageDirectory(for: slot) + "/image-\(slot.rawValue).partial") }
 
     public func activate(slot: Slot, version: String, fromVersion: String) throws {
         try run("activate", ["SLOT": slot.rawValue, "VERSION": version, "FROM_VERSION": fromVersion])

@@ -55,6 +55,7 @@ public struct DirectoryBackend: UpdateBackend {
     }
 
     public func bootedSlot() throws -> Slot { try slot("booted") }
+    public func committedVersion() throws -> String? { try version(of: try slot("committed")) }
     public func nextSlot() throws -> Slot { try slot("next") }
 
     public func version(of slot: Slot) throws -> String? {

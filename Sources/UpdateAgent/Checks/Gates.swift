@@ -15,6 +15,8 @@ public enum GateOutcome: Sendable, Equatable {
 public struct GateInput: Sendable {
     public var offered: ReleaseMetadata
     public var runningVersion: String
+    /// The version last verified and committed, when known.
+    public var committedVersion: String?
     public var state: UpdateState
     /// The directory the image is written in (the default `free_space` path).
     public var imageDirectory: String
@@ -22,10 +24,11 @@ public struct GateInput: Sendable {
     public var channel: String
     public var dataDir: String
 
-    public init(offered: ReleaseMetadata, runningVersion: String, state: UpdateState, imageDirectory: String, force: Bool,
-                channel: String, dataDir: String) {
+    public init(offered: ReleaseMetadata, runningVersion: String, committedVersion: String?, state: UpdateState,
+                imageDirectory: String, force: Bool, channel: String, dataDir: String) {
         self.offered = offered
         self.runningVersion = runningVersion
+        self.committedVersion = committedVersion
         self.state = state
         self.imageDirectory = imageDirectory
         self.force = force
@@ -86,9 +89,14 @@ public struct Gates: GateEvaluator {
             guard let offered = SemanticVersion(input.offered.version), let running = SemanticVersion(input.runningVersion) else {
                 return .error("cannot compare \(input.offered.version) with the running \(input.runningVersion) as semantic versions")
             }
-            return offered > running
-                ? .pass("\(offered) is newer than the running \(running)")
-                : .block("\(offered) is not newer than the running \(running): no downgrades")
+            guard offered > running else { return .block("\(offered) is not newer than the running \(running): no downgrades") }
+            if let text = input.committedVersion, text != input.runningVersion, let committed = SemanticVersion(text) {
+                guard offered > committed else {
+                    return .block("\(offered) is not newer than the last committed \(committed): no downgrades")
+                }
+                return .pass("\(offered) is newer than the running \(running) and the committed \(committed)")
+            }
+            return .pass("\(offered) is newer than the running \(running)")
         case .rollout(let percent, let salt):
             do {
                 let bucket = Self.rolloutBucket(machineID: try system.machineID(), salt: salt.value, version: input.offered.version)

@@ -49,6 +49,8 @@ public enum ApplyOutcome: Sendable, Equatable {
     case failed(String)
     /// A dry run finished; `blockedBy` names the first gate that would defer a real run.
     case dryRun(blockedBy: String?)
+    /// A reboot an earlier run missed was carried out (into `slot`); nothing else was done.
+    case rebooted(slot: String)
 }
 
 /// One `apply`: walks the apply part of the plan against the state machine.
@@ -91,6 +93,7 @@ public struct ApplyRun {
         var env: AgentEnvironment { run.environment }
         var state = UpdateState()
         var records: [UpdateState.StepRecord] = []
+        var metadataBytes: [UInt8] = []
         var metadata: ReleaseMetadata?
         var running = ""
         var booted = Slot.a
@@ -140,6 +143,19 @@ public struct ApplyRun {
                     + "rebooted since; rebooting now")
                 try env.backend.reboot()
                 return .activated(version: state.toVersion ?? "", rebooted: true)
+            case .rolledBack where !run.dryRun && state.targetSlot != nil
+                && state.targetSlot == (try? env.backend.bootedSlot())?.rawValue:
+                // Rolled back, but the run stopped before its reboot: the node still runs the
+                // rolled-back slot and the previous one boots next.
+                let previous = Slot(rawValue: state.targetSlot ?? "a")?.other.rawValue ?? "a"
+                guard run.policy.reboot.value == .auto else {
+                    return .failed("\(state.toVersion ?? "the update") was rolled back, but the node still runs it: reboot the "
+                        + "node into slot \(previous) first")
+                }
+                env.reporter.note("\(state.toVersion ?? "the update") was rolled back, but the node still runs it; rebooting "
+                    + "into slot \(previous) now")
+                try env.backend.reboot()
+                return .rebooted(slot: previous)
             case .activated, .verifying:
                 return .failed("an update to \(state.toVersion ?? "a new version") is \(state.phase.rawValue) and waits for its "
                     + "post-boot check: run `updatectl healthcheck` (or `updatectl rollback`) first")
@@ -196,27 +212,31 @@ public struct ApplyRun {
             case .fetchMetadata(let server, _):
                 guard server != nil else { throw Failure(message: "the policy has no server") }
                 let url = plan.metadataURL
-                let bytes = try fetch(url, limit: 64 << 10, what: "metadata")
-                do {
-                    metadata = try ReleaseMetadata.parse(bytes, metadataURL: url)
-                } catch {
-                    throw Failure(message: "\(error)")
+                metadataBytes = try fetch(url, limit: 64 << 10, what: "metadata")
+                if run.policy.publicKey != nil {
+                    // Nothing in it is read, shown or compared before its signature verifies.
+                    report(index, step, .done, "fetched \(url) (\(metadataBytes.count) bytes); its signature is checked next")
+                } else {
+                    let offered = try parseMetadata()
+                    env.reporter.note("no public_key: this release is not authenticated; whoever can change the server's "
+                        + "files or the connection chooses what is installed")
+                    report(index, step, .done, "offered \(offered.version) (\(ByteText.show(UInt64(offered.size)))) at "
+                        + "\(offered.imageURL), unauthenticated")
                 }
-                let offered = metadata!
-                report(index, step, .done, "offered \(offered.version) (\(ByteText.show(UInt64(offered.size)))) at \(offered.imageURL)")
             case .verifySignature(let spec):
-                let offered = metadata!
-                let signature = try fetch(offered.signatureURL(base: plan.metadataURL), limit: 4096, what: "signature")
+                let signature = try fetch(plan.metadataURL + ".sig", limit: 4096, what: "signature")
                 do {
                     let key = try Signature.key(spec)
-                    try Signature.verify(message: offered.bytes, signatureText: signature, key: key)
+                    try Signature.verify(message: metadataBytes, signatureText: signature, key: key)
                 } catch {
                     throw Failure(message: "\(error)")
                 }
+                let offered = try parseMetadata()
                 if let expires = offered.expires, expires < env.clock.now() {
                     throw Failure(message: "the metadata expired at \(expires) (now \(env.clock.now()))")
                 }
-                report(index, step, .pass, "signature verifies" + (offered.expires.map { "; valid until \($0)" } ?? ""))
+                report(index, step, .pass, "signature verifies; offered \(offered.version) (\(ByteText.show(UInt64(offered.size)))) "
+                    + "at \(offered.imageURL)" + (offered.expires.map { "; valid until \($0)" } ?? ""))
             case .compareVersions:
                 let offered = metadata!
                 if offered.version == running {
@@ -224,10 +244,27 @@ public struct ApplyRun {
                     if !run.dryRun { try transition(.idle) }
                     return .upToDate(version: running)
                 }
+                if let earlier = try env.store.readSidecar().rollback(of: offered.version) {
+                    let reason = "\(offered.version) was rolled back at \(earlier.at.wholeSeconds) (\(earlier.reason)); waiting for a newer "
+                        + "version, or `--force` to install it again"
+                    if run.force {
+                        report(index, step, .pass, "running \(running), offered \(offered.version), which was rolled back at "
+                            + "\(earlier.at.wholeSeconds): installing it again (--force)")
+                        return nil
+                    }
+                    report(index, step, .block, reason)
+                    if run.dryRun {
+                        if blockedBy == nil { blockedBy = step.id }
+                        return nil
+                    }
+                    try transition(.idle, .init(deferral: UpdateState.Deferral(gate: step.id, reason: reason, at: env.clock.now())))
+                    return .deferred(gate: step.id, reason: reason)
+                }
                 report(index, step, .pass, "running \(running), offered \(offered.version)")
             case .gate(let gate):
+                let committed = (try? env.backend.committedVersion()) ?? (state.phase == .success ? state.toVersion : nil)
                 let input = GateInput(
-                    offered: metadata!, runningVersion: running, state: state,
+                    offered: metadata!, runningVersion: running, committedVersion: committed, state: state,
                     imageDirectory: env.backend.imageDirectory(for: booted.other), force: run.force,
                     channel: run.policy.channel.value, dataDir: run.policy.dataDir.value)
                 switch env.gates.evaluate(gate, input) {
@@ -278,6 +315,7 @@ public struct ApplyRun {
                 } catch {
                     throw Failure(message: "\(error)")
                 }
+                TestPause.here("apply.staged-unsaved")
                 try transition(.staged)
                 report(index, step, .done, "slot \(booted.other.rawValue) holds \(offered.version)")
             case .activate:
@@ -316,6 +354,18 @@ public struct ApplyRun {
             return nil
         }
 
+        /// Parses the fetched metadata (after its signature verified, when there is a key).
+        mutating func parseMetadata() throws -> ReleaseMetadata {
+            do {
+                let parsed = try ReleaseMetadata.parse(metadataBytes, metadataURL: plan.metadataURL,
+                                                       serverIsFile: run.policy.server?.value.scheme == "file")
+                metadata = parsed
+                return parsed
+            } catch {
+                throw Failure(message: "\(error)")
+            }
+        }
+
         mutating func skip(_ index: Int, _ step: Step) -> ApplyOutcome? {
             report(index, step, .skip, "dry run: not carried out")
             return nil
@@ -340,6 +390,13 @@ public struct ApplyRun {
             }
         }
 
+        /// A minute plus the image's size at the minimum rate: a download that takes longer is
+        /// stopped instead of holding the lock for days. Nil (no deadline) with `min_rate: 0`.
+        static func downloadDeadline(size: Int, minRate: Int) -> Duration? {
+            guard minRate > 0 else { return nil }
+            return .seconds(60 + (size + minRate - 1) / minRate)
+        }
+
         mutating func download(_ offered: ReleaseMetadata) throws {
             let fd = open(imagePath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
             guard fd >= 0 else { throw Failure(message: "\(SystemError("cannot create", imagePath))") }
@@ -349,9 +406,12 @@ public struct ApplyRun {
             var lastReport = 0
             let reporter = env.reporter
             let path = imagePath
+            let minRate = run.policy.download.minRate.value
+            let deadline = Self.downloadDeadline(size: offered.size, minRate: minRate)
             do {
                 _ = try env.transport.get(TransportRequest(
-                    url: offered.imageURL, maxBytes: offered.size, timeout: nil, lowSpeed: (1024, 60)
+                    url: offered.imageURL, maxBytes: offered.size, timeout: deadline,
+                    lowSpeed: minRate > 0 ? (minRate, 60) : nil
                 )) { chunk in
                     hasher.update(chunk)
                     try AtomicFile.writeAll(fd, chunk, path: path)
@@ -363,6 +423,11 @@ public struct ApplyRun {
                 }
             } catch TransportError.tooLarge {
                 throw Failure(message: "the image is larger than the \(offered.size) bytes announced; cut off")
+            } catch TransportError.timedOut(let reason) {
+                let limit = deadline.map { "its deadline of \(DurationText.format($0)) (the image's size at "
+                    + "`download.min_rate` \(RateText.format(minRate)), plus a minute)" } ?? "its deadline"
+                throw Failure(message: "the download of \(offered.imageURL) was stopped: slower than \(RateText.format(minRate)) "
+                    + "for a minute, or longer than \(limit) (\(reason)); on a slower link lower `download.min_rate`")
             } catch {
                 throw Failure(message: "the download of \(offered.imageURL) failed: \(error)")
             }
@@ -380,6 +445,4 @@ extension Plan {
     }
 }
 
-extension ReleaseMetadata {
-    func signatureURL(base: String) -> String { base + ".sig" }
-}
+

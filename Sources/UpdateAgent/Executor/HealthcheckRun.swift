@@ -26,6 +26,9 @@ public struct HealthcheckRun {
     }
 
     private var env: AgentEnvironment { environment }
+
+    /// The shortest pause between probe rounds.
+    static let minimumInterval = Duration.milliseconds(100)
     private var steps: [Step] { plan.steps.filter { $0.part == .postBoot } }
 
     private func step(_ id: String) -> (Int, Step)? {
@@ -87,6 +90,8 @@ public struct HealthcheckRun {
                 + "to the previous version"
             report("boot.slot", .fail, message, records: &records)
             state.lastRun = records
+            // Recorded before the state says so: a crash in between still holds the version back.
+            try remember(rollbackOf: state.toVersion, reason: "the bootloader fell back", lock: lock)
             state = try env.store.transition(state, to: .rolledBack, event: .init(error: message), clock: env.clock)
             return .fellBack(message)
         }
@@ -123,8 +128,10 @@ public struct HealthcheckRun {
             }
             env.reporter.note("round \(round) at +\(offset): \(failed.count) of \(last.count) probes failed: "
                 + failed.map { "\($0.name) (\($0.detail))" }.joined(separator: "; "))
-            if env.clock.instant() + health.interval.value >= deadline { break }
-            env.clock.sleep(for: health.interval.value)
+            // Never back to back, whatever the policy says (a lint warning below a second).
+            let pause = max(health.interval.value, Self.minimumInterval)
+            if env.clock.instant() + pause >= deadline { break }
+            env.clock.sleep(for: pause)
         }
         let elapsed = DurationText.format(.seconds((env.clock.instant() - start).components.seconds))
         let failures = last.filter { !$0.passed }.map { "\($0.name): \($0.detail)" }.joined(separator: "; ")
@@ -137,6 +144,7 @@ public struct HealthcheckRun {
         if passed {
             do {
                 try env.backend.commit(slot: booted, version: state.toVersion ?? "")
+                TestPause.here("healthcheck.committed-unsaved")
             } catch {
                 report("healthcheck.commit", .fail, "\(error)", records: &records)
                 state.lastRun = records
@@ -148,6 +156,11 @@ public struct HealthcheckRun {
                    records: &records)
             state.lastRun = records
             state = try env.store.transition(state, to: .success, clock: env.clock)
+            var sidecar = try env.store.readSidecar()
+            if let version = state.toVersion, sidecar.rollback(of: version) != nil {
+                sidecar.forget(version)
+                try env.store.saveSidecar(sidecar, holding: lock)
+            }
             return .success(version: state.toVersion ?? "")
         }
 
@@ -177,6 +190,7 @@ public struct HealthcheckRun {
         let reason = "rolled back to slot \(previous.rawValue) after \(count) consecutive failed verification runs; \(message)"
         report("healthcheck.rollback", .done, "slot \(previous.rawValue) boots next", records: &records)
         state.lastRun = records
+        try remember(rollbackOf: state.toVersion, reason: "\(count) consecutive failed verification runs", lock: lock)
         state = try env.store.transition(state, to: .rolledBack, event: .init(error: reason), clock: env.clock)
         if policy.reboot.value == .auto {
             do {
@@ -189,6 +203,12 @@ public struct HealthcheckRun {
             env.reporter.note("reboot the node to return to slot \(previous.rawValue)")
         }
         return .failed(failures: count, rolledBack: true, message: reason)
+    }
+
+    /// Records in the sidecar that `version` was rolled back, so the next apply does not install
+    /// it again.
+    private func remember(rollbackOf version: String?, reason: String, lock: StateLock) throws {
+        try env.store.rememberRollback(of: version, reason: reason, at: env.clock.now(), holding: lock)
     }
 }
 
@@ -217,6 +237,7 @@ public struct RollbackRun {
         switch state.phase {
         case .staged:
             if let target { env.backend.invalidate(slot: target) }
+            try env.store.rememberRollback(of: state.toVersion, reason: "rolled back by hand", at: env.clock.now(), holding: lock)
             state = try env.store.transition(state, to: .rolledBack, event: .init(error: "rolled back by hand before activation"),
                                              clock: env.clock)
             return .rolledBack(slot: previous.rawValue, rebooted: false, rebootNeeded: false)
@@ -224,6 +245,7 @@ public struct RollbackRun {
             let booted = try env.backend.bootedSlot()
             try env.backend.rollback(to: previous, version: state.fromVersion ?? "", fromVersion: state.toVersion ?? "")
             TestPause.here("rollback.unsaved")
+            try env.store.rememberRollback(of: state.toVersion, reason: "rolled back by hand", at: env.clock.now(), holding: lock)
             state = try env.store.transition(state, to: .rolledBack, event: .init(error: "rolled back by hand"), clock: env.clock)
             let runningNew = booted != previous
             if runningNew, policy.reboot.value == .auto {

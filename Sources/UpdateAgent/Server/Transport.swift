@@ -72,7 +72,11 @@ extension Transport {
 
 /// libcurl, loaded on first use.
 public struct CurlTransport: Transport {
-    public init() {}
+    /// Sets the scheme allow-lists with libcurl's bitmask options, as it must with a libcurl
+    /// older than 7.85.0 (tests take this path on a newer one).
+    public var legacyProtocolOptions: Bool
+
+    public init(legacyProtocolOptions: Bool = false) { self.legacyProtocolOptions = legacyProtocolOptions }
 
     private final class Context {
         let onData: (UnsafeRawBufferPointer) throws -> Void
@@ -109,6 +113,7 @@ public struct CurlTransport: Transport {
                             raw.protocols = protocols
                             raw.redirect_protocols = redirectProtocols
                             raw.user_agent = agent
+                            raw.legacy_protocol_options = legacyProtocolOptions ? 1 : 0
                             raw.context = unmanaged.toOpaque()
                             raw.on_data = { data, size, context in
                                 let box = Unmanaged<Context>.fromOpaque(context!).takeUnretainedValue()
@@ -134,7 +139,7 @@ public struct CurlTransport: Transport {
             let message = withUnsafeBytes(of: result.error) { raw in
                 String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
             }
-            if code == -1 { throw TransportError.unavailable(message) }
+            if code == -1 || result.option_refused != 0 { throw TransportError.unavailable(message) }
             if code != 0 {
                 if result.timed_out != 0 { throw TransportError.timedOut(message) }
                 if result.too_many_redirects != 0 { throw TransportError.tooManyRedirects(request.maxRedirects) }

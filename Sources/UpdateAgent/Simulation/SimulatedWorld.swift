@@ -97,7 +97,8 @@ struct SimulatedSystem: SystemProbe {
 struct SimulatedRunner: CommandRunner {
     let world: SimulatedWorld
 
-    func run(_ argv: [String], timeout: Duration, environment: [String: String], stdout: OutputCapture) throws -> CommandResult {
+    func run(_ argv: [String], timeout: Duration, environment: [String: String], stdout: OutputCapture,
+             holdingLocks: Bool) throws -> CommandResult {
         if argv.first?.hasSuffix("kubectl") == true, let path = argv.last, path.hasPrefix("/api/v1/nodes/") {
             let blocked = world.scenario.nodeBlocked ? "\"true\"" : "\"false\""
             return CommandResult(status: 0, timedOut: false, stdout: """

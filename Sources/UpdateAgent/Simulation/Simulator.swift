@@ -46,8 +46,11 @@ final class TimelineReporter: RunReporter, @unchecked Sendable {
         lock.withLock { events.append(SimulationEvent(offset: offset, phase: phase, step: step, decision: decision, detail: shown)) }
     }
 
+    /// A step that was not carried out did not move the lifecycle into its phase: it shows the
+    /// phase the run was already in.
     func stepFinished(index: Int, total: Int, step: Step, decision: StepDecision, detail: String) {
-        add(step.id, step.phase.rawValue, decision.rawValue, detail)
+        let phase = decision == .skip ? (lock.withLock { events.last { !$0.phase.isEmpty }?.phase } ?? "") : step.phase.rawValue
+        add(step.id, phase, decision.rawValue, detail)
     }
 
     func progress(bytes: Int, total: Int) {}
@@ -96,7 +99,7 @@ public enum Simulator {
         case .upToDate: return finish("up_to_date", "up to date", runs: 0)
         case .deferred(let gate, _): return finish("deferred", "deferred by \(gate)", runs: 0)
         case .failed(let message): return finish("failed", "failed: \(message)", runs: 0)
-        case .dryRun: return finish("failed", "a dry run", runs: 0)
+        case .dryRun, .rebooted: return finish("failed", "a dry run or a reboot only", runs: 0)
         case .activated:
             break
         }

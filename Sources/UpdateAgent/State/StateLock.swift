@@ -19,6 +19,10 @@ public final class StateLock: @unchecked Sendable {
         public var path: String
         public var holder: Int32?
         public var description: String {
+            if let holder, kill(holder, 0) != 0, errno == ESRCH {
+                return "the lock \(path) is held by a backend command that updatectl (process \(holder), now gone) started; "
+                    + "it is still writing or switching a slot. Wait for it to finish"
+            }
             let who = holder.map { "process \($0)" } ?? "another process"
             return "another updatectl (\(who)) holds the lock \(path); it is applying, checking or rolling back "
                 + "an update. Wait for it to finish"
@@ -42,6 +46,7 @@ public final class StateLock: @unchecked Sendable {
             for fd in fds { close(fd) }
             throw error
         }
+        HeldLocks.add(fds)
         TestPause.here("lock.held")
         return StateLock(path: statePath + ".lock", fds: fds)
     }
@@ -77,6 +82,7 @@ public final class StateLock: @unchecked Sendable {
 
     /// Releases the locks (also when the process exits or is killed).
     public func release() {
+        HeldLocks.remove(fds)
         for fd in fds { close(fd) }
         fds = []
     }
@@ -92,3 +98,15 @@ extension String {
     }
 }
 
+
+/// The lock descriptors this process holds. Backend commands inherit them (they are close-on-exec
+/// for everything else): a stage command left running after updatectl is killed keeps the lock
+/// until it exits, so the next run waits instead of writing the same slot at the same time.
+enum HeldLocks {
+    private static let lock = Mutex()
+    nonisolated(unsafe) private static var held: [Int32] = []
+
+    static func add(_ fds: [Int32]) { lock.withLock { held += fds } }
+    static func remove(_ fds: [Int32]) { lock.withLock { held.removeAll { fds.contains($0) } } }
+    static var descriptors: [Int32] { lock.withLock { held } }
+}

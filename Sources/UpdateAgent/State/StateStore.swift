@@ -103,7 +103,7 @@ public struct StateStore: Sendable {
         }
     }
 
-    private static func readAll(_ fd: Int32, path: String) throws(SystemError) -> [UInt8] {
+    static func readAll(_ fd: Int32, path: String) throws(SystemError) -> [UInt8] {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 64 << 10)
         while true {

@@ -17,6 +17,9 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
     public var isGoZero: Bool { self == .goZero }
 
+    /// To the second, for messages a person reads (`2026-11-26T03:00:50Z`).
+    public var wholeSeconds: Timestamp { Timestamp(seconds: seconds) }
+
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool {
         (lhs.seconds, lhs.nanoseconds) < (rhs.seconds, rhs.nanoseconds)
     }

@@ -92,9 +92,11 @@ public enum AtomicFile {
         }
     }
 
-    /// The whole file, or nil when it does not exist.
-    public static func read(_ path: String, limit: Int = 1 << 20) throws -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+    /// The whole file, or nil when it does not exist. Files updatectl writes are read without
+    /// following a link; system files it only reads (`/etc/os-release`, a symbolic link on Debian,
+    /// Ubuntu and Fedora; `/etc/machine-id`) are read with `followingLinks`.
+    public static func read(_ path: String, limit: Int = 1 << 20, followingLinks: Bool = false) throws -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followingLinks ? 0 : O_NOFOLLOW))
         if fd < 0 {
             if errno == ENOENT { return nil }
             throw SystemError("cannot open", path)

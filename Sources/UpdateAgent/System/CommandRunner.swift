@@ -45,12 +45,21 @@ public enum OutputCapture: Sendable, Equatable {
 /// Runs argv lists: no shell, no search path, its own process group, bounded output, and a
 /// timeout that ends in SIGKILL of the whole group.
 public protocol CommandRunner: Sendable {
-    func run(_ argv: [String], timeout: Duration, environment: [String: String], stdout: OutputCapture) throws -> CommandResult
+    /// With `holdingLocks`, the command (and whatever it starts) inherits the locks this process
+    /// holds, so they stay held while any of it runs (backend commands that write slots).
+    func run(_ argv: [String], timeout: Duration, environment: [String: String], stdout: OutputCapture,
+             holdingLocks: Bool) throws -> CommandResult
 }
 
 extension CommandRunner {
     public func run(_ argv: [String], timeout: Duration, environment: [String: String]) throws -> CommandResult {
-        try run(argv, timeout: timeout, environment: environment, stdout: .messages)
+        try run(argv, timeout: timeout, environment: environment, stdout: .messages, holdingLocks: false)
+    }
+
+    public func run(_ argv: [String], timeout: Duration, environment: [String: String], stdout: OutputCapture) throws
+        -> CommandResult
+    {
+        try run(argv, timeout: timeout, environment: environment, stdout: stdout, holdingLocks: false)
     }
 }
 
@@ -68,14 +77,32 @@ public struct ProcessRunner: CommandRunner {
     /// Opens the program once (`TrustedPath`: every directory on the way and the file itself
     /// checked, links followed only when root or this user owns them) and executes that same
     /// file through its descriptor, so nobody can swap it between the check and the exec.
+    /// A `#!` script's interpreter is checked and executed the same way, and given the script's
+    /// own path (so `$0` is what the operator wrote; the directories on the way are trusted, so
+    /// only root or this user could change what that path names).
     public func run(_ argv: [String], timeout: Duration, environment: [String: String] = [:],
-                    stdout capture: OutputCapture) throws -> CommandResult {
+                    stdout capture: OutputCapture, holdingLocks: Bool) throws -> CommandResult {
+        // Whatever this process inherited (a shell's pipes, a supervisor's sockets) or a library
+        // opened without close-on-exec is marked close-on-exec: a command gets its standard
+        // streams and what is handed to it below on purpose (dup2 onto itself clears the flag in
+        // the child only), nothing else.
+        _ = csupport_cloexec_from(3)
         guard let program = argv.first, program.hasPrefix("/") else {
             throw CommandError(argv: argv, reason: "the program must be an absolute path")
         }
-        let executable: TrustedPath.Opened
-        do {
+        var executable: TrustedPath.Opened
+        var arguments = argv
+        do throws(TrustedPath.Problem) {
             executable = try ExecutableCheck.open(program)
+            if let (interpreter, argument) = ExecutableCheck.shebang(executable) {
+                executable.close()
+                guard interpreter.hasPrefix("/") else {
+                    throw TrustedPath.Problem(path: program, reason: "names the interpreter `\(interpreter)`, which is not an absolute path",
+                                              missing: false)
+                }
+                executable = try ExecutableCheck.open(interpreter)
+                arguments = [interpreter] + (argument.map { [$0] } ?? []) + argv
+            }
         } catch {
             throw CommandError(argv: argv, reason: error.description)
         }
@@ -94,6 +121,9 @@ public struct ProcessRunner: CommandRunner {
         // dup2 onto itself clears close-on-exec in the child only: the checked file stays open
         // there, and exec goes through it.
         posix_spawn_file_actions_adddup2(&actions, executable.fd, executable.fd)
+        if holdingLocks {
+            for fd in HeldLocks.descriptors { posix_spawn_file_actions_adddup2(&actions, fd, fd) }
+        }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -113,7 +143,7 @@ public struct ProcessRunner: CommandRunner {
         let envStrings = env.map { "\($0)=\($1)" }.sorted()
         var pid: pid_t = 0
         let path = "/proc/self/fd/\(executable.fd)"
-        let spawnResult = withCStrings(argv) { argvPointers in
+        let spawnResult = withCStrings(arguments) { argvPointers in
             withCStrings(envStrings) { envPointers in
                 posix_spawn(&pid, path, &actions, &attributes, argvPointers, envPointers)
             }
@@ -262,6 +292,23 @@ public enum ExecutableCheck {
             throw TrustedPath.Problem(path: path, reason: "is not executable", missing: false)
         }
         return opened
+    }
+
+    /// The interpreter and its optional argument when the file starts with `#!`, read as the
+    /// kernel reads it (the first line, at most 256 bytes).
+    static func shebang(_ opened: TrustedPath.Opened) -> (String, String?)? {
+        let fd = Glibc.open("/proc/self/fd/\(opened.fd)", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let count = read(fd, &buffer, buffer.count)
+        guard count > 2, buffer[0] == UInt8(ascii: "#"), buffer[1] == UInt8(ascii: "!") else { return nil }
+        let line = buffer[2..<count].prefix { $0 != UInt8(ascii: "\n") }
+        let text = String(decoding: line, as: UTF8.self)
+        let words = text.split(maxSplits: 1, whereSeparator: { $0 == " " || $0 == "\t" })
+        guard let interpreter = words.first else { return nil }
+        let rest = words.count > 1 ? words[1].trimmingSpaces : ""
+        return (String(interpreter), rest.isEmpty ? nil : rest)
     }
 
     /// Why `path` may not run, or nil.

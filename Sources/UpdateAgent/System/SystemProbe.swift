@@ -27,7 +27,7 @@ public struct LiveSystem: SystemProbe {
     public func machineID() throws -> String {
         // A test-only override (debug builds), since a test cannot write /etc/machine-id.
         if let override = TestSwitches.value("MACHINE_ID") { return override }
-        guard let bytes = try AtomicFile.read("/etc/machine-id", limit: 4096) else {
+        guard let bytes = try AtomicFile.read("/etc/machine-id", limit: 4096, followingLinks: true) else {
             throw SystemError("cannot read", "/etc/machine-id", code: ENOENT)
         }
         return String(decoding: bytes, as: UTF8.self).trimmingSpaces

@@ -13,6 +13,7 @@ public enum DecodedValue: Sendable {
     case command([String])
     case publicKey(PublicKeySpec)
     case address(HostPort)
+    case rate(Int)
     case mapping(DecodedMapping)
     case entries([DecodedEntry])
     case dictionary([(key: String, keyNode: Node, value: DecodedValue)])

@@ -74,6 +74,11 @@ struct Fields {
         return nil
     }
 
+    func rate(_ key: String) -> Located<Int> {
+        if case .rate(let value)? = mapping[key]?.value { return Located(value, origin(key)) }
+        return Located(RateText.parse(defaultText(key)) ?? 0, origin(key))
+    }
+
     func boolean(_ key: String) -> Located<Bool> {
         if case .boolean(let value)? = mapping[key]?.value { return Located(value, origin(key)) }
         return Located(defaultText(key) == "true", origin(key))

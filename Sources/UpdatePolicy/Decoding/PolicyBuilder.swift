@@ -4,6 +4,8 @@ import YAMLTree
 /// expands the shorthands, and reports duplicate names and shorthand conflicts.
 struct PolicyBuilder {
     var findings: [Finding] = []
+    /// `- no_downgrade: false` was written.
+    var downgradesAllowed = Located(false, .defaulted)
 
     mutating func build(_ updates: DecodedMapping, keyNode: Node, file: String) -> Policy {
         let fields = Fields(mapping: updates, table: PolicySchema.updates)
@@ -18,7 +20,7 @@ struct PolicyBuilder {
 
         let dataDir = fields.text("data_dir")
         var gateNames = NameAllocator(noun: "gate")
-        let preflight: [Gate]
+        var preflight: [Gate]
         if let entries = fields.entries("preflight") {
             gateNames.reserve(entries)
             preflight = entries.compactMap { gate($0, names: &gateNames) }
@@ -31,6 +33,12 @@ struct PolicyBuilder {
                      kind: .nodeNotBlocked(label: Located("updates.kubesolo.io/block", .defaulted), node: nil, kubeconfig: nil),
                      timeout: Located(.seconds(30), .defaulted), source: .defaulted),
             ]
+        }
+        // Refusing downgrades is on unless the policy turns it off: an old, validly signed
+        // release replayed by a mirror must not install.
+        if !downgradesAllowed.value, !preflight.contains(where: { if case .noDowngrade = $0.kind { true } else { false } }) {
+            preflight.insert(Gate(name: Located(gateNames.derive("no_downgrade"), .defaulted), kind: .noDowngrade,
+                                  timeout: Located(.seconds(1), .defaulted), source: .defaulted), at: 0)
         }
         findings += gateNames.findings
 
@@ -61,7 +69,8 @@ struct PolicyBuilder {
                 settle: health.duration("settle"), probes: probes),
             autoRollbackAfter: fields.integer("auto_rollback_after"),
             reboot: Located(RebootMode(rawValue: fields.text("reboot").value) ?? .manual, fields.origin("reboot")),
-            dataDir: dataDir, backend: backend(fields))
+            dataDir: dataDir, backend: backend(fields), backendType: backendType(fields), downgradesAllowed: downgradesAllowed,
+            download: Download(minRate: fields.nested("download", PolicySchema.download).rate("min_rate")))
     }
 
     private func entryFields(_ entry: DecodedEntry) -> Fields { Fields(mapping: entry.options, table: entry.kind.table) }
@@ -82,10 +91,9 @@ struct PolicyBuilder {
             kind = .maxAttempts(f.integer("max"))
         case "no_downgrade":
             let enabled = f.boolean("enabled")
-            if !enabled.value, let field = entry.options["enabled"] {
-                findings.append(Finding(
-                    .badValue, "`no_downgrade` takes only `true`", start: field.start, end: field.end,
-                    help: "remove the gate to allow downgrades"))
+            if !enabled.value {
+                // Turned off on purpose: no gate; the cross-checks warn.
+                downgradesAllowed = Located(true, enabled.origin)
                 return nil
             }
             kind = .noDowngrade
@@ -133,19 +141,21 @@ struct PolicyBuilder {
         _ probes: inout [Probe], healthcheckURL: Located<PolicyURL>?, settle: Located<Duration>, names: inout NameAllocator
     ) {
         if let url = healthcheckURL, let mark = url.origin.mark {
-            let explicit = probes.compactMap { probe -> (Probe, Located<PolicyURL>)? in
-                if case .http(let probeURL, _) = probe.kind { return (probe, probeURL) }
+            // The shorthand adds one probe beside any listed ones; only the same URL listed with
+            // another status is the same probe configured two ways.
+            let same = probes.compactMap { probe -> Located<Int>? in
+                if case .http(let probeURL, let status) = probe.kind, probeURL.value.text == url.value.text { return status }
                 return nil
             }
-            if explicit.contains(where: { $0.1.value.text == url.value.text }) {
-                // The explicit probe is the shorthand's probe; nothing to add.
-            } else if let (_, other) = explicit.first {
+            if let status = same.first(where: { $0.value != 200 }) {
                 findings.append(Finding(
                     .shorthandConflict,
-                    "`healthcheck_url` is \(url.value.text), but the `http` probes under `healthcheck.probes` check "
-                        + explicit.map(\.1.value.text).joined(separator: ", "),
-                    start: mark, help: "list \(url.value.text) as an `http` probe and drop `healthcheck_url`, or drop the probes",
-                    notes: other.origin.mark.map { [Finding.Note(message: "the explicit probe's URL", mark: $0)] } ?? []))
+                    "`healthcheck_url` \(url.value.text) passes on 200, but the `http` probe of the same URL under "
+                        + "`healthcheck.probes` passes on \(status.value)",
+                    start: mark, help: "keep one: drop `healthcheck_url`, or the probe",
+                    notes: status.origin.mark.map { [Finding.Note(message: "the probe's status", mark: $0)] } ?? []))
+            } else if !same.isEmpty {
+                // The listed probe is the shorthand's probe; nothing to add.
             } else {
                 probes.append(Probe(
                     name: Located(names.derive("healthcheck_url"), .defaulted),
@@ -184,6 +194,13 @@ struct PolicyBuilder {
                     timeout: Located(.seconds(30), .defaulted), source: .defaulted))
             }
         }
+    }
+
+    private func backendType(_ fields: Fields) -> Located<String> {
+        guard case .mapping(let mapping)? = fields.mapping["backend"]?.value,
+            case .text(let text)? = mapping["type"]?.value, let start = mapping["type"]?.start
+        else { return Located(PolicySchema.backend.defaultTag, .defaulted) }
+        return Located(text, .policy(start))
     }
 
     private func backend(_ fields: Fields) -> Backend {

@@ -27,6 +27,7 @@ struct ScalarRules {
         case .dictionary: "a mapping"
         case .list: "a list"
         case .timestamp: "a time like \"2026-01-05T02:00:00Z\""
+        case .rate: "a rate like 2MiB/s"
         }
     }
 
@@ -157,6 +158,13 @@ struct ScalarRules {
                 return nil
             }
             return .text(text)
+        case .rate:
+            guard let rate = RateText.parse(text) else {
+                add(.badValue, "`\(key)` must be a rate like 2MiB/s or 500kB/s, found \(Self.found(node))", node,
+                    help: "a number, a unit (B, KiB, MiB, GiB, kB, MB, GB) and `/s`; `0` for no limit")
+                return nil
+            }
+            return .rate(rate)
         case .table, .entries, .tagged, .days, .command, .dictionary, .list:
             return nil
         }

@@ -45,6 +45,9 @@ extension RuleID {
     public static let windowTooShort = RuleID("UPD407")
     public static let rolloutZero = RuleID("UPD408")
     public static let rebootCommandMissing = RuleID("UPD409")
+    public static let downgradesAllowed = RuleID("UPD410")
+    public static let variableInShell = RuleID("UPD411")
+    public static let shortInterval = RuleID("UPD412")
 
     public static let hostProgram = RuleID("UPD501")
     public static let hostFile = RuleID("UPD502")
@@ -318,6 +321,28 @@ public enum Rules {
             rationale: "The update is activated but the node never reboots into it.",
             fix: "Add `reboot: [/usr/sbin/reboot]` to the backend, or set `reboot: manual`.",
             example: "updates:\n  reboot: auto\n  backend:\n    type: command\n    stage: [...]"),
+        Rule(
+            "UPD410", "downgrades-allowed", .warning,
+            summary: "`- no_downgrade: false` turns off the check that refuses older releases.",
+            rationale: "An old release that is still validly signed can then be replayed by a mirror or a man in the "
+                + "middle and installed, bringing back fixed vulnerabilities.",
+            fix: "Remove the entry (downgrades are refused by default); to go back a version, publish it with a higher "
+                + "version number.",
+            example: "updates:\n  preflight:\n    - no_downgrade: false"),
+        Rule(
+            "UPD411", "variable-in-shell", .warning,
+            summary: "A `${VARIABLE}` is substituted into the script of a shell's `-c`.",
+            rationale: "updatectl substitutes the text itself; a value with a quote, `;` or `$(…)` in it becomes shell "
+                + "code. Release versions come from the update server.",
+            fix: "Pass the value as an argument and use it quoted: `[/bin/sh, -c, 'tool \"$1\"', sh, \"${VERSION}\"]`.",
+            example: "updates:\n  preflight:\n    - exec: {command: [/bin/sh, -c, \"check ${VERSION}\"]}"),
+        Rule(
+            "UPD412", "short-interval", .warning,
+            summary: "`healthcheck.interval` is under a second.",
+            rationale: "Each round runs every probe; rounds back to back load a node that is just booting and rarely "
+                + "see a different answer. updatectl waits at least 100ms between rounds whatever the policy says.",
+            fix: "Use an interval of a few seconds, e.g. 10s.",
+            example: "updates:\n  healthcheck: {interval: 200ms}"),
         Rule(
             "UPD501", "host-program", .error,
             summary: "With `--on-host`: a command's program is missing, not executable, writable by group or others, or "

@@ -89,6 +89,11 @@ public enum JSONSchemaExport {
             return .object([("type", .string("string")), ("pattern", .string("^(ed25519:[A-Za-z0-9+/]{43}=|/)"))])
         case .hostPort:
             return .object([("type", .string("string")), ("pattern", .string("^(\\[[0-9A-Fa-f:.]+\\]|[^:\\[\\]]+):[0-9]{1,5}$"))])
+        case .rate:
+            return .object([
+                ("oneOf", .array([.object([("type", .string("string")), ("pattern", .string(RateText.pattern))]),
+                                  .object([("const", .int(0))])])),
+            ])
         case .table(let table):
             return self.table(table)
         case .entries(let family):

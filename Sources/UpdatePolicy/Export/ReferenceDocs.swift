@@ -105,6 +105,7 @@ public enum ReferenceDocs {
         case .dictionary(let value): "mapping of name → \(typeName(value))"
         case .list(let item): "list of \(typeName(item))"
         case .timestamp: "RFC 3339 time"
+        case .rate: "rate (`2MiB/s`)"
         }
     }
 }

@@ -61,6 +61,13 @@ struct CrossChecks {
                     end: end(of: probe.timeout.origin.mark), help: "shorten the probe's timeout or lengthen healthcheck.timeout"))
             }
             let interval = health.interval
+            if !interval.origin.isInvalid, interval.value < .seconds(1), let mark = interval.origin.mark {
+                findings.append(Finding(
+                    .shortInterval,
+                    "healthcheck.interval \(format(interval.value)) is under a second: probe rounds would run back to back "
+                        + "(updatectl waits at least 100ms between them)",
+                    start: mark, end: end(of: mark), help: "use a few seconds, e.g. 10s"))
+            }
             if !interval.origin.isInvalid, interval.value > timeout.value {
                 findings.append(Finding(
                     .intervalOverTimeout,
@@ -70,8 +77,8 @@ struct CrossChecks {
                     start: at(interval.origin), end: end(of: interval.origin.mark),
                     help: "make the interval a fraction of the timeout, e.g. 10s"))
             }
-            windowChecks(timeout)
         }
+        windowChecks(timeout, timeoutUsable: timeoutUsable)
 
         let explicitProbes = health.probes.contains { if case .defaulted = $0.source { return false } else { return true } }
         if case .policy(let mark) = policy.autoRollbackAfter.origin, policy.autoRollbackAfter.value == 0, explicitProbes {
@@ -116,6 +123,15 @@ struct CrossChecks {
             }
         }
 
+        for (command, what) in commands() { shellVariableCheck(command, what) }
+
+        if policy.downgradesAllowed.value, let mark = policy.downgradesAllowed.origin.mark {
+            findings.append(Finding(
+                .downgradesAllowed,
+                "downgrades are allowed: an older release that is still validly signed can be replayed and installed",
+                start: mark, end: end(of: mark), help: "remove `- no_downgrade: false`; publish a rollback as a higher version"))
+        }
+
         for gate in policy.preflight {
             if case .rollout(let percent, _) = gate.kind, percent.value == 0, let mark = percent.origin.mark {
                 findings.append(Finding(
@@ -132,6 +148,47 @@ struct CrossChecks {
                 "reboot is auto, but the command backend has no `reboot` command: the update is activated and the node "
                     + "never reboots into it",
                 start: mark, end: end(of: mark), help: "add `reboot: [/usr/sbin/reboot]` to the backend, or set `reboot: manual`"))
+        }
+    }
+
+    /// Every command of the policy with what it belongs to.
+    private func commands() -> [(Located<[String]>, String)] {
+        var out: [(Located<[String]>, String)] = []
+        for gate in policy.preflight { if case .exec(let command) = gate.kind { out.append((command, "gate `\(gate.name.value)`")) } }
+        for probe in policy.healthcheck.probes {
+            if case .exec(let command) = probe.kind { out.append((command, "probe `\(probe.name.value)`")) }
+        }
+        if case .command(let backend) = policy.backend {
+            for (operation, command) in backend.commands.sorted(by: { $0.key < $1.key }) {
+                out.append((command, "the backend's `\(operation)`"))
+            }
+        }
+        return out
+    }
+
+    static let shells: Set<String> = ["sh", "bash", "dash", "ash", "ksh", "mksh", "zsh", "busybox"]
+
+    /// `[/bin/sh, -c, "… ${VERSION} …"]`: the value becomes shell code.
+    private mutating func shellVariableCheck(_ command: Located<[String]>, _ what: String) {
+        let argv = command.value
+        guard let program = argv.first, let mark = command.origin.mark,
+            Self.shells.contains(String(program.split(separator: "/").last ?? ""))
+        else { return }
+        var index = 1
+        if program.hasSuffix("busybox"), argv.count > 1, Self.shells.contains(argv[1]) { index = 2 }
+        while index < argv.count, argv[index].hasPrefix("-"), argv[index] != "--" {
+            let option = argv[index]
+            index += 1
+            guard !option.hasPrefix("--"), option.contains("c"), index < argv.count else { continue }
+            let script = argv[index]
+            guard let start = script.range(of: "${"), let close = script[start.upperBound...].firstIndex(of: "}") else { return }
+            let variable = String(script[start.upperBound..<close])
+            findings.append(Finding(
+                .variableInShell,
+                "\(what) substitutes `${\(variable)}` into a shell script (`\(option)`): a value with a quote or `;` in it "
+                    + "becomes shell code",
+                start: mark, help: "pass it as an argument instead: [\(program), \(option), '… \"$1\" …', sh, \"${\(variable)}\"]"))
+            return
         }
     }
 
@@ -169,16 +226,18 @@ struct CrossChecks {
         }
     }
 
-    private mutating func windowChecks(_ timeout: Located<Duration>) {
+    private mutating func windowChecks(_ timeout: Located<Duration>, timeoutUsable: Bool) {
         let timeoutMinutes = DurationText.milliseconds(timeout.value) / 60_000
         for gate in policy.preflight {
             guard case .maintenanceWindow(let window) = gate.kind, let mark = window.start.origin.mark else { continue }
             let length = window.lengthMinutes
             if length == 0 {
                 findings.append(Finding(
-                    .windowTooShort, "the maintenance window starts and ends at \(window.start.value): it never opens",
-                    start: mark, help: "give `end` a different time; an end before the start crosses midnight"))
-            } else if Int64(length) < timeoutMinutes {
+                    .badValue, "the maintenance window starts and ends at \(window.start.value): a window of no length never "
+                        + "opens, so no update would ever run",
+                    start: window.end.origin.mark ?? mark, end: end(of: window.end.origin.mark),
+                    help: "give `end` a different time; an end before the start crosses midnight"))
+            } else if timeoutUsable, Int64(length) < timeoutMinutes {
                 findings.append(Finding(
                     .windowTooShort,
                     "the maintenance window is open \(format(.seconds(length * 60))), shorter than post-boot verification "

@@ -20,6 +20,16 @@ public struct Policy: Sendable {
     public var reboot: Located<RebootMode>
     public var dataDir: Located<String>
     public var backend: Backend
+    /// The backend's `type:` as written (or the default).
+    public var backendType: Located<String>
+    /// `- no_downgrade: false` turned the always-on downgrade check off (where it was written).
+    public var downgradesAllowed: Located<Bool>
+    public var download: Download
+}
+
+public struct Download: Sendable {
+    /// Bytes per second; 0 for no minimum.
+    public var minRate: Located<Int>
 }
 
 public enum RebootMode: String, Sendable, Hashable {

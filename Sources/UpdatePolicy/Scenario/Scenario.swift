@@ -64,12 +64,25 @@ public enum ScenarioLinter {
         }
         var probes: [String: [ProbeScript]] = [:]
         if case .dictionary(let entries)? = decoded["probes"]?.value {
-            for entry in entries {
+            // Repeats (`fail x10000`) are counted before they are expanded: a small file cannot ask for
+            // more outcomes than a run could ever use.
+            var total = 0
+            outer: for entry in entries {
                 guard case .list(let items) = entry.value else { continue }
-                probes[entry.key] = items.flatMap { item -> [ProbeScript] in
-                    if case .text(let text) = item { return ProbeScript.parseRepeated(text) ?? [] }
-                    return []
+                var scripts: [ProbeScript] = []
+                for item in items {
+                    guard case .text(let text) = item, let (script, count) = ProbeScript.parseCounted(text) else { continue }
+                    total += count
+                    if total > ProbeScript.totalLimit {
+                        decoder.findings.append(Finding(
+                            .outOfRange, "the scenario scripts more than \(ProbeScript.totalLimit) probe outcomes in all",
+                            at: entry.keyNode, help: "script fewer rounds; an outcome past the last one repeats the last"))
+                        probes = [:]
+                        break outer
+                    }
+                    scripts += Array(repeating: script, count: count)
                 }
+                probes[entry.key] = scripts
             }
         }
         var expectedRuns: Int?

@@ -68,8 +68,16 @@ public struct ProbeScript: Sendable, Hashable {
         self.latency = latency
     }
 
+    /// Outcomes a whole scenario may script, repeats counted.
+    public static let totalLimit = 100_000
+
     /// `fail x40` → forty `fail`s.
     public static func parseRepeated(_ text: String) -> [ProbeScript]? {
+        parseCounted(text).map { Array(repeating: $0.0, count: $0.1) }
+    }
+
+    /// `fail x40` → (`fail`, 40), without making the forty.
+    public static func parseCounted(_ text: String) -> (ProbeScript, Int)? {
         var parts = text.split(separator: " ").map(String.init)
         var count = 1
         if let last = parts.last, last.hasPrefix("x"), let n = Int(last.dropFirst()), n >= 1, n <= 10_000 {
@@ -77,7 +85,7 @@ public struct ProbeScript: Sendable, Hashable {
             parts.removeLast()
         }
         guard let script = parse(parts.joined(separator: " ")) else { return nil }
-        return Array(repeating: script, count: count)
+        return (script, count)
     }
 
     public static func parse(_ text: String) -> ProbeScript? {

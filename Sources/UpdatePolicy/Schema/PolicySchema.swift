@@ -69,8 +69,9 @@ public enum PolicySchema {
             Key("max", .integer(min: 1, max: nil), required: true, "Attempts allowed per target version."),
         ]),
         gate("no_downgrade", example: "- no_downgrade: true", timeout: "1s", scalarKey: "enabled", "Passes when the offered version is newer than the "
-             + "running one (semantic versions). Written `- no_downgrade: true`.", [
-            Key("enabled", .boolean, default: "true", "Must be `true`; remove the gate to allow downgrades."),
+             + "running one and the last committed one (semantic versions). On in every policy, first among the gates, "
+             + "unless `- no_downgrade: false` turns it off; write it to place it elsewhere.", [
+            Key("enabled", .boolean, default: "true", "`false` allows downgrades (a lint warning)."),
         ]),
         gate("rollout", example: "- rollout: {percent: 25, salt: wave-1}", timeout: "1s", "Passes when a stable hash of `/etc/machine-id`, `salt` and the offered version falls "
              + "under `percent`: staged rollouts from a plain static server.", [
@@ -128,6 +129,14 @@ public enum PolicySchema {
         Key("probes", .entries(probeFamily), default: "[]", "Probes; all must pass in the same round."),
     ])
 
+    public static let download = Table("download", summary: "How images are downloaded.", example: """
+        download:
+          min_rate: 64KiB/s
+        """, [
+        Key("min_rate", .rate, default: "32KiB/s", "Slowest acceptable transfer: a download slower than this for a minute "
+            + "is stopped, and one that takes longer than its size at this rate plus a minute fails; `0` turns both off."),
+    ])
+
     public static let commandOperations = ["stage", "activate", "rollback", "commit", "reboot", "booted_slot", "running_version"]
 
     public static let backend = TaggedTable(
@@ -179,12 +188,14 @@ public enum PolicySchema {
         reboot: auto
         data_dir: /var/lib/kubesolo
         backend: {type: directory}
+        download: {min_rate: 64KiB/s}
         """, [
         Key("server", .url(schemes: ["https", "http", "file"]), "Base URL of the update server (required by `apply`)."),
         Key("channel", .string(channelRule), default: "stable", "Metadata is read from `<server>/<channel>/latest.json`."),
         Key("public_key", .publicKey, "Verifies `latest.json.sig`: `ed25519:<base64>` or a key file's path."),
-        Key("preflight", .entries(gateFamily), default: "[free_space: {headroom: 10%}, node_not_blocked: {}]",
-            "Gates, run in the listed order before anything is downloaded."),
+        Key("preflight", .entries(gateFamily), default: "[no_downgrade: true, free_space: {headroom: 10%}, node_not_blocked: {}]",
+            "Gates, run in the listed order before anything is downloaded; `no_downgrade` is added first unless "
+                + "listed or turned off."),
         Key("healthcheck_url", .url(schemes: ["http", "https"]), "Upstream shorthand: one `http` probe, 200 = pass."),
         Key("kube_system_settle", .duration, default: "30s",
             "Upstream shorthand: a `kube_system_ready` probe with this settle; `0` turns it off."),
@@ -196,5 +207,6 @@ public enum PolicySchema {
         Key("data_dir", .path, default: "/var/lib/kubesolo", "Holds `update/state.json`; the always-on disk probe writes here."),
         Key("backend", .tagged(backend), default: "{type: directory, root: /var/lib/updatectl/slots}",
             "How actions touch the system."),
+        Key("download", .table(download), "How images are downloaded (the slowest link tolerated)."),
     ])
 }

@@ -31,6 +31,8 @@ public indirect enum ValueKind: Sendable {
     case list(ValueKind)
     /// An RFC 3339 instant.
     case timestamp
+    /// Bytes per second, written like `2MiB/s`.
+    case rate
 }
 
 /// A constraint on text, such as the channel's `[a-z0-9._-]+`.
