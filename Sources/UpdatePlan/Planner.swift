@@ -166,7 +166,7 @@ public enum Planner {
         case .exec(let command): "\(command.value.joined(separator: " ")) exits 0"
         case .diskWritable(let path): "write, fsync, read back and remove a file under \(path.value)"
         case .kubeSystemReady(let settle):
-            "every kube-system pod Running for ≥ \(DurationText.format(settle.value)) (kubectl; no cluster = pass)"
+            "every kube-system pod Running for ≥ \(DurationText.format(settle.value)) (kubectl; an API server that does not answer fails; no kubectl and no kubeconfig = pass)"
         }
     }
 

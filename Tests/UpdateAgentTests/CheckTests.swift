@@ -38,6 +38,21 @@ import UpdatePolicy
         #expect(!LocalTime.isInside(LocalTime.reading(at: Timestamp.parse("2026-11-28T04:00:00Z")!, zone: "UTC"), w))
     }
 
+    /// A window of no length is never open, at its start minute or any other.
+    @Test func aWindowOfNoLengthIsNeverOpen() {
+        let w = window("03:00", "03:00", days: Weekday.allCases)
+        for text in ["2026-11-28T03:00:00Z", "2026-11-28T02:59:00Z", "2026-11-28T15:00:00Z"] {
+            #expect(!LocalTime.isInside(LocalTime.reading(at: Timestamp.parse(text)!, zone: "UTC"), w))
+        }
+    }
+
+    /// The download's deadline: a minute plus the image at the minimum rate; none at rate 0.
+    @Test func theDownloadDeadlineFollowsTheMinimumRate() {
+        #expect(ApplyRun.downloadDeadline(size: 1 << 30, minRate: 32 << 10) == .seconds(60 + 32768))
+        #expect(ApplyRun.downloadDeadline(size: 1000, minRate: 1 << 20) == .seconds(61))
+        #expect(ApplyRun.downloadDeadline(size: 1 << 30, minRate: 0) == nil)
+    }
+
     @Test func timeZonesShiftTheWindow() {
         // 00:30 UTC in winter is 01:30 in Berlin.
         let instant = Timestamp.parse("2026-12-01T00:30:00Z")!

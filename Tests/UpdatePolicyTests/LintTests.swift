@@ -255,6 +255,16 @@ import YAMLTree
         #expect(result.findings.first?.message == "`stage` is an option of the command backend, not the directory backend")
     }
 
+    /// A window whose start equals its end has one meaning everywhere: an error, never open.
+    @Test func aWindowOfNoLengthIsAnError() throws {
+        let result = lint(Self.header + "  preflight:\n    - free_space: {}\n    - maintenance_window: {start: \"03:00\", end: \"03:00\"}\n")
+        let finding = try #require(result.findings.first)
+        #expect(result.findings.count == 1)
+        #expect(finding.rule == .badValue && finding.severity == .error)
+        #expect(finding.message.contains("a window of no length never opens"))
+        #expect(finding.start.line == 6 && finding.start.column == 49, "\(finding.start)")
+    }
+
     @Test func windowsAcrossMidnightHaveTheRightLength() throws {
         let policy = try #require(lint(Self.header + "  preflight:\n    - free_space: {}\n    - maintenance_window: {start: \"22:00\", end: \"04:00\"}\n").policy)
         guard let gate = policy.preflight.first(where: { if case .maintenanceWindow = $0.kind { true } else { false } }),

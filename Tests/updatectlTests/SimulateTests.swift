@@ -176,3 +176,61 @@ import Testing
         #expect(result.stdout.hasSuffix("# The node runs slot b again, with version 1.1.0.\n"))
     }
 }
+
+@Suite struct SimulateEdgeTests {
+    /// A rollback step that did not run shows the phase the run was in, not `rolled_back`.
+    @Test func aSkippedRollbackDoesNotClaimItsPhase() throws {
+        let directory = try TemporaryDirectory()
+        try directory.write("s.yaml", """
+            scenario:
+              start: "2026-01-06T02:00:00Z"
+              release: {version: 1.1.0}
+              facts: {machine_id: edge-04}
+              probes: {apiserver: [fail x200, pass]}
+              runs: 2
+
+            """)
+        let result = try CLI.run(["simulate", "policies/hardened.yaml", "--scenario", directory.url.appendingPathComponent("s.yaml").path],
+                                 directory: Paths.root)
+        let lines = result.stdout.split(separator: "\n").filter { $0.contains("healthcheck.rollback") }
+        #expect(!lines.isEmpty, "\(result.stdout)")
+        for line in lines where line.contains(" skip ") {
+            #expect(!line.contains("rolled_back"), "\(line)")
+            #expect(line.contains("activated"), "\(line)")
+        }
+    }
+
+    /// Repeats are counted before they are made: a small file cannot ask for billions of outcomes.
+    @Test func scriptedOutcomesHaveATotalCap() throws {
+        let directory = try TemporaryDirectory()
+        var text = "scenario:\n  release: {version: 1.1.0}\n  probes:\n"
+        for index in 0..<11 { text += "    p\(index): [fail x10000]\n" }
+        try directory.write("s.yaml", text)
+        let result = try CLI.run(["simulate", "policies/hardened.yaml", "--scenario", directory.url.appendingPathComponent("s.yaml").path],
+                                 directory: Paths.root)
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("more than 100000 probe outcomes in all") || result.stderr.contains("more than 100000 probe outcomes in all"),
+                "\(result.stdout)\(result.stderr)")
+    }
+}
+
+/// The test-only switches cannot reach a shipped binary: every read goes through `TestSwitches`,
+/// which reads nothing outside debug builds.
+@Suite struct TestSwitchTests {
+    @Test func onlyTestSwitchesReadsTheEnvironmentSwitches() throws {
+        let sources = Paths.root.appendingPathComponent("Sources")
+        let files = try #require(FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil))
+            .compactMap { $0 as? URL }.filter { $0.pathExtension == "swift" }
+        var offenders: [String] = []
+        for file in files where file.lastPathComponent != "TestSwitches.swift" {
+            let text = try String(contentsOf: file, encoding: .utf8)
+            for line in text.split(separator: "\n") where line.contains("\"UPDATECTL_TEST") && !line.trimmingCharacters(in: .whitespaces).hasPrefix("//") {
+                offenders.append("\(file.lastPathComponent): \(line)")
+            }
+        }
+        #expect(offenders.isEmpty, "\(offenders)")
+        let switches = try String(contentsOf: sources.appendingPathComponent("UpdateAgent/System/TestSwitches.swift"), encoding: .utf8)
+        #expect(switches.contains("#if DEBUG\n    public static let enabled = true\n    #else\n    public static let enabled = false"))
+        #expect(switches.contains("guard enabled else { return nil }"))
+    }
+}

@@ -62,6 +62,13 @@ public struct ApplyRun {
     public var force = false
     public var dryRun = false
 
+    /// A minute plus the image's size at the minimum rate: a download that takes longer is
+    /// stopped instead of holding the lock for days. Nil (no deadline) with `min_rate: 0`.
+    public static func downloadDeadline(size: Int, minRate: Int) -> Duration? {
+        guard minRate > 0 else { return nil }
+        return .seconds(60 + (size + minRate - 1) / minRate)
+    }
+
     /// Interrupted attempts at one version before apply stops retrying it by itself.
     public static let interruptionLimit = 3
 
@@ -390,12 +397,6 @@ public struct ApplyRun {
             }
         }
 
-        /// A minute plus the image's size at the minimum rate: a download that takes longer is
-        /// stopped instead of holding the lock for days. Nil (no deadline) with `min_rate: 0`.
-        static func downloadDeadline(size: Int, minRate: Int) -> Duration? {
-            guard minRate > 0 else { return nil }
-            return .seconds(60 + (size + minRate - 1) / minRate)
-        }
 
         mutating func download(_ offered: ReleaseMetadata) throws {
             let fd = open(imagePath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
@@ -407,7 +408,7 @@ public struct ApplyRun {
             let reporter = env.reporter
             let path = imagePath
             let minRate = run.policy.download.minRate.value
-            let deadline = Self.downloadDeadline(size: offered.size, minRate: minRate)
+            let deadline = ApplyRun.downloadDeadline(size: offered.size, minRate: minRate)
             do {
                 _ = try env.transport.get(TransportRequest(
                     url: offered.imageURL, maxBytes: offered.size, timeout: deadline,
