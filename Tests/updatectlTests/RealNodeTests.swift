@@ -49,16 +49,20 @@ import Glibc
 
     /// A release that rolled back is not installed again by the next timer run; a newer one is,
     /// and `--force` installs it anyway.
-    @Test func aRolledBackVersionIsHeldBackUntilANewerOneOrForce() async throws {
-        let (server, release, node) = try await node(extra: "  healthcheck: {timeout: 1m, probes: [{http: {name: app, url: \"SERVER/healthz\"}}]}\n")
-        defer { Task { await server.stop() } }
-        try node.directory.write("policy.yaml", try String(contentsOfFile: node.policyPath, encoding: .utf8)
-            .replacingOccurrences(of: "SERVER", with: server.base))
+    /// 1.1.0 applied, failing its probe three times, rolled back, and the node rebooted into a.
+    func rolledBack() async throws -> (TestServer, ReleaseFixture, TestNode) {
+        let (server, release, node) = try await TestNode.offered(
+            extra: "  healthcheck: {timeout: 1m, probes: [{http: {name: app, url: \"SERVER/healthz\"}}]}\n")
         server.set("/healthz", body: Data("down".utf8), status: 503)
-        try release.publish(server, version: "1.1.0", image: ReleaseFixture.image(1000))
         #expect(try await node.apply().status == 0)
         for _ in 1...3 { #expect(try await node.healthcheck().status == 1) }
         #expect(try node.state()["phase"] as? String == "rolled_back")
+        return (server, release, node)
+    }
+
+    @Test func aRolledBackVersionIsHeldBackUntilANewerOneOrForce() async throws {
+        let (server, _, node) = try await rolledBack()
+        defer { Task { await server.stop() } }
         // The Go agent's Save would drop any state.json key updatectl added: the record lives beside it.
         let sidecar = try String(contentsOfFile: node.data + "/update/updatectl.json", encoding: .utf8)
         #expect(sidecar.contains("\"version\": \"1.1.0\""))
@@ -78,14 +82,8 @@ import Glibc
     }
 
     @Test func aNewerReleaseAfterARollbackIsInstalled() async throws {
-        let (server, release, node) = try await node(extra: "  healthcheck: {timeout: 1m, probes: [{http: {name: app, url: \"SERVER/healthz\"}}]}\n")
+        let (server, release, node) = try await rolledBack()
         defer { Task { await server.stop() } }
-        try node.directory.write("policy.yaml", try String(contentsOfFile: node.policyPath, encoding: .utf8)
-            .replacingOccurrences(of: "SERVER", with: server.base))
-        server.set("/healthz", body: Data("down".utf8), status: 503)
-        try release.publish(server, version: "1.1.0", image: ReleaseFixture.image(1000))
-        #expect(try await node.apply().status == 0)
-        for _ in 1...3 { _ = try await node.healthcheck() }
         try node.reboot()
         try release.publish(server, version: "1.1.1", image: ReleaseFixture.image(1000, seed: 3))
         let result = try await node.apply()
@@ -327,12 +325,8 @@ import Glibc
 
 @Suite struct RollbackAndDiscoveryTests {
     @Test func aStagedUpdateCanBeRolledBackByHand() async throws {
-        let server = try await TestServer()
+        let (server, _, node) = try await TestNode.offered()
         defer { Task { await server.stop() } }
-        let release = ReleaseFixture()
-        try release.publish(server, version: "1.1.0", image: ReleaseFixture.image(1000))
-        let node = try TestNode()
-        try node.writePolicy(server: server.base, publicKey: release.publicKeyText)
         // Killed right after staging: the state rests in `staged`.
         let apply = try BackgroundProcess(["apply", node.policyPath],
                                           environment: node.environment.merging(["UPDATECTL_TEST_PAUSE": "state.staged"]) { $1 })

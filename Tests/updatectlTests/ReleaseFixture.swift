@@ -34,6 +34,20 @@ struct ReleaseFixture {
 
 /// A node: a temp directory with a data_dir, a directory backend root and a policy.
 final class TestNode {
+    /// A test server offering `version` (signed), and a node whose policy points at it.
+    static func offered(_ version: String = "1.1.0", imageSize: Int = 1000, publicKey: Bool = true,
+                        preflight: String = "    - free_space: {headroom: 10%}\n", extra: String = "",
+                        autoRollbackAfter: Int = 3) async throws -> (TestServer, ReleaseFixture, TestNode) {
+        let server = try await TestServer()
+        let release = ReleaseFixture()
+        try release.publish(server, version: version, image: ReleaseFixture.image(imageSize))
+        let node = try TestNode()
+        try node.writePolicy(server: server.base, publicKey: publicKey ? release.publicKeyText : nil, preflight: preflight,
+                             extra: extra.replacingOccurrences(of: "SERVER", with: server.base),
+                             autoRollbackAfter: autoRollbackAfter)
+        return (server, release, node)
+    }
+
     let directory: TemporaryDirectory
     var root: URL { directory.url }
     var slots: String { root.appendingPathComponent("slots").path }

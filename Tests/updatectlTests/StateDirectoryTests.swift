@@ -30,12 +30,8 @@ import Glibc
     }
 
     @Test func anApplyWhoseStateIsAFIFOFailsAtOnceAndLeavesNoLockHeld() async throws {
-        let server = try await TestServer()
+        let (server, _, node) = try await TestNode.offered()
         defer { Task { await server.stop() } }
-        let release = ReleaseFixture()
-        try release.publish(server, version: "1.1.0", image: ReleaseFixture.image(1000))
-        let node = try TestNode()
-        try node.writePolicy(server: server.base, publicKey: release.publicKeyText)
         try FileManager.default.createDirectory(atPath: node.data + "/update", withIntermediateDirectories: true)
         #expect(mkfifo(node.statePath, 0o600) == 0)
         let result = try await node.apply()

@@ -28,27 +28,19 @@ struct StateDirectory: ~Copyable {
     /// Opens `name` for reading without following a link and without blocking on a FIFO; only a
     /// regular file owned by root or this user is accepted. Nil when it does not exist.
     func openForReading(_ name: String) throws(StateFileProblem) -> Int32? {
-        let fd = openat(self.fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-        let shown = path + "/" + name
-        if fd < 0 {
-            if errno == ENOENT { return nil }
-            if errno == ELOOP { throw .notARegularFile(shown, "a symbolic link") }
-            throw .system(SystemError("cannot open", shown))
-        }
-        do {
-            try Self.checkRegular(fd, shown)
-        } catch {
-            close(fd)
-            throw error
-        }
-        return fd
+        try open(name, flags: O_RDONLY, missingIsNil: true)
     }
 
     /// Opens (creating when missing, mode 0600) a file to lock or write in place.
     func openForUpdate(_ name: String) throws(StateFileProblem) -> Int32 {
+        try open(name, flags: O_RDWR | O_CREAT, missingIsNil: false)!
+    }
+
+    private func open(_ name: String, flags: Int32, missingIsNil: Bool) throws(StateFileProblem) -> Int32? {
         let shown = path + "/" + name
-        let fd = openat(self.fd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o600)
+        let fd = openat(self.fd, name, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o600)
         if fd < 0 {
+            if errno == ENOENT, missingIsNil { return nil }
             if errno == ELOOP { throw .notARegularFile(shown, "a symbolic link") }
             throw .system(SystemError("cannot open", shown))
         }
