@@ -27,7 +27,7 @@ public enum Planner {
                 .verifySignature(key.value))
         }
         add("check.version", .decision, .checking, .apply,
-            "stop when the offered version is the running one (up to date)", .compareVersions)
+            "stop when the offered version is the running one (up to date); defer when it was rolled back before", .compareVersions)
 
         for gate in policy.preflight {
             add("preflight.\(gate.name.value)", .gate, .checking, .apply, gateSummary(gate),
