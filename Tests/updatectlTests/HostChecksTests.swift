@@ -5,6 +5,31 @@ import Foundation
 import Testing
 
 @Suite struct HostChecksTests {
+    /// A Kubernetes gate or probe (the default kube_system_ready one included) on a host without
+    /// kubectl on PATH is a warning; with kubectl there is none.
+    @Test func lintOnHostWarnsWhenKubectlIsMissing() throws {
+        let directory = try TemporaryDirectory()
+        try directory.write("policy.yaml", """
+            updates:
+              server: https://u.example.com  # updatectl: disable=UPD406
+              preflight:
+                - free_space: {}
+                - node_not_blocked: {}
+
+            """)
+        let policy = directory.url.appendingPathComponent("policy.yaml").path
+        let without = try CLI.run(["lint", "--format", "concise", "--on-host", policy], environment: ["PATH": directory.url.path])
+        let lines = without.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.contains(":5:7: warning[UPD504] kubectl is not installed (not on PATH): gate `node_not_blocked` cannot ask the cluster") },
+                "\(without.stdout)")
+        #expect(lines.contains { $0.contains(":2:3: warning[UPD504] kubectl is not installed (not on PATH): probe `kube_system_ready`") })
+        if let kubectl = TestComponents.program("kubectl") {
+            let with = try CLI.run(["lint", "--format", "concise", "--on-host", policy],
+                                   environment: ["PATH": URL(fileURLWithPath: kubectl).deletingLastPathComponent().path])
+            #expect(!with.stdout.contains("UPD504"), "\(with.stdout)")
+        }
+    }
+
     @Test func lintOnHostChecksProgramsKeysAndPermissions() throws {
         let directory = try TemporaryDirectory()
         let unsafe = directory.url.appendingPathComponent("check.sh").path
