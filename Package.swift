@@ -80,6 +80,7 @@ let package = Package(
             dependencies: [
                 "updatectl",
                 "UpdateAgent",
+                "UpdatePolicy",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "FlyingFox", package: "FlyingFox"),
                 .product(name: "FlyingSocks", package: "FlyingFox"),

@@ -56,6 +56,7 @@ public enum PlanJSON {
             ("phase", .string(step.phase.rawValue)),
             ("part", .string(step.part.rawValue)),
             ("summary", .string(step.summary)),
+            ("default", .bool(step.origin.isDefault)),
             ("origin", origin(step.origin, file: plan.policyFile)),
         ]
         if let note = step.originNote { pairs.append(("shorthand", .string(note))) }

@@ -61,13 +61,16 @@ struct Lint: ParsableCommand {
             print(RuleDocs.explain(rule), terminator: "")
             return
         }
-        let (files, unreadable) = LintInputs.expand(paths)
+        let (named, unreadable) = LintInputs.expand(paths)
+        // The same file named twice (or reached through two directories) is checked once.
+        var seen = Set<String>()
+        let files = named.filter { seen.insert($0 == "-" ? $0 : DisplayPath.absolute($0)).inserted }
         for problem in unreadable {
             printError("error: cannot read \(problem.path): \(problem.reason)")
         }
         let options = LintOptions(inlineSuppressions: !noInlineDisable)
         let results = Self.lintAll(files, options: options)
-        var report = LintReport(files: [])
+        var report = LintReport(files: [], unreadable: unreadable)
         for (index, outcome) in results.enumerated() {
             switch outcome {
             case .success(var result):
@@ -78,6 +81,7 @@ struct Lint: ParsableCommand {
                 report.files.append(LintReport.File(path: DisplayPath.relative(files[index]), result: result))
             case .failure(let problem):
                 printError("error: cannot read \(problem.path): \(problem.reason)")
+                report.unreadable.append(problem)
             }
         }
         let chosen = format ?? (Environment.get("GITHUB_ACTIONS") == "true" ? .github : .text)
@@ -87,7 +91,10 @@ struct Lint: ParsableCommand {
         } else {
             print(rendered, terminator: "")
         }
-        if report.files.count < files.count || !unreadable.isEmpty {
+        if chosen == .github, let summary = Environment.get("GITHUB_STEP_SUMMARY"), !summary.isEmpty {
+            StepSummary.append(GitHubRenderer.stepSummary(report), to: summary)
+        }
+        if !report.unreadable.isEmpty {
             throw ExitStatus.usage.exitCode
         }
         let threshold: Severity? = switch failOn {
@@ -130,15 +137,55 @@ enum Environment {
     static func get(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
 }
 
+/// How every report names a file, in every format: relative to the working directory when it
+/// lies under it, absolute otherwise, with `.` and `..` resolved; standard input is `<stdin>`.
 enum DisplayPath {
-    /// `path` relative to the working directory when it lies under it; as given otherwise.
-    static func relative(_ path: String) -> String {
-        guard path.hasPrefix("/") else { return path.hasPrefix("./") ? String(path.dropFirst(2)) : path }
+    static let standardInput = "<stdin>"
+
+    static var workingDirectory: String {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        guard getcwd(&buffer, buffer.count) != nil else { return path }
-        let cwd = String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard getcwd(&buffer, buffer.count) != nil else { return "/" }
+        return String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// `path` made absolute and lexically normalised (links are not resolved: a report names the
+    /// file as the user reaches it).
+    static func absolute(_ path: String) -> String {
+        let joined = path.hasPrefix("/") ? path : workingDirectory + "/" + path
+        var parts: [Substring] = []
+        for part in joined.split(separator: "/") {
+            switch part {
+            case ".": continue
+            case "..": if !parts.isEmpty { parts.removeLast() }
+            default: parts.append(part)
+            }
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+
+    static func relative(_ path: String) -> String {
+        if path == "-" { return standardInput }
+        let full = absolute(path)
+        let cwd = workingDirectory
         let prefix = cwd.hasSuffix("/") ? cwd : cwd + "/"
-        return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
+        return full.hasPrefix(prefix) ? String(full.dropFirst(prefix.count)) : full
+    }
+}
+
+/// `$GITHUB_STEP_SUMMARY`: a file the runner collects; steps append to it.
+enum StepSummary {
+    static func append(_ text: String, to path: String) {
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            printError("warning: cannot append to the job summary \(path): \(String(cString: strerror(errno)))")
+            return
+        }
+        defer { close(fd) }
+        do {
+            try AtomicFile.writeAll(fd, Array(text.utf8), path: path)
+        } catch {
+            printError("warning: \(error)")
+        }
     }
 }
 

@@ -64,6 +64,8 @@ struct PlanCommand: ParsableCommand {
             case .json:
                 print(JSON.object([
                     ("plan_version", .int(PlanJSON.version)),
+                    ("old", .string(old.policyFile)),
+                    ("new", .string(new.policyFile)),
                     ("equal", .bool(changes.isEmpty)),
                     ("changes", .array(changes.map { change in
                         .object([("kind", .string(change.kind.rawValue)), ("step", .optional(change.step)),

@@ -179,14 +179,14 @@ enum StatusMetrics {
         }
         metric("phase", "1 for the phase the update lifecycle is in, 0 for the others.",
                Phase.allCases.map { ([("phase", $0.rawValue)], $0 == state.phase && report.brokenNow == nil ? "1" : "0") })
-        metric("attempt_count", "Attempts at the target version.", [([], String(state.attemptCount))])
+        metric("attempts", "Attempts at the target version (the state's attempt_count).", [([], String(state.attemptCount))])
         metric("health_check_failures", "Consecutive failed verification runs since activation.",
                [([], String(state.healthCheckFailures))])
         let updated = state.updatedAt ?? .goZero
         metric("last_transition_timestamp_seconds", "When the state was last written, in Unix time.",
                [([], updated.isGoZero ? "0" : seconds(updated))])
-        metric("deferred", "1 when the last run was deferred by a gate.",
-               [(state.deferral.map { [("gate", $0.gate)] } ?? [], state.deferral == nil ? "0" : "1")])
+        metric("deferred", "1 when the last run was deferred, with the gate that deferred it; 0 and an empty gate otherwise.",
+               [([("gate", state.deferral?.gate ?? "")], state.deferral == nil ? "0" : "1")])
         metric("state_broken", "1 when the state file cannot be parsed, or a broken one waits for `updatectl state reset`.",
                [([], report.brokenNow != nil || !report.broken.isEmpty ? "1" : "0")])
         metric("state_missing", "1 when there is no state file at the path status read (no update has run yet, or a wrong path).",
@@ -204,15 +204,23 @@ enum StatusMetrics {
         return "\(time.seconds).\(fraction)"
     }
 
-    /// Label values escape backslash, double quote and newline.
+    /// A label value: the text format escapes backslash, double quote and newline, and knows no
+    /// other escape; any other control character (a CR, a NUL, a C1 control) would break the
+    /// line or the parser, so it is written as the visible text `\u{d}`. Done by Unicode scalars:
+    /// `\r\n` is one Character, and a Character-wise escape wrote the CR raw.
     static func escape(_ text: String) -> String {
         var out = ""
-        for character in text {
-            switch character {
+        for scalar in text.unicodeScalars {
+            switch scalar {
             case "\\": out += "\\\\"
             case "\"": out += "\\\""
             case "\n": out += "\\n"
-            default: out.append(character)
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value) {
+                    out += "\\\\u{" + String(scalar.value, radix: 16) + "}"
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
             }
         }
         return out

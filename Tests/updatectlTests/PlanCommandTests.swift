@@ -26,7 +26,7 @@ import Testing
         #expect(result.status == 1)
         #expect(result.stdout.isEmpty)
         #expect(result.stderr.contains("error[UPD308]: `reboot` must be `manual` or `auto`, found `sometimes`"))
-        #expect(result.stderr.contains("-:3:11"))
+        #expect(result.stderr.contains("<stdin>:3:11"))
         #expect(result.stderr.contains("has lint errors, so it has no plan"))
     }
 

@@ -83,7 +83,7 @@ public struct UpdateState: Sendable {
     public static func decode(_ bytes: [UInt8]) throws(FormatError) -> UpdateState {
         let json: JSON
         do {
-            json = try JSON.parse(bytes)
+            json = try JSON.parse(bytes, replacingInvalidUTF8: true)
         } catch {
             throw FormatError(message: "not JSON: \(error)")
         }

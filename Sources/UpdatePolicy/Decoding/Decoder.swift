@@ -16,7 +16,7 @@ struct Decoder {
             wrongType(node, expected: "a mapping of \(place) settings")
             return result
         }
-        for pair in pairs {
+        for pair in merged(pairs) {
             guard let keyText = keyName(pair.key) else { continue }
             guard let key = table.key(keyText) else {
                 unknownKey(pair.key, keyText, in: table, place: place)
@@ -29,6 +29,35 @@ struct Decoder {
             }
         }
         return result
+    }
+
+    /// A mapping's pairs with YAML merge keys expanded, as cloud-init (PyYAML) and editors read
+    /// them: `<<: *base` (or a list of aliases) adds the keys of those mappings that the mapping
+    /// does not write itself; among several sources the first wins.
+    mutating func merged(_ pairs: [Pair]) -> [Pair] {
+        guard pairs.contains(where: { Self.isMergeKey($0.key) }) else { return pairs }
+        var out = pairs.filter { !Self.isMergeKey($0.key) }
+        var written = Set(out.compactMap { $0.key.scalar?.value })
+        for pair in pairs where Self.isMergeKey(pair.key) {
+            let sources = pair.value.mapping.map { _ in [pair.value] } ?? pair.value.sequence ?? []
+            guard !sources.isEmpty, sources.allSatisfy({ $0.mapping != nil }) else {
+                findings.append(Finding(.wrongType, "a merge key `<<` takes a mapping or a list of mappings (usually "
+                    + "aliases such as `*defaults`), found \(ScalarRules.found(pair.value))", at: pair.value))
+                continue
+            }
+            for source in sources {
+                for inherited in merged(source.mapping ?? []) {
+                    guard let name = inherited.key.scalar?.value, written.insert(name).inserted else { continue }
+                    out.append(inherited)
+                }
+            }
+        }
+        return out
+    }
+
+    static func isMergeKey(_ key: Node) -> Bool {
+        guard let scalar = key.scalar else { return false }
+        return scalar.value == "<<" && scalar.style == .plain
     }
 
     /// Reports required keys of `table` that `mapping` lacks, at `anchor`. True when none are missing.
@@ -87,7 +116,7 @@ struct Decoder {
                 return nil
             }
             var out: [(key: String, keyNode: Node, value: DecodedValue)] = []
-            for pair in pairs {
+            for pair in merged(pairs) {
                 guard let name = keyName(pair.key) else { continue }
                 if let value = decodeValue(pair.value, valueKind, key: name, place: place) {
                     out.append((name, pair.key, value))
@@ -203,7 +232,6 @@ struct Decoder {
     // MARK: Entries
 
     private mutating func decodeEntries(_ node: Node, _ family: EntryFamily) -> [DecodedEntry]? {
-        if node.scalar?.isNull == true { return [] }
         guard let items = node.sequence else {
             wrongType(node, expected: "a list of \(family.noun)s such as `- \(family.kinds[0].name): {…}`")
             return nil

@@ -48,6 +48,11 @@ struct ScalarRules {
         let text = scalar.value
         switch kind {
         case .string(let rule):
+            if scalar.style == .plain, ["true", "false", "True", "False", "TRUE", "FALSE"].contains(text) {
+                add(.wrongType, "`\(key)` expects text, found the boolean `\(text)` (every YAML reader reads it as one)", node,
+                    help: "quote it: `\"\(text)\"`")
+                return nil
+            }
             warnYAML11(scalar, node: node, key: key)
             if let rule, !rule.check(text) {
                 add(.badValue, "`\(key)` must be \(rule.description); found \(Self.found(node))", node,
@@ -258,7 +263,13 @@ struct ScalarRules {
     }
 
     private mutating func integer(_ scalar: Scalar, node: Node, key: String, min: Int, max: Int?) -> Int? {
-        let text = scalar.value
+        var text = scalar.value
+        // `3.0` is the whole number 3 to every YAML and JSON Schema reader; so it is here.
+        if scalar.style == .plain, let dot = text.firstIndex(of: "."), text[text.index(after: dot)...].allSatisfy({ $0 == "0" }),
+            text.index(after: dot) < text.endIndex, text[..<dot].allSatisfy({ $0.isASCII && $0.isNumber }), dot > text.startIndex
+        {
+            text = String(text[..<dot])
+        }
         let range = max.map { "from \(min) to \($0)" } ?? "≥ \(min)"
         let digits = text.hasPrefix("-") || text.hasPrefix("+") ? text.dropFirst() : Substring(text)
         let numeric = !digits.isEmpty && digits.allSatisfy { $0.isASCII && $0.isNumber }
@@ -267,7 +278,7 @@ struct ScalarRules {
                 help: numeric ? "quoted digits are text: write `\(text)` without quotes" : nil)
             return nil
         }
-        if let reading = YAML11.reading(of: scalar) {
+        if text == scalar.value, let reading = YAML11.reading(of: scalar) {
             if case .octal(let octal) = reading {
                 add(.wrongType, "`\(key)`: `\(text)` has a leading zero, which YAML 1.1 tools read as octal \(octal) and "
                     + "YAML 1.2 tools as \(Int(text) ?? 0)", node, help: "write the number without leading zeros")

@@ -35,6 +35,18 @@ public struct Rule: Sendable, Hashable {
         self.example = example
     }
 
+    /// Where the rule's section of docs/lint-rules.md is published: reports link there
+    /// (SARIF's `helpUri`). The heading `### UPD201 unknown-key` has the anchor `upd201-unknown-key`.
+    public static let documentationBase = "https://updatectl.dev/docs/lint-rules"
+
+    public var documentationURI: String { "\(Self.documentationBase)#\(id.rawValue.lowercased())-\(name)" }
+
+    /// The rule's documentation as Markdown (SARIF's `help.markdown`, shown by code scanning).
+    public var markdown: String {
+        "**\(id) \(name)** (\(severity.rawValue)): \(summary)\n\n**Why:** \(rationale)\n\n**Fix:** \(fix)\n\n"
+            + "```yaml\n\(example)\n```\n\nSilence one finding with `# updatectl: disable=\(id)`."
+    }
+
     /// The area a rule belongs to, from the hundreds digit of its code.
     public var area: String {
         switch id.rawValue.dropFirst(3).first {

@@ -7,8 +7,12 @@ extension JSON {
         public var description: String { "\(message) at byte \(offset)" }
     }
 
-    public static func parse(_ bytes: [UInt8], maxDepth: Int = 128) throws(ParseError) -> JSON {
+    /// With `replacingInvalidUTF8`, bytes in a string that are not UTF-8 become U+FFFD, as Go's
+    /// `encoding/json` reads them (the state file is shared with the Go agent); otherwise they are
+    /// an error.
+    public static func parse(_ bytes: [UInt8], maxDepth: Int = 128, replacingInvalidUTF8: Bool = false) throws(ParseError) -> JSON {
         var reader = JSONReader(bytes: bytes, maxDepth: maxDepth)
+        reader.replaceInvalidUTF8 = replacingInvalidUTF8
         reader.skipSpace()
         let value = try reader.value(depth: 0)
         reader.skipSpace()
@@ -40,6 +44,7 @@ private struct JSONReader {
     let bytes: [UInt8]
     let maxDepth: Int
     var index = 0
+    var replaceInvalidUTF8 = false
 
     init(bytes: [UInt8], maxDepth: Int) {
         self.bytes = bytes
@@ -160,8 +165,9 @@ private struct JSONReader {
             index += 1
             switch byte {
             case UInt8(ascii: "\""):
-                guard let text = String(validating: out, as: UTF8.self) else { throw fail("invalid UTF-8 in a string") }
-                return text
+                if let text = String(validating: out, as: UTF8.self) { return text }
+                guard replaceInvalidUTF8 else { throw fail("invalid UTF-8 in a string") }
+                return String(decoding: out, as: UTF8.self)
             case UInt8(ascii: "\\"):
                 guard index < bytes.count else { break }
                 let escape = bytes[index]

@@ -1,5 +1,9 @@
 /// The policy's JSON Schema (draft 2020-12), generated from the key tables, for editors
-/// (yaml-language-server) and other tools.
+/// (yaml-language-server) and other tools. It gives the verdict `lint` gives on structure —
+/// types, required keys, unknown keys — as a YAML 1.2 reader sees the document: a bare number
+/// where text is expected is text to lint and a number to the reader, so both are allowed; a
+/// mapping left empty (null) is an empty mapping. Value rules a schema cannot express (time
+/// zones, cross-field checks) stay lint's alone (docs/lint.md lists them).
 public enum JSONSchemaExport {
     public static let id = "https://updatectl.dev/schema/policy-v1.json"
 
@@ -15,6 +19,11 @@ public enum JSONSchemaExport {
             ("required", .array([.string("updates")])),
             ("properties", .object([("updates", table(PolicySchema.updates))])),
         ])
+    }
+
+    /// A table where a nested key holds it: also null (a key written with nothing under it).
+    static func nullable(_ schema: JSON) -> JSON {
+        .object([("oneOf", .array([schema, .object([("type", .string("null"))])]))])
     }
 
     static func table(_ table: Table, required: [String]? = nil) -> JSON {
@@ -42,7 +51,8 @@ public enum JSONSchemaExport {
     static func kind(_ kind: ValueKind) -> JSON {
         switch kind {
         case .string(let rule):
-            var pairs: [(String, JSON)] = [("type", .string("string"))]
+            // The pattern constrains strings only; a bare number is text to lint (UPD310 warns).
+            var pairs: [(String, JSON)] = [("type", .array([.string("string"), .string("number")]))]
             if let rule { pairs.append(("pattern", .string(rule.pattern))) }
             return .object(pairs)
         case .url(let schemes):
@@ -95,7 +105,7 @@ public enum JSONSchemaExport {
                                   .object([("const", .int(0))])])),
             ])
         case .table(let table):
-            return self.table(table)
+            return nullable(self.table(table))
         case .entries(let family):
             return .object([
                 ("type", .string("array")),
@@ -108,7 +118,7 @@ public enum JSONSchemaExport {
         case .timestamp:
             return .object([("type", .string("string")), ("pattern", .string("^[0-9]{4}-[0-9]{2}-[0-9]{2}T"))])
         case .tagged(let tagged):
-            return .object([("oneOf", .array(tagged.variants.map { variant in
+            return .object([("oneOf", .array([.object([("type", .string("null"))])] + tagged.variants.map { variant in
                 guard case .object(var pairs) = table(variant.table) else { return .null }
                 if let index = pairs.firstIndex(where: { $0.0 == "properties" }), case .object(var props) = pairs[index].1,
                     let typeIndex = props.firstIndex(where: { $0.0 == "type" })
@@ -133,11 +143,10 @@ public enum JSONSchemaExport {
 
     private static func entry(_ kind: EntryKind) -> JSON {
         var options = table(kind.table)
-        if let scalarKey = kind.scalarKey, let key = kind.table.key(scalarKey) {
-            options = .object([("oneOf", .array([options, self.kind(key.kind)]))])
-        } else if kind.table.keys.allSatisfy({ !$0.required }) {
-            options = .object([("oneOf", .array([options, .object([("type", .string("null"))])]))])
-        }
+        var forms = [options]
+        if let scalarKey = kind.scalarKey, let key = kind.table.key(scalarKey) { forms.append(self.kind(key.kind)) }
+        if kind.table.keys.allSatisfy({ !$0.required }) { forms.append(.object([("type", .string("null"))])) }
+        if forms.count > 1 { options = .object([("oneOf", .array(forms))]) }
         return .object([
             ("type", .string("object")),
             ("description", .string(kind.table.summary)),

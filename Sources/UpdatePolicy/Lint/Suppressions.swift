@@ -87,9 +87,11 @@ struct Suppressions {
                     start: entry.mark, end: end,
                     help: guess.map { "did you mean `\($0)`?" } ?? "codes look like UPD404; `updatectl lint --explain` lists them"))
             } else {
-                let line = entry.target
+                // The message names no line number: fingerprints (GitLab, SARIF) must survive lines
+                // inserted above.
+                let place = entry.target == entry.mark.line ? "its line has" : "the line below it has"
                 kept.append(Finding(
-                    .unusedSuppression, "the suppression of \(entry.code) silences nothing: line \(line) has no such finding",
+                    .unusedSuppression, "the suppression of \(entry.code) silences nothing: \(place) no such finding",
                     start: entry.mark, end: end, help: "remove it"))
             }
         }

@@ -190,7 +190,7 @@ public enum PolicySchema {
         backend: {type: directory}
         download: {min_rate: 64KiB/s}
         """, [
-        Key("server", .url(schemes: ["https", "http", "file"]), "Base URL of the update server (required by `apply`)."),
+        Key("server", .url(schemes: ["https", "http", "file"]), required: true, "Base URL of the update server."),
         Key("channel", .string(channelRule), default: "stable", "Metadata is read from `<server>/<channel>/latest.json`."),
         Key("public_key", .publicKey, "Verifies `latest.json.sig`: `ed25519:<base64>` or a key file's path."),
         Key("preflight", .entries(gateFamily), default: "[no_downgrade: true, free_space: {headroom: 10%}, node_not_blocked: {}]",

@@ -9,6 +9,8 @@ struct LintReport {
     }
 
     var files: [File]
+    /// Inputs that could not be read (the run is not a complete check).
+    var unreadable: [LintInputs.Unreadable] = []
 
     var findings: [(file: File, finding: Finding)] {
         files.flatMap { file in file.result.findings.map { (file, $0) } }

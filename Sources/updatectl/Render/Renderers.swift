@@ -48,13 +48,14 @@ enum TextRenderer {
     }
 }
 
-/// One line per finding, for editors and problem matchers.
+/// One line per finding, always, for editors and problem matchers: a newline or another control
+/// character in a path or message is escaped.
 enum ConciseRenderer {
     static func render(_ report: LintReport) -> String {
         var out = ""
         for (file, finding) in report.findings {
-            out += "\(file.path):\(finding.start.line):\(finding.start.column): "
-                + "\(finding.severity.rawValue)[\(finding.rule)] \(finding.message)\n"
+            out += "\(VisibleText.escape(file.path)):\(finding.start.line):\(finding.start.column): "
+                + "\(finding.severity.rawValue)[\(finding.rule)] \(VisibleText.escape(finding.message))\n"
         }
         return out
     }
@@ -105,7 +106,7 @@ enum SARIFRenderer {
         }
     }
 
-    static func render(_ report: LintReport) -> String {
+    static func render(_ report: LintReport, workingDirectory: String = DisplayPath.workingDirectory) -> String {
         let rules = Rules.all
         let index = Dictionary(uniqueKeysWithValues: rules.enumerated().map { ($1.id, $0) })
         let ruleObjects: [JSON] = rules.map { rule in
@@ -114,11 +115,13 @@ enum SARIFRenderer {
                 ("name", .string(rule.name)),
                 ("shortDescription", .object([("text", .string(rule.summary))])),
                 ("fullDescription", .object([("text", .string(rule.rationale))])),
-                ("help", .object([("text", .string(rule.fix))])),
+                ("helpUri", .string(rule.documentationURI)),
+                ("help", .object([("text", .string(rule.fix)), ("markdown", .string(rule.markdown))])),
                 ("defaultConfiguration", .object([("level", .string(level(rule.severity)))])),
                 ("properties", .object([("tags", .array([.string(rule.area)]))])),
             ])
         }
+        let fingerprints = Fingerprints()
         let results: [JSON] = report.findings.map { file, finding in
             var message = finding.message
             if let help = finding.help { message += "\nhelp: \(help)" }
@@ -128,6 +131,7 @@ enum SARIFRenderer {
                 ("level", .string(level(finding.severity))),
                 ("message", .object([("text", .string(message))])),
                 ("locations", .array([location(file.path, finding.start, finding.end)])),
+                ("partialFingerprints", .object([("updatectl/v1", .string(fingerprints.next(file.path, finding)))])),
                 ("relatedLocations", .array(finding.notes.enumerated().map { offset, note in
                     guard case .object(var pairs) = location(file.path, note.mark, nil) else { return .null }
                     pairs.insert(("id", .int(offset + 1)), at: 0)
@@ -136,6 +140,14 @@ enum SARIFRenderer {
                 })),
             ])
         }
+        let notifications: [JSON] = report.unreadable.map { problem in
+            .object([
+                ("level", .string("error")),
+                ("message", .object([("text", .string("cannot read \(problem.path): \(problem.reason)"))])),
+                ("locations", .array([location(DisplayPath.relative(problem.path), nil, nil)])),
+            ])
+        }
+        let base = workingDirectory.hasSuffix("/") ? workingDirectory : workingDirectory + "/"
         return JSON.object([
             ("$schema", .string("https://json.schemastore.org/sarif-2.1.0.json")),
             ("version", .string("2.1.0")),
@@ -143,27 +155,42 @@ enum SARIFRenderer {
                 ("tool", .object([("driver", .object([
                     ("name", .string("updatectl")),
                     ("version", .string(Updatectl.version)),
-                    ("informationUri", .string("https://updatectl.dev/docs/lint-rules")),
+                    ("informationUri", .string(Rule.documentationBase)),
                     ("rules", .array(ruleObjects)),
                 ]))])),
+                ("automationDetails", .object([("id", .string("updatectl/lint/"))])),
+                ("originalUriBaseIds", .object([("%SRCROOT%", .object([("uri", .string("file://" + uri(base)))]))])),
+                ("invocations", .array([.object([
+                    ("executionSuccessful", .bool(report.unreadable.isEmpty)),
+                    ("toolExecutionNotifications", .array(notifications)),
+                ])])),
                 ("columnKind", .string("unicodeCodePoints")),
                 ("results", .array(results)),
             ])])),
         ]).render() + "\n"
     }
 
-    private static func location(_ path: String, _ start: Mark, _ end: Mark?) -> JSON {
-        var region: [(String, JSON)] = [("startLine", .int(start.line)), ("startColumn", .int(start.column))]
-        if let end {
-            region.append(("endLine", .int(end.line)))
-            region.append(("endColumn", .int(end == start ? start.column + 1 : end.column)))
+    /// A file relative to the working directory is `uriBaseId: %SRCROOT%` plus a relative URI; one
+    /// elsewhere is an absolute `file:` URI; standard input is `<stdin>`, a relative reference.
+    private static func location(_ path: String, _ start: Mark?, _ end: Mark?) -> JSON {
+        var artifact: [(String, JSON)]
+        if path.hasPrefix("/") {
+            artifact = [("uri", .string("file://" + uri(path)))]
+        } else if path == DisplayPath.standardInput {
+            artifact = [("uri", .string(uri(path)))]
+        } else {
+            artifact = [("uri", .string(uri(path))), ("uriBaseId", .string("%SRCROOT%"))]
         }
-        return .object([
-            ("physicalLocation", .object([
-                ("artifactLocation", .object([("uri", .string(uri(path)))])),
-                ("region", .object(region)),
-            ])),
-        ])
+        var physical: [(String, JSON)] = [("artifactLocation", .object(artifact))]
+        if let start {
+            var region: [(String, JSON)] = [("startLine", .int(start.line)), ("startColumn", .int(start.column))]
+            if let end {
+                region.append(("endLine", .int(end.line)))
+                region.append(("endColumn", .int(end == start ? start.column + 1 : end.column)))
+            }
+            physical.append(("region", .object(region)))
+        }
+        return .object([("physicalLocation", .object(physical))])
     }
 
     /// A relative URI reference: path segments percent-encoded as RFC 3986 asks.
@@ -184,8 +211,13 @@ enum SARIFRenderer {
     }
 }
 
-/// GitHub Actions workflow commands, escaped as the actions toolkit escapes them.
+/// GitHub Actions workflow commands, escaped as the actions toolkit escapes them. GitHub shows at
+/// most 10 error and 10 warning annotations of a step, so a summary line with the counts follows
+/// them, and with `GITHUB_STEP_SUMMARY` set every finding goes to the job summary as a table.
 enum GitHubRenderer {
+    /// Annotations of one kind GitHub shows per step.
+    static let shownPerKind = 10
+
     static func render(_ report: LintReport) -> String {
         var out = ""
         for (file, finding) in report.findings {
@@ -207,6 +239,36 @@ enum GitHubRenderer {
             if let help = finding.help { message += "\nhelp: \(help)" }
             out += "::\(command) " + properties.map { "\($0)=\(escapeProperty($1))" }.joined(separator: ",")
                 + "::\(escapeData(message))\n"
+        }
+        out += "updatectl lint: \(report.summary)"
+        let hidden = [Severity.error, .warning, .info].contains { report.count($0) > shownPerKind }
+        if hidden { out += " (GitHub shows the first \(shownPerKind) annotations of each kind; every finding is in the job summary)" }
+        return out + "\n"
+    }
+
+    /// The job summary: a Markdown table of every finding.
+    static func stepSummary(_ report: LintReport) -> String {
+        var out = "### updatectl lint\n\n\(report.summary)\n"
+        guard !report.findings.isEmpty else { return out + "\n" }
+        out += "\n| where | rule | severity | message |\n| --- | --- | --- | --- |\n"
+        for (file, finding) in report.findings {
+            let rule = Rules.rule(finding.rule)
+            out += "| \(cell("\(file.path):\(finding.start.line):\(finding.start.column)")) | [\(rule.id) \(rule.name)](\(rule.documentationURI)) "
+                + "| \(finding.severity.rawValue) | \(cell(finding.message)) |\n"
+        }
+        return out + "\n"
+    }
+
+    /// Table cells: a pipe or a newline would end the cell or the row.
+    static func cell(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "|": out += "\\|"
+            case "\n": out += "<br>"
+            case "\r": break
+            default: out.unicodeScalars.append(scalar)
+            }
         }
         return out
     }
@@ -251,18 +313,15 @@ enum GitLabRenderer {
     }
 
     static func render(_ report: LintReport) -> String {
-        var seen: [String: Int] = [:]
+        let fingerprints = Fingerprints()
         let issues: [JSON] = report.findings.map { file, finding in
-            let identity = "\(file.path)\u{0}\(finding.rule)\u{0}\(finding.message)"
-            let occurrence = seen[identity, default: 0]
-            seen[identity] = occurrence + 1
-            return .object([
+            .object([
                 ("type", .string("issue")),
                 ("check_name", .string("\(finding.rule) \(Rules.rule(finding.rule).name)")),
                 ("description", .string(finding.message)),
                 ("categories", .array([.string(finding.rule.rawValue.hasPrefix("UPD4") ? "Bug Risk" : "Style")])),
                 ("severity", .string(severity(finding.severity))),
-                ("fingerprint", .string(Fingerprint.hex("\(identity)\u{0}\(occurrence)"))),
+                ("fingerprint", .string(fingerprints.next(file.path, finding))),
                 ("location", .object([
                     ("path", .string(file.path)),
                     ("lines", .object([("begin", .int(finding.start.line)), ("end", .int(finding.end.line))])),
@@ -270,6 +329,19 @@ enum GitLabRenderer {
             ])
         }
         return JSON.array(issues).render() + "\n"
+    }
+}
+
+/// Fingerprints that survive unrelated edits: the path, the rule, the message (which names no
+/// line number) and the occurrence of that same triple, not the line.
+final class Fingerprints {
+    private var seen: [String: Int] = [:]
+
+    func next(_ path: String, _ finding: Finding) -> String {
+        let identity = "\(path)\u{0}\(finding.rule)\u{0}\(finding.message)"
+        let occurrence = seen[identity, default: 0]
+        seen[identity] = occurrence + 1
+        return Fingerprint.hex("\(identity)\u{0}\(occurrence)")
     }
 }
 
