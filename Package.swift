@@ -3,7 +3,6 @@ import PackageDescription
 
 let package = Package(
     name: "updatectl",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "updatectl", targets: ["updatectl"]),
         .library(name: "YAMLTree", targets: ["YAMLTree"]),
@@ -54,7 +53,7 @@ let package = Package(
         // Not part of the test run: `swift build -c release --product updatectl-bench`.
         .executableTarget(
             name: "updatectl-bench",
-            dependencies: ["CYAML", "YAMLTree", "UpdatePolicy", "UpdatePlan"]
+            dependencies: ["CYAML", "YAMLTree", "UpdatePolicy", "UpdatePlan", "UpdateAgent"]
         ),
         .testTarget(
             name: "YAMLTreeTests",
@@ -64,7 +63,7 @@ let package = Package(
         .testTarget(
             name: "UpdatePolicyTests",
             dependencies: ["UpdatePolicy", "YAMLTree", "FuzzHarness"],
-            exclude: ["Fixtures", "Snapshots"]
+            exclude: ["Fixtures", "Fuzz"]
         ),
         .testTarget(
             name: "UpdatePlanTests",

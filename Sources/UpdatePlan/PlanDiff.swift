@@ -1,4 +1,4 @@
-public import UpdatePolicy
+import UpdatePolicy
 
 /// A behavioural diff of two compiled plans: steps added, removed and moved, parameters changed,
 /// each said in terms of what the node will do differently.
@@ -50,17 +50,10 @@ public enum PlanDiff {
         return changes
     }
 
+    /// What the node loses without a removed gate, as its kind says.
     private static func consequence(removed step: Step) -> String {
         guard case .gate(let gate) = step.operation else { return "" }
-        switch gate.kind {
-        case .noDowngrade: return ": downgrades are no longer refused"
-        case .freeSpace: return ": free space is no longer checked before the download"
-        case .maintenanceWindow: return ": updates may start at any time"
-        case .rollout: return ": every node takes the update at once"
-        case .maxAttempts: return ": a failing version is retried without limit"
-        case .nodeNotBlocked: return ": the block label no longer holds updates back"
-        default: return ""
-        }
+        return type(of: gate.kind).withoutIt ?? ""
     }
 
     /// Steps present in both plans whose order relative to the others changed: those outside a
@@ -108,14 +101,13 @@ public enum PlanDiff {
             out.append(Change(kind: .changed, step: new.id,
                               message: "`\(new.id)` is now a \(new.kind.rawValue) in phase \(new.phase.rawValue)"))
         }
-        if case .gate(let before) = old.operation, case .gate(let after) = new.operation,
-            case .maintenanceWindow(let a) = before.kind, case .maintenanceWindow(let b) = after.kind,
-            a.lengthMinutes != b.lengthMinutes
-        {
-            let delta = b.lengthMinutes - a.lengthMinutes
-            let amount = DurationText.format(.seconds(abs(delta) * 60))
-            out.append(Change(kind: .changed, step: new.id, message: "maintenance window \(delta < 0 ? "shortened" : "lengthened") by "
-                + "\(amount) (\(a.start.value)–\(a.end.value) → \(b.start.value)–\(b.end.value))"))
+        // The kind's own account of what changed (a window shortened, a share widened), and the
+        // parameters it covers.
+        var covered = Set<String>()
+        if let (before, after) = kinds(old.operation, new.operation) {
+            let (messages, names) = kindChanges(before, after, step: new.id)
+            out += messages.map { Change(kind: .changed, step: new.id, message: $0) }
+            covered = names
         }
         let oldParameters = Dictionary(old.parameters.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         for parameter in new.parameters {
@@ -123,16 +115,22 @@ public enum PlanDiff {
                 out.append(Change(kind: .changed, step: new.id, message: "`\(new.id)`: \(parameter.name) \(parameter.value.display) added"))
                 continue
             }
-            guard before.value != parameter.value else { continue }
-            if (parameter.name == "start" || parameter.name == "end"), out.contains(where: { $0.message.hasPrefix("maintenance window") }) {
-                continue
-            }
+            guard before.value != parameter.value, !covered.contains(parameter.name) else { continue }
             out.append(Change(kind: .changed, step: new.id, message: describe(step: new, parameter.name, before.value, parameter.value)))
         }
         for parameter in old.parameters where !new.parameters.contains(where: { $0.name == parameter.name }) {
             out.append(Change(kind: .changed, step: new.id, message: "`\(new.id)`: \(parameter.name) removed"))
         }
         return out
+    }
+
+    /// The entries two steps run, when both run one.
+    private static func kinds(_ old: Operation, _ new: Operation) -> (any EntryKindDescription, any EntryKindDescription)? {
+        switch (old, new) {
+        case (.gate(let a), .gate(let b)): (a.kind, b.kind)
+        case (.probe(let a), .probe(let b)): (a.kind, b.kind)
+        default: nil
+        }
     }
 
     private static func describe(step: Step, _ name: String, _ before: PlanValue, _ after: PlanValue) -> String {
@@ -149,8 +147,6 @@ public enum PlanDiff {
         case (.text(let a), .text(let b)) where name == "reboot":
             return b == "auto" ? "\(base): the node now reboots itself after activation"
                 : "\(base): the operator or init must now reboot the node (was \(a))"
-        case (.percentage(let a), .percentage(let b)) where name == "percent":
-            return "`\(step.id)`: \(base): \(b > a ? "more" : "fewer") nodes take each update"
         default:
             return "`\(step.id)`: \(base)"
         }

@@ -5,7 +5,6 @@ public enum Planner {
     public static func plan(_ policy: Policy) -> Plan {
         var steps: [Step] = []
         steps.reserveCapacity(policy.preflight.count + policy.healthcheck.probes.count + 16)
-        let signed = policy.publicKey != nil
         let serverOrigin = policy.server?.origin ?? .defaulted
 
         func add(_ id: String, _ kind: StepKind, _ phase: Phase, _ part: Part, _ summary: String,
@@ -113,80 +112,16 @@ public enum Planner {
         }
     }
 
-    static func gateSummary(_ gate: Gate) -> String {
-        switch gate.kind {
-        case .freeSpace: "free space ≥ image size + headroom (statfs)"
-        case .nodeNotBlocked(let label, _, _): "the node does not carry \(label.value)=true (kubectl; no kubeconfig = pass)"
-        case .maintenanceWindow(let window):
-            "now is inside \(window.start.value)–\(window.end.value) \(window.timezone.value)"
-        case .maxAttempts(let max): "attempt_count for the offered version < \(max.value)"
-        case .noDowngrade: "the offered version is newer than the running and the last committed one"
-        case .rollout(let percent, _): "this node falls in the first \(PlanValue.percentage(percent.value).display) of the fleet"
-        case .exec(let command): "\(command.value.joined(separator: " ")) exits 0"
-        case .http(let url, let status): "GET \(url.value.text) answers \(status.value)"
-        }
-    }
+    static func gateSummary(_ gate: Gate) -> String { gate.kind.summary }
 
     static func gateParameters(_ gate: Gate) -> [Parameter] {
-        var out: [Parameter] = []
-        switch gate.kind {
-        case .freeSpace(let headroom, let path):
-            out.append(Parameter("headroom", .percentage(headroom.value), headroom.origin))
-            out.append(Parameter("path", .text(path?.value ?? "passive slot"), path?.origin ?? .defaulted))
-        case .nodeNotBlocked(let label, let node, let kubeconfig):
-            out.append(Parameter("label", .text(label.value), label.origin))
-            out.append(Parameter("node", .text(node?.value ?? "host name"), node?.origin ?? .defaulted))
-            out.append(Parameter("kubeconfig", .text(kubeconfig?.value ?? "search"), kubeconfig?.origin ?? .defaulted))
-        case .maintenanceWindow(let window):
-            out.append(Parameter("days", .list(window.days.value.map(\.rawValue)), window.days.origin))
-            out.append(Parameter("start", .time(window.start.value), window.start.origin))
-            out.append(Parameter("end", .time(window.end.value), window.end.origin))
-            out.append(Parameter("timezone", .text(window.timezone.value), window.timezone.origin))
-        case .maxAttempts(let max):
-            out.append(Parameter("max", .integer(max.value), max.origin))
-        case .noDowngrade:
-            break
-        case .rollout(let percent, let salt):
-            out.append(Parameter("percent", .percentage(percent.value), percent.origin))
-            out.append(Parameter("salt", .text(salt.value), salt.origin))
-        case .exec(let command):
-            out.append(Parameter("command", .list(command.value), command.origin))
-        case .http(let url, let status):
-            out.append(Parameter("url", .text(url.value.text), url.origin))
-            out.append(Parameter("status", .integer(status.value), status.origin))
-        }
-        out.append(Parameter("timeout", .duration(gate.timeout.value), gate.timeout.origin))
-        return out
+        gate.kind.parameters + [Parameter("timeout", .duration(gate.timeout.value), gate.timeout.origin)]
     }
 
-    static func probeSummary(_ probe: Probe) -> String {
-        switch probe.kind {
-        case .http(let url, let status): "GET \(url.value.text) answers \(status.value)"
-        case .tcp(let address): "TCP connect to \(address.value)"
-        case .exec(let command): "\(command.value.joined(separator: " ")) exits 0"
-        case .diskWritable(let path): "write, fsync, read back and remove a file under \(path.value)"
-        case .kubeSystemReady(let settle):
-            "every kube-system pod Running for ≥ \(DurationText.format(settle.value)) (kubectl; an API server that does not answer fails; no kubectl and no kubeconfig = pass)"
-        }
-    }
+    static func probeSummary(_ probe: Probe) -> String { probe.kind.summary }
 
     static func probeParameters(_ probe: Probe) -> [Parameter] {
-        var out: [Parameter] = []
-        switch probe.kind {
-        case .http(let url, let status):
-            out.append(Parameter("url", .text(url.value.text), url.origin))
-            out.append(Parameter("status", .integer(status.value), status.origin))
-        case .tcp(let address):
-            out.append(Parameter("address", .text(address.value.description), address.origin))
-        case .exec(let command):
-            out.append(Parameter("command", .list(command.value), command.origin))
-        case .diskWritable(let path):
-            out.append(Parameter("path", .text(path.value), path.origin))
-        case .kubeSystemReady(let settle):
-            out.append(Parameter("settle", .duration(settle.value), settle.origin))
-        }
-        out.append(Parameter("timeout", .duration(probe.timeout.value), probe.timeout.origin))
-        return out
+        probe.kind.parameters + [Parameter("timeout", .duration(probe.timeout.value), probe.timeout.origin)]
     }
 
     /// Where the operation's behaviour is written: the command backend's command for it, the

@@ -113,7 +113,7 @@ private struct Composer {
         // UTF-8 only, so every offset is a byte offset; a UTF-8 byte-order mark is skipped here,
         // since libyaml keeps it as a character when the encoding is set.
         if buffer.count >= 2, (buffer[0] == 0xFF && buffer[1] == 0xFE) || (buffer[0] == 0xFE && buffer[1] == 0xFF) {
-            fail(YAMLProblem(.reader, "the file is UTF-16; updatectl reads UTF-8 only (save it as UTF-8)", at: .start))
+            fail(YAMLProblem(.reader, "the input is UTF-16; only UTF-8 is read (save it as UTF-8)", at: .start))
             return
         }
         yaml_parser_set_encoding(parser, YAML_UTF8_ENCODING)
@@ -165,7 +165,7 @@ private struct Composer {
             } else {
                 fail(YAMLProblem(
                     .multipleDocuments,
-                    "a second YAML document starts here; a policy file holds exactly one",
+                    "a second YAML document starts here; one document is read",
                     at: start,
                     notes: [.init(message: "the first document starts here", mark: firstDocument)]))
             }

@@ -1,4 +1,5 @@
 import CYAML
+import UpdateAgent
 import UpdatePlan
 import UpdatePolicy
 import YAMLTree
@@ -10,6 +11,9 @@ import Glibc
 /// bytes, in one process, and prints medians and ratios.
 ///   updatectl-bench generate DIR      writes the corpus
 ///   updatectl-bench run DIR [ROUNDS]  measures it
+
+/// Lint as `updatectl lint` runs it: zones checked against this host's database.
+let options = PolicyFiles.options()
 
 func now() -> UInt64 {
     var spec = timespec()
@@ -91,19 +95,12 @@ case "generate":
 case "rss":
     // Peak memory of linting the huge policy, alone in a process.
     let bytes = read(directory + "/huge.yaml")
-    let result = PolicyLinter.lint(bytes, file: "huge.yaml")
+    let result = PolicyLinter.lint(bytes, file: "huge.yaml", options: options)
     print("findings \(result.findings.count), peak RSS \(format(peakRSSMiB())) MiB")
 case "run":
     let rounds = arguments.count > 3 ? Int(arguments[3]) ?? 15 : 15
     let huge = read(directory + "/huge.yaml")
-    var names: [String] = []
-    if let handle = opendir(directory + "/userdata") {
-        while let entry = readdir(handle) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-            if name.hasSuffix(".yaml") { names.append(name) }
-        }
-        closedir(handle)
-    }
+    let names = ((try? DirectoryListing.entries(directory + "/userdata")) ?? []).map(\.name).filter { $0.hasSuffix(".yaml") }
     let files = names.sorted().map { read(directory + "/userdata/" + $0) }
     let tiny = read(directory + "/tiny.yaml")
     let totalBytes = files.reduce(0) { $0 + $1.count }
@@ -115,9 +112,9 @@ case "run":
     row("bare libyaml event scan", scan.ms, scan.ms)
     let tree = measure(rounds) { YAMLParser.parse(huge).root == nil ? 0 : 1 }
     row("YAML tree", tree.ms, scan.ms)
-    let lint = measure(rounds) { PolicyLinter.lint(huge, file: "huge.yaml").findings.count }
+    let lint = measure(rounds) { PolicyLinter.lint(huge, file: "huge.yaml", options: options).findings.count }
     row("tree + decode + full lint", lint.ms, scan.ms)
-    let policy = PolicyLinter.lint(huge, file: "huge.yaml").policy!
+    let policy = PolicyLinter.lint(huge, file: "huge.yaml", options: options).policy!
     let plan = measure(rounds) { Planner.plan(policy).steps.count }
     row("plan compilation (alone)", plan.ms, scan.ms)
     print("  plan steps: \(Planner.plan(policy).steps.count); plan / parse: \(format(plan.ms / tree.ms))×")
@@ -127,17 +124,17 @@ case "run":
     row("bare libyaml event scan", scanAll.ms, scanAll.ms)
     let treeAll = measure(max(3, rounds / 3)) { files.reduce(0) { $0 + (YAMLParser.parse($1).root == nil ? 0 : 1) } }
     row("YAML tree", treeAll.ms, scanAll.ms)
-    let lintAll = measure(max(3, rounds / 3)) { files.reduce(0) { $0 + PolicyLinter.lint($1, file: "f").findings.count } }
+    let lintAll = measure(max(3, rounds / 3)) { files.reduce(0) { $0 + PolicyLinter.lint($1, file: "f", options: options).findings.count } }
     row("tree + decode + full lint", lintAll.ms, scanAll.ms)
 
     print("\nplan compilation, linear in steps")
     for count in [2_500, 5_000, 10_000, 20_000] {
         let bytes = Array(Corpus.huge(probes: count).utf8)
-        let policy = PolicyLinter.lint(bytes, file: "p").policy!
+        let policy = PolicyLinter.lint(bytes, file: "p", options: options).policy!
         let timing = measure(rounds) { Planner.plan(policy).steps.count }
         print("  \(count) probes: \(format(timing.ms)) ms, \(format(timing.ms * 1000 / Double(count))) µs per probe")
     }
-    let tinyLint = measure(rounds * 10) { PolicyLinter.lint(tiny, file: "tiny.yaml").findings.count }
+    let tinyLint = measure(rounds * 10) { PolicyLinter.lint(tiny, file: "tiny.yaml", options: options).findings.count }
     print("\ntiny policy, in process: \(format(tinyLint.ms * 1000)) µs")
     print("peak RSS of this process: \(format(peakRSSMiB())) MiB")
 default:

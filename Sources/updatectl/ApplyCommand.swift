@@ -20,9 +20,9 @@ struct ApplyCommand: ParsableCommand {
             it changes no state and no slot. Its exit status is what the real run's would be up to \
             the download (0 go, 3 deferred, 1 failed).
 
-            --force skips the gates about when and where an update may run (node_not_blocked, \
-            maintenance_window, rollout, max_attempts) and says which it skipped; free space, \
-            downgrade, exec and http gates always run.
+            --force skips the gates about when and where an update may run \
+            (\(PolicyKinds.skippedByForce.joined(separator: ", "))) and says which it skipped; \
+            \(PolicyKinds.notSkippedByForce.joined(separator: ", ")) gates always run.
 
             \(ExitStatus.helpTable)
             """

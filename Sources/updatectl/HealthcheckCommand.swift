@@ -47,32 +47,3 @@ struct HealthcheckCommand: ParsableCommand {
         }
     }
 }
-
-struct RollbackCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "rollback",
-        abstract: "Roll back by hand to the previous slot, from phase staged, activated or verifying.",
-        discussion: ExitStatus.helpTable
-    )
-
-    @OptionGroup var node: NodeArguments
-
-    func run() throws {
-        let (loaded, _, statePath) = try node.prepare()
-        let run = RollbackRun(policy: loaded,
-                              environment: AgentEnvironment.live(policy: loaded, statePath: statePath, reporter: ConsoleReporter()))
-        switch try Locking.exitingWhenBusy({ try run.run() }) {
-        case .rolledBack(let slot, let rebooted, let rebootNeeded):
-            if rebooted {
-                print("rolled back: rebooting into slot \(slot)")
-            } else if rebootNeeded {
-                print("rolled back: slot \(slot) boots next; reboot the node to run it")
-            } else {
-                print("rolled back: the node stays on slot \(slot)")
-            }
-        case .refused(let message):
-            printError("error: \(message)")
-            throw ExitStatus.failure.exitCode
-        }
-    }
-}

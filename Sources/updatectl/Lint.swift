@@ -1,5 +1,4 @@
 import ArgumentParser
-import Dispatch
 import UpdateAgent
 import UpdatePolicy
 import YAMLTree
@@ -61,15 +60,14 @@ struct Lint: ParsableCommand {
             print(RuleDocs.explain(rule), terminator: "")
             return
         }
-        let (named, unreadable) = LintInputs.expand(paths)
+        let (named, unreadable) = PolicyFiles.expand(paths)
         // The same file named twice (or reached through two directories) is checked once.
         var seen = Set<String>()
         let files = named.filter { seen.insert($0 == "-" ? $0 : DisplayPath.absolute($0)).inserted }
         for problem in unreadable {
             printError("error: cannot read \(problem.path): \(problem.reason)")
         }
-        let options = LintOptions(inlineSuppressions: !noInlineDisable)
-        let results = Self.lintAll(files, options: options)
+        let results = PolicyFiles.lint(all: files, options: PolicyFiles.options(inlineSuppressions: !noInlineDisable))
         var report = LintReport(files: [], unreadable: unreadable)
         for (index, outcome) in results.enumerated() {
             switch outcome {
@@ -106,28 +104,6 @@ struct Lint: ParsableCommand {
         if let threshold, report.findings.contains(where: { $0.finding.severity >= threshold }) {
             throw ExitStatus.failure.exitCode
         }
-    }
-
-    /// Reads and lints one file; an over-size file is a finding, an unreadable one an error.
-    static func lintFile(_ path: String, options: LintOptions) -> Result<LintResult, LintInputs.Unreadable> {
-        let document: YAMLDocument
-        do {
-            let bytes = try SourceReader.read(path: path, maxBytes: options.limits.maxBytes)
-            document = YAMLParser.parse(bytes, limits: options.limits)
-        } catch {
-            guard error.tooLarge else { return .failure(LintInputs.Unreadable(path: path, reason: error.reason)) }
-            document = YAMLDocument(root: nil, problems: [error.problem], source: [])
-        }
-        return .success(PolicyLinter.lint(document, file: path, options: options))
-    }
-
-    /// Lints every file concurrently; results come back in input order.
-    static func lintAll(_ files: [String], options: LintOptions) -> [Result<LintResult, LintInputs.Unreadable>] {
-        let results = Slots<Result<LintResult, LintInputs.Unreadable>>(count: files.count)
-        DispatchQueue.concurrentPerform(iterations: files.count) { index in
-            results.set(index, lintFile(files[index], options: options))
-        }
-        return results.values
     }
 }
 

@@ -2,9 +2,6 @@ import ArgumentParser
 import UpdateAgent
 import UpdatePolicy
 import YAMLTree
-#if canImport(Glibc)
-import Glibc
-#endif
 
 struct SimulateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -52,32 +49,18 @@ struct SimulateCommand: ParsableCommand {
             printError("error: \(scenario) has errors, so nothing was simulated")
             throw ExitStatus.failure.exitCode
         }
-        var template = Array("/tmp/updatectl-simulate-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else {
-            printError("error: cannot make a scratch directory: \(String(cString: strerror(errno)))")
+        let result: SimulationResult
+        do {
+            result = try Simulator.run(policy: loaded, scenario: parsed)
+        } catch let error as SystemError {
+            printError("error: \(error)")
             throw ExitStatus.failure.exitCode
         }
-        let scratch = String(cString: made)
-        defer { removeTree(scratch) }
-        let result = try Simulator.run(policy: loaded, scenario: parsed, scratch: scratch)
         switch format {
         case .text: print(SimulationText.render(result, policy: loaded.file, scenario: parsed), terminator: "")
         case .json: print(SimulationText.json(result, policy: loaded.file, scenario: parsed).render())
         }
         if result.mismatch != nil { throw ExitStatus.failure.exitCode }
-    }
-
-    private func removeTree(_ path: String) {
-        if let handle = opendir(path) {
-            while let entry = readdir(handle) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-                }
-                if name != "." && name != ".." { unlink(path + "/" + name) }
-            }
-            closedir(handle)
-        }
-        rmdir(path)
     }
 }
 

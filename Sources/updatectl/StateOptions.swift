@@ -41,23 +41,21 @@ enum PolicyLoader {
     static func loadWithSource(_ path: String, consequence: String = "fix them first", discovered: Bool = false) throws
         -> (policy: Policy, sha256: String)
     {
-        switch Lint.lintFile(path, options: LintOptions()) {
-        case .failure(let problem):
+        switch PolicyFiles.load(path, discovered: discovered) {
+        case .unreadable(let problem):
             printError("error: cannot read \(problem.path): \(problem.reason)")
             throw ExitStatus.usage.exitCode
-        case .success(let result):
-            if discovered, result.policy == nil, result.findings.contains(where: { $0.rule == .missingUpdates }) {
-                print("no update policy on this node: \(path) (found by the search order) has no `updates:` section; nothing to do")
-                throw ExitCode.success
-            }
-            guard result.errorCount == 0, var policy = result.policy else {
-                let report = LintReport(files: [LintReport.File(path: DisplayPath.relative(path), result: result)])
-                printError(TextRenderer.render(report), terminator: "")
-                printError("error: \(path) has lint errors, \(consequence)")
-                throw ExitStatus.failure.exitCode
-            }
+        case .noPolicy:
+            print("no update policy on this node: \(path) (found by the search order) has no `updates:` section; nothing to do")
+            throw ExitCode.success
+        case .errors(let result):
+            let report = LintReport(files: [LintReport.File(path: DisplayPath.relative(path), result: result)])
+            printError(TextRenderer.render(report), terminator: "")
+            printError("error: \(path) has lint errors, \(consequence)")
+            throw ExitStatus.failure.exitCode
+        case .policy(var policy, let sha256):
             policy.file = DisplayPath.relative(path)
-            return (policy, SHA256Stream.hex(result.source))
+            return (policy, sha256)
         }
     }
 }

@@ -21,8 +21,8 @@ import UpdatePolicy
     @Test(arguments: ["", "1.x", "1..2", "1.2.3-", "one"])
     func notSemanticVersions(text: String) { #expect(SemanticVersion(text) == nil) }
 
-    func window(_ start: String, _ end: String, days: [Weekday] = Weekday.allCases) -> MaintenanceWindow {
-        MaintenanceWindow(days: Located(days, .defaulted), start: Located(TimeOfDay.parse(start)!, .defaulted),
+    func window(_ start: String, _ end: String, days: [Weekday] = Weekday.allCases) -> MaintenanceWindowGate {
+        MaintenanceWindowGate(days: Located(days, .defaulted), start: Located(TimeOfDay.parse(start)!, .defaulted),
                           end: Located(TimeOfDay.parse(end)!, .defaulted), timezone: Located("UTC", .defaulted))
     }
 
@@ -62,10 +62,10 @@ import UpdatePolicy
     }
 
     @Test func rolloutBucketsAreStableAndSpread() {
-        let a = Gates.rolloutBucket(machineID: "m1", salt: "s", version: "1.0.0")
-        #expect(a == Gates.rolloutBucket(machineID: "m1", salt: "s", version: "1.0.0"))
-        #expect(a != Gates.rolloutBucket(machineID: "m1", salt: "s", version: "1.0.1"))
-        let buckets = (0..<1000).map { Gates.rolloutBucket(machineID: "machine-\($0)", salt: "", version: "2.0.0") }
+        let a = RolloutGate.bucket(machineID: "m1", salt: "s", version: "1.0.0")
+        #expect(a == RolloutGate.bucket(machineID: "m1", salt: "s", version: "1.0.0"))
+        #expect(a != RolloutGate.bucket(machineID: "m1", salt: "s", version: "1.0.1"))
+        let buckets = (0..<1000).map { RolloutGate.bucket(machineID: "machine-\($0)", salt: "", version: "2.0.0") }
         let under25 = buckets.count { $0 < 25 }
         #expect((180...320).contains(under25))
         #expect(buckets.allSatisfy { $0 >= 0 && $0 < 100 })

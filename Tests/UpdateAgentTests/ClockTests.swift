@@ -56,7 +56,7 @@ struct SilentReporter: RunReporter {
               data_dir: \(dir.path)/data
               backend: {type: directory, root: \(dir.path)/slots, initial_version: 1.0.0}
             """
-        let result = PolicyLinter.lint(Array(policyText.utf8), file: "policy.yaml")
+        let result = PolicyLinter.lint(Array(policyText.utf8), file: "policy.yaml", options: LintOptions(timeZones: ZoneInfo()))
         let policy = try #require(result.policy)
         let backend = DirectoryBackend(root: dir.path + "/slots", initialVersion: "1.0.0")
         _ = try backend.bootedSlot()

@@ -67,7 +67,7 @@ final class ScratchDirectory {
         let dir = try ScratchDirectory()
         let store = StateStore(path: dir.path + "/state.json")
         try store.save(UpdateState(phase: .idle), clock: clock)
-        FileManager.default.createFile(atPath: dir.path + "/state.json.tmp-99999", contents: Data("{".utf8))
+        _ = FileManager.default.createFile(atPath: dir.path + "/state.json.tmp-99999", contents: Data("{".utf8))
         _ = try store.read()
         #expect(try dir.files() == ["state.json", "state.json.tmp-99999"], "a reader sweeps nothing")
         _ = try store.load()
@@ -78,7 +78,7 @@ final class ScratchDirectory {
     func aBrokenFileIsMovedAsideAndBlocksUntilReset(content: String) throws {
         let dir = try ScratchDirectory()
         let store = StateStore(path: dir.path + "/state.json")
-        FileManager.default.createFile(atPath: store.path, contents: Data(content.utf8))
+        _ = FileManager.default.createFile(atPath: store.path, contents: Data(content.utf8))
         var moved = ""
         do {
             _ = try store.load(clock: clock)
@@ -101,7 +101,7 @@ final class ScratchDirectory {
     @Test func symbolicLinksAreNotFollowed() throws {
         let dir = try ScratchDirectory()
         let elsewhere = dir.path + "/elsewhere.json"
-        FileManager.default.createFile(atPath: elsewhere, contents: Data("{\"phase\": \"success\"}".utf8))
+        _ = FileManager.default.createFile(atPath: elsewhere, contents: Data("{\"phase\": \"success\"}".utf8))
         try FileManager.default.createSymbolicLink(atPath: dir.path + "/state.json", withDestinationPath: elsewhere)
         let store = StateStore(path: dir.path + "/state.json")
         #expect {

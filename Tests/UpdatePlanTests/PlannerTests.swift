@@ -12,13 +12,13 @@ enum Paths {
 /// Lints and compiles a policy file, failing the test on lint errors.
 func compile(_ path: String, relativeTo base: URL = Paths.root) throws -> Plan {
     let bytes = try Array(Data(contentsOf: base.appendingPathComponent(path)))
-    let result = PolicyLinter.lint(bytes, file: path)
+    let result = PolicyLinter.lint(bytes, file: path, options: .tests)
     #expect(result.errorCount == 0, "\(result.findings.map { "\($0.rule)@\($0.start): \($0.message)" })")
     return Planner.plan(try #require(result.policy))
 }
 
 func compile(text: String) throws -> Plan {
-    let result = PolicyLinter.lint(Array(text.utf8), file: "policy.yaml")
+    let result = PolicyLinter.lint(Array(text.utf8), file: "policy.yaml", options: .tests)
     #expect(result.errorCount == 0, "\(result.findings.map { "\($0.rule)@\($0.start): \($0.message)" })")
     return Planner.plan(try #require(result.policy))
 }
@@ -135,4 +135,9 @@ extension Array where Element: Hashable {
         var seen = Set<Element>()
         return filter { seen.insert($0).inserted }
     }
+}
+
+extension LintOptions {
+    /// Lint in tests: a fixed list of zones, so plans do not depend on the host's zoneinfo.
+    static let tests = LintOptions(timeZones: TimeZoneNames(["Europe/Berlin", "America/New_York"]))
 }

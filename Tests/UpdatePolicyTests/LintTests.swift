@@ -34,7 +34,7 @@ import YAMLTree
     }
 
     @Test func fileTooLargeIsAFinding() throws {
-        let options = LintOptions(limits: YAMLLimits(maxBytes: 16))
+        let options = LintOptions(timeZones: LintOptions.tests.timeZones, limits: YAMLLimits(maxBytes: 16))
         let result = PolicyLinter.lint(Array("updates:\n  server: https://u.example.com\n".utf8), file: "big.yaml", options: options)
         #expect(result.findings.map(\.rule) == [.fileTooLarge])
         #expect(result.findings.first?.start == .start)
@@ -43,8 +43,12 @@ import YAMLTree
     @Test func everyRuleIDConstantIsInTheCatalogOnce() throws {
         // The constants are read from their source: a constant without a catalog entry would
         // make `--explain` and the docs silently miss a rule that lint reports.
-        let source = try String(contentsOf: ShippedPolicyTests.root.appendingPathComponent("Sources/UpdatePolicy/Diagnostics/Rules.swift"),
-                                encoding: .utf8)
+        let sources = ShippedPolicyTests.root.appendingPathComponent("Sources")
+        var source = ""
+        for case let file as URL in FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil)!
+        where file.pathExtension == "swift" {
+            source += try String(contentsOf: file, encoding: .utf8) + "\n"
+        }
         let constants = source.split(separator: "\n").compactMap { line -> String? in
             guard let range = line.range(of: "= RuleID(\"") else { return nil }
             return String(line[range.upperBound...].prefix(6))
@@ -63,7 +67,7 @@ import YAMLTree
 }
 
 @Suite struct DecodingTests {
-    func lint(_ text: String) -> LintResult { PolicyLinter.lint(Array(text.utf8), file: "test.yaml") }
+    func lint(_ text: String) -> LintResult { PolicyLinter.lint(Array(text.utf8), file: "test.yaml", options: .tests) }
 
     static let header = """
         updates:
@@ -102,10 +106,7 @@ import YAMLTree
         #expect(result.findings.isEmpty)
         let probes = try #require(result.policy?.healthcheck.probes)
         #expect(probes.map(\.name.value) == ["healthcheck_url", "kube_system_ready", "disk_writable"])
-        guard case .kubeSystemReady(let settle) = probes[1].kind else {
-            Issue.record("expected kube_system_ready")
-            return
-        }
+        let settle = try #require((probes[1].kind as? KubeSystemReadyProbe)?.settle)
         #expect(settle.value == .seconds(45))
         guard case .shorthand(let key, let mark) = probes[0].source else {
             Issue.record("expected a shorthand probe")
@@ -116,7 +117,7 @@ import YAMLTree
 
     @Test func kubeSystemSettleZeroTurnsTheProbeOff() throws {
         let probes = try #require(lint(Self.header + "  kube_system_settle: 0\n").policy?.healthcheck.probes)
-        #expect(probes.map(\.kind.name) == ["disk_writable"])
+        #expect(probes.map(\.kind.kindName) == ["disk_writable"])
     }
 
     @Test func aShorthandThatAgreesWithTheExplicitProbeIsOneProbe() throws {
@@ -129,7 +130,7 @@ import YAMLTree
 
             """)
         #expect(result.findings.isEmpty)
-        #expect(result.policy?.healthcheck.probes.count { $0.kind.name == "http" } == 1)
+        #expect(result.policy?.healthcheck.probes.count { $0.kind.kindName == "http" } == 1)
     }
 
     /// `healthcheck_url` adds its probe beside listed `http` probes: an operator who adds an
@@ -145,7 +146,7 @@ import YAMLTree
             """)
         #expect(result.findings.isEmpty, "\(result.findings.map(\.message))")
         let urls = result.policy?.healthcheck.probes.compactMap { probe -> String? in
-            if case .http(let url, _) = probe.kind { url.value.text } else { nil }
+            (probe.kind as? HTTPProbe)?.url.value.text
         }
         #expect(urls == ["http://127.0.0.1:9090/ready", "http://127.0.0.1:8080/healthz"])
     }
@@ -239,7 +240,7 @@ import YAMLTree
     @Test func entriesTakeScalarShorthandsAndNull() throws {
         let result = lint(Self.header + "  preflight:\n    - free_space:\n    - max_attempts: 3\n    - no_downgrade: true\n")
         #expect(result.findings.isEmpty)
-        #expect(result.policy?.preflight.map(\.kind.name) == ["free_space", "max_attempts", "no_downgrade"])
+        #expect(result.policy?.preflight.map(\.kind.kindName) == ["free_space", "max_attempts", "no_downgrade"])
     }
 
     @Test func optionsWrittenBesideTheKindArePointedBackInside() throws {
@@ -267,12 +268,7 @@ import YAMLTree
 
     @Test func windowsAcrossMidnightHaveTheRightLength() throws {
         let policy = try #require(lint(Self.header + "  preflight:\n    - free_space: {}\n    - maintenance_window: {start: \"22:00\", end: \"04:00\"}\n").policy)
-        guard let gate = policy.preflight.first(where: { if case .maintenanceWindow = $0.kind { true } else { false } }),
-            case .maintenanceWindow(let window) = gate.kind
-        else {
-            Issue.record("expected a window")
-            return
-        }
+        let window = try #require(policy.preflight.lazy.compactMap { $0.kind as? MaintenanceWindowGate }.first)
         #expect(window.lengthMinutes == 360)
         #expect(window.days.value == Weekday.allCases)
         #expect(window.timezone == Located("UTC", .defaulted))
@@ -295,22 +291,22 @@ import YAMLTree
               reboot: sometimes
 
             """
-        let result = PolicyLinter.lint(Array(text.utf8), file: "x.yaml")
+        let result = PolicyLinter.lint(Array(text.utf8), file: "x.yaml", options: .tests)
         #expect(result.findings.isEmpty)
-        let off = PolicyLinter.lint(Array(text.utf8), file: "x.yaml", options: LintOptions(inlineSuppressions: false))
+        let off = PolicyLinter.lint(Array(text.utf8), file: "x.yaml", options: LintOptions(timeZones: LintOptions.tests.timeZones, inlineSuppressions: false))
         #expect(off.findings.map(\.rule) == [.unauthenticated, .badValue])
     }
 
     @Test func severalCodesInOneComment() throws {
         let text = "updates:\n  server: http://u.example.com  # updatectl: disable=UPD406,UPD303 because\n"
-        let result = PolicyLinter.lint(Array(text.utf8), file: "x.yaml")
+        let result = PolicyLinter.lint(Array(text.utf8), file: "x.yaml", options: .tests)
         #expect(result.findings.map(\.rule) == [.unusedSuppression])
         #expect(result.findings.first?.start.column == 61)
     }
 
     @Test func aHashInsideAValueIsNotAComment() throws {
         let text = "updates:\n  server: http://u.example.com/#updatectl:disable=UPD406\n"
-        let result = PolicyLinter.lint(Array(text.utf8), file: "x.yaml")
+        let result = PolicyLinter.lint(Array(text.utf8), file: "x.yaml", options: .tests)
         #expect(result.findings.map(\.rule) == [.unauthenticated])
     }
 }
@@ -324,7 +320,7 @@ import YAMLTree
     @Test(arguments: shipped)
     func shippedPoliciesLintClean(path: String) throws {
         let bytes = try Array(Data(contentsOf: Self.root.appendingPathComponent(path)))
-        let result = PolicyLinter.lint(bytes, file: path)
+        let result = PolicyLinter.lint(bytes, file: path, options: .tests)
         #expect(result.findings.isEmpty, "\(result.findings.map { "\($0.rule)@\($0.start): \($0.message)" })")
         #expect(result.policy != nil)
     }
@@ -345,6 +341,27 @@ import YAMLTree
         #expect(onDisk == generated, "docs/\(name) is stale: UPDATE_SNAPSHOTS=1 swift test rewrites it")
     }
 
+    /// docs/simulate.md's key table, between its markers: the kinds' facts appear there without
+    /// anyone editing the page by hand.
+    @Test func scenarioKeyTableIsCurrent() throws {
+        let url = Self.docs.appendingPathComponent("simulate.md")
+        let page = try String(contentsOf: url, encoding: .utf8)
+        let start = "<!-- scenario-keys:start (generated from the scenario schema and the kinds' facts) -->\n"
+        let end = "<!-- scenario-keys:end -->"
+        let startRange = try #require(page.range(of: start), "docs/simulate.md lost its scenario-keys:start marker")
+        let endRange = try #require(page.range(of: end), "docs/simulate.md lost its scenario-keys:end marker")
+        let onDisk = String(page[startRange.upperBound..<endRange.lowerBound])
+        let generated = ReferenceDocs.scenarioKeys()
+        if ProcessInfo.processInfo.environment["UPDATE_SNAPSHOTS"] == "1" {
+            try Data((page[..<startRange.upperBound] + generated + page[endRange.lowerBound...]).utf8).write(to: url)
+        }
+        #expect(onDisk == generated || ProcessInfo.processInfo.environment["UPDATE_SNAPSHOTS"] == "1",
+                "docs/simulate.md's key table is stale: UPDATE_SNAPSHOTS=1 swift test rewrites it")
+        for fact in ScenarioSchema.facts.keys {
+            #expect(generated.contains("`facts.\(fact.name)`"))
+        }
+    }
+
     static var examples: [(String, String)] {
         var tables = [PolicySchema.updates, PolicySchema.healthcheck] + PolicySchema.backend.variants.map(\.table)
         tables += (PolicySchema.gates + PolicySchema.probes).map(\.table)
@@ -357,7 +374,7 @@ import YAMLTree
             #expect(!example.isEmpty, "\(name) has no example")
             let body = example.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n")
             let base = name == "updates" ? "" : "  server: https://u.example.com\n  public_key: /etc/updatectl/release.pub\n  auto_rollback_after: 3\n"
-            let result = PolicyLinter.lint(Array(("updates:\n" + base + body + "\n").utf8), file: name)
+            let result = PolicyLinter.lint(Array(("updates:\n" + base + body + "\n").utf8), file: name, options: .tests)
             let unexpected = result.findings.filter { $0.rule != .noFreeSpaceGate }
             #expect(unexpected.isEmpty, "\(name): \(unexpected.map { "\($0.rule)@\($0.start): \($0.message)" })")
         }

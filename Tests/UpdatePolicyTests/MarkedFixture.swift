@@ -53,7 +53,15 @@ struct MarkedFixture {
         helps = lines.filter { $0.hasPrefix("# help: ") }.map { String($0.dropFirst("# help: ".count)) }
     }
 
-    func lint(options: LintOptions = LintOptions()) -> LintResult {
+    func lint(options: LintOptions = .tests) -> LintResult {
         PolicyLinter.lint(source, file: name, options: options)
     }
+}
+
+extension LintOptions {
+    /// Lint in tests: a fixed list of zones, so results do not depend on the host's zoneinfo.
+    static let tests = LintOptions(timeZones: TimeZoneNames([
+        "Europe/Berlin", "Europe/London", "Europe/Paris", "America/New_York", "America/Los_Angeles", "Asia/Tokyo",
+        "Australia/Sydney",
+    ]))
 }

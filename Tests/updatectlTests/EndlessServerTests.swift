@@ -28,8 +28,8 @@ import Testing
 
             """)
         let portFile = directory.url.appendingPathComponent("port").path
-        let server = try BackgroundProcess([directory.url.appendingPathComponent("serve.py").path, portFile],
-                                           program: try #require(TestComponents.python()))
+        let python: String = try #require(TestComponents.python())
+        let server = try BackgroundProcess([directory.url.appendingPathComponent("serve.py").path, portFile], program: python)
         defer { server.kill() }
         var port = ""
         for _ in 0..<200 where port.isEmpty {

@@ -54,6 +54,21 @@ import Testing
         #expect(result.stderr.contains("node edge-1 is not in the cluster"))
     }
 
+    /// RBAC refusing the read is an answer, not an unreachable cluster: the gate errors and names
+    /// the status, it does not pass.
+    @Test(.enabled(if: kubectl != nil))
+    func aForbiddenReadIsAnErrorNotAPass() async throws {
+        let (server, node, _) = try await node(labels: nil)
+        defer { Task { await server.stop() } }
+        server.set("/api/v1/nodes/edge-1", json: """
+            {"kind": "Status", "apiVersion": "v1", "status": "Failure", "message": "nodes \\"edge-1\\" is forbidden", "reason": "Forbidden", "code": 403}
+            """, status: 403)
+        let result = try await node.apply(environment: TestNode.withKubectl)
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect(result.stderr.contains("the API server answered 403 for node edge-1"), "\(result.stderr)")
+        #expect(!result.stdout.contains("passing, as the upstream agent does"))
+    }
+
     @Test func noKubeconfigPassesAndSaysSo() async throws {
         let (server, node, kubeconfig) = try await node(labels: nil)
         defer { Task { await server.stop() } }

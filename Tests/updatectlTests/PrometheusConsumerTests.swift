@@ -30,7 +30,7 @@ import Testing
 
             """.utf8)
         let path = directory.url.appendingPathComponent("state.json").path
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
         return path
     }
 
@@ -84,10 +84,11 @@ import Testing
         let directory = try TemporaryDirectory()
         _ = try metrics(state: try Self.hostileState(in: directory), directory: directory)
         let port = try Consumers.freePort()
+        let nodeExporter: String = try #require(Self.nodeExporter)
         let exporter = try BackgroundProcess([
             "--web.listen-address=127.0.0.1:\(port)", "--collector.disable-defaults", "--collector.textfile",
             "--collector.textfile.directory=\(directory.url.appendingPathComponent("metrics").path)",
-        ], program: try #require(Self.nodeExporter))
+        ], program: nodeExporter)
         defer { exporter.kill() }
         let url = "http://127.0.0.1:\(port)/metrics"
         #expect(await Consumers.waitUntilServing(url), "\(exporter.stderr)")

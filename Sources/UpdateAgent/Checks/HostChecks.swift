@@ -2,7 +2,7 @@
 import Glibc
 #endif
 public import UpdatePolicy
-public import YAMLTree
+import YAMLTree
 
 /// What `updatectl lint --on-host` adds: checks of the machine it runs on, which lint in CI, far
 /// from the node, does not make.
@@ -17,10 +17,10 @@ public enum HostChecks {
             }
         }
         for gate in policy.preflight {
-            if case .exec(let command) = gate.kind { program(command, "gate `\(gate.name.value)`") }
+            for command in gate.kind.commands { program(command, "gate `\(gate.name.value)`") }
         }
         for probe in policy.healthcheck.probes {
-            if case .exec(let command) = probe.kind { program(command, "probe `\(probe.name.value)`") }
+            for command in probe.kind.commands { program(command, "probe `\(probe.name.value)`") }
         }
         if case .command(let backend) = policy.backend {
             for (operation, command) in backend.commands.sorted(by: { $0.key < $1.key }) {
@@ -35,26 +35,18 @@ public enum HostChecks {
             }
         }
         if LiveSystem().kubectl() == nil {
-            let gates = policy.preflight.compactMap { gate -> (String, EntrySource)? in
-                if case .nodeNotBlocked = gate.kind { ("gate `\(gate.name.value)`", gate.source) } else { nil }
-            }
-            let probes = policy.healthcheck.probes.compactMap { probe -> (String, EntrySource)? in
-                if case .kubeSystemReady = probe.kind { ("probe `\(probe.name.value)`", probe.source) } else { nil }
-            }
+            let gates = policy.preflight.filter { type(of: $0.kind).usesKubernetes }.map { ("gate `\($0.name.value)`", $0.source) }
+            let probes = policy.healthcheck.probes.filter { type(of: $0.kind).usesKubernetes }
+                .map { ("probe `\($0.name.value)`", $0.source) }
             for (what, source) in gates + probes {
                 out.append(Finding(.hostKubernetes, "kubectl is not installed (not on PATH): \(what) cannot ask the cluster",
                                    start: source.mark ?? policy.start, help: "install kubectl, or turn the check off on nodes without Kubernetes"))
             }
         }
-        if let policyPath, policyPath != "-" {
-            var info = stat()
-            if stat(policyPath, &info) == 0, info.st_mode & 0o022 != 0 {
-                out.append(Finding(
-                    .hostPermissions,
-                    "the policy file is writable by group or others (mode 0\(String(info.st_mode & 0o7777, radix: 8))): "
-                        + "whoever can change it decides what updatectl runs as root",
-                    start: .start, help: "chmod go-w \(policyPath)"))
-            }
+        if let policyPath, policyPath != "-", let writable = TrustedPath.writableByOthers(path: policyPath) {
+            out.append(Finding(
+                .hostPermissions, "the policy file is \(writable): whoever can change it decides what updatectl runs as root",
+                start: .start, help: "chmod go-w \(policyPath)"))
         }
         return out
     }
@@ -63,11 +55,10 @@ public enum HostChecks {
     /// can write and a state directory the running user does not own.
     public static func strictModes(policyPath: String, stateDirectory: String) -> [String] {
         var out: [String] = []
-        var info = stat()
-        if policyPath != "-", stat(policyPath, &info) == 0, info.st_mode & 0o022 != 0 {
-            out.append("the policy \(policyPath) is writable by group or others (mode 0\(String(info.st_mode & 0o7777, radix: 8))); "
-                + "chmod go-w it")
+        if policyPath != "-", let writable = TrustedPath.writableByOthers(path: policyPath) {
+            out.append("the policy \(policyPath) is \(writable); chmod go-w it")
         }
+        var info = stat()
         if stat(stateDirectory, &info) == 0, info.st_uid != getuid() {
             out.append("the state directory \(stateDirectory) belongs to uid \(info.st_uid), not to the user running updatectl "
                 + "(\(getuid()))")

@@ -35,7 +35,7 @@ public enum LocalTime {
 
     /// Whether `reading` lies in `window`. The window opens on its `days` at `start`; an `end`
     /// before `start` closes on the next day.
-    public static func isInside(_ reading: Reading, _ window: MaintenanceWindow) -> Bool {
+    public static func isInside(_ reading: Reading, _ window: MaintenanceWindowGate) -> Bool {
         let start = window.start.value.minutes
         let end = window.end.value.minutes
         let days = window.days.value

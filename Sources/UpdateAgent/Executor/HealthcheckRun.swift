@@ -31,13 +31,28 @@ public struct HealthcheckRun {
     static let minimumInterval = Duration.milliseconds(100)
     private var steps: [Step] { plan.steps.filter { $0.part == .postBoot } }
 
-    private func step(_ id: String) -> (Int, Step)? {
-        steps.enumerated().first { $0.element.id == id }.map { ($0.offset, $0.element) }
+    /// A post-boot step, by what it does rather than by its id.
+    enum PostBootStep {
+        case bootSlot, settle, rounds, probe(String), commit, failure, rollback
+
+        func matches(_ operation: Operation) -> Bool {
+            switch (self, operation) {
+            case (.bootSlot, .checkBootedSlot), (.settle, .settle), (.rounds, .probeRounds), (.commit, .commit),
+                 (.failure, .countFailure), (.rollback, .rollback): true
+            case (.probe(let name), .probe(let probe)): probe.name.value == name
+            default: false
+            }
+        }
     }
 
-    private func report(_ id: String, _ decision: StepDecision, _ detail: String, records: inout [UpdateState.StepRecord]) {
-        guard let (index, step) = step(id) else { return }
-        records.append(.init(step: id, decision: decision.rawValue, detail: detail))
+    private func report(_ which: PostBootStep, _ decision: StepDecision, _ detail: String,
+                        records: inout [UpdateState.StepRecord]) {
+        guard let index = steps.firstIndex(where: { which.matches($0.operation) }) else {
+            // The planner writes every post-boot step; a plan without one is a bug, not an input.
+            preconditionFailure("the plan has no post-boot step for \(which)")
+        }
+        let step = steps[index]
+        records.append(.init(step: step.id, decision: decision.rawValue, detail: detail))
         env.reporter.stepFinished(index: index, total: steps.count, step: step, decision: decision, detail: detail)
     }
 
@@ -66,7 +81,7 @@ public struct HealthcheckRun {
                 + "and nothing is changed")
             let results = env.probes.round(probes, variables: variables(state)).results
             for result in results {
-                report("healthcheck.probe.\(result.name)", result.passed ? .pass : .fail, result.detail, records: &records)
+                report(.probe(result.name), result.passed ? .pass : .fail, result.detail, records: &records)
             }
             return .probedOnly(passed: results.allSatisfy(\.passed))
         }
@@ -88,14 +103,14 @@ public struct HealthcheckRun {
         if let target, booted != target {
             let message = "the node booted slot \(booted.rawValue), not the new slot \(target.rawValue): the bootloader fell back "
                 + "to the previous version"
-            report("boot.slot", .fail, message, records: &records)
+            report(.bootSlot, .fail, message, records: &records)
             state.lastRun = records
             // Recorded before the state says so: a crash in between still holds the version back.
             try remember(rollbackOf: state.toVersion, reason: "the bootloader fell back", lock: lock)
             state = try env.store.transition(state, to: .rolledBack, event: .init(error: message), clock: env.clock)
             return .fellBack(message)
         }
-        report("boot.slot", .pass, "the node runs the new slot \(booted.rawValue)", records: &records)
+        report(.bootSlot, .pass, "the node runs the new slot \(booted.rawValue)", records: &records)
         if state.phase == .activated {
             state = try env.store.transition(state, to: .verifying, clock: env.clock)
         }
@@ -105,9 +120,9 @@ public struct HealthcheckRun {
         let deadline = start + health.timeout.value
         if health.settle.value > .zero {
             env.clock.sleep(for: health.settle.value)
-            report("healthcheck.settle", .done, "waited \(DurationText.format(health.settle.value))", records: &records)
+            report(.settle, .done, "waited \(DurationText.format(health.settle.value))", records: &records)
         } else {
-            report("healthcheck.settle", .skip, "no settle", records: &records)
+            report(.settle, .skip, "no settle", records: &records)
         }
         let values = variables(state)
         var round = 0
@@ -136,23 +151,23 @@ public struct HealthcheckRun {
         let elapsed = DurationText.format(.seconds((env.clock.instant() - start).components.seconds))
         let failures = last.filter { !$0.passed }.map { "\($0.name): \($0.detail)" }.joined(separator: "; ")
         let message = "no probe round passed in \(DurationText.format(health.timeout.value)) (\(round) rounds); last round: \(failures)"
-        report("healthcheck.rounds", passed ? .pass : .fail, passed ? "round \(round) passed after \(elapsed)" : message,
+        report(.rounds, passed ? .pass : .fail, passed ? "round \(round) passed after \(elapsed)" : message,
                records: &records)
         for result in last {
-            report("healthcheck.probe.\(result.name)", result.passed ? .pass : .fail, result.detail, records: &records)
+            report(.probe(result.name), result.passed ? .pass : .fail, result.detail, records: &records)
         }
         if passed {
             do {
                 try env.backend.commit(slot: booted, version: state.toVersion ?? "")
                 TestPause.here("healthcheck.committed-unsaved")
             } catch {
-                report("healthcheck.commit", .fail, "\(error)", records: &records)
+                report(.commit, .fail, "\(error)", records: &records)
                 state.lastRun = records
                 try env.store.save(state, clock: env.clock)
                 return .failed(failures: state.healthCheckFailures, rolledBack: false,
                                message: "the probes passed but the backend could not commit: \(error)")
             }
-            report("healthcheck.commit", .done, "slot \(booted.rawValue) committed with \(state.toVersion ?? "the new version")",
+            report(.commit, .done, "slot \(booted.rawValue) committed with \(state.toVersion ?? "the new version")",
                    records: &records)
             state.lastRun = records
             state = try env.store.transition(state, to: .success, clock: env.clock)
@@ -169,9 +184,9 @@ public struct HealthcheckRun {
         state = try env.store.transition(state, to: .activated, event: .init(error: message), clock: env.clock)
         let count = state.healthCheckFailures
         let threshold = policy.autoRollbackAfter.value
-        report("healthcheck.failure", .fail, "\(count) consecutive failed run\(count == 1 ? "" : "s")", records: &records)
+        report(.failure, .fail, "\(count) consecutive failed run\(count == 1 ? "" : "s")", records: &records)
         guard threshold > 0, count >= threshold else {
-            report("healthcheck.rollback", .skip, threshold == 0
+            report(.rollback, .skip, threshold == 0
                 ? "automatic rollback is off (auto_rollback_after: 0)"
                 : "\(count) of \(threshold) failed runs before an automatic rollback", records: &records)
             state.lastRun = records
@@ -182,13 +197,13 @@ public struct HealthcheckRun {
             try env.backend.rollback(to: previous, version: state.fromVersion ?? "", fromVersion: state.toVersion ?? "")
             TestPause.here("healthcheck.rollback-unsaved")
         } catch {
-            report("healthcheck.rollback", .fail, "\(error)", records: &records)
+            report(.rollback, .fail, "\(error)", records: &records)
             state.lastRun = records
             try env.store.save(state, clock: env.clock)
             return .failed(failures: count, rolledBack: false, message: "\(message); the rollback failed: \(error)")
         }
         let reason = "rolled back to slot \(previous.rawValue) after \(count) consecutive failed verification runs; \(message)"
-        report("healthcheck.rollback", .done, "slot \(previous.rawValue) boots next", records: &records)
+        report(.rollback, .done, "slot \(previous.rawValue) boots next", records: &records)
         state.lastRun = records
         try remember(rollbackOf: state.toVersion, reason: "\(count) consecutive failed verification runs", lock: lock)
         state = try env.store.transition(state, to: .rolledBack, event: .init(error: reason), clock: env.clock)

@@ -1,4 +1,4 @@
-public import UpdatePolicy
+import UpdatePolicy
 
 /// `latest.json`: the offered release.
 public struct ReleaseMetadata: Sendable {

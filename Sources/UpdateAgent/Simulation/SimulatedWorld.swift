@@ -1,5 +1,5 @@
 import Crypto
-public import UpdatePolicy
+import UpdatePolicy
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #endif
@@ -80,32 +80,37 @@ struct SimulatedTransport: Transport {
     }
 }
 
-/// The node's facts.
+/// The node's facts, as the scenario's facts set them through the kinds that read them.
 struct SimulatedSystem: SystemProbe {
-    let world: SimulatedWorld
+    let node: SimulatedNode
 
     func hostname() -> String { "simulated-node" }
-    func machineID() throws -> String { world.scenario.machineID }
-    func freeBytes(at path: String) throws -> UInt64 { world.scenario.freeSpace == "short" ? 1024 : 1 << 40 }
-    func kubectl() -> String? { world.scenario.kubernetes == "present" ? "/usr/bin/kubectl" : nil }
-    func fileExists(_ path: String) -> Bool { world.scenario.kubernetes == "present" }
+    func machineID() throws -> String { node.machineID }
+    func freeBytes(at path: String) throws -> UInt64 { node.freeBytes }
+    func kubectl() -> String? { node.kubernetes ? "/usr/bin/kubectl" : nil }
+    func fileExists(_ path: String) -> Bool { node.kubernetes }
     func environment(_ name: String) -> String? { nil }
 }
 
-/// Commands: kubectl answers from the scenario; every other command exits 0 (the scenario's gate
-/// answers script exec gates).
-struct SimulatedRunner: CommandRunner {
-    let world: SimulatedWorld
+/// The cluster: the API objects the kinds' facts put there.
+struct SimulatedKubernetes: KubernetesAPI {
+    let node: SimulatedNode
 
+    func access(kubeconfig: String?) -> KubernetesAccess {
+        node.kubernetes ? .ready(.init(kubectl: "/usr/bin/kubectl", kubeconfig: "/simulated/kubeconfig"))
+            : .noKubernetes("no kubectl and no kubeconfig (simulated): this node runs no Kubernetes")
+    }
+
+    func get(_ path: String, _ access: KubernetesAccess.Ready, timeout: Duration) -> KubernetesAnswer {
+        node.apiObjects.first { path.hasPrefix($0.prefix) }.map { .json($0.object) } ?? .status(404)
+    }
+}
+
+/// Commands: every command exits 0 (the scenario's gate answers script exec gates).
+struct SimulatedRunner: CommandRunner {
     func run(_ argv: [String], timeout: Duration, environment: [String: String], stdout: OutputCapture,
              holdingLocks: Bool) throws -> CommandResult {
-        if argv.first?.hasSuffix("kubectl") == true, let path = argv.last, path.hasPrefix("/api/v1/nodes/") {
-            let blocked = world.scenario.nodeBlocked ? "\"true\"" : "\"false\""
-            return CommandResult(status: 0, timedOut: false, stdout: """
-                {"metadata": {"name": "simulated-node", "labels": {"updates.kubesolo.io/block": \(blocked)}}}
-                """, stderr: "")
-        }
-        return CommandResult(status: 0, timedOut: false, stdout: "", stderr: "")
+        CommandResult(status: 0, timedOut: false, stdout: "", stderr: "")
     }
 }
 
@@ -164,7 +169,7 @@ struct ScenarioGates: GateEvaluator {
     let real: Gates
 
     func evaluate(_ gate: Gate, _ input: GateInput) -> GateOutcome {
-        if input.force, Gates.skippedByForce(gate.kind) { return .skipped("skipped by --force") }
+        if input.force, type(of: gate.kind).skippedByForce { return .skipped("skipped by --force") }
         switch world.scenario.gates[gate.name.value] {
         case "pass"?: return .pass("passes (scripted)")
         case "block"?: return .block("says no (scripted)")

@@ -1,4 +1,4 @@
-public import UpdatePlan
+import UpdatePlan
 public import UpdatePolicy
 
 /// One line of a simulated timeline.
@@ -62,7 +62,14 @@ final class TimelineReporter: RunReporter, @unchecked Sendable {
 /// scripted world. Not a second implementation: the same `ApplyRun` and `HealthcheckRun` as the
 /// commands.
 public enum Simulator {
-    public static func run(policy original: Policy, scenario: Scenario, scratch: String) throws -> SimulationResult {
+    /// Runs in a scratch directory of its own (under `$TMPDIR`), removed afterwards.
+    public static func run(policy: Policy, scenario: Scenario) throws -> SimulationResult {
+        try ScratchDirectory.with(prefix: "updatectl-simulate") { scratch in
+            try run(policy: policy, scenario: scenario, scratch: scratch.path)
+        }
+    }
+
+    static func run(policy original: Policy, scenario: Scenario, scratch: String) throws -> SimulationResult {
         guard let start = Timestamp.parse(scenario.start) else {
             throw BackendError("the scenario's start \(scenario.start) is not an RFC 3339 time")
         }
@@ -76,11 +83,13 @@ public enum Simulator {
             reporter.add("-", "", "note", "the policy's public key stands for the simulated server's key")
         }
         let plan = Planner.plan(policy)
-        let runner = SimulatedRunner(world: world)
+        let runner = SimulatedRunner()
         let transport = SimulatedTransport(world: world)
-        let system = SimulatedSystem(world: world)
+        let node = SimulatedNode(scenario.facts)
+        let system = SimulatedSystem(node: node)
         let backend = SimulatedBackend(runningVersion: scenario.runningVersion, bootsNew: scenario.boot == "new", scratch: scratch)
-        let realGates = Gates(clock: clock, runner: runner, transport: transport, system: system)
+        let realGates = Gates(CheckEnvironment(clock: clock, runner: runner, transport: transport, system: system,
+                                               kubernetes: SimulatedKubernetes(node: node)))
         let environment = AgentEnvironment(
             clock: clock, runner: runner, transport: transport, system: system, backend: backend,
             store: StateStore(path: scratch + "/state.json"), reporter: reporter,

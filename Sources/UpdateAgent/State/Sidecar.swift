@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-public import UpdatePolicy
+import UpdatePolicy
 
 /// What updatectl remembers beside `state.json`, in `updatectl.json` in the same directory: facts
 /// that decide safety and must survive the upstream Go agent rewriting `state.json` (its `Save`

@@ -71,19 +71,9 @@ struct StateDirectory: ~Copyable {
         }
     }
 
-    /// The names in the directory.
+    /// The names in the directory (none when it cannot be read).
     func list() -> [String] {
-        let listing = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard listing >= 0, let handle = fdopendir(listing) else { return [] }
-        defer { closedir(handle) }
-        var names: [String] = []
-        while let entry = readdir(handle) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if name != ".", name != ".." { names.append(name) }
-        }
-        return names
+        ((try? DirectoryListing.entries(of: fd, path: path)) ?? []).map(\.name)
     }
 
     /// Replaces `name` atomically with `bytes` (see `AtomicFile`).

@@ -12,6 +12,9 @@ public struct CommandResult: Sendable {
     public var stdout: String
     /// The last bytes of standard error (at most `ProcessRunner.outputLimit`).
     public var stderr: String
+    /// The first bytes of standard error (16 KiB), for programs that log what they did before a
+    /// long trace (kubectl's request log).
+    public var stderrHead = ""
     /// Standard output went past a `.whole` capture's cap; `stdout` holds only its start.
     public var stdoutTruncated = false
 
@@ -199,6 +202,7 @@ public struct ProcessRunner: CommandRunner {
     private func collect(pid: pid_t, out: Int32, err: Int32, timeout: Duration, capture: OutputCapture) -> CommandResult {
         var outSink = Sink(capture: capture)
         var errSink = Sink(capture: .tail(outputLimit))
+        var errHead = Sink(capture: .whole(max: 16 << 10))
         var open = [out, err]
         let start = Monotonic.now()
         let deadline = start + Monotonic.nanoseconds(timeout)
@@ -234,7 +238,12 @@ public struct ProcessRunner: CommandRunner {
             for entry in fds where entry.revents != 0 {
                 let count = read(entry.fd, &buffer, buffer.count)
                 if count > 0 {
-                    if entry.fd == out { outSink.append(buffer[0..<count]) } else { errSink.append(buffer[0..<count]) }
+                    if entry.fd == out {
+                        outSink.append(buffer[0..<count])
+                    } else {
+                        errSink.append(buffer[0..<count])
+                        errHead.append(buffer[0..<count])
+                    }
                 } else if count == 0 || (count < 0 && errno != EINTR && errno != EAGAIN) {
                     close(entry.fd)
                     open.removeAll { $0 == entry.fd }
@@ -244,7 +253,7 @@ public struct ProcessRunner: CommandRunner {
         if timedOut { kill(-pid, SIGKILL) }
         let exitStatus: Int32? = (status & 0x7f) == 0 ? (status >> 8) & 0xff : nil
         return CommandResult(status: exitStatus, timedOut: timedOut, stdout: outSink.text, stderr: errSink.text,
-                             stdoutTruncated: outSink.truncated)
+                             stderrHead: errHead.text, stdoutTruncated: outSink.truncated)
     }
 }
 

@@ -48,7 +48,7 @@ public enum TrustedPath {
             guard getcwd(&buffer, buffer.count) != nil else {
                 throw Problem(path: path, reason: "cannot be resolved: the working directory is unknown", missing: false)
             }
-            absolute = String(cString: buffer) + "/" + path
+            absolute = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) + "/" + path
         }
         let user = getuid()
         var fd = Glibc.open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)
@@ -159,12 +159,22 @@ public enum TrustedPath {
             throw Problem(path: path, reason: "belongs to uid \(info.st_uid), neither root nor the user running updatectl (\(user))",
                           missing: false)
         }
-        let writableByOthers = info.st_mode & 0o022 != 0
         let sticky = info.st_mode & S_ISVTX != 0
-        if writableByOthers, final || !sticky {
-            throw Problem(path: path, reason: "is writable by group or others (mode 0\(String(info.st_mode & 0o7777, radix: 8))); "
-                + "chmod go-w it", missing: false)
+        if let writable = writableByOthers(info.st_mode), final || !sticky {
+            throw Problem(path: path, reason: "is \(writable); chmod go-w it", missing: false)
         }
+    }
+
+    /// "writable by group or others (mode 0664)" when the mode lets anyone but the owner write
+    /// (the one place that decides it); nil when it does not.
+    static func writableByOthers(_ mode: mode_t) -> String? {
+        mode & 0o022 != 0 ? "writable by group or others (mode 0\(String(mode & 0o7777, radix: 8)))" : nil
+    }
+
+    /// The same for the file at `path` (links followed); nil when it is not, or cannot be stat'ed.
+    static func writableByOthers(path: String) -> String? {
+        var info = stat()
+        return stat(path, &info) == 0 ? writableByOthers(info.st_mode) : nil
     }
 
     private static func components(_ path: String) -> [String] {

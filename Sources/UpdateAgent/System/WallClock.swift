@@ -41,17 +41,3 @@ public final class FixedWallClock: WallClock, @unchecked Sendable {
     /// The wall clock is set (an NTP step, an operator's `date -s`): only wall time jumps.
     public func step(by duration: Duration) { lock.withLock { current = current + duration } }
 }
-
-/// A pthread mutex (no Foundation, no Synchronization availability questions).
-final class Mutex: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-
-    init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
-
-    func withLock<T>(_ body: () throws -> T) rethrows -> T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return try body()
-    }
-}

@@ -69,14 +69,11 @@ public enum CommandTemplate {
         let known = variables.map { "`${\($0)}`" }.joined(separator: ", ")
         switch pieces(scalar.value) {
         case .failure(let problem):
-            let (offset, message): (Int, String)
-            switch problem {
-            case .unclosed(let at): (offset, message) = (at, "`${` is not closed by `}`")
-            case .empty(let at): (offset, message) = (at, "`${}` names no variable")
+            let offset = switch problem {
+            case .unclosed(let at), .empty(let at): at
             }
             let start = position(in: node, scalar: scalar, offset: offset)
-            findings.append(Finding(.unknownVariable, message, start: start, end: nil,
-                                    help: "the variables here are \(known); `$${` writes a literal `${`"))
+            findings.append(Finding(.badVariableSyntax(problem, known: known), start: start))
             return false
         case .success(let pieces):
             var ok = true
@@ -88,9 +85,8 @@ public enum CommandTemplate {
                                offset: start.offset + name.utf8.count + 3)
                 let guess = Suggestions.closest(to: name, in: variables)
                 findings.append(Finding(
-                    .unknownVariable, "unknown variable `${\(name)}`", start: start,
-                    end: start.line == node.start.line && node.scalar?.style != .literal ? end : nil,
-                    help: (guess.map { "did you mean `${\($0)}`? " } ?? "") + "the variables here are \(known)"))
+                    .unknownVariable(name, guess: guess, known: known), start: start,
+                    end: start.line == node.start.line && node.scalar?.style != .literal ? end : nil))
             }
             return ok
         }

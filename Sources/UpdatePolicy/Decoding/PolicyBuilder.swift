@@ -1,199 +1,98 @@
 import YAMLTree
 
 /// Builds the typed `Policy` from the decoded `updates:` mapping: fills defaults, names entries,
-/// expands the shorthands, and reports duplicate names and shorthand conflicts.
+/// lets each kind decode its entries and add its implicit ones, and reports duplicate names.
+/// Nothing here knows a kind by name: the kinds (`Kinds/`) describe themselves.
 struct PolicyBuilder {
     var findings: [Finding] = []
-    /// `- no_downgrade: false` was written.
-    var downgradesAllowed = Located(false, .defaulted)
 
     mutating func build(_ updates: DecodedMapping, keyNode: Node, file: String) -> Policy {
         let fields = Fields(mapping: updates, table: PolicySchema.updates)
         let server = fields.url("server")
         if server == nil, updates.invalid["server"] == nil {
-            findings.append(Finding(
-                .missingServer, "the policy has no `server`, so `apply` has nowhere to look for updates", at: keyNode,
-                help: "add `server: https://…` (or `file:///…` for air-gapped nodes) under `updates:`"))
+            findings.append(Finding(.noServer, at: keyNode))
         }
         var publicKey: Located<PublicKeySpec>?
         if case .publicKey(let key)? = updates["public_key"]?.value { publicKey = Located(key, fields.origin("public_key")) }
 
         let dataDir = fields.text("data_dir")
-        var gateNames = NameAllocator(noun: "gate")
-        var preflight: [Gate]
+        var context = KindContext(dataDir: dataDir, updates: fields, names: NameAllocator(noun: "gate"))
+        var preflight: [Gate] = []
+        var disabled: [Gate] = []
         if let entries = fields.entries("preflight") {
-            gateNames.reserve(entries)
-            preflight = entries.compactMap { gate($0, names: &gateNames) }
+            context.names.reserve(entries)
+            for entry in entries {
+                guard let gate = gate(entry, &context) else { continue }
+                if (gate.kind as? any DecodableGate)?.isOff == true { disabled.append(gate) } else { preflight.append(gate) }
+            }
         } else {
-            preflight = [
-                Gate(name: Located(gateNames.derive("free_space"), .defaulted),
-                     kind: .freeSpace(headroom: Located(10, .defaulted), path: nil),
-                     timeout: Located(.seconds(10), .defaulted), source: .defaulted),
-                Gate(name: Located(gateNames.derive("node_not_blocked"), .defaulted),
-                     kind: .nodeNotBlocked(label: Located("updates.kubesolo.io/block", .defaulted), node: nil, kubeconfig: nil),
-                     timeout: Located(.seconds(30), .defaulted), source: .defaulted),
-            ]
+            let defaults = PolicyKinds.decodableGates.compactMap { kind in kind.defaultOrder.map { (kind, $0) } }
+            for (kind, _) in defaults.sorted(by: { $0.1 < $1.1 }) {
+                if let gate = defaultGate(kind, &context) { preflight.append(gate) }
+            }
         }
-        // Refusing downgrades is on unless the policy turns it off: an old, validly signed
-        // release replayed by a mirror must not install.
-        if !downgradesAllowed.value, !preflight.contains(where: { if case .noDowngrade = $0.kind { true } else { false } }) {
-            preflight.insert(Gate(name: Located(gateNames.derive("no_downgrade"), .defaulted), kind: .noDowngrade,
-                                  timeout: Located(.seconds(1), .defaulted), source: .defaulted), at: 0)
+        // Always-on gates (refusing downgrades) come first unless listed or turned off.
+        for kind in PolicyKinds.decodableGates.reversed() where kind.alwaysOn {
+            guard !(preflight + disabled).contains(where: { type(of: $0.kind) == kind }),
+                let gate = defaultGate(kind, &context)
+            else { continue }
+            preflight.insert(gate, at: 0)
         }
-        findings += gateNames.findings
+        findings += context.names.findings + context.findings
 
         let health = fields.nested("healthcheck", PolicySchema.healthcheck)
-        var probeNames = NameAllocator(noun: "probe")
-        probeNames.reserve(health.entries("probes") ?? [])
-        var probes = (health.entries("probes") ?? []).compactMap { probe($0, dataDir: dataDir, names: &probeNames) }
-        let healthcheckURL = fields.url("healthcheck_url")
-        let settle = fields.duration("kube_system_settle")
-        expandShorthands(&probes, healthcheckURL: healthcheckURL, settle: settle, names: &probeNames)
-        if !probes.contains(where: { probe in
-            if case .diskWritable(let path) = probe.kind { return path.value == dataDir.value }
-            return false
-        }) {
-            probes.append(Probe(
-                name: Located(probeNames.derive("disk_writable"), .defaulted),
-                kind: .diskWritable(path: Located(dataDir.value, .defaulted)),
-                timeout: Located(.seconds(10), .defaulted), source: .defaulted))
+        context = KindContext(dataDir: dataDir, updates: fields, names: NameAllocator(noun: "probe"))
+        context.names.reserve(health.entries("probes") ?? [])
+        var probes = (health.entries("probes") ?? []).compactMap { probe($0, &context) }
+        for kind in PolicyKinds.decodableProbes.sorted(by: { $0.implicitOrder < $1.implicitOrder }) {
+            probes += kind.implicit(probes, &context)
         }
-        findings += probeNames.findings
+        findings += context.names.findings + context.findings
 
         return Policy(
             file: file, start: updates.node.start, server: server, channel: fields.text("channel"),
             publicKey: publicKey, preflight: preflight, preflightOrigin: fields.origin("preflight"),
-            healthcheckURL: healthcheckURL, kubeSystemSettle: settle,
+            healthcheckURL: fields.url("healthcheck_url"), kubeSystemSettle: fields.duration("kube_system_settle"),
             healthcheck: Healthcheck(
                 timeout: health.duration("timeout"), interval: health.duration("interval"),
                 settle: health.duration("settle"), probes: probes),
             autoRollbackAfter: fields.integer("auto_rollback_after"),
             reboot: Located(RebootMode(rawValue: fields.text("reboot").value) ?? .manual, fields.origin("reboot")),
-            dataDir: dataDir, backend: backend(fields), backendType: backendType(fields), downgradesAllowed: downgradesAllowed,
+            dataDir: dataDir, backend: backend(fields), backendType: backendType(fields), disabledGates: disabled,
             download: Download(minRate: fields.nested("download", PolicySchema.download).rate("min_rate")))
     }
 
-    private func entryFields(_ entry: DecodedEntry) -> Fields { Fields(mapping: entry.options, table: entry.kind.table) }
-
-    private mutating func gate(_ entry: DecodedEntry, names: inout NameAllocator) -> Gate? {
-        let f = entryFields(entry)
-        let kind: GateKind
-        switch entry.kind.name {
-        case "free_space":
-            kind = .freeSpace(headroom: f.percentage("headroom"), path: f.optionalText("path"))
-        case "node_not_blocked":
-            kind = .nodeNotBlocked(label: f.text("label"), node: f.optionalText("node"), kubeconfig: f.optionalText("kubeconfig"))
-        case "maintenance_window":
-            guard let start = f.time("start"), let end = f.time("end") else { return nil }
-            kind = .maintenanceWindow(MaintenanceWindow(days: f.days("days"), start: start, end: end, timezone: f.text("timezone")))
-        case "max_attempts":
-            guard case .integer? = entry.options["max"]?.value else { return nil }
-            kind = .maxAttempts(f.integer("max"))
-        case "no_downgrade":
-            let enabled = f.boolean("enabled")
-            if !enabled.value {
-                // Turned off on purpose: no gate; the cross-checks warn.
-                downgradesAllowed = Located(true, enabled.origin)
-                return nil
-            }
-            kind = .noDowngrade
-        case "rollout":
-            guard case .percentage? = entry.options["percent"]?.value else { return nil }
-            kind = .rollout(percent: f.percentage("percent"), salt: f.text("salt"))
-        case "exec":
-            guard let command = f.command("command") else { return nil }
-            kind = .exec(command: command)
-        case "http":
-            guard let url = f.url("url") else { return nil }
-            kind = .http(url: url, status: f.integer("status"))
-        default:
-            return nil
+    /// The entry's own kind decodes it; the decoder only hands over entries of the family's kinds.
+    private func gate(_ entry: DecodedEntry, _ context: inout KindContext) -> Gate? {
+        guard let kind = entry.kind.type as? any DecodableGate.Type else {
+            preconditionFailure("\(entry.kind.name) is listed as a gate kind but is not one")
         }
-        let name = names.name(entry, explicit: f.optionalText("name"))
-        return Gate(name: name, kind: kind, timeout: f.duration("timeout"), source: .entry(entry.node.start))
+        return decode(entry, &context) { kind.init($0, &$1) as (any GateKind)? }
+            .map { Gate(name: $0.name, kind: $0.kind, timeout: $0.timeout, source: .entry(entry.node.start)) }
     }
 
-    private mutating func probe(_ entry: DecodedEntry, dataDir: Located<String>, names: inout NameAllocator) -> Probe? {
-        let f = entryFields(entry)
-        let kind: ProbeKind
-        switch entry.kind.name {
-        case "http":
-            guard let url = f.url("url") else { return nil }
-            kind = .http(url: url, status: f.integer("status"))
-        case "tcp":
-            guard let address = f.address("address") else { return nil }
-            kind = .tcp(address: address)
-        case "exec":
-            guard let command = f.command("command") else { return nil }
-            kind = .exec(command: command)
-        case "disk_writable":
-            kind = .diskWritable(path: f.optionalText("path") ?? Located(dataDir.value, .defaulted))
-        case "kube_system_ready":
-            kind = .kubeSystemReady(settle: f.duration("settle"))
-        default:
-            return nil
-        }
-        let name = names.name(entry, explicit: f.optionalText("name"))
-        return Probe(name: name, kind: kind, timeout: f.duration("timeout"), source: .entry(entry.node.start))
+    /// A gate the policy did not write, with every option at its default.
+    private func defaultGate(_ kind: any DecodableGate.Type, _ context: inout KindContext) -> Gate? {
+        let defaults = Fields(mapping: DecodedMapping(node: context.updates.mapping.node), table: kind.entry.table)
+        guard let decoded = kind.init(defaults, &context) else { return nil }
+        return Gate(name: Located(context.names.derive(kind.entry.name), .defaulted), kind: decoded,
+                    timeout: defaults.duration("timeout"), source: .defaulted)
     }
 
-    private mutating func expandShorthands(
-        _ probes: inout [Probe], healthcheckURL: Located<PolicyURL>?, settle: Located<Duration>, names: inout NameAllocator
-    ) {
-        if let url = healthcheckURL, let mark = url.origin.mark {
-            // The shorthand adds one probe beside any listed ones; only the same URL listed with
-            // another status is the same probe configured two ways.
-            let same = probes.compactMap { probe -> Located<Int>? in
-                if case .http(let probeURL, let status) = probe.kind, probeURL.value.text == url.value.text { return status }
-                return nil
-            }
-            if let status = same.first(where: { $0.value != 200 }) {
-                findings.append(Finding(
-                    .shorthandConflict,
-                    "`healthcheck_url` \(url.value.text) passes on 200, but the `http` probe of the same URL under "
-                        + "`healthcheck.probes` passes on \(status.value)",
-                    start: mark, help: "keep one: drop `healthcheck_url`, or the probe",
-                    notes: status.origin.mark.map { [Finding.Note(message: "the probe's status", mark: $0)] } ?? []))
-            } else if !same.isEmpty {
-                // The listed probe is the shorthand's probe; nothing to add.
-            } else {
-                probes.append(Probe(
-                    name: Located(names.derive("healthcheck_url"), .defaulted),
-                    kind: .http(url: url, status: Located(200, .defaulted)),
-                    timeout: Located(.seconds(5), .defaulted), source: .shorthand(key: "healthcheck_url", mark)))
-            }
+    private func probe(_ entry: DecodedEntry, _ context: inout KindContext) -> Probe? {
+        guard let kind = entry.kind.type as? any DecodableProbe.Type else {
+            preconditionFailure("\(entry.kind.name) is listed as a probe kind but is not one")
         }
-        let explicitSettles = probes.compactMap { probe -> Located<Duration>? in
-            if case .kubeSystemReady(let value) = probe.kind { return value }
-            return nil
-        }
-        switch settle.origin {
-        case .invalid:
-            return
-        case .policy(let mark):
-            if explicitSettles.isEmpty {
-                guard settle.value > .zero else { return }
-                probes.append(Probe(
-                    name: Located(names.derive("kube_system_ready"), .defaulted),
-                    kind: .kubeSystemReady(settle: settle),
-                    timeout: Located(.seconds(30), .defaulted), source: .shorthand(key: "kube_system_settle", mark)))
-            } else if let other = explicitSettles.first(where: { $0.value != settle.value }) {
-                let said = settle.value == .zero ? "turns the kube-system probe off" : "is \(DurationText.format(settle.value))"
-                findings.append(Finding(
-                    .shorthandConflict,
-                    "`kube_system_settle` \(said), but the `kube_system_ready` probe's settle is \(DurationText.format(other.value))",
-                    start: mark, help: "keep one: the shorthand or the probe under `healthcheck.probes`",
-                    notes: other.origin.mark.map { [Finding.Note(message: "the probe's settle", mark: $0)] }
-                        ?? [Finding.Note(message: "the probe, with the default settle of 30s", mark: mark)]))
-            }
-        case .defaulted:
-            if explicitSettles.isEmpty {
-                probes.append(Probe(
-                    name: Located(names.derive("kube_system_ready"), .defaulted),
-                    kind: .kubeSystemReady(settle: settle),
-                    timeout: Located(.seconds(30), .defaulted), source: .defaulted))
-            }
-        }
+        return decode(entry, &context) { kind.init($0, &$1) as (any ProbeKind)? }
+            .map { Probe(name: $0.name, kind: $0.kind, timeout: $0.timeout, source: .entry(entry.node.start)) }
+    }
+
+    /// An entry's kind-specific part decoded by `make`, with its name and timeout.
+    private func decode<Kind>(_ entry: DecodedEntry, _ context: inout KindContext,
+                              _ make: (Fields, inout KindContext) -> Kind?) -> (name: Located<String>, kind: Kind, timeout: Located<Duration>)? {
+        let fields = Fields(mapping: entry.options, table: entry.kind.table)
+        guard let kind = make(fields, &context) else { return nil }
+        return (context.names.name(entry, explicit: fields.optionalText("name")), kind, fields.duration("timeout"))
     }
 
     private func backendType(_ fields: Fields) -> Located<String> {
@@ -203,14 +102,15 @@ struct PolicyBuilder {
         return Located(text, .policy(start))
     }
 
+    /// The backend, with the schema's defaults for what the policy leaves out (no `backend:` at
+    /// all is the default variant with every option at its default).
     private func backend(_ fields: Fields) -> Backend {
-        guard case .mapping(let mapping)? = fields.mapping["backend"]?.value else {
-            return .directory(root: Located("/var/lib/updatectl/slots", .defaulted), initialVersion: Located("0.0.0", .defaulted))
-        }
-        let type: String
-        if case .text(let text)? = mapping["type"]?.value { type = text } else { type = PolicySchema.backend.defaultTag }
-        guard let table = PolicySchema.backend.table(for: type) else {
-            return .directory(root: Located("/var/lib/updatectl/slots", .defaulted), initialVersion: Located("0.0.0", .defaulted))
+        var mapping = DecodedMapping(node: fields.mapping.node)
+        if case .mapping(let written)? = fields.mapping["backend"]?.value { mapping = written }
+        var type = PolicySchema.backend.defaultTag
+        if case .text(let text)? = mapping["type"]?.value { type = text }
+        guard let table = PolicySchema.backend.table(for: type) ?? PolicySchema.backend.table(for: PolicySchema.backend.defaultTag) else {
+            preconditionFailure("the backend table has no variant for its default tag")
         }
         let f = Fields(mapping: mapping, table: table)
         if type == "command" {
@@ -238,8 +138,8 @@ struct NameAllocator {
             guard let field = entry.options["name"], case .text(let name) = field.value else { continue }
             if let first = taken[name] {
                 findings.append(Finding(
-                    .duplicateName, "two \(noun)s are named `\(name)`", start: field.start, end: field.end, help: "give each \(noun) a distinct `name:`",
-                    notes: first.map { [Finding.Note(message: "the other \(noun) named `\(name)`", mark: $0)] } ?? []))
+                    .duplicateName(name, noun: noun), start: field.start, end: field.end,
+                    notes: first.map { [Finding.Note(message: Message.otherOfName(name, noun: noun), mark: $0)] } ?? []))
             } else {
                 taken[name] = field.start
             }

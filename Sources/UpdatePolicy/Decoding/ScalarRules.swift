@@ -3,6 +3,7 @@ import YAMLTree
 /// Decodes one scalar against a scalar `ValueKind`, with the YAML 1.1 and quoting checks.
 struct ScalarRules {
     var findings: [Finding]
+    let timeZones: any TimeZoneDatabase
 
     /// How a message names what a kind expects.
     static func expectation(_ kind: ValueKind) -> String {
@@ -49,21 +50,20 @@ struct ScalarRules {
         switch kind {
         case .string(let rule):
             if scalar.style == .plain, ["true", "false", "True", "False", "TRUE", "FALSE"].contains(text) {
-                add(.wrongType, "`\(key)` expects text, found the boolean `\(text)` (every YAML reader reads it as one)", node,
-                    help: "quote it: `\"\(text)\"`")
+                add(.textIsBoolean(key, text), node)
                 return nil
             }
             warnYAML11(scalar, node: node, key: key)
             if let rule, !rule.check(text) {
-                add(.badValue, "`\(key)` must be \(rule.description); found \(Self.found(node))", node,
-                    help: suggestionForRule(text, rule: rule))
+                let lowered = text.lowercased()
+                add(.notOfForm(key, form: rule.description, found: Self.found(node),
+                               lowercased: lowered != text && rule.check(lowered) ? lowered : nil), node)
                 return nil
             }
             return .text(text)
         case .path:
             guard text.hasPrefix("/") else {
-                add(.badPath, text.isEmpty ? "`\(key)` is empty" : "`\(key)` must be an absolute path, found \(Self.found(node))",
-                    node, help: "paths start with `/`; updatectl runs from init, with no useful working directory")
+                add(.badPath(key, found: Self.found(node), empty: text.isEmpty), node)
                 return nil
             }
             return .text(text)
@@ -71,16 +71,7 @@ struct ScalarRules {
             switch PolicyURL.parse(text, schemes: schemes) {
             case .success(let url): return .url(url)
             case .failure(let problem):
-                let allowed = schemes.map { "`\($0)`" }.joined(separator: ", ")
-                let message: String
-                switch problem {
-                case .notAbsolute: message = "`\(key)` must be an absolute URL, found \(Self.found(node))"
-                case .scheme(let scheme): message = "`\(key)` may not use the `\(scheme)` scheme; it takes \(allowed)"
-                case .noHost: message = "the URL in `\(key)` has no host (or, for `file`, no absolute path)"
-                case .whitespace: message = "the URL in `\(key)` contains white space"
-                case .badPort: message = "the URL in `\(key)` has a port outside 1–65535"
-                }
-                add(.badURL, message, node, help: "write e.g. `\(schemes[0])://\(schemes[0] == "file" ? "/srv/updates" : "updates.example.com/os")`")
+                add(.badURL(key, problem, found: Self.found(node), schemes: schemes), node)
                 return nil
             }
         case .duration:
@@ -97,12 +88,7 @@ struct ScalarRules {
                 default: break
                 }
             }
-            var help = "write `true` or `false`"
-            if let reading = YAML11.reading(of: scalar) {
-                help = "YAML 1.1 tools read `\(text)` as \(YAML11.describe(reading)) and YAML 1.2 tools as text; "
-                    + "write `\(reading.booleanText ?? "true")`"
-            }
-            add(.wrongType, "`\(key)` expects true or false, found \(Self.found(node))", node, help: help)
+            add(.notBoolean(key, found: Self.found(node), text: text, reading: YAML11.reading(of: scalar)), node)
             return nil
         case .choice(let words):
             if words.contains(text) {
@@ -111,26 +97,19 @@ struct ScalarRules {
                 }
                 return .text(text)
             }
-            var message = "`\(key)` must be " + words.map { "`\($0)`" }.joined(separator: " or ") + ", found \(Self.found(node))"
-            if let reading = YAML11.reading(of: scalar) {
-                message += " (which YAML 1.1 tools read as \(YAML11.describe(reading)))"
-            }
-            add(.badValue, message, node, help: Suggestions.closest(to: text, in: words).map { "did you mean `\($0)`?" })
+            add(.notAChoice(key, words: words, found: Self.found(node), text: text, reading: YAML11.reading(of: scalar)), node)
             return nil
         case .timeOfDay:
             guard let time = TimeOfDay.parse(text) else {
-                add(.badTimeOfDay, "`\(key)` must be a time of day `HH:MM` from 00:00 to 23:59, found \(Self.found(node))",
-                    node, help: "write e.g. `\"02:30\"`")
+                add(.badTimeOfDay(key, found: Self.found(node)), node)
                 return nil
             }
             warnYAML11(scalar, node: node, key: key)
             return .time(time)
         case .timeZone:
-            switch TimeZones.isKnown(text) {
+            switch timeZones.isKnown(text) {
             case false?:
-                let guess = Suggestions.closest(to: text, in: TimeZones.names())
-                add(.badTimeZone, "`\(text)` is not an IANA time zone", node,
-                    help: guess.map { "did you mean `\($0)`?" } ?? "write a name such as `Europe/Berlin` or `UTC`")
+                add(.unknownTimeZone(text, guess: Suggestions.closest(to: text, in: timeZones.names())), node)
                 return nil
             default:
                 return .text(text)
@@ -138,35 +117,31 @@ struct ScalarRules {
         case .publicKey:
             if text.hasPrefix("ed25519:") {
                 guard let key = Base64.decode(text.dropFirst(8)), key.count == 32 else {
-                    add(.badPublicKey, "`public_key` must hold the base64 of a 32-byte Ed25519 key after `ed25519:`", node,
-                        help: "e.g. the output of `openssl pkey -pubin -outform DER | tail -c 32 | base64`")
+                    add(.publicKeyNotEd25519, node)
                     return nil
                 }
                 return .publicKey(.ed25519(key))
             }
             guard text.hasPrefix("/") else {
-                add(.badPublicKey, "`public_key` must be `ed25519:<base64>` or an absolute path, found \(Self.found(node))",
-                    node, help: "write `ed25519:` followed by the base64 of the key, or the key file's absolute path")
+                add(.publicKeyForm(found: Self.found(node)), node)
                 return nil
             }
             return .publicKey(.file(text))
         case .hostPort:
             guard let address = HostPort.parse(text) else {
-                add(.badAddress, "`\(key)` must be `host:port` with a port from 1 to 65535, found \(Self.found(node))", node,
-                    help: "write e.g. `\"127.0.0.1:6443\"` (`\"[::1]:6443\"` for IPv6)")
+                add(.badAddress(key, found: Self.found(node)), node)
                 return nil
             }
             return .address(address)
         case .timestamp:
             guard TimestampText.isValid(text) else {
-                add(.badValue, "`\(key)` must be an RFC 3339 time like 2026-01-05T02:00:00Z, found \(Self.found(node))", node)
+                add(.notATimestamp(key, found: Self.found(node)), node)
                 return nil
             }
             return .text(text)
         case .rate:
             guard let rate = RateText.parse(text) else {
-                add(.badValue, "`\(key)` must be a rate like 2MiB/s or 500kB/s, found \(Self.found(node))", node,
-                    help: "a number, a unit (B, KiB, MiB, GiB, kB, MB, GB) and `/s`; `0` for no limit")
+                add(.notARate(key, found: Self.found(node)), node)
                 return nil
             }
             return .rate(rate)
@@ -175,14 +150,8 @@ struct ScalarRules {
         }
     }
 
-    private mutating func add(_ rule: RuleID, _ message: String, _ node: Node, help: String? = nil) {
-        findings.append(Finding(rule, message, at: node, help: help))
-    }
-
-    private func suggestionForRule(_ text: String, rule: StringRule) -> String? {
-        let lowered = text.lowercased()
-        if lowered != text, rule.check(lowered) { return "did you mean `\(lowered)`?" }
-        return nil
+    private mutating func add(_ message: Message, _ node: Node) {
+        findings.append(Finding(message, at: node))
     }
 
     private mutating func warnYAML11(_ scalar: Scalar, node: Node, key: String) {
@@ -191,33 +160,24 @@ struct ScalarRules {
     }
 
     private mutating func warnYAML11Reading(_ reading: YAML11.Reading, scalar: Scalar, node: Node, key: String) {
-        let rule: RuleID
-        if case .boolean = reading { rule = .yaml11Boolean } else { rule = .yaml11Number }
-        add(rule, "`\(scalar.value)` is read as text here, but YAML 1.1 tools (cloud-init's among them) read it as "
-            + "\(YAML11.describe(reading))", node, help: "quote it: `\"\(scalar.value)\"`")
+        add(.readOtherwiseByYAML11(scalar.value, reading), node)
     }
 
     private mutating func duration(_ scalar: Scalar, node: Node, key: String) -> Duration? {
         let text = scalar.value
         if scalar.style != .plain, text.allSatisfy({ $0.isASCII && $0.isNumber }), !text.isEmpty {
-            add(.badDuration, "`\(key)` expects a duration like 30s, found \(Self.found(node))", node,
-                help: "quoted digits are text: write `\(text)` (seconds) or `\(text)s` without quotes")
+            add(.quotedDuration(key, found: Self.found(node), digits: text), node)
             return nil
         }
         guard let value = DurationText.parse(text) else {
-            var help = "write a number with a unit: `250ms`, `30s`, `5m`, `1h30m`"
-            if text.hasPrefix("-") {
-                help = "durations cannot be negative"
-            } else if let reading = YAML11.reading(of: scalar), case .sexagesimal(let seconds) = reading {
-                help = "YAML 1.1 tools read `\(text)` as \(seconds) (base 60); write `\(DurationText.format(.seconds(seconds)))`"
-            } else if let guess = Self.guessDuration(text) {
-                help = "did you mean `\(guess)`?"
-            }
-            add(.badDuration, "`\(key)` expects a duration like 30s, found \(Self.found(node))", node, help: help)
+            var sexagesimal: Int?
+            if let reading = YAML11.reading(of: scalar), case .sexagesimal(let seconds) = reading { sexagesimal = seconds }
+            add(.badDuration(key, found: Self.found(node), text: text, sexagesimal: sexagesimal, guess: Self.guessDuration(text)),
+                node)
             return nil
         }
         guard value <= DurationText.maximum else {
-            add(.outOfRange, "`\(key)` is \(text), longer than the maximum of 30 days", node)
+            add(.durationTooLong(key, text), node)
             return nil
         }
         return value
@@ -244,19 +204,17 @@ struct ScalarRules {
         let hasPercent = text.hasSuffix("%")
         if hasPercent { text = text.dropLast() }
         if !hasPercent, scalar.style != .plain {
-            add(.badPercentage, "`\(key)` expects a percentage like 10%, found \(Self.found(node))", node,
-                help: "write `\(scalar.value)%` or `\(scalar.value)` without quotes")
+            add(.quotedPercentage(key, found: Self.found(node), text: scalar.value), node)
             return nil
         }
         guard !text.isEmpty, text.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }),
             text.filter({ $0 == "." }).count <= 1, text.first != ".", text.last != ".", let value = Double(text)
         else {
-            add(.badPercentage, "`\(key)` expects a percentage like 10%, found \(Self.found(node))", node,
-                help: "write a number from 0 to 100, with or without `%`")
+            add(.badPercentage(key, found: Self.found(node)), node)
             return nil
         }
         guard value <= 100 else {
-            add(.outOfRange, "`\(key)` is \(scalar.value), over 100%", node)
+            add(.percentageOver100(key, scalar.value), node)
             return nil
         }
         return value
@@ -274,28 +232,25 @@ struct ScalarRules {
         let digits = text.hasPrefix("-") || text.hasPrefix("+") ? text.dropFirst() : Substring(text)
         let numeric = !digits.isEmpty && digits.allSatisfy { $0.isASCII && $0.isNumber }
         if scalar.style != .plain {
-            add(.wrongType, "`\(key)` expects a whole number, found \(Self.found(node))", node,
-                help: numeric ? "quoted digits are text: write `\(text)` without quotes" : nil)
+            add(.quotedNumber(key, found: Self.found(node), digits: numeric ? text : nil), node)
             return nil
         }
         if text == scalar.value, let reading = YAML11.reading(of: scalar) {
             if case .octal(let octal) = reading {
-                add(.wrongType, "`\(key)`: `\(text)` has a leading zero, which YAML 1.1 tools read as octal \(octal) and "
-                    + "YAML 1.2 tools as \(Int(text) ?? 0)", node, help: "write the number without leading zeros")
+                add(.octalNumber(key, text, octal: octal), node)
                 return nil
             }
             if !numeric {
-                add(.wrongType, "`\(key)` expects a whole number, found `\(text)`, which YAML 1.1 tools read as "
-                    + YAML11.describe(reading), node)
+                add(.numberReadOtherwise(key, text, reading: reading), node)
                 return nil
             }
         }
         guard numeric, digits.count <= 18, let value = Int(text) else {
-            add(.wrongType, "`\(key)` expects a whole number \(range), found \(Self.found(node))", node)
+            add(.notWholeNumber(key, range: range, found: Self.found(node)), node)
             return nil
         }
         if value < min || max.map({ value > $0 }) == true {
-            add(.outOfRange, "`\(key)` is \(value); it must be \(range)", node)
+            add(.outOfRange(key, value, range: range), node)
             return nil
         }
         return value

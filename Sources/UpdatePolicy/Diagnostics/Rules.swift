@@ -40,12 +40,8 @@ extension RuleID {
     public static let probeTimeoutOverRun = RuleID("UPD402")
     public static let intervalOverTimeout = RuleID("UPD403")
     public static let rollbackOff = RuleID("UPD404")
-    public static let noFreeSpaceGate = RuleID("UPD405")
     public static let unauthenticated = RuleID("UPD406")
-    public static let windowTooShort = RuleID("UPD407")
-    public static let rolloutZero = RuleID("UPD408")
     public static let rebootCommandMissing = RuleID("UPD409")
-    public static let downgradesAllowed = RuleID("UPD410")
     public static let variableInShell = RuleID("UPD411")
     public static let shortInterval = RuleID("UPD412")
 
@@ -57,7 +53,10 @@ extension RuleID {
 
 /// Every rule updatectl knows, with its documentation. `updatectl lint --explain CODE` prints one.
 public enum Rules {
-    public static let all: [Rule] = [
+    /// Every rule: the general ones below and the ones gate and probe kinds own, by code.
+    public static let all: [Rule] = (general + PolicyKinds.rules).sorted { $0.id < $1.id }
+
+    static let general: [Rule] = [
         Rule(
             "UPD001", "unused-suppression", .warning,
             summary: "An inline `# updatectl: disable=CODE` comment silences nothing.",
@@ -149,27 +148,28 @@ public enum Rules {
             "UPD205", "bad-entry", .error,
             summary: "A gate or probe entry is not a one-key mapping `- KIND: {options}`, or its kind is unknown.",
             rationale: "Each entry names exactly one check; anything else cannot be run.",
-            fix: "Write `- free_space: {headroom: 10%}`; the hint names the closest kind.",
+            fix: "Write `\(RuleExamples.defaultGate)`; the hint names the closest kind.",
             example: "updates:\n  preflight:\n    - free_spase: {}"),
         Rule(
             "UPD206", "duplicate-name", .error,
             summary: "Two gates or two probes have the same name.",
             rationale: "Names identify steps in the plan, in `status` and in logs; two of one name cannot be told apart.",
             fix: "Give each a distinct `name:`.",
-            example: "updates:\n  healthcheck:\n    probes:\n      - tcp: {name: api, address: \"127.0.0.1:6443\"}\n"
-                + "      - http: {name: api, url: \"http://127.0.0.1:8080/healthz\"}"),
+            example: "updates:\n  healthcheck:\n    probes:\n      \(RuleExamples.probe(at: 1, ["name: api"]))\n"
+                + "      \(RuleExamples.probe("name: api"))"),
         Rule(
             "UPD207", "shorthand-conflict", .error,
             summary: "An upstream shorthand (`healthcheck_url`, `kube_system_settle`) disagrees with the explicit probe.",
             rationale: "Two settings for one probe: one of them is stale, and it is not clear which is meant.",
             fix: "Keep one form: either the shorthand or the probe under `healthcheck.probes`.",
-            example: "updates:\n  kube_system_settle: 30s\n  healthcheck:\n    probes:\n      - kube_system_ready: {settle: 60s}"),
+            example: "updates:\n  healthcheck_url: http://127.0.0.1:8080/healthz\n  healthcheck:\n    probes:\n"
+                + "      - http: {url: \"http://127.0.0.1:8080/healthz\", status: 204}"),
         Rule(
             "UPD208", "missing-option", .error,
-            summary: "A gate, probe or backend lacks an option it needs (an `http` probe without `url`).",
+            summary: "A gate, probe or backend lacks an option it needs (a probe without the address it checks).",
             rationale: "The check cannot run without it.",
             fix: "Add the option the message names.",
-            example: "updates:\n  healthcheck:\n    probes:\n      - tcp: {}"),
+            example: "updates:\n  healthcheck:\n    probes:\n      \(RuleExamples.probeMissingItsOption)"),
         Rule(
             "UPD301", "bad-duration", .error,
             summary: "Not a duration: durations are `250ms`, `30s`, `5m`, `1h30m`, `2h`, or a whole number of seconds.",
@@ -181,7 +181,7 @@ public enum Rules {
             summary: "Not a percentage: `10%` or a number from 0 to 100.",
             rationale: "Headroom and rollout shares are percentages; anything else is a guess.",
             fix: "Write e.g. `10%`.",
-            example: "updates:\n  preflight:\n    - free_space: {headroom: ten}"),
+            example: RuleExamples.gate(withOptionOf: { if case .percentage = $0 { true } else { false } }, written: "ten")),
         Rule(
             "UPD303", "bad-url", .error,
             summary: "Not a URL, or a URL with a scheme this key does not take.",
@@ -194,19 +194,19 @@ public enum Rules {
             summary: "Not an IANA time zone name.",
             rationale: "The maintenance window would open at the wrong hour.",
             fix: "Write a name such as `Europe/Berlin` or `UTC`; the hint names the closest zone.",
-            example: "updates:\n  preflight:\n    - maintenance_window: {start: \"01:00\", end: \"04:00\", timezone: Europe/Berln}"),
+            example: RuleExamples.gate(withOptionOf: { if case .timeZone = $0 { true } else { false } }, written: "Europe/Berln")),
         Rule(
             "UPD305", "bad-day", .error,
             summary: "Not a day of the week: `mon`, `tue`, `wed`, `thu`, `fri`, `sat`, `sun`.",
             rationale: "The window would never open on the day meant.",
             fix: "Use the three-letter lower-case names.",
-            example: "updates:\n  preflight:\n    - maintenance_window: {days: [monday], start: \"01:00\", end: \"04:00\"}"),
+            example: RuleExamples.gate(withOptionOf: { if case .days = $0 { true } else { false } }, written: "[monday]")),
         Rule(
             "UPD306", "bad-time-of-day", .error,
             summary: "Not a time of day `HH:MM` (00:00 to 23:59).",
             rationale: "The window's bounds must be clock times.",
             fix: "Write `\"02:30\"`, quoted.",
-            example: "updates:\n  preflight:\n    - maintenance_window: {start: \"25:00\", end: \"04:00\"}"),
+            example: RuleExamples.gate(withOptionOf: { if case .timeOfDay = $0 { true } else { false } }, written: "\"25:00\"")),
         Rule(
             "UPD307", "out-of-range", .error,
             summary: "A number outside the range its key allows.",
@@ -231,7 +231,7 @@ public enum Rules {
             summary: "A plain value that YAML 1.1 reads as a number: `0755` (octal) or `22:00` (base 60).",
             rationale: "updatectl reads it as text, but YAML 1.1 tools read `22:00` as 1320 (base 60) and `0755` as 493 (octal).",
             fix: "Quote it: `\"22:00\"`.",
-            example: "updates:\n  preflight:\n    - maintenance_window: {start: 22:00, end: \"04:00\"}"),
+            example: RuleExamples.gate(withOptionOf: { if case .timeOfDay = $0 { true } else { false } }, written: "22:00")),
         Rule(
             "UPD311", "bad-command", .error,
             summary: "A command that is not a non-empty list whose first item is an absolute path.",
@@ -256,7 +256,7 @@ public enum Rules {
             summary: "A TCP address that is not `host:port` (`[::1]:port` for IPv6) with a port from 1 to 65535.",
             rationale: "The probe cannot connect.",
             fix: "Write e.g. `\"127.0.0.1:6443\"`.",
-            example: "updates:\n  healthcheck:\n    probes:\n      - tcp: {address: localhost}"),
+            example: RuleExamples.gate(withOptionOf: { if case .hostPort = $0 { true } else { false } }, written: "localhost")),
         Rule(
             "UPD315", "bad-path", .error,
             summary: "A path that is empty or not absolute.",
@@ -288,13 +288,7 @@ public enum Rules {
             rationale: "Failed verification is counted but never rolls back: a bad update stays on the node "
                 + "until someone acts.",
             fix: "Set `auto_rollback_after` to the number of failed runs that should roll back (3 is common).",
-            example: "updates:\n  auto_rollback_after: 0\n  healthcheck:\n    probes:\n      - tcp: {address: \"127.0.0.1:6443\"}"),
-        Rule(
-            "UPD405", "no-free-space-gate", .warning,
-            summary: "The pre-flight gates do not include `free_space`.",
-            rationale: "A download that runs out of space fails late, after the passive slot has been overwritten.",
-            fix: "Add `- free_space: {headroom: 10%}` to `preflight`.",
-            example: "updates:\n  preflight:\n    - node_not_blocked: {}"),
+            example: "updates:\n  auto_rollback_after: 0\n  healthcheck:\n    probes:\n      \(RuleExamples.probe())"),
         Rule(
             "UPD406", "unauthenticated-updates", .warning,
             summary: "No `public_key`: updates are not verified as signed.",
@@ -303,32 +297,11 @@ public enum Rules {
             fix: "Set `public_key: ed25519:<base64>` and sign `latest.json`.",
             example: "updates:\n  server: http://updates.example.com"),
         Rule(
-            "UPD407", "window-too-short", .warning,
-            summary: "A maintenance window is shorter than post-boot verification can take.",
-            rationale: "An update started at the window's start can still be verifying, or rolling back, after it "
-                + "closes.",
-            fix: "Widen the window or shorten `healthcheck.timeout`.",
-            example: "updates:\n  healthcheck: {timeout: 30m}\n  preflight:\n    - maintenance_window: {start: \"02:00\", end: \"02:15\"}"),
-        Rule(
-            "UPD408", "rollout-zero", .warning,
-            summary: "`rollout: {percent: 0}`: no node ever takes the update.",
-            rationale: "A zero rollout is a pause written as a rollout; it is easy to ship by mistake.",
-            fix: "Raise the percentage, or say what is meant by removing the server or the gate.",
-            example: "updates:\n  preflight:\n    - rollout: {percent: 0}"),
-        Rule(
             "UPD409", "reboot-command-missing", .error,
             summary: "`reboot: auto` with a `command` backend that has no `reboot` command.",
             rationale: "The update is activated but the node never reboots into it.",
             fix: "Add `reboot: [/usr/sbin/reboot]` to the backend, or set `reboot: manual`.",
             example: "updates:\n  reboot: auto\n  backend:\n    type: command\n    stage: [...]"),
-        Rule(
-            "UPD410", "downgrades-allowed", .warning,
-            summary: "`- no_downgrade: false` turns off the check that refuses older releases.",
-            rationale: "An old release that is still validly signed can then be replayed by a mirror or a man in the "
-                + "middle and installed, bringing back fixed vulnerabilities.",
-            fix: "Remove the entry (downgrades are refused by default); to go back a version, publish it with a higher "
-                + "version number.",
-            example: "updates:\n  preflight:\n    - no_downgrade: false"),
         Rule(
             "UPD411", "variable-in-shell", .warning,
             summary: "A `${VARIABLE}` is substituted into the script of a shell's `-c`.",
@@ -366,9 +339,9 @@ public enum Rules {
             example: "(a policy file with mode 0666)"),
         Rule(
             "UPD504", "host-kubectl", .warning,
-            summary: "With `--on-host`: a Kubernetes gate or probe is configured (the default `kube_system_ready` probe "
+            summary: "With `--on-host`: a Kubernetes gate or probe is configured (the default kube-system probe "
                 + "included) but kubectl is not on PATH here.",
-            rationale: "Without kubectl the `node_not_blocked` gate passes without asking, and `kube_system_ready` fails "
+            rationale: "Without kubectl the node-label gate passes without asking, and the kube-system probe fails "
                 + "when the node has a kubeconfig: a good update would be rolled back.",
             fix: "Install kubectl, or set `kube_system_settle: 0` and drop the gate on nodes without Kubernetes.",
             example: "updates:\n  kube_system_settle: 30s"),

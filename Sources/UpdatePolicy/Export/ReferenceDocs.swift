@@ -68,6 +68,25 @@ public enum ReferenceDocs {
         return out
     }
 
+    /// The key table of docs/simulate.md (between its `scenario-keys` markers): every scenario key,
+    /// nested tables flattened (`release.version`), the kinds' facts among them.
+    public static func scenarioKeys() -> String {
+        var out = "| key | type | default | meaning |\n| --- | --- | --- | --- |\n"
+        func rows(_ table: Table, prefix: String) {
+            for key in table.keys {
+                if case .table(let nested) = key.kind {
+                    rows(nested, prefix: prefix + key.name + ".")
+                    continue
+                }
+                let value = key.required ? "required" : (key.defaultText.map { "`\($0)`" } ?? "")
+                out += "| `\(prefix + key.name)` | \(typeName(key.kind)) | \(value) | "
+                    + key.summary.replacingOccurrences(of: "|", with: "\\|") + " |\n"
+            }
+        }
+        rows(ScenarioSchema.scenario, prefix: "")
+        return out
+    }
+
     private static func table(_ table: Table, heading: String) -> String {
         var out = "\n\(heading)\n\n"
         if !table.summary.isEmpty { out += table.summary + "\n\n" }

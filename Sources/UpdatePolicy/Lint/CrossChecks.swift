@@ -40,9 +40,9 @@ struct CrossChecks {
         return Mark(line: mark.line, column: mark.column + width, offset: index)
     }
 
-    private func at(_ origin: Origin) -> Mark { origin.mark ?? anchor.start }
-    private func format(_ duration: Duration) -> String { DurationText.format(duration) }
-    private func said(_ origin: Origin) -> String { origin.isDefault ? " (the default)" : "" }
+    func at(_ origin: Origin) -> Mark { origin.mark ?? anchor.start }
+    func format(_ duration: Duration) -> String { DurationText.format(duration) }
+    func said(_ origin: Origin) -> String { origin.isDefault ? " (the default)" : "" }
 
     mutating func run() {
         let health = policy.healthcheck
@@ -78,7 +78,6 @@ struct CrossChecks {
                     help: "make the interval a fraction of the timeout, e.g. 10s"))
             }
         }
-        windowChecks(timeout, timeoutUsable: timeoutUsable)
 
         let explicitProbes = health.probes.contains { if case .defaulted = $0.source { return false } else { return true } }
         if case .policy(let mark) = policy.autoRollbackAfter.origin, policy.autoRollbackAfter.value == 0, explicitProbes {
@@ -94,16 +93,6 @@ struct CrossChecks {
                 .rollbackOff,
                 "probes are configured but auto_rollback_after is not set, so it is 0: failed verification never rolls back",
                 start: anchor.start, help: "add `auto_rollback_after: 3` (or the count you want)"))
-        }
-
-        if !policy.preflightOrigin.isInvalid,
-            !policy.preflight.contains(where: { if case .freeSpace = $0.kind { return true } else { return false } })
-        {
-            findings.append(Finding(
-                .noFreeSpaceGate,
-                "no `free_space` gate: a download that runs out of space fails late, after the passive slot has been "
-                    + "overwritten",
-                start: at(policy.preflightOrigin), help: "add `- free_space: {headroom: 10%}` to preflight"))
         }
 
         if let server = policy.server, policy.publicKey == nil, let mark = server.origin.mark {
@@ -125,20 +114,10 @@ struct CrossChecks {
 
         for (command, what) in commands() { shellVariableCheck(command, what) }
 
-        if policy.downgradesAllowed.value, let mark = policy.downgradesAllowed.origin.mark {
-            findings.append(Finding(
-                .downgradesAllowed,
-                "downgrades are allowed: an older release that is still validly signed can be replayed and installed",
-                start: mark, end: end(of: mark), help: "remove `- no_downgrade: false`; publish a rollback as a higher version"))
-        }
-
-        for gate in policy.preflight {
-            if case .rollout(let percent, _) = gate.kind, percent.value == 0, let mark = percent.origin.mark {
-                findings.append(Finding(
-                    .rolloutZero, "rollout percent is 0: no node ever takes the update", start: mark, end: end(of: mark),
-                    help: "raise the percentage; to pause updates, say so by removing the server or the gate"))
-            }
-        }
+        // Each kind's own checks: of each entry, then of the whole policy.
+        for gate in policy.preflight { (gate.kind as? any DecodableGate)?.check(gate, &self) }
+        for probe in health.probes { (probe.kind as? any DecodableProbe)?.check(probe, &self) }
+        for kind in PolicyKinds.decodableGates { kind.checkPolicy(&self) }
 
         if case .command(let backend) = policy.backend, policy.reboot.value == .auto, backend.commands["reboot"] == nil,
             let mark = policy.reboot.origin.mark
@@ -154,10 +133,8 @@ struct CrossChecks {
     /// Every command of the policy with what it belongs to.
     private func commands() -> [(Located<[String]>, String)] {
         var out: [(Located<[String]>, String)] = []
-        for gate in policy.preflight { if case .exec(let command) = gate.kind { out.append((command, "gate `\(gate.name.value)`")) } }
-        for probe in policy.healthcheck.probes {
-            if case .exec(let command) = probe.kind { out.append((command, "probe `\(probe.name.value)`")) }
-        }
+        for gate in policy.preflight { out += gate.kind.commands.map { ($0, "gate `\(gate.name.value)`") } }
+        for probe in policy.healthcheck.probes { out += probe.kind.commands.map { ($0, "probe `\(probe.name.value)`") } }
         if case .command(let backend) = policy.backend {
             for (operation, command) in backend.commands.sorted(by: { $0.key < $1.key }) {
                 out.append((command, "the backend's `\(operation)`"))
@@ -208,43 +185,6 @@ struct CrossChecks {
                 start: at(settle.origin), end: end(of: settle.origin.mark),
                 help: "make healthcheck.timeout longer than the settle, with room for probe rounds"))
         }
-        for probe in health.probes {
-            guard case .kubeSystemReady(let probeSettle) = probe.kind, !probeSettle.origin.isInvalid,
-                probeSettle.value >= timeout.value
-            else { continue }
-            let place: Mark
-            if let mark = probeSettle.origin.mark { place = mark }
-            else if let mark = probe.source.mark { place = mark }
-            else { place = timeout.origin.mark ?? anchor.start }
-            findings.append(Finding(
-                .settleNotUnderTimeout,
-                "kube-system pods must hold Running for \(format(probeSettle.value))\(said(probeSettle.origin)), but a "
-                    + "verification run ends after \(format(timeout.value))\(said(timeout.origin)): after a reboot the pods "
-                    + "start about when verification does, so the probe cannot pass before the deadline",
-                start: place, end: probeSettle.origin.mark == place ? end(of: place) : nil,
-                help: "lengthen healthcheck.timeout or shorten the settle"))
-        }
     }
 
-    private mutating func windowChecks(_ timeout: Located<Duration>, timeoutUsable: Bool) {
-        let timeoutMinutes = DurationText.milliseconds(timeout.value) / 60_000
-        for gate in policy.preflight {
-            guard case .maintenanceWindow(let window) = gate.kind, let mark = window.start.origin.mark else { continue }
-            let length = window.lengthMinutes
-            if length == 0 {
-                findings.append(Finding(
-                    .badValue, "the maintenance window starts and ends at \(window.start.value): a window of no length never "
-                        + "opens, so no update would ever run",
-                    start: window.end.origin.mark ?? mark, end: end(of: window.end.origin.mark),
-                    help: "give `end` a different time; an end before the start crosses midnight"))
-            } else if timeoutUsable, Int64(length) < timeoutMinutes {
-                findings.append(Finding(
-                    .windowTooShort,
-                    "the maintenance window is open \(format(.seconds(length * 60))), shorter than post-boot verification "
-                        + "can take (healthcheck.timeout \(format(timeout.value))\(said(timeout.origin)), settle included): an "
-                        + "update started in the window can still be verifying or rolling back after it closes",
-                    start: mark, help: "widen the window or shorten healthcheck.timeout"))
-            }
-        }
-    }
 }

@@ -13,11 +13,16 @@ public struct LintResult: Sendable {
 }
 
 public struct LintOptions: Sendable {
+    /// The zone names `timezone:` is checked against: the host's database (`ZoneInfo`), a fixed
+    /// list, or `TimeZoneNames.unchecked`. Always given, so no caller checks against none by
+    /// accident.
+    public var timeZones: any TimeZoneDatabase
     /// Honour `# updatectl: disable=CODE` comments.
     public var inlineSuppressions: Bool
     public var limits: YAMLLimits
 
-    public init(inlineSuppressions: Bool = true, limits: YAMLLimits = .default) {
+    public init(timeZones: any TimeZoneDatabase, inlineSuppressions: Bool = true, limits: YAMLLimits = .default) {
+        self.timeZones = timeZones
         self.inlineSuppressions = inlineSuppressions
         self.limits = limits
     }
@@ -25,15 +30,15 @@ public struct LintOptions: Sendable {
 
 /// YAML tree → typed policy → cross-field rules → inline suppressions, collecting every finding.
 public enum PolicyLinter {
-    public static func lint(_ bytes: [UInt8], file: String, options: LintOptions = LintOptions()) -> LintResult {
+    public static func lint(_ bytes: [UInt8], file: String, options: LintOptions) -> LintResult {
         lint(YAMLParser.parse(bytes, limits: options.limits), file: file, options: options)
     }
 
-    public static func lint(_ document: YAMLDocument, file: String, options: LintOptions = LintOptions()) -> LintResult {
+    public static func lint(_ document: YAMLDocument, file: String, options: LintOptions) -> LintResult {
         var findings = document.problems.map(finding(for:))
         var policy: Policy?
         if let root = document.root {
-            policy = decode(root, source: document.source, file: file, findings: &findings)
+            policy = decode(root, source: document.source, file: file, timeZones: options.timeZones, findings: &findings)
         }
         if options.inlineSuppressions {
             var suppressions = Suppressions(source: document.source)
@@ -43,39 +48,29 @@ public enum PolicyLinter {
         return LintResult(file: file, findings: findings, policy: policy, source: document.source)
     }
 
-    private static func decode(_ root: Node, source: [UInt8], file: String, findings: inout [Finding]) -> Policy? {
+    private static func decode(_ root: Node, source: [UInt8], file: String, timeZones: any TimeZoneDatabase,
+                               findings: inout [Finding]) -> Policy? {
         guard let pairs = root.mapping else {
-            findings.append(Finding(
-                .missingUpdates, "the top level is \(root.kindDescription), not a mapping with an `updates:` key", at: root,
-                help: "write the policy under a top-level `updates:` key"))
+            findings.append(Finding(.topLevelNotMapping(root.kindDescription), at: root))
             return nil
         }
         guard let pair = pairs.first(where: { $0.key.scalar?.value == "updates" }) else {
-            var help = "write the policy under a top-level `updates:` key; other top-level keys are ignored"
-            if let near = pairs.compactMap({ $0.key.scalar?.value }).first(where: {
-                Suggestions.closest(to: $0, in: ["updates"]) != nil
-            }) {
-                help = "did you mean `updates` instead of `\(near)`?"
-            } else if pairs.contains(where: { key in PolicySchema.updates.key(key.key.scalar?.value ?? "") != nil }) {
-                help = "policy keys were found at the top level: indent them under `updates:`"
-            }
-            findings.append(Finding(.missingUpdates, "the file has no top-level `updates:` mapping", start: root.start,
-                                    help: help))
+            let near = pairs.compactMap { $0.key.scalar?.value }.first { Suggestions.closest(to: $0, in: ["updates"]) != nil }
+            let policyKeys = pairs.contains { PolicySchema.updates.key($0.key.scalar?.value ?? "") != nil }
+            findings.append(Finding(.noUpdates(near: near, policyKeysAtTop: policyKeys), start: root.start))
             return nil
         }
         if pair.value.scalar?.isNull == true || pair.value.mapping == nil {
-            findings.append(Finding(
-                .missingUpdates, "`updates` must be a mapping of policy settings, found \(ScalarRules.found(pair.value))",
-                at: pair.value, help: "indent the policy's keys under `updates:`"))
+            findings.append(Finding(.updatesNotMapping(ScalarRules.found(pair.value)), at: pair.value))
             return nil
         }
-        var decoder = Decoder()
+        var decoder = PolicyDecoder(timeZones: timeZones)
         let updates = decoder.decodeTable(pair.value, PolicySchema.updates, place: "updates")
         findings += decoder.findings
         var builder = PolicyBuilder()
         let policy = builder.build(updates, keyNode: pair.key, file: file)
         // A misspelt `server` already has its finding; "no server" would say it twice.
-        let serverMisspelt = decoder.findings.contains { $0.rule == .unknownKey && $0.help == "did you mean `server`?" }
+        let serverMisspelt = decoder.misspeltKeys.contains("server")
         findings += builder.findings.filter { !(serverMisspelt && $0.rule == .missingServer) }
         var checks = CrossChecks(policy: policy, anchor: pair.key, source: source)
         checks.run()
@@ -96,7 +91,8 @@ public enum PolicyLinter {
         case .undefinedAlias: rule = .undefinedAlias
         case .aliasBudget: rule = .aliasBudget
         case .tooDeep: rule = .tooDeep
-        case .multipleDocuments: rule = .multipleDocuments
+        case .multipleDocuments:
+            return Finding(.secondDocument, start: problem.mark, end: problem.end, notes: problem.notes)
         case .empty: rule = .emptyFile
         case .tooLarge, .unreadable: rule = .fileTooLarge
         }

@@ -22,8 +22,9 @@ public struct Policy: Sendable {
     public var backend: Backend
     /// The backend's `type:` as written (or the default).
     public var backendType: Located<String>
-    /// `- no_downgrade: false` turned the always-on downgrade check off (where it was written).
-    public var downgradesAllowed: Located<Bool>
+    /// Gates written but turned off by their options (`- KIND: false`): they never run,
+    /// and lint says what that costs.
+    public var disabledGates: [Gate]
     public var download: Download
 }
 
@@ -42,7 +43,7 @@ public struct Healthcheck: Sendable {
     public var interval: Located<Duration>
     public var settle: Located<Duration>
     /// Every probe that runs: those written under `probes:`, those the shorthands stand for, and
-    /// the always-on `disk_writable` probe on `data_dir`.
+    /// the always-on one on `data_dir`.
     public var probes: [Probe]
 }
 
@@ -65,78 +66,18 @@ public enum EntrySource: Sendable, Hashable {
 
 public struct Gate: Sendable {
     public var name: Located<String>
-    public var kind: GateKind
+    /// What the gate checks: one of `PolicyKinds.gates`.
+    public var kind: any GateKind
     public var timeout: Located<Duration>
     public var source: EntrySource
-}
-
-public enum GateKind: Sendable {
-    case freeSpace(headroom: Located<Double>, path: Located<String>?)
-    case nodeNotBlocked(label: Located<String>, node: Located<String>?, kubeconfig: Located<String>?)
-    case maintenanceWindow(MaintenanceWindow)
-    case maxAttempts(Located<Int>)
-    case noDowngrade
-    case rollout(percent: Located<Double>, salt: Located<String>)
-    case exec(command: Located<[String]>)
-    case http(url: Located<PolicyURL>, status: Located<Int>)
-
-    public var name: String {
-        switch self {
-        case .freeSpace: "free_space"
-        case .nodeNotBlocked: "node_not_blocked"
-        case .maintenanceWindow: "maintenance_window"
-        case .maxAttempts: "max_attempts"
-        case .noDowngrade: "no_downgrade"
-        case .rollout: "rollout"
-        case .exec: "exec"
-        case .http: "http"
-        }
-    }
-}
-
-public struct MaintenanceWindow: Sendable {
-    public var days: Located<[Weekday]>
-    public var start: Located<TimeOfDay>
-    public var end: Located<TimeOfDay>
-    public var timezone: Located<String>
-
-    public init(days: Located<[Weekday]>, start: Located<TimeOfDay>, end: Located<TimeOfDay>, timezone: Located<String>) {
-        self.days = days
-        self.start = start
-        self.end = end
-        self.timezone = timezone
-    }
-
-    /// Minutes the window stays open: `end - start`, across midnight when `end < start`.
-    public var lengthMinutes: Int {
-        let length = end.value.minutes - start.value.minutes
-        return length < 0 ? length + 24 * 60 : length
-    }
 }
 
 public struct Probe: Sendable {
     public var name: Located<String>
-    public var kind: ProbeKind
+    /// What the probe checks: one of `PolicyKinds.probes`.
+    public var kind: any ProbeKind
     public var timeout: Located<Duration>
     public var source: EntrySource
-}
-
-public enum ProbeKind: Sendable {
-    case http(url: Located<PolicyURL>, status: Located<Int>)
-    case tcp(address: Located<HostPort>)
-    case exec(command: Located<[String]>)
-    case diskWritable(path: Located<String>)
-    case kubeSystemReady(settle: Located<Duration>)
-
-    public var name: String {
-        switch self {
-        case .http: "http"
-        case .tcp: "tcp"
-        case .exec: "exec"
-        case .diskWritable: "disk_writable"
-        case .kubeSystemReady: "kube_system_ready"
-        }
-    }
 }
 
 public enum Backend: Sendable {

@@ -1,4 +1,4 @@
-public import YAMLTree
+import YAMLTree
 
 /// A decoded scenario.
 public struct Scenario: Sendable {
@@ -11,10 +11,8 @@ public struct Scenario: Sendable {
     public var expires: String?
     public var downloadOutcome: String
     public var downloadDuration: Duration
-    public var freeSpace: String
-    public var kubernetes: String
-    public var nodeBlocked: Bool
-    public var machineID: String
+    /// What the kinds find on the node, by fact name (`ScenarioSchema.facts`).
+    public var facts: ScenarioFacts
     public var gates: [String: String]
     public var boot: String
     public var rebootAfter: Duration
@@ -34,14 +32,14 @@ public enum ScenarioLinter {
         var scenario: Scenario?
         if let root = document.root {
             if let pair = root.mapping?.first(where: { $0.key.scalar?.value == "scenario" }), pair.value.mapping != nil {
-                var decoder = Decoder()
+                // Scenarios name no time zones.
+                var decoder = PolicyDecoder(timeZones: TimeZoneNames.unchecked)
                 let decoded = decoder.decodeTable(pair.value, ScenarioSchema.scenario, place: "scenario")
                 _ = decoder.checkRequired(decoded, ScenarioSchema.scenario, place: "the scenario", anchor: pair.key)
                 scenario = build(decoded, file: file, decoder: &decoder)
                 findings += decoder.findings
             } else {
-                findings.append(Finding(.missingUpdates, "the file has no top-level `scenario:` mapping", start: root.start,
-                                        help: "write the scenario under a top-level `scenario:` key"))
+                findings.append(Finding(.noScenario, start: root.start))
             }
         }
         var suppressions = Suppressions(source: document.source)
@@ -51,7 +49,7 @@ public enum ScenarioLinter {
         return (result.errorCount == 0 ? scenario : nil, result)
     }
 
-    private static func build(_ decoded: DecodedMapping, file: String, decoder: inout Decoder) -> Scenario {
+    private static func build(_ decoded: DecodedMapping, file: String, decoder: inout PolicyDecoder) -> Scenario {
         let f = Fields(mapping: decoded, table: ScenarioSchema.scenario)
         let release = f.nested("release", ScenarioSchema.release)
         _ = decoder.checkRequired(release.mapping, ScenarioSchema.release, place: "the release", anchor: release.mapping.node)
@@ -74,9 +72,7 @@ public enum ScenarioLinter {
                     guard case .text(let text) = item, let (script, count) = ProbeScript.parseCounted(text) else { continue }
                     total += count
                     if total > ProbeScript.totalLimit {
-                        decoder.findings.append(Finding(
-                            .outOfRange, "the scenario scripts more than \(ProbeScript.totalLimit) probe outcomes in all",
-                            at: entry.keyNode, help: "script fewer rounds; an outcome past the last one repeats the last"))
+                        decoder.findings.append(Finding(.tooManyProbeOutcomes(limit: ProbeScript.totalLimit), at: entry.keyNode))
                         probes = [:]
                         break outer
                     }
@@ -92,11 +88,18 @@ public enum ScenarioLinter {
             runningVersion: f.text("running_version").value, releaseVersion: release.optionalText("version")?.value ?? "",
             signature: release.text("signature").value, expires: release.optionalText("expires")?.value,
             downloadOutcome: download.text("outcome").value, downloadDuration: download.duration("duration").value,
-            freeSpace: facts.text("free_space").value, kubernetes: facts.text("kubernetes").value,
-            nodeBlocked: facts.boolean("node_blocked").value, machineID: facts.text("machine_id").value, gates: gates,
+            facts: ScenarioFacts(fields: facts), gates: gates,
             boot: f.text("boot").value, rebootAfter: f.duration("reboot_after").value, probes: probes,
             runs: f.integer("runs").value, runEvery: f.duration("run_every").value,
             expectedOutcome: expect.optionalText("outcome")?.value, expectedRuns: expectedRuns,
             expectedWithin: expect.optionalDuration("within")?.value)
     }
+}
+
+/// A scenario's `facts:`, each with its default filled in from the table the kinds declare.
+public struct ScenarioFacts: Sendable {
+    let fields: Fields
+
+    public func text(_ name: String) -> String { fields.text(name).value }
+    public func boolean(_ name: String) -> Bool { fields.boolean(name).value }
 }

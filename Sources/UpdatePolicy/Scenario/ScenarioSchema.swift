@@ -20,12 +20,8 @@ public enum ScenarioSchema {
         Key("duration", .duration, default: "1m", "How long the download takes."),
     ])
 
-    public static let facts = Table("facts", summary: "What the gates find on the node.", [
-        Key("free_space", .choice(["enough", "short"]), default: "enough", "Free space for the image."),
-        Key("kubernetes", .choice(["absent", "present"]), default: "absent", "Whether kubectl reaches a cluster."),
-        Key("node_blocked", .boolean, default: "false", "Whether the node carries the block label (with a cluster)."),
-        Key("machine_id", .string(nil), default: "simulated-machine", "The machine id the rollout gate hashes."),
-    ])
+    /// The facts the gate and probe kinds read (each kind declares its own).
+    public static let facts = Table("facts", summary: "What the gates find on the node.", PolicyKinds.facts)
 
     public static let expect = Table("expect", summary: "The outcome the scenario expects; a mismatch exits 1.", [
         Key("outcome", .choice(["success", "rolled_back", "deferred", "failed", "up_to_date", "activated"]), required: true,
@@ -47,7 +43,8 @@ public enum ScenarioSchema {
             "Which slot the node comes up on after the reboot (`old`: the bootloader falls back)."),
         Key("reboot_after", .duration, default: "1m", "Time from activation until the node runs again after its reboot."),
         Key("probes", .dictionary(.list(.string(outcomeRule))),
-            "Per probe, the outcome of each round, across runs; the last repeats; probes not named pass."),
+            "Per probe, the outcome of each round, across runs (`hang` waits out the probe's timeout); the last repeats; "
+            + "probes not named pass in 50 ms."),
         Key("runs", .integer(min: 1, max: 1000), default: "10", "Most healthcheck runs (one after each boot or timer)."),
         Key("run_every", .duration, default: "10m", "Time from a failed healthcheck run to the next one."),
         Key("expect", .table(expect), "The expected outcome."),

@@ -71,7 +71,7 @@ public struct Key: Sendable {
 
 /// The keys of one mapping, in the order the docs list them.
 public struct Table: Sendable {
-    /// Where the table sits, for messages and docs: `updates`, `healthcheck`, `free_space gate`.
+    /// Where the table sits, for messages and docs: `updates`, `healthcheck`, `KIND gate`.
     public var name: String
     public var keys: [Key]
     public var summary: String
@@ -88,17 +88,20 @@ public struct Table: Sendable {
     public func key(_ name: String) -> Key? { keys.first { $0.name == name } }
 }
 
-/// One kind of entry (a gate or a probe kind): its options, and what a bare scalar value sets.
+/// One kind of entry (a gate or a probe kind): its options, what a bare scalar value sets, and
+/// the type that describes the kind (`Kinds/`).
 public struct EntryKind: Sendable {
     public var name: String
     public var table: Table
-    /// The option a scalar value stands for (`max_attempts: 3` sets `max`), if any.
+    /// The option a scalar value stands for (`KIND: 3` sets it), if any.
     public var scalarKey: String?
+    public var type: any EntryKindDescription.Type
 
-    public init(_ name: String, scalarKey: String? = nil, _ table: Table) {
+    public init(_ name: String, scalarKey: String? = nil, _ table: Table, type: any EntryKindDescription.Type) {
         self.name = name
         self.table = table
         self.scalarKey = scalarKey
+        self.type = type
     }
 }
 

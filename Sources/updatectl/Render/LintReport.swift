@@ -1,4 +1,5 @@
 import UpdatePolicy
+import UpdateAgent
 
 /// Everything one `lint` run found, with the paths as reports show them.
 struct LintReport {
@@ -10,7 +11,7 @@ struct LintReport {
 
     var files: [File]
     /// Inputs that could not be read (the run is not a complete check).
-    var unreadable: [LintInputs.Unreadable] = []
+    var unreadable: [PolicyFiles.Unreadable] = []
 
     var findings: [(file: File, finding: Finding)] {
         files.flatMap { file in file.result.findings.map { (file, $0) } }

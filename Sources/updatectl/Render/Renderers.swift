@@ -1,3 +1,4 @@
+import UpdateAgent
 import UpdatePolicy
 import YAMLTree
 

@@ -4,8 +4,12 @@ import YAMLTree
 ///
 /// A wrong value gets one finding and is left out of the result, so nothing downstream reports
 /// the same mistake again.
-struct Decoder {
+struct PolicyDecoder {
     var findings: [Finding] = []
+    let timeZones: any TimeZoneDatabase
+    /// Keys of `updates:` that an unknown key was taken for ("did you mean `server`?"): a missing
+    /// key that was only misspelt is reported once, as the misspelling.
+    var misspeltKeys: Set<String> = []
 
     // MARK: Tables
 
@@ -41,8 +45,7 @@ struct Decoder {
         for pair in pairs where Self.isMergeKey(pair.key) {
             let sources = pair.value.mapping.map { _ in [pair.value] } ?? pair.value.sequence ?? []
             guard !sources.isEmpty, sources.allSatisfy({ $0.mapping != nil }) else {
-                findings.append(Finding(.wrongType, "a merge key `<<` takes a mapping or a list of mappings (usually "
-                    + "aliases such as `*defaults`), found \(ScalarRules.found(pair.value))", at: pair.value))
+                findings.append(Finding(.mergeKeyNotMapping(ScalarRules.found(pair.value)), at: pair.value))
                 continue
             }
             for source in sources {
@@ -66,33 +69,26 @@ struct Decoder {
         for key in table.keys where key.required && mapping.fields[key.name] == nil {
             complete = false
             if mapping.invalid[key.name] != nil { continue }
-            findings.append(Finding(
-                .missingOption, "\(place) needs `\(key.name)`: \(key.summary.lowercasedFirst)", at: anchor,
-                help: "add `\(key.name): …` to the \(place)"))
+            findings.append(Finding(.missingOption(key.name, summary: key.summary, in: place), at: anchor))
         }
         return complete
     }
 
     private mutating func keyName(_ key: Node) -> String? {
         guard let scalar = key.scalar, !scalar.isNull || scalar.style != .plain else {
-            findings.append(Finding(.wrongType, "expected a key name, found \(key.kindDescription)", at: key))
+            findings.append(Finding(.keyNotAName(key.kindDescription), at: key))
             return nil
         }
         return scalar.value
     }
 
     private mutating func unknownKey(_ keyNode: Node, _ name: String, in table: Table, place: String) {
-        var help: String?
-        if let guess = Suggestions.closest(to: name, in: table.keys.map(\.name)) {
-            help = "did you mean `\(guess)`?"
-        } else if table.name == "updates", PolicySchema.gates.contains(where: { $0.name == name }) {
-            help = "`\(name)` is a gate: list it under `preflight:` as `- \(name): {…}`"
-        } else if table.name == "updates", PolicySchema.healthcheck.key(name) != nil {
-            help = "`\(name)` belongs under `healthcheck:`"
-        } else {
-            help = "the keys of \(place) are: " + table.keys.map { "`\($0.name)`" }.joined(separator: ", ")
-        }
-        findings.append(Finding(.unknownKey, "unknown key `\(name)` in \(place)", at: keyNode, help: help))
+        let guess = Suggestions.closest(to: name, in: table.keys.map(\.name))
+        if let guess, table.name == PolicySchema.updates.name { misspeltKeys.insert(guess) }
+        let atTop = guess == nil && table.name == PolicySchema.updates.name
+        findings.append(Finding(.unknownKey(
+            name, in: place, guess: guess, isGate: atTop && PolicySchema.gates.contains { $0.name == name },
+            isHealthcheckKey: atTop && PolicySchema.healthcheck.key(name) != nil, keys: table.keys.map(\.name)), at: keyNode))
     }
 
     // MARK: Values
@@ -137,7 +133,7 @@ struct Decoder {
         default:
             guard let scalar = scalar(node, expected: ScalarRules.expectation(kind)) else { return nil }
             // Hand the findings over and back, so appending never copies the whole array.
-            var rules = ScalarRules(findings: findings)
+            var rules = ScalarRules(findings: findings, timeZones: timeZones)
             findings = []
             defer { findings = rules.findings }
             return rules.decode(scalar, node: node, kind: kind, key: key)
@@ -152,7 +148,7 @@ struct Decoder {
     }
 
     mutating func wrongType(_ node: Node, expected: String, help: String? = nil) {
-        findings.append(Finding(.wrongType, "expected \(expected), found \(ScalarRules.found(node))", at: node, help: help))
+        findings.append(Finding(.wrongType(expected: expected, found: ScalarRules.found(node), help: help), at: node))
     }
 
     private mutating func decodeDays(_ node: Node) -> [Weekday]? {
@@ -175,18 +171,10 @@ struct Decoder {
             let lowered = String(scalar.value.lowercased().prefix(3))
             let guess = Weekday(rawValue: lowered)?.rawValue
                 ?? Suggestions.closest(to: scalar.value, in: Weekday.allCases.map(\.rawValue))
-            var message = "`\(scalar.value)` is not a day of the week"
-            if let reading = YAML11.reading(of: scalar) {
-                message += "; YAML 1.1 tools read it as \(YAML11.describe(reading))"
-            }
-            findings.append(Finding(
-                .badDay, message, at: item,
-                help: guess.map { "did you mean `\($0)`? days are mon, tue, wed, thu, fri, sat, sun" }
-                    ?? "days are mon, tue, wed, thu, fri, sat, sun"))
+            findings.append(Finding(.notADay(scalar.value, reading: YAML11.reading(of: scalar), guess: guess), at: item))
         }
         if ok, days.isEmpty {
-            findings.append(Finding(.badDay, "the list of days is empty, so the window never opens", at: node,
-                                    help: "list the days, or leave `days` out for every day"))
+            findings.append(Finding(.noDays, at: node))
             return nil
         }
         return ok ? days : nil
@@ -194,12 +182,8 @@ struct Decoder {
 
     private mutating func decodeCommand(_ node: Node, variables: [String]) -> [String]? {
         guard let items = node.sequence else {
-            var help = "commands run without a shell: write each argument as a list item"
-            if let text = node.scalar?.value, !text.isEmpty {
-                let words = text.split(separator: " ").map(String.init)
-                help = "commands run without a shell: write `[\(words.joined(separator: ", "))]`"
-            }
-            wrongType(node, expected: "a command as a list (argv)", help: help)
+            let words = node.scalar.flatMap { $0.value.isEmpty ? nil : $0.value.split(separator: " ").map(String.init) }
+            findings.append(Finding(.commandNotList(found: ScalarRules.found(node), words: words), at: node))
             return nil
         }
         var argv: [String] = []
@@ -214,16 +198,12 @@ struct Decoder {
         }
         guard let program = argv.first, let first = items.first else {
             if ok {
-                findings.append(Finding(.badCommand, "the command is empty", at: node,
-                                        help: "write the program's absolute path and its arguments"))
+                findings.append(Finding(.emptyCommand, at: node))
             }
             return nil
         }
         if !program.hasPrefix("/") && !program.hasPrefix("${") {
-            let what = program.isEmpty ? "the program is empty" : "the program `\(program)` is not an absolute path"
-            findings.append(Finding(
-                .badCommand, what, at: first,
-                help: "commands run without a search path: write e.g. `/usr/bin/\(program.isEmpty ? "true" : program)`"))
+            findings.append(Finding(.programNotAbsolute(program), at: first))
             ok = false
         }
         return ok ? argv : nil
@@ -245,35 +225,21 @@ struct Decoder {
 
     private mutating func decodeEntry(_ item: Node, _ family: EntryFamily) -> DecodedEntry? {
         guard let pairs = item.mapping, let pair = pairs.first else {
-            findings.append(Finding(
-                .badEntry, "a \(family.noun) is a one-key mapping `- KIND: {options}`, found \(ScalarRules.found(item))",
-                at: item, help: entryHelp(item, family)))
+            let named = item.scalar.map(\.value).flatMap { family.kind($0) != nil ? $0 : nil }
+            findings.append(Finding(.entryNotMapping(family.noun, found: ScalarRules.found(item), named: named,
+                                                     firstKind: family.kinds[0].name), at: item))
             return nil
         }
         guard let kindName = keyName(pair.key) else { return nil }
         guard let kind = family.kind(kindName) else {
-            var help: String
-            if family.otherKinds.contains(kindName) {
-                help = "`\(kindName)` is a \(family.otherNoun), not a \(family.noun): move it under `\(family.otherPlace)`"
-            } else if let guess = Suggestions.closest(to: kindName, in: family.kinds.map(\.name)) {
-                help = "did you mean `\(guess)`?"
-            } else {
-                help = "\(family.noun)s are: " + family.kinds.map { "`\($0.name)`" }.joined(separator: ", ")
-            }
-            findings.append(Finding(.badEntry, "unknown \(family.noun) kind `\(kindName)`", at: pair.key, help: help))
+            findings.append(Finding(.unknownKind(kindName, family: family), at: pair.key))
             return nil
         }
         if pairs.count > 1 {
             let extra = pairs.dropFirst().compactMap { $0.key.scalar?.value }
-            let inside = extra.map { kind.table.key($0) != nil ? "`\($0)`" : nil }.compactMap { $0 }
-            findings.append(Finding(
-                .badEntry,
-                "a \(family.noun) entry has one key, its kind; this one also has "
-                    + extra.map { "`\($0)`" }.joined(separator: ", "),
-                at: pairs[1].key,
-                help: inside.isEmpty
-                    ? "start a new list item with `- ` for another \(family.noun)"
-                    : "indent \(inside.joined(separator: ", ")) under `\(kindName):` to make it an option of the \(family.noun)"))
+            let options = extra.filter { kind.table.key($0) != nil }
+            findings.append(Finding(.entryWithExtraKeys(family.noun, kind: kindName, extra: extra, options: options),
+                                    at: pairs[1].key))
         }
         let place = "the \(kind.table.name)"
         var options: DecodedMapping
@@ -294,13 +260,6 @@ struct Decoder {
         }
         let complete = checkRequired(options, kind.table, place: place, anchor: pair.key)
         return DecodedEntry(kind: kind, node: item, kindNode: pair.key, options: options, incomplete: !complete)
-    }
-
-    private func entryHelp(_ item: Node, _ family: EntryFamily) -> String {
-        if let name = item.scalar?.value, family.kind(name) != nil {
-            return "write `- \(name): {}`"
-        }
-        return "write e.g. `- \(family.kinds[0].name): {}`"
     }
 
     // MARK: Tagged
@@ -325,9 +284,7 @@ struct Decoder {
             guard let keyText = keyName(pair.key) else { continue }
             guard let key = table.key(keyText) else {
                 if let other = tagged.variants.first(where: { $0.tag != tag && $0.table.key(keyText) != nil }) {
-                    findings.append(Finding(
-                        .unknownKey, "`\(keyText)` is an option of the \(other.tag) backend, not the \(tag) backend",
-                        at: pair.key, help: "set `type: \(other.tag)` or remove `\(keyText)`"))
+                    findings.append(Finding(.optionOfOtherVariant(keyText, variant: other.tag, not: tag), at: pair.key))
                 } else {
                     unknownKey(pair.key, keyText, in: table, place: "the \(table.name)")
                 }

@@ -1,0 +1,40 @@
+public import UpdatePolicy
+
+/// The effects an apply run goes through, all injectable.
+public struct AgentEnvironment: Sendable {
+    public var clock: any RunClock
+    public var runner: any CommandRunner
+    public var transport: any Transport
+    public var system: any SystemProbe
+    public var backend: any UpdateBackend
+    public var store: StateStore
+    public var reporter: any RunReporter
+    public var gates: any GateEvaluator
+    public var probes: any ProbeRunner
+
+    /// With `gates` and `probes` nil, the real ones over the other effects.
+    public init(clock: any RunClock, runner: any CommandRunner, transport: any Transport, system: any SystemProbe,
+                backend: any UpdateBackend, store: StateStore, reporter: any RunReporter,
+                gates: (any GateEvaluator)? = nil, probes: (any ProbeRunner)? = nil) {
+        self.clock = clock
+        self.runner = runner
+        self.transport = transport
+        self.system = system
+        self.backend = backend
+        self.store = store
+        self.reporter = reporter
+        let checks = CheckEnvironment(clock: clock, runner: runner, transport: transport, system: system)
+        self.gates = gates ?? Gates(checks)
+        self.probes = probes ?? Probes(checks)
+    }
+
+    /// The backend a policy names.
+    public static func backend(for policy: Policy, runner: any CommandRunner) -> any UpdateBackend {
+        switch policy.backend {
+        case .directory(let root, let initialVersion):
+            DirectoryBackend(root: root.value, initialVersion: initialVersion.value)
+        case .command(let config):
+            CommandBackendRunner(config: config, dataDir: policy.dataDir.value, runner: runner)
+        }
+    }
+}

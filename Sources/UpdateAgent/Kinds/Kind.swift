@@ -1,0 +1,54 @@
+import UpdatePolicy
+
+/// What gate and probe kinds reach the world through.
+public struct CheckEnvironment: Sendable {
+    public var clock: any WallClock
+    public var runner: any CommandRunner
+    public var transport: any Transport
+    public var system: any SystemProbe
+    public var kubernetes: any KubernetesAPI
+
+    public init(clock: any WallClock, runner: any CommandRunner, transport: any Transport, system: any SystemProbe,
+                kubernetes: (any KubernetesAPI)? = nil) {
+        self.clock = clock
+        self.runner = runner
+        self.transport = transport
+        self.system = system
+        self.kubernetes = kubernetes ?? Kubectl(system: system, runner: runner)
+    }
+}
+
+/// The agent side of a gate kind (`Kinds/<Name>.swift` here, beside the policy side of the same
+/// name in UpdatePolicy): how it decides, against the real system or a simulated one.
+protocol GateEvaluating: GateKind {
+    func evaluate(_ gate: Gate, _ input: GateInput, _ env: CheckEnvironment) -> GateOutcome
+}
+
+/// The agent side of a probe kind.
+protocol ProbeEvaluating: ProbeKind {
+    /// Passed or not, and what the probe saw.
+    func evaluate(_ probe: Probe, variables: [String: String], _ env: CheckEnvironment) -> (passed: Bool, detail: String)
+}
+
+/// A kind that reads scenario facts (`PolicyKinds`' `facts`) turns them into what the simulated
+/// node answers.
+protocol SimulatesFacts: EntryKindDescription {
+    static func simulate(_ facts: ScenarioFacts, _ node: inout SimulatedNode)
+}
+
+/// What a simulated node answers, as the kinds' facts set it.
+struct SimulatedNode: Sendable {
+    var freeBytes: UInt64 = 1 << 40
+    var machineID = "simulated-machine"
+    /// Whether kubectl and a kubeconfig are there.
+    var kubernetes = false
+    /// API objects by path prefix.
+    var apiObjects: [(prefix: String, object: JSON)] = []
+
+    /// The node of a scenario: every kind that reads facts sets its part.
+    init(_ facts: ScenarioFacts) {
+        for kind in PolicyKinds.gates as [any EntryKindDescription.Type] + PolicyKinds.probes {
+            (kind as? any SimulatesFacts.Type)?.simulate(facts, &self)
+        }
+    }
+}

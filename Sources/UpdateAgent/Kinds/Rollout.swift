@@ -1,0 +1,28 @@
+public import UpdatePolicy
+
+extension RolloutGate: GateEvaluating, SimulatesFacts {
+    func evaluate(_ gate: Gate, _ input: GateInput, _ env: CheckEnvironment) -> GateOutcome {
+        do {
+            let bucket = Self.bucket(machineID: try env.system.machineID(), salt: salt.value, version: input.offered.version)
+            let shown = String(format2: bucket)
+            return bucket < percent.value
+                ? .pass("this node's bucket \(shown) is under the \(PercentText.show(percent.value)) rollout")
+                : .block("this node's bucket \(shown) is not under the \(PercentText.show(percent.value)) rollout yet")
+        } catch {
+            return .error("\(error)")
+        }
+    }
+
+    /// A stable bucket in [0, 100) from the machine id, the salt and the target version: a node
+    /// stays in or out of a rollout until the version or salt changes.
+    public static func bucket(machineID: String, salt: String, version: String) -> Double {
+        let digest = SHA256Stream.digest(Array("\(machineID)\n\(salt)\n\(version)".utf8))
+        var value: UInt64 = 0
+        for byte in digest.prefix(8) { value = value << 8 | UInt64(byte) }
+        return Double(value % 1_000_000) / 10_000
+    }
+
+    static func simulate(_ facts: ScenarioFacts, _ node: inout SimulatedNode) {
+        node.machineID = facts.text("machine_id")
+    }
+}

@@ -1,0 +1,10 @@
+/// Write-once slots filled from several threads (probe rounds, concurrent lint).
+public final class Slots<Value>: @unchecked Sendable {
+    private let lock = Mutex()
+    private var slots: [Value?]
+
+    public init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    public func set(_ index: Int, _ value: Value) { lock.withLock { slots[index] = value } }
+    public var values: [Value] { lock.withLock { slots.map { $0! } } }
+}

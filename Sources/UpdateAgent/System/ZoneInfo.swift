@@ -1,0 +1,54 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+public import UpdatePolicy
+
+/// The host's IANA time zone database (`TZDIR`, else /usr/share/zoneinfo), for lint. Where there
+/// is no database, names are accepted unchecked.
+public struct ZoneInfo: TimeZoneDatabase {
+    public init() {}
+
+    var directory: String {
+        if let dir = getenv("TZDIR") { return String(cString: dir) }
+        return "/usr/share/zoneinfo"
+    }
+
+    /// Whether `name` is a zone: `UTC`, or a TZif file in the database.
+    public func isKnown(_ name: String) -> Bool? {
+        if name == "UTC" { return true }
+        guard !name.isEmpty, !name.hasPrefix("/"), !name.contains(".."), !name.hasPrefix("posix/"),
+            !name.hasPrefix("right/")
+        else { return false }
+        var info = stat()
+        guard stat(directory, &info) == 0 else { return nil }
+        let path = directory + "/" + name
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return false }
+        // A TZif file starts with its magic; zone.tab and friends do not.
+        guard let file = fopen(path, "rb") else { return false }
+        defer { fclose(file) }
+        var magic = [UInt8](repeating: 0, count: 4)
+        return fread(&magic, 1, 4, file) == 4 && magic == Array("TZif".utf8)
+    }
+
+    /// The zone names in the database.
+    public func names() -> [String] {
+        var out: [String] = ["UTC"]
+        var pending = [""]
+        while let relative = pending.popLast() {
+            guard let entries = try? DirectoryListing.entries(relative.isEmpty ? directory : directory + "/" + relative) else {
+                continue
+            }
+            for entry in entries {
+                let name = entry.name
+                guard !name.hasPrefix("."), name != "posix", name != "right" else { continue }
+                let path = relative.isEmpty ? name : relative + "/" + name
+                if entry.type == .directory || (entry.type == .unknown && DirectoryListing.isDirectory(directory + "/" + path)) {
+                    pending.append(path)
+                } else if name.first?.isUppercase == true, !name.contains(".") {
+                    out.append(path)
+                }
+            }
+        }
+        return out.sorted()
+    }
+}

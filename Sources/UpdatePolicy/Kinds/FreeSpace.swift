@@ -1,0 +1,53 @@
+/// `free_space`: the file system the image goes to has room for it and some headroom.
+public struct FreeSpaceGate: DecodableGate {
+    public var headroom: Located<Double>
+    /// The file system to measure; nil for the passive slot's.
+    public var path: Located<String>?
+
+    public static let entry = EntryKind.gate(
+        "free_space", example: "- free_space: {name: room, headroom: 15%, path: /var/lib/updatectl, timeout: 5s}", timeout: "10s",
+        "Passes when the free bytes on `path` are at least the image size plus the headroom (statfs).", [
+            Key("headroom", .percentage, default: "10%", "Extra space needed beyond the image size."),
+            Key("path", .path, default: "the passive slot", "The file system to measure."),
+        ], type: FreeSpaceGate.self)
+
+    init?(_ options: Fields, _ context: inout KindContext) {
+        headroom = options.percentage("headroom")
+        path = options.optionalText("path")
+    }
+
+    public var summary: String { "free space ≥ image size + headroom (statfs)" }
+
+    public var parameters: [Parameter] {
+        [Parameter("headroom", .percentage(headroom.value), headroom.origin),
+         Parameter("path", .text(path?.value ?? "passive slot"), path?.origin ?? .defaulted)]
+    }
+
+    static let defaultOrder: Int? = 1
+    static let defaultText = "free_space: {headroom: 10%}"
+    public static let withoutIt: String? = ": free space is no longer checked before the download"
+
+    public static let facts = [Key("free_space", .choice(["enough", "short"]), default: "enough", "Free space for the image.")]
+
+    public static let rules = [
+        Rule(
+            "UPD405", "no-free-space-gate", .warning,
+            summary: "The pre-flight gates do not include `free_space`.",
+            rationale: "A download that runs out of space fails late, after the passive slot has been overwritten.",
+            fix: "Add `- free_space: {headroom: 10%}` to `preflight`.",
+            example: "updates:\n  preflight:\n    - node_not_blocked: {}"),
+    ]
+
+    static func checkPolicy(_ checks: inout CrossChecks) {
+        let policy = checks.policy
+        guard !policy.preflightOrigin.isInvalid, !policy.preflight.contains(where: { $0.kind is FreeSpaceGate }) else { return }
+        checks.findings.append(Finding(
+            .noFreeSpaceGate,
+            "no `free_space` gate: a download that runs out of space fails late, after the passive slot has been overwritten",
+            start: checks.at(policy.preflightOrigin), help: "add `- free_space: {headroom: 10%}` to preflight"))
+    }
+}
+
+extension RuleID {
+    public static let noFreeSpaceGate = RuleID("UPD405")
+}

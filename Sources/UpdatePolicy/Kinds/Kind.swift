@@ -1,0 +1,145 @@
+/// A gate or probe kind is one unit: a type that owns its options (keys,
+/// types, defaults, docs), its decoding and its own lint checks, how the plan describes it, and
+/// what a simulation scripts for it. Every layer reads these descriptions; none switches on kind
+/// names. Its evaluation lives beside it in UpdateAgent (`Kinds/<Name>.swift` in each module);
+/// docs/extending.md walks through adding one.
+public protocol EntryKindDescription: Sendable {
+    /// The entry's name, option table (with `name` and `timeout`) and scalar shorthand.
+    static var entry: EntryKind { get }
+    /// One sentence for the plan, with this entry's values.
+    var summary: String { get }
+    /// The options as the plan shows them; the planner adds `timeout`.
+    var parameters: [Parameter] { get }
+    /// Commands the entry runs (lint checks their shell use, `--on-host` their programs).
+    var commands: [Located<[String]>] { get }
+    /// Whether it asks the Kubernetes cluster (`--on-host` checks that kubectl is there).
+    static var usesKubernetes: Bool { get }
+    /// Scenario facts (`simulate`, `facts:`) the kind reads; the agent side turns them into what
+    /// the simulated node answers.
+    static var facts: [Key] { get }
+    /// Lint rules of its own, with their documentation.
+    static var rules: [Rule] { get }
+    /// What changed from `old` to this entry, as what the node does differently; `covered` names
+    /// the parameters those messages explain, which the plain parameter diff then skips.
+    func changes(from old: Self, step: String) -> (messages: [String], covered: Set<String>)
+}
+
+extension EntryKindDescription {
+    public var commands: [Located<[String]>] { [] }
+    public static var usesKubernetes: Bool { false }
+    public static var facts: [Key] { [] }
+    public static var rules: [Rule] { [] }
+    public func changes(from old: Self, step: String) -> (messages: [String], covered: Set<String>) { ([], []) }
+
+    /// The kind's name as policies write it.
+    public var kindName: String { Self.entry.name }
+}
+
+/// A gate kind (`preflight:`).
+public protocol GateKind: EntryKindDescription {
+    /// `--force` skips it: it is about when and where an update may run, not about safety.
+    static var skippedByForce: Bool { get }
+    /// What a policy loses without it, for `plan --diff` (": downgrades are no longer refused").
+    static var withoutIt: String? { get }
+}
+
+extension GateKind {
+    public static var skippedByForce: Bool { false }
+    public static var withoutIt: String? { nil }
+}
+
+/// A probe kind (`healthcheck.probes:`).
+public protocol ProbeKind: EntryKindDescription {}
+
+/// The diff of two entries of whatever kinds they are: the kind's own account when both are of
+/// the same kind, nothing otherwise.
+public func kindChanges(_ old: any EntryKindDescription, _ new: any EntryKindDescription, step: String)
+    -> (messages: [String], covered: Set<String>)
+{
+    func compare<K: EntryKindDescription>(_ new: K) -> (messages: [String], covered: Set<String>) {
+        guard let old = old as? K else { return ([], []) }
+        return new.changes(from: old, step: step)
+    }
+    return compare(new)
+}
+
+// MARK: Decoding and checking (inside UpdatePolicy)
+
+/// What decoding an entry may need beyond its own options.
+struct KindContext {
+    /// `data_dir`, the default of paths that write there.
+    var dataDir: Located<String>
+    /// The `updates:` mapping, for kinds that own a top-level shorthand (`healthcheck_url`).
+    var updates: Fields
+    var findings: [Finding] = []
+    var names: NameAllocator
+}
+
+/// A gate kind as the decoder and the linter use it.
+protocol DecodableGate: GateKind {
+    /// The entry from its decoded options; nil when a required option did not decode (its
+    /// finding is reported already).
+    init?(_ options: Fields, _ context: inout KindContext)
+    /// In the default gates (no `preflight:` key), at this place; nil when not.
+    static var defaultOrder: Int? { get }
+    /// How the default gates list it in the docs (`KIND: {options}`).
+    static var defaultText: String { get }
+    /// Present in every policy, first among the gates, unless listed or turned off (`isOff`).
+    static var alwaysOn: Bool { get }
+    /// The options turn the check off (`- KIND: false`): no gate runs, lint may warn.
+    var isOff: Bool { get }
+    /// Checks that relate this entry to the rest of the policy.
+    func check(_ gate: Gate, _ checks: inout CrossChecks)
+    /// Checks of the whole policy that this kind owns, run once (that the policy lacks it, say).
+    static func checkPolicy(_ checks: inout CrossChecks)
+}
+
+extension DecodableGate {
+    static var defaultOrder: Int? { nil }
+    static var defaultText: String { "\(entry.name): {}" }
+    static var alwaysOn: Bool { false }
+    var isOff: Bool { false }
+    func check(_ gate: Gate, _ checks: inout CrossChecks) {}
+    static func checkPolicy(_ checks: inout CrossChecks) {}
+}
+
+/// A probe kind as the decoder and the linter use it.
+protocol DecodableProbe: ProbeKind {
+    init?(_ options: Fields, _ context: inout KindContext)
+    /// Probes the policy did not list that this kind adds: its shorthand (`healthcheck_url`) or
+    /// an always-on probe (one on data_dir). `listed` are the probes so far.
+    static func implicit(_ listed: [Probe], _ context: inout KindContext) -> [Probe]
+    /// When its implicit probes are added, relative to other kinds' (lower first).
+    static var implicitOrder: Int { get }
+    func check(_ probe: Probe, _ checks: inout CrossChecks)
+}
+
+extension DecodableProbe {
+    static func implicit(_ listed: [Probe], _ context: inout KindContext) -> [Probe] { [] }
+    static var implicitOrder: Int { 0 }
+    func check(_ probe: Probe, _ checks: inout CrossChecks) {}
+}
+
+extension EntryKind {
+    /// A gate's entry: its options plus `name` and `timeout`.
+    static func gate(_ name: String, example: String, timeout: String, scalarKey: String? = nil, _ summary: String,
+                     _ keys: [Key], type: any EntryKindDescription.Type) -> EntryKind {
+        EntryKind(name, scalarKey: scalarKey, Table("\(name) gate", summary: summary, example: "preflight:\n  " + example,
+                                                    keys + common("gate", timeout: timeout)), type: type)
+    }
+
+    /// A probe's entry: its options plus `name` and `timeout`.
+    static func probe(_ name: String, example: String, timeout: String, _ summary: String, _ keys: [Key],
+                      type: any EntryKindDescription.Type) -> EntryKind {
+        EntryKind(name, Table("\(name) probe", summary: summary, example: "healthcheck:\n  probes:\n    " + example,
+                              keys + common("probe", timeout: timeout)), type: type)
+    }
+
+    private static func common(_ noun: String, timeout: String) -> [Key] {
+        [
+            Key("name", .string(PolicySchema.nameRule), default: "the kind", "Unique name of the \(noun) in plans, logs and "
+                + "`status`; a second unnamed \(noun) of a kind gets `-2`, and so on."),
+            Key("timeout", .duration, default: timeout, "How long the \(noun) may take before it counts as failed."),
+        ]
+    }
+}

@@ -1,0 +1,87 @@
+/// `maintenance_window`: now is inside the window, on its days, in its time zone.
+public struct MaintenanceWindowGate: DecodableGate {
+    public var days: Located<[Weekday]>
+    public var start: Located<TimeOfDay>
+    public var end: Located<TimeOfDay>
+    public var timezone: Located<String>
+
+    public init(days: Located<[Weekday]>, start: Located<TimeOfDay>, end: Located<TimeOfDay>, timezone: Located<String>) {
+        self.days = days
+        self.start = start
+        self.end = end
+        self.timezone = timezone
+    }
+
+    /// Minutes the window stays open: `end - start`, across midnight when `end < start`.
+    public var lengthMinutes: Int {
+        let length = end.value.minutes - start.value.minutes
+        return length < 0 ? length + 24 * 60 : length
+    }
+
+    public static let entry = EntryKind.gate(
+        "maintenance_window", example: #"- maintenance_window: {days: [sat, sun], start: "22:00", end: "04:00", timezone: Europe/Berlin}"#,
+        timeout: "1s", "Passes when now is inside the window. An `end` before `start` crosses midnight.", [
+            Key("days", .days, default: "every day", "Days on which the window opens (the day it starts)."),
+            Key("start", .timeOfDay, required: true, "When the window opens, `HH:MM`."),
+            Key("end", .timeOfDay, required: true, "When the window closes, `HH:MM`."),
+            Key("timezone", .timeZone, default: "UTC", "IANA time zone of `start` and `end`."),
+        ], type: MaintenanceWindowGate.self)
+
+    init?(_ options: Fields, _ context: inout KindContext) {
+        guard let start = options.time("start"), let end = options.time("end") else { return nil }
+        self.init(days: options.days("days"), start: start, end: end, timezone: options.text("timezone"))
+    }
+
+    public var summary: String { "now is inside \(start.value)–\(end.value) \(timezone.value)" }
+
+    public var parameters: [Parameter] {
+        [Parameter("days", .list(days.value.map(\.rawValue)), days.origin),
+         Parameter("start", .time(start.value), start.origin),
+         Parameter("end", .time(end.value), end.origin),
+         Parameter("timezone", .text(timezone.value), timezone.origin)]
+    }
+
+    public static let skippedByForce = true
+    public static let withoutIt: String? = ": updates may start at any time"
+
+    public func changes(from old: MaintenanceWindowGate, step: String) -> (messages: [String], covered: Set<String>) {
+        guard old.lengthMinutes != lengthMinutes else { return ([], []) }
+        let delta = lengthMinutes - old.lengthMinutes
+        let amount = DurationText.format(.seconds(abs(delta) * 60))
+        return (["maintenance window \(delta < 0 ? "shortened" : "lengthened") by \(amount) "
+            + "(\(old.start.value)–\(old.end.value) → \(start.value)–\(end.value))"], ["start", "end"])
+    }
+
+    public static let rules = [
+        Rule(
+            "UPD407", "window-too-short", .warning,
+            summary: "A maintenance window is shorter than post-boot verification can take.",
+            rationale: "An update started at the window's start can still be verifying, or rolling back, after it "
+                + "closes.",
+            fix: "Widen the window or shorten `healthcheck.timeout`.",
+            example: "updates:\n  healthcheck: {timeout: 30m}\n  preflight:\n    - maintenance_window: {start: \"02:00\", end: \"02:15\"}"),
+    ]
+
+    func check(_ gate: Gate, _ checks: inout CrossChecks) {
+        guard let mark = start.origin.mark else { return }
+        let timeout = checks.policy.healthcheck.timeout
+        if lengthMinutes == 0 {
+            checks.findings.append(Finding(
+                .badValue, "the maintenance window starts and ends at \(start.value): a window of no length never "
+                    + "opens, so no update would ever run",
+                start: end.origin.mark ?? mark, end: checks.end(of: end.origin.mark),
+                help: "give `end` a different time; an end before the start crosses midnight"))
+        } else if !timeout.origin.isInvalid, Int64(lengthMinutes) < DurationText.milliseconds(timeout.value) / 60_000 {
+            checks.findings.append(Finding(
+                .windowTooShort,
+                "the maintenance window is open \(checks.format(.seconds(lengthMinutes * 60))), shorter than post-boot "
+                    + "verification can take (healthcheck.timeout \(checks.format(timeout.value))\(checks.said(timeout.origin)), "
+                    + "settle included): an update started in the window can still be verifying or rolling back after it closes",
+                start: mark, help: "widen the window or shorten healthcheck.timeout"))
+        }
+    }
+}
+
+extension RuleID {
+    public static let windowTooShort = RuleID("UPD407")
+}

@@ -1,0 +1,28 @@
+/// Every gate and probe kind, in the order the docs, the schema and the default gates list them.
+/// A new kind is one line here (a test fails naming any kind file that is missing).
+public enum PolicyKinds {
+    static let decodableGates: [any DecodableGate.Type] = [
+        FreeSpaceGate.self, NodeNotBlockedGate.self, MaintenanceWindowGate.self, MaxAttemptsGate.self, NoDowngradeGate.self,
+        RolloutGate.self, ExecGate.self, HTTPGate.self,
+    ]
+
+    static let decodableProbes: [any DecodableProbe.Type] = [
+        HTTPProbe.self, TCPProbe.self, ExecProbe.self, DiskWritableProbe.self, KubeSystemReadyProbe.self,
+    ]
+
+    public static var gates: [any GateKind.Type] { decodableGates }
+    public static var probes: [any ProbeKind.Type] { decodableProbes }
+
+    /// Rules the kinds own.
+    static var rules: [Rule] { decodableGates.flatMap { $0.rules } + decodableProbes.flatMap { $0.rules } }
+
+    /// The facts scenarios may script, each once.
+    static var facts: [Key] {
+        var seen = Set<String>()
+        return (decodableGates.flatMap { $0.facts } + decodableProbes.flatMap { $0.facts }).filter { seen.insert($0.name).inserted }
+    }
+
+    /// The gates `--force` skips, as the help text names them.
+    public static var skippedByForce: [String] { decodableGates.filter { $0.skippedByForce }.map { $0.entry.name } }
+    public static var notSkippedByForce: [String] { decodableGates.filter { !$0.skippedByForce }.map { $0.entry.name } }
+}

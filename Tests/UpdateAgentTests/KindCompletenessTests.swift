@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+@testable import UpdateAgent
+import UpdatePolicy
+
+/// Every gate and probe kind is complete: described on the policy side (`PolicyKinds`), able to
+/// run on the agent side, and simulated when it reads scenario facts. A kind missing a part fails
+/// here, by name.
+@Suite struct KindCompletenessTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    @Test(arguments: PolicyKinds.gates.map { $0.entry.name })
+    func everyGateKindIsEvaluated(name: String) throws {
+        let kind = try #require(PolicyKinds.gates.first { $0.entry.name == name })
+        #expect(kind is any GateEvaluating.Type, "the gate kind `\(name)` has no agent side (UpdateAgent/Kinds)")
+        if !kind.facts.isEmpty {
+            #expect(kind is any SimulatesFacts.Type, "the gate kind `\(name)` reads scenario facts but does not simulate them")
+        }
+    }
+
+    @Test(arguments: PolicyKinds.probes.map { $0.entry.name })
+    func everyProbeKindIsEvaluated(name: String) throws {
+        let kind = try #require(PolicyKinds.probes.first { $0.entry.name == name })
+        #expect(kind is any ProbeEvaluating.Type, "the probe kind `\(name)` has no agent side (UpdateAgent/Kinds)")
+        if !kind.facts.isEmpty {
+            #expect(kind is any SimulatesFacts.Type, "the probe kind `\(name)` reads scenario facts but does not simulate them")
+        }
+    }
+
+    /// A kind type written in `UpdatePolicy/Kinds/` but not listed in `PolicyKinds` would lint
+    /// clean and never run; so would an agent file without a policy side.
+    @Test func everyKindFileIsRegisteredAndPaired() throws {
+        let registered = Set((PolicyKinds.gates as [any EntryKindDescription.Type] + PolicyKinds.probes).map { String(describing: $0) })
+        let policyKinds = Self.root.appendingPathComponent("Sources/UpdatePolicy/Kinds")
+        var declared = Set<String>()
+        for file in try FileManager.default.contentsOfDirectory(atPath: policyKinds.path) where file.hasSuffix(".swift") {
+            let text = try String(contentsOf: policyKinds.appendingPathComponent(file), encoding: .utf8)
+            for line in text.split(separator: "\n") where line.hasPrefix("public struct ") {
+                if line.contains(": DecodableGate") || line.contains(": DecodableProbe") {
+                    declared.insert(String(line.dropFirst("public struct ".count).prefix { $0 != ":" }))
+                }
+            }
+            if file != "Kind.swift", file != "PolicyKinds.swift" {
+                let agent = Self.root.appendingPathComponent("Sources/UpdateAgent/Kinds/\(file)")
+                #expect(FileManager.default.fileExists(atPath: agent.path), "UpdatePolicy/Kinds/\(file) has no UpdateAgent/Kinds/\(file)")
+            }
+        }
+        #expect(declared.count == registered.count)
+        #expect(declared == registered, "kinds declared but not in PolicyKinds: \(declared.subtracting(registered).sorted())")
+    }
+
+    /// The grep the guide promises: a kind's name appears in at most three source files (its
+    /// policy side, its agent side and one more, such as the benchmark corpus that writes it in
+    /// YAML). Comments do not count; for one-word names (`http`, `exec`, `tcp`) neither do URL
+    /// schemes, the only other use of those words: the name counts quoted, backquoted or as a YAML
+    /// key.
+    @Test(arguments: (PolicyKinds.gates as [any EntryKindDescription.Type] + PolicyKinds.probes).map { $0.entry.name })
+    func aKindIsNamedInAtMostThreeFiles(name: String) throws {
+        let camel = name.split(separator: "_").enumerated().map { $0 == 0 ? String($1) : $1.prefix(1).uppercased() + $1.dropFirst() }.joined()
+        let words = name.contains("_") ? [name, camel] : ["\"\(name)\"", "`\(name)`", "- \(name):", " \(name): "]
+        let sources = Self.root.appendingPathComponent("Sources")
+        var naming: [String] = []
+        for case let file as URL in FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil)!
+        where file.pathExtension == "swift" {
+            let code = try String(contentsOf: file, encoding: .utf8).split(separator: "\n")
+                .filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("//") && !$0.contains("scheme") }
+            if code.contains(where: { line in words.contains(where: line.contains) }) {
+                naming.append(file.path.replacingOccurrences(of: sources.path + "/", with: ""))
+            }
+        }
+        #expect(!naming.isEmpty, "the search for \(name) finds nothing: it tests nothing")
+        #expect(naming.count <= 3, "\(name) is named in \(naming.count) files: \(naming.sorted())")
+    }
+}
