@@ -44,6 +44,8 @@ struct SimulatedNode: Sendable {
     var kubernetes = false
     /// API objects by path prefix.
     var apiObjects: [(prefix: String, object: JSON)] = []
+    /// Small files `readText` answers, by path (what a kind's facts say sysfs or procfs hold).
+    var files: [String: String] = [:]
 
     /// The node of a scenario: every kind that reads facts sets its part.
     init(_ facts: ScenarioFacts) {

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Crypto
 import UpdatePolicy
 #if canImport(FoundationEssentials)
@@ -88,8 +91,13 @@ struct SimulatedSystem: SystemProbe {
     func machineID() throws -> String { node.machineID }
     func freeBytes(at path: String) throws -> UInt64 { node.freeBytes }
     func kubectl() -> String? { node.kubernetes ? "/usr/bin/kubectl" : nil }
-    func fileExists(_ path: String) -> Bool { node.kubernetes }
+    func fileExists(_ path: String) -> Bool { node.files[path] != nil }
     func environment(_ name: String) -> String? { nil }
+
+    func readText(_ path: String, limit: Int) throws -> String {
+        guard let text = node.files[path] else { throw SystemError("cannot read", path, code: ENOENT) }
+        return text
+    }
 }
 
 /// The cluster: the API objects the kinds' facts put there.

@@ -13,6 +13,9 @@ public protocol SystemProbe: Sendable {
     func kubectl() -> String?
     func fileExists(_ path: String) -> Bool
     func environment(_ name: String) -> String?
+    /// A small text file (sysfs, procfs, a status file), at most `limit` bytes, trimmed: what a
+    /// kind reads of the machine without a method of its own here.
+    func readText(_ path: String, limit: Int) throws -> String
 }
 
 public struct LiveSystem: SystemProbe {
@@ -55,6 +58,13 @@ public struct LiveSystem: SystemProbe {
     }
 
     public func fileExists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    public func readText(_ path: String, limit: Int) throws -> String {
+        guard let bytes = try AtomicFile.read(path, limit: limit, followingLinks: true) else {
+            throw SystemError("cannot read", path, code: ENOENT)
+        }
+        return String(decoding: bytes.prefix(limit), as: UTF8.self).trimmingSpaces
+    }
 
     public func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
 }

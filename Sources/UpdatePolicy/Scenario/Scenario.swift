@@ -102,4 +102,6 @@ public struct ScenarioFacts: Sendable {
 
     public func text(_ name: String) -> String { fields.text(name).value }
     public func boolean(_ name: String) -> Bool { fields.boolean(name).value }
+    public func integer(_ name: String) -> Int { fields.integer(name).value }
+    public func duration(_ name: String) -> Duration { fields.duration(name).value }
 }

@@ -1,0 +1,64 @@
+@testable import UpdateAgent
+import UpdatePolicy
+
+/// A machine a test sets up: what `SystemProbe` answers.
+struct TestSystem: SystemProbe {
+    var host = "edge-1"
+    var machine = "0123456789abcdef0123456789abcdef"
+    var free: UInt64 = 1 << 40
+    /// Small files by path (`readText`, `fileExists`).
+    var files: [String: String] = [:]
+    /// Paths that exist but cannot be read.
+    var unreadable: Set<String> = []
+
+    func hostname() -> String { host }
+    func machineID() throws -> String { machine }
+    func freeBytes(at path: String) throws -> UInt64 { free }
+    func kubectl() -> String? { nil }
+    func fileExists(_ path: String) -> Bool { files[path] != nil || unreadable.contains(path) }
+    func environment(_ name: String) -> String? { nil }
+    func readText(_ path: String, limit: Int) throws -> String {
+        if unreadable.contains(path) { throw SystemError("cannot open", path, code: 13) }
+        guard let text = files[path] else { throw SystemError("cannot read", path, code: 2) }
+        return String(text.prefix(limit)).trimmingSpaces
+    }
+}
+
+/// Evaluates one gate, written as a policy writes it (`- free_space: {headroom: 10%}`), against
+/// a `TestSystem`: the way to test a kind's evaluation (docs/extending.md).
+struct KindHarness {
+    var system = TestSystem()
+    var runner: any CommandRunner = ProcessRunner()
+    var clock = FixedWallClock(Timestamp.parse("2026-01-05T02:00:00Z")!)
+    /// The offered release's version and image size.
+    var offeredVersion = "1.1.0"
+    var imageSize = 100 << 20
+    var runningVersion = "1.0.0"
+
+    struct NotAGate: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// The gate an entry under `preflight:` decodes to; lint errors fail the test with their text.
+    func gate(_ entry: String) throws -> Gate {
+        let text = "updates:\n  server: https://u.example.com\n  preflight:\n    \(entry)\n"
+        let result = PolicyLinter.lint(Array(text.utf8), file: "gate.yaml", options: LintOptions(timeZones: ZoneInfo()))
+        let errors = result.findings.filter { $0.severity == .error }
+        guard errors.isEmpty, let policy = result.policy else {
+            throw NotAGate(description: errors.map { "\($0.rule): \($0.message)" }.joined(separator: "; "))
+        }
+        // Always-on gates come first; the written one is the last.
+        guard let gate = policy.preflight.last else { throw NotAGate(description: "no gate in \(entry)") }
+        return gate
+    }
+
+    func evaluate(_ entry: String, force: Bool = false) throws -> GateOutcome {
+        let gate = try gate(entry)
+        let offered = ReleaseMetadata(version: offeredVersion, imageURL: "https://u.example.com/image", sha256: "", size: imageSize,
+                                      expires: nil, bytes: [])
+        let input = GateInput(offered: offered, runningVersion: runningVersion, committedVersion: nil, state: UpdateState(),
+                              imageDirectory: "/var/lib/updatectl/slots/b", force: force, channel: "stable", dataDir: "/var/lib/kubesolo")
+        let environment = CheckEnvironment(clock: clock, runner: runner, transport: CurlTransport(), system: system)
+        return Gates(environment).evaluate(gate, input)
+    }
+}
