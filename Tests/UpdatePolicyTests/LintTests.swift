@@ -196,6 +196,21 @@ import YAMLTree
         #expect(noServer.findings.map(\.rule) == [.missingServer])
     }
 
+    /// A misspelt option is one mistake: "unknown key, did you mean `address`?", not that and
+    /// "needs `address`" as well; a key it cannot be taken for still leaves the option missing.
+    @Test func aMisspeltRequiredOptionIsReportedOnce() throws {
+        let misspelt = lint("updates:\n  server: https://u.example.com\n  healthcheck:\n    probes:\n      - tcp: {adress: \"127.0.0.1:1\"}\n")
+        #expect(misspelt.findings.filter { $0.severity == .error }.map(\.rule) == [.unknownKey])
+        #expect(misspelt.findings.first { $0.rule == .unknownKey }?.help == "did you mean `address`?")
+        let unrelated = lint("updates:\n  server: https://u.example.com\n  healthcheck:\n    probes:\n      - tcp: {port: 1}\n")
+        let missing = try #require(unrelated.findings.first { $0.rule == .missingOption })
+        #expect(missing.message == "the tcp probe needs `address`: `host:port`, `[v6]:port` for IPv6.")
+        #expect(missing.help == "add `address: …` to the tcp probe")
+        let both = lint("updates:\n  server: https://u.example.com\n  healthcheck:\n    probes:\n"
+            + "      - tcp: {adress: x, address: \"127.0.0.1:1\"}\n")
+        #expect(both.findings.filter { $0.severity == .error }.map(\.rule) == [.unknownKey])
+    }
+
     @Test(arguments: [
         ("250ms", 250), ("30s", 30_000), ("5m", 300_000), ("1h30m", 5_400_000), ("2h", 7_200_000), ("45", 45_000),
         ("0", 0), ("1m30s", 90_000),

@@ -7,9 +7,6 @@ import YAMLTree
 struct PolicyDecoder {
     var findings: [Finding] = []
     let timeZones: any TimeZoneDatabase
-    /// Keys of `updates:` that an unknown key was taken for ("did you mean `server`?"): a missing
-    /// key that was only misspelt is reported once, as the misspelling.
-    var misspeltKeys: Set<String> = []
 
     // MARK: Tables
 
@@ -23,11 +20,16 @@ struct PolicyDecoder {
         for pair in merged(pairs) {
             guard let keyText = keyName(pair.key) else { continue }
             guard let key = table.key(keyText) else {
-                unknownKey(pair.key, keyText, in: table, place: place)
+                // A misspelt key stands for the key it was taken for: given, but not decoded, so
+                // nothing reports that key missing as well.
+                if let guess = unknownKey(pair.key, keyText, in: table, place: place), result.fields[guess] == nil {
+                    result.invalid[guess] = pair.key.start
+                }
                 continue
             }
             if let value = decodeValue(pair.value, key.kind, key: key.name, place: place) {
                 result.fields[key.name] = DecodedField(value: value, node: pair.value)
+                result.invalid[key.name] = nil
             } else {
                 result.invalid[key.name] = pair.value.start
             }
@@ -82,13 +84,15 @@ struct PolicyDecoder {
         return scalar.value
     }
 
-    private mutating func unknownKey(_ keyNode: Node, _ name: String, in table: Table, place: String) {
+    /// Reports an unknown key; the key it was probably meant to be, if any.
+    @discardableResult
+    private mutating func unknownKey(_ keyNode: Node, _ name: String, in table: Table, place: String) -> String? {
         let guess = Suggestions.closest(to: name, in: table.keys.map(\.name))
-        if let guess, table.name == PolicySchema.updates.name { misspeltKeys.insert(guess) }
         let atTop = guess == nil && table.name == PolicySchema.updates.name
         findings.append(Finding(.unknownKey(
             name, in: place, guess: guess, isGate: atTop && PolicySchema.gates.contains { $0.name == name },
             isHealthcheckKey: atTop && PolicySchema.healthcheck.key(name) != nil, keys: table.keys.map(\.name)), at: keyNode))
+        return guess
     }
 
     // MARK: Values

@@ -69,9 +69,7 @@ public enum PolicyLinter {
         findings += decoder.findings
         var builder = PolicyBuilder()
         let policy = builder.build(updates, keyNode: pair.key, file: file)
-        // A misspelt `server` already has its finding; "no server" would say it twice.
-        let serverMisspelt = decoder.misspeltKeys.contains("server")
-        findings += builder.findings.filter { !(serverMisspelt && $0.rule == .missingServer) }
+        findings += builder.findings
         var checks = CrossChecks(policy: policy, anchor: pair.key, source: source)
         checks.run()
         findings += checks.findings

@@ -85,7 +85,7 @@ extension Message {
     // MARK: missing-option
 
     static func missingOption(_ key: String, summary: String, in place: String) -> Message {
-        Message(.missingOption, "\(place) needs `\(key)`: \(summary.lowercasedFirst)", help: "add `\(key): …` to the \(place)")
+        Message(.missingOption, "\(place) needs `\(key)`: \(summary.lowercasedFirst)", help: "add `\(key): …` to \(place)")
     }
 
     // MARK: bad-entry
