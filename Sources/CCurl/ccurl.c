@@ -14,6 +14,8 @@ static curl_easy_perform_fn *p_easy_perform;
 static curl_easy_getinfo_fn *p_easy_getinfo;
 static curl_easy_cleanup_fn *p_easy_cleanup;
 static curl_easy_strerror_fn *p_easy_strerror;
+static curl_slist_append_fn *p_slist_append;
+static curl_slist_free_all_fn *p_slist_free_all;
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 static char load_error[256];
@@ -40,6 +42,8 @@ static void load(void) {
     SYM(p_easy_getinfo, "curl_easy_getinfo")
     SYM(p_easy_cleanup, "curl_easy_cleanup")
     SYM(p_easy_strerror, "curl_easy_strerror")
+    SYM(p_slist_append, "curl_slist_append")
+    SYM(p_slist_free_all, "curl_slist_free_all")
 #undef SYM
     if (p_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         snprintf(load_error, sizeof load_error, "curl_global_init failed");
@@ -66,6 +70,13 @@ static size_t write_cb(char *data, size_t size, size_t count, void *user) {
         t->aborted = 1;
         return 0;
     }
+    return total;
+}
+
+static size_t header_cb(char *data, size_t size, size_t count, void *user) {
+    transfer *t = user;
+    size_t total = size * count;
+    if (t->request->on_header && !t->request->on_header(data, total, t->request->context)) return 0;
     return total;
 }
 
@@ -99,6 +110,7 @@ int ccurl_get(const ccurl_request *request, ccurl_result *result) {
     }
     char errbuf[CURL_ERROR_SIZE] = {0};
     transfer t = {request, 0};
+    struct curl_slist *headers = NULL;
     // Every option is checked: a libcurl that refuses one (too old, built without a feature)
     // fails the request closed instead of fetching with a safeguard silently missing.
 #define SETOPT(option, value)                                                                       \
@@ -109,6 +121,7 @@ int ccurl_get(const ccurl_request *request, ccurl_result *result) {
             result->option_refused = 1;                                                            \
             snprintf(result->error, sizeof result->error, "libcurl refused the option %s (%s)",   \
                      #option, p_easy_strerror(set));                                               \
+            if (headers) p_slist_free_all(headers);                                                \
             p_easy_cleanup(curl);                                                                  \
             return set;                                                                            \
         }                                                                                          \
@@ -139,6 +152,29 @@ int ccurl_get(const ccurl_request *request, ccurl_result *result) {
         if (request->redirect_protocols) SETOPT(CURLOPT_REDIR_PROTOCOLS, protocol_mask(request->redirect_protocols));
     }
     if (request->user_agent) SETOPT(CURLOPT_USERAGENT, request->user_agent);
+    SETOPT(CURLOPT_HEADERFUNCTION, header_cb);
+    SETOPT(CURLOPT_HEADERDATA, &t);
+    for (int i = 0; i < request->header_count; i++) {
+        struct curl_slist *longer = p_slist_append(headers, request->headers[i]);
+        if (!longer) {
+            result->code = -1;
+            snprintf(result->error, sizeof result->error, "curl_slist_append failed");
+            if (headers) p_slist_free_all(headers);
+            p_easy_cleanup(curl);
+            return -1;
+        }
+        headers = longer;
+    }
+    if (headers) SETOPT(CURLOPT_HTTPHEADER, headers);
+    if (request->method && strcmp(request->method, "HEAD") == 0) {
+        SETOPT(CURLOPT_NOBODY, 1L);
+    } else if (request->method) {
+        SETOPT(CURLOPT_CUSTOMREQUEST, request->method);
+    }
+    if (request->body) {
+        SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (long long)request->body_size);
+        SETOPT(CURLOPT_POSTFIELDS, request->body);
+    }
 #undef SETOPT
     CURLcode code = p_easy_perform(curl);
     long status = 0, redirects = 0;
@@ -154,6 +190,7 @@ int ccurl_get(const ccurl_request *request, ccurl_result *result) {
     if (code != CURLE_OK) {
         snprintf(result->error, sizeof result->error, "%s", errbuf[0] ? errbuf : p_easy_strerror(code));
     }
+    if (headers) p_slist_free_all(headers);
     p_easy_cleanup(curl);
     return (int)code;
 }

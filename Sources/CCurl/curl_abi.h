@@ -31,6 +31,13 @@ enum {
     CURLOPT_URL = 10002,
     CURLOPT_ERRORBUFFER = 10010,
     CURLOPT_USERAGENT = 10018,
+    CURLOPT_HTTPHEADER = 10023,
+    CURLOPT_HEADERDATA = 10029,
+    CURLOPT_CUSTOMREQUEST = 10036,
+    CURLOPT_POSTFIELDS = 10015,
+    CURLOPT_POSTFIELDSIZE_LARGE = 30120,
+    CURLOPT_NOBODY = 44,
+    CURLOPT_HEADERFUNCTION = 20079,
     CURLOPT_PROTOCOLS_STR = 10318,
     CURLOPT_REDIR_PROTOCOLS_STR = 10319,
     CURLOPT_WRITEFUNCTION = 20011,
@@ -48,7 +55,11 @@ enum {
 #define CURL_GLOBAL_DEFAULT 3L
 #define CURL_ERROR_SIZE 256
 
+struct curl_slist;
+
 typedef CURLcode curl_global_init_fn(long flags);
+typedef struct curl_slist *curl_slist_append_fn(struct curl_slist *list, const char *line);
+typedef void curl_slist_free_all_fn(struct curl_slist *list);
 typedef CURL *curl_easy_init_fn(void);
 typedef CURLcode curl_easy_setopt_fn(CURL *curl, int option, ...);
 typedef CURLcode curl_easy_perform_fn(CURL *curl);

@@ -9,10 +9,23 @@ public struct Plan: Sendable {
     public var publicKey: Located<PublicKeySpec>?
     public var reboot: Located<RebootMode>
     public var autoRollbackAfter: Located<Int>
+    public var layout: Located<MetadataLayout>
+    public var activation: Located<ActivationMode>
     public var steps: [Step]
 
     /// The first step of the post-boot part (the healthcheck run).
     public var postBootStart: Int { steps.firstIndex { $0.part == .postBoot } ?? steps.count }
+
+    /// Where the release metadata is read: `<server>/latest.json`, or per channel.
+    public var metadataURL: String {
+        server.map { Planner.metadataURL(server: $0.value, channel: channel.value, layout: layout.value) } ?? ""
+    }
+
+    /// The first step that activates the staged release (in `apply`, or in `activate` with
+    /// `activation: separate`).
+    public var activationStart: Int {
+        steps.firstIndex { if case .activate = $0.operation { true } else { false } } ?? postBootStart
+    }
 }
 
 /// What kind of thing a step is.
@@ -31,9 +44,11 @@ public enum StepKind: String, Sendable, Hashable, Codable, CaseIterable {
     case decision
 }
 
-/// Which command runs a step: `apply` or the post-boot `healthcheck`.
+/// Which command runs a step: `apply`, `activate` (with `activation: separate`) or the
+/// post-boot `healthcheck`.
 public enum Part: String, Sendable, Hashable, Codable {
     case apply
+    case activate
     case postBoot = "post_boot"
 }
 
@@ -61,8 +76,10 @@ public enum Operation: Sendable {
     case compareVersions
     case gate(Gate)
     case download
-    case verifySize
-    case verifyDigest
+    /// Every file's SHA-256, and its size where one was announced.
+    case verifyFiles
+    /// Every detached file signature the release names.
+    case verifyFileSignatures(PublicKeySpec)
     case stage
     case activate
     case reboot(RebootMode)

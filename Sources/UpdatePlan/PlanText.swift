@@ -31,7 +31,8 @@ public enum PlanText {
         for (index, step) in plan.steps.enumerated() {
             if step.part != part {
                 part = step.part
-                out += "   -- after the reboot: `updatectl healthcheck` --\n"
+                out += part == .activate ? "   -- `updatectl activate` (activation: separate) --\n"
+                    : "   -- after the reboot: `updatectl healthcheck` --\n"
             }
             let marker = resume?.index == index ? "=> " : "   "
             out += line(rows[index], marker: marker).trimmingTrailing + "\n"
@@ -55,6 +56,10 @@ public enum PlanText {
         var rows: [(String, String)] = []
         let server = plan.server.map { "\($0.value.text) (channel \(plan.channel.value))" } ?? "none: `apply` cannot run"
         rows.append(("server", server))
+        if plan.server != nil {
+            rows.append(("metadata", plan.metadataURL + " (layout \(plan.layout.value.rawValue)"
+                + (plan.layout.origin.isDefault ? " [default]" : "") + ")"))
+        }
         switch plan.backend {
         case .directory(let root, _):
             rows.append(("backend", "directory, root \(root.value)" + (root.origin.isDefault ? " [default]" : "")))
@@ -82,6 +87,8 @@ public enum PlanText {
         let after = plan.autoRollbackAfter.value
         return [
             "a gate that says no defers the run: phase back to idle, the gate and its reason recorded, no attempt spent (exit 3)",
+            "a release the channel, architecture or min_compatible_version gate refuses ends the check in `failed` with "
+                + "the reason, before any download: no attempt spent (exit 1)",
             "a metadata, signature, download, size or hash failure ends the attempt in `failed` before activation; "
                 + "the active slot is untouched",
             "a verification run in which no round passes counts a failure (health_check_failures) and exits 1; "

@@ -14,14 +14,17 @@ public enum Planner {
         }
 
         // Apply: checking.
-        let metadata = policy.server.map { metadataURL(server: $0.value, channel: policy.channel.value) } ?? "(no server)"
+        let metadata = policy.server.map { metadataURL(server: $0.value, channel: policy.channel.value, layout: policy.layout.value) }
+            ?? "(no server)"
         add("check.metadata", .action, .checking, .apply, "fetch \(metadata)",
             with: [Parameter("server", .text(policy.server?.value.text ?? "(none)"), serverOrigin),
-             Parameter("channel", .text(policy.channel.value), policy.channel.origin)],
+             Parameter("channel", .text(policy.channel.value), policy.channel.origin),
+             Parameter("layout", .text(policy.layout.value.rawValue), policy.layout.origin)],
             origin: serverOrigin, .fetchMetadata(server: policy.server?.value, channel: policy.channel.value))
         if let key = policy.publicKey {
             add("check.signature", .decision, .checking, .apply,
-                "verify latest.json.sig over the exact metadata bytes (Ed25519); check expiry",
+                "verify the metadata's Ed25519 signature (its metadata_sig_url, or latest.json.sig beside it) over its exact "
+                    + "bytes before reading it; refuse a release that signs neither its metadata nor every file; check expiry",
                 with: [Parameter("public_key", .text(describe(key.value)), key.origin)], origin: key.origin,
                 .verifySignature(key.value))
         }
@@ -34,20 +37,30 @@ public enum Planner {
         }
 
         // Apply: downloading, staged, activated.
-        add("download.image", .action, .downloading, .apply,
-            "stream the image to the passive slot, hashing while it writes", .download)
-        add("verify.size", .decision, .downloading, .apply, "the bytes written match the metadata's size", .verifySize)
-        add("verify.sha256", .decision, .downloading, .apply, "the SHA-256 of the image matches the metadata's", .verifyDigest)
+        add("download.files", .action, .downloading, .apply,
+            "stream the release's files (KubeSolo OS's vmlinuz and kubesolo-os.gz, or one image) to the passive slot, "
+                + "hashing while they write", .download)
+        add("verify.files", .decision, .downloading, .apply,
+            "every file's SHA-256 matches the metadata's, and its size the size announced", .verifyFiles)
+        if let key = policy.publicKey {
+            add("verify.signatures", .decision, .downloading, .apply,
+                "every file signature the release names (vmlinuz_sig_url, initramfs_sig_url) verifies over the bytes written",
+                with: [Parameter("public_key", .text(describe(key.value)), key.origin)], origin: key.origin,
+                .verifyFileSignatures(key.value))
+        }
         add("stage.slot", .action, .staged, .apply, backendSummary(policy.backend, "stage"),
             with: backendParameters(policy, "stage"), origin: backendOrigin(policy.backend, "stage"), .stage)
-        add("activate.slot", .action, .activated, .apply, backendSummary(policy.backend, "activate"),
-            with: backendParameters(policy, "activate"), origin: backendOrigin(policy.backend, "activate"), .activate)
+        let activationPart: Part = policy.activation.value == .separate ? .activate : .apply
+        add("activate.slot", .action, .activated, activationPart, backendSummary(policy.backend, "activate"),
+            with: backendParameters(policy, "activate") + [Parameter("activation", .text(policy.activation.value.rawValue),
+                                                                     policy.activation.origin)],
+            origin: backendOrigin(policy.backend, "activate"), .activate)
         switch policy.reboot.value {
         case .auto:
-            add("reboot.auto", .action, .activated, .apply, backendSummary(policy.backend, "reboot"),
+            add("reboot.auto", .action, .activated, activationPart, backendSummary(policy.backend, "reboot"),
                 with: [Parameter("reboot", .text("auto"), policy.reboot.origin)], origin: policy.reboot.origin, .reboot(.auto))
         case .manual:
-            add("reboot.manual", .wait, .activated, .apply,
+            add("reboot.manual", .wait, .activated, activationPart,
                 "stop; the operator or init reboots into the new slot, then runs `updatectl healthcheck`",
                 with: [Parameter("reboot", .text("manual"), policy.reboot.origin)], origin: policy.reboot.origin, .reboot(.manual))
         }
@@ -87,13 +100,18 @@ public enum Planner {
 
         return Plan(policyFile: policy.file, server: policy.server, channel: policy.channel, backend: policy.backend,
                     publicKey: policy.publicKey, reboot: policy.reboot, autoRollbackAfter: policy.autoRollbackAfter,
+                    layout: policy.layout, activation: policy.activation,
                     steps: steps)
     }
 
     /// `<server>/<channel>/latest.json`.
-    public static func metadataURL(server: PolicyURL, channel: String) -> String {
+    /// `<server>/latest.json` (KubeSolo OS's layout) or `<server>/<channel>/latest.json`.
+    public static func metadataURL(server: PolicyURL, channel: String, layout: MetadataLayout) -> String {
         let base = server.text.hasSuffix("/") ? String(server.text.dropLast()) : server.text
-        return "\(base)/\(channel)/latest.json"
+        switch layout {
+        case .kubesolo: return "\(base)/latest.json"
+        case .perChannel: return "\(base)/\(channel)/latest.json"
+        }
     }
 
     static func origin(_ source: EntrySource) -> Origin {
@@ -137,7 +155,7 @@ public enum Planner {
         switch backend {
         case .directory(let root, _):
             switch operation {
-            case "stage": "mark the image in \(root.value) staged for the passive slot"
+            case "stage": "move the release's files into the passive slot's folder in \(root.value)"
             case "activate": "move the next-boot marker in \(root.value) to the passive slot"
             case "commit": "write the committed marker in \(root.value)"
             case "rollback": "move the next-boot marker in \(root.value) back to the previous slot"

@@ -37,24 +37,32 @@ struct ApplyCommand: ParsableCommand {
     var dryRun = false
 
     func run() throws {
-        let (policy, sha256, statePath) = try node.prepare()
-        let loaded = (policy: policy, sha256: sha256)
-        let plan = Planner.plan(loaded.policy)
-        let reporter = ConsoleReporter()
-        let environment = AgentEnvironment.live(policy: loaded.policy, statePath: statePath, reporter: reporter)
-        var run = ApplyRun(plan: plan, policy: loaded.policy, policySHA256: loaded.sha256, environment: environment)
+        let live = try node.live()
+        var run = ApplyRun(plan: live.plan, policy: live.policy, policySHA256: live.sha256, environment: live.environment)
         run.force = force
         run.dryRun = dryRun
         let outcome = try Locking.exitingWhenBusy { try run.run() }
-        reporter.finish()
+        live.reporter.finish()
+        try Self.report(outcome)
+    }
+
+    /// Prints an apply or activate outcome and exits with its status.
+    static func report(_ outcome: ApplyOutcome) throws {
         switch outcome {
         case .upToDate(let version):
             print("up to date: the node runs \(version)")
         case .activated(let version, let rebooted):
             print(rebooted ? "activated \(version); the node is rebooting into it" : "activated \(version); reboot to run it, then `updatectl healthcheck`")
+        case .staged(let version):
+            print("staged \(version); `updatectl activate` activates it (activation: separate)")
+        case .available(let version, let deferredBy):
+            print("an update is available: \(version)" + (deferredBy.map { "; `apply` would be deferred by \($0) now" } ?? ""))
         case .deferred(let gate, let reason):
             print("deferred by \(gate): \(reason)")
             throw ExitStatus.deferred.exitCode
+        case .refused(let gate, let reason):
+            printError("error: refused by \(gate): \(reason)")
+            throw ExitStatus.failure.exitCode
         case .failed(let message):
             printError("error: \(message)")
             throw ExitStatus.failure.exitCode

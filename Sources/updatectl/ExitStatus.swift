@@ -13,6 +13,8 @@ enum ExitStatus: Int32, CaseIterable {
     case deferred = 3
     /// Another updatectl holds the state lock.
     case busy = 4
+    /// `check`: no update is available.
+    case noUpdate = 5
 
     var meaning: String {
         switch self {
@@ -21,6 +23,7 @@ enum ExitStatus: Int32, CaseIterable {
         case .usage: "usage: bad flags or nothing could be checked (an unreadable path)"
         case .deferred: "deferred by a pre-flight gate; nothing changed"
         case .busy: "busy: another updatectl holds the state lock"
+        case .noUpdate: "check: no update available (up to date)"
         }
     }
 

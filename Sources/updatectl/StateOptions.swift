@@ -1,5 +1,6 @@
 import ArgumentParser
 import UpdateAgent
+import UpdatePlan
 import UpdatePolicy
 #if canImport(Glibc)
 import Glibc
@@ -93,6 +94,23 @@ struct NodeArguments: ParsableArguments {
 
     @OptionGroup var stateOptions: StateOptions
     @OptionGroup var strictOption: StrictOption
+
+    /// What a node command runs with: the loaded policy, its SHA-256, its plan, and the live
+    /// environment reporting to the console.
+    struct Live {
+        var policy: Policy
+        var sha256: String
+        var reporter: ConsoleReporter
+        var environment: AgentEnvironment
+        var plan: UpdatePlan.Plan { Planner.plan(policy) }
+    }
+
+    func live() throws -> Live {
+        let (policy, sha256, statePath) = try prepare()
+        let reporter = ConsoleReporter()
+        return Live(policy: policy, sha256: sha256, reporter: reporter,
+                    environment: AgentEnvironment.live(policy: policy, statePath: statePath, reporter: reporter))
+    }
 
     /// Finds, lints and loads the policy, resolves the state path, and applies StrictModes.
     func prepare() throws -> (policy: Policy, sha256: String, statePath: String) {

@@ -32,17 +32,17 @@ import UpdatePolicy
         let sunday0130 = Timestamp.parse("2026-11-29T01:30:00Z")!
         let sunday2330 = Timestamp.parse("2026-11-29T23:30:00Z")!
         let w = window("22:00", "04:00", days: [.sat])
-        #expect(LocalTime.isInside(LocalTime.reading(at: saturday2330, zone: "UTC"), w))
-        #expect(LocalTime.isInside(LocalTime.reading(at: sunday0130, zone: "UTC"), w))
-        #expect(!LocalTime.isInside(LocalTime.reading(at: sunday2330, zone: "UTC"), w))
-        #expect(!LocalTime.isInside(LocalTime.reading(at: Timestamp.parse("2026-11-28T04:00:00Z")!, zone: "UTC"), w))
+        #expect(w.isInside(LocalTime.reading(at: saturday2330, zone: "UTC")))
+        #expect(w.isInside(LocalTime.reading(at: sunday0130, zone: "UTC")))
+        #expect(!w.isInside(LocalTime.reading(at: sunday2330, zone: "UTC")))
+        #expect(!w.isInside(LocalTime.reading(at: Timestamp.parse("2026-11-28T04:00:00Z")!, zone: "UTC")))
     }
 
     /// A window of no length is never open, at its start minute or any other.
     @Test func aWindowOfNoLengthIsNeverOpen() {
         let w = window("03:00", "03:00", days: Weekday.allCases)
         for text in ["2026-11-28T03:00:00Z", "2026-11-28T02:59:00Z", "2026-11-28T15:00:00Z"] {
-            #expect(!LocalTime.isInside(LocalTime.reading(at: Timestamp.parse(text)!, zone: "UTC"), w))
+            #expect(!w.isInside(LocalTime.reading(at: Timestamp.parse(text)!, zone: "UTC")))
         }
     }
 
@@ -80,7 +80,7 @@ import UpdatePolicy
     func imageURLsResolveAgainstTheMetadata(url: String, base: String, resolved: String) throws {
         let json = "{\"version\": \"1\", \"url\": \"\(url)\", \"sha256\": \"\(String(repeating: "ab", count: 32))\", \"size\": 5}"
         let metadata = try ReleaseMetadata.parse(Array(json.utf8), metadataURL: base)
-        #expect(metadata.imageURL == resolved)
+        #expect(metadata.files.map(\.url) == [resolved])
     }
 
     @Test func httpsMetadataMayNotPointAtPlainHTTP() {

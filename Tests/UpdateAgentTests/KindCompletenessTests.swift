@@ -37,7 +37,7 @@ import UpdatePolicy
         for file in try FileManager.default.contentsOfDirectory(atPath: policyKinds.path) where file.hasSuffix(".swift") {
             let text = try String(contentsOf: policyKinds.appendingPathComponent(file), encoding: .utf8)
             for line in text.split(separator: "\n") where line.hasPrefix("public struct ") {
-                if line.contains(": DecodableGate") || line.contains(": DecodableProbe") {
+                if line.contains(": DecodableGate") || line.contains(": DecodableProbe") || line.contains(": SwitchedGate") {
                     declared.insert(String(line.dropFirst("public struct ".count).prefix { $0 != ":" }))
                 }
             }
@@ -54,22 +54,45 @@ import UpdatePolicy
     /// policy side, its agent side and one more, such as the benchmark corpus that writes it in
     /// YAML). Comments do not count; for one-word names (`http`, `exec`, `tcp`) neither do URL
     /// schemes, the only other use of those words: the name counts quoted, backquoted or as a YAML
-    /// key.
+    /// key. The metadata gates are named after the release fields they compare (`channel`,
+    /// `architecture`, `min_compatible_version`), which the release parser, the simulator and the
+    /// policy's own `channel` key name too: for them only the type names count, below.
     @Test(arguments: (PolicyKinds.gates as [any EntryKindDescription.Type] + PolicyKinds.probes).map { $0.entry.name })
     func aKindIsNamedInAtMostThreeFiles(name: String) throws {
+        guard !Self.releaseFields.contains(name) else { return }
         let camel = name.split(separator: "_").enumerated().map { $0 == 0 ? String($1) : $1.prefix(1).uppercased() + $1.dropFirst() }.joined()
         let words = name.contains("_") ? [name, camel] : ["\"\(name)\"", "`\(name)`", "- \(name):", " \(name): "]
-        let sources = Self.root.appendingPathComponent("Sources")
+        let naming = try Self.files(where: { line in words.contains(where: line.contains) })
+        #expect(!naming.isEmpty, "the search for \(name) finds nothing: it tests nothing")
+        #expect(naming.count <= 3, "\(name) is named in \(naming.count) files: \(naming.sorted())")
+    }
+
+    /// Release metadata fields that are also gate kinds' names.
+    static let releaseFields: Set<String> = ["channel", "architecture", "min_compatible_version"]
+
+    /// Nothing outside a kind's two files and the registry uses its types: the others reach it
+    /// through the protocols.
+    @Test(arguments: (PolicyKinds.gates as [any EntryKindDescription.Type] + PolicyKinds.probes).map { String(describing: $0) })
+    func aKindsTypeIsUsedInAtMostThreeFiles(type: String) throws {
+        let naming = try Self.files(where: { line in
+            line.contains(type) && !line.contains(type + "s") // HTTPProbe, not a longer name that starts with it
+        })
+        #expect(naming.count >= 2, "the search for \(type) finds \(naming): it tests nothing")
+        #expect(naming.count <= 3, "\(type) is used in \(naming.count) files: \(naming.sorted())")
+    }
+
+    /// Source files (under Sources/, relative) with a line of code, not a comment, that `matches`.
+    static func files(where matches: (Substring) -> Bool) throws -> [String] {
+        let sources = root.appendingPathComponent("Sources")
         var naming: [String] = []
         for case let file as URL in FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil)!
         where file.pathExtension == "swift" {
             let code = try String(contentsOf: file, encoding: .utf8).split(separator: "\n")
                 .filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("//") && !$0.contains("scheme") }
-            if code.contains(where: { line in words.contains(where: line.contains) }) {
+            if code.contains(where: matches) {
                 naming.append(file.path.replacingOccurrences(of: sources.path + "/", with: ""))
             }
         }
-        #expect(!naming.isEmpty, "the search for \(name) finds nothing: it tests nothing")
-        #expect(naming.count <= 3, "\(name) is named in \(naming.count) files: \(naming.sorted())")
+        return naming
     }
 }

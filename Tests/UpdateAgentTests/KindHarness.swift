@@ -13,6 +13,8 @@ struct TestSystem: SystemProbe {
 
     func hostname() -> String { host }
     func machineID() throws -> String { machine }
+    var arch = "amd64"
+    func architecture() -> String { arch }
     func freeBytes(at path: String) throws -> UInt64 { free }
     func kubectl() -> String? { nil }
     func fileExists(_ path: String) -> Bool { files[path] != nil || unreadable.contains(path) }
@@ -39,23 +41,28 @@ struct KindHarness {
         var description: String
     }
 
-    /// The gate an entry under `preflight:` decodes to; lint errors fail the test with their text.
-    func gate(_ entry: String) throws -> Gate {
-        let text = "updates:\n  server: https://u.example.com\n  preflight:\n    \(entry)\n"
+    /// The policy whose `preflight:` lists `entries`; lint errors fail the test with their text.
+    func policy(_ entries: String) throws -> Policy {
+        let text = "updates:\n  server: https://u.example.com\n  preflight:\n    \(entries)\n"
         let result = PolicyLinter.lint(Array(text.utf8), file: "gate.yaml", options: LintOptions(timeZones: ZoneInfo()))
         let errors = result.findings.filter { $0.severity == .error }
         guard errors.isEmpty, let policy = result.policy else {
             throw NotAGate(description: errors.map { "\($0.rule): \($0.message)" }.joined(separator: "; "))
         }
-        // Always-on gates come first; the written one is the last.
-        guard let gate = policy.preflight.last else { throw NotAGate(description: "no gate in \(entry)") }
+        return policy
+    }
+
+    /// The gate an entry under `preflight:` decodes to.
+    func gate(_ entry: String) throws -> Gate {
+        // Always-on gates come first unless listed; the written one is the last.
+        guard let gate = try policy(entry).preflight.last else { throw NotAGate(description: "no gate in \(entry)") }
         return gate
     }
 
-    func evaluate(_ entry: String, force: Bool = false) throws -> GateOutcome {
+    func evaluate(_ entry: String, force: Bool = false, offered release: ReleaseMetadata? = nil) throws -> GateOutcome {
         let gate = try gate(entry)
-        let offered = ReleaseMetadata(version: offeredVersion, imageURL: "https://u.example.com/image", sha256: "", size: imageSize,
-                                      expires: nil, bytes: [])
+        let offered = release ?? ReleaseMetadata(version: offeredVersion, format: .image, files: [ReleaseMetadata.File(
+            name: "image", url: "https://u.example.com/image", sha256: "", size: imageSize, sizeAnnounced: true, signatureURL: nil)])
         let input = GateInput(offered: offered, runningVersion: runningVersion, committedVersion: nil, state: UpdateState(),
                               imageDirectory: "/var/lib/updatectl/slots/b", force: force, channel: "stable", dataDir: "/var/lib/kubesolo")
         let environment = CheckEnvironment(clock: clock, runner: runner, transport: CurlTransport(), system: system)

@@ -9,7 +9,7 @@ import UpdatePlan
         "idle>idle", "idle>checking",
         "checking>idle", "checking>downloading", "checking>failed",
         "downloading>staged", "downloading>failed",
-        "staged>activated", "staged>failed", "staged>rolled_back",
+        "staged>activated", "staged>checking", "staged>failed", "staged>rolled_back",
         "activated>verifying", "activated>rolled_back",
         "verifying>success", "verifying>activated", "verifying>rolled_back",
         "success>idle", "success>checking", "rolled_back>idle", "rolled_back>checking",

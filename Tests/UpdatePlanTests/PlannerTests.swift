@@ -55,10 +55,11 @@ func assertSnapshot(_ text: String, named name: String, sourceLocation: SourceLo
         let plan = try compile("Tests/UpdatePlanTests/Fixtures/every-kind.yaml")
         #expect(plan.steps.map(\.id) == [
             "check.metadata", "check.signature", "check.version",
+            "preflight.channel", "preflight.architecture", "preflight.min_compatible_version",
             "preflight.free_space", "preflight.node_not_blocked", "preflight.maintenance_window",
             "preflight.max_attempts", "preflight.no_downgrade", "preflight.rollout", "preflight.battery",
             "preflight.fleet-ok",
-            "download.image", "verify.size", "verify.sha256", "stage.slot", "activate.slot", "reboot.auto",
+            "download.files", "verify.files", "verify.signatures", "stage.slot", "activate.slot", "reboot.auto",
             "boot.slot", "healthcheck.settle", "healthcheck.rounds",
             "healthcheck.probe.app", "healthcheck.probe.apiserver", "healthcheck.probe.etcd",
             "healthcheck.probe.scratch", "healthcheck.probe.kube_system_ready", "healthcheck.probe.disk_writable",
@@ -111,7 +112,7 @@ func assertSnapshot(_ text: String, named name: String, sourceLocation: SourceLo
     @Test(arguments: [
         (Phase.idle, "check.metadata"), (.success, "check.metadata"), (.failed, "check.metadata"),
         (.rolledBack, "check.metadata"), (.checking, "check.metadata"), (.downloading, "check.metadata"),
-        (.staged, "check.metadata"), (.activated, "boot.slot"), (.verifying, "boot.slot"),
+        (.staged, "activate.slot"), (.activated, "boot.slot"), (.verifying, "boot.slot"),
     ])
     func aStatePhaseSaysWhereTheNextRunResumes(phase: Phase, step: String) throws {
         let plan = try compile("policies/hardened.yaml")

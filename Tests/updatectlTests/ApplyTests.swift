@@ -20,10 +20,10 @@ import Testing
         defer { Task { await server.stop() } }
         let result = try await node.apply()
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
-        #expect(result.stdout.contains("[ 1/11] check.metadata"))
-        #expect(result.stdout.contains("[ 3/11] check.version"))
+        #expect(result.stdout.contains("[ 1/14] check.metadata"))
+        #expect(result.stdout.contains("[ 3/14] check.version"))
         #expect(result.stdout.contains("preflight.no_downgrade           pass  1.1.0 is newer than the running 1.0.0"))
-        #expect(result.stdout.contains("verify.sha256                    pass"))
+        #expect(result.stdout.contains("verify.files                     pass  image sha256"))
         #expect(result.stdout.contains("activated 1.1.0; the node is rebooting into it"))
         let state = try node.state()
         #expect(state["phase"] as? String == "activated")
@@ -128,7 +128,7 @@ import Testing
         server.set("/stable/images/os-1.1.0.img", body: ReleaseFixture.image(300_000, seed: 7))
         let result = try await node.apply()
         #expect(result.status == 1)
-        #expect(result.stderr.contains("verify.sha256: sha256 mismatch"))
+        #expect(result.stderr.contains("verify.files: sha256 mismatch: image hashes to"))
         let state = try node.state()
         #expect(state["phase"] as? String == "failed")
         #expect((state["last_error"] as? String)?.contains("sha256 mismatch") == true)
@@ -157,7 +157,7 @@ import Testing
         server.set("/stable/latest.json.sig", body: Data(try release.key.signature(for: other).base64EncodedString().utf8))
         let result = try await node.apply()
         #expect(result.status == 1)
-        #expect(result.stderr.contains("bad signature: latest.json.sig does not verify with the configured public key"))
+        #expect(result.stderr.contains("bad signature: the signature of latest.json does not verify with the configured public key"))
         #expect(!server.requests.contains { $0.hasSuffix(".img") })
         #expect(try node.state()["phase"] as? String == "failed")
     }
@@ -246,7 +246,7 @@ import Testing
         let result = try await node.apply(["--dry-run"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("preflight.no_downgrade           pass"))
-        #expect(result.stdout.contains("download.image                   skip  dry run: would download"))
+        #expect(result.stdout.contains("download.files                   skip  dry run: would download image (293 KiB) into slot b"))
         #expect(!server.requests.contains { $0.hasSuffix(".img") })
         // Nothing on disk: no data_dir, no slot root, no lock or temporary file anywhere.
         #expect(!FileManager.default.fileExists(atPath: node.data))
@@ -340,6 +340,7 @@ import Testing
         let policy = """
             updates:
               server: \(server.base)  # updatectl: disable=UPD406
+              layout: per_channel
               public_key: \(release.publicKeyText)
               data_dir: \(node.data)
               reboot: manual
@@ -372,6 +373,7 @@ import Testing
         try node.directory.write("policy.yaml", """
             updates:
               server: \(server.base)  # updatectl: disable=UPD406
+              layout: per_channel
               public_key: \(release.publicKeyText)
               data_dir: \(node.data)
               preflight: [free_space: {}]

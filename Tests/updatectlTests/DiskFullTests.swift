@@ -67,6 +67,7 @@ struct DiskFullTests {
         try node.directory.write("policy.yaml", """
             updates:
               server: \(server.base)
+              layout: per_channel
               public_key: \(release.publicKeyText)
               data_dir: \(node.data)
               preflight: []  # updatectl: disable=UPD405

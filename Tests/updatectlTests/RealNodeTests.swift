@@ -132,7 +132,7 @@ import Glibc
         let result = try await node.apply()
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.contains("note: no public_key: this release is not authenticated"))
-        #expect(result.stdout.contains("at \(server.base)/stable/images/os-1.1.0.img, unauthenticated"))
+        #expect(result.stdout.contains("offered 1.1.0 (image, 1000 B) at \(server.base)/stable/images/os-1.1.0.img, unauthenticated"))
     }
 
     /// An HTTP server must not point the node at a file of its own.
@@ -180,6 +180,7 @@ import Glibc
         try node.directory.write("policy.yaml", """
             updates:
               server: \(server.base)
+              layout: per_channel
               public_key: \(release.publicKeyText)
               data_dir: \(node.data)
               reboot: auto
@@ -423,7 +424,8 @@ import Glibc
         let result = try await CLI.runAsync(["healthcheck", node.policyPath], environment: env)
         let elapsed = Date().timeIntervalSince(started)
         #expect(result.status == 1)
-        #expect(result.stdout.contains("no probe round passed in 2s (2 rounds)"), "\(result.stdout)")
+        // Two rounds on an idle machine; a loaded one may fit only one in the 2 s.
+        #expect(result.stdout.contains("no probe round passed in 2s ("), "\(result.stdout)")
         #expect(elapsed >= 1, "the interval was waited for real")
     }
 }

@@ -59,7 +59,9 @@ final class TestNode {
 
     func writePolicy(server: String, publicKey: String?, preflight: String = "    - free_space: {headroom: 10%}\n",
                      reboot: String = "auto", extra: String = "", autoRollbackAfter: Int = 3) throws {
-        var text = "updates:\n  server: \(server)  # updatectl: disable=UPD406\n"
+        // These nodes read updatectl's per-channel layout and one-image form; KubeSolo OS's layout
+        // and pair have tests of their own (UpstreamReleaseTests).
+        var text = "updates:\n  server: \(server)  # updatectl: disable=UPD406\n  layout: per_channel\n"
         if let publicKey { text += "  public_key: \(publicKey)\n" }
         text += "  data_dir: \(data)\n  reboot: \(reboot)\n  auto_rollback_after: \(autoRollbackAfter)\n"
         text += "  preflight:\n" + preflight

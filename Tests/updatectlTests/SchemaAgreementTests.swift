@@ -40,6 +40,9 @@ import UpdatePolicy
         case ("updates", "kube_system_settle"): return .text("30s")
         case (_, "settle"): return .text("30s")
         case ("updates", "healthcheck_url"): return .text("http://127.0.0.1:10248/healthz")
+        // The one-line window beside a maintenance_window gate is the window given twice; empty is
+        // "always open", which adds nothing.
+        case ("updates", "maintenance_window"): return .text("")
         default: break
         }
         switch key.kind {
@@ -52,6 +55,7 @@ import UpdatePolicy
         case .boolean: return .bool(true)
         case .choice(let words): return .text(words[0])
         case .timeOfDay: return .text("01:00")
+        case .timeRange: return .text("22:00-04:00")
         case .timeZone: return .text("UTC")
         case .days: return .list([.text("sat")])
         case .command: return .list([.text("/bin/true")])
@@ -69,8 +73,9 @@ import UpdatePolicy
         }
     }
 
+    /// Every key of `table` but the second spellings (`pubkey`), which `variants` swap in.
     static func tree(_ table: Table, name: String? = nil) -> Tree {
-        .map(table.keys.map { key in
+        .map(table.keys.filter { $0.spells == nil }.map { key in
             (key.name, key.name == "name" && name != nil ? .text(name!) : sample(key, in: table))
         })
     }
@@ -99,6 +104,13 @@ import UpdatePolicy
             out.append(Variant(name: "\(path).unknown", document: rebuild(.map(pairs + [("bogus_key", .number("1"))]))))
             for key in table.keys where key.required && pairs.contains(where: { $0.0 == key.name }) {
                 out.append(Variant(name: "\(path).\(key.name).missing", document: rebuild(.map(pairs.filter { $0.0 != key.name }))))
+            }
+            for key in table.keys {
+                guard let other = key.spells, let index = pairs.firstIndex(where: { $0.0 == other }) else { continue }
+                var instead = pairs
+                instead[index] = (key.name, sample(key, in: table))
+                out.append(Variant(name: "\(path).\(key.name).instead", document: rebuild(.map(instead))))
+                out.append(Variant(name: "\(path).\(key.name).both", document: rebuild(.map(pairs + [(key.name, sample(key, in: table))]))))
             }
             for (index, pair) in pairs.enumerated() {
                 guard let key = table.key(pair.0) else { continue }

@@ -33,16 +33,17 @@ final class TestServer: @unchecked Sendable {
         self.port = port
         await server.appendRoute("*") { [weak self] request in
             guard let self else { return HTTPResponse(statusCode: .internalServerError) }
-            let answer = self.answer(for: request.path)
+            let answer = self.answer(for: request.path, method: request.method.rawValue)
             var headers = HTTPHeaders()
             for (name, value) in answer.headers { headers[HTTPHeader(name)] = value }
             return HTTPResponse(statusCode: HTTPStatusCode(answer.status, phrase: "Test"), headers: headers, body: answer.body)
         }
     }
 
-    private func answer(for path: String) -> Answer {
+    /// A GET is recorded as its path, another method as `METHOD path` (`HEAD /1.1.0/vmlinuz`).
+    private func answer(for path: String, method: String) -> Answer {
         lock.withLock {
-            hits.append(path)
+            hits.append(method == "GET" ? path : "\(method) \(path)")
             return answers[path] ?? Answer(status: 404, body: Data("not found".utf8))
         }
     }

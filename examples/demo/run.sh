@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# updatectl end to end on one machine, without root: a signing key, two tiny "OS images" served
-# from a local HTTP server on 127.0.0.1, and the directory backend in a temporary folder.
+# updatectl end to end on one machine, without root: a signing key, two tiny KubeSolo OS releases
+# (kernel and initramfs, laid out and signed as KubeSolo OS publishes them) served from a local
+# HTTP server on 127.0.0.1, and the directory backend in a temporary folder.
 #   lint → plan → apply → reboot → healthcheck → success
 #   then a bad release → apply → failing healthchecks → automatic rollback
 # It cleans up after itself. Needs bash, python3 (the HTTP server) and openssl (signing); it
@@ -22,6 +23,8 @@ if [ -z "${UPDATECTL:-}" ]; then
     UPDATECTL="$repo/.build/debug/updatectl"
     echo "demo: built $UPDATECTL" >&2
 fi
+# The demo works in a folder of its own: a relative path is made absolute first.
+case "$UPDATECTL" in /*) ;; *) UPDATECTL="$PWD/$UPDATECTL" ;; esac
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/updatectl-demo.XXXXXX")
 server_pid=""
@@ -31,7 +34,7 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-mkdir -p "$work/srv/stable"
+mkdir -p "$work/srv"
 cd "$work"
 
 # The update server: a static HTTP server on a free port of 127.0.0.1.
@@ -48,12 +51,20 @@ server_pid=$!
 for _ in $(seq 1 100); do [ -s "$work/port" ] && break; sleep 0.05; done
 port=$(cat "$work/port")
 
+# This machine's architecture in Go's names, as releases name theirs.
+case "$(uname -m)" in
+    x86_64) arch=amd64 ;;
+    aarch64) arch=arm64 ;;
+    *) arch=$(uname -m) ;;
+esac
+
 # Output without what changes from run to run: the folder, the port, free space, timings.
 tidy() {
     sed -e "s|$work|\$DEMO|g" -e "s|127\.0\.0\.1:$port|127.0.0.1:PORT|g" \
         -e 's/free space [0-9.]* [KMGT]*i*B on/free space … on/' \
         -e '/^      downloaded /d' -e '/^note: round /d' \
-        -e 's/([0-9]* rounds)/(… rounds)/' -e 's/passed after [0-9a-z]*/passed after …/'
+        -e 's/([0-9]* rounds)/(… rounds)/' -e 's/passed after [0-9a-z]*/passed after …/' \
+        -e "s/ $arch\([ ,]\)/ \$ARCH\1/g"
 }
 step() {
     echo
@@ -66,18 +77,27 @@ step() {
 }
 say() { echo; echo "# $*"; }
 
-# A release signing key (Ed25519) and a way to publish a release.
+# A release signing key (Ed25519), its public half as KubeSolo OS keeps it (64 hex characters),
+# and a way to publish a release as KubeSolo OS does: latest.json naming vmlinuz and the initramfs
+# with their SHA-256 and detached signatures (raw for the files, hex for the metadata).
 openssl genpkey -algorithm ed25519 -out release.key 2>/dev/null
-openssl pkey -in release.key -pubout -out release.pub 2>/dev/null
+openssl pkey -in release.key -pubout -outform DER 2>/dev/null | tail -c 32 | od -An -v -tx1 | tr -d ' \n' > release.pub.hex
+sign() { openssl pkeyutl -sign -inkey release.key -rawin -in "$1"; }
 publish() { # VERSION CONTENT
-    printf '%s\n' "$2" | head -c 4096 > "srv/stable/image-$1.img"
-    truncate -s 4096 "srv/stable/image-$1.img"
-    local sum size
-    sum=$(sha256sum "srv/stable/image-$1.img" | cut -d' ' -f1)
-    size=$(stat -c %s "srv/stable/image-$1.img")
-    printf '{"version": "%s", "url": "image-%s.img", "sha256": "%s", "size": %s}\n' "$1" "$1" "$sum" "$size" \
-        > srv/stable/latest.json
-    openssl pkeyutl -sign -inkey release.key -rawin -in srv/stable/latest.json | base64 -w0 > srv/stable/latest.json.sig
+    local dir="srv/$1"
+    mkdir -p "$dir"
+    head -c 2048 /dev/zero | tr '\0' 'k' > "$dir/vmlinuz"
+    printf '%s\n' "$2" > "$dir/kubesolo-os.gz"
+    truncate -s 4096 "$dir/kubesolo-os.gz"
+    sign "$dir/vmlinuz" > "$dir/vmlinuz.sig"
+    sign "$dir/kubesolo-os.gz" > "$dir/kubesolo-os.gz.sig"
+    printf '{"version": "%s", "channel": "stable", "architecture": "%s",\n' "$1" "$arch" > srv/latest.json
+    printf ' "vmlinuz_url": "%s/vmlinuz", "vmlinuz_sha256": "%s", "vmlinuz_sig_url": "%s/vmlinuz.sig",\n' \
+        "$1" "$(sha256sum "$dir/vmlinuz" | cut -d' ' -f1)" "$1" >> srv/latest.json
+    printf ' "initramfs_url": "%s/kubesolo-os.gz", "initramfs_sha256": "%s", "initramfs_sig_url": "%s/kubesolo-os.gz.sig",\n' \
+        "$1" "$(sha256sum "$dir/kubesolo-os.gz" | cut -d' ' -f1)" "$1" >> srv/latest.json
+    printf ' "metadata_sig_url": "latest.json.sig", "release_date": "2026-11-26T02:00:00Z"}\n' >> srv/latest.json
+    sign srv/latest.json | od -An -v -tx1 | tr -d ' \n' > srv/latest.json.sig
 }
 
 # The policy: signed releases, no downgrades, and a probe that checks the booted image says
@@ -85,7 +105,7 @@ publish() { # VERSION CONTENT
 cat > policy.yaml <<POLICY
 updates:
   server: http://127.0.0.1:$port
-  public_key: $work/release.pub
+  pubkey: $work/release.pub.hex
   data_dir: $work/data
   preflight:
     - free_space: {headroom: 20%}
@@ -97,7 +117,7 @@ updates:
     probes:
       - exec:
           name: app
-          command: [/bin/sh, -c, "grep -q healthy $work/slots/\$(cat $work/slots/booted)/image"]
+          command: [/bin/sh, -c, "grep -q healthy $work/slots/\$(cat $work/slots/booted)/kubesolo-os.gz"]
           timeout: 1s
       - disk_writable: {timeout: 1s}
   auto_rollback_after: 3

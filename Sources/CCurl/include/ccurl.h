@@ -7,9 +7,20 @@
 /// Receives body bytes; returns nonzero to go on, 0 to abort the transfer.
 typedef int (*ccurl_data_fn)(const char *data, size_t size, void *context);
 
-/// One GET (http, https or file), as updatectl needs it.
+/// Receives one response header line (with its line end); returns nonzero to go on.
+typedef int (*ccurl_header_fn)(const char *data, size_t size, void *context);
+
+/// One request (http, https or file), as updatectl needs it: a GET by default.
 typedef struct ccurl_request {
     const char *url;
+    /// "HEAD" (no body), "POST", "PUT", "DELETE"…; NULL for GET.
+    const char *method;
+    /// Request header lines ("Accept: …"), `header_count` of them.
+    const char *const *headers;
+    int header_count;
+    /// A request body (POST, PUT) of `body_size` bytes; NULL for none.
+    const char *body;
+    size_t body_size;
     long connect_timeout_ms;
     /// Whole-transfer deadline; 0 for none.
     long timeout_ms;
@@ -25,6 +36,8 @@ typedef struct ccurl_request {
     /// exist (tests exercise the path a libcurl older than 7.85.0 takes).
     int legacy_protocol_options;
     ccurl_data_fn on_data;
+    /// Optional: every response header line, of every response (redirects included).
+    ccurl_header_fn on_header;
     void *context;
 } ccurl_request;
 

@@ -20,10 +20,11 @@ public protocol UpdateBackend: Sendable {
     /// The directory an image for `slot` is downloaded into (for the free-space gate); asking
     /// creates nothing.
     func imageDirectory(for slot: Slot) -> String
-    /// Creates what the download needs and returns the path the image for `slot` is written to.
-    func prepareImage(for slot: Slot) throws -> String
-    /// Makes the downloaded, verified image the content of `slot`.
-    func stage(image: String, slot: Slot, version: String, fromVersion: String) throws
+    /// Creates what the download needs and returns where each file (`vmlinuz`,
+    /// `kubesolo-os.gz`, or `image`) for `slot` is written, by name.
+    func prepareFiles(for slot: Slot, names: [String]) throws -> [String: String]
+    /// Makes the downloaded, verified files the content of `slot`, all of them or none.
+    func stage(files: [String: String], slot: Slot, version: String, fromVersion: String) throws
     /// After a failed or interrupted download: the slot must not be booted. Best effort.
     func invalidate(slot: Slot)
     /// Makes `slot` boot next.

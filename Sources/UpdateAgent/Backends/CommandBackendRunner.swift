@@ -68,21 +68,33 @@ public struct CommandBackendRunner: UpdateBackend {
         (dataDir.hasSuffix("/") ? String(dataDir.dropLast()) : dataDir) + "/update"
     }
 
-    public func prepareImage(for slot: Slot) throws -> String {
-        let directory = imageDirectory(for: slot)
-        try AtomicFile.makeDirectories(directory)
-        return directory + "/image-\(slot.rawValue).partial"
+    /// `<data_dir>/update/incoming-<slot>/<name>`.
+    func incoming(_ slot: Slot) -> String { imageDirectory(for: slot) + "/incoming-\(slot.rawValue)" }
+
+    public func prepareFiles(for slot: Slot, names: [String]) throws -> [String: String] {
+        try AtomicFile.makeDirectories(incoming(slot))
+        return Dictionary(uniqueKeysWithValues: names.map { ($0, incoming(slot) + "/" + $0) })
     }
 
-    /// Runs the `stage` command, then removes the downloaded image: the command has copied it
-    /// into the slot, or failed (and the next attempt downloads again).
-    public func stage(image: String, slot: Slot, version: String, fromVersion: String) throws {
-        defer { unlink(image) }
-        try run("stage", ["IMAGE": image, "SLOT": slot.rawValue, "VERSION": version, "FROM_VERSION": fromVersion])
+    /// Runs the `stage` command with `${IMAGE}` (the one image), `${VMLINUZ}` and `${INITRAMFS}`
+    /// (KubeSolo OS's pair; empty for the other form) and `${FILES}` (the folder holding them),
+    /// then removes the downloads: the command has copied them into the slot, or failed (and the
+    /// next attempt downloads again).
+    public func stage(files: [String: String], slot: Slot, version: String, fromVersion: String) throws {
+        defer { invalidate(slot: slot) }
+        try run("stage", [
+            "IMAGE": files["image"] ?? "", "VMLINUZ": files[ReleaseMetadata.kernelName] ?? "",
+            "INITRAMFS": files[ReleaseMetadata.initramfsName] ?? "", "FILES": incoming(slot), "SLOT": slot.rawValue,
+            "VERSION": version, "FROM_VERSION": fromVersion,
+        ])
     }
 
-    /// After a failed or interrupted download: the partial image is removed.
-    public func invalidate(slot: Slot) { unlink(imageDirectory(for: slot) + "/image-\(slot.rawValue).partial") }
+    /// After a failed or interrupted download: the partial files are removed.
+    public func invalidate(slot: Slot) {
+        if let entries = try? DirectoryListing.entries(incoming(slot)) {
+            for entry in entries { unlink(incoming(slot) + "/" + entry.name) }
+        }
+    }
 
     public func activate(slot: Slot, version: String, fromVersion: String) throws {
         try run("activate", ["SLOT": slot.rawValue, "VERSION": version, "FROM_VERSION": fromVersion])

@@ -5,7 +5,8 @@ import Glibc
 /// Slot images and boot markers in a directory: what the demo and the end-to-end tests run on,
 /// needing no root and no real disk.
 ///
-/// Layout under `root`: `a/` and `b/` each hold `image` and `version` (and `invalid` after a
+/// Layout under `root`: `a/` and `b/` each hold the release's files (`vmlinuz` and
+/// `kubesolo-os.gz`, or `image`), `files` (their names) and `version` (and `invalid` after a
 /// failed download); `booted` names the slot the node runs, `next` the slot that boots next,
 /// `committed` the last slot marked good. A new root starts with slot `a` booted at
 /// `initialVersion` (read as such before anything is written: asking creates nothing). Every
@@ -73,29 +74,46 @@ public struct DirectoryBackend: UpdateBackend {
 
     public func imageDirectory(for slot: Slot) -> String { path(slot.rawValue) }
 
-    public func prepareImage(for slot: Slot) throws -> String {
+    public func prepareFiles(for slot: Slot, names: [String]) throws -> [String: String] {
         try prepare()
-        return path(slot.rawValue, "image.partial")
+        try AtomicFile.makeDirectories(path(slot.rawValue, "incoming"))
+        return Dictionary(uniqueKeysWithValues: names.map { ($0, path(slot.rawValue, "incoming", $0)) })
     }
 
-    public func stage(image: String, slot: Slot, version: String, fromVersion: String) throws {
-        let target = path(slot.rawValue, "image")
-        guard rename(image, target) == 0 else { throw SystemError("cannot move the image to", target) }
-        unlink(path(slot.rawValue, "invalid"))
+    /// The slot is marked invalid first and valid last: a crash in between leaves a slot that
+    /// `activate` refuses, never one with half a release.
+    public func stage(files: [String: String], slot: Slot, version: String, fromVersion: String) throws {
+        try writeMarker("\(slot.rawValue)/invalid", "staging")
+        for old in (try readMarker("\(slot.rawValue)/files"))?.split(separator: " ") ?? ["image"] {
+            unlink(path(slot.rawValue, String(old)))
+        }
+        for (name, file) in files.sorted(by: { $0.key < $1.key }) {
+            let target = path(slot.rawValue, name)
+            guard rename(file, target) == 0 else { throw SystemError("cannot move \(name) to", target) }
+        }
+        try writeMarker("\(slot.rawValue)/files", files.keys.sorted().joined(separator: " "))
         try writeMarker("\(slot.rawValue)/version", version)
+        unlink(path(slot.rawValue, "invalid"))
     }
 
     public func invalidate(slot: Slot) {
-        unlink(path(slot.rawValue, "image.partial"))
+        if let entries = try? DirectoryListing.entries(path(slot.rawValue, "incoming")) {
+            for entry in entries { unlink(path(slot.rawValue, "incoming", entry.name)) }
+        }
         try? writeMarker("\(slot.rawValue)/invalid", "download failed or interrupted")
+    }
+
+    /// The names of the files staged in `slot`.
+    public func stagedFiles(_ slot: Slot) -> [String] {
+        ((try? readMarker("\(slot.rawValue)/files")) ?? nil).map { $0.split(separator: " ").map(String.init) } ?? ["image"]
     }
 
     public func isInvalid(_ slot: Slot) -> Bool { access(path(slot.rawValue, "invalid"), F_OK) == 0 }
 
     public func activate(slot: Slot, version: String, fromVersion: String) throws {
         try prepare()
-        guard access(path(slot.rawValue, "image"), F_OK) == 0, !isInvalid(slot) else {
-            throw BackendError("slot \(slot.rawValue) holds no valid image to activate")
+        guard stagedFiles(slot).allSatisfy({ access(path(slot.rawValue, $0), F_OK) == 0 }), !isInvalid(slot) else {
+            throw BackendError("slot \(slot.rawValue) holds no valid release to activate")
         }
         try writeMarker("next", slot.rawValue)
     }

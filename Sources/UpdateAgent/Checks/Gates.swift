@@ -7,6 +7,9 @@ public enum GateOutcome: Sendable, Equatable {
     case block(String)
     /// The gate could not decide; the attempt fails.
     case error(String)
+    /// The release is not for this node (another channel or architecture, too old a starting
+    /// version): recorded as failed, before any download.
+    case refuse(String)
     /// `--force` skipped it.
     case skipped(String)
 }

@@ -35,10 +35,9 @@ public enum LocalTime {
 
     /// Whether `reading` lies in `window`. The window opens on its `days` at `start`; an `end`
     /// before `start` closes on the next day.
-    public static func isInside(_ reading: Reading, _ window: MaintenanceWindowGate) -> Bool {
-        let start = window.start.value.minutes
-        let end = window.end.value.minutes
-        let days = window.days.value
+    public static func isInside(_ reading: Reading, days: [Weekday], start startTime: TimeOfDay, end endTime: TimeOfDay) -> Bool {
+        let start = startTime.minutes
+        let end = endTime.minutes
         // A window of no length never opens (lint refuses it; a run never treats it as open).
         if start == end { return false }
         if start < end {

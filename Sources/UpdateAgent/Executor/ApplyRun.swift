@@ -7,7 +7,15 @@ public import UpdatePolicy
 public enum ApplyOutcome: Sendable, Equatable {
     case upToDate(version: String)
     case activated(version: String, rebooted: Bool)
+    /// `activation: separate`: the release is staged and waits for `updatectl activate`.
+    case staged(version: String)
     case deferred(gate: String, reason: String)
+    /// A metadata gate refused the release (another channel or architecture, too old a
+    /// starting version): recorded as failed, no attempt spent.
+    case refused(gate: String, reason: String)
+    /// `check`: an update the node would install; `deferredBy` names a gate about the moment
+    /// (the maintenance window…) that would defer `apply` now.
+    case available(version: String, deferredBy: String?)
     case failed(String)
     /// A dry run finished; `blockedBy` names the first gate that would defer a real run.
     case dryRun(blockedBy: String?)
@@ -23,6 +31,8 @@ public struct ApplyRun {
     public let environment: AgentEnvironment
     public var force = false
     public var dryRun = false
+    /// `check`: a dry run that stops before the download and says whether an update is available.
+    public var checkOnly = false
 
     /// A minute plus the image's size at the minimum rate: a download that takes longer is
     /// stopped instead of holding the lock for days. Nil (no deadline) with `min_rate: 0`.
@@ -55,6 +65,15 @@ public struct ApplyRun {
         return try run.go()
     }
 
+    /// `updatectl activate`: activates the release a resting `staged` phase holds (and reboots,
+    /// with `reboot: auto`), under the state lock.
+    public func activate() throws -> ApplyOutcome {
+        let lock = try StateLock.acquire(statePath: environment.store.path, extraLock: environment.backend.lockPath)
+        defer { lock.release() }
+        var run = Walk(run: self, lock: lock)
+        return try run.activate()
+    }
+
     /// The mutable part of a run.
     struct Walk {
         let run: ApplyRun
@@ -66,10 +85,16 @@ public struct ApplyRun {
         var metadata: ReleaseMetadata?
         var running = ""
         var booted = Slot.a
-        var imagePath = ""
-        var digest = ""
-        var written = 0
+        /// Where each file of the release is written, by name.
+        var paths: [String: String] = [:]
+        var digests: [String: String] = [:]
+        var written: [String: Int] = [:]
         var blockedBy: String?
+        /// The version a resting `staged` phase holds: a run that is offered it again goes on
+        /// to activation instead of downloading it again.
+        var stagedVersion: String?
+        /// The offered release is the staged one: download, verify and stage are done.
+        var alreadyStaged = false
 
         init(run: ApplyRun, lock: StateLock?) {
             self.run = run
@@ -128,6 +153,10 @@ public struct ApplyRun {
             case .activated, .verifying:
                 return .failed("an update to \(state.toVersion ?? "a new version") is \(state.phase.rawValue) and waits for its "
                     + "post-boot check: run `updatectl healthcheck` (or `updatectl rollback`) first")
+            case .staged where state.toVersion != nil && state.targetSlot != nil:
+                // A resting phase (activation: separate, or a run that stopped after staging): the
+                // release stays staged unless a different one is offered.
+                stagedVersion = state.toVersion
             case .checking, .downloading, .staged:
                 if !run.dryRun {
                     let started = state.phase != .checking
@@ -154,12 +183,13 @@ public struct ApplyRun {
             } catch {
                 return .failed("the backend cannot say what the node runs: \(error)")
             }
-            if !run.dryRun {
+            if !run.dryRun, stagedVersion == nil {
                 state.policySHA256 = run.policySHA256
                 state.bootedSlot = booted.rawValue
                 try transition(.checking, .init(fromVersion: running))
             }
             for (index, step) in run.steps.enumerated() {
+                if run.checkOnly, case .download = step.operation { break }
                 do {
                     if let outcome = try perform(index, step) { return outcome }
                 } catch let failure as Failure {
@@ -167,12 +197,50 @@ public struct ApplyRun {
                     if let target = state.targetSlot.flatMap(Slot.init(rawValue:)), state.phase == .downloading {
                         env.backend.invalidate(slot: target)
                     }
-                    if !run.dryRun { try transition(.failed, .init(error: "\(step.id): \(failure.message)")) }
+                    // A staged release is kept when checking for a newer one fails.
+                    if !run.dryRun, state.phase != .staged { try transition(.failed, .init(error: "\(step.id): \(failure.message)")) }
                     return .failed("\(step.id): \(failure.message)")
                 }
             }
+            if run.checkOnly { return .available(version: metadata?.version ?? "", deferredBy: blockedBy) }
             if run.dryRun { return .dryRun(blockedBy: blockedBy) }
-            return .activated(version: metadata?.version ?? "", rebooted: run.policy.reboot.value == .auto)
+            if state.phase == .staged { return .staged(version: state.toVersion ?? "") }
+            return .activated(version: state.toVersion ?? "", rebooted: run.policy.reboot.value == .auto)
+        }
+
+        /// `updatectl activate`: the activation part of the plan, for the release a resting
+        /// `staged` phase holds.
+        mutating func activate() throws -> ApplyOutcome {
+            guard let lock else { return .failed("activate takes the state lock") }
+            state = try env.store.load(holding: lock, clock: env.clock)
+            guard state.phase == .staged, let version = state.toVersion, let slot = state.targetSlot.flatMap(Slot.init(rawValue:))
+            else {
+                return .failed("nothing is staged (phase \(state.phase.rawValue)): `updatectl apply` stages a release first")
+            }
+            do {
+                booted = try env.backend.bootedSlot()
+                running = try env.backend.runningVersion()
+            } catch {
+                return .failed("the backend cannot say what the node runs: \(error)")
+            }
+            guard booted.other == slot else {
+                return .failed("the staged release \(version) is in slot \(slot.rawValue), but the node runs that slot now; "
+                    + "`updatectl apply` stages again")
+            }
+            stagedVersion = version
+            for (index, step) in run.plan.steps.enumerated() where step.part != .postBoot {
+                switch step.operation {
+                case .activate, .reboot: break
+                default: continue
+                }
+                do {
+                    if let outcome = try perform(index, step) { return outcome }
+                } catch let failure as Failure {
+                    report(index, step, .fail, failure.message)
+                    return .failed("\(step.id): \(failure.message)")
+                }
+            }
+            return .activated(version: version, rebooted: run.policy.reboot.value == .auto)
         }
 
         /// Carries out one step; an outcome ends the run.
@@ -186,32 +254,69 @@ public struct ApplyRun {
                     // Nothing in it is read, shown or compared before its signature verifies.
                     report(index, step, .done, "fetched \(url) (\(metadataBytes.count) bytes); its signature is checked next")
                 } else {
-                    let offered = try parseMetadata()
+                    var offered = try parseMetadata()
+                    learnSizes(&offered)
                     env.reporter.note("no public_key: this release is not authenticated; whoever can change the server's "
                         + "files or the connection chooses what is installed")
-                    report(index, step, .done, "offered \(offered.version) (\(ByteText.show(UInt64(offered.size)))) at "
-                        + "\(offered.imageURL), unauthenticated")
+                    report(index, step, .done, "offered \(describe(offered)), unauthenticated")
                 }
             case .verifySignature(let spec):
-                let signature = try fetch(plan.metadataURL + ".sig", limit: 4096, what: "signature")
+                let key: [UInt8]
                 do {
-                    let key = try Signature.key(spec)
-                    try Signature.verify(message: metadataBytes, signatureText: signature, key: key)
+                    key = try Signature.key(spec)
                 } catch {
                     throw Failure(message: "\(error)")
                 }
-                let offered = try parseMetadata()
+                // Which signature covers the metadata is the one thing read before it verifies.
+                let signatureURL = ReleaseMetadata.namedMetadataSignature(metadataBytes, metadataURL: plan.metadataURL)
+                    ?? (ReleaseMetadata.isKubeSoloForm(metadataBytes) ? nil : plan.metadataURL + ".sig")
+                if let signatureURL {
+                    let signature = try fetch(signatureURL, limit: 4096, what: "signature")
+                    do {
+                        try Signature.verify(message: metadataBytes, signatureFile: signature, key: key, what: "latest.json")
+                    } catch {
+                        throw Failure(message: "\(error)")
+                    }
+                }
+                var offered = try parseMetadata()
+                if signatureURL == nil {
+                    let unsigned = offered.files.filter { $0.signatureURL == nil }.map(\.name)
+                    guard unsigned.isEmpty else {
+                        throw Failure(message: "the release signs neither its metadata (no metadata_sig_url) nor "
+                            + unsigned.joined(separator: " and ") + " (no *_sig_url): with a public key configured, an "
+                            + "unauthenticated release is refused")
+                    }
+                    env.reporter.note("latest.json names no metadata_sig_url: its version, channel and other fields are not "
+                        + "authenticated; each file's signature is checked after the download")
+                }
                 if let expires = offered.expires, expires < env.clock.now() {
                     throw Failure(message: "the metadata expired at \(expires) (now \(env.clock.now()))")
                 }
-                report(index, step, .pass, "signature verifies; offered \(offered.version) (\(ByteText.show(UInt64(offered.size)))) "
-                    + "at \(offered.imageURL)" + (offered.expires.map { "; valid until \($0)" } ?? ""))
+                learnSizes(&offered)
+                report(index, step, .pass, (signatureURL == nil ? "metadata unsigned, every file signed" : "signature verifies")
+                    + "; offered \(describe(offered))" + (offered.expires.map { "; valid until \($0)" } ?? ""))
             case .compareVersions:
                 let offered = metadata!
                 if offered.version == running {
                     report(index, step, .stop, "up to date: the node runs \(running)")
-                    if !run.dryRun { try transition(.idle) }
+                    if !run.dryRun, state.phase != .staged { try transition(.idle) }
                     return .upToDate(version: running)
+                }
+                if let staged = stagedVersion {
+                    if staged == offered.version {
+                        alreadyStaged = true
+                        report(index, step, .pass, "running \(running); \(staged) is staged already in slot "
+                            + "\(state.targetSlot ?? booted.other.rawValue)")
+                        return nil
+                    }
+                    // Another release: the staged one is dropped and this one downloaded.
+                    if !run.dryRun {
+                        env.reporter.note("\(staged) is staged, but \(offered.version) is offered now: staging \(offered.version) instead")
+                        state.policySHA256 = run.policySHA256
+                        state.bootedSlot = booted.rawValue
+                        try transition(.checking, .init(fromVersion: running))
+                    }
+                    stagedVersion = nil
                 }
                 if let earlier = try env.store.readSidecar().rollback(of: offered.version) {
                     let reason = "\(offered.version) was rolled back at \(earlier.at.wholeSeconds) (\(earlier.reason)); waiting for a newer "
@@ -222,6 +327,7 @@ public struct ApplyRun {
                         return nil
                     }
                     report(index, step, .block, reason)
+                    if run.checkOnly { return .deferred(gate: step.id, reason: reason) }
                     if run.dryRun {
                         if blockedBy == nil { blockedBy = step.id }
                         return nil
@@ -240,6 +346,10 @@ public struct ApplyRun {
                 case .pass(let detail): report(index, step, .pass, detail)
                 case .skipped(let detail): report(index, step, .skip, detail)
                 case .error(let detail): throw Failure(message: detail)
+                case .refuse(let reason):
+                    report(index, step, .fail, reason)
+                    if !run.dryRun { try transition(.failed, .init(error: "refused by \(gate.name.value): \(reason)")) }
+                    return .refused(gate: gate.name.value, reason: reason)
                 case .block(let reason):
                     report(index, step, .block, reason)
                     if run.dryRun {
@@ -247,57 +357,107 @@ public struct ApplyRun {
                         return nil
                     }
                     let deferral = UpdateState.Deferral(gate: gate.name.value, reason: reason, at: env.clock.now())
-                    try transition(.idle, .init(deferral: deferral))
+                    if state.phase == .staged {
+                        // The staged release stays; the deferral is recorded beside it.
+                        state.deferral = deferral
+                        state.lastRun = records
+                        try env.store.save(state, clock: env.clock)
+                    } else {
+                        try transition(.idle, .init(deferral: deferral))
+                    }
                     return .deferred(gate: gate.name.value, reason: reason)
                 }
             case .download:
+                if alreadyStaged { return skip(index, step, "\(metadata!.version) is staged already") }
                 let offered = metadata!
                 let target = booted.other
                 if run.dryRun {
-                    report(index, step, .skip, "dry run: would download \(ByteText.show(UInt64(offered.size))) into slot \(target.rawValue)")
+                    report(index, step, .skip, "dry run: would download \(offered.fileNames) "
+                        + (offered.size.map { "(\(ByteText.show(UInt64($0)))) " } ?? "") + "into slot \(target.rawValue)")
                     return nil
                 }
                 state.targetSlot = target.rawValue
                 try transition(.downloading, .init(toVersion: offered.version, fromVersion: running))
-                imagePath = try env.backend.prepareImage(for: target)
-                try download(offered)
-                report(index, step, .done, "\(ByteText.show(UInt64(written))) written to slot \(target.rawValue)")
-            case .verifySize:
+                do {
+                    paths = try env.backend.prepareFiles(for: target, names: offered.files.map(\.name))
+                } catch {
+                    throw Failure(message: "\(error)")
+                }
+                for file in offered.files {
+                    try download(file, total: offered.size)
+                }
+                report(index, step, .done, offered.files.map { "\($0.name) \(ByteText.show(UInt64(written[$0.name] ?? 0)))" }
+                    .joined(separator: ", ") + " written for slot \(target.rawValue)")
+            case .verifyFiles:
+                if alreadyStaged { return skip(index, step, "\(metadata!.version) is staged already") }
                 guard !run.dryRun else { return skip(index, step) }
                 let offered = metadata!
-                guard written == offered.size else {
-                    throw Failure(message: "size mismatch: \(written) bytes downloaded, \(offered.size) announced")
+                for file in offered.files {
+                    let count = written[file.name] ?? 0
+                    if let size = file.size, count != size {
+                        throw Failure(message: "size mismatch: \(count) bytes of \(file.name) downloaded, \(size) "
+                            + (file.sizeAnnounced ? "announced" : "said by the server (Content-Length)"))
+                    }
+                    guard digests[file.name] == file.sha256 else {
+                        throw Failure(message: "sha256 mismatch: \(file.name) hashes to \(digests[file.name] ?? "?"), the metadata "
+                            + "says \(file.sha256)")
+                    }
                 }
-                report(index, step, .pass, "\(written) bytes, as announced")
-            case .verifyDigest:
+                report(index, step, .pass, offered.files.map { "\($0.name) sha256 \($0.sha256.prefix(12))… matches" }
+                    .joined(separator: "; "))
+            case .verifyFileSignatures(let spec):
+                if alreadyStaged { return skip(index, step, "\(metadata!.version) is staged already") }
                 guard !run.dryRun else { return skip(index, step) }
                 let offered = metadata!
-                guard digest == offered.sha256 else {
-                    throw Failure(message: "sha256 mismatch: the image hashes to \(digest), the metadata says \(offered.sha256)")
+                let key: [UInt8]
+                do {
+                    key = try Signature.key(spec)
+                } catch {
+                    throw Failure(message: "\(error)")
                 }
-                report(index, step, .pass, "sha256 \(digest.prefix(16))… matches")
+                var said: [String] = []
+                for file in offered.files {
+                    guard let url = file.signatureURL else {
+                        said.append("\(file.name): covered by the signed metadata's SHA-256")
+                        continue
+                    }
+                    let signature = try fetch(url, limit: 4096, what: "signature")
+                    do {
+                        try Signature.verify(file: paths[file.name] ?? "", signatureFile: signature, key: key, what: file.name)
+                    } catch {
+                        throw Failure(message: "\(error)")
+                    }
+                    said.append("\(file.name): signature verifies")
+                }
+                report(index, step, .pass, said.joined(separator: "; "))
             case .stage:
+                if alreadyStaged { return skip(index, step, "\(metadata!.version) is staged already") }
                 guard !run.dryRun else { return skip(index, step) }
                 let offered = metadata!
                 do {
-                    try env.backend.stage(image: imagePath, slot: booted.other, version: offered.version, fromVersion: running)
+                    try env.backend.stage(files: paths, slot: booted.other, version: offered.version, fromVersion: running)
                 } catch {
                     throw Failure(message: "\(error)")
                 }
                 TestPause.here("apply.staged-unsaved")
                 try transition(.staged)
                 report(index, step, .done, "slot \(booted.other.rawValue) holds \(offered.version)")
+                if run.policy.activation.value == .separate {
+                    env.reporter.note("activation: separate: \(offered.version) waits in slot \(booted.other.rawValue) for "
+                        + "`updatectl activate`")
+                }
             case .activate:
                 guard !run.dryRun else { return skip(index, step) }
-                let offered = metadata!
+                let version = metadata?.version ?? stagedVersion ?? state.toVersion ?? ""
                 do {
-                    try env.backend.activate(slot: booted.other, version: offered.version, fromVersion: running)
+                    try env.backend.activate(slot: booted.other, version: version, fromVersion: running)
                     state.activationBootID = try env.backend.bootID()
                 } catch {
                     throw Failure(message: "\(error)")
                 }
                 TestPause.here("apply.activated-unsaved")
                 report(index, step, .done, "slot \(booted.other.rawValue) boots next")
+                state.deferral = nil
                 try transition(.activated)
             case .reboot(let mode):
                 guard !run.dryRun else { return skip(index, step) }
@@ -323,6 +483,28 @@ public struct ApplyRun {
             return nil
         }
 
+        /// "1.1.0 (vmlinuz and kubesolo-os.gz, 120 MiB) for amd64 on stable".
+        func describe(_ offered: ReleaseMetadata) -> String {
+            var text = "\(offered.version) (\(offered.fileNames)" + (offered.size.map { ", \(ByteText.show(UInt64($0)))" } ?? "") + ")"
+            if let architecture = offered.architecture { text += " for \(architecture)" }
+            if let channel = offered.channel { text += " on \(channel)" }
+            return text + " at " + offered.files.map(\.url).joined(separator: " and ")
+        }
+
+        /// Sizes the metadata does not give, from the server's `Content-Length` (a HEAD): the
+        /// free-space gate needs them, and a download longer than said is cut off.
+        mutating func learnSizes(_ offered: inout ReleaseMetadata) {
+            for index in offered.files.indices where offered.files[index].size == nil {
+                let request = TransportRequest(url: offered.files[index].url, maxBytes: 0, timeout: .seconds(30), method: "HEAD")
+                if let response = try? env.transport.get(request, onData: { _ in }), response.status == 200,
+                    let length = response.contentLength, length > 0, length <= ReleaseMetadata.maximumSize
+                {
+                    offered.files[index].size = length
+                }
+            }
+            metadata = offered
+        }
+
         /// Parses the fetched metadata (after its signature verified, when there is a key).
         mutating func parseMetadata() throws -> ReleaseMetadata {
             do {
@@ -335,8 +517,8 @@ public struct ApplyRun {
             }
         }
 
-        mutating func skip(_ index: Int, _ step: Step) -> ApplyOutcome? {
-            report(index, step, .skip, "dry run: not carried out")
+        mutating func skip(_ index: Int, _ step: Step, _ why: String = "dry run: not carried out") -> ApplyOutcome? {
+            report(index, step, .skip, why)
             return nil
         }
 
@@ -359,53 +541,49 @@ public struct ApplyRun {
             }
         }
 
-
-        mutating func download(_ offered: ReleaseMetadata) throws {
-            let fd = open(imagePath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
-            guard fd >= 0 else { throw Failure(message: "\(SystemError("cannot create", imagePath))") }
+        /// Streams one file to its path, hashing while it writes; `total` is the whole release's
+        /// size, for progress.
+        mutating func download(_ file: ReleaseMetadata.File, total: Int?) throws {
+            guard let path = paths[file.name] else { throw Failure(message: "the backend gave no path for \(file.name)") }
+            let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
+            guard fd >= 0 else { throw Failure(message: "\(SystemError("cannot create", path))") }
             defer { close(fd) }
             var hasher = SHA256Stream()
             var count = 0
-            var lastReport = 0
+            let before = written.values.reduce(0, +)
+            var lastReport = before
             let reporter = env.reporter
-            let path = imagePath
             let minRate = run.policy.download.minRate.value
-            let deadline = ApplyRun.downloadDeadline(size: offered.size, minRate: minRate)
+            let deadline = file.size.flatMap { ApplyRun.downloadDeadline(size: $0, minRate: minRate) }
+            let whole = total ?? 0
             do {
                 _ = try env.transport.get(TransportRequest(
-                    url: offered.imageURL, maxBytes: offered.size, timeout: deadline,
+                    url: file.url, maxBytes: file.size ?? ReleaseMetadata.maximumSize, timeout: deadline,
                     lowSpeed: minRate > 0 ? (minRate, 60) : nil
                 )) { chunk in
                     hasher.update(chunk)
                     try AtomicFile.writeAll(fd, chunk, path: path)
                     count += chunk.count
-                    if count - lastReport >= max(1, offered.size / 100) || count == offered.size {
-                        lastReport = count
-                        reporter.progress(bytes: count, total: offered.size)
+                    let done = before + count
+                    if whole > 0, done - lastReport >= max(1, whole / 100) || done == whole {
+                        lastReport = done
+                        reporter.progress(bytes: done, total: whole)
                     }
                 }
             } catch TransportError.tooLarge {
-                throw Failure(message: "the image is larger than the \(offered.size) bytes announced; cut off")
+                throw Failure(message: "\(file.name) is larger than the \(file.size ?? 0) bytes "
+                    + (file.sizeAnnounced ? "announced" : "the server said (Content-Length)") + "; cut off")
             } catch TransportError.timedOut(let reason) {
-                let limit = deadline.map { "its deadline of \(DurationText.format($0)) (the image's size at "
+                let limit = deadline.map { "its deadline of \(DurationText.format($0)) (the file's size at "
                     + "`download.min_rate` \(RateText.format(minRate)), plus a minute)" } ?? "its deadline"
-                throw Failure(message: "the download of \(offered.imageURL) was stopped: slower than \(RateText.format(minRate)) "
+                throw Failure(message: "the download of \(file.url) was stopped: slower than \(RateText.format(minRate)) "
                     + "for a minute, or longer than \(limit) (\(reason)); on a slower link lower `download.min_rate`")
             } catch {
-                throw Failure(message: "the download of \(offered.imageURL) failed: \(error)")
+                throw Failure(message: "the download of \(file.url) failed: \(error)")
             }
-            guard fsync(fd) == 0 else { throw Failure(message: "\(SystemError("cannot fsync", imagePath))") }
-            written = count
-            digest = hasher.finalizeHex()
+            guard fsync(fd) == 0 else { throw Failure(message: "\(SystemError("cannot fsync", path))") }
+            written[file.name] = count
+            digests[file.name] = hasher.finalizeHex()
         }
     }
 }
-
-extension Plan {
-    /// `<server>/<channel>/latest.json`.
-    public var metadataURL: String {
-        server.map { Planner.metadataURL(server: $0.value, channel: channel.value) } ?? ""
-    }
-}
-
-

@@ -40,6 +40,7 @@ protocol SimulatesFacts: EntryKindDescription {
 struct SimulatedNode: Sendable {
     var freeBytes: UInt64 = 1 << 40
     var machineID = "simulated-machine"
+    var architecture = "amd64"
     /// Whether kubectl and a kubeconfig are there.
     var kubernetes = false
     /// API objects by path prefix.

@@ -5,8 +5,16 @@ extension MaintenanceWindowGate: GateEvaluating {
         let now = LocalTime.reading(at: env.clock.now(), zone: timezone.value)
         let dayList = days.value.count == 7 ? "every day" : days.value.map(\.rawValue).joined(separator: ", ")
         let bounds = "\(start.value)–\(end.value) \(timezone.value) (\(dayList))"
-        return LocalTime.isInside(now, self)
+        return isInside(now)
             ? .pass("now \(now.text) is inside \(bounds)")
             : .block("now \(now.text) is outside the maintenance window \(bounds)")
+    }
+}
+
+extension MaintenanceWindowGate {
+    /// Whether `reading` lies in the window: it opens on its days at `start`; an `end` before
+    /// `start` closes on the next day.
+    public func isInside(_ reading: LocalTime.Reading) -> Bool {
+        LocalTime.isInside(reading, days: days.value, start: start.value, end: end.value)
     }
 }

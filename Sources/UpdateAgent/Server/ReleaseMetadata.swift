@@ -1,25 +1,97 @@
 import UpdatePolicy
 
-/// `latest.json`: the offered release.
+/// The offered release, as `latest.json` (or a registry manifest) describes it: a version, the
+/// files that make it (KubeSolo OS's kernel and initramfs pair, or updatectl's one image), and
+/// what the metadata gates compare.
 public struct ReleaseMetadata: Sendable {
+    /// How the release is laid out.
+    public enum Format: String, Sendable {
+        /// KubeSolo OS: `vmlinuz_url` + `initramfs_url`, each with its SHA-256 and optional
+        /// detached signature, no sizes.
+        case kubesolo
+        /// updatectl's generic form: one `url`, `sha256` and `size`.
+        case image
+    }
+
+    /// One file of the release.
+    public struct File: Sendable, Equatable {
+        /// The file's name in the slot: `vmlinuz`, `kubesolo-os.gz` or `image`.
+        public var name: String
+        /// Absolute: resolved against the metadata's URL.
+        public var url: String
+        /// Lower-case hex (or `sha256:<hex>` digests from a registry, stored as hex).
+        public var sha256: String
+        /// Announced by the metadata (the image form, a registry descriptor) or learned from the
+        /// server (`Content-Length` of a HEAD); nil while unknown.
+        public var size: Int?
+        /// Whether `size` was announced (then a different download size fails) or only learned.
+        public var sizeAnnounced: Bool
+        /// The detached Ed25519 signature over the file's bytes, when the release names one.
+        public var signatureURL: String?
+
+        public init(name: String, url: String, sha256: String, size: Int?, sizeAnnounced: Bool, signatureURL: String?) {
+            self.name = name
+            self.url = url
+            self.sha256 = sha256
+            self.size = size
+            self.sizeAnnounced = sizeAnnounced
+            self.signatureURL = signatureURL
+        }
+    }
+
     public var version: String
-    /// The image URL, resolved against the metadata URL.
-    public var imageURL: String
-    /// Lower-case hex.
-    public var sha256: String
-    public var size: Int
+    public var format: Format
+    public var files: [File]
+    /// The metadata's own detached signature (`metadata_sig_url`), when it names one.
+    public var metadataSignatureURL: String?
+    public var channel: String?
+    public var minCompatibleVersion: String?
+    /// Go's name (`amd64`, `arm64`…).
+    public var architecture: String?
+    public var releaseNotes: String?
+    public var releaseDate: String?
     public var expires: Timestamp?
     /// The exact bytes that were read (and signed).
     public var bytes: [UInt8]
+
+    public init(version: String, format: Format, files: [File], metadataSignatureURL: String? = nil, channel: String? = nil,
+                minCompatibleVersion: String? = nil, architecture: String? = nil, releaseNotes: String? = nil,
+                releaseDate: String? = nil, expires: Timestamp? = nil, bytes: [UInt8] = []) {
+        self.version = version
+        self.format = format
+        self.files = files
+        self.metadataSignatureURL = metadataSignatureURL
+        self.channel = channel
+        self.minCompatibleVersion = minCompatibleVersion
+        self.architecture = architecture
+        self.releaseNotes = releaseNotes
+        self.releaseDate = releaseDate
+        self.expires = expires
+        self.bytes = bytes
+    }
+
+    /// The bytes of every file, when every size is known.
+    public var size: Int? {
+        files.reduce(Optional(0)) { total, file in total.flatMap { sum in file.size.map { sum + $0 } } }
+    }
+
+    /// "vmlinuz and kubesolo-os.gz", "image".
+    public var fileNames: String {
+        files.map(\.name).joined(separator: " and ")
+    }
 
     public struct Invalid: Error, Sendable, CustomStringConvertible {
         public var message: String
         public var description: String { "the metadata is not valid: \(message)" }
     }
 
-    /// The largest image accepted: far above any OS image, far below what arithmetic on sizes
+    /// The largest file accepted: far above any OS image, far below what arithmetic on sizes
     /// (free space with headroom) could overflow.
     public static let maximumSize = 256 << 30
+
+    /// The slot file names of KubeSolo OS's pair.
+    public static let kernelName = "vmlinuz"
+    public static let initramfsName = "kubesolo-os.gz"
 
     /// A release version: letters, digits, `.`, `+`, `_`, `~` and `-`, starting with a letter or
     /// digit, at most 128 characters. Anything else (a path, white space, a control character,
@@ -32,8 +104,27 @@ public struct ReleaseMetadata: Sendable {
         return alnum(first) && text.utf8.allSatisfy { alnum($0) || $0 == 46 || $0 == 43 || $0 == 95 || $0 == 126 || $0 == 45 }
     }
 
-    /// Parses the metadata read from `metadataURL`. A `file:` image URL is accepted only from a
-    /// `file:` server (an HTTP server must not point the node at its own files).
+    /// The metadata's own signature URL, read before anything else in the document is trusted:
+    /// `metadata_sig_url` when it names one. Nil when the document names none (or is not JSON;
+    /// `parse` says why later).
+    public static func namedMetadataSignature(_ bytes: [UInt8], metadataURL: String) -> String? {
+        guard let json = try? JSON.parse(bytes), let url = json["metadata_sig_url"]?.stringValue, !url.isEmpty else {
+            return nil
+        }
+        return resolve(url, against: metadataURL)
+    }
+
+    /// Whether the document is KubeSolo OS's form (it names `vmlinuz_url` or `initramfs_url`):
+    /// read before the signature verifies, only to know which signature to look for.
+    public static func isKubeSoloForm(_ bytes: [UInt8]) -> Bool {
+        guard let json = try? JSON.parse(bytes) else { return false }
+        return json["vmlinuz_url"] != nil || json["initramfs_url"] != nil
+    }
+
+    /// Parses the metadata read from `metadataURL`: KubeSolo OS's form when it has
+    /// `vmlinuz_url`, updatectl's image form otherwise. A `file:` URL is accepted only from a
+    /// `file:` server (an HTTP server must not point the node at its own files), and metadata read
+    /// over https may only name https URLs.
     public static func parse(_ bytes: [UInt8], metadataURL: String, serverIsFile: Bool? = nil) throws(Invalid) -> ReleaseMetadata {
         let json: JSON
         do {
@@ -46,37 +137,71 @@ public struct ReleaseMetadata: Sendable {
             guard let value = json[key]?.stringValue, !value.isEmpty else { throw Invalid(message: "no `\(key)` string") }
             return value
         }
+        func optional(_ key: String) throws(Invalid) -> String? {
+            guard let value = json[key] else { return nil }
+            if case .null = value { return nil }
+            guard let text = value.stringValue else { throw Invalid(message: "`\(key)` is not a string") }
+            return text.isEmpty ? nil : text
+        }
+        let fromFile = serverIsFile ?? metadataURL.lowercased().hasPrefix("file:")
+        func url(_ key: String, _ text: String) throws(Invalid) -> String {
+            guard let resolved = resolve(text, against: metadataURL) else {
+                throw Invalid(message: "`\(key)` \(text) is not an http, https or file URL")
+            }
+            if resolved.lowercased().hasPrefix("file:"), !fromFile {
+                throw Invalid(message: "`\(key)` \(resolved) is a file URL, which only a `file://` server may name")
+            }
+            if metadataURL.lowercased().hasPrefix("https:"), !resolved.lowercased().hasPrefix("https:") {
+                throw Invalid(message: "the metadata came over https but `\(key)` \(resolved) does not use https")
+            }
+            return resolved
+        }
+        func digest(_ key: String) throws(Invalid) -> String {
+            let value = try string(key).lowercased()
+            guard value.count == 64, value.allSatisfy({ $0.isHexDigit }) else { throw Invalid(message: "`\(key)` is not 64 hex digits") }
+            return value
+        }
+
         let version = try string("version")
         guard isPlainVersion(version) else {
             throw Invalid(message: "`version` \(JSON.quote(version)) is not a plain version (letters, digits, `.`, `+`, `_`, "
                 + "`~` and `-`, starting with a letter or digit, at most 128 characters)")
         }
-        let url = try string("url")
-        let digest = try string("sha256").lowercased()
-        guard digest.count == 64, digest.allSatisfy({ $0.isHexDigit }) else {
-            throw Invalid(message: "`sha256` is not 64 hex digits")
-        }
-        guard let size = json["size"]?.intValue, size > 0 else { throw Invalid(message: "no positive `size`") }
-        guard size <= maximumSize else {
-            throw Invalid(message: "`size` \(size) is larger than the \(maximumSize >> 30) GiB updatectl accepts for one image")
+        var files: [File] = []
+        let format: Format
+        if json["vmlinuz_url"] != nil || json["initramfs_url"] != nil {
+            format = .kubesolo
+            for (name, prefix) in [(kernelName, "vmlinuz"), (initramfsName, "initramfs")] {
+                files.append(File(
+                    name: name, url: try url("\(prefix)_url", try string("\(prefix)_url")), sha256: try digest("\(prefix)_sha256"),
+                    size: nil, sizeAnnounced: false,
+                    signatureURL: try optional("\(prefix)_sig_url").map { text throws(Invalid) in try url("\(prefix)_sig_url", text) }))
+            }
+        } else {
+            format = .image
+            let location = try url("url", try string("url"))
+            let hash = try digest("sha256")
+            guard let size = json["size"]?.intValue, size > 0 else { throw Invalid(message: "no positive `size`") }
+            guard size <= maximumSize else {
+                throw Invalid(message: "`size` \(size) is larger than the \(maximumSize >> 30) GiB updatectl accepts for one file")
+            }
+            files.append(File(name: "image", url: location, sha256: hash, size: size, sizeAnnounced: true,
+                              signatureURL: try optional("sig_url").map { text throws(Invalid) in try url("sig_url", text) }))
         }
         var expires: Timestamp?
-        if let text = json["expires"]?.stringValue {
+        if let text = try optional("expires") {
             guard let time = Timestamp.parse(text) else { throw Invalid(message: "`expires` is not an RFC 3339 time") }
             expires = time
         }
-        guard let imageURL = resolve(url, against: metadataURL) else {
-            throw Invalid(message: "`url` \(url) is not an http, https or file URL")
+        let minimum = try optional("min_compatible_version")
+        if let minimum, SemanticVersion(minimum) == nil {
+            throw Invalid(message: "`min_compatible_version` \(JSON.quote(minimum)) is not a version like 1.2.3")
         }
-        let fromFile = serverIsFile ?? metadataURL.lowercased().hasPrefix("file:")
-        if imageURL.lowercased().hasPrefix("file:"), !fromFile {
-            throw Invalid(message: "`url` \(imageURL) is a file URL, which only a `file://` server may name")
-        }
-        if metadataURL.lowercased().hasPrefix("https:"), !imageURL.lowercased().hasPrefix("https:") {
-            throw Invalid(message: "the metadata came over https but `url` \(imageURL) does not use https")
-        }
-        return ReleaseMetadata(version: version, imageURL: imageURL, sha256: digest, size: size, expires: expires,
-                               bytes: bytes)
+        return ReleaseMetadata(
+            version: version, format: format, files: files,
+            metadataSignatureURL: try optional("metadata_sig_url").map { text throws(Invalid) in try url("metadata_sig_url", text) },
+            channel: try optional("channel"), minCompatibleVersion: minimum, architecture: try optional("architecture"),
+            releaseNotes: try optional("release_notes"), releaseDate: try optional("release_date"), expires: expires, bytes: bytes)
     }
 
     /// `url` as an absolute URL: kept when it has a scheme, else resolved against `base`.

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Crypto
 public import UpdatePolicy
 import YAMLTree
@@ -5,15 +8,18 @@ import YAMLTree
 import FoundationEssentials
 #endif
 
-/// Ed25519 verification of `latest.json.sig` over the exact bytes of `latest.json`.
+/// Ed25519 verification of release metadata and files, with the key and signature forms of
+/// both KubeSolo OS (hex key files; raw or hex signature files) and updatectl (`ed25519:<base64>`,
+/// base64 signatures, PEM keys).
 public enum Signature {
     public struct Failure: Error, Sendable, CustomStringConvertible {
         public var message: String
         public var description: String { message }
     }
 
-    /// The 32-byte key: inline, or read from a file holding `ed25519:<base64>`, bare base64 of 32
-    /// bytes, or a PEM `PUBLIC KEY` (SubjectPublicKeyInfo).
+    /// The 32-byte key: inline, or read from a file holding 64 hex characters (KubeSolo OS's
+    /// key file), `ed25519:<base64>`, bare base64 of 32 bytes, or a PEM `PUBLIC KEY`
+    /// (SubjectPublicKeyInfo).
     public static func key(_ spec: PublicKeySpec) throws(Failure) -> [UInt8] {
         switch spec {
         case .ed25519(let bytes):
@@ -27,8 +33,8 @@ public enum Signature {
             }
             let text = String(decoding: bytes, as: UTF8.self)
             if let key = parseKeyText(text) { return key }
-            throw Failure(message: "the public key file \(path) holds no Ed25519 key (ed25519:<base64>, base64 of 32 "
-                + "bytes, or a PEM PUBLIC KEY)")
+            throw Failure(message: "the public key file \(path) holds no Ed25519 key (64 hex characters, ed25519:<base64>, "
+                + "base64 of 32 bytes, or a PEM PUBLIC KEY)")
         }
     }
 
@@ -42,16 +48,31 @@ public enum Signature {
             return Array(der.suffix(32))
         }
         guard trimmed.count == 1 else { return nil }
+        if let key = Hex.decode(trimmed[0]), key.count == 32 { return key }
         let line = trimmed[0].hasPrefix("ed25519:") ? String(trimmed[0].dropFirst(8)) : trimmed[0]
         guard let key = Base64.decode(line), key.count == 32 else { return nil }
         return key
     }
 
-    /// Verifies `signatureText` (base64 of 64 bytes) over `message` with `key`.
-    public static func verify(message: [UInt8], signatureText: [UInt8], key: [UInt8]) throws(Failure) {
-        let text = String(decoding: signatureText, as: UTF8.self).trimmingSpaces
-        guard let signature = Base64.decode(text), signature.count == 64 else {
-            throw Failure(message: "latest.json.sig is malformed: it must be the base64 of a 64-byte Ed25519 signature")
+    /// The 64 signature bytes of a signature file: the raw bytes (KubeSolo OS), 128 hex
+    /// characters (KubeSolo OS) or base64 (updatectl's `latest.json.sig`); surrounding white
+    /// space is ignored in the text forms.
+    public static func decode(_ file: [UInt8]) -> [UInt8]? {
+        if file.count == 64 { return file }
+        let text = String(decoding: file, as: UTF8.self).trimmingSpaces
+        if text.count == 128, let bytes = Hex.decode(text) { return bytes }
+        if let bytes = Base64.decode(text), bytes.count == 64 { return bytes }
+        return nil
+    }
+
+    /// Verifies the signature file `signatureFile` over `message` with `key`; `what` names the
+    /// signed thing in messages ("latest.json", "vmlinuz").
+    public static func verify(message: UnsafeRawBufferPointer, signatureFile: [UInt8], key: [UInt8], what: String)
+        throws(Failure)
+    {
+        guard let signature = decode(signatureFile) else {
+            throw Failure(message: "the signature of \(what) is malformed: it must be the 64 bytes of an Ed25519 signature, "
+                + "raw, as 128 hex characters or in base64")
         }
         let publicKey: Curve25519.Signing.PublicKey
         do {
@@ -60,9 +81,72 @@ public enum Signature {
             throw Failure(message: "the public key is not a valid Ed25519 key")
         }
         guard publicKey.isValidSignature(signature, for: message) else {
-            throw Failure(message: "bad signature: latest.json.sig does not verify with the configured public key "
+            throw Failure(message: "bad signature: the signature of \(what) does not verify with the configured public key "
                 + "(signed with another key, or over other bytes)")
         }
+    }
+
+    public static func verify(message: [UInt8], signatureFile: [UInt8], key: [UInt8], what: String) throws(Failure) {
+        let outcome: Result<Void, Failure> = message.withUnsafeBytes { bytes in
+            Result { () throws(Failure) in try verify(message: bytes, signatureFile: signatureFile, key: key, what: what) }
+        }
+        try outcome.get()
+    }
+
+    /// Verifies a signature over the bytes of the file at `path`, mapped rather than read, so a
+    /// large initramfs costs page cache, not memory.
+    public static func verify(file path: String, signatureFile: [UInt8], key: [UInt8], what: String) throws -> Void {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { throw SystemError("cannot open", path) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw SystemError("cannot stat", path) }
+        let size = Int(info.st_size)
+        guard size > 0 else {
+            try verify(message: [], signatureFile: signatureFile, key: key, what: what)
+            return
+        }
+        guard let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), mapped != MAP_FAILED else {
+            throw SystemError("cannot map", path)
+        }
+        defer { munmap(mapped, size) }
+        try verify(message: UnsafeRawBufferPointer(start: mapped, count: size), signatureFile: signatureFile, key: key, what: what)
+    }
+}
+
+/// Lower- or upper-case hex text and bytes.
+enum Hex {
+    static func decode(_ text: String) -> [UInt8]? {
+        let digits = Array(text.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        func value(_ digit: UInt8) -> UInt8? {
+            switch digit {
+            case 48...57: digit - 48
+            case 65...70: digit - 55
+            case 97...102: digit - 87
+            default: nil
+            }
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(digits.count / 2)
+        var index = 0
+        while index < digits.count {
+            guard let high = value(digits[index]), let low = value(digits[index + 1]) else { return nil }
+            out.append(high << 4 | low)
+            index += 2
+        }
+        return out
+    }
+
+    static func encode(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 15)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

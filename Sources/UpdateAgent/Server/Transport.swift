@@ -1,8 +1,17 @@
 internal import CCurl
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// One GET, as the update server client needs it.
+/// One request, as the update server and registry clients need it: a GET unless `method` says
+/// otherwise.
 public struct TransportRequest: Sendable {
     public var url: String
+    /// `HEAD` (headers only), `POST`, `PUT`, `DELETE`; nil for GET.
+    public var method: String?
+    /// Request header lines (`Accept: …`, `Authorization: …`).
+    public var headers: [String] = []
+    public var body: [UInt8]?
     /// More body bytes than this abort the transfer.
     public var maxBytes: Int
     public var connectTimeout: Duration
@@ -16,8 +25,12 @@ public struct TransportRequest: Sendable {
 
     public init(url: String, maxBytes: Int, connectTimeout: Duration = .seconds(10), timeout: Duration? = .seconds(30),
                 lowSpeed: (bytesPerSecond: Int, seconds: Int)? = nil, maxRedirects: Int = 5,
-                schemes: [String] = ["http", "https", "file"]) {
+                schemes: [String] = ["http", "https", "file"], method: String? = nil, headers: [String] = [],
+                body: [UInt8]? = nil) {
         self.url = url
+        self.method = method
+        self.headers = headers
+        self.body = body
         self.maxBytes = maxBytes
         self.connectTimeout = connectTimeout
         self.timeout = timeout
@@ -31,6 +44,23 @@ public struct TransportResponse: Sendable {
     /// The HTTP status; 200 for a `file` URL that was read.
     public var status: Int
     public var bytes: Int
+    /// The final response's headers (a redirect's are dropped), names as sent.
+    public var headers: [(name: String, value: String)] = []
+
+    public init(status: Int, bytes: Int, headers: [(name: String, value: String)] = []) {
+        self.status = status
+        self.bytes = bytes
+        self.headers = headers
+    }
+
+    /// The first header of that name (case-insensitive).
+    public func header(_ name: String) -> String? {
+        let wanted = name.lowercased()
+        return headers.first { $0.name.lowercased() == wanted }?.value
+    }
+
+    /// `Content-Length`, when the server sent one.
+    public var contentLength: Int? { header("Content-Length").flatMap { Int($0.trimmingSpaces) } }
 }
 
 public enum TransportError: Error, Sendable, CustomStringConvertible, Equatable {
@@ -83,6 +113,7 @@ public struct CurlTransport: Transport {
         let maxBytes: Int
         var received = 0
         var error: (any Error)?
+        var headers: [(name: String, value: String)] = []
 
         init(onData: @escaping (UnsafeRawBufferPointer) throws -> Void, maxBytes: Int) {
             self.onData = onData
@@ -99,6 +130,9 @@ public struct CurlTransport: Transport {
             let schemes = request.schemes.joined(separator: ",")
             let redirectSchemes = isHTTPS ? "https" : request.schemes.filter { $0 != "file" }.joined(separator: ",")
             var result = ccurl_result()
+            let method = request.method
+            let headerLines = request.headers
+            let body = request.body
             let code = request.url.withCString { url in
                 schemes.withCString { protocols in
                     redirectSchemes.withCString { redirectProtocols in
@@ -115,6 +149,16 @@ public struct CurlTransport: Transport {
                             raw.user_agent = agent
                             raw.legacy_protocol_options = legacyProtocolOptions ? 1 : 0
                             raw.context = unmanaged.toOpaque()
+                            raw.on_header = { data, size, context in
+                                let box = Unmanaged<Context>.fromOpaque(context!).takeUnretainedValue()
+                                let line = String(decoding: UnsafeRawBufferPointer(start: data, count: size), as: UTF8.self)
+                                if line.hasPrefix("HTTP/") {
+                                    box.headers = []
+                                } else if let colon = line.firstIndex(of: ":") {
+                                    box.headers.append((String(line[..<colon]), String(line[line.index(after: colon)...]).trimmingSpaces))
+                                }
+                                return 1
+                            }
                             raw.on_data = { data, size, context in
                                 let box = Unmanaged<Context>.fromOpaque(context!).takeUnretainedValue()
                                 box.received += size
@@ -130,7 +174,21 @@ public struct CurlTransport: Transport {
                                     return 0
                                 }
                             }
-                            return ccurl_get(&raw, &result)
+                            return Self.withCStrings(headerLines) { lines, count in
+                                raw.headers = lines
+                                raw.header_count = Int32(count)
+                                return Self.withOptionalCString(method) { method in
+                                    raw.method = method
+                                    guard let body else { return ccurl_get(&raw, &result) }
+                                    return body.withUnsafeBufferPointer { bytes in
+                                        bytes.baseAddress!.withMemoryRebound(to: CChar.self, capacity: max(1, bytes.count)) { pointer in
+                                            raw.body = pointer
+                                            raw.body_size = bytes.count
+                                            return ccurl_get(&raw, &result)
+                                        }
+                                    }
+                                }
+                            }
                         }
                     }
                 }
@@ -149,8 +207,21 @@ public struct CurlTransport: Transport {
                 throw TransportError.failed(message)
             }
             let status = request.url.lowercased().hasPrefix("file:") ? 200 : Int(result.status)
-            return TransportResponse(status: status, bytes: context.received)
+            return TransportResponse(status: status, bytes: context.received, headers: context.headers)
         }
+    }
+
+    private static func withOptionalCString<T>(_ text: String?, _ body: (UnsafePointer<CChar>?) -> T) -> T {
+        guard let text else { return body(nil) }
+        return text.withCString { body($0) }
+    }
+
+    /// `lines` as a C array of C strings, valid inside `body`.
+    private static func withCStrings<T>(_ lines: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>?, Int) -> T) -> T {
+        let copies = lines.map { strdup($0) }
+        defer { copies.forEach { free($0) } }
+        let pointers = copies.map { UnsafePointer($0) }
+        return pointers.withUnsafeBufferPointer { body($0.baseAddress, lines.count) }
     }
 
     static func milliseconds(_ duration: Duration) -> Int {

@@ -13,7 +13,8 @@ final class SimulatedWorld: @unchecked Sendable {
     let scenario: Scenario
     let clock: FixedWallClock
     let metadataURL: String
-    private(set) var image: [UInt8]
+    /// The release's files by URL, with their slot names, in download order.
+    private(set) var files: [(url: String, name: String, bytes: [UInt8])] = []
     let signingKey = Curve25519.Signing.PrivateKey()
     private(set) var metadata: [UInt8] = []
 
@@ -21,11 +22,29 @@ final class SimulatedWorld: @unchecked Sendable {
         self.scenario = scenario
         self.clock = clock
         self.metadataURL = metadataURL
-        image = (0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
-        var fields = [
-            "\"version\": \"\(scenario.releaseVersion)\"", "\"url\": \"image-\(scenario.releaseVersion).img\"",
-            "\"sha256\": \"\(SHA256Stream.hex(image))\"", "\"size\": \(image.count)",
-        ]
+        let base = String(metadataURL[..<(metadataURL.lastIndex(of: "/").map { metadataURL.index(after: $0) } ?? metadataURL.endIndex)])
+        func content(_ seed: Int, _ size: Int) -> [UInt8] { (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ seed) } }
+        let version = scenario.releaseVersion
+        var fields = ["\"version\": \"\(version)\""]
+        if scenario.releaseFormat == "image" {
+            let image = content(11, 4096)
+            files = [(base + "image-\(version).img", "image", image)]
+            fields += ["\"url\": \"image-\(version).img\"", "\"sha256\": \"\(SHA256Stream.hex(image))\"", "\"size\": \(image.count)"]
+        } else {
+            let kernel = content(5, 2048)
+            let initramfs = content(11, 4096)
+            files = [(base + "vmlinuz-\(version)", ReleaseMetadata.kernelName, kernel),
+                     (base + "kubesolo-os-\(version).gz", ReleaseMetadata.initramfsName, initramfs)]
+            fields += [
+                "\"vmlinuz_url\": \"vmlinuz-\(version)\"", "\"vmlinuz_sha256\": \"\(SHA256Stream.hex(kernel))\"",
+                "\"vmlinuz_sig_url\": \"vmlinuz-\(version).sig\"",
+                "\"initramfs_url\": \"kubesolo-os-\(version).gz\"", "\"initramfs_sha256\": \"\(SHA256Stream.hex(initramfs))\"",
+                "\"initramfs_sig_url\": \"kubesolo-os-\(version).gz.sig\"", "\"metadata_sig_url\": \"latest.json.sig\"",
+            ]
+        }
+        if let channel = scenario.releaseChannel { fields.append("\"channel\": \"\(channel)\"") }
+        if let architecture = scenario.releaseArchitecture { fields.append("\"architecture\": \"\(architecture)\"") }
+        if let minimum = scenario.releaseMinCompatibleVersion { fields.append("\"min_compatible_version\": \"\(minimum)\"") }
         if let expires = scenario.expires { fields.append("\"expires\": \"\(expires)\"") }
         metadata = Array(("{" + fields.joined(separator: ", ") + "}\n").utf8)
     }
@@ -33,15 +52,31 @@ final class SimulatedWorld: @unchecked Sendable {
     /// The key the simulated server signs with; the policy's key is replaced by it.
     var publicKey: [UInt8] { Array(signingKey.publicKey.rawRepresentation) }
 
+    /// The metadata's signature as served: base64 for the image form, hex (KubeSolo OS's) for the pair.
     func signature() -> [UInt8]? {
+        let key: Curve25519.Signing.PrivateKey
         switch scenario.signature {
         case "missing": return nil
-        case "bad":
-            let other = Curve25519.Signing.PrivateKey()
-            return Array(((try? other.signature(for: metadata)) ?? Data()).base64EncodedString().utf8)
-        default:
-            return Array(((try? signingKey.signature(for: metadata)) ?? Data()).base64EncodedString().utf8)
+        case "bad": key = Curve25519.Signing.PrivateKey()
+        default: key = signingKey
         }
+        let signature = Array((try? key.signature(for: metadata)) ?? Data())
+        return scenario.releaseFormat == "image" ? Array(Data(signature).base64EncodedString().utf8) : Array(Hex.encode(signature).utf8)
+    }
+
+    /// A file's detached signature, raw (KubeSolo OS's binary form).
+    func signature(of bytes: [UInt8]) -> [UInt8] { Array((try? signingKey.signature(for: bytes)) ?? Data()) }
+
+    /// The bytes served for a file: the last file is the one the scenario's download outcome hits.
+    func served(_ index: Int) -> [UInt8] {
+        var bytes = files[index].bytes
+        guard index == files.count - 1 else { return bytes }
+        switch scenario.downloadOutcome {
+        case "corrupt": bytes[bytes.count / 2] ^= 0xFF
+        case "larger": bytes += [0, 0, 0, 0]
+        default: break
+        }
+        return bytes
     }
 }
 
@@ -51,6 +86,10 @@ struct SimulatedTransport: Transport {
 
     func get(_ request: TransportRequest, onData: (UnsafeRawBufferPointer) throws -> Void) throws -> TransportResponse {
         let url = request.url
+        if request.method == "HEAD" {
+            guard let file = world.files.first(where: { $0.url == url }) else { return TransportResponse(status: 404, bytes: 0) }
+            return TransportResponse(status: 200, bytes: 0, headers: [("Content-Length", String(file.bytes.count))])
+        }
         if url == world.metadataURL {
             try world.metadata.withUnsafeBytes { try onData($0) }
             return TransportResponse(status: 200, bytes: world.metadata.count)
@@ -60,21 +99,19 @@ struct SimulatedTransport: Transport {
             try signature.withUnsafeBytes { try onData($0) }
             return TransportResponse(status: 200, bytes: signature.count)
         }
-        if url.hasSuffix("/image-\(world.scenario.releaseVersion).img") {
-            world.clock.sleep(for: world.scenario.downloadDuration)
-            var bytes = world.image
-            switch world.scenario.downloadOutcome {
-            case "corrupt":
-                bytes[bytes.count / 2] ^= 0xFF
-            case "interrupted":
+        if let index = world.files.firstIndex(where: { $0.url + ".sig" == url }) {
+            let signature = world.signature(of: world.files[index].bytes)
+            try signature.withUnsafeBytes { try onData($0) }
+            return TransportResponse(status: 200, bytes: signature.count)
+        }
+        if let index = world.files.firstIndex(where: { $0.url == url }) {
+            if index == world.files.count - 1 { world.clock.sleep(for: world.scenario.downloadDuration) }
+            let bytes = world.served(index)
+            if index == world.files.count - 1, world.scenario.downloadOutcome == "interrupted" {
                 try bytes.prefix(bytes.count / 2).withUnsafeBytes { try onData($0) }
                 throw TransportError.failed("the connection was reset (simulated)")
-            case "larger":
-                bytes += [0, 0, 0, 0]
-                if bytes.count > request.maxBytes { throw TransportError.tooLarge(limit: request.maxBytes) }
-            default:
-                break
             }
+            if bytes.count > request.maxBytes { throw TransportError.tooLarge(limit: request.maxBytes) }
             try bytes.withUnsafeBytes { try onData($0) }
             return TransportResponse(status: 200, bytes: bytes.count)
         }
@@ -89,6 +126,7 @@ struct SimulatedSystem: SystemProbe {
 
     func hostname() -> String { "simulated-node" }
     func machineID() throws -> String { node.machineID }
+    func architecture() -> String { node.architecture }
     func freeBytes(at path: String) throws -> UInt64 { node.freeBytes }
     func kubectl() -> String? { node.kubernetes ? "/usr/bin/kubectl" : nil }
     func fileExists(_ path: String) -> Bool { node.files[path] != nil }
@@ -145,8 +183,10 @@ final class SimulatedBackend: UpdateBackend, @unchecked Sendable {
     func bootedSlot() throws -> Slot { lock.withLock { booted } }
     func runningVersion() throws -> String { lock.withLock { versions[booted] ?? "" } }
     func imageDirectory(for slot: Slot) -> String { scratch }
-    func prepareImage(for slot: Slot) throws -> String { scratch + "/image-\(slot.rawValue)" }
-    func stage(image: String, slot: Slot, version: String, fromVersion: String) throws {
+    func prepareFiles(for slot: Slot, names: [String]) throws -> [String: String] {
+        Dictionary(uniqueKeysWithValues: names.map { ($0, scratch + "/\(slot.rawValue)-\($0)") })
+    }
+    func stage(files: [String: String], slot: Slot, version: String, fromVersion: String) throws {
         lock.withLock { versions[slot] = version }
     }
     func invalidate(slot: Slot) {}

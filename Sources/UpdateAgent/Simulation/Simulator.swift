@@ -103,12 +103,18 @@ public enum Simulator {
             return result
         }
 
-        let applied = try ApplyRun(plan: plan, policy: policy, policySHA256: nil, environment: environment).run()
+        let apply = ApplyRun(plan: plan, policy: policy, policySHA256: nil, environment: environment)
+        var applied = try apply.run()
+        if case .staged = applied {
+            reporter.add("-", "staged", "event", "the operator runs `updatectl activate`")
+            applied = try apply.activate()
+        }
         switch applied {
         case .upToDate: return finish("up_to_date", "up to date", runs: 0)
         case .deferred(let gate, _): return finish("deferred", "deferred by \(gate)", runs: 0)
+        case .refused(let gate, _): return finish("refused", "refused by \(gate)", runs: 0)
         case .failed(let message): return finish("failed", "failed: \(message)", runs: 0)
-        case .dryRun, .rebooted: return finish("failed", "a dry run or a reboot only", runs: 0)
+        case .dryRun, .rebooted, .available, .staged: return finish("failed", "a dry run or a reboot only", runs: 0)
         case .activated:
             break
         }

@@ -10,7 +10,7 @@ public enum StateMachine {
         .idle: [.idle, .checking],
         .checking: [.idle, .downloading, .failed],
         .downloading: [.staged, .failed],
-        .staged: [.activated, .failed, .rolledBack],
+        .staged: [.activated, .checking, .failed, .rolledBack],
         .activated: [.verifying, .rolledBack],
         .verifying: [.success, .activated, .rolledBack],
         .success: [.idle, .checking],

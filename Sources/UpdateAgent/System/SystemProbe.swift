@@ -7,6 +7,9 @@ public protocol SystemProbe: Sendable {
     func hostname() -> String
     /// `/etc/machine-id`, trimmed.
     func machineID() throws -> String
+    /// This machine's architecture in Go's names (`amd64`, `arm64`…), as KubeSolo OS releases
+    /// name theirs.
+    func architecture() -> String
     /// Bytes free for an unprivileged writer on the file system holding `path` (statfs).
     func freeBytes(at path: String) throws -> UInt64
     /// The kubectl to run, or nil when there is none.
@@ -34,6 +37,17 @@ public struct LiveSystem: SystemProbe {
             throw SystemError("cannot read", "/etc/machine-id", code: ENOENT)
         }
         return String(decoding: bytes, as: UTF8.self).trimmingSpaces
+    }
+
+    public func architecture() -> String {
+        // A test-only override (debug builds): tests offer releases for "another" machine.
+        if let override = TestSwitches.value("ARCH") { return override }
+        var name = utsname()
+        uname(&name)
+        let machine = withUnsafeBytes(of: name.machine) { raw in
+            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+        }
+        return GoArchitecture.name(machine: machine)
     }
 
     /// For a path that does not exist yet (a slot folder before the first download, or a dry
@@ -67,4 +81,23 @@ public struct LiveSystem: SystemProbe {
     }
 
     public func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
+}
+
+/// Go's `GOARCH` names for what `uname -m` says.
+public enum GoArchitecture {
+    public static func name(machine: String) -> String {
+        switch machine {
+        case "x86_64", "amd64": "amd64"
+        case "aarch64", "arm64": "arm64"
+        case "i386", "i486", "i586", "i686": "386"
+        case "riscv64": "riscv64"
+        case "ppc64le": "ppc64le"
+        case "ppc64": "ppc64"
+        case "s390x": "s390x"
+        case "loongarch64": "loong64"
+        case "mips64": "mips64"
+        case "mips64el": "mips64le"
+        default: machine.hasPrefix("armv") || machine == "arm" ? "arm" : machine
+        }
+    }
 }

@@ -9,6 +9,8 @@ public enum DecodedValue: Sendable {
     case percentage(Double)
     case url(PolicyURL)
     case time(TimeOfDay)
+    /// A `"HH:MM-HH:MM"` window; nil for the empty text (always open).
+    case timeRange(TimeRange?)
     case days([Weekday])
     case command([String])
     case publicKey(PublicKeySpec)

@@ -64,6 +64,12 @@ struct Fields {
         return nil
     }
 
+    /// The window a `timeRange` key gives: nil when absent, `.some(nil)` when empty (always open).
+    func timeRange(_ key: String) -> Located<TimeRange?>? {
+        if case .timeRange(let value)? = mapping[key]?.value { return Located(value, origin(key)) }
+        return nil
+    }
+
     func days(_ key: String) -> Located<[Weekday]> {
         if case .days(let value)? = mapping[key]?.value { return Located(value, origin(key)) }
         return Located(Weekday.allCases, origin(key))

@@ -14,6 +14,14 @@ struct PolicyBuilder {
         }
         var publicKey: Located<PublicKeySpec>?
         if case .publicKey(let key)? = updates["public_key"]?.value { publicKey = Located(key, fields.origin("public_key")) }
+        if let path = fields.optionalText("pubkey") {
+            if let publicKey, let mark = path.origin.mark {
+                findings.append(Finding(.twoSpellings("pubkey", "public_key"), start: mark,
+                                        notes: publicKey.origin.mark.map { [Finding.Note(message: "`public_key`", mark: $0)] } ?? []))
+            } else {
+                publicKey = Located(.file(path.value), path.origin)
+            }
+        }
 
         let dataDir = fields.text("data_dir")
         var context = KindContext(dataDir: dataDir, updates: fields, names: NameAllocator(noun: "gate"))
@@ -31,6 +39,10 @@ struct PolicyBuilder {
                 if let gate = defaultGate(kind, &context) { preflight.append(gate) }
             }
         }
+        // Gates a top-level shorthand stands for come before the listed ones.
+        var implicit: [Gate] = []
+        for kind in PolicyKinds.decodableGates { implicit += kind.implicit(preflight, &context) }
+        preflight.insert(contentsOf: implicit, at: 0)
         // Always-on gates (refusing downgrades) come first unless listed or turned off.
         for kind in PolicyKinds.decodableGates.reversed() where kind.alwaysOn {
             guard !(preflight + disabled).contains(where: { type(of: $0.kind) == kind }),
@@ -59,7 +71,9 @@ struct PolicyBuilder {
             autoRollbackAfter: fields.integer("auto_rollback_after"),
             reboot: Located(RebootMode(rawValue: fields.text("reboot").value) ?? .manual, fields.origin("reboot")),
             dataDir: dataDir, backend: backend(fields), backendType: backendType(fields), disabledGates: disabled,
-            download: Download(minRate: fields.nested("download", PolicySchema.download).rate("min_rate")))
+            download: Download(minRate: fields.nested("download", PolicySchema.download).rate("min_rate")),
+            layout: Located(MetadataLayout(rawValue: fields.text("layout").value) ?? .kubesolo, fields.origin("layout")),
+            activation: Located(ActivationMode(rawValue: fields.text("activation").value) ?? .auto, fields.origin("activation")))
     }
 
     /// The entry's own kind decodes it; the decoder only hands over entries of the family's kinds.

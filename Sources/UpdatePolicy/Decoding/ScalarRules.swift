@@ -17,6 +17,7 @@ struct ScalarRules {
         case .boolean: "true or false"
         case .choice(let words): "one of " + words.map { "`\($0)`" }.joined(separator: ", ")
         case .timeOfDay: "a time of day like \"02:30\""
+        case .timeRange: "a window like \"22:00-04:00\""
         case .timeZone: "an IANA time zone like Europe/Berlin"
         case .days: "a list of days"
         case .command: "a command as a list (argv)"
@@ -106,6 +107,13 @@ struct ScalarRules {
             }
             warnYAML11(scalar, node: node, key: key)
             return .time(time)
+        case .timeRange:
+            if text.isEmpty { return .timeRange(nil) }
+            guard let range = TimeRange.parse(text) else {
+                add(.badTimeRange(key, found: Self.found(node)), node)
+                return nil
+            }
+            return .timeRange(range)
         case .timeZone:
             switch timeZones.isKnown(text) {
             case false?:

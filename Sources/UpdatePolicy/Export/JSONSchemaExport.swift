@@ -33,6 +33,12 @@ public enum JSONSchemaExport {
         pairs.append(("properties", .object(table.keys.map { ($0.name, property($0)) })))
         let needed = required ?? table.keys.filter(\.required).map(\.name)
         if !needed.isEmpty { pairs.append(("required", .array(needed.map { .string($0) }))) }
+        let spellings = table.keys.compactMap { key in key.spells.map { (key.name, $0) } }
+        if !spellings.isEmpty {
+            pairs.append(("allOf", .array(spellings.map { name, other in
+                .object([("not", .object([("required", .array([.string(name), .string(other)]))]))])
+            })))
+        }
         return .object(pairs)
     }
 
@@ -82,6 +88,9 @@ public enum JSONSchemaExport {
             return .object([("type", .string("string")), ("enum", .array(words.map { .string($0) }))])
         case .timeOfDay:
             return .object([("type", .string("string")), ("pattern", .string("^([01]?[0-9]|2[0-3]):[0-5][0-9]$"))])
+        case .timeRange:
+            return .object([("type", .string("string")), ("pattern", .string(
+                "^(([01]?[0-9]|2[0-3]):[0-5][0-9]-([01]?[0-9]|2[0-3]):[0-5][0-9])?$"))])
         case .timeZone:
             return .object([("type", .string("string")), ("minLength", .int(1))])
         case .days:

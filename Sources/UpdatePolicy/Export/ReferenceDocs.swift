@@ -113,6 +113,7 @@ public enum ReferenceDocs {
         case .boolean: "boolean"
         case .choice(let words): words.map { "`\($0)`" }.joined(separator: " \\| ")
         case .timeOfDay: "`\"HH:MM\"`"
+        case .timeRange: "`\"HH:MM-HH:MM\"` or empty"
         case .timeZone: "IANA time zone"
         case .days: "list of `mon`…`sun`"
         case .command: "command (argv list)"

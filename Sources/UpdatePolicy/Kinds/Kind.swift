@@ -41,11 +41,15 @@ public protocol GateKind: EntryKindDescription {
     static var skippedByForce: Bool { get }
     /// What a policy loses without it, for `plan --diff` (": downgrades are no longer refused").
     static var withoutIt: String? { get }
+    /// It judges the release, not the moment: a release it stops is refused (recorded as a
+    /// failed check, exit 1), not deferred to a later run.
+    static var refuses: Bool { get }
 }
 
 extension GateKind {
     public static var skippedByForce: Bool { false }
     public static var withoutIt: String? { nil }
+    public static var refuses: Bool { false }
 }
 
 /// A probe kind (`healthcheck.probes:`).
@@ -92,6 +96,10 @@ protocol DecodableGate: GateKind {
     func check(_ gate: Gate, _ checks: inout CrossChecks)
     /// Checks of the whole policy that this kind owns, run once (that the policy lacks it, say).
     static func checkPolicy(_ checks: inout CrossChecks)
+    /// Gates the policy did not list that this kind adds from a top-level shorthand
+    /// (`maintenance_window: "22:00-04:00"`); they run before the listed ones. `listed` are the
+    /// gates written under `preflight:`.
+    static func implicit(_ listed: [Gate], _ context: inout KindContext) -> [Gate]
 }
 
 extension DecodableGate {
@@ -101,6 +109,27 @@ extension DecodableGate {
     var isOff: Bool { false }
     func check(_ gate: Gate, _ checks: inout CrossChecks) {}
     static func checkPolicy(_ checks: inout CrossChecks) {}
+    static func implicit(_ listed: [Gate], _ context: inout KindContext) -> [Gate] { [] }
+}
+
+/// A gate in every policy, first among the gates, unless `- KIND: false` turns it off:
+/// `no_downgrade` and the metadata gates (`channel`, `architecture`, `min_compatible_version`).
+protocol SwitchedGate: DecodableGate {
+    var enabled: Located<Bool> { get }
+    init(enabled: Located<Bool>)
+}
+
+extension SwitchedGate {
+    init?(_ options: Fields, _ context: inout KindContext) {
+        self.init(enabled: options.boolean("enabled"))
+    }
+
+    static var alwaysOn: Bool { true }
+    static var defaultText: String { "\(entry.name): true" }
+    var isOff: Bool { !enabled.value }
+
+    /// Its one option, set by the scalar form (`- KIND: false`).
+    static func enabledKey(_ whenOff: String) -> Key { Key("enabled", .boolean, default: "true", whenOff) }
 }
 
 /// A probe kind as the decoder and the linter use it.

@@ -1,3 +1,5 @@
+import YAMLTree
+
 /// `maintenance_window`: now is inside the window, on its days, in its time zone.
 public struct MaintenanceWindowGate: DecodableGate {
     public var days: Located<[Weekday]>
@@ -39,6 +41,29 @@ public struct MaintenanceWindowGate: DecodableGate {
          Parameter("start", .time(start.value), start.origin),
          Parameter("end", .time(end.value), end.origin),
          Parameter("timezone", .text(timezone.value), timezone.origin)]
+    }
+
+    /// KubeSolo OS writes the window as `maintenance_window: "HH:MM-HH:MM"` at the top of
+    /// `updates:` (UTC, every day; empty = always open): one gate, unless a gate is listed too,
+    /// which is the window given twice (UPD207).
+    static func implicit(_ listed: [Gate], _ context: inout KindContext) -> [Gate] {
+        guard let written = context.updates.timeRange(entry.name), let mark = written.origin.mark,
+            let range = written.value
+        else { return [] }
+        if let other = listed.first(where: { $0.kind is MaintenanceWindowGate }) {
+            context.findings.append(Finding(
+                .shorthandConflict,
+                "`\(entry.name): \"\(range)\"` and a `\(entry.name)` gate under `preflight` give the window twice",
+                start: mark, help: "keep one: the gate (which adds days and a time zone), or the one-line form",
+                notes: other.source.mark.map { [Finding.Note(message: "the gate", mark: $0)] } ?? []))
+            return []
+        }
+        let defaults = Fields(mapping: DecodedMapping(node: context.updates.mapping.node), table: entry.table)
+        let origin = written.origin
+        let gate = MaintenanceWindowGate(days: defaults.days("days"), start: Located(range.start, origin),
+                                         end: Located(range.end, origin), timezone: defaults.text("timezone"))
+        return [Gate(name: Located(context.names.derive(entry.name), .defaulted), kind: gate, timeout: defaults.duration("timeout"),
+                     source: .shorthand(key: entry.name, mark))]
     }
 
     public static let skippedByForce = true

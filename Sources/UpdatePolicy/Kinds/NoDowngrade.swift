@@ -1,7 +1,7 @@
 /// `no_downgrade`: the offered version is newer than the running and the last committed one.
 /// On in every policy unless `- no_downgrade: false` turns it off: an old release that is still
 /// validly signed must not install when a mirror replays it.
-public struct NoDowngradeGate: DecodableGate {
+public struct NoDowngradeGate: SwitchedGate {
     public var enabled: Located<Bool>
 
     public static let entry = EntryKind.gate(
@@ -9,19 +9,14 @@ public struct NoDowngradeGate: DecodableGate {
         "Passes when the offered version is newer than the running one and the last committed one (semantic versions). "
             + "On in every policy, first among the gates, unless `- no_downgrade: false` turns it off; write it to place it "
             + "elsewhere.", [
-            Key("enabled", .boolean, default: "true", "`false` allows downgrades (a lint warning)."),
+            enabledKey("`false` allows downgrades (a lint warning)."),
         ], type: NoDowngradeGate.self)
 
-    init?(_ options: Fields, _ context: inout KindContext) {
-        enabled = options.boolean("enabled")
-    }
+    init(enabled: Located<Bool>) { self.enabled = enabled }
 
     public var summary: String { "the offered version is newer than the running and the last committed one" }
     public var parameters: [Parameter] { [] }
 
-    static let alwaysOn = true
-    static let defaultText = "no_downgrade: true"
-    var isOff: Bool { !enabled.value }
     public static let withoutIt: String? = ": downgrades are no longer refused"
 
     public static let rules = [

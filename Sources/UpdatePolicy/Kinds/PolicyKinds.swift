@@ -2,6 +2,7 @@
 /// A new kind is one line here (a test fails naming any kind file that is missing).
 public enum PolicyKinds {
     static let decodableGates: [any DecodableGate.Type] = [
+        ChannelGate.self, ArchitectureGate.self, MinCompatibleVersionGate.self,
         FreeSpaceGate.self, NodeNotBlockedGate.self, MaintenanceWindowGate.self, MaxAttemptsGate.self, NoDowngradeGate.self,
         RolloutGate.self, ExecGate.self, HTTPGate.self,
     ]

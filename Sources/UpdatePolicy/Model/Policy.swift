@@ -26,6 +26,26 @@ public struct Policy: Sendable {
     /// and lint says what that costs.
     public var disabledGates: [Gate]
     public var download: Download
+    /// Where the release metadata is on the server.
+    public var layout: Located<MetadataLayout>
+    /// Whether `apply` activates what it staged, or stops at `staged` for `activate`.
+    public var activation: Located<ActivationMode>
+}
+
+/// Where `latest.json` is on an update server.
+public enum MetadataLayout: String, Sendable, Hashable {
+    /// `<server>/latest.json`, the channel named inside the document (KubeSolo OS's layout).
+    case kubesolo
+    /// `<server>/<channel>/latest.json`.
+    case perChannel = "per_channel"
+}
+
+/// What `apply` does once the release is staged.
+public enum ActivationMode: String, Sendable, Hashable {
+    /// Activates (and reboots, with `reboot: auto`) in the same run.
+    case auto
+    /// Stops at `staged`, as KubeSolo OS's `apply` does; `updatectl activate` goes on.
+    case separate
 }
 
 public struct Download: Sendable {

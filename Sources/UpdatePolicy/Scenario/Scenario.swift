@@ -7,6 +7,11 @@ public struct Scenario: Sendable {
     public var start: String
     public var runningVersion: String
     public var releaseVersion: String
+    /// `kubesolo` (vmlinuz and initramfs) or `image`.
+    public var releaseFormat: String
+    public var releaseChannel: String?
+    public var releaseArchitecture: String?
+    public var releaseMinCompatibleVersion: String?
     public var signature: String
     public var expires: String?
     public var downloadOutcome: String
@@ -86,6 +91,9 @@ public enum ScenarioLinter {
         return Scenario(
             file: file, description: f.optionalText("description")?.value, start: f.text("start").value,
             runningVersion: f.text("running_version").value, releaseVersion: release.optionalText("version")?.value ?? "",
+            releaseFormat: release.text("format").value, releaseChannel: release.optionalText("channel")?.value,
+            releaseArchitecture: release.optionalText("architecture")?.value,
+            releaseMinCompatibleVersion: release.optionalText("min_compatible_version")?.value,
             signature: release.text("signature").value, expires: release.optionalText("expires")?.value,
             downloadOutcome: download.text("outcome").value, downloadDuration: download.duration("duration").value,
             facts: ScenarioFacts(fields: facts), gates: gates,

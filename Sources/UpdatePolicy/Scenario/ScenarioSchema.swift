@@ -9,6 +9,11 @@ public enum ScenarioSchema {
 
     public static let release = Table("release", summary: "What the update server offers.", [
         Key("version", .string(nil), required: true, "The offered version."),
+        Key("format", .choice(["kubesolo", "image"]), default: "kubesolo",
+            "KubeSolo OS's vmlinuz and initramfs pair, or updatectl's one image."),
+        Key("channel", .string(nil), "The release's `channel` (none: the channel gate passes)."),
+        Key("architecture", .string(nil), "The release's `architecture` (none: the architecture gate passes)."),
+        Key("min_compatible_version", .string(nil), "The release's `min_compatible_version`."),
         Key("signature", .choice(["valid", "bad", "missing"]), default: "valid",
             "`latest.json.sig` as served: valid, signed with another key, or absent."),
         Key("expires", .timestamp, "The metadata's `expires`."),
@@ -24,7 +29,7 @@ public enum ScenarioSchema {
     public static let facts = Table("facts", summary: "What the gates find on the node.", PolicyKinds.facts)
 
     public static let expect = Table("expect", summary: "The outcome the scenario expects; a mismatch exits 1.", [
-        Key("outcome", .choice(["success", "rolled_back", "deferred", "failed", "up_to_date", "activated"]), required: true,
+        Key("outcome", .choice(["success", "rolled_back", "deferred", "refused", "failed", "up_to_date", "activated"]), required: true,
             "How the simulated update ends."),
         Key("runs", .integer(min: 0, max: nil), "How many healthcheck runs it takes."),
         Key("within", .duration, "The outcome is reached by this virtual time."),

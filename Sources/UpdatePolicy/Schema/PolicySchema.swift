@@ -4,7 +4,7 @@ public enum PolicySchema {
     /// Variables that gate and probe commands may use.
     public static let checkVariables = ["VERSION", "FROM_VERSION", "CHANNEL", "DATA_DIR"]
     /// Variables that backend commands may use.
-    public static let backendVariables = ["IMAGE", "SLOT", "VERSION", "FROM_VERSION"]
+    public static let backendVariables = ["IMAGE", "VMLINUZ", "INITRAMFS", "FILES", "SLOT", "VERSION", "FROM_VERSION"]
 
     static let channelRule = StringRule(
         description: "lower-case letters, digits, `.`, `_` and `-`",
@@ -95,7 +95,8 @@ public enum PolicySchema {
                                 timeout: 10m
                               """, [
                 Key("type", .choice(["directory", "command"]), default: "directory", "Which backend."),
-                Key("stage", .command(variables: backendVariables), required: true, "Writes `${IMAGE}` to slot `${SLOT}`."),
+                Key("stage", .command(variables: backendVariables), required: true, "Writes the release to slot `${SLOT}`: `${VMLINUZ}` and `${INITRAMFS}` (KubeSolo OS's pair) or `${IMAGE}` "
+                    + "(the one-image form), all in `${FILES}`."),
                 Key("activate", .command(variables: backendVariables), required: true, "Makes `${SLOT}` boot next."),
                 Key("rollback", .command(variables: backendVariables), required: true, "Makes the previous slot boot next."),
                 Key("commit", .command(variables: backendVariables), "Marks the booted slot good."),
@@ -111,30 +112,48 @@ public enum PolicySchema {
     public static let updates = Table("updates", summary: "The policy: the mapping under the top-level `updates:` key.", example: """
         server: https://updates.example.com/kubesolo
         channel: stable
+        layout: kubesolo
         public_key: ed25519:Hn1+J4gUuOPxSNmoJfiFmdZ3Rvb4vnwYrH7s+dqvFiU=
+        maintenance_window: "22:00-04:00"
         preflight:
           \(RuleExamples.defaultGate)
         healthcheck_url: http://127.0.0.1:10248/healthz
         kube_system_settle: 30s
         healthcheck: {timeout: 5m}
         auto_rollback_after: 3
+        activation: auto
         reboot: auto
         data_dir: /var/lib/kubesolo
         backend: {type: directory}
         download: {min_rate: 64KiB/s}
         """, [
         Key("server", .url(schemes: ["https", "http", "file"]), required: true, "Base URL of the update server."),
-        Key("channel", .string(channelRule), default: "stable", "Metadata is read from `<server>/<channel>/latest.json`."),
-        Key("public_key", .publicKey, "Verifies `latest.json.sig`: `ed25519:<base64>` or a key file's path."),
+        Key("channel", .string(channelRule), default: "stable",
+            "The channel this node follows: the release's `channel` must be it (the `channel` gate); with "
+                + "`layout: per_channel` it is also a path segment."),
+        Key("layout", .choice(["kubesolo", "per_channel"]), default: "kubesolo",
+            "Where the metadata is: `kubesolo` reads `<server>/latest.json` (KubeSolo OS's layout, the channel inside "
+                + "the document); `per_channel` reads `<server>/<channel>/latest.json`."),
+        Key("public_key", .publicKey,
+            "Verifies the release's signatures: `ed25519:<base64>`, or a key file's path (64 hex characters, as KubeSolo "
+                + "OS writes it, or base64, or PEM)."),
+        Key("pubkey", .path, spells: "public_key", "KubeSolo OS's spelling: the path of the public key file; the same as `public_key: PATH`."),
+        Key("maintenance_window", .timeRange,
+            "KubeSolo OS's spelling, `\"HH:MM-HH:MM\"` (UTC; may cross midnight; empty = always open): one "
+                + "`maintenance_window` gate, first among the written gates."),
         Key("preflight", .entries(gateFamily), default: defaultPreflightText,
             "Gates, run in the listed order before anything is downloaded; \(alwaysOnGates) is added first unless "
                 + "listed or turned off."),
         Key("healthcheck_url", .url(schemes: ["http", "https"]), "Upstream shorthand: one `http` probe, 200 = pass."),
         Key("kube_system_settle", .duration, default: "30s",
-            "Upstream shorthand: a `\(KubeSystemReadyProbe.entry.name)` probe with this settle; `0` turns it off."),
+            "Upstream shorthand: a kube-system probe (every kube-system pod running this long) with this settle; `0` turns "
+                + "it off."),
         Key("healthcheck", .table(healthcheck), "Post-boot verification."),
         Key("auto_rollback_after", .integer(min: 0, max: nil), default: "0",
             "Consecutive failed verification runs that roll back; `0` turns automatic rollback off."),
+        Key("activation", .choice(["auto", "separate"]), default: "auto",
+            "`auto`: `apply` downloads, stages and activates in one run; `separate`: `apply` stops at `staged`, as "
+                + "KubeSolo OS's agent does, and `updatectl activate` goes on."),
         Key("reboot", .choice(["manual", "auto"]), default: "manual",
             "After activation, reboot through the backend (`auto`) or leave it to the operator (`manual`)."),
         Key("data_dir", .path, default: "/var/lib/kubesolo", "Holds `update/state.json`; the always-on disk probe writes here."),

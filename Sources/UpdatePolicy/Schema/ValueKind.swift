@@ -12,6 +12,8 @@ public indirect enum ValueKind: Sendable {
     /// One of a fixed set of words.
     case choice([String])
     case timeOfDay
+    /// `"HH:MM-HH:MM"` (may cross midnight), or empty for always.
+    case timeRange
     case timeZone
     /// A list of days of the week.
     case days
@@ -58,13 +60,17 @@ public struct Key: Sendable {
     public var defaultText: String?
     public var required: Bool
     public var summary: String
+    /// Another spelling of the same setting (`pubkey` of `public_key`): a mapping may give one
+    /// of the two, not both (lint says UPD207; the schema says `not required both`).
+    public var spells: String?
 
     public init(_ name: String, _ kind: ValueKind, default defaultText: String? = nil, required: Bool = false,
-                _ summary: String) {
+                spells: String? = nil, _ summary: String) {
         self.name = name
         self.kind = kind
         self.defaultText = defaultText
         self.required = required
+        self.spells = spells
         self.summary = summary
     }
 }

@@ -30,3 +30,18 @@ public enum Weekday: String, Sendable, Hashable, CaseIterable, Comparable {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
     }
 }
+
+/// KubeSolo OS's maintenance window, `HH:MM-HH:MM`: an end before the start crosses midnight.
+public struct TimeRange: Sendable, Hashable, CustomStringConvertible {
+    public var start: TimeOfDay
+    public var end: TimeOfDay
+
+    public static func parse(_ text: String) -> TimeRange? {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, let start = TimeOfDay.parse(String(parts[0]).filter { $0 != " " }), let end = TimeOfDay.parse(String(parts[1]).filter { $0 != " " })
+        else { return nil }
+        return TimeRange(start: start, end: end)
+    }
+
+    public var description: String { "\(start)-\(end)" }
+}

@@ -115,6 +115,14 @@ extension Message {
                     : "indent \(options.map { "`\($0)`" }.joined(separator: ", ")) under `\(kind):` to make it an option of the \(noun)")
     }
 
+    // MARK: shorthand-conflict
+
+    /// One setting written in two spellings (`pubkey` and `public_key`).
+    static func twoSpellings(_ written: String, _ other: String) -> Message {
+        Message(.shorthandConflict, "`\(written)` and `\(other)` both name the public key",
+                help: "keep one: `\(other)` takes every form, `\(written)` is KubeSolo OS's spelling of a key file's path")
+    }
+
     // MARK: duplicate-name
 
     static func duplicateName(_ name: String, noun: String) -> Message {

@@ -133,6 +133,11 @@ extension Message {
                 help: "write e.g. `\"02:30\"`")
     }
 
+    static func badTimeRange(_ key: String, found: String) -> Message {
+        Message(.badTimeOfDay, "`\(key)` must be a window `HH:MM-HH:MM` (times from 00:00 to 23:59) or empty, found \(found)",
+                help: "write e.g. `\"22:00-04:00\"`; an end before the start crosses midnight")
+    }
+
     static func unknownTimeZone(_ name: String, guess: String?) -> Message {
         Message(.badTimeZone, "`\(name)` is not an IANA time zone",
                 help: guess.map { "did you mean `\($0)`?" } ?? "write a name such as `Europe/Berlin` or `UTC`")
