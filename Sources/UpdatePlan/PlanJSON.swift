@@ -35,6 +35,14 @@ public enum PlanJSON {
     }
 
     static func origin(_ origin: Origin, file: String) -> JSON {
+        switch origin {
+        case .file(let path, let mark):
+            return .object([("file", .string(path)), ("line", .int(mark.line)), ("column", .int(mark.column))])
+        case .flag(let name):
+            return .object([("flag", .string(name))])
+        default:
+            break
+        }
         guard let mark = origin.mark else { return .string("default") }
         return .object([("file", .string(file)), ("line", .int(mark.line)), ("column", .int(mark.column))])
     }

@@ -41,6 +41,7 @@ public enum PlanText {
             if !step.parameters.isEmpty {
                 out += indent + step.parameters.map { parameter in
                     "\(parameter.name): \(parameter.value.display)" + (parameter.origin.isDefault ? " [default]" : "")
+                        + (parameter.origin.elsewhere.map { " [\($0)]" } ?? "")
                 }.joined(separator: ", ") + "\n"
             }
         }
@@ -54,7 +55,9 @@ public enum PlanText {
 
     static func header(_ plan: Plan) -> [(String, String)] {
         var rows: [(String, String)] = []
-        let server = plan.server.map { "\($0.value.text) (channel \(plan.channel.value))" } ?? "none: `apply` cannot run"
+        let server = plan.server.map {
+            "\($0.value.text) (channel \(plan.channel.value))" + ($0.origin.elsewhere.map { " [\($0)]" } ?? "")
+        } ?? "none: `apply` cannot run"
         rows.append(("server", server))
         if plan.server != nil {
             rows.append(("metadata", plan.metadataURL + " (layout \(plan.layout.value.rawValue)"
@@ -78,6 +81,7 @@ public enum PlanText {
     }
 
     static func origin(_ step: Step, _ plan: Plan) -> String {
+        if let elsewhere = step.origin.elsewhere { return elsewhere + (step.originNote.map { " (\($0))" } ?? "") }
         guard let mark = step.origin.mark else { return "default" }
         return "\(plan.policyFile):\(mark.line):\(mark.column)" + (step.originNote.map { " (\($0))" } ?? "")
     }

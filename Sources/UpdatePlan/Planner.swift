@@ -115,7 +115,11 @@ public enum Planner {
     }
 
     static func origin(_ source: EntrySource) -> Origin {
-        source.mark.map { .policy($0) } ?? .defaulted
+        switch source {
+        case .entry(let mark): .policy(mark)
+        case .shorthand(_, let origin): origin
+        case .defaulted: .defaulted
+        }
     }
 
     static func note(_ source: EntrySource) -> String? {

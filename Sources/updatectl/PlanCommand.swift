@@ -39,6 +39,8 @@ struct PlanCommand: ParsableCommand {
     @Flag(help: "Compare the plans of two policies.")
     var diff = false
 
+    @OptionGroup var flags: PolicyFlags
+
     func validate() throws {
         if diff {
             guard paths.count == 2 else { throw ValidationError("--diff takes two policies: OLD NEW.") }
@@ -76,9 +78,10 @@ struct PlanCommand: ParsableCommand {
             if !changes.isEmpty { throw ExitStatus.failure.exitCode }
             return
         }
-        let (path, searched) = try PolicyLocator.resolve(paths.first)
-        if searched { printError("using the policy \(path) (found by the search order; see docs/policy-discovery.md)") }
-        let plan = try compile(path)
+        let (path, searched) = try PolicyLocator.resolve(paths.first, confFound: flags.standAlone)
+        if searched, let path { printError("using the policy \(path) (found by the search order; see docs/policy-discovery.md)") }
+        if path == nil { printError("using \(flags.confPath ?? "the command line's flags") alone (no YAML policy was found)") }
+        let plan = Planner.plan(try PolicyLoader.loadWithSource(path, consequence: "so it has no plan", flags: flags).policy)
         var resume: Plan.Resume?
         if let state {
             resume = plan.resume(from: try Self.readState(state).phase)

@@ -1,4 +1,5 @@
 import UpdateAgent
+import UpdatePolicy
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,7 +8,8 @@ import Glibc
 ///
 /// The search order: `$UPDATECTL_POLICY`, then `/etc/updatectl/policy.yaml`, then cloud-init's
 /// instance user-data (`/var/lib/cloud/instance/user-data.txt`), whose `updates:` section is the
-/// policy. The first file that exists is used.
+/// policy. The first file that exists is used. KubeSolo OS's `/etc/kubesolo/update.conf` is read
+/// besides (under the YAML policy), and alone when there is no YAML policy.
 enum PolicyLocator {
     static let candidates = ["/etc/updatectl/policy.yaml", "/var/lib/cloud/instance/user-data.txt"]
 
@@ -26,13 +28,15 @@ enum PolicyLocator {
         return [Environment.get("UPDATECTL_POLICY")].compactMap { $0 } + candidates.map { root + $0 }
     }
 
-    /// The given path, or the first policy found; nil `found` when the path was given.
-    static func resolve(_ given: String?) throws -> (path: String, searched: Bool) {
+    /// The given path, or the first policy found; `searched` when it was not given. Nil when no
+    /// YAML policy is found but `confFound` (KubeSolo OS's update.conf stands alone).
+    static func resolve(_ given: String?, confFound: Bool = false) throws -> (path: String?, searched: Bool) {
         if let given { return (given, false) }
         for path in searchPath where access(path, F_OK) == 0 {
             return (path, true)
         }
-        printError("error: \(NotFound(looked: searchPath))")
+        if confFound { return (nil, true) }
+        printError("error: \(NotFound(looked: searchPath + [(TestSwitches.value("ROOT") ?? "") + UpdateConf.defaultPath]))")
         throw ExitStatus.usage.exitCode
     }
 }

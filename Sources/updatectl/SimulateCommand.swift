@@ -32,7 +32,8 @@ struct SimulateCommand: ParsableCommand {
     var format: Format = .text
 
     func run() throws {
-        let loaded = try PolicyLoader.load(try PolicyLocator.resolve(policy).path)
+        guard let path = try PolicyLocator.resolve(policy).path else { throw ExitStatus.usage.exitCode }
+        let loaded = try PolicyLoader.load(path)
         let bytes: [UInt8]
         do {
             bytes = try SourceReader.read(path: scenario, maxBytes: 1 << 20)

@@ -36,26 +36,30 @@ enum PolicyLoader {
         try loadWithSource(path, consequence: consequence).policy
     }
 
-    /// The policy and the SHA-256 of its bytes (recorded in the state). With `discovered`, a file
-    /// the search order found (cloud-init's user-data) that has no `updates:` section means the
-    /// node has no update policy: said, and exit 0, so the shipped timer does not fail every hour.
-    static func loadWithSource(_ path: String, consequence: String = "fix them first", discovered: Bool = false) throws
-        -> (policy: Policy, sha256: String)
-    {
-        switch PolicyFiles.load(path, discovered: discovered) {
+    /// The policy and the SHA-256 of its bytes (recorded in the state): the YAML policy at `path`
+    /// (nil: none), with update.conf under it and the flags over it. With `discovered`, a file the
+    /// search order found (cloud-init's user-data) that has no `updates:` section, and no
+    /// update.conf, means the node has no update policy: said, and exit 0, so the shipped timer
+    /// does not fail every hour.
+    static func loadWithSource(_ path: String?, consequence: String = "fix them first", discovered: Bool = false,
+                               flags: PolicyFlags? = nil) throws -> (policy: Policy, sha256: String) {
+        let conf = flags?.confPath
+        switch PolicyFiles.load(path, discovered: discovered, conf: conf, flags: flags?.values ?? []) {
         case .unreadable(let problem):
             printError("error: cannot read \(problem.path): \(problem.reason)")
             throw ExitStatus.usage.exitCode
         case .noPolicy:
-            print("no update policy on this node: \(path) (found by the search order) has no `updates:` section; nothing to do")
+            print("no update policy on this node: \(path ?? "") (found by the search order) has no `updates:` section; nothing to do")
             throw ExitCode.success
-        case .errors(let result):
-            let report = LintReport(files: [LintReport.File(path: DisplayPath.relative(path), result: result)])
-            printError(TextRenderer.render(report), terminator: "")
-            printError("error: \(path) has lint errors, \(consequence)")
+        case .errors(let results, let flagFindings):
+            let report = LintReport(files: results.map { LintReport.File(path: DisplayPath.relative($0.file), result: $0) })
+            if !results.isEmpty { printError(TextRenderer.render(report), terminator: "") }
+            for finding in flagFindings { printError("error: \(finding.message)" + (finding.help.map { " (\($0))" } ?? "")) }
+            let named = results.map(\.file).map(DisplayPath.relative) + (flagFindings.isEmpty ? [] : ["the command line"])
+            printError("error: \(named.joined(separator: " and ")) \(named.count == 1 ? "has" : "have") lint errors, \(consequence)")
             throw ExitStatus.failure.exitCode
         case .policy(var policy, let sha256):
-            policy.file = DisplayPath.relative(path)
+            policy.file = DisplayPath.relative(path ?? conf ?? "<command line>")
             return (policy, sha256)
         }
     }
@@ -94,6 +98,7 @@ struct NodeArguments: ParsableArguments {
 
     @OptionGroup var stateOptions: StateOptions
     @OptionGroup var strictOption: StrictOption
+    @OptionGroup var flags: PolicyFlags
 
     /// What a node command runs with: the loaded policy, its SHA-256, its plan, and the live
     /// environment reporting to the console.
@@ -114,10 +119,10 @@ struct NodeArguments: ParsableArguments {
 
     /// Finds, lints and loads the policy, resolves the state path, and applies StrictModes.
     func prepare() throws -> (policy: Policy, sha256: String, statePath: String) {
-        let (path, searched) = try PolicyLocator.resolve(policy)
-        let loaded = try PolicyLoader.loadWithSource(path, discovered: searched)
+        let (path, searched) = try PolicyLocator.resolve(policy, confFound: flags.standAlone)
+        let loaded = try PolicyLoader.loadWithSource(path, discovered: searched, flags: flags)
         let statePath = stateOptions.path(policy: loaded.policy)
-        try strictOption.check(policyPath: path, statePath: statePath)
+        if let checked = path ?? flags.confPath { try strictOption.check(policyPath: checked, statePath: statePath) }
         return (loaded.policy, loaded.sha256, statePath)
     }
 }

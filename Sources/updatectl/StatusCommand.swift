@@ -28,6 +28,9 @@ struct StatusCommand: ParsableCommand {
     @Option(help: "Output format: text, json or prometheus.")
     var format: Format = .text
 
+    @Flag(help: "The same as --format json (KubeSolo OS's flag).")
+    var json = false
+
     @Option(help: "Write to this file (atomically) instead of standard output.")
     var output: String?
 
@@ -45,7 +48,7 @@ struct StatusCommand: ParsableCommand {
         }
         let report = StatusReport(path: path, reading: reading, broken: store.brokenFiles())
         let rendered: String
-        switch format {
+        switch json ? .json : format {
         case .text: rendered = StatusText.render(report, now: clock.now())
         case .json: rendered = report.json.render() + "\n"
         case .prometheus: rendered = StatusMetrics.render(report)

@@ -6,13 +6,18 @@ import YAMLTree
 @Suite struct RuleFixtureTests {
     /// Every rule but UPD108 (a 16 MiB file), which `fileTooLargeIsAFinding` covers.
     /// UPD5xx need the host and are tested through `updatectl lint --on-host`.
+    /// Rules of update.conf have `.conf` fixtures.
     static let ruleFiles = Rules.all.filter { $0.id != .fileTooLarge && !$0.id.rawValue.hasPrefix("UPD5") }
-        .map { "rules/\($0.id).yaml" }
+        .map { rule in
+            let conf = "rules/\(rule.id).conf"
+            return FileManager.default.fileExists(atPath: MarkedFixture.directory.appendingPathComponent(conf).path)
+                ? conf : "rules/\(rule.id).yaml"
+        }
 
     @Test(arguments: ruleFiles)
     func everyRuleLandsWhereItsFixtureMarksIt(path: String) throws {
         let fixture = try MarkedFixture(path: path)
-        let rule = String(path.dropFirst("rules/".count).dropLast(".yaml".count))
+        let rule = String(path.dropFirst("rules/".count).prefix { $0 != "." })
         #expect(fixture.expected.contains { $0.rule == rule }, "the fixture marks no \(rule) finding")
         let result = fixture.lint()
         let found = result.findings.filter { $0.rule.rawValue == rule }
@@ -110,7 +115,7 @@ import YAMLTree
         #expect(probes.map(\.name.value) == ["healthcheck_url", "kube_system_ready", "disk_writable"])
         let settle = try #require((probes[1].kind as? KubeSystemReadyProbe)?.settle)
         #expect(settle.value == .seconds(45))
-        guard case .shorthand(let key, let mark) = probes[0].source else {
+        guard case .shorthand(let key, let origin) = probes[0].source, let mark = origin.mark else {
             Issue.record("expected a shorthand probe")
             return
         }
@@ -401,7 +406,7 @@ import YAMLTree
         for table in tables {
             // `enabled` of no_downgrade is set by its scalar form (`- no_downgrade: true`).
             // A second spelling (`pubkey`) cannot stand beside the first in one example.
-            for key in table.keys where !["name", "timeout", "type", "enabled"].contains(key.name) && key.spells == nil {
+            for key in table.keys where !["name", "timeout", "type", "enabled"].contains(key.name) && key.insteadOf == nil {
                 #expect(table.example?.contains(key.name) == true, "the \(table.name) example lacks `\(key.name)`")
             }
         }

@@ -54,7 +54,8 @@ struct MarkedFixture {
     }
 
     func lint(options: LintOptions = .tests) -> LintResult {
-        PolicyLinter.lint(source, file: name, options: options)
+        name.hasSuffix(".conf") ? PolicyLinter.lintConf(source, file: name, options: options)
+            : PolicyLinter.lint(source, file: name, options: options)
     }
 }
 

@@ -75,7 +75,7 @@ import UpdatePolicy
 
     /// Every key of `table` but the second spellings (`pubkey`), which `variants` swap in.
     static func tree(_ table: Table, name: String? = nil) -> Tree {
-        .map(table.keys.filter { $0.spells == nil }.map { key in
+        .map(table.keys.filter { $0.insteadOf == nil }.map { key in
             (key.name, key.name == "name" && name != nil ? .text(name!) : sample(key, in: table))
         })
     }
@@ -106,7 +106,7 @@ import UpdatePolicy
                 out.append(Variant(name: "\(path).\(key.name).missing", document: rebuild(.map(pairs.filter { $0.0 != key.name }))))
             }
             for key in table.keys {
-                guard let other = key.spells, let index = pairs.firstIndex(where: { $0.0 == other }) else { continue }
+                guard let other = key.insteadOf, let index = pairs.firstIndex(where: { $0.0 == other }) else { continue }
                 var instead = pairs
                 instead[index] = (key.name, sample(key, in: table))
                 out.append(Variant(name: "\(path).\(key.name).instead", document: rebuild(.map(instead))))

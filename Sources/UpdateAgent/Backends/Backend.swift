@@ -1,3 +1,4 @@
+import UpdatePolicy
 /// An A/B slot.
 public enum Slot: String, Sendable, Hashable, CaseIterable {
     case a, b

@@ -2,6 +2,7 @@ internal import CCurl
 #if canImport(Glibc)
 import Glibc
 #endif
+import UpdatePolicy
 
 /// One request, as the update server and registry clients need it: a GET unless `method` says
 /// otherwise.

@@ -2,6 +2,7 @@ internal import CSupport
 #if canImport(Glibc)
 import Glibc
 #endif
+import UpdatePolicy
 
 /// How a command ended.
 public struct CommandResult: Sendable {

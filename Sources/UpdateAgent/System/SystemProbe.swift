@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import UpdatePolicy
 
 /// Facts about the machine that gates and probes read.
 public protocol SystemProbe: Sendable {

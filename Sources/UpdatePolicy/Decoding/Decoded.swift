@@ -27,11 +27,14 @@ public struct DecodedField: Sendable {
     public var value: DecodedValue
     public var start: Mark
     public var end: Mark
+    /// Where it was written when not in the policy itself (update.conf, a flag).
+    public var source: PolicyLayer.Source?
 
-    init(value: DecodedValue, node: Node) {
+    init(value: DecodedValue, node: Node, source: PolicyLayer.Source? = nil) {
         self.value = value
         start = node.start
         end = node.end
+        self.source = source
     }
 }
 
@@ -53,6 +56,8 @@ public struct SmallMap<Value: Sendable>: Sendable {
     private var entries: [(key: String, value: Value)] = []
 
     public init() {}
+
+    public var keys: [String] { entries.map(\.key) }
 
     public subscript(key: String) -> Value? {
         get { entries.first { $0.key == key }?.value }

@@ -6,7 +6,13 @@ struct Fields {
     let table: Table
 
     func origin(_ key: String) -> Origin {
-        if let field = mapping[key] { return .policy(field.start) }
+        if let field = mapping[key] {
+            switch field.source {
+            case nil: return .policy(field.start)
+            case .file(let path)?: return .file(path, field.start)
+            case .flags?: return .flag(PolicyLayer.flagName(key))
+            }
+        }
         if let mark = mapping.invalid[key] { return .invalid(mark) }
         return .defaulted
     }

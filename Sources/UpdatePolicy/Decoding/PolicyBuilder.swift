@@ -8,20 +8,25 @@ struct PolicyBuilder {
 
     mutating func build(_ updates: DecodedMapping, keyNode: Node, file: String) -> Policy {
         let fields = Fields(mapping: updates, table: PolicySchema.updates)
+        // A key and the one it stands in for (`pubkey` and `public_key`, `registry` and `server`):
+        // one of the two.
+        for key in PolicySchema.updates.keys {
+            guard let other = key.insteadOf, let field = updates[key.name], updates[other] != nil else { continue }
+            let otherMark = fields.origin(other).mark
+            findings.append(Finding(.twoOfOne(key.name, other), start: field.start,
+                                    notes: otherMark.map { [Finding.Note(message: "`\(other)`", mark: $0)] } ?? []))
+        }
         let server = fields.url("server")
-        if server == nil, updates.invalid["server"] == nil {
+        var registry: Located<RegistryReference>?
+        if let text = fields.optionalText("registry"), let reference = RegistryReference.parse(text.value) {
+            registry = Located(reference, text.origin)
+        }
+        if server == nil, registry == nil, updates.invalid["server"] == nil, updates.invalid["registry"] == nil {
             findings.append(Finding(.noServer, at: keyNode))
         }
         var publicKey: Located<PublicKeySpec>?
         if case .publicKey(let key)? = updates["public_key"]?.value { publicKey = Located(key, fields.origin("public_key")) }
-        if let path = fields.optionalText("pubkey") {
-            if let publicKey, let mark = path.origin.mark {
-                findings.append(Finding(.twoSpellings("pubkey", "public_key"), start: mark,
-                                        notes: publicKey.origin.mark.map { [Finding.Note(message: "`public_key`", mark: $0)] } ?? []))
-            } else {
-                publicKey = Located(.file(path.value), path.origin)
-            }
-        }
+        if publicKey == nil, let path = fields.optionalText("pubkey") { publicKey = Located(.file(path.value), path.origin) }
 
         let dataDir = fields.text("data_dir")
         var context = KindContext(dataDir: dataDir, updates: fields, names: NameAllocator(noun: "gate"))
@@ -61,8 +66,11 @@ struct PolicyBuilder {
         }
         findings += context.names.findings + context.findings
 
+        let channel = fields.text("channel")
         return Policy(
-            file: file, start: updates.node.start, server: server, channel: fields.text("channel"),
+            file: file, start: updates.node.start, server: registry == nil ? server : nil, registry: registry,
+            tag: fields.optionalText("tag") ?? Located(channel.value, .defaulted), registryAuth: fields.optionalText("registry_auth"),
+            channel: channel,
             publicKey: publicKey, preflight: preflight, preflightOrigin: fields.origin("preflight"),
             healthcheckURL: fields.url("healthcheck_url"), kubeSystemSettle: fields.duration("kube_system_settle"),
             healthcheck: Healthcheck(

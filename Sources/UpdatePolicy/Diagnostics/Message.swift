@@ -22,8 +22,8 @@ extension Finding {
         self.init(message.rule, message.text, start: node.start, end: node.end, help: message.help, notes: notes)
     }
 
-    /// A finding of `message` between two marks.
-    init(_ message: Message, start: Mark, end: Mark? = nil, notes: [Note] = []) {
-        self.init(message.rule, message.text, start: start, end: end, help: message.help, notes: notes)
+    /// A finding of `message` between two marks; `severity` when it is not the rule's own.
+    init(_ message: Message, start: Mark, end: Mark? = nil, notes: [Note] = [], severity: Severity? = nil) {
+        self.init(message.rule, message.text, start: start, end: end, help: message.help, notes: notes, severity: severity)
     }
 }

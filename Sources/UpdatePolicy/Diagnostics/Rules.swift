@@ -10,6 +10,7 @@ extension RuleID {
     public static let multipleDocuments = RuleID("UPD106")
     public static let emptyFile = RuleID("UPD107")
     public static let fileTooLarge = RuleID("UPD108")
+    public static let confSyntax = RuleID("UPD109")
 
     public static let unknownKey = RuleID("UPD201")
     public static let wrongType = RuleID("UPD202")
@@ -120,8 +121,16 @@ public enum Rules {
             fix: "Check that the right file is being linted.",
             example: "(a 17 MiB file)"),
         Rule(
+            "UPD109", "conf-syntax", .error,
+            summary: "A line of update.conf that is not `key=value`, a `#` comment or blank.",
+            rationale: "KubeSolo OS's agent skips what it cannot read, so the setting the line meant is silently "
+                + "missing.",
+            fix: "Write `key=value`, e.g. `server=https://updates.example.com`.",
+            example: "# update.conf\nserver https://updates.example.com"),
+        Rule(
             "UPD201", "unknown-key", .error,
-            summary: "A key that the policy does not define; the hint names the closest known key.",
+            summary: "A key that the policy does not define; the hint names the closest known key. In update.conf a "
+                + "warning: KubeSolo OS ignores keys it does not know.",
             rationale: "A misspelt key is silently ignored by most tools, so the setting it was meant to change "
                 + "keeps its default.",
             fix: "Use the key the hint suggests, or see docs/policy.md for the keys of that mapping.",

@@ -31,14 +31,19 @@ public enum JSONSchemaExport {
         if !table.summary.isEmpty { pairs.append(("description", .string(table.summary))) }
         pairs.append(("additionalProperties", .bool(false)))
         pairs.append(("properties", .object(table.keys.map { ($0.name, property($0)) })))
-        let needed = required ?? table.keys.filter(\.required).map(\.name)
+        let alternatives = table.keys.compactMap { key in key.insteadOf.map { (key.name, $0) } }
+        // A required key with an alternative is satisfied by either (`server` or `registry`).
+        let replaceable = Set(alternatives.map(\.1))
+        let needed = required ?? table.keys.filter { $0.required && !replaceable.contains($0.name) }.map(\.name)
         if !needed.isEmpty { pairs.append(("required", .array(needed.map { .string($0) }))) }
-        let spellings = table.keys.compactMap { key in key.spells.map { (key.name, $0) } }
-        if !spellings.isEmpty {
-            pairs.append(("allOf", .array(spellings.map { name, other in
-                .object([("not", .object([("required", .array([.string(name), .string(other)]))]))])
-            })))
+        var all: [JSON] = alternatives.map { name, other in
+            .object([("not", .object([("required", .array([.string(name), .string(other)]))]))])
         }
+        for (name, other) in alternatives where table.key(other)?.required == true {
+            all.append(.object([("anyOf", .array([.object([("required", .array([.string(other)]))]),
+                                                   .object([("required", .array([.string(name)]))])]))]))
+        }
+        if !all.isEmpty { pairs.append(("allOf", .array(all))) }
         return .object(pairs)
     }
 

@@ -63,12 +63,12 @@ public struct HTTPProbe: DecodableProbe, HTTPEntry {
     /// `healthcheck_url` adds one probe beside any listed ones; only the same URL listed with
     /// another status is the same probe configured two ways (UPD207).
     static func implicit(_ listed: [Probe], _ context: inout KindContext) -> [Probe] {
-        guard let url = context.updates.url("healthcheck_url"), let mark = url.origin.mark else { return [] }
+        guard let url = context.updates.url("healthcheck_url") else { return [] }
         let same = listed.compactMap { probe -> Located<Int>? in
             guard let http = probe.kind as? HTTPProbe, http.url.value.text == url.value.text else { return nil }
             return http.status
         }
-        if let status = same.first(where: { $0.value != 200 }) {
+        if let status = same.first(where: { $0.value != 200 }), let mark = url.origin.mark {
             context.findings.append(Finding(
                 .shorthandConflict,
                 "`healthcheck_url` \(url.value.text) passes on 200, but the `http` probe of the same URL under "
@@ -81,6 +81,6 @@ public struct HTTPProbe: DecodableProbe, HTTPEntry {
         let defaults = Fields(mapping: DecodedMapping(node: context.updates.mapping.node), table: entry.table)
         return [Probe(name: Located(context.names.derive("healthcheck_url"), .defaulted),
                       kind: HTTPProbe(url: url, status: defaults.integer("status")),
-                      timeout: defaults.duration("timeout"), source: .shorthand(key: "healthcheck_url", mark))]
+                      timeout: defaults.duration("timeout"), source: .shorthand(key: "healthcheck_url", url.origin))]
     }
 }

@@ -44,9 +44,13 @@ public struct KubeSystemReadyProbe: DecodableProbe {
         switch settle.origin {
         case .invalid:
             return []
+        case .file, .flag:
+            // From update.conf or the command line: a probe the policy lists keeps its own settle.
+            guard explicit.isEmpty else { return [] }
+            return settle.value > .zero ? probe(.shorthand(key: "kube_system_settle", settle.origin)) : []
         case .policy(let mark):
             if explicit.isEmpty {
-                return settle.value > .zero ? probe(.shorthand(key: "kube_system_settle", mark)) : []
+                return settle.value > .zero ? probe(.shorthand(key: "kube_system_settle", settle.origin)) : []
             }
             if let other = explicit.first(where: { $0.value != settle.value }) {
                 let said = settle.value == .zero ? "turns the kube-system probe off" : "is \(DurationText.format(settle.value))"

@@ -47,10 +47,10 @@ public struct MaintenanceWindowGate: DecodableGate {
     /// `updates:` (UTC, every day; empty = always open): one gate, unless a gate is listed too,
     /// which is the window given twice (UPD207).
     static func implicit(_ listed: [Gate], _ context: inout KindContext) -> [Gate] {
-        guard let written = context.updates.timeRange(entry.name), let mark = written.origin.mark,
-            let range = written.value
-        else { return [] }
+        guard let written = context.updates.timeRange(entry.name), let range = written.value else { return [] }
         if let other = listed.first(where: { $0.kind is MaintenanceWindowGate }) {
+            // From update.conf the policy's gate wins; from the policy itself it is the window twice.
+            guard let mark = written.origin.mark else { return [] }
             context.findings.append(Finding(
                 .shorthandConflict,
                 "`\(entry.name): \"\(range)\"` and a `\(entry.name)` gate under `preflight` give the window twice",
@@ -63,7 +63,7 @@ public struct MaintenanceWindowGate: DecodableGate {
         let gate = MaintenanceWindowGate(days: defaults.days("days"), start: Located(range.start, origin),
                                          end: Located(range.end, origin), timezone: defaults.text("timezone"))
         return [Gate(name: Located(context.names.derive(entry.name), .defaulted), kind: gate, timeout: defaults.duration("timeout"),
-                     source: .shorthand(key: entry.name, mark))]
+                     source: .shorthand(key: entry.name, written.origin))]
     }
 
     public static let skippedByForce = true

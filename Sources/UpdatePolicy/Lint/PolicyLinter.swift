@@ -10,6 +10,13 @@ public struct LintResult: Sendable {
     public var source: [UInt8]
 
     public var errorCount: Int { findings.count { $0.severity == .error } }
+
+    public init(file: String, findings: [Finding], policy: Policy?, source: [UInt8]) {
+        self.file = file
+        self.findings = findings
+        self.policy = policy
+        self.source = source
+    }
 }
 
 public struct LintOptions: Sendable {
@@ -34,11 +41,17 @@ public enum PolicyLinter {
         lint(YAMLParser.parse(bytes, limits: options.limits), file: file, options: options)
     }
 
-    public static func lint(_ document: YAMLDocument, file: String, options: LintOptions) -> LintResult {
+    /// Lints the YAML policy `document`; with `layers` (update.conf below it, flags above it) the
+    /// policy is the merge of them all, while the findings stay the document's own (each layer
+    /// has its own).
+    public static func lint(_ document: YAMLDocument, file: String, options: LintOptions, layers: [PolicyLayer] = [])
+        -> LintResult
+    {
         var findings = document.problems.map(finding(for:))
         var policy: Policy?
         if let root = document.root {
-            policy = decode(root, source: document.source, file: file, timeZones: options.timeZones, findings: &findings)
+            policy = decode(root, source: document.source, file: file, timeZones: options.timeZones, layers: layers,
+                            findings: &findings)
         }
         if options.inlineSuppressions {
             var suppressions = Suppressions(source: document.source)
@@ -49,7 +62,7 @@ public enum PolicyLinter {
     }
 
     private static func decode(_ root: Node, source: [UInt8], file: String, timeZones: any TimeZoneDatabase,
-                               findings: inout [Finding]) -> Policy? {
+                               layers: [PolicyLayer], findings: inout [Finding]) -> Policy? {
         guard let pairs = root.mapping else {
             findings.append(Finding(.topLevelNotMapping(root.kindDescription), at: root))
             return nil
@@ -65,7 +78,7 @@ public enum PolicyLinter {
             return nil
         }
         var decoder = PolicyDecoder(timeZones: timeZones)
-        let updates = decoder.decodeTable(pair.value, PolicySchema.updates, place: "updates")
+        let updates = PolicyLayer.merge(decoder.decodeTable(pair.value, PolicySchema.updates, place: "updates"), layers)
         findings += decoder.findings
         var builder = PolicyBuilder()
         let policy = builder.build(updates, keyNode: pair.key, file: file)
@@ -74,6 +87,19 @@ public enum PolicyLinter {
         checks.run()
         findings += checks.findings
         return policy
+    }
+
+    /// Lints KubeSolo OS's update.conf: its own findings (syntax, unknown keys, values) at their
+    /// line and column, and the policy it alone makes (for `--on-host`).
+    public static func lintConf(_ bytes: [UInt8], file: String, options: LintOptions) -> LintResult {
+        let layer = UpdateConf.layer(bytes, file: file, timeZones: options.timeZones)
+        var findings = layer.findings
+        if options.inlineSuppressions {
+            var suppressions = Suppressions(source: bytes)
+            findings = suppressions.apply(to: findings)
+        }
+        let alone = lint(YAMLParser.parse(Array("updates: {}\n".utf8)), file: file, options: options, layers: [layer])
+        return LintResult(file: file, findings: findings, policy: alone.policy, source: bytes)
     }
 
     static func finding(for problem: YAMLProblem) -> Finding {

@@ -8,11 +8,25 @@ public enum Origin: Sendable, Hashable {
     case defaulted
     /// Written, but wrong (already reported); the default stands in so that work can go on.
     case invalid(Mark)
+    /// Written in another file (update.conf) at this position.
+    case file(String, Mark)
+    /// Given on the command line, by this flag.
+    case flag(String)
 
+    /// The position in the policy file; nil for a value from elsewhere.
     public var mark: Mark? {
         switch self {
         case .policy(let mark), .invalid(let mark): mark
-        case .defaulted: nil
+        case .defaulted, .file, .flag: nil
+        }
+    }
+
+    /// Where a value from outside the policy file came from: `update.conf:3:8`, `--server`.
+    public var elsewhere: String? {
+        switch self {
+        case .file(let path, let mark): "\(path):\(mark.line):\(mark.column)"
+        case .flag(let name): name
+        default: nil
         }
     }
 

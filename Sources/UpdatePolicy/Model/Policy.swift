@@ -8,6 +8,11 @@ public struct Policy: Sendable {
     /// The `updates:` mapping.
     public var start: Mark
     public var server: Located<PolicyURL>?
+    /// Instead of `server`: the OCI repository releases are pulled from, and the tag.
+    public var registry: Located<RegistryReference>?
+    public var tag: Located<String>
+    /// A file holding `user:password` for the registry.
+    public var registryAuth: Located<String>?
     public var channel: Located<String>
     public var publicKey: Located<PublicKeySpec>?
     public var preflight: [Gate]
@@ -71,14 +76,16 @@ public struct Healthcheck: Sendable {
 public enum EntrySource: Sendable, Hashable {
     /// Written as an entry at this position.
     case entry(Mark)
-    /// Expanded from a shorthand key (`healthcheck_url`, `kube_system_settle`) at this position.
-    case shorthand(key: String, Mark)
+    /// Expanded from a shorthand key (`healthcheck_url`, `kube_system_settle`, the one-line
+    /// `maintenance_window`), written where `origin` says (the policy, update.conf or a flag).
+    case shorthand(key: String, Origin)
     /// Added by default (the default gates, the always-on disk probe, the default kube-system probe).
     case defaulted
 
     public var mark: Mark? {
         switch self {
-        case .entry(let mark), .shorthand(_, let mark): mark
+        case .entry(let mark): mark
+        case .shorthand(_, let origin): origin.mark
         case .defaulted: nil
         }
     }

@@ -6,6 +6,21 @@ public enum PolicySchema {
     /// Variables that backend commands may use.
     public static let backendVariables = ["IMAGE", "VMLINUZ", "INITRAMFS", "FILES", "SLOT", "VERSION", "FROM_VERSION"]
 
+    /// `host[:port]/path`, optionally `http://` or `https://` first.
+    static let registryRule = StringRule(
+        description: "`host[:port]/path`, optionally after `http://` or `https://`",
+        pattern: "^(https?://)?[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[a-z0-9._/-]+)+$",
+        check: { RegistryReference.parse($0) != nil })
+
+    /// An OCI tag: letters, digits, `_`, `.` and `-`, at most 128, not starting with `.` or `-`.
+    static let tagRule = StringRule(
+        description: "an OCI tag (letters, digits, `_`, `.`, `-`; at most 128)",
+        pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$",
+        check: { tag in
+            guard let first = tag.first, tag.count <= 128, first != ".", first != "-" else { return false }
+            return tag.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_.-".contains($0)) }
+        })
+
     static let channelRule = StringRule(
         description: "lower-case letters, digits, `.`, `_` and `-`",
         pattern: "^[a-z0-9._-]+$",
@@ -111,6 +126,9 @@ public enum PolicySchema {
 
     public static let updates = Table("updates", summary: "The policy: the mapping under the top-level `updates:` key.", example: """
         server: https://updates.example.com/kubesolo
+        # or, from an OCI registry instead: registry: registry.example.com/kubesolo/os
+        tag: stable
+        registry_auth: /etc/updatectl/registry-auth
         channel: stable
         layout: kubesolo
         public_key: ed25519:Hn1+J4gUuOPxSNmoJfiFmdZ3Rvb4vnwYrH7s+dqvFiU=
@@ -127,7 +145,14 @@ public enum PolicySchema {
         backend: {type: directory}
         download: {min_rate: 64KiB/s}
         """, [
-        Key("server", .url(schemes: ["https", "http", "file"]), required: true, "Base URL of the update server."),
+        Key("server", .url(schemes: ["https", "http", "file"]), required: true,
+            "Base URL of the update server (or, instead, `registry`)."),
+        Key("registry", .string(registryRule), insteadOf: "server",
+            "Instead of `server`: the OCI repository releases are pulled from, `host[:port]/path` (https; `http://` "
+                + "first for a plain-HTTP registry)."),
+        Key("tag", .string(tagRule), default: "the channel", "With `registry`: the tag to pull (`stable`, `v0.3.0`)."),
+        Key("registry_auth", .path,
+            "With `registry`: a file holding `user:password` for basic credentials or the registry's token service."),
         Key("channel", .string(channelRule), default: "stable",
             "The channel this node follows: the release's `channel` must be it (the `channel` gate); with "
                 + "`layout: per_channel` it is also a path segment."),
@@ -137,7 +162,7 @@ public enum PolicySchema {
         Key("public_key", .publicKey,
             "Verifies the release's signatures: `ed25519:<base64>`, or a key file's path (64 hex characters, as KubeSolo "
                 + "OS writes it, or base64, or PEM)."),
-        Key("pubkey", .path, spells: "public_key", "KubeSolo OS's spelling: the path of the public key file; the same as `public_key: PATH`."),
+        Key("pubkey", .path, insteadOf: "public_key", "KubeSolo OS's spelling: the path of the public key file; the same as `public_key: PATH`."),
         Key("maintenance_window", .timeRange,
             "KubeSolo OS's spelling, `\"HH:MM-HH:MM\"` (UTC; may cross midnight; empty = always open): one "
                 + "`maintenance_window` gate, first among the written gates."),

@@ -60,17 +60,18 @@ public struct Key: Sendable {
     public var defaultText: String?
     public var required: Bool
     public var summary: String
-    /// Another spelling of the same setting (`pubkey` of `public_key`): a mapping may give one
-    /// of the two, not both (lint says UPD207; the schema says `not required both`).
-    public var spells: String?
+    /// The key this one stands in for (`pubkey` for `public_key`, `registry` for `server`): a
+    /// mapping gives one of the two, not both (lint says UPD207; the schema says `not required
+    /// both`), and a required key is satisfied by either.
+    public var insteadOf: String?
 
     public init(_ name: String, _ kind: ValueKind, default defaultText: String? = nil, required: Bool = false,
-                spells: String? = nil, _ summary: String) {
+                insteadOf: String? = nil, _ summary: String) {
         self.name = name
         self.kind = kind
         self.defaultText = defaultText
         self.required = required
-        self.spells = spells
+        self.insteadOf = insteadOf
         self.summary = summary
     }
 }

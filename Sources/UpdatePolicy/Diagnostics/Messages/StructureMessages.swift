@@ -34,8 +34,8 @@ extension Message {
     // MARK: missing-server
 
     static let noServer = Message(
-        .missingServer, "the policy has no `server`, so `apply` has nowhere to look for updates",
-        help: "add `server: https://…` (or `file:///…` for air-gapped nodes) under `updates:`")
+        .missingServer, "the policy has no `server` (and no `registry`), so `apply` has nowhere to look for updates",
+        help: "add `server: https://…` (or `file:///…` for air-gapped nodes, or `registry: host/path`) under `updates:`")
 
     // MARK: unknown-key
 
@@ -117,10 +117,10 @@ extension Message {
 
     // MARK: shorthand-conflict
 
-    /// One setting written in two spellings (`pubkey` and `public_key`).
-    static func twoSpellings(_ written: String, _ other: String) -> Message {
-        Message(.shorthandConflict, "`\(written)` and `\(other)` both name the public key",
-                help: "keep one: `\(other)` takes every form, `\(written)` is KubeSolo OS's spelling of a key file's path")
+    /// A key and the one it stands in for, both given (`pubkey` and `public_key`, `registry` and `server`).
+    static func twoOfOne(_ written: String, _ other: String) -> Message {
+        Message(.shorthandConflict, "`\(written)` and `\(other)` are both given, but only one of them can count",
+                help: "keep one of them")
     }
 
     // MARK: duplicate-name
@@ -139,5 +139,23 @@ extension Message {
     static func tooManyProbeOutcomes(limit: Int) -> Message {
         Message(.outOfRange, "the scenario scripts more than \(limit) probe outcomes in all",
                 help: "script fewer rounds; an outcome past the last one repeats the last")
+    }
+
+    // MARK: update.conf
+
+    static func confLineWithoutValue(_ line: String) -> Message {
+        Message(.confSyntax, "`\(line)` is not a `key=value` line",
+                help: "update.conf holds `key=value` lines, `#` comments and blank lines")
+    }
+
+    /// KubeSolo OS ignores keys it does not know, and so does updatectl: a warning, not an error.
+    static func unknownConfKey(_ key: String, guess: String?, keys: [String]) -> Message {
+        Message(.unknownKey, "unknown key `\(key)` in update.conf; it is ignored",
+                help: guess.map { "did you mean `\($0)`?" } ?? "the keys are: " + keys.map { "`\($0)`" }.joined(separator: ", "))
+    }
+
+    static func confKeyTwice(_ key: String) -> Message {
+        Message(.duplicateKey, "`\(key)` is given twice in update.conf; the last one counts",
+                help: "remove one of them")
     }
 }
