@@ -4,6 +4,8 @@ public import UpdatePolicy
 public struct Plan: Sendable {
     public var policyFile: String
     public var server: Located<PolicyURL>?
+    public var registry: Located<RegistryReference>?
+    public var tag: Located<String>
     public var channel: Located<String>
     public var backend: Backend
     public var publicKey: Located<PublicKeySpec>?
@@ -72,7 +74,11 @@ public struct Step: Sendable {
 /// What the executor does for a step.
 public enum Operation: Sendable {
     case fetchMetadata(server: PolicyURL?, channel: String)
+    /// The release from an OCI registry: the tag's manifest (this architecture's, from an index).
+    case fetchManifest(RegistryReference, tag: String)
     case verifySignature(PublicKeySpec)
+    /// A cosign signature of the manifest, made with the policy's key.
+    case verifyCosign(PublicKeySpec)
     case compareVersions
     case gate(Gate)
     case download

@@ -12,6 +12,8 @@ public enum PlanJSON {
             ("server", .optional(plan.server?.value.text)),
             ("channel", .string(plan.channel.value)),
             ("metadata_url", .optional(plan.server == nil ? nil : plan.metadataURL)),
+            ("registry", .optional(plan.registry?.value.description)),
+            ("tag", .optional(plan.registry == nil ? nil : plan.tag.value)),
             ("layout", .string(plan.layout.value.rawValue)),
             ("activation", .string(plan.activation.value.rawValue)),
             ("backend", .string(plan.backend.type)),

@@ -55,10 +55,15 @@ public enum PlanText {
 
     static func header(_ plan: Plan) -> [(String, String)] {
         var rows: [(String, String)] = []
-        let server = plan.server.map {
-            "\($0.value.text) (channel \(plan.channel.value))" + ($0.origin.elsewhere.map { " [\($0)]" } ?? "")
-        } ?? "none: `apply` cannot run"
-        rows.append(("server", server))
+        if let registry = plan.registry {
+            rows.append(("registry", "\(registry.value):\(plan.tag.value) (channel \(plan.channel.value))"
+                + (registry.origin.elsewhere.map { " [\($0)]" } ?? "")))
+        } else {
+            let server = plan.server.map {
+                "\($0.value.text) (channel \(plan.channel.value))" + ($0.origin.elsewhere.map { " [\($0)]" } ?? "")
+            } ?? "none: `apply` cannot run"
+            rows.append(("server", server))
+        }
         if plan.server != nil {
             rows.append(("metadata", plan.metadataURL + " (layout \(plan.layout.value.rawValue)"
                 + (plan.layout.origin.isDefault ? " [default]" : "") + ")"))

@@ -14,19 +14,36 @@ public enum Planner {
         }
 
         // Apply: checking.
-        let metadata = policy.server.map { metadataURL(server: $0.value, channel: policy.channel.value, layout: policy.layout.value) }
-            ?? "(no server)"
-        add("check.metadata", .action, .checking, .apply, "fetch \(metadata)",
-            with: [Parameter("server", .text(policy.server?.value.text ?? "(none)"), serverOrigin),
-             Parameter("channel", .text(policy.channel.value), policy.channel.origin),
-             Parameter("layout", .text(policy.layout.value.rawValue), policy.layout.origin)],
-            origin: serverOrigin, .fetchMetadata(server: policy.server?.value, channel: policy.channel.value))
-        if let key = policy.publicKey {
-            add("check.signature", .decision, .checking, .apply,
-                "verify the metadata's Ed25519 signature (its metadata_sig_url, or latest.json.sig beside it) over its exact "
-                    + "bytes before reading it; refuse a release that signs neither its metadata nor every file; check expiry",
-                with: [Parameter("public_key", .text(describe(key.value)), key.origin)], origin: key.origin,
-                .verifySignature(key.value))
+        if let registry = policy.registry {
+            add("check.metadata", .action, .checking, .apply,
+                "fetch the manifest of \(registry.value):\(policy.tag.value) (an index: the manifest for this machine's "
+                    + "architecture); the release's fields are its io.kubesolo.os.* annotations",
+                with: [Parameter("registry", .text(registry.value.description), registry.origin),
+                       Parameter("tag", .text(policy.tag.value), policy.tag.origin),
+                       Parameter("channel", .text(policy.channel.value), policy.channel.origin)],
+                origin: registry.origin, .fetchManifest(registry.value, tag: policy.tag.value))
+            if let key = policy.publicKey {
+                add("check.signature", .decision, .checking, .apply,
+                    "verify a cosign signature (the tag sha256-<digest>.sig) of the manifest with the public key; refuse a "
+                        + "release without one",
+                    with: [Parameter("public_key", .text(describe(key.value)), key.origin)], origin: key.origin,
+                    .verifyCosign(key.value))
+            }
+        } else {
+            let metadata = policy.server.map { metadataURL(server: $0.value, channel: policy.channel.value, layout: policy.layout.value) }
+                ?? "(no server)"
+            add("check.metadata", .action, .checking, .apply, "fetch \(metadata)",
+                with: [Parameter("server", .text(policy.server?.value.text ?? "(none)"), serverOrigin),
+                 Parameter("channel", .text(policy.channel.value), policy.channel.origin),
+                 Parameter("layout", .text(policy.layout.value.rawValue), policy.layout.origin)],
+                origin: serverOrigin, .fetchMetadata(server: policy.server?.value, channel: policy.channel.value))
+            if let key = policy.publicKey {
+                add("check.signature", .decision, .checking, .apply,
+                    "verify the metadata's Ed25519 signature (its metadata_sig_url, or latest.json.sig beside it) over its exact "
+                        + "bytes before reading it; refuse a release that signs neither its metadata nor every file; check expiry",
+                    with: [Parameter("public_key", .text(describe(key.value)), key.origin)], origin: key.origin,
+                    .verifySignature(key.value))
+            }
         }
         add("check.version", .decision, .checking, .apply,
             "stop when the offered version is the running one (up to date); defer when it was rolled back before", .compareVersions)
@@ -42,7 +59,7 @@ public enum Planner {
                 + "hashing while they write", .download)
         add("verify.files", .decision, .downloading, .apply,
             "every file's SHA-256 matches the metadata's, and its size the size announced", .verifyFiles)
-        if let key = policy.publicKey {
+        if let key = policy.publicKey, policy.registry == nil {
             add("verify.signatures", .decision, .downloading, .apply,
                 "every file signature the release names (vmlinuz_sig_url, initramfs_sig_url) verifies over the bytes written",
                 with: [Parameter("public_key", .text(describe(key.value)), key.origin)], origin: key.origin,
@@ -98,7 +115,8 @@ public enum Planner {
             with: [Parameter("auto_rollback_after", .integer(after.value), after.origin)] + backendParameters(policy, "rollback"),
             origin: after.origin, .rollback(after: after.value))
 
-        return Plan(policyFile: policy.file, server: policy.server, channel: policy.channel, backend: policy.backend,
+        return Plan(policyFile: policy.file, server: policy.server, registry: policy.registry, tag: policy.tag,
+                    channel: policy.channel, backend: policy.backend,
                     publicKey: policy.publicKey, reboot: policy.reboot, autoRollbackAfter: policy.autoRollbackAfter,
                     layout: policy.layout, activation: policy.activation,
                     steps: steps)

@@ -17,6 +17,8 @@ final class TestServer: @unchecked Sendable {
     private let task: Task<Void, any Error>
     private let lock = NSLock()
     private var answers: [String: Answer] = [:]
+    /// Answers given only to a request with this `Authorization` header, by path.
+    private var authorized: [String: (authorization: String, answer: Answer)] = [:]
     private var hits: [String] = []
     let port: UInt16
 
@@ -33,7 +35,8 @@ final class TestServer: @unchecked Sendable {
         self.port = port
         await server.appendRoute("*") { [weak self] request in
             guard let self else { return HTTPResponse(statusCode: .internalServerError) }
-            let answer = self.answer(for: request.path, method: request.method.rawValue)
+            let answer = self.answer(for: request.path, method: request.method.rawValue,
+                                     authorization: request.headers[HTTPHeader("Authorization")])
             var headers = HTTPHeaders()
             for (name, value) in answer.headers { headers[HTTPHeader(name)] = value }
             return HTTPResponse(statusCode: HTTPStatusCode(answer.status, phrase: "Test"), headers: headers, body: answer.body)
@@ -41,9 +44,10 @@ final class TestServer: @unchecked Sendable {
     }
 
     /// A GET is recorded as its path, another method as `METHOD path` (`HEAD /1.1.0/vmlinuz`).
-    private func answer(for path: String, method: String) -> Answer {
+    private func answer(for path: String, method: String, authorization: String?) -> Answer {
         lock.withLock {
             hits.append(method == "GET" ? path : "\(method) \(path)")
+            if let guarded = authorized[path], guarded.authorization == authorization { return guarded.answer }
             return answers[path] ?? Answer(status: 404, body: Data("not found".utf8))
         }
     }
@@ -52,6 +56,10 @@ final class TestServer: @unchecked Sendable {
     func set(_ path: String, body: Data, status: Int = 200) { set(path, Answer(status: status, body: body)) }
     func set(_ path: String, json: String, status: Int = 200) {
         set(path, Answer(status: status, body: Data(json.utf8), headers: ["Content-Type": "application/json"]))
+    }
+    /// Answers `answer` at `path` to a request that sends `authorization`; others get what `set` gave.
+    func setAuthorized(_ path: String, authorization: String, _ answer: Answer) {
+        lock.withLock { authorized[path] = (authorization, answer) }
     }
     func remove(_ path: String) { lock.withLock { _ = answers.removeValue(forKey: path) } }
     var requests: [String] { lock.withLock { hits } }

@@ -95,6 +95,9 @@ public struct ApplyRun {
         var stagedVersion: String?
         /// The offered release is the staged one: download, verify and stage are done.
         var alreadyStaged = false
+        /// A registry release: the client (holding its token) and the digests it resolved.
+        var registry: RegistryClient?
+        var resolved: RegistryRelease.Resolved?
 
         init(run: ApplyRun, lock: StateLock?) {
             self.run = run
@@ -260,6 +263,47 @@ public struct ApplyRun {
                         + "files or the connection chooses what is installed")
                     report(index, step, .done, "offered \(describe(offered)), unauthenticated")
                 }
+            case .fetchManifest(let reference, let tag):
+                var credentials: String?
+                do {
+                    credentials = try run.policy.registryAuth.map { path throws(RegistryClient.Failure) in
+                        try RegistryClient.credentials(file: path.value)
+                    }
+                } catch {
+                    throw Failure(message: "\(error)")
+                }
+                let client = RegistryClient(reference: reference, transport: env.transport, credentials: credentials)
+                registry = client
+                do {
+                    resolved = try RegistryRelease.resolve(client, tag: tag, architecture: env.system.architecture())
+                } catch {
+                    throw Failure(message: "\(error)")
+                }
+                var offered = resolved!.release
+                for index in offered.files.indices { offered.files[index].headers = client.headers }
+                metadata = offered
+                metadataBytes = offered.bytes
+                if run.policy.publicKey == nil {
+                    env.reporter.note("no public_key: this release is not authenticated; whoever can change the registry's "
+                        + "content or the connection chooses what is installed")
+                    report(index, step, .done, "offered \(describe(offered)) (manifest \(resolved!.manifestDigest.prefix(19))…), "
+                        + "unauthenticated")
+                } else {
+                    report(index, step, .done, "manifest \(resolved!.manifestDigest.prefix(19))… of \(reference):\(tag); its "
+                        + "signature is checked next")
+                }
+            case .verifyCosign(let spec):
+                guard let registry, let resolved else { throw Failure(message: "no manifest was fetched") }
+                let signed: String
+                do {
+                    let key = try Signature.key(spec)
+                    var digests = [resolved.tagDigest]
+                    if resolved.manifestDigest != resolved.tagDigest { digests.append(resolved.manifestDigest) }
+                    signed = try CosignSignature.verify(registry, digests: digests, key: key)
+                } catch {
+                    throw Failure(message: "\(error)")
+                }
+                report(index, step, .pass, "cosign signature of \(signed.prefix(19))… verifies; offered \(describe(metadata!))")
             case .verifySignature(let spec):
                 let key: [UInt8]
                 do {
@@ -559,7 +603,7 @@ public struct ApplyRun {
             do {
                 _ = try env.transport.get(TransportRequest(
                     url: file.url, maxBytes: file.size ?? ReleaseMetadata.maximumSize, timeout: deadline,
-                    lowSpeed: minRate > 0 ? (minRate, 60) : nil
+                    lowSpeed: minRate > 0 ? (minRate, 60) : nil, headers: file.headers
                 )) { chunk in
                     hasher.update(chunk)
                     try AtomicFile.writeAll(fd, chunk, path: path)

@@ -28,6 +28,8 @@ public struct ReleaseMetadata: Sendable {
         public var sizeAnnounced: Bool
         /// The detached Ed25519 signature over the file's bytes, when the release names one.
         public var signatureURL: String?
+        /// Request headers the download needs (a registry's token); never written anywhere.
+        public var headers: [String] = []
 
         public init(name: String, url: String, sha256: String, size: Int?, sizeAnnounced: Bool, signatureURL: String?) {
             self.name = name

@@ -1,0 +1,193 @@
+public import UpdatePolicy
+
+/// A client of an OCI distribution registry (the `/v2/` API), as releases are pulled: manifests
+/// and small blobs fetched whole, large blobs streamed by the executor with the headers this
+/// client hands out. Anonymous pulls, basic credentials and the token flow (a `401` with
+/// `WWW-Authenticate: Bearer realm=…,service=…,scope=…`) all work; a token is fetched once per run.
+public final class RegistryClient: @unchecked Sendable {
+    public let reference: RegistryReference
+    let transport: any Transport
+    /// `user:password`, for basic authentication or the token service.
+    let credentials: String?
+    private let lock = Mutex()
+    private var authorization: String?
+
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        public var message: String
+        /// The registry answered 404: what was asked for is not there.
+        public var notFound = false
+        public var description: String { message }
+    }
+
+    /// The media types a manifest may come in, most wanted first.
+    static let manifestTypes = [
+        "application/vnd.oci.image.index.v1+json", "application/vnd.oci.image.manifest.v1+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json", "application/vnd.docker.distribution.manifest.v2+json",
+    ]
+
+    public init(reference: RegistryReference, transport: any Transport, credentials: String?) {
+        self.reference = reference
+        self.transport = transport
+        self.credentials = credentials
+    }
+
+    /// Reads a credentials file: one line `user:password`.
+    public static func credentials(file path: String) throws(Failure) -> String {
+        guard let bytes = try? AtomicFile.read(path, limit: 4096, followingLinks: true) else {
+            throw Failure(message: "cannot read the registry credentials \(path)")
+        }
+        let line = String(decoding: bytes, as: UTF8.self).trimmingSpaces
+        guard line.contains(":"), !line.contains("\n") else {
+            throw Failure(message: "the registry credentials \(path) must hold one line `user:password`")
+        }
+        return line
+    }
+
+    /// The headers every request of this run carries (the token or basic credentials, once known).
+    public var headers: [String] { lock.withLock { authorization.map { ["Authorization: \($0)"] } ?? [] } }
+
+    /// `<base>/manifests/<tag or digest>`, `<base>/blobs/<digest>`.
+    public func url(_ kind: String, _ name: String) -> String { "\(reference.base)/\(kind)/\(name)" }
+
+    /// GETs `url` whole (at most `limit` bytes), authenticating when the registry asks to.
+    public func fetch(_ url: String, accept: [String] = [], limit: Int) throws(Failure) -> (response: TransportResponse, body: [UInt8]) {
+        var retried = false
+        while true {
+            let request = TransportRequest(url: url, maxBytes: limit, timeout: .seconds(60), maxRedirects: 5,
+                                           schemes: ["http", "https"],
+                                           headers: (accept.isEmpty ? [] : ["Accept: " + accept.joined(separator: ", ")]) + headers)
+            let answer: (response: TransportResponse, body: [UInt8])
+            do {
+                answer = try transport.fetch(request)
+            } catch {
+                throw Failure(message: "cannot reach the registry at \(url): \(error)")
+            }
+            guard answer.response.status == 401, !retried else { return answer }
+            retried = true
+            try authenticate(answer.response.header("WWW-Authenticate"))
+        }
+    }
+
+    /// Answers a `401`: basic credentials, or a token from the registry's token service.
+    func authenticate(_ challenge: String?) throws(Failure) {
+        guard let challenge else {
+            throw Failure(message: "the registry \(reference.host) asks for credentials but says nothing about how")
+        }
+        let (scheme, parameters) = Self.parse(challenge: challenge)
+        switch scheme.lowercased() {
+        case "basic":
+            guard let credentials else {
+                throw Failure(message: "the registry \(reference.host) needs credentials: set `registry_auth` to a file "
+                    + "holding `user:password`")
+            }
+            lock.withLock { authorization = "Basic " + Base64.encode(Array(credentials.utf8)) }
+        case "bearer":
+            guard let realm = parameters["realm"], realm.hasPrefix("https://") || realm.hasPrefix("http://") else {
+                throw Failure(message: "the registry's token challenge names no realm: \(challenge)")
+            }
+            var query: [String] = []
+            if let service = parameters["service"] { query.append("service=" + Self.escape(service)) }
+            query.append("scope=" + Self.escape(parameters["scope"] ?? "repository:\(reference.repository):pull"))
+            let tokenURL = realm + (realm.contains("?") ? "&" : "?") + query.joined(separator: "&")
+            let basic = credentials.map { ["Authorization: Basic " + Base64.encode(Array($0.utf8))] } ?? []
+            let answer: (response: TransportResponse, body: [UInt8])
+            do {
+                answer = try transport.fetch(TransportRequest(url: tokenURL, maxBytes: 64 << 10, timeout: .seconds(30),
+                                                              schemes: ["http", "https"], headers: basic))
+            } catch {
+                throw Failure(message: "cannot reach the registry's token service \(realm): \(error)")
+            }
+            guard answer.response.status == 200 else {
+                throw Failure(message: "the registry's token service \(realm) answered HTTP \(answer.response.status)"
+                    + (credentials == nil ? " (no credentials given: `registry_auth`)" : " (the credentials were refused?)"))
+            }
+            guard let json = try? JSON.parse(answer.body),
+                let token = json["token"]?.stringValue ?? json["access_token"]?.stringValue, !token.isEmpty
+            else {
+                throw Failure(message: "the registry's token service \(realm) answered without a token")
+            }
+            lock.withLock { authorization = "Bearer " + token }
+        default:
+            throw Failure(message: "the registry \(reference.host) asks for `\(scheme)` authentication, which updatectl "
+                + "does not speak (it speaks Basic and Bearer)")
+        }
+    }
+
+    /// `Bearer realm="https://…",service="registry",scope="repository:x:pull"` → scheme and parameters.
+    static func parse(challenge: String) -> (scheme: String, parameters: [String: String]) {
+        let trimmed = challenge.trimmingSpaces
+        let scheme = String(trimmed.prefix { $0 != " " })
+        var parameters: [String: String] = [:]
+        var rest = Substring(trimmed.dropFirst(scheme.count))
+        while !rest.isEmpty {
+            rest = rest.drop { $0 == " " || $0 == "," }
+            guard let equals = rest.firstIndex(of: "=") else { break }
+            let name = String(rest[..<equals]).trimmingSpaces.lowercased()
+            rest = rest[rest.index(after: equals)...]
+            var value = ""
+            if rest.first == "\"" {
+                rest = rest.dropFirst()
+                while let character = rest.first, character != "\"" {
+                    if character == "\\", let next = rest.dropFirst().first {
+                        value.append(next)
+                        rest = rest.dropFirst(2)
+                    } else {
+                        value.append(character)
+                        rest = rest.dropFirst()
+                    }
+                }
+                rest = rest.dropFirst()
+            } else {
+                value = String(rest.prefix { $0 != "," })
+                rest = rest.dropFirst(value.count)
+            }
+            parameters[name] = value
+        }
+        return (scheme, parameters)
+    }
+
+    /// Percent-encoding for a query value.
+    static func escape(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
+                out.append(Character(UnicodeScalar(byte)))
+            default:
+                let hex = Array("0123456789ABCDEF")
+                out += "%" + String(hex[Int(byte >> 4)]) + String(hex[Int(byte & 15)])
+            }
+        }
+        return out
+    }
+
+    /// A manifest by tag or digest: its bytes, media type and digest. Fetched by digest, the bytes
+    /// must hash to it.
+    public func manifest(_ name: String) throws(Failure) -> (bytes: [UInt8], mediaType: String, digest: String) {
+        let url = url("manifests", name)
+        let (response, body) = try fetch(url, accept: Self.manifestTypes, limit: 4 << 20)
+        guard response.status == 200 else {
+            throw response.status == 404 ? Failure(message: "the registry has no \(reference):\(name)", notFound: true)
+                : Failure(message: "GET \(url) answered HTTP \(response.status)")
+        }
+        let digest = "sha256:" + SHA256Stream.hex(body)
+        if name.hasPrefix("sha256:"), name != digest {
+            throw Failure(message: "the manifest \(name) hashes to \(digest): the registry served other bytes")
+        }
+        let mediaType = (try? JSON.parse(body))?["mediaType"]?.stringValue
+            ?? response.header("Content-Type").map { String($0.prefix { $0 != ";" }).trimmingSpaces } ?? ""
+        return (body, mediaType, digest)
+    }
+
+    /// A small blob (a signature payload) whole, checked against its digest.
+    public func blob(_ digest: String, limit: Int) throws(Failure) -> [UInt8] {
+        let url = url("blobs", digest)
+        let (response, body) = try fetch(url, limit: limit)
+        guard response.status == 200 else { throw Failure(message: "GET \(url) answered HTTP \(response.status)") }
+        guard "sha256:" + SHA256Stream.hex(body) == digest else {
+            throw Failure(message: "the blob \(digest) hashes to something else: the registry served other bytes")
+        }
+        return body
+    }
+}

@@ -1,0 +1,159 @@
+import Crypto
+import Foundation
+import Testing
+
+/// Releases pulled from a real OCI registry (Debian's docker-registry) on 127.0.0.1: multi-arch
+/// indexes, layers by media type, annotations, cosign signatures, token authentication.
+@Suite(.serialized) struct RegistryTests {
+    static let available = TestRegistry.program != nil
+
+    /// A node whose policy pulls from `registry` (plain HTTP on 127.0.0.1).
+    func node(_ registry: TestRegistry, key: Curve25519.Signing.PrivateKey?, extra: String = "") throws -> TestNode {
+        let node = try TestNode()
+        var keyLine = ""
+        if let key {
+            try node.directory.write("release.pub", key.publicKey.rawRepresentation.map { String(format: "%02x", $0) }.joined() + "\n")
+            keyLine = "  pubkey: \(node.root.appendingPathComponent("release.pub").path)\n"
+        }
+        try node.directory.write("policy.yaml", """
+            updates:
+              registry: http://\(registry.host)/kubesolo/os
+              tag: stable
+            \(keyLine)  data_dir: \(node.data)
+              reboot: auto
+              kube_system_settle: 0
+              backend: {type: directory, root: \(node.slots), initial_version: 1.0.0}
+            \(extra)
+            """)
+        return node
+    }
+
+    /// A multi-arch index: the node takes its own architecture's manifest, verifies the cosign
+    /// signature of the index, downloads both layers (digests checked while they stream) and boots them.
+    @Test(.enabled(if: available))
+    func aMultiArchReleaseIsPulledForThisArchitectureAndVerified() async throws {
+        let registry = try await TestRegistry()
+        let amd64 = try registry.pushRelease(version: "1.1.0", architecture: "amd64")
+        let arm64 = try registry.pushRelease(version: "1.1.0", architecture: "arm64")
+        let index = try registry.pushIndex([(amd64.digest, "amd64"), (arm64.digest, "arm64")], tag: "stable")
+        let key = Curve25519.Signing.PrivateKey()
+        try registry.sign(index, with: key)
+        let node = try node(registry, key: key)
+        let plan = try await node.run("plan")
+        #expect(plan.stdout.contains("registry   http://\(registry.host)/kubesolo/os:stable (channel stable)"), "\(plan.stdout)")
+        let applied = try await node.apply(environment: ["UPDATECTL_TEST_ARCH": "arm64"])
+        await registry.stop()
+        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
+        #expect(applied.stdout.contains("check.signature                  pass  cosign signature of \(index.prefix(19))… verifies"))
+        #expect(applied.stdout.contains("for arm64 on stable"))
+        let slot = URL(fileURLWithPath: node.slots).appendingPathComponent("b")
+        #expect(try Data(contentsOf: slot.appendingPathComponent("vmlinuz")) == arm64.kernel)
+        #expect(try Data(contentsOf: slot.appendingPathComponent("kubesolo-os.gz")) == arm64.initramfs)
+        let verified = try await node.healthcheck()
+        #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
+    }
+
+    @Test(.enabled(if: available))
+    func anIndexWithoutThisArchitectureFails() async throws {
+        let registry = try await TestRegistry()
+        defer { Task { await registry.stop() } }
+        let amd64 = try registry.pushRelease(version: "1.1.0", architecture: "amd64")
+        try registry.pushIndex([(amd64.digest, "amd64")], tag: "stable")
+        let node = try node(registry, key: nil)
+        let applied = try await node.apply(environment: ["UPDATECTL_TEST_ARCH": "riscv64"])
+        #expect(applied.status == 1)
+        #expect(applied.stderr.contains("the index http://\(registry.host)/kubesolo/os:stable has no manifest for riscv64 (it has amd64)"),
+                "\(applied.stderr)")
+    }
+
+    /// A single manifest whose architecture annotation is not this machine's is refused.
+    @Test(.enabled(if: available))
+    func aManifestForAnotherArchitectureIsRefused() async throws {
+        let registry = try await TestRegistry()
+        defer { Task { await registry.stop() } }
+        try registry.pushRelease(version: "1.1.0", architecture: "amd64", tag: "stable")
+        let node = try node(registry, key: nil)
+        let applied = try await node.apply(environment: ["UPDATECTL_TEST_ARCH": "arm64"])
+        #expect(applied.status == 1)
+        #expect(applied.stderr.contains("refused by architecture: the release is built for amd64, but this machine is arm64"))
+    }
+
+    /// A manifest whose annotations are wrong (no version) fails with what is missing.
+    @Test(.enabled(if: available))
+    func aManifestWithoutItsVersionAnnotationFails() async throws {
+        let registry = try await TestRegistry()
+        defer { Task { await registry.stop() } }
+        try registry.pushRelease(version: "1.1.0", architecture: "amd64", annotations: ["io.kubesolo.os.version": ""], tag: "stable")
+        let node = try node(registry, key: nil)
+        let applied = try await node.apply(environment: ["UPDATECTL_TEST_ARCH": "amd64"])
+        #expect(applied.status == 1)
+        #expect(applied.stderr.contains("has no io.kubesolo.os.version annotation"), "\(applied.stderr)")
+    }
+
+    /// A blob changed in the registry's storage: its digest no longer matches and nothing is staged.
+    @Test(.enabled(if: available))
+    func aTamperedBlobFailsItsDigest() async throws {
+        let registry = try await TestRegistry()
+        defer { Task { await registry.stop() } }
+        let built = try registry.pushRelease(version: "1.1.0", architecture: "amd64", tag: "stable")
+        try registry.tamper(TestRegistry.digest(built.initramfs), with: Data("evil".utf8) + built.initramfs.dropFirst(4))
+        let node = try node(registry, key: nil)
+        let applied = try await node.apply(environment: ["UPDATECTL_TEST_ARCH": "amd64"])
+        #expect(applied.status == 1)
+        #expect(applied.stderr.contains("verify.files: sha256 mismatch: kubesolo-os.gz hashes to"), "\(applied.stderr)")
+        #expect(node.marker("next") == "a")
+    }
+
+    /// With a key, no signature, a signature by another key, or one naming another digest fail closed.
+    @Test(.enabled(if: available))
+    func aMissingOrBadSignatureFailsClosed() async throws {
+        let registry = try await TestRegistry()
+        defer { Task { await registry.stop() } }
+        let built = try registry.pushRelease(version: "1.1.0", architecture: "amd64", tag: "stable")
+        let key = Curve25519.Signing.PrivateKey()
+        let node = try node(registry, key: key)
+        let unsigned = try await node.apply(environment: ["UPDATECTL_TEST_ARCH": "amd64"])
+        #expect(unsigned.status == 1)
+        #expect(unsigned.stderr.contains("no cosign signature was found (sha256-\(built.digest.dropFirst(7)).sig)"), "\(unsigned.stderr)")
+        #expect(!unsigned.stderr.contains("download"))
+
+        try registry.sign(built.digest, with: Curve25519.Signing.PrivateKey())
+        let forged = try await node.apply(environment: ["UPDATECTL_TEST_ARCH": "amd64"])
+        #expect(forged.status == 1)
+        #expect(forged.stderr.contains("bad signature: sha256-"), "\(forged.stderr)")
+        #expect(forged.stderr.contains("does not verify with the configured public key"))
+
+        try registry.sign(built.digest, with: key, naming: "sha256:" + String(repeating: "0", count: 64))
+        let replayed = try await node.apply(environment: ["UPDATECTL_TEST_ARCH": "amd64"])
+        #expect(replayed.status == 1)
+        #expect(replayed.stderr.contains("a payload that does not name \(built.digest)"), "\(replayed.stderr)")
+
+        try registry.sign(built.digest, with: key)
+        let signed = try await node.apply(environment: ["UPDATECTL_TEST_ARCH": "amd64"])
+        #expect(signed.status == 0, "\(signed.stdout)\(signed.stderr)")
+    }
+
+    /// A registry that wants tokens: the token service is asked with the credentials from
+    /// `registry_auth`; without them the error says what to set.
+    @Test(.enabled(if: available && TestRegistry.openssl != nil))
+    func aTokenAuthRegistryIsPulledWithCredentials() async throws {
+        let registry = try await TestRegistry(tokenAuth: true)
+        defer { Task { await registry.stop() } }
+        let built = try registry.pushRelease(version: "1.1.0", architecture: "amd64", tag: "stable")
+        let anonymous = try node(registry, key: nil)
+        let refused = try await anonymous.apply(environment: ["UPDATECTL_TEST_ARCH": "amd64"])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("token service http://127.0.0.1:\(registry.tokenServer!.port)/token answered HTTP 401 "
+            + "(no credentials given: `registry_auth`)"), "\(refused.stderr)")
+
+        let node = try TestNode()
+        try node.directory.write("registry-auth", TestRegistry.credentials + "\n")
+        try node.directory.write("policy.yaml", try String(contentsOfFile: anonymous.policyPath, encoding: .utf8)
+            .replacingOccurrences(of: anonymous.root.path, with: node.root.path)
+            + "  registry_auth: \(node.root.appendingPathComponent("registry-auth").path)\n")
+        let applied = try await node.apply(environment: ["UPDATECTL_TEST_ARCH": "amd64"])
+        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: node.slots).appendingPathComponent("b/kubesolo-os.gz")) == built.initramfs)
+        #expect(registry.tokenServer!.requests.contains("/token"))
+    }
+}
