@@ -1,0 +1,65 @@
+import Testing
+@testable import UpdateAgent
+import UpdatePolicy
+
+/// The registry client's authentication, against a scripted registry.
+@Suite struct RegistryClientTests {
+    /// Answers 401 with `challenge` until a request carries `accepted`.
+    final class Registry: Transport, @unchecked Sendable {
+        let challenge: String
+        let accepted: String
+        private let lock = Mutex()
+        private(set) var seen: [[String]] = []
+
+        init(challenge: String, accepted: String) {
+            self.challenge = challenge
+            self.accepted = accepted
+        }
+
+        func get(_ request: TransportRequest, onData: (UnsafeRawBufferPointer) throws -> Void) throws -> TransportResponse {
+            lock.withLock { seen.append(request.headers) }
+            guard request.headers.contains("Authorization: \(accepted)") else {
+                return TransportResponse(status: 401, bytes: 0, headers: [("WWW-Authenticate", challenge)])
+            }
+            let body = Array("{\"schemaVersion\": 2}".utf8)
+            try body.withUnsafeBytes { try onData($0) }
+            return TransportResponse(status: 200, bytes: body.count)
+        }
+    }
+
+    let reference = RegistryReference.parse("registry.example.com/kubesolo/os")!
+
+    @Test func basicCredentialsAnswerABasicChallenge() throws {
+        let registry = Registry(challenge: #"Basic realm="registry""#, accepted: "Basic " + Base64.encode(Array("ops:pw".utf8)))
+        let client = RegistryClient(reference: reference, transport: registry, credentials: "ops:pw")
+        let manifest = try client.manifest("stable")
+        #expect(manifest.bytes == Array("{\"schemaVersion\": 2}".utf8))
+        #expect(registry.seen.count == 2, "one refused request, one with credentials")
+        let anonymous = RegistryClient(reference: reference, transport: registry, credentials: nil)
+        #expect(throws: RegistryClient.Failure.self) { try anonymous.manifest("stable") }
+    }
+
+    @Test func challengesAreParsedWithQuotesAndEscapes() {
+        let (scheme, parameters) = RegistryClient.parse(
+            challenge: #"Bearer realm="https://auth.example.com/token",service="registry.example.com",scope="repository:a/b:pull,push",error="x\"y""#)
+        #expect(scheme == "Bearer")
+        #expect(parameters["realm"] == "https://auth.example.com/token")
+        #expect(parameters["service"] == "registry.example.com")
+        #expect(parameters["scope"] == "repository:a/b:pull,push")
+        #expect(parameters["error"] == "x\"y")
+        #expect(RegistryClient.escape("repository:a/b:pull") == "repository%3Aa%2Fb%3Apull")
+    }
+
+    @Test(arguments: [
+        ("registry.example.com/kubesolo/os", "https://registry.example.com/v2/kubesolo/os"),
+        ("http://127.0.0.1:5000/kubesolo/os", "http://127.0.0.1:5000/v2/kubesolo/os"),
+    ])
+    func referencesName(text: String, base: String) {
+        #expect(RegistryReference.parse(text)?.base == base)
+    }
+
+    @Test(arguments: ["registry.example.com", "registry.example.com/Upper/case", "ftp://x/y", "host//double"])
+    func badReferencesAreRefused(text: String) {
+        #expect(RegistryReference.parse(text) == nil)
+    }
+}
