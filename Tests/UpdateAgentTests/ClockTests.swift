@@ -62,6 +62,7 @@ struct SilentReporter: RunReporter {
         _ = try backend.bootedSlot()
         try FileManager.default.createDirectory(atPath: dir.path + "/slots/b", withIntermediateDirectories: true)
         try Data("image".utf8).write(to: URL(fileURLWithPath: dir.path + "/slots/b/image"))
+        try Data("1.1.0\n".utf8).write(to: URL(fileURLWithPath: dir.path + "/slots/b/version"))
         try backend.activate(slot: .b, version: "1.1.0", fromVersion: "1.0.0")
         try backend.reboot()
         let store = StateStore(path: dir.path + "/data/update/state.json")

@@ -191,13 +191,13 @@ import Glibc
               healthcheck: {timeout: 20s, interval: 10s, probes: [{http: {name: app, url: "\(server.base)/healthz"}}]}
               backend:
                 type: command
-                stage: [/bin/sh, -c, 'cp "$0" \(root)/slot-$1; echo stage $1 >> \(log)', "${IMAGE}", "${SLOT}"]
+                stage: [/bin/sh, -c, 'cp "$0" \(root)/slot-$1; echo $2 > \(root)/version-$1; echo stage $1 >> \(log)', "${IMAGE}", "${SLOT}", "${VERSION}"]
                 activate: [/bin/sh, -c, 'echo $0 > \(root)/next; echo activate $0 >> \(log)', "${SLOT}"]
                 rollback: [/bin/sh, -c, 'echo $0 > \(root)/next; echo rollback $0 >> \(log)', "${SLOT}"]
                 commit: [/bin/sh, -c, 'echo commit $0 $1 >> \(log)', "${SLOT}", "${VERSION}"]
                 reboot: [/bin/sh, -c, 'cp \(root)/next \(root)/booted; echo boot-$$ > \(root)/boot; echo reboot >> \(log)']
                 booted_slot: [/bin/cat, \(root)/booted]
-                running_version: [/bin/echo, 1.0.0]
+                running_version: [/bin/sh, -c, 'cat \(root)/version-$(cat \(root)/booted) 2>/dev/null || echo 1.0.0']
 
             """)
         return Node(node: node, log: log)
@@ -275,7 +275,8 @@ import Glibc
         let root = node.root.path
         let policy = try String(contentsOfFile: node.policyPath, encoding: .utf8)
         try node.directory.write("policy.yaml", policy.replacingOccurrences(
-            of: "stage: [/bin/sh, -c, 'cp \"$0\" \(root)/slot-$1; echo stage $1 >> \(command.log)', \"${IMAGE}\", \"${SLOT}\"]",
+            of: "stage: [/bin/sh, -c, 'cp \"$0\" \(root)/slot-$1; echo $2 > \(root)/version-$1; echo stage $1 >> \(command.log)', "
+                + "\"${IMAGE}\", \"${SLOT}\", \"${VERSION}\"]",
             with: "stage: [/bin/sh, -c, 'rm -f \(root)/stage-done; head -c 100 \"$0\" > \(root)/slot-$1; touch \(root)/stage-started; "
                 + "sleep 1; cat \"$0\" > \(root)/slot-$1; touch \(root)/stage-done', \"${IMAGE}\", \"${SLOT}\"]"))
         let apply = try BackgroundProcess(["apply", node.policyPath], environment: node.environment)
@@ -314,7 +315,9 @@ import Glibc
         let command = try commandNode(server: server, release: release, healthy: true)
         let node = command.node
         let policy = try String(contentsOfFile: node.policyPath, encoding: .utf8)
-        try node.directory.write("policy.yaml", policy.replacingOccurrences(of: "    running_version: [/bin/echo, 1.0.0]\n", with: ""))
+        let line = "    running_version: [/bin/sh, -c, 'cat \(node.root.path)/version-$(cat \(node.root.path)/booted) 2>/dev/null || echo 1.0.0']\n"
+        #expect(policy.contains(line))
+        try node.directory.write("policy.yaml", policy.replacingOccurrences(of: line, with: ""))
         try node.directory.write("system/usr/lib/os-release", "NAME=\"KubeSolo OS\"\nVERSION_ID=\"1.0.7\"\n")
         try FileManager.default.createDirectory(atPath: node.root.path + "/system/etc", withIntermediateDirectories: true)
         #expect(symlink("../usr/lib/os-release", node.root.path + "/system/etc/os-release") == 0)

@@ -45,11 +45,14 @@ public protocol UpdateBackend: Sendable {
     var lockPath: String? { get }
     /// The version last marked good, when the backend records it (nil: it does not).
     func committedVersion() throws -> String?
+    /// The slot the bootloader boots next, when the backend can tell (nil: it cannot).
+    func nextSlot() throws -> Slot?
 }
 
 extension UpdateBackend {
     public var lockPath: String? { nil }
     public func committedVersion() throws -> String? { nil }
+    public func nextSlot() throws -> Slot? { nil }
 }
 
 /// The kernel's id of this boot.

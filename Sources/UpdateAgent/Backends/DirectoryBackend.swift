@@ -58,7 +58,7 @@ public struct DirectoryBackend: UpdateBackend {
 
     public func bootedSlot() throws -> Slot { try slot("booted") }
     public func committedVersion() throws -> String? { try version(of: try slot("committed")) }
-    public func nextSlot() throws -> Slot { try slot("next") }
+    public func nextSlot() throws -> Slot? { try slot("next") }
 
     public func version(of slot: Slot) throws -> String? {
         if try isFresh() { return slot == .a ? initialVersion : nil }
@@ -123,7 +123,7 @@ public struct DirectoryBackend: UpdateBackend {
         try prepare()
         let boots = Int(try readMarker("boots") ?? "0") ?? 0
         try writeMarker("boots", String(boots + 1))
-        try writeMarker("booted", try nextSlot().rawValue)
+        try writeMarker("booted", try slot("next").rawValue)
     }
 
     /// Its "reboots" are counted in `boots`.

@@ -132,19 +132,22 @@ public struct ApplyRun {
                 return .failed("a broken state file was moved aside earlier (\(broken.joined(separator: ", "))), so an update "
                     + "may have been in flight; check the node, then run `updatectl state reset --yes`")
             }
+            let sidecar = try env.store.readSidecar()
+            let activationBoot = state.activationBootID
+                ?? sidecar.activation.flatMap { $0.version == state.toVersion ? $0.bootID : nil }
             switch state.phase {
             case .activated where !run.dryRun && run.policy.reboot.value == .auto
-                && state.activationBootID != nil && state.activationBootID == (try? env.backend.bootID()):
+                && activationBoot != nil && activationBoot == (try? env.backend.bootID()):
                 // Activated, but the run stopped before its reboot: finish it.
                 env.reporter.note("the update to \(state.toVersion ?? "a new version") is activated but the node has not "
                     + "rebooted since; rebooting now")
                 try env.backend.reboot()
                 return .activated(version: state.toVersion ?? "", rebooted: true)
-            case .rolledBack where !run.dryRun && state.targetSlot != nil
-                && state.targetSlot == (try? env.backend.bootedSlot())?.rawValue:
+            case .rolledBack where !run.dryRun && (try? env.backend.runningVersion()) == state.toVersion
+                && state.toVersion != nil && state.toVersion != state.fromVersion:
                 // Rolled back, but the run stopped before its reboot: the node still runs the
-                // rolled-back slot and the previous one boots next.
-                let previous = Slot(rawValue: state.targetSlot ?? "a")?.other.rawValue ?? "a"
+                // rolled-back release and the previous slot boots next.
+                let previous = ((try? env.backend.bootedSlot()) ?? .a).other.rawValue
                 guard run.policy.reboot.value == .auto else {
                     return .failed("\(state.toVersion ?? "the update") was rolled back, but the node still runs it: reboot the "
                         + "node into slot \(previous) first")
@@ -156,16 +159,27 @@ public struct ApplyRun {
             case .activated, .verifying:
                 return .failed("an update to \(state.toVersion ?? "a new version") is \(state.phase.rawValue) and waits for its "
                     + "post-boot check: run `updatectl healthcheck` (or `updatectl rollback`) first")
-            case .staged where state.toVersion != nil && state.targetSlot != nil:
-                // A resting phase (activation: separate, or a run that stopped after staging): the
-                // release stays staged unless a different one is offered.
+            case .staged where state.toVersion != nil:
+                // A resting phase (activation: separate, a run that stopped after staging, or the
+                // Go agent's apply): the release stays staged unless a different one is offered.
+                do {
+                    _ = try InFlight.staged(state, backend: env.backend)
+                } catch {
+                    return .failed("\(error)")
+                }
                 stagedVersion = state.toVersion
             case .checking, .downloading, .staged:
                 if !run.dryRun {
-                    let started = state.phase != .checking
-                    if started { state.interruptedAttempts += 1 }
+                    if state.phase != .checking {
+                        try env.store.updateSidecar(holding: lock!) { sidecar in
+                            let count = sidecar.interrupted(state.toVersion) + 1
+                            sidecar.interruptions = state.toVersion.map { Sidecar.Interruptions(version: $0, count: count) }
+                        }
+                        state.interruptedAttempts += 1
+                    }
                     env.reporter.note("the previous attempt was interrupted in phase \(state.phase.rawValue); starting over")
-                    if let slot = state.targetSlot.flatMap(Slot.init(rawValue:)) {
+                    // The passive slot held the partial release: the one the node does not run.
+                    if let slot = try? env.backend.bootedSlot().other {
                         env.backend.invalidate(slot: slot)
                         // It may have been activated just before the interruption: boot the running slot.
                         if state.phase == .staged { try? env.backend.rollback(to: slot.other, version: "", fromVersion: "") }
@@ -175,8 +189,9 @@ public struct ApplyRun {
             default:
                 break
             }
-            if state.interruptedAttempts >= ApplyRun.interruptionLimit {
-                return .failed("the last \(state.interruptedAttempts) attempts at \(state.toVersion ?? "this version") were "
+            let interrupted = max(state.interruptedAttempts, try env.store.readSidecar().interrupted(state.toVersion))
+            if interrupted >= ApplyRun.interruptionLimit {
+                return .failed("the last \(interrupted) attempts at \(state.toVersion ?? "this version") were "
                     + "interrupted (killed, or power lost mid-update); not retrying until someone looks: check the node, "
                     + "then run `updatectl state reset --yes`")
             }
@@ -216,19 +231,15 @@ public struct ApplyRun {
         mutating func activate() throws -> ApplyOutcome {
             guard let lock else { return .failed("activate takes the state lock") }
             state = try env.store.load(holding: lock, clock: env.clock)
-            guard state.phase == .staged, let version = state.toVersion, let slot = state.targetSlot.flatMap(Slot.init(rawValue:))
-            else {
+            guard state.phase == .staged, let version = state.toVersion else {
                 return .failed("nothing is staged (phase \(state.phase.rawValue)): `updatectl apply` stages a release first")
             }
             do {
-                booted = try env.backend.bootedSlot()
-                running = try env.backend.runningVersion()
+                let inFlight = try InFlight.staged(state, backend: env.backend)
+                booted = inFlight.booted
+                running = inFlight.running
             } catch {
-                return .failed("the backend cannot say what the node runs: \(error)")
-            }
-            guard booted.other == slot else {
-                return .failed("the staged release \(version) is in slot \(slot.rawValue), but the node runs that slot now; "
-                    + "`updatectl apply` stages again")
+                return .failed("\(error)")
             }
             stagedVersion = version
             for (index, step) in run.plan.steps.enumerated() where step.part != .postBoot {
@@ -494,8 +505,16 @@ public struct ApplyRun {
                 guard !run.dryRun else { return skip(index, step) }
                 let version = metadata?.version ?? stagedVersion ?? state.toVersion ?? ""
                 do {
+                    let boot = try env.backend.bootID()
+                    // Recorded before the bootloader is told: the Go agent may rewrite state.json.
+                    if let lock {
+                        try env.store.updateSidecar(holding: lock) { sidecar in
+                            sidecar.activation = Sidecar.Activation(version: version, slot: booted.other.rawValue, bootID: boot)
+                        }
+                    }
                     try env.backend.activate(slot: booted.other, version: version, fromVersion: running)
-                    state.activationBootID = try env.backend.bootID()
+                    state.activationBootID = boot
+                    state.targetSlot = booted.other.rawValue
                 } catch {
                     throw Failure(message: "\(error)")
                 }

@@ -88,21 +88,31 @@ public struct HealthcheckRun {
         if state.phase == .verifying {
             env.reporter.note("the previous verification run was interrupted; this run starts it again")
         }
-        if state.phase == .activated, let activation = state.activationBootID, activation == (try? env.backend.bootID()) {
+        let sidecar = try env.store.readSidecar()
+        let activationBoot = state.activationBootID
+            ?? sidecar.activation.flatMap { $0.version == state.toVersion ? $0.bootID : nil }
+        if state.phase == .activated, let activationBoot, activationBoot == (try? env.backend.bootID()) {
             return .refused("the node has not rebooted since \(state.toVersion ?? "the update") was activated: reboot it "
                 + "into the new slot, then run `updatectl healthcheck`")
         }
-        let target = state.targetSlot.flatMap(Slot.init(rawValue:))
-        let previous = state.bootedSlot.flatMap(Slot.init(rawValue:)) ?? target?.other ?? .a
-        let booted: Slot
+        let inFlight: InFlight
         do {
-            booted = try env.backend.bootedSlot()
+            inFlight = try InFlight.activated(state, sidecar: sidecar, backend: env.backend)
         } catch {
-            return .refused("the backend cannot say which slot is booted: \(error)")
+            return .refused("\(error)")
         }
-        if let target, booted != target {
-            let message = "the node booted slot \(booted.rawValue), not the new slot \(target.rawValue): the bootloader fell back "
-                + "to the previous version"
+        // Without a boot id (another agent activated it): the bootloader still boots the update
+        // next while the node runs the old version, so it has not rebooted yet.
+        if state.phase == .activated, activationBoot == nil, !inFlight.runsUpdate,
+            let next = try? env.backend.nextSlot(), next == inFlight.target {
+            return .refused("the node has not rebooted since \(state.toVersion ?? "the update") was activated (the "
+                + "bootloader boots slot \(next.rawValue) next): reboot it, then run `updatectl healthcheck`")
+        }
+        let booted = inFlight.booted
+        let previous = inFlight.previous
+        if !inFlight.runsUpdate {
+            let message = "the node booted slot \(booted.rawValue) (\(inFlight.running)), not the new slot "
+                + "\(inFlight.target.rawValue): the bootloader fell back to the previous version"
             report(.bootSlot, .fail, message, records: &records)
             state.lastRun = records
             // Recorded before the state says so: a crash in between still holds the version back.
@@ -247,22 +257,32 @@ public struct RollbackRun {
         let lock = try StateLock.acquire(statePath: env.store.path, extraLock: env.backend.lockPath)
         defer { lock.release() }
         var state = try env.store.load(holding: lock, clock: env.clock)
-        let target = state.targetSlot.flatMap(Slot.init(rawValue:))
-        let previous = state.bootedSlot.flatMap(Slot.init(rawValue:)) ?? target?.other ?? .a
         switch state.phase {
         case .staged:
-            if let target { env.backend.invalidate(slot: target) }
+            let inFlight: InFlight
+            do {
+                inFlight = try InFlight.staged(state, backend: env.backend)
+            } catch {
+                return .refused("\(error)")
+            }
+            env.backend.invalidate(slot: inFlight.target)
             try env.store.rememberRollback(of: state.toVersion, reason: "rolled back by hand", at: env.clock.now(), holding: lock)
             state = try env.store.transition(state, to: .rolledBack, event: .init(error: "rolled back by hand before activation"),
                                              clock: env.clock)
-            return .rolledBack(slot: previous.rawValue, rebooted: false, rebootNeeded: false)
+            return .rolledBack(slot: inFlight.booted.rawValue, rebooted: false, rebootNeeded: false)
         case .activated, .verifying:
-            let booted = try env.backend.bootedSlot()
+            let inFlight: InFlight
+            do {
+                inFlight = try InFlight.activated(state, sidecar: try env.store.readSidecar(), backend: env.backend)
+            } catch {
+                return .refused("\(error)")
+            }
+            let previous = inFlight.previous
             try env.backend.rollback(to: previous, version: state.fromVersion ?? "", fromVersion: state.toVersion ?? "")
             TestPause.here("rollback.unsaved")
             try env.store.rememberRollback(of: state.toVersion, reason: "rolled back by hand", at: env.clock.now(), holding: lock)
             state = try env.store.transition(state, to: .rolledBack, event: .init(error: "rolled back by hand"), clock: env.clock)
-            let runningNew = booted != previous
+            let runningNew = inFlight.runsUpdate
             if runningNew, policy.reboot.value == .auto {
                 try env.backend.reboot()
                 return .rolledBack(slot: previous.rawValue, rebooted: true, rebootNeeded: false)

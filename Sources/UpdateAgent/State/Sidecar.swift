@@ -5,8 +5,9 @@ import UpdatePolicy
 
 /// What updatectl remembers beside `state.json`, in `updatectl.json` in the same directory: facts
 /// that decide safety and must survive the upstream Go agent rewriting `state.json` (its `Save`
-/// drops every key it does not know). Today: the versions that were rolled back, so the next
-/// timer run does not install the same bad release again.
+/// drops every key it does not know): the versions that were rolled back, so the next timer run
+/// does not install the same bad release again; the last activation (which slot, in which boot);
+/// and how often attempts at a version were interrupted.
 public struct Sidecar: Sendable, Equatable {
     public struct RolledBack: Sendable, Equatable {
         public var version: String
@@ -22,6 +23,31 @@ public struct Sidecar: Sendable, Equatable {
 
     /// Newest last; at most `limit` kept.
     public var rolledBack: [RolledBack] = []
+
+    /// The last activation updatectl made: `version` was made to boot next from `slot`, during
+    /// the boot `bootID`. A cross-check of the state's slot keys, which the Go agent erases.
+    public struct Activation: Sendable, Equatable {
+        public var version: String
+        public var slot: String
+        public var bootID: String
+    }
+
+    public var activation: Activation?
+
+    /// Attempts at `version` that were interrupted (killed, power lost); the state's own counter
+    /// is erased by the Go agent, so without this one a loop of interruptions would never stop.
+    public struct Interruptions: Sendable, Equatable {
+        public var version: String
+        public var count: Int
+    }
+
+    public var interruptions: Interruptions?
+
+    /// Interruptions of attempts at `version`.
+    public func interrupted(_ version: String?) -> Int {
+        guard let version, let interruptions, interruptions.version == version else { return 0 }
+        return interruptions.count
+    }
 
     public static let fileName = "updatectl.json"
     static let limit = 32
@@ -41,20 +67,38 @@ public struct Sidecar: Sendable, Equatable {
     public mutating func forget(_ version: String) { rolledBack.removeAll { $0.version == version } }
 
     var json: JSON {
-        .object([
+        var pairs: [(String, JSON)] = [
             ("sidecar_version", .int(1)),
             ("rolled_back", .array(rolledBack.map { entry in
                 .object([("version", .string(entry.version)), ("at", .string(entry.at.description)),
                          ("reason", .string(entry.reason))])
             })),
-        ])
+        ]
+        if let activation {
+            pairs.append(("activation", .object([("version", .string(activation.version)), ("slot", .string(activation.slot)),
+                                                 ("boot_id", .string(activation.bootID))])))
+        }
+        if let interruptions {
+            pairs.append(("interruptions", .object([("version", .string(interruptions.version)),
+                                                    ("count", .int(interruptions.count))])))
+        }
+        return .object(pairs)
     }
 
     /// Reads the file's bytes; entries it cannot read are skipped (a damaged sidecar must not
     /// stop updates, and the worst it loses is a hold on a bad version).
     static func decode(_ bytes: [UInt8]) -> Sidecar {
         var sidecar = Sidecar()
-        guard let json = try? JSON.parse(bytes), case .array(let entries)? = json["rolled_back"] else { return sidecar }
+        guard let json = try? JSON.parse(bytes) else { return sidecar }
+        if let activation = json["activation"], let version = activation["version"]?.stringValue,
+            let slot = activation["slot"]?.stringValue, let boot = activation["boot_id"]?.stringValue {
+            sidecar.activation = Activation(version: version, slot: slot, bootID: boot)
+        }
+        if let interruptions = json["interruptions"], let version = interruptions["version"]?.stringValue,
+            let count = interruptions["count"]?.intValue {
+            sidecar.interruptions = Interruptions(version: version, count: count)
+        }
+        guard case .array(let entries)? = json["rolled_back"] else { return sidecar }
         for entry in entries {
             guard let version = entry["version"]?.stringValue, let at = entry["at"]?.stringValue.flatMap(Timestamp.parse) else {
                 continue
@@ -86,6 +130,14 @@ extension StateStore {
         var sidecar = try readSidecar()
         sidecar.recordRollback(version, at: at, reason: reason)
         try saveSidecar(sidecar, holding: lock)
+    }
+
+    /// Changes the sidecar under the state lock (read, change, write durably).
+    public func updateSidecar(holding lock: StateLock, _ change: (inout Sidecar) -> Void) throws {
+        var sidecar = try readSidecar()
+        let before = sidecar
+        change(&sidecar)
+        if sidecar != before { try saveSidecar(sidecar, holding: lock) }
     }
 
     /// Writes the sidecar durably; the caller holds the state lock.

@@ -147,8 +147,9 @@ public struct StateStore: Sendable {
         return saved
     }
 
-    /// `state reset --yes`: a fresh idle state, and broken files marked `.cleared` (a state file
-    /// that does not parse is first moved aside like any writer moves it, so it is kept too).
+    /// `state reset --yes`: a fresh idle state, the sidecar's interruption count and activation
+    /// record cleared, and broken files marked `.cleared` (a state file that does not parse is
+    /// first moved aside like any writer moves it, so it is kept too).
     public func reset(holding lock: StateLock, clock: any WallClock = SystemWallClock()) throws -> [String] {
         do {
             _ = try load(holding: lock, clock: clock)
@@ -157,6 +158,11 @@ public struct StateStore: Sendable {
         }
         let broken = brokenFiles()
         try save(UpdateState(), clock: clock)
+        // Someone looked: interruptions start counting again; rolled-back versions stay held back.
+        try updateSidecar(holding: lock) { sidecar in
+            sidecar.interruptions = nil
+            sidecar.activation = nil
+        }
         let directory = try StateDirectory(self.directory, create: true)
         for file in broken {
             let name = Paths.fileName(of: file)
