@@ -79,6 +79,7 @@ let package = Package(
             dependencies: [
                 "updatectl",
                 "UpdateAgent",
+                "UpdatePlan",
                 "UpdatePolicy",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "FlyingFox", package: "FlyingFox"),

@@ -73,6 +73,9 @@ public enum PlanText {
             rows.append(("backend", "directory, root \(root.value)" + (root.origin.isDefault ? " [default]" : "")))
         case .command(let commands):
             rows.append(("backend", "command (" + commands.commands.keys.sorted().joined(separator: ", ") + ")"))
+        case .kubesolo(let kubesolo):
+            rows.append(("backend", "kubesolo, slots \(kubesolo.labelA.value)/\(kubesolo.labelB.value), GRUB environment "
+                + kubesolo.grubenv.value))
         }
         if let key = plan.publicKey {
             rows.append(("signature", "on: \(Planner.describe(key.value))"))

@@ -170,6 +170,7 @@ public enum Planner {
         switch backend {
         case .directory(let root, _): root.origin
         case .command(let commands): commands.commands[operation]?.origin ?? .defaulted
+        case .kubesolo(let kubesolo): operation == "reboot" ? kubesolo.reboot.origin : kubesolo.grubenv.origin
         }
     }
 
@@ -189,6 +190,17 @@ public enum Planner {
             } else {
                 "no `\(operation)` command: nothing to run"
             }
+        case .kubesolo(let kubesolo):
+            switch operation {
+            case "stage": "mount the passive slot (\(kubesolo.labelA.value) or \(kubesolo.labelB.value)) and write vmlinuz, "
+                + "kubesolo-os.gz and its version durably (temporary names, fsync, rename); the active slot is not touched"
+            case "activate": "GRUB environment: active_slot = the passive slot, boot_counter = \(kubesolo.bootTries.value), "
+                + "boot_success = 0 (GRUB falls back after \(kubesolo.bootTries.value) unverified boots)"
+            case "commit": "GRUB environment: boot_success = 1"
+            case "rollback": "GRUB environment: active_slot = the previous slot, boot_counter = \(kubesolo.bootTries.value), "
+                + "boot_success = 1"
+            default: "run \(kubesolo.reboot.value.joined(separator: " "))"
+            }
         }
     }
 
@@ -201,6 +213,19 @@ public enum Planner {
             var out = [Parameter("backend", .text("command"), type.origin)]
             if let argv = commands.commands[operation] { out.append(Parameter(operation, .list(argv.value), argv.origin)) }
             out.append(Parameter("timeout", .duration(commands.timeout.value), commands.timeout.origin))
+            return out
+        case .kubesolo(let kubesolo):
+            var out = [Parameter("backend", .text("kubesolo"), type.origin)]
+            switch operation {
+            case "stage":
+                out += [Parameter("label_a", .text(kubesolo.labelA.value), kubesolo.labelA.origin),
+                        Parameter("label_b", .text(kubesolo.labelB.value), kubesolo.labelB.origin),
+                        Parameter("mount_dir", .text(kubesolo.mountDir.value), kubesolo.mountDir.origin)]
+            case "reboot":
+                out.append(Parameter("reboot", .list(kubesolo.reboot.value), kubesolo.reboot.origin))
+            default:
+                out.append(Parameter("grubenv", .text(kubesolo.grubenv.value), kubesolo.grubenv.origin))
+            }
             return out
         }
     }

@@ -172,12 +172,13 @@ enum StatusMetrics {
     static func render(_ report: StatusReport) -> String {
         let state = report.state ?? UpdateState()
         var out = ""
-        func metric(_ name: String, _ help: String, _ samples: [(labels: [(String, String)], value: String)]) {
-            out += "# HELP updatectl_\(name) \(help)\n# TYPE updatectl_\(name) gauge\n"
+        func metric(_ name: String, _ help: String, _ samples: [(labels: [(String, String)], value: String)],
+                    prefix: String = "updatectl_", type: String = "gauge") {
+            out += "# HELP \(prefix)\(name) \(help)\n# TYPE \(prefix)\(name) \(type)\n"
             for sample in samples {
                 let labels = sample.labels.isEmpty ? "" : "{" + sample.labels.map { "\($0)=\"\(escape($1))\"" }
                     .joined(separator: ",") + "}"
-                out += "updatectl_\(name)\(labels) \(sample.value)\n"
+                out += "\(prefix)\(name)\(labels) \(sample.value)\n"
             }
         }
         metric("phase", "1 for the phase the update lifecycle is in, 0 for the others.",
@@ -196,6 +197,13 @@ enum StatusMetrics {
                [([], report.isMissing ? "1" : "0")])
         metric("update_info", "The versions of the current or last attempt.",
                [([("from_version", state.fromVersion ?? ""), ("to_version", state.toVersion ?? "")], "1")])
+        // KubeSolo OS's agent's names, with its meaning, so its dashboards and alerts keep working.
+        metric("phase", "1 for the current update phase, 0 for the other eight (as KubeSolo OS's agent exposes it).",
+               Phase.allCases.map { ([("phase", $0.rawValue)], $0 == state.phase && report.brokenNow == nil ? "1" : "0") },
+               prefix: "kubesolo_update_")
+        metric("attempts_total", "Attempts at the current target version (state.json's attempt_count, as KubeSolo OS's agent "
+            + "exposes it; it starts again at a new version).", [([], String(state.attemptCount))],
+               prefix: "kubesolo_update_", type: "counter")
         return out
     }
 

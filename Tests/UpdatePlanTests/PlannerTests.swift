@@ -37,7 +37,7 @@ func assertSnapshot(_ text: String, named name: String, sourceLocation: SourceLo
 
 @Suite struct PlanGoldenTests {
     static let policies = [
-        "policies/default.yaml", "policies/hardened.yaml", "examples/cloud-init/user-data.yaml",
+        "policies/default.yaml", "policies/hardened.yaml", "policies/kubesolo.yaml", "examples/cloud-init/user-data.yaml",
         "Tests/UpdatePlanTests/Fixtures/every-kind.yaml",
     ]
 

@@ -56,6 +56,21 @@ import Testing
         }
     }
 
+    /// KubeSolo OS's agent's series, beside updatectl's: all nine phases, the attempts counter.
+    @Test(.enabled(if: promtool != nil))
+    func kubeSoloAgentSeriesAreThereWithTheirMeaning() throws {
+        let directory = try TemporaryDirectory()
+        try directory.write("state.json", "{\"phase\": \"verifying\", \"to_version\": \"1.1.0\", \"attempt_count\": 2}\n")
+        let file = try metrics(state: directory.url.appendingPathComponent("state.json").path, directory: directory)
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        let phases = text.split(separator: "\n").filter { $0.hasPrefix("kubesolo_update_phase{") }
+        #expect(phases.count == 9)
+        #expect(phases.filter { $0.hasSuffix(" 1") } == ["kubesolo_update_phase{phase=\"verifying\"} 1"])
+        #expect(text.contains("# TYPE kubesolo_update_attempts_total counter\nkubesolo_update_attempts_total 2\n"))
+        let checked = try CLI.runProgram(try #require(Self.promtool), ["check", "metrics"], stdin: Data(text.utf8))
+        #expect(checked.status == 0 && checked.stdout.isEmpty && checked.stderr.isEmpty, "\(checked.stdout)\(checked.stderr)")
+    }
+
     @Test(.enabled(if: python != nil))
     func thePythonClientReadsTheLabelsBack() throws {
         let directory = try TemporaryDirectory()

@@ -149,19 +149,19 @@ import UpdatePolicy
         return out
     }
 
+    /// The whole policy once per backend variant.
     static func bases() -> [(String, Tree)] {
         let directory = tree(PolicySchema.updates)
-        guard case .map(var pairs) = directory,
-            let backend = pairs.firstIndex(where: { $0.0 == "backend" }),
-            let command = PolicySchema.backend.table(for: "command")
-        else { return [] }
-        var commandBackend = tree(command)
-        if case .map(var backendPairs) = commandBackend {
-            backendPairs[0].1 = .text("command")
-            commandBackend = .map(backendPairs)
+        guard case .map(let pairs) = directory, let backend = pairs.firstIndex(where: { $0.0 == "backend" }) else { return [] }
+        var out: [(String, Tree)] = [("directory", directory)]
+        for variant in PolicySchema.backend.variants where variant.tag != PolicySchema.backend.defaultTag {
+            guard case .map(var backendPairs) = tree(variant.table) else { continue }
+            if let type = backendPairs.firstIndex(where: { $0.0 == "type" }) { backendPairs[type].1 = .text(variant.tag) }
+            var copy = pairs
+            copy[backend].1 = .map(backendPairs)
+            out.append((variant.tag, .map(copy)))
         }
-        pairs[backend].1 = commandBackend
-        return [("directory", directory), ("command", .map(pairs))]
+        return out
     }
 
     @Test(.enabled(if: checkJSONSchema != nil))

@@ -50,8 +50,10 @@ enum TestComponents {
         return result?.status == 0 ? python : nil
     }
 
+    /// On `PATH`, or in the system directories (`mkfs.ext4`, `losetup` live in /usr/sbin, which a
+    /// user's PATH may lack).
     static func onPath(_ name: String) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin") + ":/usr/sbin:/sbin"
         return path.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 }

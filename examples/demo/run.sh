@@ -60,7 +60,7 @@ esac
 
 # Output without what changes from run to run: the folder, the port, free space, timings.
 tidy() {
-    sed -e "s|$work|\$DEMO|g" -e "s|127\.0\.0\.1:$port|127.0.0.1:PORT|g" \
+    sed -e "s|$work|\$DEMO|g" -e "s|$repo|\$REPO|g" -e "s|127\.0\.0\.1:$port|127.0.0.1:PORT|g" \
         -e 's/free space [0-9.]* [KMGT]*i*B on/free space … on/' \
         -e '/^      downloaded /d' -e '/^note: round /d' \
         -e 's/([0-9]* rounds)/(… rounds)/' -e 's/passed after [0-9a-z]*/passed after …/' \
@@ -68,7 +68,7 @@ tidy() {
 }
 step() {
     echo
-    echo "\$ updatectl $*"
+    echo "\$ updatectl $*" | tidy
     set +e
     "$UPDATECTL" "$@" 2>&1 | tidy
     local status=${PIPESTATUS[0]}
@@ -128,6 +128,8 @@ POLICY
 say "A good release, 1.1.0, is published."
 publish 1.1.0 "build 1.1.0: healthy"
 step lint policy.yaml
+say "A real KubeSolo OS node's policy (GRUB slots by label) and update.conf lint the same way:"
+step lint "$repo/policies/kubesolo.yaml" "$repo/examples/kubesolo/update.conf"
 step plan policy.yaml
 step apply policy.yaml
 say "The directory backend rebooted into slot b; after the boot, verification:"

@@ -47,12 +47,16 @@ public protocol UpdateBackend: Sendable {
     func committedVersion() throws -> String?
     /// The slot the bootloader boots next, when the backend can tell (nil: it cannot).
     func nextSlot() throws -> Slot?
+    /// Free bytes where `slot`'s files go, when that is not what `imageDirectory` measures (a
+    /// partition that is not mounted); nil: measure `imageDirectory`.
+    func freeBytes(for slot: Slot) throws -> UInt64?
 }
 
 extension UpdateBackend {
     public var lockPath: String? { nil }
     public func committedVersion() throws -> String? { nil }
     public func nextSlot() throws -> Slot? { nil }
+    public func freeBytes(for slot: Slot) throws -> UInt64? { nil }
 }
 
 /// The kernel's id of this boot.

@@ -26,6 +26,9 @@ public struct GateInput: Sendable {
     public var force: Bool
     public var channel: String
     public var dataDir: String
+    /// Free bytes where the passive slot's files go, when the backend measures them itself (a
+    /// partition that is not mounted); nil: measure `imageDirectory`.
+    public var passiveFreeBytes: @Sendable () throws -> UInt64? = { nil }
 
     public init(offered: ReleaseMetadata, runningVersion: String, committedVersion: String?, state: UpdateState,
                 imageDirectory: String, force: Bool, channel: String, dataDir: String) {

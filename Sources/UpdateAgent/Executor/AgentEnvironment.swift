@@ -35,6 +35,8 @@ public struct AgentEnvironment: Sendable {
             DirectoryBackend(root: root.value, initialVersion: initialVersion.value)
         case .command(let config):
             CommandBackendRunner(config: config, dataDir: policy.dataDir.value, runner: runner)
+        case .kubesolo(let config):
+            KubeSoloBackendRunner(config: config, dataDir: policy.dataDir.value, runner: runner)
         }
     }
 }

@@ -393,10 +393,13 @@ public struct ApplyRun {
                 report(index, step, .pass, "running \(running), offered \(offered.version)")
             case .gate(let gate):
                 let committed = (try? env.backend.committedVersion()) ?? (state.phase == .success ? state.toVersion : nil)
-                let input = GateInput(
+                var input = GateInput(
                     offered: metadata!, runningVersion: running, committedVersion: committed, state: state,
                     imageDirectory: env.backend.imageDirectory(for: booted.other), force: run.force,
                     channel: run.policy.channel.value, dataDir: run.policy.dataDir.value)
+                let backend = env.backend
+                let passive = booted.other
+                input.passiveFreeBytes = { try backend.freeBytes(for: passive) }
                 switch env.gates.evaluate(gate, input) {
                 case .pass(let detail): report(index, step, .pass, detail)
                 case .skipped(let detail): report(index, step, .skip, detail)

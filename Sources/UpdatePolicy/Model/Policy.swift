@@ -110,13 +110,28 @@ public struct Probe: Sendable {
 public enum Backend: Sendable {
     case directory(root: Located<String>, initialVersion: Located<String>)
     case command(CommandBackend)
+    case kubesolo(KubeSoloBackend)
 
     public var type: String {
         switch self {
         case .directory: "directory"
         case .command: "command"
+        case .kubesolo: "kubesolo"
         }
     }
+}
+
+/// A KubeSolo OS node: GRUB's environment block and the slot partitions by label.
+public struct KubeSoloBackend: Sendable {
+    public var grubenv: Located<String>
+    public var labelA: Located<String>
+    public var labelB: Located<String>
+    public var dataLabel: Located<String>
+    public var mountDir: Located<String>
+    public var bootTries: Located<Int>
+    public var slotParam: Located<String>
+    public var versionFile: Located<String>
+    public var reboot: Located<[String]>
 }
 
 public struct CommandBackend: Sendable {

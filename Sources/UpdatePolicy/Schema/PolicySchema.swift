@@ -92,7 +92,7 @@ public enum PolicySchema {
         variants: [
             ("directory", Table("directory backend", summary: "Slot images and boot markers in a directory; needs no root.",
                                 example: "backend: {type: directory, root: /var/lib/updatectl/slots, initial_version: 1.0.0}", [
-                Key("type", .choice(["directory", "command"]), default: "directory", "Which backend."),
+                Key("type", .choice(backendTypes), default: "directory", "Which backend."),
                 Key("root", .path, default: "/var/lib/updatectl/slots", "Holds the slot images and markers."),
                 Key("initial_version", .string(nil), default: "0.0.0", "Version recorded for slot `a` when the root is new."),
             ])),
@@ -109,7 +109,7 @@ public enum PolicySchema {
                                 running_version: [/usr/local/sbin/os-version]
                                 timeout: 10m
                               """, [
-                Key("type", .choice(["directory", "command"]), default: "directory", "Which backend."),
+                Key("type", .choice(backendTypes), default: "directory", "Which backend."),
                 Key("stage", .command(variables: backendVariables), required: true, "Writes the release to slot `${SLOT}`: `${VMLINUZ}` and `${INITRAMFS}` (KubeSolo OS's pair) or `${IMAGE}` "
                     + "(the one-image form), all in `${FILES}`."),
                 Key("activate", .command(variables: backendVariables), required: true, "Makes `${SLOT}` boot next."),
@@ -121,8 +121,45 @@ public enum PolicySchema {
                     "Prints the running version; without it, `VERSION_ID` of /etc/os-release is used."),
                 Key("timeout", .duration, default: "5m", "Deadline of each command."),
             ])),
+            ("kubesolo", Table("kubesolo backend", summary: "A KubeSolo OS node: GRUB's environment block and the A/B partitions "
+                + "found by label (docs/bootloaders.md).", example: """
+                backend:
+                  type: kubesolo
+                  grubenv: /boot/grub/grubenv
+                  label_a: KSOLOA
+                  label_b: KSOLOB
+                  data_label: KSOLODATA
+                  mount_dir: /run/updatectl/slot
+                  boot_tries: 3
+                  slot_param: kubesolo.slot
+                  version_file: version
+                  reboot: [/sbin/reboot]
+                """, [
+                Key("type", .choice(backendTypes), default: "directory", "Which backend."),
+                Key("grubenv", .path, default: "/boot/grub/grubenv", "GRUB's environment block: `active_slot`, `boot_counter`, "
+                    + "`boot_success`."),
+                Key("label_a", .string(labelRule), default: "KSOLOA", "File system label of slot A."),
+                Key("label_b", .string(labelRule), default: "KSOLOB", "File system label of slot B."),
+                Key("data_label", .string(labelRule), default: "KSOLODATA", "The data partition's label: never written as a slot."),
+                Key("mount_dir", .path, default: "/run/updatectl/slot", "Where a slot that is not mounted is mounted while it is "
+                    + "read or written."),
+                Key("boot_tries", .integer(min: 1, max: 9), default: "3",
+                    "`boot_counter` after activation: unverified boots before GRUB falls back."),
+                Key("slot_param", .string(nil), default: "kubesolo.slot", "A kernel command-line parameter naming the booted slot "
+                    + "(`A`/`B`), when GRUB passes one; without it the slot comes from GRUB's environment."),
+                Key("version_file", .string(nil), default: "version", "The file in a slot's root that holds its version."),
+                Key("reboot", .command(variables: []), default: "[/sbin/reboot]", "Reboots the node (with `reboot: auto`)."),
+            ])),
         ],
         defaultTag: "directory")
+
+    static let backendTypes = ["directory", "command", "kubesolo"]
+
+    /// An ext4 file system label: at most 16 bytes, no `/` or white space.
+    static let labelRule = StringRule(
+        description: "a file system label (at most 16 characters, no `/` or spaces)",
+        pattern: "^[^/\\s]{1,16}$",
+        check: { label in !label.isEmpty && label.utf8.count <= 16 && !label.contains { $0 == "/" || $0.isWhitespace } })
 
     public static let updates = Table("updates", summary: "The policy: the mapping under the top-level `updates:` key.", example: """
         server: https://updates.example.com/kubesolo

@@ -1,0 +1,3 @@
+module kubesolotest
+
+go 1.19
