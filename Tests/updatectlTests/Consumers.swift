@@ -33,11 +33,20 @@ enum Consumers {
 
     /// Polls `url` until it answers 200 (a server started in the background), up to `seconds`.
     static func waitUntilServing(_ url: String, seconds: Double = 15) async -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if (try? await onOwnThread { get(url) })??.status == 200 { return true }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        return false
+        await poll(seconds: seconds) { get(url)?.status == 200 }
+    }
+
+    /// Tries `ready` every 50 ms for up to `seconds`. The whole wait runs on a thread of its own:
+    /// a test suite that keeps the few cooperative threads busy would otherwise let the deadline
+    /// pass between two tries.
+    static func poll(seconds: Double, _ ready: @escaping @Sendable () -> Bool) async -> Bool {
+        (try? await onOwnThread {
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline {
+                if ready() { return true }
+                usleep(50_000)
+            }
+            return false
+        }) ?? false
     }
 }

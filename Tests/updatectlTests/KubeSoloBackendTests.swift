@@ -326,4 +326,41 @@ final class LoopNode: @unchecked Sendable {
         #expect(result.stderr.contains("the node booted slot a (1.0.0), not the new slot b: the bootloader fell back"), "\(result.stderr)")
         #expect(try node.node.state()["phase"] as? String == "rolled_back")
     }
+
+    /// `lint --on-host` on the node: the grubenv and both labelled slots are found; a missing
+    /// grubenv, an unknown label and a slot that is the data partition are pointed at.
+    @Test(.enabled(if: available))
+    func lintOnHostChecksTheBootLayout() throws {
+        let node = try LoopNode()
+        defer { node.detach() }
+        func policy(grubenv: String, labelB: String, dataLabel: String = "KSOLODATA") throws -> String {
+            try node.node.directory.write("host.yaml", """
+                updates:
+                  server: https://u.example.com  # updatectl: disable=UPD406
+                  kube_system_settle: 0
+                  healthcheck: {probes: [{disk_writable: {}}]}
+                  backend:
+                    type: kubesolo
+                    grubenv: \(grubenv)
+                    label_a: \(node.labels.a)
+                    label_b: \(labelB)
+                    data_label: \(dataLabel)
+
+                """)
+            return node.node.root.appendingPathComponent("host.yaml").path
+        }
+        let good = try CLI.run(["lint", "--format", "concise", "--on-host", try policy(grubenv: node.grubenv, labelB: node.labels.b)])
+        #expect(!good.stdout.contains("UPD50"), "\(good.stdout)")
+        #expect(good.status == 0, "\(good.stdout)\(good.stderr)")
+        let bad = try CLI.run(["lint", "--format", "concise", "--on-host",
+                               try policy(grubenv: node.grubenv + ".missing", labelB: "KSNOPE\(node.labels.b.suffix(6))")])
+        #expect(bad.status == 1)
+        let lines = bad.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.contains(":7:14: error[UPD502] GRUB's environment block \(node.grubenv).missing does not exist") },
+                "\(bad.stdout)")
+        #expect(lines.contains { $0.contains(":9:14: error[UPD502] slot B: no partition carries the label KSNOPE") }, "\(bad.stdout)")
+        let data = try CLI.run(["lint", "--format", "concise", "--on-host",
+                                try policy(grubenv: node.grubenv, labelB: node.labels.b, dataLabel: node.labels.b)])
+        #expect(data.stdout.contains("error[UPD502] slot B (\(node.labels.b)) is the data partition"), "\(data.stdout)")
+    }
 }

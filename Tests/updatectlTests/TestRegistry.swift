@@ -227,14 +227,9 @@ final class TestRegistry: @unchecked Sendable {
 extension Consumers {
     /// Polls `url` until anything answers (a 200 or a 401), up to `seconds`.
     static func waitUntilAnswering(_ url: String, seconds: Double = 15) async -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if let status = (try? await onOwnThread { try? CurlTransport().fetch(TransportRequest(url: url, maxBytes: 1 << 16)) })??
-                .response.status, status == 200 || status == 401 {
-                return true
-            }
-            try? await Task.sleep(for: .milliseconds(50))
+        await poll(seconds: seconds) {
+            let status = (try? CurlTransport().fetch(TransportRequest(url: url, maxBytes: 1 << 16)))?.response.status
+            return status == 200 || status == 401
         }
-        return false
     }
 }

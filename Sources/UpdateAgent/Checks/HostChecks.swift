@@ -27,6 +27,7 @@ public enum HostChecks {
                 program(command, "the backend's `\(operation)`")
             }
         }
+        if case .kubesolo(let backend) = policy.backend { out += kubeSolo(backend, policy: policy) }
         if let key = policy.publicKey, case .file(let path) = key.value, let mark = key.origin.mark {
             do {
                 _ = try Signature.key(key.value)
@@ -47,6 +48,48 @@ public enum HostChecks {
             out.append(Finding(
                 .hostPermissions, "the policy file is \(writable): whoever can change it decides what updatectl runs as root",
                 start: .start, help: "chmod go-w \(policyPath)"))
+        }
+        return out
+    }
+
+    /// The node's boot layout as the kubesolo backend will find it: the programs it runs, GRUB's
+    /// environment block, and two distinct slot partitions by label, none of them the data partition.
+    static func kubeSolo(_ backend: KubeSoloBackend, policy: Policy) -> [Finding] {
+        var out: [Finding] = []
+        let node = KubeSoloBackendRunner(config: backend, dataDir: "/", runner: ProcessRunner())
+        let at = backend.labelA.origin.mark ?? policy.start
+        for program in ["blkid", "mount", "umount"] where KubeSoloBackendRunner.program(program) == nil {
+            out.append(Finding(.hostProgram, "the kubesolo backend needs \(program), which is not installed here", start: at,
+                               help: "install util-linux and mount"))
+        }
+        do {
+            let environment = try node.readEnvironment()
+            if let active = environment["active_slot"], KubeSoloBackendRunner.slot(grubName: active) == nil {
+                out.append(Finding(.hostFile, "GRUB's environment \(backend.grubenv.value) says active_slot=\(active), neither A nor B",
+                                   start: backend.grubenv.origin.mark ?? at, help: "grub-editenv \(backend.grubenv.value) set active_slot=A"))
+            }
+        } catch {
+            out.append(Finding(.hostFile, "\(error)", start: backend.grubenv.origin.mark ?? at,
+                               help: "set `grubenv` to the node's GRUB environment block (often /boot/grub/grubenv)"))
+        }
+        var found = 0
+        for slot in [Slot.a, .b] {
+            let label = slot == .a ? backend.labelA : backend.labelB
+            do {
+                _ = try node.device(label: label.value)
+                found += 1
+            } catch {
+                out.append(Finding(.hostFile, "slot \(KubeSoloBackendRunner.grubName(slot)): \(error)", start: label.origin.mark ?? at,
+                                   help: "`blkid -o list` shows this node's labels; set `label_a`/`label_b` to the slot partitions'"))
+            }
+        }
+        if found == 2 {
+            do {
+                _ = try node.device(.a)
+                _ = try node.device(.b)
+            } catch {
+                out.append(Finding(.hostFile, "\(error)", start: at, help: "each slot needs a partition of its own"))
+            }
         }
         return out
     }
