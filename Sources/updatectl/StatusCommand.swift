@@ -131,7 +131,7 @@ enum StatusText {
         }
         if let started = state.startedAt { rows.append(("started", "\(started) (\(age(started, now)))")) }
         if let updated = state.updatedAt, !updated.isGoZero { rows.append(("updated", "\(updated) (\(age(updated, now)))")) }
-        if let slot = state.bootedSlot { rows.append(("booted slot", slot)) }
+        if let slot = state.bootedSlot { rows.append(("from slot", slot + " (booted when the update began)")) }
         if let slot = state.targetSlot { rows.append(("target slot", slot)) }
         rows.append(("state file", path))
         var out = ""

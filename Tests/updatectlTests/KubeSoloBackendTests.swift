@@ -136,11 +136,13 @@ final class LoopNode: @unchecked Sendable {
 
     /// What KubeSolo OS's GRUB script does at boot: when the slot was not verified and no tries
     /// are left, swap `active_slot` and reset the counter; an unverified slot spends a try.
+    /// `strict`: the reading in which every boot, verified or not, clears `boot_success` and
+    /// spends a try, so a slot must be marked good after each boot.
     @discardableResult
-    func reboot() throws -> String {
+    func reboot(strict: Bool = false) throws -> String {
         var env = try grub()
-        if env["boot_success"] != "1" {
-            if env["boot_counter"] == "0" {
+        if strict || env["boot_success"] != "1" {
+            if env["boot_success"] != "1" && env["boot_counter"] == "0" {
                 env["active_slot"] = env["active_slot"] == "A" ? "B" : "A"
                 env["boot_counter"] = "3"
             }
@@ -263,8 +265,38 @@ final class LoopNode: @unchecked Sendable {
         let verified = try await node.run("healthcheck")
         #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
         grub = try node.grub()
-        #expect(grub["boot_success"] == "1" && grub["active_slot"] == "B", "\(grub)")
+        #expect(grub["boot_success"] == "1" && grub["active_slot"] == "B" && grub["boot_counter"] == "3", "\(grub)")
         #expect(try node.node.state()["phase"] as? String == "success")
+    }
+
+    /// A GRUB script that clears `boot_success` at every boot: the healthcheck after each boot
+    /// marks the committed slot good again, so the node stays on it; without those runs GRUB
+    /// would fall back to the old slot on the fourth boot.
+    @Test(.enabled(if: available))
+    func aCommittedSlotStaysWhenGrubCountsEveryBoot() async throws {
+        let (server, _, node) = try await setUp()
+        defer {
+            node.detach()
+            Task { await server.stop() }
+        }
+        #expect(try await node.run("apply").status == 0)
+        #expect(try node.reboot(strict: true) == "B")
+        #expect(try await node.run("healthcheck").status == 0)
+        for _ in 1...4 {
+            #expect(try node.reboot(strict: true) == "B")
+            #expect(try node.grub()["boot_success"] == "0")
+            let result = try await node.run("healthcheck")
+            #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+            #expect(result.stdout.contains("note: GRUB: slot B marked good (boot_success=1, boot_counter=3)"), "\(result.stdout)")
+            let grub = try node.grub()
+            #expect(grub["boot_success"] == "1" && grub["boot_counter"] == "3", "\(grub)")
+        }
+        // A run with nothing to mark changes nothing.
+        let again = try await node.run("healthcheck")
+        #expect(again.status == 0 && !again.stdout.contains("marked good"), "\(again.stdout)")
+        // Without a healthcheck after each boot this GRUB falls back.
+        for _ in 1...3 { #expect(try node.reboot(strict: true) == "B") }
+        #expect(try node.reboot(strict: true) == "A")
     }
 
     /// A release that boots but fails verification: three failed runs roll back to slot B's

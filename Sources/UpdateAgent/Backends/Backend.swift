@@ -50,6 +50,10 @@ public protocol UpdateBackend: Sendable {
     /// Free bytes where `slot`'s files go, when that is not what `imageDirectory` measures (a
     /// partition that is not mounted); nil: measure `imageDirectory`.
     func freeBytes(for slot: Slot) throws -> UInt64?
+    /// After a passing healthcheck with no update in flight: tells a bootloader that counts
+    /// unverified boots that this boot of the booted slot is good, when it is the slot that boots
+    /// next. Returns what it changed (nil: nothing).
+    func confirmBoot() throws -> String?
 }
 
 extension UpdateBackend {
@@ -57,6 +61,7 @@ extension UpdateBackend {
     public func committedVersion() throws -> String? { nil }
     public func nextSlot() throws -> Slot? { nil }
     public func freeBytes(for slot: Slot) throws -> UInt64? { nil }
+    public func confirmBoot() throws -> String? { nil }
 }
 
 /// The kernel's id of this boot.

@@ -334,14 +334,29 @@ public struct KubeSoloBackendRunner: UpdateBackend {
                               ("boot_success", "1")])
     }
 
-    /// The booted slot passed verification: `boot_success=1`.
+    /// The booted slot passed verification: `boot_success=1` and a fresh `boot_counter`, so GRUB
+    /// neither falls back from it nor runs out of tries on later boots, whichever way its script
+    /// treats a verified slot.
     public func commit(slot: Slot, version: String) throws {
         let environment = try readEnvironment()
         guard environment["active_slot"].flatMap(Self.slot(grubName:)) == slot else {
             throw BackendError("GRUB's active_slot is \(environment["active_slot"] ?? "unset"), not the verified slot "
                 + "\(Self.grubName(slot)): not committing")
         }
-        try writeEnvironment([("boot_success", "1")])
+        try writeEnvironment(good)
+    }
+
+    var good: [(String, String)] { [("boot_success", "1"), ("boot_counter", String(config.bootTries.value))] }
+
+    /// A healthy boot of the slot GRUB boots next, with no update in flight: marked good again
+    /// when GRUB's script cleared `boot_success` or spent a try at this boot.
+    public func confirmBoot() throws -> String? {
+        let environment = try readEnvironment()
+        let booted = try bootedSlot()
+        guard environment["active_slot"].flatMap(Self.slot(grubName:)) == booted else { return nil }
+        guard environment["boot_success"] != "1" || environment["boot_counter"] != String(config.bootTries.value) else { return nil }
+        try writeEnvironment(good)
+        return "GRUB: slot \(Self.grubName(booted)) marked good (boot_success=1, boot_counter=\(config.bootTries.value))"
     }
 
     public func reboot() throws {

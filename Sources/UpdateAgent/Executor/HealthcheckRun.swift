@@ -78,12 +78,21 @@ public struct HealthcheckRun {
         var records: [UpdateState.StepRecord] = []
         guard state.phase == .activated || state.phase == .verifying else {
             env.reporter.note("phase \(state.phase.rawValue): no update waits for verification, so the probes run once "
-                + "and nothing is changed")
+                + "and the state is not changed")
             let results = env.probes.round(probes, variables: variables(state)).results
             for result in results {
                 report(.probe(result.name), result.passed ? .pass : .fail, result.detail, records: &records)
             }
-            return .probedOnly(passed: results.allSatisfy(\.passed))
+            var passed = results.allSatisfy(\.passed)
+            if passed {
+                do {
+                    if let confirmed = try env.backend.confirmBoot() { env.reporter.note(confirmed) }
+                } catch {
+                    env.reporter.note("the probes passed, but the boot could not be marked good: \(error)")
+                    passed = false
+                }
+            }
+            return .probedOnly(passed: passed)
         }
         if state.phase == .verifying {
             env.reporter.note("the previous verification run was interrupted; this run starts it again")
