@@ -54,8 +54,9 @@ public enum Planner {
         }
 
         // Apply: downloading, staged, activated.
+        let destination = if case .kubesolo = policy.backend { "the data partition (data_dir/update)" } else { "the passive slot" }
         add("download.files", .action, .downloading, .apply,
-            "stream the release's files (KubeSolo OS's vmlinuz and kubesolo-os.gz, or one image) to the passive slot, "
+            "stream the release's files (KubeSolo OS's vmlinuz and kubesolo-os.gz, or one image) to \(destination), "
                 + "hashing while they write", .download)
         add("verify.files", .decision, .downloading, .apply,
             "every file's SHA-256 matches the metadata's, and its size the size announced", .verifyFiles)
