@@ -152,6 +152,9 @@ int ccurl_get(const ccurl_request *request, ccurl_result *result) {
         if (request->redirect_protocols) SETOPT(CURLOPT_REDIR_PROTOCOLS, protocol_mask(request->redirect_protocols));
     }
     if (request->user_agent) SETOPT(CURLOPT_USERAGENT, request->user_agent);
+    if (request->ca_file) SETOPT(CURLOPT_CAINFO, request->ca_file);
+    if (request->cert_file) SETOPT(CURLOPT_SSLCERT, request->cert_file);
+    if (request->key_file) SETOPT(CURLOPT_SSLKEY, request->key_file);
     SETOPT(CURLOPT_HEADERFUNCTION, header_cb);
     SETOPT(CURLOPT_HEADERDATA, &t);
     for (int i = 0; i < request->header_count; i++) {

@@ -26,7 +26,13 @@ public struct Plan: Sendable {
     /// The first step that activates the staged release (in `apply`, or in `activate` with
     /// `activation: separate`).
     public var activationStart: Int {
-        steps.firstIndex { if case .activate = $0.operation { true } else { false } } ?? postBootStart
+        steps.firstIndex { step in
+            switch step.operation {
+            case .activate: true
+            case .gate(let gate): type(of: gate.kind).placement == .heldAcrossReboot
+            default: false
+            }
+        } ?? postBootStart
     }
 }
 
@@ -96,4 +102,15 @@ public enum Operation: Sendable {
     case commit
     case countFailure
     case rollback(after: Int)
+    /// Gives back what a gate held across the reboot took (a fleet reboot slot).
+    case releaseHeld(Gate, HeldMoment)
+}
+
+/// When a held gate (a fleet lock) is given back.
+public enum HeldMoment: String, Sendable {
+    /// At the start of a run that finds no update in flight: whatever is still held (after a
+    /// crash, or a run that stopped) is no longer needed.
+    case initialization
+    /// After a committing verification or a rollback.
+    case steadyState = "steady_state"
 }

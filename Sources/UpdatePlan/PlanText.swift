@@ -97,6 +97,7 @@ public enum PlanText {
     /// The footer: what each kind of failure leads to under this policy.
     public static func onFailure(_ plan: Plan) -> [String] {
         let after = plan.autoRollbackAfter.value
+        let held = plan.steps.contains { if case .releaseHeld = $0.operation { true } else { false } }
         return [
             "a gate that says no defers the run: phase back to idle, the gate and its reason recorded, no attempt spent (exit 3)",
             "a release the channel, architecture or min_compatible_version gate refuses ends the check in `failed` with "
@@ -109,7 +110,11 @@ public enum PlanText {
                     : "at \(after) in a row updatectl rolls back to the previous slot"
                         + (plan.reboot.value == .auto ? " and reboots into it" : "")),
             "a node that boots the old slot (the bootloader fell back) is recorded as rolled_back",
-        ]
+        ] + (held ? [
+            "no fleet reboot slot (the group is full, or its lock does not answer) defers the run with the release staged "
+                + "(exit 3); the next run asks again without downloading; the slot is held across the reboot and given back "
+                + "after the commit or a rollback, or by the next run that finds no update in flight",
+        ] : [])
     }
 }
 

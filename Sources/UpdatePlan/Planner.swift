@@ -13,6 +13,15 @@ public enum Planner {
                               origin: origin, originNote: note, operation: operation))
         }
 
+        let held = policy.preflight.filter { type(of: $0.kind).placement == .heldAcrossReboot }
+        // Apply: a slot still held from before is given back when no update is in flight.
+        for gate in held {
+            add("initialize.\(gate.name.value)", .action, .checking, .apply,
+                "when no update is in flight (a crash, or a run that stopped, may have kept it): "
+                    + (gate.kind.releaseSummary ?? "give back what the gate holds"),
+                with: gateParameters(gate), origin: origin(gate.source), note: note(gate.source), .releaseHeld(gate, .initialization))
+        }
+
         // Apply: checking.
         if let registry = policy.registry {
             add("check.metadata", .action, .checking, .apply,
@@ -48,7 +57,7 @@ public enum Planner {
         add("check.version", .decision, .checking, .apply,
             "stop when the offered version is the running one (up to date); defer when it was rolled back before", .compareVersions)
 
-        for gate in policy.preflight {
+        for gate in policy.preflight where type(of: gate.kind).placement == .beforeDownload {
             add("preflight.\(gate.name.value)", .gate, .checking, .apply, gateSummary(gate),
                 with: gateParameters(gate), origin: origin(gate.source), note: note(gate.source), .gate(gate))
         }
@@ -69,6 +78,10 @@ public enum Planner {
         add("stage.slot", .action, .staged, .apply, backendSummary(policy.backend, "stage"),
             with: backendParameters(policy, "stage"), origin: backendOrigin(policy.backend, "stage"), .stage)
         let activationPart: Part = policy.activation.value == .separate ? .activate : .apply
+        for gate in held {
+            add("preflight.\(gate.name.value)", .gate, .staged, activationPart, gateSummary(gate),
+                with: gateParameters(gate), origin: origin(gate.source), note: note(gate.source), .gate(gate))
+        }
         add("activate.slot", .action, .activated, activationPart, backendSummary(policy.backend, "activate"),
             with: backendParameters(policy, "activate") + [Parameter("activation", .text(policy.activation.value.rawValue),
                                                                      policy.activation.origin)],
@@ -115,6 +128,11 @@ public enum Planner {
             rollbackSummary + "; " + backendSummary(policy.backend, "rollback"),
             with: [Parameter("auto_rollback_after", .integer(after.value), after.origin)] + backendParameters(policy, "rollback"),
             origin: after.origin, .rollback(after: after.value))
+        for gate in held {
+            add("release.\(gate.name.value)", .action, .success, .postBoot,
+                "after a commit, a rollback or a bootloader fallback: " + (gate.kind.releaseSummary ?? "give back what the gate holds"),
+                with: gateParameters(gate), origin: origin(gate.source), note: note(gate.source), .releaseHeld(gate, .steadyState))
+        }
 
         return Plan(policyFile: policy.file, server: policy.server, registry: policy.registry, tag: policy.tag,
                     channel: policy.channel, backend: policy.backend,
@@ -197,7 +215,7 @@ public enum Planner {
                 + "kubesolo-os.gz and its version durably (temporary names, fsync, rename); the active slot is not touched"
             case "activate": "GRUB environment: active_slot = the passive slot, boot_counter = \(kubesolo.bootTries.value), "
                 + "boot_success = 0 (GRUB falls back after \(kubesolo.bootTries.value) unverified boots)"
-            case "commit": "GRUB environment: boot_success = 1"
+            case "commit": "GRUB environment: boot_success = 1, boot_counter = \(kubesolo.bootTries.value)"
             case "rollback": "GRUB environment: active_slot = the previous slot, boot_counter = \(kubesolo.bootTries.value), "
                 + "boot_success = 1"
             default: "run \(kubesolo.reboot.value.joined(separator: " "))"

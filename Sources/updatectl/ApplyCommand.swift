@@ -22,7 +22,9 @@ struct ApplyCommand: ParsableCommand {
 
             --force skips the gates about when and where an update may run \
             (\(PolicyKinds.skippedByForce.joined(separator: ", "))) and says which it skipped; \
-            \(PolicyKinds.notSkippedByForce.joined(separator: ", ")) gates always run.
+            \(PolicyKinds.notSkippedByForce.joined(separator: ", ")) gates always run. A \
+            fleet-lock gate is skipped only by --skip-fleet-lock, which activates without a \
+            reboot slot of the group (docs/fleet.md).
 
             \(ExitStatus.helpTable)
             """
@@ -36,11 +38,15 @@ struct ApplyCommand: ParsableCommand {
     @Flag(help: "Evaluate everything live, change nothing.")
     var dryRun = false
 
+    @Flag(help: "Activate without taking a fleet reboot slot (fleet-lock gates).")
+    var skipFleetLock = false
+
     func run() throws {
         let live = try node.live()
         var run = ApplyRun(plan: live.plan, policy: live.policy, policySHA256: live.sha256, environment: live.environment)
         run.force = force
         run.dryRun = dryRun
+        run.skipFleetLock = skipFleetLock
         let outcome = try Locking.exitingWhenBusy { try run.run() }
         live.reporter.finish()
         try Self.report(outcome)

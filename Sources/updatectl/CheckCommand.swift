@@ -60,9 +60,13 @@ struct ActivateCommand: ParsableCommand {
 
     @OptionGroup var node: NodeArguments
 
+    @Flag(help: "Activate without taking a fleet reboot slot (fleet-lock gates).")
+    var skipFleetLock = false
+
     func run() throws {
         let live = try node.live()
-        let run = ApplyRun(plan: live.plan, policy: live.policy, policySHA256: live.sha256, environment: live.environment)
+        var run = ApplyRun(plan: live.plan, policy: live.policy, policySHA256: live.sha256, environment: live.environment)
+        run.skipFleetLock = skipFleetLock
         let outcome = try Locking.exitingWhenBusy { try run.activate() }
         live.reporter.finish()
         try ApplyCommand.report(outcome)

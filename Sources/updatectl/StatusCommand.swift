@@ -46,7 +46,8 @@ struct StatusCommand: ParsableCommand {
             printError("error: \(error)")
             throw ExitStatus.failure.exitCode
         }
-        let report = StatusReport(path: path, reading: reading, broken: store.brokenFiles())
+        var report = StatusReport(path: path, reading: reading, broken: store.brokenFiles())
+        report.held = (try? store.readSidecar().held) ?? []
         let rendered: String
         switch json ? .json : format {
         case .text: rendered = StatusText.render(report, now: clock.now())
@@ -72,6 +73,8 @@ struct StatusReport {
     var path: String
     var reading: StateStore.Reading
     var broken: [String]
+    /// Fleet reboot slots this node took and has not given back (the sidecar's record).
+    var held: [Sidecar.Held] = []
 
     /// The state the lifecycle is in; a missing file is an idle node.
     var state: UpdateState? {
@@ -97,6 +100,8 @@ struct StatusReport {
         } else {
             fields.append(("state", .null))
         }
+        fields.append(("fleet_slots", .array(held.map { .object([("gate", .string($0.gate)), ("at", .string($0.at.description)),
+                                                                   ("detail", .string($0.detail))]) })))
         return .object(fields)
     }
 }
@@ -111,6 +116,10 @@ enum StatusText {
             out += "state file       \(report.path) cannot be parsed: \(VisibleText.escape(problem))\n"
         } else if let state = report.state {
             out += render(state, path: report.path, now: now)
+        }
+        for held in report.held {
+            out += "fleet slot".padding(16) + " " + VisibleText.escape("held since \(held.at.wholeSeconds) (gate \(held.gate)): \(held.detail)")
+                + "\n"
         }
         for file in report.broken {
             out += "warning: a broken state file was moved aside to \(file); no update starts until "

@@ -15,7 +15,7 @@ struct Updatectl: ParsableCommand {
             \(ExitStatus.helpTable)
             """,
         version: version,
-        subcommands: [Lint.self, PlanCommand.self, CheckCommand.self, ApplyCommand.self, ActivateCommand.self, HealthcheckCommand.self, RollbackCommand.self, SimulateCommand.self, StatusCommand.self, StateCommand.self, Schema.self, Tree.self]
+        subcommands: [Lint.self, PlanCommand.self, CheckCommand.self, ApplyCommand.self, ActivateCommand.self, HealthcheckCommand.self, RollbackCommand.self, FleetCommand.self, SimulateCommand.self, StatusCommand.self, StateCommand.self, Schema.self, Tree.self]
     )
 
     /// Runs the command line with updatectl's exit codes: bad flags exit 2, not 64.

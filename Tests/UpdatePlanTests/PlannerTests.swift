@@ -37,7 +37,7 @@ func assertSnapshot(_ text: String, named name: String, sourceLocation: SourceLo
 
 @Suite struct PlanGoldenTests {
     static let policies = [
-        "policies/default.yaml", "policies/hardened.yaml", "policies/kubesolo.yaml", "examples/cloud-init/user-data.yaml",
+        "policies/default.yaml", "policies/hardened.yaml", "policies/kubesolo.yaml", "policies/fleet.yaml", "examples/cloud-init/user-data.yaml",
         "Tests/UpdatePlanTests/Fixtures/every-kind.yaml",
     ]
 
@@ -54,16 +54,16 @@ func assertSnapshot(_ text: String, named name: String, sourceLocation: SourceLo
     @Test func theLifecycleRunsInOrder() throws {
         let plan = try compile("Tests/UpdatePlanTests/Fixtures/every-kind.yaml")
         #expect(plan.steps.map(\.id) == [
-            "check.metadata", "check.signature", "check.version",
+            "initialize.fleet_lock", "check.metadata", "check.signature", "check.version",
             "preflight.channel", "preflight.architecture", "preflight.min_compatible_version",
             "preflight.free_space", "preflight.node_not_blocked", "preflight.maintenance_window",
             "preflight.max_attempts", "preflight.no_downgrade", "preflight.rollout", "preflight.battery",
             "preflight.fleet-ok",
-            "download.files", "verify.files", "verify.signatures", "stage.slot", "activate.slot", "reboot.auto",
+            "download.files", "verify.files", "verify.signatures", "stage.slot", "preflight.fleet_lock", "activate.slot", "reboot.auto",
             "boot.slot", "healthcheck.settle", "healthcheck.rounds",
             "healthcheck.probe.app", "healthcheck.probe.apiserver", "healthcheck.probe.etcd",
             "healthcheck.probe.scratch", "healthcheck.probe.kube_system_ready", "healthcheck.probe.disk_writable",
-            "healthcheck.commit", "healthcheck.failure", "healthcheck.rollback",
+            "healthcheck.commit", "healthcheck.failure", "healthcheck.rollback", "release.fleet_lock",
         ])
         #expect(plan.steps.filter { $0.part == .apply }.map(\.phase).uniqued() == [.checking, .downloading, .staged, .activated])
         #expect(plan.steps[plan.postBootStart].id == "boot.slot")

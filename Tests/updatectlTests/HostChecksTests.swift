@@ -62,6 +62,37 @@ import Testing
         #expect(!lines.contains { $0.contains("present") })
     }
 
+    /// A fleet lock's certificate files and id file must be readable on the node; a missing one is
+    /// an error where the policy names it, a present one is not reported.
+    @Test func lintOnHostChecksTheFleetLockFiles() throws {
+        let directory = try TemporaryDirectory()
+        try directory.write("ca.pem", "-----BEGIN CERTIFICATE-----\n")
+        try directory.write("policy.yaml", """
+            updates:
+              server: https://u.example.com  # updatectl: disable=UPD406
+              kube_system_settle: 0
+              preflight:
+                - free_space: {}
+                - fleet_lock:
+                    engine: etcd
+                    endpoints: [https://127.0.0.1:2379]
+                    ca_file: \(directory.url.path)/ca.pem
+                    cert_file: \(directory.url.path)/client.pem
+                    key_file: \(directory.url.path)/client.key
+
+            """)
+        let policy = directory.url.appendingPathComponent("policy.yaml").path
+        let plain = try CLI.run(["lint", "--format", "concise", policy])
+        #expect(plain.status == 0, "\(plain.stdout)")
+        let host = try CLI.run(["lint", "--format", "concise", "--on-host", policy])
+        #expect(host.status == 1, "\(host.stdout)")
+        let lines = host.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.contains(":10:20: error[UPD502] gate `fleet_lock`: cannot read \(directory.url.path)/client.pem") },
+                "\(host.stdout)")
+        #expect(lines.contains { $0.contains(":11:19: error[UPD502] gate `fleet_lock`: cannot read \(directory.url.path)/client.key") })
+        #expect(!lines.contains { $0.contains("ca.pem") })
+    }
+
     @Test func strictRefusesAPolicyOthersCanWrite() throws {
         let directory = try TemporaryDirectory()
         try directory.write("policy.yaml", "updates:\n  server: http://127.0.0.1:9\n  data_dir: \(directory.url.path)/data\n"

@@ -69,7 +69,8 @@ import UpdatePolicy
             return .list(family.kinds.enumerated().map { index, kind in
                 .map([(kind.name, tree(kind.table, name: "\(family.noun)-\(index)"))])
             })
-        case .dictionary, .list: return .map([])
+        case .list(let item): return .list([sample(Key(key.name, item, key.summary), in: table)])
+        case .dictionary: return .map([])
         }
     }
 

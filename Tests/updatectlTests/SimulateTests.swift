@@ -14,11 +14,39 @@ import Testing
         }.sorted()
     }()
 
-    @Test func fiveScenariosShip() {
+    @Test func sixScenariosShip() {
         #expect(Self.scenarios == [
-            "bootloader-fallback.yaml", "flapping-probe.yaml", "probe-never-answers.yaml", "settle-longer-than-timeout.yaml",
-            "window-closes-mid-download.yaml",
+            "bootloader-fallback.yaml", "flapping-probe.yaml", "fleet-slot-busy.yaml", "probe-never-answers.yaml",
+            "settle-longer-than-timeout.yaml", "window-closes-mid-download.yaml",
         ])
+    }
+
+    /// The fleet lock scripted per apply run: denied runs keep the release staged and download it
+    /// once; a lock that stays down defers the update for as many runs as the scenario allows.
+    @Test func theFleetLockIsRehearsed() throws {
+        let directory = try TemporaryDirectory()
+        try directory.write("down.yaml", """
+            scenario:
+              release: {version: 1.1.0}
+              facts: {fleet_lock: [down]}
+              runs: 4
+              run_every: 30m
+              expect: {outcome: deferred, within: 2h}
+
+            """)
+        let down = try CLI.run(["simulate", "policies/fleet.yaml", "--scenario", directory.url.appendingPathComponent("down.yaml").path],
+                               directory: Paths.root)
+        #expect(down.status == 0, "\(down.stdout)\(down.stderr)")
+        #expect(down.stdout.contains("Outcome: deferred by fleet_lock at t+1h31m (expected: deferred)"), "\(down.stdout)")
+        #expect(down.stdout.components(separatedBy: "the fleet lock did not answer").count == 5, "four runs asked")
+        #expect(down.stdout.components(separatedBy: "download.files                     done").count == 2, "one download")
+        let busy = try CLI.run(["simulate", "policies/fleet.yaml", "--scenario", "examples/scenarios/fleet-slot-busy.yaml",
+                                "--format", "json"], directory: Paths.root)
+        let object = try #require(JSONSerialization.jsonObject(with: Data(busy.stdout.utf8)) as? [String: Any])
+        let events = try #require(object["events"] as? [[String: Any]])
+        #expect(events.filter { $0["step"] as? String == "preflight.fleet_lock" }.map { $0["decision"] as? String }
+            == ["block", "block", "pass"])
+        #expect(events.contains { $0["step"] as? String == "release.fleet_lock" && $0["decision"] as? String == "done" })
     }
 
     @Test(arguments: scenarios)

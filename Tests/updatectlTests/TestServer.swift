@@ -20,6 +20,16 @@ final class TestServer: @unchecked Sendable {
     /// Answers given only to a request with this `Authorization` header, by path.
     private var authorized: [String: (authorization: String, answer: Answer)] = [:]
     private var hits: [String] = []
+    /// A request as a handler sees it: header names lowercased.
+    struct Request: Sendable {
+        var method: String
+        var path: String
+        var headers: [String: String]
+        var body: Data
+    }
+
+    /// Paths answered by code instead of a fixed answer (a protocol server built for a test).
+    private var handlers: [String: @Sendable (Request) -> Answer] = [:]
     let port: UInt16
 
     var base: String { "http://127.0.0.1:\(port)" }
@@ -35,6 +45,18 @@ final class TestServer: @unchecked Sendable {
         self.port = port
         await server.appendRoute("*") { [weak self] request in
             guard let self else { return HTTPResponse(statusCode: .internalServerError) }
+            if let handler = self.lock.withLock({ self.handlers[request.path] }) {
+                var headers: [String: String] = [:]
+                for (name, value) in request.headers { headers[name.rawValue.lowercased()] = value }
+                let seen = Request(method: request.method.rawValue, path: request.path, headers: headers,
+                                   body: (try? await request.bodyData) ?? Data())
+                self.lock.withLock { self.hits.append("\(seen.method) \(seen.path)") }
+                let answer = handler(seen)
+                var responseHeaders = HTTPHeaders()
+                for (name, value) in answer.headers { responseHeaders[HTTPHeader(name)] = value }
+                return HTTPResponse(statusCode: HTTPStatusCode(answer.status, phrase: "Test"), headers: responseHeaders,
+                                    body: answer.body)
+            }
             let answer = self.answer(for: request.path, method: request.method.rawValue,
                                      authorization: request.headers[HTTPHeader("Authorization")])
             var headers = HTTPHeaders()
@@ -61,6 +83,8 @@ final class TestServer: @unchecked Sendable {
     func setAuthorized(_ path: String, authorization: String, _ answer: Answer) {
         lock.withLock { authorized[path] = (authorization, answer) }
     }
+    /// Answers requests to `path` with `handler`.
+    func handle(_ path: String, _ handler: @escaping @Sendable (Request) -> Answer) { lock.withLock { handlers[path] = handler } }
     func remove(_ path: String) { lock.withLock { _ = answers.removeValue(forKey: path) } }
     var requests: [String] { lock.withLock { hits } }
 

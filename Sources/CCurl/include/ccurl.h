@@ -32,6 +32,11 @@ typedef struct ccurl_request {
     const char *protocols;
     const char *redirect_protocols;
     const char *user_agent;
+    /// PEM files, or NULL: the certificate authorities that sign the server's certificate
+    /// (instead of the system's), and a client certificate with its key.
+    const char *ca_file;
+    const char *cert_file;
+    const char *key_file;
     /// Set the scheme allow-lists with the old bitmask options even when the string options
     /// exist (tests exercise the path a libcurl older than 7.85.0 takes).
     int legacy_protocol_options;

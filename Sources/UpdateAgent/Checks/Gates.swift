@@ -29,6 +29,10 @@ public struct GateInput: Sendable {
     /// Free bytes where the passive slot's files go, when the backend measures them itself (a
     /// partition that is not mounted); nil: measure `imageDirectory`.
     public var passiveFreeBytes: @Sendable () throws -> UInt64? = { nil }
+    /// A dry run: nothing may be taken or changed (a fleet lock is only looked at).
+    public var dryRun = false
+    /// `--skip-fleet-lock`: activate without a fleet reboot slot.
+    public var skipFleetLock = false
 
     public init(offered: ReleaseMetadata, runningVersion: String, committedVersion: String?, state: UpdateState,
                 imageDirectory: String, force: Bool, channel: String, dataDir: String) {

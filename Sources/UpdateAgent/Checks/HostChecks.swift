@@ -18,6 +18,11 @@ public enum HostChecks {
         }
         for gate in policy.preflight {
             for command in gate.kind.commands { program(command, "gate `\(gate.name.value)`") }
+            for file in gate.kind.files {
+                guard let mark = file.origin.mark, access(file.value, R_OK) != 0 else { continue }
+                out.append(Finding(.hostFile, "gate `\(gate.name.value)`: \(SystemError("cannot read", file.value))",
+                                   start: mark, help: "install the file, or correct the path"))
+            }
         }
         for probe in policy.healthcheck.probes {
             for command in probe.kind.commands { program(command, "probe `\(probe.name.value)`") }

@@ -11,11 +11,13 @@ public struct AgentEnvironment: Sendable {
     public var reporter: any RunReporter
     public var gates: any GateEvaluator
     public var probes: any ProbeRunner
+    /// What gates and held gates reach the world through.
+    public var checks: CheckEnvironment
 
     /// With `gates` and `probes` nil, the real ones over the other effects.
     public init(clock: any RunClock, runner: any CommandRunner, transport: any Transport, system: any SystemProbe,
                 backend: any UpdateBackend, store: StateStore, reporter: any RunReporter,
-                gates: (any GateEvaluator)? = nil, probes: (any ProbeRunner)? = nil) {
+                gates: (any GateEvaluator)? = nil, probes: (any ProbeRunner)? = nil, fleet: (any FleetEngines)? = nil) {
         self.clock = clock
         self.runner = runner
         self.transport = transport
@@ -23,7 +25,8 @@ public struct AgentEnvironment: Sendable {
         self.backend = backend
         self.store = store
         self.reporter = reporter
-        let checks = CheckEnvironment(clock: clock, runner: runner, transport: transport, system: system)
+        let checks = CheckEnvironment(clock: clock, runner: runner, transport: transport, system: system, fleet: fleet)
+        self.checks = checks
         self.gates = gates ?? Gates(checks)
         self.probes = probes ?? Probes(checks)
     }

@@ -33,6 +33,8 @@ public struct ApplyRun {
     public var dryRun = false
     /// `check`: a dry run that stops before the download and says whether an update is available.
     public var checkOnly = false
+    /// `--skip-fleet-lock`: activate without taking a fleet reboot slot.
+    public var skipFleetLock = false
 
     /// A minute plus the image's size at the minimum rate: a download that takes longer is
     /// stopped instead of holding the lock for days. Nil (no deadline) with `min_rate: 0`.
@@ -245,6 +247,7 @@ public struct ApplyRun {
             for (index, step) in run.plan.steps.enumerated() where step.part != .postBoot {
                 switch step.operation {
                 case .activate, .reboot: break
+                case .gate(let gate) where type(of: gate.kind).placement == .heldAcrossReboot: break
                 default: continue
                 }
                 do {
@@ -393,15 +396,28 @@ public struct ApplyRun {
                 report(index, step, .pass, "running \(running), offered \(offered.version)")
             case .gate(let gate):
                 let committed = (try? env.backend.committedVersion()) ?? (state.phase == .success ? state.toVersion : nil)
+                // `activate` reads no metadata: the staged release stands for it.
+                let offered = metadata ?? ReleaseMetadata(version: stagedVersion ?? state.toVersion ?? "", format: .image, files: [],
+                                                          bytes: [])
                 var input = GateInput(
-                    offered: metadata!, runningVersion: running, committedVersion: committed, state: state,
+                    offered: offered, runningVersion: running, committedVersion: committed, state: state,
                     imageDirectory: env.backend.imageDirectory(for: booted.other), force: run.force,
                     channel: run.policy.channel.value, dataDir: run.policy.dataDir.value)
                 let backend = env.backend
                 let passive = booted.other
                 input.passiveFreeBytes = { try backend.freeBytes(for: passive) }
+                input.dryRun = run.dryRun
+                input.skipFleetLock = run.skipFleetLock
                 switch env.gates.evaluate(gate, input) {
-                case .pass(let detail): report(index, step, .pass, detail)
+                case .pass(let detail):
+                    report(index, step, .pass, detail)
+                    if !run.dryRun, type(of: gate.kind).placement == .heldAcrossReboot, let lock {
+                        let held = Sidecar.Held(gate: gate.name.value, detail: detail, at: env.clock.now())
+                        try env.store.updateSidecar(holding: lock) { sidecar in
+                            sidecar.held.removeAll { $0.gate == held.gate }
+                            sidecar.held.append(held)
+                        }
+                    }
                 case .skipped(let detail): report(index, step, .skip, detail)
                 case .error(let detail): throw Failure(message: detail)
                 case .refuse(let reason):
@@ -424,6 +440,21 @@ public struct ApplyRun {
                         try transition(.idle, .init(deferral: deferral))
                     }
                     return .deferred(gate: gate.name.value, reason: reason)
+                }
+            case .releaseHeld(let gate, _):
+                if run.checkOnly { return skip(index, step, "check takes and gives back nothing") }
+                if stagedVersion != nil {
+                    return skip(index, step, "\(stagedVersion!) is staged: a slot taken for it is kept for its activation")
+                }
+                if run.dryRun { return skip(index, step, HeldGates.previewRelease(gate, env.checks) ?? "dry run: not carried out") }
+                switch HeldGates.release(gate, env.checks) {
+                case .done(let detail)?:
+                    report(index, step, .done, detail)
+                    if let lock { try env.store.updateSidecar(holding: lock) { $0.held.removeAll { $0.gate == gate.name.value } } }
+                case .refused(let reason)?, .unreachable(let reason)?:
+                    report(index, step, .skip, "not given back now (\(reason)); the next run tries again")
+                case nil:
+                    break
                 }
             case .download:
                 if alreadyStaged { return skip(index, step, "\(metadata!.version) is staged already") }

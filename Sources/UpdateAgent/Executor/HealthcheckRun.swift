@@ -33,13 +33,14 @@ public struct HealthcheckRun {
 
     /// A post-boot step, by what it does rather than by its id.
     enum PostBootStep {
-        case bootSlot, settle, rounds, probe(String), commit, failure, rollback
+        case bootSlot, settle, rounds, probe(String), commit, failure, rollback, release(String)
 
         func matches(_ operation: Operation) -> Bool {
             switch (self, operation) {
             case (.bootSlot, .checkBootedSlot), (.settle, .settle), (.rounds, .probeRounds), (.commit, .commit),
                  (.failure, .countFailure), (.rollback, .rollback): true
             case (.probe(let name), .probe(let probe)): probe.name.value == name
+            case (.release(let name), .releaseHeld(let gate, _)): gate.name.value == name
             default: false
             }
         }
@@ -54,6 +55,19 @@ public struct HealthcheckRun {
         let step = steps[index]
         records.append(.init(step: step.id, decision: decision.rawValue, detail: detail))
         env.reporter.stepFinished(index: index, total: steps.count, step: step, decision: decision, detail: detail)
+    }
+
+    /// The node is steady (committed, rolled back, or no update in flight): every slot it holds
+    /// (a fleet lock's) is given back. One that cannot be given back now is given back by a later run.
+    private func releaseHeld(records: inout [UpdateState.StepRecord], lock: StateLock) {
+        if !HeldGates.names(policy).isEmpty { TestPause.here("healthcheck.release") }
+        for (gate, answer) in HeldGates.releaseAll(policy, env, lock: lock) {
+            switch answer {
+            case .done(let detail): report(.release(gate), .done, detail, records: &records)
+            case .refused(let reason), .unreachable(let reason):
+                report(.release(gate), .skip, "not given back now (\(reason)); the next run tries again", records: &records)
+            }
+        }
     }
 
     private var probes: [Probe] {
@@ -92,6 +106,7 @@ public struct HealthcheckRun {
                     passed = false
                 }
             }
+            if [.idle, .success, .failed, .rolledBack].contains(state.phase) { releaseHeld(records: &records, lock: lock) }
             return .probedOnly(passed: passed)
         }
         if state.phase == .verifying {
@@ -127,6 +142,7 @@ public struct HealthcheckRun {
             // Recorded before the state says so: a crash in between still holds the version back.
             try remember(rollbackOf: state.toVersion, reason: "the bootloader fell back", lock: lock)
             state = try env.store.transition(state, to: .rolledBack, event: .init(error: message), clock: env.clock)
+            releaseHeld(records: &records, lock: lock)
             return .fellBack(message)
         }
         report(.bootSlot, .pass, "the node runs the new slot \(booted.rawValue)", records: &records)
@@ -195,6 +211,7 @@ public struct HealthcheckRun {
                 sidecar.forget(version)
                 try env.store.saveSidecar(sidecar, holding: lock)
             }
+            releaseHeld(records: &records, lock: lock)
             return .success(version: state.toVersion ?? "")
         }
 
@@ -226,6 +243,7 @@ public struct HealthcheckRun {
         state.lastRun = records
         try remember(rollbackOf: state.toVersion, reason: "\(count) consecutive failed verification runs", lock: lock)
         state = try env.store.transition(state, to: .rolledBack, event: .init(error: reason), clock: env.clock)
+        releaseHeld(records: &records, lock: lock)
         if policy.reboot.value == .auto {
             do {
                 try env.backend.reboot()
@@ -278,6 +296,7 @@ public struct RollbackRun {
             try env.store.rememberRollback(of: state.toVersion, reason: "rolled back by hand", at: env.clock.now(), holding: lock)
             state = try env.store.transition(state, to: .rolledBack, event: .init(error: "rolled back by hand before activation"),
                                              clock: env.clock)
+            releaseHeld(lock: lock)
             return .rolledBack(slot: inFlight.booted.rawValue, rebooted: false, rebootNeeded: false)
         case .activated, .verifying:
             let inFlight: InFlight
@@ -291,6 +310,7 @@ public struct RollbackRun {
             TestPause.here("rollback.unsaved")
             try env.store.rememberRollback(of: state.toVersion, reason: "rolled back by hand", at: env.clock.now(), holding: lock)
             state = try env.store.transition(state, to: .rolledBack, event: .init(error: "rolled back by hand"), clock: env.clock)
+            releaseHeld(lock: lock)
             let runningNew = inFlight.runsUpdate
             if runningNew, policy.reboot.value == .auto {
                 try env.backend.reboot()
@@ -307,6 +327,17 @@ public struct RollbackRun {
             default: why = "no update is in flight"
             }
             return .refused("nothing to roll back in phase \(state.phase.rawValue): \(why)")
+        }
+    }
+
+    /// Rolled back: the node's fleet slots are given back (a later run retries one that fails).
+    private func releaseHeld(lock: StateLock) {
+        for (gate, answer) in HeldGates.releaseAll(policy, environment, lock: lock) {
+            switch answer {
+            case .done(let detail): environment.reporter.note("\(gate): \(detail)")
+            case .refused(let reason), .unreachable(let reason):
+                environment.reporter.note("\(gate): the reboot slot was not given back now (\(reason)); the next run tries again")
+            }
         }
     }
 }

@@ -7,14 +7,17 @@ public struct CheckEnvironment: Sendable {
     public var transport: any Transport
     public var system: any SystemProbe
     public var kubernetes: any KubernetesAPI
+    /// Fleet lock engines (FleetLock, etcd), or a simulation's.
+    public var fleet: any FleetEngines
 
     public init(clock: any WallClock, runner: any CommandRunner, transport: any Transport, system: any SystemProbe,
-                kubernetes: (any KubernetesAPI)? = nil) {
+                kubernetes: (any KubernetesAPI)? = nil, fleet: (any FleetEngines)? = nil) {
         self.clock = clock
         self.runner = runner
         self.transport = transport
         self.system = system
         self.kubernetes = kubernetes ?? Kubectl(system: system, runner: runner)
+        self.fleet = fleet ?? RealFleetEngines(transport: transport)
     }
 }
 
@@ -22,6 +25,17 @@ public struct CheckEnvironment: Sendable {
 /// name in UpdatePolicy): how it decides, against the real system or a simulated one.
 protocol GateEvaluating: GateKind {
     func evaluate(_ gate: Gate, _ input: GateInput, _ env: CheckEnvironment) -> GateOutcome
+}
+
+/// The agent side of a gate held across the reboot (`GatePlacement.heldAcrossReboot`): what
+/// `evaluate` takes, `release` gives back.
+protocol HeldGateEvaluating: GateEvaluating {
+    /// Gives back what `evaluate` took for this node; succeeds when nothing is held.
+    func release(_ gate: Gate, _ env: CheckEnvironment) -> FleetAnswer
+    /// Gives back what `holder` took (`updatectl fleet unlock`).
+    func release(holder: String, _ gate: Gate, _ env: CheckEnvironment) -> FleetAnswer
+    /// What is held, by whom, for `updatectl fleet status`.
+    func report(_ gate: Gate, _ env: CheckEnvironment) -> HeldReport
 }
 
 /// The agent side of a probe kind.
@@ -47,6 +61,9 @@ struct SimulatedNode: Sendable {
     var apiObjects: [(prefix: String, object: JSON)] = []
     /// Small files `readText` answers, by path (what a kind's facts say sysfs or procfs hold).
     var files: [String: String] = [:]
+    /// What the fleet lock answers to each request for a slot (`granted`, `denied`, `down`); the
+    /// last repeats.
+    var fleetScript = ["granted"]
 
     /// The node of a scenario: every kind that reads facts sets its part.
     init(_ facts: ScenarioFacts) {

@@ -23,12 +23,16 @@ public struct TransportRequest: Sendable {
     public var maxRedirects: Int
     /// Schemes the URL and any redirect may use. An `https` URL may only redirect to `https`.
     public var schemes: [String]
+    /// Certificate authorities (instead of the system's) and a client certificate, for servers
+    /// that ask for one (etcd with client-certificate authentication).
+    public var tls = TLSFiles()
 
     public init(url: String, maxBytes: Int, connectTimeout: Duration = .seconds(10), timeout: Duration? = .seconds(30),
                 lowSpeed: (bytesPerSecond: Int, seconds: Int)? = nil, maxRedirects: Int = 5,
                 schemes: [String] = ["http", "https", "file"], method: String? = nil, headers: [String] = [],
-                body: [UInt8]? = nil) {
+                body: [UInt8]? = nil, tls: TLSFiles = TLSFiles()) {
         self.url = url
+        self.tls = tls
         self.method = method
         self.headers = headers
         self.body = body
@@ -38,6 +42,19 @@ public struct TransportRequest: Sendable {
         self.lowSpeed = lowSpeed
         self.maxRedirects = maxRedirects
         self.schemes = schemes
+    }
+}
+
+/// PEM files a TLS connection uses instead of, or beside, the system's defaults.
+public struct TLSFiles: Sendable, Equatable {
+    public var caFile: String?
+    public var certFile: String?
+    public var keyFile: String?
+
+    public init(caFile: String? = nil, certFile: String? = nil, keyFile: String? = nil) {
+        self.caFile = caFile
+        self.certFile = certFile
+        self.keyFile = keyFile
     }
 }
 
@@ -134,6 +151,7 @@ public struct CurlTransport: Transport {
             let method = request.method
             let headerLines = request.headers
             let body = request.body
+            let tls = request.tls
             let code = request.url.withCString { url in
                 schemes.withCString { protocols in
                     redirectSchemes.withCString { redirectProtocols in
@@ -178,8 +196,11 @@ public struct CurlTransport: Transport {
                             return Self.withCStrings(headerLines) { lines, count in
                                 raw.headers = lines
                                 raw.header_count = Int32(count)
-                                return Self.withOptionalCString(method) { method in
-                                    raw.method = method
+                                return Self.withOptionalCStrings([method, tls.caFile, tls.certFile, tls.keyFile]) { strings in
+                                    raw.method = strings[0]
+                                    raw.ca_file = strings[1]
+                                    raw.cert_file = strings[2]
+                                    raw.key_file = strings[3]
                                     guard let body else { return ccurl_get(&raw, &result) }
                                     return body.withUnsafeBufferPointer { bytes in
                                         bytes.baseAddress!.withMemoryRebound(to: CChar.self, capacity: max(1, bytes.count)) { pointer in
@@ -212,9 +233,11 @@ public struct CurlTransport: Transport {
         }
     }
 
-    private static func withOptionalCString<T>(_ text: String?, _ body: (UnsafePointer<CChar>?) -> T) -> T {
-        guard let text else { return body(nil) }
-        return text.withCString { body($0) }
+    /// `texts` as C strings (NULL for nil), valid inside `body`.
+    private static func withOptionalCStrings<T>(_ texts: [String?], _ body: ([UnsafePointer<CChar>?]) -> T) -> T {
+        let copies = texts.map { $0.map { strdup($0) } ?? nil }
+        defer { for copy in copies { free(copy) } }
+        return body(copies.map { $0.map { UnsafePointer($0) } })
     }
 
     /// `lines` as a C array of C strings, valid inside `body`.

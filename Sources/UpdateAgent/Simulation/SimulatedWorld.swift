@@ -268,3 +268,37 @@ final class ScenarioProbes: ProbeRunner, @unchecked Sendable {
         return (results, longest)
     }
 }
+
+/// The fleet lock as the scenario scripts it: each request for a slot takes the next answer
+/// (`granted`, `denied`, `down`; the last repeats); giving a slot back always works.
+final class ScriptedFleet: FleetEngines, FleetEngine, @unchecked Sendable {
+    private let lock = Mutex()
+    private let script: [String]
+    private var asked = 0
+
+    init(script: [String]) { self.script = script.isEmpty ? ["granted"] : script }
+
+    func engine(_ spec: FleetEngineSpec) -> any FleetEngine { self }
+
+    /// A scenario's machine id is any text; the simulated node goes by its own name.
+    func identity(_ derived: Result<String, FleetError>) -> Result<String, FleetError> {
+        if case .success = derived { return derived }
+        return .success("simulated-node")
+    }
+
+    func lock(id: String) -> FleetAnswer {
+        let answer = lock.withLock {
+            defer { asked += 1 }
+            return script[min(asked, script.count - 1)]
+        }
+        switch answer {
+        case "granted": return .done("the fleet lock granted a reboot slot (simulated)")
+        case "denied": return .refused("every slot of the group is held by other nodes (simulated)")
+        default: return .unreachable("the fleet lock is down (simulated)")
+        }
+    }
+
+    func unlock(id: String) -> FleetAnswer { .done("gave back the reboot slot (simulated)") }
+
+    func snapshot() throws(FleetError) -> FleetSnapshot? { nil }
+}

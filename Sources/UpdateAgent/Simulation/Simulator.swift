@@ -88,12 +88,13 @@ public enum Simulator {
         let node = SimulatedNode(scenario.facts)
         let system = SimulatedSystem(node: node)
         let backend = SimulatedBackend(runningVersion: scenario.runningVersion, bootsNew: scenario.boot == "new", scratch: scratch)
+        let fleet = ScriptedFleet(script: node.fleetScript)
         let realGates = Gates(CheckEnvironment(clock: clock, runner: runner, transport: transport, system: system,
-                                               kubernetes: SimulatedKubernetes(node: node)))
+                                               kubernetes: SimulatedKubernetes(node: node), fleet: fleet))
         let environment = AgentEnvironment(
             clock: clock, runner: runner, transport: transport, system: system, backend: backend,
             store: StateStore(path: scratch + "/state.json"), reporter: reporter,
-            gates: ScenarioGates(world: world, real: realGates), probes: ScenarioProbes(world: world))
+            gates: ScenarioGates(world: world, real: realGates), probes: ScenarioProbes(world: world), fleet: fleet)
 
         func finish(_ outcome: String, _ summary: String, runs: Int) -> SimulationResult {
             let at = clock.now() - start
@@ -104,10 +105,20 @@ public enum Simulator {
         }
 
         let apply = ApplyRun(plan: plan, policy: policy, policySHA256: nil, environment: environment)
-        var applied = try apply.run()
-        if case .staged = applied {
-            reporter.add("-", "staged", "event", "the operator runs `updatectl activate`")
-            applied = try apply.activate()
+        let held = Set(HeldGates.names(policy))
+        var applied: ApplyOutcome
+        var applyRuns = 0
+        while true {
+            applyRuns += 1
+            applied = try apply.run()
+            if case .staged = applied {
+                reporter.add("-", "staged", "event", "the operator runs `updatectl activate`")
+                applied = try apply.activate()
+            }
+            // Denied a fleet slot: the release stays staged and the timer's next run asks again.
+            guard case .deferred(let gate, _) = applied, held.contains(gate), applyRuns < scenario.runs else { break }
+            clock.sleep(for: scenario.runEvery)
+            reporter.add("-", "staged", "event", "apply run \(applyRuns + 1)")
         }
         switch applied {
         case .upToDate: return finish("up_to_date", "up to date", runs: 0)

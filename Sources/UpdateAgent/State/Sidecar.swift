@@ -43,6 +43,24 @@ public struct Sidecar: Sendable, Equatable {
 
     public var interruptions: Interruptions?
 
+    /// A fleet reboot slot this node took (`fleet_lock`), until it gave it back: what `status` and
+    /// `fleet status` say. Not what decides a release: a node gives back its slot whenever it is
+    /// steady, recorded or not (a crash may fall between the grant and this record).
+    public struct Held: Sendable, Equatable {
+        public var gate: String
+        /// What the engine said when it granted the slot.
+        public var detail: String
+        public var at: Timestamp
+
+        public init(gate: String, detail: String, at: Timestamp) {
+            self.gate = gate
+            self.detail = detail
+            self.at = at
+        }
+    }
+
+    public var held: [Held] = []
+
     /// Interruptions of attempts at `version`.
     public func interrupted(_ version: String?) -> Int {
         guard let version, let interruptions, interruptions.version == version else { return 0 }
@@ -82,6 +100,11 @@ public struct Sidecar: Sendable, Equatable {
             pairs.append(("interruptions", .object([("version", .string(interruptions.version)),
                                                     ("count", .int(interruptions.count))])))
         }
+        if !held.isEmpty {
+            pairs.append(("held", .array(held.map { entry in
+                .object([("gate", .string(entry.gate)), ("detail", .string(entry.detail)), ("at", .string(entry.at.description))])
+            })))
+        }
         return .object(pairs)
     }
 
@@ -97,6 +120,12 @@ public struct Sidecar: Sendable, Equatable {
         if let interruptions = json["interruptions"], let version = interruptions["version"]?.stringValue,
             let count = interruptions["count"]?.intValue {
             sidecar.interruptions = Interruptions(version: version, count: count)
+        }
+        if case .array(let entries)? = json["held"] {
+            for entry in entries {
+                guard let gate = entry["gate"]?.stringValue, let at = entry["at"]?.stringValue.flatMap(Timestamp.parse) else { continue }
+                sidecar.held.append(Held(gate: gate, detail: entry["detail"]?.stringValue ?? "", at: at))
+            }
         }
         guard case .array(let entries)? = json["rolled_back"] else { return sidecar }
         for entry in entries {

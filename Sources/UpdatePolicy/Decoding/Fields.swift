@@ -60,6 +60,11 @@ struct Fields {
         return nil
     }
 
+    func urls(_ key: String) -> Located<[PolicyURL]>? {
+        guard case .list(let items)? = mapping[key]?.value else { return nil }
+        return Located(items.compactMap { if case .url(let url) = $0 { url } else { nil } }, origin(key))
+    }
+
     func command(_ key: String) -> Located<[String]>? {
         if case .command(let value)? = mapping[key]?.value { return Located(value, origin(key)) }
         return nil

@@ -335,8 +335,8 @@ public enum Rules {
             example: "updates:\n  preflight:\n    - exec: {command: [/usr/local/bin/not-installed]}"),
         Rule(
             "UPD502", "host-file", .error,
-            summary: "With `--on-host`: a file or partition the policy names (the public key; the kubesolo backend's "
-                + "GRUB environment and slot labels) is missing or unreadable here.",
+            summary: "With `--on-host`: a file or partition the policy names (the public key; a fleet lock's certificates "
+                + "and id file; the kubesolo backend's GRUB environment and slot labels) is missing or unreadable here.",
             rationale: "Every signed update, or every update of the boot slots, would fail on this machine.",
             fix: "Install the file at the path the policy names, or point the backend at this node's grubenv and labels.",
             example: "updates:\n  public_key: /etc/updatectl/release.pub"),

@@ -14,6 +14,8 @@ public protocol EntryKindDescription: Sendable {
     var commands: [Located<[String]>] { get }
     /// Whether it asks the Kubernetes cluster (`--on-host` checks that kubectl is there).
     static var usesKubernetes: Bool { get }
+    /// Files the entry reads (certificates, an id file): `--on-host` checks they can be read.
+    var files: [Located<String>] { get }
     /// Scenario facts (`simulate`, `facts:`) the kind reads; the agent side turns them into what
     /// the simulated node answers.
     static var facts: [Key] { get }
@@ -27,6 +29,7 @@ public protocol EntryKindDescription: Sendable {
 extension EntryKindDescription {
     public var commands: [Located<[String]>] { [] }
     public static var usesKubernetes: Bool { false }
+    public var files: [Located<String>] { [] }
     public static var facts: [Key] { [] }
     public static var rules: [Rule] { [] }
     public func changes(from old: Self, step: String) -> (messages: [String], covered: Set<String>) { ([], []) }
@@ -35,8 +38,23 @@ extension EntryKindDescription {
     public var kindName: String { Self.entry.name }
 }
 
+/// Where a gate runs in the pipeline.
+public enum GatePlacement: Sendable {
+    /// With the other gates, before anything is downloaded.
+    case beforeDownload
+    /// After the release is downloaded, verified and staged, just before activation; what it
+    /// takes (a fleet's reboot slot) is held across the reboot and given back when the node is
+    /// steady again: after a committing verification, after a rollback, and at the start of any
+    /// run that finds no update in flight.
+    case heldAcrossReboot
+}
+
 /// A gate kind (`preflight:`).
 public protocol GateKind: EntryKindDescription {
+    /// Where it runs; `.beforeDownload` unless it says otherwise.
+    static var placement: GatePlacement { get }
+    /// For a gate held across the reboot: what giving it back does, for the plan.
+    var releaseSummary: String? { get }
     /// `--force` skips it: it is about when and where an update may run, not about safety.
     static var skippedByForce: Bool { get }
     /// What a policy loses without it, for `plan --diff` (": downgrades are no longer refused").
@@ -47,6 +65,8 @@ public protocol GateKind: EntryKindDescription {
 }
 
 extension GateKind {
+    public static var placement: GatePlacement { .beforeDownload }
+    public var releaseSummary: String? { nil }
     public static var skippedByForce: Bool { false }
     public static var withoutIt: String? { nil }
     public static var refuses: Bool { false }

@@ -112,4 +112,9 @@ public struct ScenarioFacts: Sendable {
     public func boolean(_ name: String) -> Bool { fields.boolean(name).value }
     public func integer(_ name: String) -> Int { fields.integer(name).value }
     public func duration(_ name: String) -> Duration { fields.duration(name).value }
+    /// A list of texts; nil when the scenario does not give it.
+    public func texts(_ name: String) -> [String]? {
+        guard case .list(let items)? = fields.mapping[name]?.value else { return nil }
+        return items.compactMap { if case .text(let text) = $0 { text } else { nil } }
+    }
 }

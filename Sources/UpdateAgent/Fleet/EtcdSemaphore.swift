@@ -1,0 +1,252 @@
+import UpdatePolicy
+
+/// Airlock's reboot semaphore, kept in etcd by updatectl itself so that a fleet mixing
+/// updatectl, Airlock and Zincati nodes shares one: the key
+/// `com.coreos.airlock/groups/<group>/v1/semaphore` holds `{"total_slots":N,"holders":[ids]}`
+/// (ids sorted, written as Go's encoding/json writes them), created when absent, and every change
+/// is a compare-and-swap on the key's version. etcd is reached through its v3 JSON gateway
+/// (`/v3/kv/range`, `/v3/kv/txn`), trying the endpoints in turn.
+struct EtcdSemaphore: FleetEngine {
+    let spec: FleetEngineSpec
+    let gateway: EtcdGateway
+
+    /// Compare-and-swaps lost to other writers before a run gives up (and defers).
+    static let attempts = 5
+
+    init(spec: FleetEngineSpec, transport: any Transport) {
+        self.spec = spec
+        gateway = EtcdGateway(endpoints: spec.urls, tls: spec.tls, timeout: spec.timeout, transport: transport)
+    }
+
+    var key: String { Self.key(group: spec.group) }
+
+    static func key(group: String) -> String { "com.coreos.airlock/groups/\(queryEscape(group))/v1/semaphore" }
+
+    /// Go's `url.QueryEscape`, as Airlock builds the key.
+    static func queryEscape(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            case UInt8(ascii: " "):
+                out += "+"
+            default:
+                let hex = Array("0123456789ABCDEF".utf8)
+                out += "%" + String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]], as: UTF8.self)
+            }
+        }
+        return out
+    }
+
+    func lock(id: String) -> FleetAnswer {
+        change(id: id) { semaphore in
+            if semaphore.holders.contains(id) {
+                return .keep(.done("\(id) holds a slot of group \(spec.group) already (\(semaphore.describe))"))
+            }
+            guard semaphore.holders.count < semaphore.totalSlots else {
+                return .keep(.refused(FleetSnapshot.full(total: semaphore.totalSlots, holders: semaphore.holders, group: spec.group)))
+            }
+            var next = semaphore
+            next.insert(id)
+            return .write(next, .done("took a reboot slot of group \(spec.group) in etcd (\(next.describe))"))
+        }
+    }
+
+    func unlock(id: String) -> FleetAnswer {
+        change(id: id) { semaphore in
+            guard semaphore.holders.contains(id) else {
+                return .keep(.done("\(id) holds no slot of group \(spec.group) (\(semaphore.describe))"))
+            }
+            var next = semaphore
+            next.holders.removeAll { $0 == id }
+            return .write(next, .done("gave back \(id)'s reboot slot of group \(spec.group) (\(next.describe))"))
+        }
+    }
+
+    func snapshot() throws(FleetError) -> FleetSnapshot? {
+        guard let (bytes, _) = try gateway.get(key) else {
+            return FleetSnapshot(totalSlots: spec.slots, holders: [], exists: false)
+        }
+        let semaphore = try AirlockSemaphore.parse(bytes, key: key)
+        return FleetSnapshot(totalSlots: semaphore.totalSlots, holders: semaphore.holders)
+    }
+
+    enum Decision {
+        case keep(FleetAnswer)
+        case write(AirlockSemaphore, FleetAnswer)
+    }
+
+    /// Reads the semaphore (creating it when absent), decides, and writes by compare-and-swap on
+    /// the version read; a lost swap reads again, up to `attempts` times.
+    func change(id: String, _ decide: (AirlockSemaphore) -> Decision) -> FleetAnswer {
+        do {
+            for _ in 1...Self.attempts {
+                guard let (bytes, version) = try gateway.get(key) else {
+                    // Airlock's initialisation: create it only if nobody did meanwhile.
+                    let fresh = AirlockSemaphore(totalSlots: spec.slots, holders: [])
+                    _ = try gateway.putIfVersion(key, value: fresh.encoded, version: 0)
+                    continue
+                }
+                let semaphore = try AirlockSemaphore.parse(bytes, key: key)
+                switch decide(semaphore) {
+                case .keep(let answer):
+                    return answer
+                case .write(let next, let answer):
+                    if try gateway.putIfVersion(key, value: next.encoded, version: version) { return answer }
+                }
+            }
+            return .refused("the semaphore \(key) changed under each of \(Self.attempts) compare-and-swaps (other nodes are "
+                + "taking and giving back slots); nothing was changed, the next run tries again")
+        } catch {
+            return error.unreachable ? .unreachable(error.description) : .refused(error.description)
+        }
+    }
+}
+
+extension FleetSnapshot {
+    /// With `exists: false`: the semaphore is not there yet (it is created on first use).
+    init(totalSlots: Int, holders: [String], exists: Bool) {
+        self.init(totalSlots: totalSlots, holders: holders)
+        self.exists = exists
+    }
+}
+
+/// `{"total_slots":N,"holders":[…]}`, as Airlock keeps it.
+struct AirlockSemaphore: Equatable {
+    var totalSlots: Int
+    var holders: [String]
+
+    var describe: String {
+        "\(holders.count) of \(totalSlots) slot\(totalSlots == 1 ? "" : "s") held" + (holders.isEmpty ? "" : ": " + holders.joined(separator: ", "))
+    }
+
+    /// Inserted where Go's `sort.SearchStrings` puts it (byte order), as Airlock does.
+    mutating func insert(_ id: String) {
+        let bytes = Array(id.utf8)
+        let index = holders.firstIndex { !Array($0.utf8).lexicographicallyPrecedes(bytes) } ?? holders.count
+        holders.insert(id, at: index)
+    }
+
+    static func parse(_ bytes: [UInt8], key: String) throws(FleetError) -> AirlockSemaphore {
+        let json: JSON
+        do {
+            json = try JSON.parse(bytes, replacingInvalidUTF8: true)
+        } catch {
+            throw FleetError("the semaphore \(key) is not JSON (\(error)): not Airlock's layout; fix or delete the key")
+        }
+        guard let total = json["total_slots"]?.intValue, total >= 0 else {
+            throw FleetError("the semaphore \(key) has no total_slots: not Airlock's layout; fix or delete the key")
+        }
+        var holders: [String] = []
+        switch json["holders"] {
+        case .array(let items)?:
+            for item in items {
+                guard let id = item.stringValue else {
+                    throw FleetError("the semaphore \(key) has a holder that is not text: not Airlock's layout; fix or delete the key")
+                }
+                holders.append(id)
+            }
+        case .null?, nil:
+            break
+        default:
+            throw FleetError("the semaphore \(key) has holders that are not a list: not Airlock's layout; fix or delete the key")
+        }
+        return AirlockSemaphore(totalSlots: total, holders: holders)
+    }
+
+    /// Byte for byte what Go's `json.Marshal` makes of Airlock's struct.
+    var encoded: [UInt8] {
+        Array(("{\"total_slots\":\(totalSlots),\"holders\":[" + holders.map(Self.goQuote).joined(separator: ",") + "]}").utf8)
+    }
+
+    /// A string as Go's encoding/json writes it: HTML characters and U+2028/U+2029 escaped.
+    static func goQuote(_ text: String) -> String {
+        let hex = Array("0123456789abcdef")
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20 || scalar == "<" || scalar == ">" || scalar == "&":
+                out += "\\u00" + String(hex[Int(scalar.value >> 4)]) + String(hex[Int(scalar.value & 0xF)])
+            case "\u{2028}": out += "\\u2028"
+            case "\u{2029}": out += "\\u2029"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}
+
+/// etcd's v3 JSON gateway: keys and values in base64, 64-bit numbers as strings.
+struct EtcdGateway {
+    let endpoints: [String]
+    let tls: TLSFiles
+    let timeout: Duration
+    let transport: any Transport
+
+    /// The key's value and version; nil when it does not exist.
+    func get(_ key: String) throws(FleetError) -> (value: [UInt8], version: Int)? {
+        let answer = try call("/v3/kv/range", .object([("key", .string(Base64.encode(Array(key.utf8))))]))
+        guard case .array(let kvs)? = answer["kvs"], let first = kvs.first else { return nil }
+        guard let value = first["value"]?.stringValue.flatMap(Base64.decode),
+            let version = first["version"].flatMap(Self.number), version > 0
+        else {
+            throw FleetError("etcd's answer for \(key) has no value or version")
+        }
+        return (value, version)
+    }
+
+    /// Puts `value` when the key's version is still `version` (0: the key does not exist);
+    /// false when another writer changed it first.
+    func putIfVersion(_ key: String, value: [UInt8], version: Int) throws(FleetError) -> Bool {
+        let encodedKey = JSON.string(Base64.encode(Array(key.utf8)))
+        let request = JSON.object([
+            ("compare", .array([.object([("target", .string("VERSION")), ("result", .string("EQUAL")), ("key", encodedKey),
+                                         ("version", .string(String(version)))])])),
+            ("success", .array([.object([("request_put", .object([("key", encodedKey),
+                                                                   ("value", .string(Base64.encode(value)))]))])])),
+        ])
+        let answer = try call("/v3/kv/txn", request)
+        return answer["succeeded"] == .bool(true)
+    }
+
+    /// An int64 as the gateway writes it: a string, or a number.
+    static func number(_ json: JSON) -> Int? { json.stringValue.flatMap { Int($0) } ?? json.intValue }
+
+    /// POSTs to each endpoint in turn until one answers 200 with JSON.
+    func call(_ path: String, _ body: JSON) throws(FleetError) -> JSON {
+        var failures: [String] = []
+        var reached = false
+        for endpoint in endpoints {
+            let url = (endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint) + path
+            let request = TransportRequest(
+                url: url, maxBytes: 1 << 20, connectTimeout: min(timeout, .seconds(5)), timeout: timeout, maxRedirects: 0,
+                schemes: ["http", "https"], method: "POST", headers: ["Content-Type: application/json"],
+                body: Array(body.render(indent: 0).utf8), tls: tls)
+            let response: TransportResponse
+            let bytes: [UInt8]
+            do {
+                (response, bytes) = try transport.fetch(request)
+            } catch {
+                failures.append("\(endpoint): \(error)")
+                continue
+            }
+            reached = true
+            let json = try? JSON.parse(bytes, replacingInvalidUTF8: true)
+            guard response.status == 200, let json, json["error"] == nil else {
+                let message = json?["message"]?.stringValue ?? json?["error"]?.stringValue
+                    ?? String(decoding: bytes.prefix(200), as: UTF8.self)
+                failures.append("\(endpoint) answered HTTP \(response.status): \(VisibleText.escape(message))")
+                continue
+            }
+            return json
+        }
+        throw FleetError("etcd did not answer \(path): " + failures.joined(separator: "; "), unreachable: !reached)
+    }
+}

@@ -1,0 +1,166 @@
+import ArgumentParser
+import UpdateAgent
+import UpdatePlan
+import UpdatePolicy
+
+/// `updatectl fleet`: the policy's fleet locks (docs/fleet.md).
+struct FleetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fleet",
+        abstract: "The fleet lock: the group's reboot slots and their holders; giving back a stuck one.",
+        subcommands: [FleetStatusCommand.self, FleetUnlockCommand.self]
+    )
+}
+
+struct FleetStatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show each fleet-lock gate's group, slots and holders, and this node's identity.",
+        discussion: """
+            etcd: the semaphore as stored (Airlock's layout). A FleetLock server has no request \
+            that lists holders; for it, what this node recorded when it took a slot is shown. \
+            Exit 1 when an engine cannot be read.
+            """
+    )
+
+    @OptionGroup var node: NodeArguments
+
+    @Flag(help: "JSON instead of text.")
+    var json = false
+
+    func run() throws {
+        let (policy, _, statePath) = try node.prepare()
+        let environment = AgentEnvironment.live(policy: policy, statePath: statePath, reporter: ConsoleReporter())
+        let reports = HeldGates.reports(policy, environment.checks)
+        guard !reports.isEmpty else {
+            printError("error: \(policy.file) has no fleet-lock gate")
+            throw ExitStatus.failure.exitCode
+        }
+        let held = (try? environment.store.readSidecar().held) ?? []
+        if json {
+            print(JSON.array(reports.map { Self.json($0, held: held) }).render())
+        } else {
+            print(reports.map { Self.text($0, held: held) }.joined(separator: "\n"), terminator: "")
+        }
+        if reports.contains(where: { $0.problem != nil }) { throw ExitStatus.failure.exitCode }
+    }
+
+    static func text(_ report: HeldReport, held: [Sidecar.Held]) -> String {
+        var rows: [(String, String)] = [("engine", "\(report.engine) \(report.address)"), ("group", report.group)]
+        let id: String?
+        switch report.id {
+        case .success(let value):
+            id = value
+            rows.append(("this node", value))
+        case .failure(let error):
+            id = nil
+            rows.append(("this node", "unknown: \(error)"))
+        }
+        if let snapshot = report.snapshot {
+            if snapshot.exists {
+                rows.append(("slots", "\(snapshot.holders.count) of \(snapshot.totalSlots) held"))
+                rows.append(("holders", snapshot.holders.isEmpty ? "none"
+                    : snapshot.holders.map { $0 == id ? "\($0) (this node)" : $0 }.joined(separator: ", ")))
+            } else {
+                rows.append(("slots", "the semaphore does not exist yet; the first node to ask creates it with \(snapshot.totalSlots)"))
+            }
+        } else if let problem = report.problem {
+            rows.append(("error", problem))
+        } else {
+            rows.append(("holders", "a FleetLock server does not list them; ask the server (Airlock keeps them in etcd)"))
+        }
+        if let record = held.first(where: { $0.gate == report.gate }) {
+            rows.append(("recorded", "this node took a slot at \(record.at.wholeSeconds): \(record.detail)"))
+        } else {
+            rows.append(("recorded", "this node holds no slot, as far as updatectl recorded"))
+        }
+        return "fleet-lock gate `\(report.gate)`\n" + rows.map { "  " + $0.0.padding(10) + " " + VisibleText.escape($0.1) }
+            .joined(separator: "\n") + "\n"
+    }
+
+    static func json(_ report: HeldReport, held: [Sidecar.Held]) -> JSON {
+        var pairs: [(String, JSON)] = [
+            ("gate", .string(report.gate)), ("engine", .string(report.engine)), ("address", .string(report.address)),
+            ("group", .string(report.group)),
+        ]
+        switch report.id {
+        case .success(let value): pairs.append(("id", .string(value)))
+        case .failure(let error): pairs += [("id", .null), ("id_error", .string(error.description))]
+        }
+        if let snapshot = report.snapshot {
+            pairs.append(("semaphore", .object([("exists", .bool(snapshot.exists)), ("total_slots", .int(snapshot.totalSlots)),
+                                                ("holders", .array(snapshot.holders.map { .string($0) }))])))
+        } else {
+            pairs.append(("semaphore", .null))
+        }
+        pairs.append(("error", JSON.optional(report.problem)))
+        let record = held.first { $0.gate == report.gate }
+        pairs.append(("recorded", record.map { .object([("at", .string($0.at.description)), ("detail", .string($0.detail))]) } ?? .null))
+        return .object(pairs)
+    }
+}
+
+struct FleetUnlockCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "unlock",
+        abstract: "Give back the reboot slot a node holds (a node that died holding one, say).",
+        discussion: """
+            etcd: ID is removed from the semaphore by compare-and-swap (nothing changes if it holds \
+            no slot). FleetLock: `POST /v1/steady-state` on ID's behalf. Giving back the slot of a \
+            node that is still rebooting into an update lets another node reboot at the same time: \
+            for this node, mid-update, it needs --force.
+
+            \(ExitStatus.helpTable)
+            """
+    )
+
+    @Argument(help: "The holder's id, as `updatectl fleet status` shows it.")
+    var id: String
+
+    @Option(help: "Only this fleet-lock gate (by name), when the policy has more than one.")
+    var gate: String?
+
+    @Flag(help: "Give back this node's own slot even while its update is in flight.")
+    var force = false
+
+    @OptionGroup var node: NodeArguments
+
+    func run() throws {
+        let (policy, _, statePath) = try node.prepare()
+        let environment = AgentEnvironment.live(policy: policy, statePath: statePath, reporter: ConsoleReporter())
+        if let gate, !HeldGates.names(policy).contains(gate) {
+            printError("error: \(policy.file) has no fleet-lock gate named `\(gate)` (it has: "
+                + HeldGates.names(policy).joined(separator: ", ") + ")")
+            throw ExitStatus.usage.exitCode
+        }
+        let mine = HeldGates.reports(policy, environment.checks).contains { (try? $0.id.get()) == id }
+        if mine, !force, case .state(let state)? = try? environment.store.read(),
+            [.staged, .activated, .verifying].contains(state.phase) {
+            printError("error: \(id) is this node, and its update to \(state.toVersion ?? "a new version") is \(state.phase.rawValue): "
+                + "it holds the slot until it is verified; --force gives it back anyway")
+            throw ExitStatus.failure.exitCode
+        }
+        let results = HeldGates.release(holder: id, gate: gate, policy, environment.checks)
+        guard !results.isEmpty else {
+            printError("error: \(policy.file) has no fleet-lock gate")
+            throw ExitStatus.failure.exitCode
+        }
+        var failed = false
+        for (name, answer) in results {
+            switch answer {
+            case .done(let detail):
+                print("\(name): \(detail)")
+            case .refused(let reason), .unreachable(let reason):
+                failed = true
+                printError("error: \(name): \(reason)")
+            }
+        }
+        if mine, !failed, let lock = try? StateLock.acquire(statePath: statePath) {
+            defer { lock.release() }
+            try? environment.store.updateSidecar(holding: lock) { sidecar in
+                sidecar.held.removeAll { held in results.contains { $0.gate == held.gate } }
+            }
+        }
+        if failed { throw ExitStatus.failure.exitCode }
+    }
+}

@@ -1,0 +1,194 @@
+import Foundation
+import Testing
+
+/// A FleetLock server built for the tests from Zincati's protocol document
+/// (docs/development/fleetlock/protocol.md): a counting semaphore per group with recursive,
+/// owned locks; `POST <base>/v1/pre-reboot` and `POST <base>/v1/steady-state`; the
+/// `fleet-lock-protocol: true` header; `{"client_params": {"id", "group"}}`; errors as
+/// `{"kind", "value"}` with a 4xx or 5xx status.
+final class TestFleetLockServer: @unchecked Sendable {
+    let server: TestServer
+    let prefix: String
+    let slots: Int
+    private let lock = NSLock()
+    private var holders: [String: [String]] = [:]
+    private var seen: [TestServer.Request] = []
+    /// When set, every request gets this answer instead (an error the test scripts).
+    var failure: TestServer.Answer? {
+        get { lock.withLock { scripted } }
+        set { lock.withLock { scripted = newValue } }
+    }
+    private var scripted: TestServer.Answer?
+
+    var base: String { server.base + prefix }
+    var requests: [TestServer.Request] { lock.withLock { seen } }
+
+    init(slots: Int, prefix: String = "/fleet_lock") async throws {
+        server = try await TestServer()
+        self.prefix = prefix
+        self.slots = slots
+        for operation in ["pre-reboot", "steady-state"] {
+            server.handle(prefix + "/v1/" + operation) { [self] request in answer(operation, request) }
+        }
+    }
+
+    func holders(_ group: String) -> [String] { lock.withLock { holders[group] ?? [] } }
+
+    static func error(_ status: Int, _ kind: String, _ value: String) -> TestServer.Answer {
+        TestServer.Answer(status: status, body: Data(#"{"kind":"\#(kind)","value":"\#(value)"}"#.utf8),
+                          headers: ["Content-Type": "application/json"])
+    }
+
+    private func answer(_ operation: String, _ request: TestServer.Request) -> TestServer.Answer {
+        lock.withLock {
+            seen.append(request)
+            if let scripted { return scripted }
+            guard request.method == "POST" else { return Self.error(405, "invalid_method", "POST only") }
+            guard request.headers["fleet-lock-protocol"] == "true" else {
+                return Self.error(400, "missing_header", "the fleet-lock-protocol header is missing")
+            }
+            guard let body = try? JSONSerialization.jsonObject(with: request.body) as? [String: Any],
+                let params = body["client_params"] as? [String: Any], let id = params["id"] as? String, !id.isEmpty,
+                let group = params["group"] as? String, group.range(of: "^[a-zA-Z0-9.-]+$", options: .regularExpression) != nil
+            else {
+                return Self.error(400, "invalid_client_identity", "client_params must carry a non-empty id and a valid group")
+            }
+            var held = holders[group] ?? []
+            if operation == "pre-reboot" {
+                if !held.contains(id) {
+                    guard held.count < slots else {
+                        return Self.error(409, "failed_lock_semaphore_full", "semaphore currently full, all slots are locked already")
+                    }
+                    held.append(id)
+                }
+            } else {
+                held.removeAll { $0 == id }
+            }
+            holders[group] = held
+            return TestServer.Answer(status: 200)
+        }
+    }
+
+    func stop() async { await server.stop() }
+}
+
+@Suite(.serialized) struct FleetLockProtocolTests {
+    func node(_ server: TestServer, _ release: ReleaseFixture, fleetLock: String, id: String) throws -> TestNode {
+        let node = try TestNode()
+        try node.writePolicy(server: server.base, publicKey: release.publicKeyText,
+                             preflight: "    - fleet_lock: {engine: fleetlock, url: \"\(fleetLock)\", group: workers, id: \(id)}\n")
+        return node
+    }
+
+    func offered() async throws -> (TestServer, ReleaseFixture) {
+        let server = try await TestServer()
+        let release = ReleaseFixture()
+        try release.publish(server, version: "1.1.0", image: ReleaseFixture.image(3000))
+        return (server, release)
+    }
+
+    /// The exact requests: the initialization's steady-state at the start of apply, the
+    /// pre-reboot before activation, the steady-state after the committing verification; each a
+    /// POST with the header and the body the protocol names, nothing else.
+    @Test func theRequestsAreTheProtocols() async throws {
+        let (server, release) = try await offered()
+        let fleetLock = try await TestFleetLockServer(slots: 1)
+        let node = try node(server, release, fleetLock: fleetLock.base + "/", id: "c988d2509fdf5cdcbed39037c56406fb")
+        let applied = try await node.apply()
+        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
+        #expect(fleetLock.holders("workers") == ["c988d2509fdf5cdcbed39037c56406fb"])
+        let verified = try await node.healthcheck()
+        #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
+        #expect(fleetLock.holders("workers") == [])
+        let requests = fleetLock.requests
+        #expect(requests.map { "\($0.method) \($0.path)" } == [
+            "POST /fleet_lock/v1/steady-state", "POST /fleet_lock/v1/pre-reboot", "POST /fleet_lock/v1/steady-state",
+        ])
+        for request in requests {
+            #expect(request.headers["fleet-lock-protocol"] == "true")
+            #expect(request.headers["content-type"] == "application/json")
+            let body = try #require(JSONSerialization.jsonObject(with: request.body) as? [String: Any])
+            #expect(Set(body.keys) == ["client_params"])
+            let params = try #require(body["client_params"] as? [String: String])
+            #expect(params == ["id": "c988d2509fdf5cdcbed39037c56406fb", "group": "workers"])
+        }
+        await fleetLock.stop()
+        await server.stop()
+    }
+
+    /// Two nodes, one slot: the second is deferred with the server's own words and kind, its
+    /// release staged; after the first commits it goes on.
+    @Test func aFullSemaphoreDefersWithTheServersWords() async throws {
+        let (server, release) = try await offered()
+        let fleetLock = try await TestFleetLockServer(slots: 1)
+        let a = try node(server, release, fleetLock: fleetLock.base, id: "node-a")
+        let b = try node(server, release, fleetLock: fleetLock.base, id: "node-b")
+        #expect(try await a.apply().status == 0)
+        let deferred = try await b.apply()
+        #expect(deferred.status == 3)
+        #expect(deferred.stdout.contains("answered HTTP 409: semaphore currently full, all slots are locked already (kind "
+            + "failed_lock_semaphore_full)"), "\(deferred.stdout)")
+        #expect(try b.state()["phase"] as? String == "staged")
+        #expect(b.marker("next") == "a")
+        #expect(try await a.healthcheck().status == 0)
+        #expect(try await b.apply().status == 0)
+        #expect(fleetLock.holders("workers") == ["node-b"])
+        await fleetLock.stop()
+        await server.stop()
+    }
+
+    /// Every way a server can say no, and a server that is not there: each defers (exit 3), never
+    /// activates, and says what the server said.
+    @Test func everyErrorDefersAndIsReported() async throws {
+        let (server, release) = try await offered()
+        let fleetLock = try await TestFleetLockServer(slots: 1)
+        let cases: [(TestServer.Answer, String)] = [
+            (TestFleetLockServer.error(400, "invalid_client_identity", "failed to validate client identity"),
+             "HTTP 400: failed to validate client identity (kind invalid_client_identity)"),
+            (TestFleetLockServer.error(400, "unknown_group", "unknown group \\\"workers\\\""),
+             "HTTP 400: unknown group \"workers\" (kind unknown_group)"),
+            (TestFleetLockServer.error(500, "failed_lock", "all 1 semaphore slots currently locked"),
+             "HTTP 500: all 1 semaphore slots currently locked (kind failed_lock)"),
+            (TestServer.Answer(status: 503, body: Data("upstream connect error\n".utf8)),
+             "HTTP 503: not a FleetLock error: upstream connect error"),
+            (TestServer.Answer(status: 302, body: Data(), headers: ["Location": "/elsewhere"]), "HTTP 302"),
+            (TestServer.Answer(status: 500, body: Data()), "HTTP 500: no error body"),
+        ]
+        for (answer, said) in cases {
+            let node = try node(server, release, fleetLock: fleetLock.base, id: "node-a")
+            fleetLock.failure = answer
+            let result = try await node.apply()
+            #expect(result.status == 3, "\(said): \(result.stdout)\(result.stderr)")
+            #expect(result.stdout.contains(said), "\(result.stdout)")
+            #expect(node.marker("next") == "a", "nothing activated")
+        }
+        fleetLock.failure = nil
+        await fleetLock.stop()
+        let gone = try node(server, release, fleetLock: fleetLock.base, id: "node-a")
+        let result = try await gone.apply()
+        #expect(result.status == 3)
+        #expect(result.stdout.contains("the fleet lock did not answer (POST \(fleetLock.base)/v1/pre-reboot:"), "\(result.stdout)")
+        await server.stop()
+    }
+
+    /// `fleet unlock ID` posts a steady-state on that node's behalf; `fleet status` says a
+    /// FleetLock server does not list holders and shows what this node recorded.
+    @Test func unlockAndStatusSpeakTheProtocol() async throws {
+        let (server, release) = try await offered()
+        let fleetLock = try await TestFleetLockServer(slots: 1)
+        let a = try node(server, release, fleetLock: fleetLock.base, id: "node-a")
+        let b = try node(server, release, fleetLock: fleetLock.base, id: "node-b")
+        #expect(try await a.apply().status == 0)
+        let status = try await CLI.runAsync(["fleet", "status", a.policyPath], environment: a.environment)
+        #expect(status.stdout.contains("a FleetLock server does not list them"), "\(status.stdout)")
+        #expect(status.stdout.contains("this node took a slot at 2026-11-26T03:00:00Z"), "\(status.stdout)")
+        let unlocked = try await CLI.runAsync(["fleet", "unlock", "node-a", b.policyPath], environment: b.environment)
+        #expect(unlocked.status == 0, "\(unlocked.stdout)\(unlocked.stderr)")
+        #expect(fleetLock.holders("workers") == [])
+        let last = try #require(fleetLock.requests.last)
+        #expect(last.path == "/fleet_lock/v1/steady-state")
+        #expect(String(decoding: last.body, as: UTF8.self) == #"{"client_params":{"id":"node-a","group":"workers"}}"#)
+        await fleetLock.stop()
+        await server.stop()
+    }
+}
