@@ -40,6 +40,7 @@ let package = Package(
                 "UpdatePolicy",
                 "UpdatePlan",
                 "UpdateAgent",
+                "CSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

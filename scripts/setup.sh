@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # Installs what updatectl's build, demo or tests need and this machine lacks, as listed in
 # scripts/requirements.txt: Debian packages with apt-get, Python packages with pip.
-#   scripts/setup.sh build|demo|test     (a group includes the ones listed before it)
+#   scripts/setup.sh build|release|demo|test   (a group includes the ones listed before it)
 #   scripts/setup.sh --check GROUP       only say what is missing; exit 1 when something is
 # Prints nothing when everything is present. Installing needs root, or sudo without a password.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 check_only=""
 if [ "${1:-}" = "--check" ]; then check_only=1; shift; fi
-want=${1:?usage: setup.sh [--check] image|build|demo|test}
-order=(image build demo test)
-case " ${order[*]} " in *" $want "*) ;; *) echo "setup.sh: unknown group '$want' (image, build, demo or test)" >&2; exit 2 ;; esac
+want=${1:?usage: setup.sh [--check] image|build|release|demo|test}
+order=(image build release demo test)
+case " ${order[*]} " in *" $want "*) ;; *) echo "setup.sh: unknown group '$want' (image, build, release, demo or test)" >&2; exit 2 ;; esac
 
 present() { # KIND:WHAT
     local kind=${1%%:*} what=${1#*:}

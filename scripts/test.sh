@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs what the tests start when it is missing
-# (scripts/requirements.txt), then `swift test` with any arguments given here.
+# (scripts/requirements.txt), builds the release artifacts the release tests check
+# (scripts/package-deb.sh, which runs scripts/release.sh; incremental after the first time),
+# then `swift test` with any arguments given here.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh test
+bash scripts/package-deb.sh >/dev/null
 # Tells the suite that set-up ran, so that a test component that is still missing fails the run
 # instead of quietly skipping the tests that need it.
 export UPDATECTL_TEST_SETUP=1

@@ -34,3 +34,25 @@ int csupport_cloexec_from(int lowest) {
     closedir(dir);
     return 0;
 }
+
+/* The marker and 47 NUL bytes, in .data (not const, so no compiler folds its value): a release
+ * build (scripts/release.sh) writes the commit after the marker in the linked binary. */
+char csupport_build_stamp[64] = "updatectl-commit:";
+
+const char *csupport_build_commit(void) { return csupport_build_stamp + 17; }
+
+/* The command line, as glibc hands it to the executable's initialisers. Swift's static runtime
+ * reads its arguments from /proc/self/cmdline, which is missing where /proc is not mounted (an
+ * initramfs early on, a bare chroot): there updatectl would see no arguments at all. */
+static int captured_argc;
+static char **captured_argv;
+
+__attribute__((constructor)) static void csupport_capture_arguments(int argc, char **argv, char **envp) {
+    (void)envp;
+    captured_argc = argc;
+    captured_argv = argv;
+}
+
+int csupport_argc(void) { return captured_argc; }
+
+char **csupport_argv(void) { return captured_argv; }

@@ -42,6 +42,9 @@ struct Lint: ParsableCommand {
     @Flag(help: "Also check this machine: the commands' programs (present, not writable by others, owned by root or you), the public key file, the policy file's permissions (UPD5xx).")
     var onHost = false
 
+    @Flag(help: "Leave out YAML files that are plainly no policy (no top-level `updates:` key, nor one that looks like a misspelt `updates` or holds policy keys): for hooks that see every YAML file of a repository.")
+    var skipNonPolicies = false
+
     @Option(help: "Print the documentation of a rule (e.g. UPD404 or rollback-off) and exit.")
     var explain: String?
 
@@ -72,6 +75,10 @@ struct Lint: ParsableCommand {
         for (index, outcome) in results.enumerated() {
             switch outcome {
             case .success(var result):
+                if skipNonPolicies, result.notAPolicy {
+                    report.skipped += 1
+                    continue
+                }
                 if onHost, let policy = result.policy {
                     result.findings += HostChecks.findings(for: policy, policyPath: files[index])
                     result.findings.sort { ($0.start.offset, $0.rule) < ($1.start.offset, $1.rule) }

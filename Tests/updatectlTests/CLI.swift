@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-/// Runs the real `updatectl` binary that `swift build` put next to the test bundle.
+/// Runs the real `updatectl` binary that `swift build` put next to the test bundle, or the one
+/// `UPDATECTL_TEST_BINARY` names (the release build: `scripts/test-release-binary.sh`).
 enum CLI {
     struct Result {
         var status: Int32
@@ -10,6 +11,9 @@ enum CLI {
     }
 
     static var binary: URL {
+        if let chosen = ProcessInfo.processInfo.environment["UPDATECTL_TEST_BINARY"], !chosen.isEmpty {
+            return URL(fileURLWithPath: chosen)
+        }
         var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         // On Linux the test runner is `<products>/updatectlPackageTests.xctest`.
         while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("updatectl").path),

@@ -5,7 +5,7 @@ import Testing
     @Test func versionPrints() throws {
         let result = try CLI.run(["--version"])
         #expect(result.status == 0)
-        #expect(result.stdout == "0.1.0\n")
+        #expect(result.stdout == "0.1.0 (development build, no commit stamped)\n")
     }
 }
 

@@ -71,7 +71,7 @@ import Testing
     func aManifestForAnotherArchitectureIsRefused() async throws {
         let registry = try await TestRegistry()
         defer { Task { await registry.stop() } }
-        try registry.pushRelease(version: "1.1.0", architecture: "amd64", tag: "stable")
+        _ = try registry.pushRelease(version: "1.1.0", architecture: "amd64", tag: "stable")
         let node = try node(registry, key: nil)
         let applied = try await node.apply(environment: ["UPDATECTL_TEST_ARCH": "arm64"])
         #expect(applied.status == 1)
@@ -83,7 +83,7 @@ import Testing
     func aManifestWithoutItsVersionAnnotationFails() async throws {
         let registry = try await TestRegistry()
         defer { Task { await registry.stop() } }
-        try registry.pushRelease(version: "1.1.0", architecture: "amd64", annotations: ["io.kubesolo.os.version": ""], tag: "stable")
+        _ = try registry.pushRelease(version: "1.1.0", architecture: "amd64", annotations: ["io.kubesolo.os.version": ""], tag: "stable")
         let node = try node(registry, key: nil)
         let applied = try await node.apply(environment: ["UPDATECTL_TEST_ARCH": "amd64"])
         #expect(applied.status == 1)

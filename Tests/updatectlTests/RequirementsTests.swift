@@ -68,7 +68,7 @@ import Testing
         let requirements = TestComponents.requirements
         #expect(requirements.count >= 8)
         for requirement in requirements {
-            #expect(["image", "build", "demo", "test"].contains(requirement.group), "\(requirement)")
+            #expect(["image", "build", "release", "demo", "test"].contains(requirement.group), "\(requirement)")
             #expect(["command", "python", "pkgconfig", "file", "library"].contains(requirement.kind), "\(requirement)")
             #expect(["apt", "pip", "image"].contains(requirement.source.split(separator: ":").first.map(String.init)), "\(requirement)")
         }

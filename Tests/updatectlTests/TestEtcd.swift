@@ -38,7 +38,8 @@ final class TestEtcd: @unchecked Sendable {
             arguments += ["--cert-file", pki + "/server.pem", "--key-file", pki + "/server.key", "--client-cert-auth",
                           "--trusted-ca-file", pki + "/ca.pem"]
         }
-        process = try BackgroundProcess(arguments, program: try #require(Self.etcd))
+        guard let etcd = Self.etcd else { throw EtcdFailure(message: "etcd is not installed") }
+        process = try BackgroundProcess(arguments, program: etcd)
         guard process.waitFor("ready to serve client requests", seconds: 60) else {
             process.kill()
             throw EtcdFailure(message: "etcd did not start: \(process.stderr.suffix(2000))")

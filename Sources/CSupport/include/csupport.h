@@ -13,4 +13,11 @@ int csupport_cloexec_from(int lowest);
 /// O_PATH, which Swift's Glibc module hides behind _GNU_SOURCE.
 int csupport_o_path(void);
 
+/// The process's argc and argv as glibc passed them to the initialisers (0 and NULL elsewhere).
+int csupport_argc(void);
+char **csupport_argv(void);
+
+/// The commit a release build was made from ("" in a build that scripts/release.sh did not stamp).
+const char *csupport_build_commit(void);
+
 #endif

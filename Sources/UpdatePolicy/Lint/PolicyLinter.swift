@@ -8,6 +8,10 @@ public struct LintResult: Sendable {
     public var policy: Policy?
     /// The bytes read, for rendering source lines under findings.
     public var source: [UInt8]
+    /// The file is YAML but plainly no policy: its top level is not a mapping, or a mapping with
+    /// no `updates` key, no key that looks like a misspelt one and no policy key (`lint
+    /// --skip-non-policies` leaves such files out).
+    public var notAPolicy = false
 
     public var errorCount: Int { findings.count { $0.severity == .error } }
 
@@ -49,28 +53,33 @@ public enum PolicyLinter {
     {
         var findings = document.problems.map(finding(for:))
         var policy: Policy?
+        var notAPolicy = false
         if let root = document.root {
             policy = decode(root, source: document.source, file: file, timeZones: options.timeZones, layers: layers,
-                            findings: &findings)
+                            findings: &findings, notAPolicy: &notAPolicy)
         }
         if options.inlineSuppressions {
             var suppressions = Suppressions(source: document.source)
             findings = suppressions.apply(to: findings)
         }
         findings.sort { ($0.start.offset, $0.rule, $0.message) < ($1.start.offset, $1.rule, $1.message) }
-        return LintResult(file: file, findings: findings, policy: policy, source: document.source)
+        var result = LintResult(file: file, findings: findings, policy: policy, source: document.source)
+        result.notAPolicy = notAPolicy
+        return result
     }
 
     private static func decode(_ root: Node, source: [UInt8], file: String, timeZones: any TimeZoneDatabase,
-                               layers: [PolicyLayer], findings: inout [Finding]) -> Policy? {
+                               layers: [PolicyLayer], findings: inout [Finding], notAPolicy: inout Bool) -> Policy? {
         guard let pairs = root.mapping else {
             findings.append(Finding(.topLevelNotMapping(root.kindDescription), at: root))
+            notAPolicy = true
             return nil
         }
         guard let pair = pairs.first(where: { $0.key.scalar?.value == "updates" }) else {
             let near = pairs.compactMap { $0.key.scalar?.value }.first { Suggestions.closest(to: $0, in: ["updates"]) != nil }
             let policyKeys = pairs.contains { PolicySchema.updates.key($0.key.scalar?.value ?? "") != nil }
             findings.append(Finding(.noUpdates(near: near, policyKeysAtTop: policyKeys), start: root.start))
+            notAPolicy = near == nil && !policyKeys
             return nil
         }
         if pair.value.scalar?.isNull == true || pair.value.mapping == nil {

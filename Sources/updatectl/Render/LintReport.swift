@@ -12,6 +12,8 @@ struct LintReport {
     var files: [File]
     /// Inputs that could not be read (the run is not a complete check).
     var unreadable: [PolicyFiles.Unreadable] = []
+    /// YAML files left out as plainly no policy (`--skip-non-policies`).
+    var skipped = 0
 
     var findings: [(file: File, finding: Finding)] {
         files.flatMap { file in file.result.findings.map { (file, $0) } }
@@ -28,7 +30,8 @@ struct LintReport {
             let n = count(severity)
             if n > 0 { parts.append("\(n) \(noun)\(n == 1 || severity == .info ? "" : "s")") }
         }
-        let checked = "\(files.count) file\(files.count == 1 ? "" : "s") checked"
+        var checked = "\(files.count) file\(files.count == 1 ? "" : "s") checked"
+        if skipped > 0 { checked += " (\(skipped) without a policy left out)" }
         return parts.isEmpty ? "\(checked): no problems" : "\(checked): " + parts.joined(separator: ", ")
     }
 

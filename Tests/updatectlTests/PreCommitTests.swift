@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+
+/// The hook in .pre-commit-hooks.yaml, run by the real pre-commit (`try-repo` against this
+/// checkout) in a repository of policies, with the updatectl under test on PATH.
+@Suite struct PreCommitTests {
+    static let preCommit = TestComponents.program("pre-commit")
+    static let git = TestComponents.program("git")
+
+    struct Repository {
+        let directory: TemporaryDirectory
+        let environment: [String: String]
+
+        init() throws {
+            directory = try TemporaryDirectory()
+            let bin = CLI.binary.deletingLastPathComponent().path
+            let gitDirectory = URL(fileURLWithPath: try #require(PreCommitTests.git)).deletingLastPathComponent().path
+            let python = URL(fileURLWithPath: try #require(PreCommitTests.preCommit)).deletingLastPathComponent().path
+            environment = ["PATH": "\(bin):\(python):\(gitDirectory):/usr/bin:/bin", "PRE_COMMIT_HOME": directory.url.appendingPathComponent(".cache").path,
+                           "GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+                           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"]
+            _ = try git(["init", "-q", "-b", "main"])
+        }
+
+        func git(_ arguments: [String]) throws -> CLI.Result {
+            let result = try CLI.runProgram(try #require(PreCommitTests.git), arguments, environment: environment, directory: directory.url)
+            try #require(result.status == 0, "git \(arguments): \(result.stderr)")
+            return result
+        }
+
+        /// `pre-commit try-repo CHECKOUT updatectl-lint --all-files`.
+        func tryRepo() throws -> CLI.Result {
+            try CLI.runProgram(try #require(PreCommitTests.preCommit),
+                               ["try-repo", Paths.root.path, "updatectl-lint", "--all-files", "--color", "never"],
+                               environment: environment, directory: directory.url)
+        }
+    }
+
+    /// A repository with a good policy, a GitHub workflow (YAML, but no policy) and a
+    /// KubeSolo OS update.conf passes; a broken policy added to it fails the hook, with the
+    /// finding at its file, line and column.
+    @Test(.enabled(if: preCommit != nil && git != nil))
+    func theHookPassesAndFailsThroughPreCommit() throws {
+        let repository = try Repository()
+        try repository.directory.write("policies/edge.yaml", """
+            updates:
+              server: https://updates.example.com/kubesolo
+              public_key: /etc/updatectl/release.pub
+              auto_rollback_after: 3
+              preflight:
+                - free_space: {headroom: 10%}
+                - node_not_blocked: {}
+
+            """)
+        try repository.directory.write(".github/workflows/ci.yml", "name: ci\non: [push]\njobs: {}\n")
+        try repository.directory.write("kubesolo/update.conf", "server=https://updates.example.com/kubesolo\nchannel=stable\n")
+        _ = try repository.git(["add", "."])
+        let passing = try repository.tryRepo()
+        #expect(passing.status == 0, "\(passing.stdout)\(passing.stderr)")
+        #expect(passing.stdout.contains("updatectl lint") && passing.stdout.contains("Passed"), "\(passing.stdout)")
+
+        try repository.directory.write("policies/broken.yaml", """
+            updates:
+              server: https://updates.example.com/kubesolo
+              preflight:
+                - maintenance_window: {start: "25:00", end: "04:00"}
+
+            """)
+        _ = try repository.git(["add", "."])
+        let failing = try repository.tryRepo()
+        #expect(failing.status == 1, "\(failing.stdout)\(failing.stderr)")
+        #expect(failing.stdout.contains("Failed"), "\(failing.stdout)")
+        #expect(failing.stdout.contains("policies/broken.yaml:4:"), "\(failing.stdout)")
+        #expect(!failing.stdout.contains("ci.yml"), "a workflow is no policy: \(failing.stdout)")
+    }
+}

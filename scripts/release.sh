@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The release build for nodes: updatectl with the Swift runtime, libstdc++ and libyaml linked in
+# (it needs glibc, and libcurl only when it speaks HTTP, opened at run time), stripped, stamped
+# with the commit. Writes, in dist/:
+#   updatectl-VERSION-linux-ARCH.tar.gz   bin/updatectl, the man page, bash/zsh/fish completions,
+#                                         the systemd units, the shipped policies, the docs and a
+#                                         SHA256SUMS of its files (share/doc/updatectl/); unpack it
+#                                         into /usr/local (docs/install.md)
+#   updatectl-VERSION-linux-ARCH.debug    the debug symbols the binary was stripped of
+#   SHA256SUMS                            of everything in dist/ (scripts/package-deb.sh adds to it)
+# Incremental: a second run rebuilds only what changed. UPDATECTL_DIST=DIR writes elsewhere.
+# The last line printed is the tarball's path.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/release-build.sh"
+work=$(mktemp -d "${TMPDIR:-/tmp}/updatectl-release.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+build_updatectl node "$work/updatectl" "$work/updatectl.debug"
+log="$work/generate-manual.log"
+swift build -c release --product generate-manual --scratch-path "$scratch" >"$log" 2>&1 ||
+    release_fail "$log" "building the man page generator failed"
+version=$(updatectl_version "$work/updatectl")
+"$work/updatectl" --version >&2
+epoch=$(release_epoch)
+
+name="updatectl-$version-linux-$(release_arch)"
+root="$work/$name"
+doc="$root/share/doc/updatectl"
+install -d "$root/bin" "$root/share/man/man1" "$root/share/bash-completion/completions" \
+    "$root/share/zsh/site-functions" "$root/share/fish/vendor_completions.d" "$root/lib/systemd/system" \
+    "$doc/policies" "$doc/docs"
+install -m 0755 "$work/updatectl" "$root/bin/updatectl"
+"$scratch/release/generate-manual" "$root/bin/updatectl" --date "$(date -u -d "@$epoch" +%Y-%m-%d)" \
+    --authors "the updatectl authors" -o "$root/share/man/man1" >/dev/null
+# mdoc separates paragraphs with .Pp; an empty line is an error to man --warnings.
+sed -i 's/^$/.Pp/' "$root"/share/man/man1/*.1
+# Completion scripts are sourced, not run: no #! line.
+for shell in bash zsh fish; do
+    case $shell in
+        bash) file="$root/share/bash-completion/completions/updatectl" ;;
+        zsh) file="$root/share/zsh/site-functions/_updatectl" ;;
+        fish) file="$root/share/fish/vendor_completions.d/updatectl.fish" ;;
+    esac
+    "$root/bin/updatectl" --generate-completion-script "$shell" | sed '1{/^#!/d}' > "$file"
+done
+# The units call /usr/local/bin/updatectl, where the tarball is unpacked (docs/install.md);
+# scripts/package-deb.sh points them at /usr/bin.
+install -m 0644 examples/systemd/*.service examples/systemd/*.timer "$root/lib/systemd/system/"
+install -m 0644 policies/*.yaml "$doc/policies/"
+install -m 0644 docs/*.md "$doc/docs/"
+install -m 0644 README.md LICENSE "$doc/"
+# A manifest of the installed files: `cd /usr/local && sha256sum -c share/doc/updatectl/SHA256SUMS`.
+(cd "$root" && find . -type f ! -path ./share/doc/updatectl/SHA256SUMS | LC_ALL=C sort | sed 's|^\./||' | xargs sha256sum > "$doc/SHA256SUMS")
+
+# Reproducible: sorted names, the commit's time, no owners, gzip without a name or time.
+mkdir -p "$dist"
+rm -f "$dist"/updatectl-*-linux-*.tar.gz "$dist"/updatectl-*-linux-*.debug
+tar --sort=name --mtime="@$epoch" --owner=0 --group=0 --numeric-owner --mode='go-w' \
+    -C "$work" -cf - "$name" | gzip -9n > "$dist/$name.tar.gz"
+install -m 0644 "$work/updatectl.debug" "$dist/$name.debug"
+write_sums "$dist"
+echo "release: $(stat -c %s "$root/bin/updatectl") bytes stripped; $(ldd "$root/bin/updatectl" | grep -c '=>') shared libraries" >&2
+echo "$dist/$name.tar.gz"
