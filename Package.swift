@@ -30,7 +30,6 @@ let package = Package(
             name: "UpdateAgent",
             dependencies: [
                 "UpdatePlan", "UpdatePolicy", "YAMLTree", "CCurl", "CSupport",
-                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .executableTarget(
@@ -71,9 +70,10 @@ let package = Package(
             dependencies: ["UpdatePlan", "UpdatePolicy", "YAMLTree"],
             exclude: ["Snapshots", "Fixtures"]
         ),
+        // swift-crypto and OpenSSL are what updatectl's own SHA-2 and Ed25519 are checked against.
         .testTarget(
             name: "UpdateAgentTests",
-            dependencies: ["UpdateAgent", "UpdatePlan", "UpdatePolicy"]
+            dependencies: ["UpdateAgent", "UpdatePlan", "UpdatePolicy", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(
             name: "updatectlTests",

@@ -84,7 +84,7 @@ func row(_ name: String, _ ms: Double, _ base: Double) {
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 3 else {
-    print("usage: updatectl-bench generate DIR | run DIR [ROUNDS] | rss DIR")
+    print("usage: updatectl-bench generate DIR | run DIR [ROUNDS] | rss DIR | hash FILE")
     exit(2)
 }
 let directory = arguments[2]
@@ -92,6 +92,32 @@ switch arguments[1] {
 case "generate":
     Corpus.generate(into: directory)
     print("wrote \(directory)/userdata/*.yaml (1000 files), huge.yaml, tiny.yaml")
+case "hash":
+    // SHA-256 (release files) and Ed25519 verification (SHA-512 over the file) against one read
+    // pass over the same bytes in memory, in this process.
+    let bytes = read(directory)
+    let megabytes = Double(bytes.count) / 1_048_576
+    func throughput(_ name: String, _ body: () -> Void) -> Double {
+        let start = now()
+        body()
+        let seconds = Double(now() - start) / 1e9
+        print("  \(name): \(format(megabytes / seconds)) MiB/s")
+        return seconds
+    }
+    var sink: UInt64 = 0
+    let pass = throughput("read pass (baseline)") {
+        bytes.withUnsafeBytes { raw in
+            for index in stride(from: 0, to: raw.count - 7, by: 8) { sink ^= raw.loadUnaligned(fromByteOffset: index, as: UInt64.self) }
+        }
+    }
+    let sha256 = throughput("SHA-256") { _ = SHA256Stream.hex(bytes) }
+    // The base point's encoding: a valid key, so verification hashes the whole file and does
+    // both scalar multiplications before the (failing) comparison.
+    let key: [UInt8] = [0x58] + Array(repeating: UInt8(0x66), count: 31)
+    let verify = throughput("Ed25519 verify") {
+        _ = try? Signature.verify(message: bytes, signatureFile: [UInt8](repeating: 0, count: 64), key: key, what: "bench")
+    }
+    print("  ratios to the read pass: SHA-256 \(format(sha256 / pass))×, Ed25519 verify \(format(verify / pass))× (sink \(sink & 1))")
 case "rss":
     // Peak memory of linting the huge policy, alone in a process.
     let bytes = read(directory + "/huge.yaml")

@@ -1,4 +1,3 @@
-import Crypto
 import UpdatePolicy
 
 /// A KubeSolo OS release in an OCI registry: a tag naming an image index (one manifest per
@@ -108,10 +107,7 @@ public enum CosignSignature {
     /// Verifies that `key` signed one of `digests` (the tag's, then the chosen manifest's), and
     /// says which; fails closed when no signature is found or none verifies.
     public static func verify(_ client: RegistryClient, digests: [String], key: [UInt8]) throws(RegistryClient.Failure) -> String {
-        let publicKey: Curve25519.Signing.PublicKey
-        do {
-            publicKey = try Curve25519.Signing.PublicKey(rawRepresentation: key)
-        } catch {
+        guard Ed25519.isValidPublicKey(key) else {
             throw RegistryClient.Failure(message: "the public key is not a valid Ed25519 key")
         }
         var seen: [String] = []
@@ -135,7 +131,7 @@ public enum CosignSignature {
                     seen.append("\(tag): a payload that does not name \(digest)")
                     continue
                 }
-                if publicKey.isValidSignature(signature, for: payload) { return digest }
+                if payload.withUnsafeBytes({ Ed25519.verify(signature: signature, message: $0, publicKey: key) }) { return digest }
                 seen.append("\(tag): a signature that does not verify with the configured public key")
             }
         }

@@ -1,12 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Crypto
 public import UpdatePolicy
 import YAMLTree
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#endif
 
 /// Ed25519 verification of release metadata and files, with the key and signature forms of
 /// both KubeSolo OS (hex key files; raw or hex signature files) and updatectl (`ed25519:<base64>`,
@@ -74,13 +70,10 @@ public enum Signature {
             throw Failure(message: "the signature of \(what) is malformed: it must be the 64 bytes of an Ed25519 signature, "
                 + "raw, as 128 hex characters or in base64")
         }
-        let publicKey: Curve25519.Signing.PublicKey
-        do {
-            publicKey = try Curve25519.Signing.PublicKey(rawRepresentation: key)
-        } catch {
+        guard Ed25519.isValidPublicKey(key) else {
             throw Failure(message: "the public key is not a valid Ed25519 key")
         }
-        guard publicKey.isValidSignature(signature, for: message) else {
+        guard Ed25519.verify(signature: signature, message: message, publicKey: key) else {
             throw Failure(message: "bad signature: the signature of \(what) does not verify with the configured public key "
                 + "(signed with another key, or over other bytes)")
         }
@@ -152,20 +145,15 @@ enum Hex {
 
 /// SHA-256, streaming.
 public struct SHA256Stream {
-    private var hasher = Crypto.SHA256()
+    private var hasher = SHA256Hasher()
 
     public init() {}
 
-    public mutating func update(_ bytes: UnsafeRawBufferPointer) { hasher.update(bufferPointer: bytes) }
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) { hasher.update(bytes) }
 
-    public mutating func finalizeHex() -> String {
-        hasher.finalize().map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
-    }
+    public mutating func finalizeHex() -> String { Hex.encode(hasher.finalize()) }
 
-    public static func digest(_ bytes: [UInt8]) -> [UInt8] { Array(Crypto.SHA256.hash(data: bytes)) }
+    public static func digest(_ bytes: [UInt8]) -> [UInt8] { SHA256Hasher.hash(bytes) }
 
     public static func hex(_ bytes: [UInt8]) -> String {
         var stream = SHA256Stream()

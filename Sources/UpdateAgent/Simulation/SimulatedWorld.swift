@@ -1,11 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Crypto
 import UpdatePolicy
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#endif
 
 /// The scripted outside world of a scenario: the update server, the node's facts, kubectl, the
 /// A/B backend. The executor and the state machine that run against it are the real ones.
@@ -15,7 +11,8 @@ final class SimulatedWorld: @unchecked Sendable {
     let metadataURL: String
     /// The release's files by URL, with their slot names, in download order.
     private(set) var files: [(url: String, name: String, bytes: [UInt8])] = []
-    let signingKey = Curve25519.Signing.PrivateKey()
+    /// A throwaway key for this simulation's releases.
+    let signingSeed = Ed25519.randomSeed()
     private(set) var metadata: [UInt8] = []
 
     init(scenario: Scenario, clock: FixedWallClock, metadataURL: String) {
@@ -50,22 +47,22 @@ final class SimulatedWorld: @unchecked Sendable {
     }
 
     /// The key the simulated server signs with; the policy's key is replaced by it.
-    var publicKey: [UInt8] { Array(signingKey.publicKey.rawRepresentation) }
+    var publicKey: [UInt8] { Ed25519.publicKey(seed: signingSeed) }
 
     /// The metadata's signature as served: base64 for the image form, hex (KubeSolo OS's) for the pair.
     func signature() -> [UInt8]? {
-        let key: Curve25519.Signing.PrivateKey
+        let key: [UInt8]
         switch scenario.signature {
         case "missing": return nil
-        case "bad": key = Curve25519.Signing.PrivateKey()
-        default: key = signingKey
+        case "bad": key = Ed25519.randomSeed()
+        default: key = signingSeed
         }
-        let signature = Array((try? key.signature(for: metadata)) ?? Data())
-        return scenario.releaseFormat == "image" ? Array(Data(signature).base64EncodedString().utf8) : Array(Hex.encode(signature).utf8)
+        let signature = Ed25519.sign(metadata, seed: key)
+        return scenario.releaseFormat == "image" ? Array(Base64.encode(signature).utf8) : Array(Hex.encode(signature).utf8)
     }
 
     /// A file's detached signature, raw (KubeSolo OS's binary form).
-    func signature(of bytes: [UInt8]) -> [UInt8] { Array((try? signingKey.signature(for: bytes)) ?? Data()) }
+    func signature(of bytes: [UInt8]) -> [UInt8] { Ed25519.sign(bytes, seed: signingSeed) }
 
     /// The bytes served for a file: the last file is the one the scenario's download outcome hits.
     func served(_ index: Int) -> [UInt8] {

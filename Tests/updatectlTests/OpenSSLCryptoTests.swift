@@ -1,0 +1,34 @@
+import Foundation
+import Testing
+@testable import UpdateAgent
+
+/// updatectl's own Ed25519 and SHA-256 against OpenSSL's command line: keys made by OpenSSL (read
+/// from its PEM), signatures made by OpenSSL over messages of many sizes, digests of the same file.
+@Suite struct OpenSSLCryptoTests {
+    static let openssl = TestComponents.program("openssl")
+
+    @Test(.enabled(if: openssl != nil))
+    func openSSLSignaturesVerifyAndTamperedOnesDoNot() throws {
+        let openssl = try #require(Self.openssl)
+        let directory = try TemporaryDirectory()
+        let key = directory.url.appendingPathComponent("key.pem").path, pub = directory.url.appendingPathComponent("pub.pem").path
+        #expect(try CLI.runProgram(openssl, ["genpkey", "-algorithm", "ed25519", "-out", key]).status == 0)
+        #expect(try CLI.runProgram(openssl, ["pkey", "-in", key, "-pubout", "-out", pub]).status == 0)
+        let publicKey = try #require(Signature.parseKeyText(try String(contentsOfFile: pub, encoding: .utf8)))
+        for size in [1, 63, 64, 65, 127, 128, 129, 1000, 100_000] {  // pkeyutl refuses an empty input
+            let message = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ size) }
+            let file = directory.url.appendingPathComponent("message-\(size)")
+            try Data(message).write(to: file)
+            let signed = try CLI.runProgram(openssl, ["pkeyutl", "-sign", "-inkey", key, "-rawin", "-in", file.path,
+                                                      "-out", file.path + ".sig"])
+            #expect(signed.status == 0, "\(signed.stderr)")
+            let signature = Array(try Data(contentsOf: URL(fileURLWithPath: file.path + ".sig")))
+            #expect(throws: Never.self) { try Signature.verify(message: message, signatureFile: signature, key: publicKey, what: "m") }
+            var tampered = message + [0]
+            tampered[0] ^= 1
+            #expect(throws: Signature.Failure.self) { try Signature.verify(message: tampered, signatureFile: signature, key: publicKey, what: "m") }
+            let digest = try CLI.runProgram(openssl, ["dgst", "-sha256", "-r", file.path]).stdout.prefix(64)
+            #expect(SHA256Stream.hex(message) == String(digest), "SHA-256 of \(size) bytes")
+        }
+    }
+}
