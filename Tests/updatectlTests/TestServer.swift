@@ -35,7 +35,7 @@ final class TestServer: @unchecked Sendable {
     var base: String { "http://127.0.0.1:\(port)" }
 
     init() async throws {
-        let server = HTTPServer(address: try sockaddr_in.inet(ip4: "127.0.0.1", port: 0), timeout: 5, logger: .disabled)
+        let server = HTTPServer(address: try sockaddr_in.inet(ip4: "127.0.0.1", port: 0), timeout: 30, logger: .disabled)
         self.server = server
         // The server answers on threads of its own: tests that block a thread of the cooperative
         // pool (a synchronous test running the binary) must not starve it on a 2-core machine.
