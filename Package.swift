@@ -10,7 +10,6 @@ let package = Package(
         .library(name: "UpdatePlan", targets: ["UpdatePlan"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
     ],
@@ -40,7 +39,6 @@ let package = Package(
                 "UpdatePlan",
                 "UpdateAgent",
                 "CSupport",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .target(name: "FuzzHarness", dependencies: ["UpdatePolicy", "UpdatePlan"]),

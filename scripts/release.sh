@@ -16,9 +16,6 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/updatectl-release.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 build_updatectl node "$work/updatectl" "$work/updatectl.debug"
-log="$work/generate-manual.log"
-swift build -c release --product generate-manual --scratch-path "$scratch" >"$log" 2>&1 ||
-    release_fail "$log" "building the man page generator failed"
 version=$(updatectl_version "$work/updatectl")
 "$work/updatectl" --version >&2
 epoch=$(release_epoch)
@@ -30,18 +27,16 @@ install -d "$root/bin" "$root/share/man/man1" "$root/share/bash-completion/compl
     "$root/share/zsh/site-functions" "$root/share/fish/vendor_completions.d" "$root/lib/systemd/system" \
     "$doc/policies" "$doc/docs"
 install -m 0755 "$work/updatectl" "$root/bin/updatectl"
-"$scratch/release/generate-manual" "$root/bin/updatectl" --date "$(date -u -d "@$epoch" +%Y-%m-%d)" \
-    --authors "the updatectl authors" -o "$root/share/man/man1" >/dev/null
-# mdoc separates paragraphs with .Pp; an empty line is an error to man --warnings.
-sed -i 's/^$/.Pp/' "$root"/share/man/man1/*.1
-# Completion scripts are sourced, not run: no #! line.
+# The man page, from the command definitions, dated with the commit.
+SOURCE_DATE_EPOCH=$epoch "$root/bin/updatectl" --generate-manual > "$root/share/man/man1/updatectl.1"
+# Completion scripts (sourced, not run: no #! line).
 for shell in bash zsh fish; do
     case $shell in
         bash) file="$root/share/bash-completion/completions/updatectl" ;;
         zsh) file="$root/share/zsh/site-functions/_updatectl" ;;
         fish) file="$root/share/fish/vendor_completions.d/updatectl.fish" ;;
     esac
-    "$root/bin/updatectl" --generate-completion-script "$shell" | sed '1{/^#!/d}' > "$file"
+    "$root/bin/updatectl" --generate-completion-script "$shell" > "$file"
 done
 # The units call /usr/local/bin/updatectl, where the tarball is unpacked (docs/install.md);
 # scripts/package-deb.sh points them at /usr/bin.

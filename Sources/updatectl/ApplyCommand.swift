@@ -1,4 +1,3 @@
-import ArgumentParser
 import UpdateAgent
 import UpdatePlan
 import UpdatePolicy
@@ -6,9 +5,9 @@ import UpdatePolicy
 import Glibc
 #endif
 
-struct ApplyCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "apply",
+struct ApplyCommand: Command {
+    static let info = CommandInfo(
+        name: "apply",
         abstract: "Check for an update and, through the gates, download, verify, stage and activate it.",
         discussion: """
             Walks the apply part of the plan (`updatectl plan POLICY` shows it) against the state \
@@ -30,7 +29,7 @@ struct ApplyCommand: ParsableCommand {
             """
     )
 
-    @OptionGroup var node: NodeArguments
+    @Group var node: NodeArguments
 
     @Flag(help: "Skip the scheduling gates (see above).")
     var force = false

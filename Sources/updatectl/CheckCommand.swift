@@ -1,10 +1,9 @@
-import ArgumentParser
 import UpdateAgent
 import UpdatePlan
 
-struct CheckCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "check",
+struct CheckCommand: Command {
+    static let info = CommandInfo(
+        name: "check",
         abstract: "Ask the update server whether an update is available; verify it, change nothing.",
         discussion: """
             Fetches the release metadata, verifies its signature, compares versions and evaluates \
@@ -20,7 +19,7 @@ struct CheckCommand: ParsableCommand {
             """
     )
 
-    @OptionGroup var node: NodeArguments
+    @Group var node: NodeArguments
 
     func run() throws {
         let live = try node.live()
@@ -44,9 +43,9 @@ struct CheckCommand: ParsableCommand {
     }
 }
 
-struct ActivateCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "activate",
+struct ActivateCommand: Command {
+    static let info = CommandInfo(
+        name: "activate",
         abstract: "Activate the staged release: it boots next (and, with reboot: auto, reboot into it).",
         discussion: """
             With `activation: separate`, `apply` stops once the release is staged, as KubeSolo OS's \
@@ -58,7 +57,7 @@ struct ActivateCommand: ParsableCommand {
             """
     )
 
-    @OptionGroup var node: NodeArguments
+    @Group var node: NodeArguments
 
     @Flag(help: "Activate without taking a fleet reboot slot (fleet-lock gates).")
     var skipFleetLock = false

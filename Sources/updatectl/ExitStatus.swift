@@ -1,4 +1,3 @@
-import ArgumentParser
 
 /// The exit codes of every updatectl command. docs/exit-codes.md, `--help` and the tests use
 /// this table.
@@ -27,7 +26,8 @@ enum ExitStatus: Int32, CaseIterable {
         }
     }
 
-    var exitCode: ExitCode { ExitCode(rawValue) }
+    /// Thrown to end the command with this status.
+    var exitCode: CommandExit { CommandExit(status: rawValue) }
 
     /// The table as `--help` shows it.
     static var helpTable: String {

@@ -1,11 +1,10 @@
-import ArgumentParser
 import UpdateAgent
 import UpdatePlan
 import UpdatePolicy
 
-struct HealthcheckCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "healthcheck",
+struct HealthcheckCommand: Command {
+    static let info = CommandInfo(
+        name: "healthcheck",
         abstract: "After the reboot: verify the new version, then commit it or count a failure and roll back.",
         discussion: """
             In phase activated (after `apply` and a reboot) it runs one verification run: the \
@@ -20,7 +19,7 @@ struct HealthcheckCommand: ParsableCommand {
             """
     )
 
-    @OptionGroup var node: NodeArguments
+    @Group var node: NodeArguments
 
     func run() throws {
         let (loaded, _, statePath) = try node.prepare()

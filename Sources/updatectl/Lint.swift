@@ -1,4 +1,3 @@
-import ArgumentParser
 import UpdateAgent
 import UpdatePolicy
 import YAMLTree
@@ -6,8 +5,9 @@ import YAMLTree
 import Glibc
 #endif
 
-struct Lint: ParsableCommand {
-    static let configuration = CommandConfiguration(
+struct Lint: Command {
+    static let info = CommandInfo(
+        name: "lint",
         abstract: "Check policies and report every problem at its line and column.",
         discussion: """
             PATH is a file, a directory (searched recursively for *.yaml and *.yml), or - for \
@@ -20,7 +20,7 @@ struct Lint: ParsableCommand {
             """
     )
 
-    enum FailOn: String, ExpressibleByArgument, CaseIterable {
+    enum FailOn: String, ArgumentValue, CaseIterable {
         case error, warning, info, none
     }
 
@@ -50,7 +50,7 @@ struct Lint: ParsableCommand {
 
     func validate() throws {
         if explain == nil, paths.isEmpty {
-            throw ValidationError("Give at least one policy file or directory, or - for standard input.")
+            throw UsageError("Give at least one policy file or directory, or - for standard input.")
         }
     }
 
@@ -114,7 +114,7 @@ struct Lint: ParsableCommand {
     }
 }
 
-extension LintFormat: ExpressibleByArgument {}
+extension LintFormat: ArgumentValue {}
 
 enum Environment {
     static func get(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }

@@ -1,12 +1,11 @@
-import ArgumentParser
 import UpdateAgent
 import UpdatePlan
 import UpdatePolicy
 import YAMLTree
 
-struct PlanCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "plan",
+struct PlanCommand: Command {
+    static let info = CommandInfo(
+        name: "plan",
         abstract: "Compile a policy and print the ordered plan of every step a run takes (a dry run).",
         discussion: """
             Every step shows its phase, kind, parameters (defaults marked [default]) and where in \
@@ -23,7 +22,7 @@ struct PlanCommand: ParsableCommand {
             """
     )
 
-    enum Format: String, ExpressibleByArgument, CaseIterable {
+    enum Format: String, ArgumentValue, CaseIterable {
         case text, json
     }
 
@@ -39,14 +38,14 @@ struct PlanCommand: ParsableCommand {
     @Flag(help: "Compare the plans of two policies.")
     var diff = false
 
-    @OptionGroup var flags: PolicyFlags
+    @Group var flags: PolicyFlags
 
     func validate() throws {
         if diff {
-            guard paths.count == 2 else { throw ValidationError("--diff takes two policies: OLD NEW.") }
-            guard state == nil else { throw ValidationError("--state does not go with --diff.") }
+            guard paths.count == 2 else { throw UsageError("--diff takes two policies: OLD NEW.") }
+            guard state == nil else { throw UsageError("--state does not go with --diff.") }
         } else {
-            guard paths.count <= 1 else { throw ValidationError("Give one policy file (or two with --diff).") }
+            guard paths.count <= 1 else { throw UsageError("Give one policy file (or two with --diff).") }
         }
     }
 

@@ -1,4 +1,3 @@
-import ArgumentParser
 import UpdateAgent
 import UpdatePolicy
 #if canImport(Glibc)
@@ -8,7 +7,7 @@ import Glibc
 /// KubeSolo OS agent's flags, which work here as they do there: each sets its policy key above
 /// the YAML policy and update.conf (`--conf`, else /etc/kubesolo/update.conf when it exists).
 /// Precedence: flags, then the YAML policy, then update.conf, then the defaults.
-struct PolicyFlags: ParsableArguments {
+struct PolicyFlags: ArgumentGroup {
     @Option(help: "The update server, over the policy's `server` (KubeSolo OS's --server).")
     var server: String?
 
@@ -18,7 +17,7 @@ struct PolicyFlags: ParsableArguments {
     @Option(help: "The public key file (64 hex characters, as KubeSolo OS writes it; or base64, or PEM).")
     var pubkey: String?
 
-    @Option(name: .customLong("maintenance-window"), help: "When updates may start, \"HH:MM-HH:MM\" (UTC; empty: always).")
+    @Option(name: "maintenance-window", help: "When updates may start, \"HH:MM-HH:MM\" (UTC; empty: always).")
     var maintenanceWindow: String?
 
     @Option(help: "Pull releases from this OCI repository instead of a server (host/path).")
@@ -27,13 +26,13 @@ struct PolicyFlags: ParsableArguments {
     @Option(help: "The tag to pull from --registry.")
     var tag: String?
 
-    @Option(name: .customLong("healthcheck-url"), help: "A URL that must answer 200 after the reboot.")
+    @Option(name: "healthcheck-url", help: "A URL that must answer 200 after the reboot.")
     var healthcheckURL: String?
 
-    @Option(name: .customLong("auto-rollback-after"), help: "Failed verification runs in a row that roll back.")
+    @Option(name: "auto-rollback-after", help: "Failed verification runs in a row that roll back.")
     var autoRollbackAfter: String?
 
-    @Option(name: .customLong("kube-system-settle"), help: "Seconds every kube-system pod must run (0: off).")
+    @Option(name: "kube-system-settle", help: "Seconds every kube-system pod must run (0: off).")
     var kubeSystemSettle: String?
 
     @Option(help: "KubeSolo OS's update.conf (default: \(UpdateConf.defaultPath), when it exists).")
@@ -41,7 +40,7 @@ struct PolicyFlags: ParsableArguments {
 
     func validate() throws {
         if server != nil, registry != nil {
-            throw ValidationError("--server and --registry exclude each other: releases come from one place.")
+            throw UsageError("--server and --registry exclude each other: releases come from one place.")
         }
     }
 

@@ -1,14 +1,13 @@
-import ArgumentParser
 import UpdateAgent
 
-struct RollbackCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "rollback",
+struct RollbackCommand: Command {
+    static let info = CommandInfo(
+        name: "rollback",
         abstract: "Roll back by hand to the previous slot, from phase staged, activated or verifying.",
         discussion: ExitStatus.helpTable
     )
 
-    @OptionGroup var node: NodeArguments
+    @Group var node: NodeArguments
 
     func run() throws {
         let (loaded, _, statePath) = try node.prepare()

@@ -1,11 +1,10 @@
-import ArgumentParser
 import UpdateAgent
 import UpdatePolicy
 import YAMLTree
 
-struct SimulateCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "simulate",
+struct SimulateCommand: Command {
+    static let info = CommandInfo(
+        name: "simulate",
         abstract: "Replay a policy against a scripted world and print the timeline, on virtual time.",
         discussion: """
             The scenario (YAML, linted like a policy) scripts what the policy meets: the release \
@@ -18,7 +17,7 @@ struct SimulateCommand: ParsableCommand {
             """
     )
 
-    enum Format: String, ExpressibleByArgument, CaseIterable {
+    enum Format: String, ArgumentValue, CaseIterable {
         case text, json
     }
 

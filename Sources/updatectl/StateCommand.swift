@@ -1,15 +1,15 @@
-import ArgumentParser
 import UpdateAgent
 
-struct StateCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "state",
+struct StateCommand: Command {
+    static let info = CommandInfo(
+        name: "state",
         abstract: "Manage the state file.",
         subcommands: [Reset.self]
     )
 
-    struct Reset: ParsableCommand {
-        static let configuration = CommandConfiguration(
+    struct Reset: Command {
+        static let info = CommandInfo(
+            name: "reset",
             abstract: "Start over from idle: write a fresh state and clear broken-state evidence.",
             discussion: """
                 Use it after a broken state file was moved aside, once you have checked which slot \
@@ -23,14 +23,14 @@ struct StateCommand: ParsableCommand {
         @Argument(help: "The policy, for its data_dir (optional).")
         var policy: String?
 
-        @OptionGroup var stateOptions: StateOptions
+        @Group var stateOptions: StateOptions
 
         @Flag(help: "Confirm: the current state is replaced by a fresh idle state.")
         var yes = false
 
         func validate() throws {
             guard yes else {
-                throw ValidationError("state reset replaces the state with a fresh idle one; add --yes to confirm.")
+                throw UsageError("state reset replaces the state with a fresh idle one; add --yes to confirm.")
             }
         }
 
@@ -60,8 +60,8 @@ enum Locking {
         } catch let busy as StateLock.Busy {
             printError("error: \(busy)")
             throw ExitStatus.busy.exitCode
-        } catch let exit as ExitCode {
-            throw exit
+        } catch let stop as CommandExit {
+            throw stop
         } catch {
             printError("error: \(error)")
             throw ExitStatus.failure.exitCode

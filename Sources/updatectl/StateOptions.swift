@@ -1,4 +1,3 @@
-import ArgumentParser
 import UpdateAgent
 import UpdatePlan
 import UpdatePolicy
@@ -7,7 +6,7 @@ import Glibc
 #endif
 
 /// `--state FILE`, else `<data_dir>/update/state.json` from the policy, else the upstream default.
-struct StateOptions: ParsableArguments {
+struct StateOptions: ArgumentGroup {
     @Option(help: "The state file (default: <data_dir>/update/state.json from the policy, else \(StateStore.defaultPath)).")
     var state: String?
 
@@ -50,7 +49,7 @@ enum PolicyLoader {
             throw ExitStatus.usage.exitCode
         case .noPolicy:
             print("no update policy on this node: \(path ?? "") (found by the search order) has no `updates:` section; nothing to do")
-            throw ExitCode.success
+            throw ExitStatus.success.exitCode
         case .errors(let results, let flagFindings):
             let report = LintReport(files: results.map { LintReport.File(path: DisplayPath.relative($0.file), result: $0) })
             if !results.isEmpty { printError(TextRenderer.render(report), terminator: "") }
@@ -78,7 +77,7 @@ extension AgentEnvironment {
 
 /// `--strict`: like sshd's StrictModes, refuse a policy others can write or a state directory
 /// the running user does not own, instead of warning.
-struct StrictOption: ParsableArguments {
+struct StrictOption: ArgumentGroup {
     @Flag(help: "Refuse (exit 1) instead of warning when the policy is writable by others or the state directory is not yours.")
     var strict = false
 
@@ -92,13 +91,13 @@ struct StrictOption: ParsableArguments {
 
 /// The arguments of the commands that act on the node (`apply`, `healthcheck`, `rollback`): the
 /// policy (or the search order), `--state` and `--strict`.
-struct NodeArguments: ParsableArguments {
+struct NodeArguments: ArgumentGroup {
     @Argument(help: "The policy file; without one, the search order of docs/policy-discovery.md.")
     var policy: String?
 
-    @OptionGroup var stateOptions: StateOptions
-    @OptionGroup var strictOption: StrictOption
-    @OptionGroup var flags: PolicyFlags
+    @Group var stateOptions: StateOptions
+    @Group var strictOption: StrictOption
+    @Group var flags: PolicyFlags
 
     /// What a node command runs with: the loaded policy, its SHA-256, its plan, and the live
     /// environment reporting to the console.

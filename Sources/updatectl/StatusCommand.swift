@@ -1,11 +1,10 @@
-import ArgumentParser
 import UpdateAgent
 import UpdatePlan
 import UpdatePolicy
 
-struct StatusCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "status",
+struct StatusCommand: Command {
+    static let info = CommandInfo(
+        name: "status",
         abstract: "Show where the update lifecycle is: phase, versions, attempts, failures, errors, deferral.",
         discussion: """
             --format json prints the state object itself (the state.json format); --format \
@@ -16,14 +15,14 @@ struct StatusCommand: ParsableCommand {
             """
     )
 
-    enum Format: String, ExpressibleByArgument, CaseIterable {
+    enum Format: String, ArgumentValue, CaseIterable {
         case text, json, prometheus
     }
 
     @Argument(help: "The policy, for its data_dir (optional).")
     var policy: String?
 
-    @OptionGroup var stateOptions: StateOptions
+    @Group var stateOptions: StateOptions
 
     @Option(help: "Output format: text, json or prometheus.")
     var format: Format = .text

@@ -1,4 +1,3 @@
-import ArgumentParser
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -6,8 +5,9 @@ import UpdatePolicy
 import YAMLTree
 
 /// Shows how updatectl reads a YAML file: every node with its position, style and tag.
-struct Tree: ParsableCommand {
-    static let configuration = CommandConfiguration(
+struct Tree: Command {
+    static let info = CommandInfo(
+        name: "tree",
         abstract: "Show how a YAML file is read: every node with its line, column and style.",
         discussion: "Useful to see why a value is read as it is. Aliases appear expanded."
     )
@@ -28,7 +28,7 @@ struct Tree: ParsableCommand {
             TreePrinter.write(root, into: &out)
             print(out, terminator: "")
         }
-        if !document.problems.isEmpty { throw ExitCode(1) }
+        if !document.problems.isEmpty { throw ExitStatus.failure.exitCode }
     }
 }
 

@@ -1,8 +1,7 @@
-import ArgumentParser
 import CSupport
 
 @main
-struct Updatectl: ParsableCommand {
+struct Updatectl: Command {
     static let version = "0.1.0"
 
     /// `--version`: the version, and the commit a release build was stamped with.
@@ -11,8 +10,8 @@ struct Updatectl: ParsableCommand {
         return commit.isEmpty ? "\(version) (development build, no commit stamped)" : "\(version) (commit \(commit))"
     }
 
-    static let configuration = CommandConfiguration(
-        commandName: "updatectl",
+    static let info = CommandInfo(
+        name: "updatectl",
         abstract: "Declarative, policy-driven A/B updates for Linux nodes.",
         discussion: """
             updatectl reads an update policy (the `updates:` section of a cloud-init user-data \
@@ -35,19 +34,8 @@ struct Updatectl: ParsableCommand {
         return (1..<argc).map { argv[$0].map { String(cString: $0) } ?? "" }
     }
 
-    /// Runs the command line with updatectl's exit codes: bad flags exit 2, not 64.
+    /// Runs the command line with updatectl's exit codes: bad flags exit 2.
     static func main() {
-        do {
-            var command = try parseAsRoot(commandLine)
-            try command.run()
-        } catch {
-            let code = exitCode(for: error)
-            if code == .validationFailure {
-                printError(fullMessage(for: error))
-                printError("Run `updatectl help` for usage.")
-                exit(withError: ExitStatus.usage.exitCode)
-            }
-            exit(withError: error)
-        }
+        CommandLineParser.main(Updatectl.self, arguments: commandLine)
     }
 }

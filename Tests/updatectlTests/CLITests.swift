@@ -7,6 +7,50 @@ import Testing
         #expect(result.status == 0)
         #expect(result.stdout == "0.1.0 (development build, no commit stamped)\n")
     }
+
+    /// Every kind of usage mistake exits 2, says what is wrong on standard error with the usage,
+    /// and runs nothing.
+    @Test func usageMistakesExitTwoAndSayWhat() throws {
+        let policy = Paths.root.appendingPathComponent("policies/default.yaml").path
+        for (arguments, message) in [
+            (["lint", "--colour", policy], "Error: Unknown option '--colour'"),
+            (["lint", "--format"], "Error: Missing value for '--format <format>'"),
+            (["lint", "--format", "xml", policy], "Error: The value 'xml' is invalid for '--format <format>': one of text, concise"),
+            (["lint", "--on-host=yes", policy], "Error: '--on-host' takes no value"),
+            (["rollback", policy, "extra"], "Error: Unexpected argument 'extra'"),
+            (["simulate", policy], "Error: Missing expected argument '--scenario <scenario>'"),
+            (["fleet", "unlock"], "Error: Missing expected argument '<id>'"),
+            (["fleet", "lock"], "Error: Unknown subcommand 'lock'"),
+            (["--generate-completion-script", "tcsh"], "Error: --generate-completion-script takes bash, zsh or fish"),
+        ] {
+            let result = try CLI.run(arguments)
+            #expect(result.status == 2, "\(arguments): \(result.stdout)\(result.stderr)")
+            #expect(result.stderr.hasPrefix(message), "\(arguments): \(result.stderr)")
+            #expect(result.stderr.contains("Usage: updatectl"), "\(arguments): \(result.stderr)")
+        }
+    }
+
+    /// `--name=value` is `--name value`; after `--` a word that starts with a dash is a path.
+    @Test func optionFormsAndTheEndOfOptions() throws {
+        let policy = Paths.root.appendingPathComponent("policies/default.yaml").path
+        let equals = try CLI.run(["lint", "--format=concise", "--fail-on=none", policy])
+        #expect(equals.status == 0 && equals.stdout.isEmpty, "\(equals.stdout)\(equals.stderr)")
+        let directory = try TemporaryDirectory()
+        try directory.write("-odd.yaml", "updates: {server: https://u.example.com}\n")
+        let dashed = try CLI.run(["lint", "--format", "concise", "--fail-on", "none", "--", "-odd.yaml"], directory: directory.url)
+        #expect(dashed.status == 0 && dashed.stdout.contains("-odd.yaml:"), "\(dashed.stdout)\(dashed.stderr)")
+    }
+
+    /// `help COMMAND` and `COMMAND --help` print the same help; a group without a subcommand
+    /// prints its own.
+    @Test func helpForNestedCommands() throws {
+        let viaHelp = try CLI.run(["help", "fleet", "unlock"])
+        let viaFlag = try CLI.run(["fleet", "unlock", "--help"])
+        #expect(viaHelp.status == 0 && viaHelp.stdout == viaFlag.stdout)
+        #expect(viaHelp.stdout.contains("USAGE: updatectl fleet unlock <id> [<policy>]"), "\(viaHelp.stdout)")
+        let group = try CLI.run(["fleet"])
+        #expect(group.status == 0 && group.stdout.contains("SUBCOMMANDS:\n  status"), "\(group.stdout)")
+    }
 }
 
 @Suite struct TreeCommandTests {

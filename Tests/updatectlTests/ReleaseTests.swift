@@ -93,10 +93,22 @@ enum ReleaseArtifacts {
         #expect(!needed.isEmpty && Set(needed).isSubset(of: glibc), "needs \(needed)")
         #expect(!dynamic.contains("RUNPATH") && !dynamic.contains("RPATH"), "\(dynamic)")
 
-        let bash = try String(contentsOf: root.appendingPathComponent("share/bash-completion/completions/updatectl"), encoding: .utf8)
-        #expect(!bash.hasPrefix("#!") && bash.contains("updatectl"))
+        // The bash completion, sourced into a real bash: subcommands, nested ones, options, values.
+        let completion = root.appendingPathComponent("share/bash-completion/completions/updatectl").path
+        let bash = try String(contentsOfFile: completion, encoding: .utf8)
+        #expect(!bash.hasPrefix("#!"))
+        for (line, expected) in [("updatectl li", "lint"), ("updatectl lint --format j", "json"), ("updatectl lint --fa", "--fail-on"),
+                                 ("updatectl fleet u", "unlock"), ("updatectl apply --skip-f", "--skip-fleet-lock")] {
+            let words = line.split(separator: " ").map { "'\($0)'" }.joined(separator: " ")
+            let completed = try ReleaseArtifacts.run("bash", ["-c", "source \(completion); COMP_WORDS=(\(words)); "
+                + "COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _updatectl; echo \"${COMPREPLY[*]}\""])
+            #expect(completed.trimmingCharacters(in: .whitespacesAndNewlines) == expected, "\(line) → \(completed)")
+        }
         let fish = try String(contentsOf: root.appendingPathComponent("share/fish/vendor_completions.d/updatectl.fish"), encoding: .utf8)
-        #expect(fish.contains("complete -c 'updatectl'"))
+        #expect(fish.contains("complete -c updatectl -n '__fish_use_subcommand' -a lint"))
+        #expect(fish.contains("-l format") && fish.contains("-x -a 'text concise json sarif github gitlab'"))
+        let zsh = try String(contentsOf: root.appendingPathComponent("share/zsh/site-functions/_updatectl"), encoding: .utf8)
+        #expect(zsh.hasPrefix("#compdef updatectl") && zsh.contains("'--format=[") && zsh.contains("_updatectl_fleet_unlock()"))
         let man = try String(contentsOf: root.appendingPathComponent("share/man/man1/updatectl.1"), encoding: .utf8)
         #expect(man.contains(".Nm updatectl") && man.contains("fleet") && !man.contains("\n\n"))
         let unit = try String(contentsOf: root.appendingPathComponent("lib/systemd/system/updatectl-apply.service"), encoding: .utf8)
