@@ -21,6 +21,9 @@ import Testing
             (["simulate", policy], "Error: Missing expected argument '--scenario <scenario>'"),
             (["fleet", "unlock"], "Error: Missing expected argument '<id>'"),
             (["fleet", "lock"], "Error: Unknown subcommand 'lock'"),
+            // A group inside a group (apply's node arguments hold the agent's flags) is validated too.
+            (["apply", "--server", "https://a.example.com", "--registry", "r.example.com/os", policy],
+             "Error: --server and --registry exclude each other"),
             (["--generate-completion-script", "tcsh"], "Error: --generate-completion-script takes bash, zsh or fish"),
         ] {
             let result = try CLI.run(arguments)
@@ -50,6 +53,7 @@ import Testing
         #expect(viaHelp.stdout.contains("USAGE: updatectl fleet unlock <id> [<policy>]"), "\(viaHelp.stdout)")
         let group = try CLI.run(["fleet"])
         #expect(group.status == 0 && group.stdout.contains("SUBCOMMANDS:\n  status"), "\(group.stdout)")
+        #expect(group.stdout.contains("See 'updatectl help fleet <subcommand>' for detailed help."), "\(group.stdout)")
     }
 }
 

@@ -110,7 +110,7 @@ enum CommandLineParser {
         }
     }
 
-    /// `validate()` of the command's groups, then of the command.
+    /// `validate()` of the command's groups (and theirs), then of the command.
     static func validateAll(_ value: any ArgumentGroup) throws {
         for child in Mirror(reflecting: value).children {
             if let group = child.value as? any GroupDeclaration { try group.validateGroup() }
@@ -200,5 +200,5 @@ protocol GroupDeclaration {
 }
 
 extension Group: GroupDeclaration {
-    func validateGroup() throws { try wrappedValue.validate() }
+    func validateGroup() throws { try CommandLineParser.validateAll(wrappedValue) }
 }

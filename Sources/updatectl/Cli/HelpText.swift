@@ -31,7 +31,7 @@ enum HelpText {
         out += "OPTIONS:\n" + options.joined()
         if !info.subcommands.isEmpty {
             out += "\nSUBCOMMANDS:\n" + info.subcommands.map { row($0.info.name, $0.info.abstract) }.joined()
-            out += "\n  See '\(path.joined(separator: " ")) help <subcommand>' for detailed help.\n"
+            out += "\n  See '\(([path[0], "help"] + path.dropFirst()).joined(separator: " ")) <subcommand>' for detailed help.\n"
         }
         return out
     }
