@@ -8,6 +8,12 @@
 enum Ed25519 {
     /// `signature` (64 bytes) over `message` by `publicKey` (32 bytes).
     static func verify(signature: [UInt8], message: UnsafeRawBufferPointer, publicKey: [UInt8]) -> Bool {
+        (try? verify(signature: signature, publicKey: publicKey) { $0.update(message) }) ?? false
+    }
+
+    /// The same, the message handed to the hasher piece by piece by `feed` (a large file read in
+    /// chunks, in constant memory); what `feed` throws is thrown.
+    static func verify(signature: [UInt8], publicKey: [UInt8], feed: (inout SHA512Hasher) throws -> Void) throws -> Bool {
         guard signature.count == 64, publicKey.count == 32, let a = Point(decoding: publicKey) else { return false }
         let r = Array(signature[0..<32])
         let s = Array(signature[32..<64])
@@ -15,7 +21,7 @@ enum Ed25519 {
         var hasher = SHA512Hasher()
         hasher.update(r)
         hasher.update(publicKey)
-        hasher.update(message)
+        try feed(&hasher)
         let k = Scalar.reduce(hasher.finalize())
         let check = Point.base.multiplied(by: s).adding(a.negated.multiplied(by: k))
         return check.encoded == r

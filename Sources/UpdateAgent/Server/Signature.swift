@@ -66,17 +66,8 @@ public enum Signature {
     public static func verify(message: UnsafeRawBufferPointer, signatureFile: [UInt8], key: [UInt8], what: String)
         throws(Failure)
     {
-        guard let signature = decode(signatureFile) else {
-            throw Failure(message: "the signature of \(what) is malformed: it must be the 64 bytes of an Ed25519 signature, "
-                + "raw, as 128 hex characters or in base64")
-        }
-        guard Ed25519.isValidPublicKey(key) else {
-            throw Failure(message: "the public key is not a valid Ed25519 key")
-        }
-        guard Ed25519.verify(signature: signature, message: message, publicKey: key) else {
-            throw Failure(message: "bad signature: the signature of \(what) does not verify with the configured public key "
-                + "(signed with another key, or over other bytes)")
-        }
+        let signature = try checked(signatureFile: signatureFile, key: key, what: what)
+        guard Ed25519.verify(signature: signature, message: message, publicKey: key) else { throw badSignature(what) }
     }
 
     public static func verify(message: [UInt8], signatureFile: [UInt8], key: [UInt8], what: String) throws(Failure) {
@@ -86,24 +77,44 @@ public enum Signature {
         try outcome.get()
     }
 
-    /// Verifies a signature over the bytes of the file at `path`, mapped rather than read, so a
-    /// large initramfs costs page cache, not memory.
+    /// Verifies a signature over the bytes of the file at `path`, read in 1 MiB pieces: a large
+    /// initramfs is hashed in constant memory (a mapping would count the whole file in the
+    /// process's resident size).
     public static func verify(file path: String, signatureFile: [UInt8], key: [UInt8], what: String) throws -> Void {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { throw SystemError("cannot open", path) }
         defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw SystemError("cannot stat", path) }
-        let size = Int(info.st_size)
-        guard size > 0 else {
-            try verify(message: [], signatureFile: signatureFile, key: key, what: what)
-            return
+        _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { chunk.deallocate() }
+        let signature = try checked(signatureFile: signatureFile, key: key, what: what)
+        let verified = try Ed25519.verify(signature: signature, publicKey: key) { hasher in
+            while true {
+                let count = read(fd, chunk.baseAddress, chunk.count)
+                if count < 0, errno == EINTR { continue }
+                guard count >= 0 else { throw SystemError("cannot read", path) }
+                if count == 0 { return }
+                hasher.update(UnsafeRawBufferPointer(rebasing: chunk[0..<count]))
+            }
         }
-        guard let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), mapped != MAP_FAILED else {
-            throw SystemError("cannot map", path)
+        guard verified else { throw badSignature(what) }
+    }
+
+    /// The signature's 64 bytes, once it and the key are known to be well formed.
+    private static func checked(signatureFile: [UInt8], key: [UInt8], what: String) throws(Failure) -> [UInt8] {
+        guard let signature = decode(signatureFile) else {
+            throw Failure(message: "the signature of \(what) is malformed: it must be the 64 bytes of an Ed25519 signature, "
+                + "raw, as 128 hex characters or in base64")
         }
-        defer { munmap(mapped, size) }
-        try verify(message: UnsafeRawBufferPointer(start: mapped, count: size), signatureFile: signatureFile, key: key, what: what)
+        guard Ed25519.isValidPublicKey(key) else {
+            throw Failure(message: "the public key is not a valid Ed25519 key")
+        }
+        return signature
+    }
+
+    private static func badSignature(_ what: String) -> Failure {
+        Failure(message: "bad signature: the signature of \(what) does not verify with the configured public key "
+            + "(signed with another key, or over other bytes)")
     }
 }
 
