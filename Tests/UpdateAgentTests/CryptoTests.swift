@@ -46,6 +46,25 @@ import Testing
         }
     }
 
+    /// The portable SHA-256 rounds and the CPU's SHA instructions (where this machine has them;
+    /// else both sides are the portable rounds) give the same state on 1,000 random blocks, fed
+    /// one to 17 blocks at a time.
+    @Test func bothSHA256PathsAgree() {
+        var random = Random(state: 5)
+        var fast = SHA256Variant.initial, portable = SHA256Variant.initial
+        var fed = 0
+        while fed < 1000 {
+            let blocks = Int.random(in: 1...17, using: &random)
+            let data = Self.bytes(64 * blocks, &random)
+            data.withUnsafeBytes { raw in
+                SHA256Variant.compress(&fast, raw.baseAddress!, blocks: blocks)
+                SHA256Variant.portableCompress(&portable, raw.baseAddress!, blocks: blocks)
+            }
+            #expect(fast == portable, "after \(fed + blocks) blocks")
+            fed += blocks
+        }
+    }
+
     /// Keys shorter than, as long as and longer than the block.
     @Test func hmacMatchesSwiftCrypto() {
         var random = Random(state: 2)

@@ -128,6 +128,14 @@ extension TestNode {
         #expect(applied.stdout.contains("preflight.min_compatible_version pass  the running version 1.0.0 is at least 0.9.0"))
         #expect(applied.stdout.contains("verify.signatures                pass  vmlinuz: signature verifies; kubesolo-os.gz: signature verifies"))
         #expect(server.requests.contains("/latest.json.sig") && server.requests.contains("/1.1.0/kubesolo-os.gz.sig"))
+        // One pass over each file: its signature is fetched once, before the file, whose bytes
+        // feed the signature's hash as they arrive.
+        let requests = server.requests
+        for name in ["vmlinuz", "kubesolo-os.gz"] {
+            let signature = requests.indices.filter { requests[$0] == "/1.1.0/\(name).sig" }
+            let file = try #require(requests.firstIndex(of: "/1.1.0/\(name)"))
+            #expect(signature.count == 1 && signature[0] < file, "\(requests)")
+        }
         let slot = URL(fileURLWithPath: node.slots).appendingPathComponent("b")
         #expect(try Data(contentsOf: slot.appendingPathComponent("vmlinuz")) == UpstreamRelease.content("vmlinuz 1.1.0", size: 3000))
         #expect(try Data(contentsOf: slot.appendingPathComponent("kubesolo-os.gz"))

@@ -1,6 +1,9 @@
 #ifndef CSUPPORT_H
 #define CSUPPORT_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 /// pipe2(fds, O_CLOEXEC): both ends close-on-exec atomically, so a command spawned by another
 /// thread never inherits them.
 int csupport_pipe_cloexec(int fds[2]);
@@ -16,6 +19,10 @@ int csupport_o_path(void);
 /// The process's argc and argv as glibc passed them to the initialisers (0 and NULL elsewhere).
 int csupport_argc(void);
 char **csupport_argv(void);
+
+/// SHA-256's compression of `blocks` 64-byte blocks with the CPU's SHA instructions; returns 0
+/// (and does nothing) where the CPU has none, 1 when it hashed.
+int csupport_sha256_blocks(uint32_t state[8], const uint8_t *data, size_t blocks, const uint32_t k[64]);
 
 /// The commit a release build was made from ("" in a build that scripts/release.sh did not stamp).
 const char *csupport_build_commit(void);

@@ -22,9 +22,21 @@ enum Ed25519 {
         hasher.update(r)
         hasher.update(publicKey)
         try feed(&hasher)
-        let k = Scalar.reduce(hasher.finalize())
-        let check = Point.base.multiplied(by: s).adding(a.negated.multiplied(by: k))
-        return check.encoded == r
+        return check(r: r, s: s, a: a, digest: hasher.finalize())
+    }
+
+    /// The same, given SHA-512(R ‖ A ‖ M) already (the message hashed as it arrived).
+    static func verify(signature: [UInt8], publicKey: [UInt8], digest: [UInt8]) -> Bool {
+        guard signature.count == 64, publicKey.count == 32, digest.count == 64, let a = Point(decoding: publicKey) else { return false }
+        let s = Array(signature[32..<64])
+        guard Scalar.isCanonical(s) else { return false }
+        return check(r: Array(signature[0..<32]), s: s, a: a, digest: digest)
+    }
+
+    /// [S]B − [k]A encodes to R, k = digest mod L.
+    private static func check(r: [UInt8], s: [UInt8], a: Point, digest: [UInt8]) -> Bool {
+        let k = Scalar.reduce(digest)
+        return Point.base.multiplied(by: s).adding(a.negated.multiplied(by: k)).encoded == r
     }
 
     /// Whether `key` is the encoding of a point of the curve (RFC 8032 5.1.3).

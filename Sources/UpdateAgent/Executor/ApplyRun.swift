@@ -91,6 +91,9 @@ public struct ApplyRun {
         var paths: [String: String] = [:]
         var digests: [String: String] = [:]
         var written: [String: Int] = [:]
+        /// Files whose Ed25519 hash was taken while they downloaded: the signature file as
+        /// fetched then, and SHA-512(R ‖ A ‖ bytes), so verification does not read them again.
+        var signedWhileDownloading: [String: (signatureFile: [UInt8], digest: [UInt8])] = [:]
         var blockedBy: String?
         /// The version a resting `staged` phase holds: a run that is offered it again goes on
         /// to activation instead of downloading it again.
@@ -510,9 +513,15 @@ public struct ApplyRun {
                         said.append("\(file.name): covered by the signed metadata's SHA-256")
                         continue
                     }
-                    let signature = try fetch(url, limit: 4096, what: "signature")
                     do {
-                        try Signature.verify(file: paths[file.name] ?? "", signatureFile: signature, key: key, what: file.name)
+                        if let early = signedWhileDownloading[file.name] {
+                            try Signature.verify(digest: early.digest, signatureFile: early.signatureFile, key: key, what: file.name)
+                        } else {
+                            let signature = try fetch(url, limit: 4096, what: "signature")
+                            try Signature.verify(file: paths[file.name] ?? "", signatureFile: signature, key: key, what: file.name)
+                        }
+                    } catch let failure as Failure {
+                        throw failure
                     } catch {
                         throw Failure(message: "\(error)")
                     }
@@ -646,6 +655,9 @@ public struct ApplyRun {
             guard fd >= 0 else { throw Failure(message: "\(SystemError("cannot create", path))") }
             defer { close(fd) }
             var hasher = SHA256Stream()
+            // With a key and a file signature, the signature first: its R and the key start the
+            // SHA-512 that Ed25519 verification needs, fed the same chunks (one pass over the bytes).
+            var signed = signedHasher(file)
             var count = 0
             let before = written.values.reduce(0, +)
             var lastReport = before
@@ -659,6 +671,7 @@ public struct ApplyRun {
                     lowSpeed: minRate > 0 ? (minRate, 60) : nil, headers: file.headers
                 )) { chunk in
                     hasher.update(chunk)
+                    signed?.hasher.update(chunk)
                     try AtomicFile.writeAll(fd, chunk, path: path)
                     count += chunk.count
                     let done = before + count
@@ -681,6 +694,22 @@ public struct ApplyRun {
             guard fsync(fd) == 0 else { throw Failure(message: "\(SystemError("cannot fsync", path))") }
             written[file.name] = count
             digests[file.name] = hasher.finalizeHex()
+            if var signed { signedWhileDownloading[file.name] = (signed.signatureFile, signed.hasher.finalize()) }
+        }
+
+        /// The signature file of `file` and a SHA-512 started with its R and the key, when the plan
+        /// verifies file signatures and both can be had now; nil otherwise (verification then
+        /// fetches and reads as it would anyway, and reports what is wrong).
+        mutating func signedHasher(_ file: ReleaseMetadata.File) -> (signatureFile: [UInt8], hasher: SHA512Hasher)? {
+            let spec = run.plan.steps.lazy.compactMap { step -> PublicKeySpec? in
+                if case .verifyFileSignatures(let spec) = step.operation { return spec }
+                return nil
+            }.first
+            guard let spec, let url = file.signatureURL, let key = try? Signature.key(spec),
+                let signatureFile = try? fetch(url, limit: 4096, what: "signature"),
+                let hasher = Signature.startHash(signatureFile: signatureFile, key: key)
+            else { return nil }
+            return (signatureFile, hasher)
         }
     }
 }

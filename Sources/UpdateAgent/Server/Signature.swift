@@ -100,6 +100,22 @@ public enum Signature {
         guard verified else { throw badSignature(what) }
     }
 
+    /// The SHA-512 of R ‖ A that verification continues with the message's bytes (fed while they
+    /// download); nil when the signature or the key is not well formed.
+    static func startHash(signatureFile: [UInt8], key: [UInt8]) -> SHA512Hasher? {
+        guard let signature = decode(signatureFile), key.count == 32 else { return nil }
+        var hasher = SHA512Hasher()
+        hasher.update(Array(signature[0..<32]))
+        hasher.update(key)
+        return hasher
+    }
+
+    /// Verifies with `digest`, the SHA-512 of R ‖ A ‖ message that `startHash` began.
+    static func verify(digest: [UInt8], signatureFile: [UInt8], key: [UInt8], what: String) throws(Failure) {
+        let signature = try checked(signatureFile: signatureFile, key: key, what: what)
+        guard Ed25519.verify(signature: signature, publicKey: key, digest: digest) else { throw badSignature(what) }
+    }
+
     /// The signature's 64 bytes, once it and the key are known to be well formed.
     private static func checked(signatureFile: [UInt8], key: [UInt8], what: String) throws(Failure) -> [UInt8] {
         guard let signature = decode(signatureFile) else {
