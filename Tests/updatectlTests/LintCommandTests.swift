@@ -165,4 +165,20 @@ func assertSnapshot(_ text: String, named name: String, sourceLocation: SourceLo
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout == "ok 3\n")
     }
+
+    /// Thousands of one finding do not bury the report: the text shows the first 20 of a rule in
+    /// a file and says how many more; concise (and json) list every one; the summary counts all.
+    @Test func manyFindingsOfOneRuleAreBoundedInTheText() throws {
+        let directory = try TemporaryDirectory()
+        let gates = (0..<2000).map { "    - exec: {name: g\($0), command: [/bin/true], colour: red}" }.joined(separator: "\n")
+        try directory.write("many.yaml", "updates:\n  server: https://u.example.com\n  preflight:\n\(gates)\n")
+        let path = directory.url.appendingPathComponent("many.yaml").path
+        let text = try CLI.run(["lint", path])
+        #expect(text.status == 1)
+        #expect(text.stdout.components(separatedBy: "error[UPD201]").count - 1 == 20, "\(text.stdout.prefix(400))")
+        #expect(text.stdout.contains("note: 1980 more UPD201 findings in \(path) not shown (--format concise or json lists every one)"))
+        #expect(text.stdout.contains("1 file checked: 2000 errors"))
+        let concise = try CLI.run(["lint", "--format", "concise", path])
+        #expect(concise.stdout.components(separatedBy: "error[UPD201]").count - 1 == 2000)
+    }
 }

@@ -19,13 +19,27 @@ enum LintFormat: String, CaseIterable {
 }
 
 /// The default, for people: `error[CODE]: message`, the location, the source line with a caret
-/// under the span, and help.
+/// under the span, and help. A file with many findings of one rule shows the first
+/// `shownPerRule` of them and says how many more there are (the other formats list every one).
 enum TextRenderer {
+    static let shownPerRule = 20
+
     static func render(_ report: LintReport) -> String {
         var out = ""
         for file in report.files where !file.result.findings.isEmpty {
             let lines = SourceLines(file.result.source)
+            var shown: [RuleID: Int] = [:]
+            var hidden: [(rule: RuleID, count: Int)] = []
             for finding in file.result.findings {
+                shown[finding.rule, default: 0] += 1
+                if shown[finding.rule]! > shownPerRule {
+                    if let index = hidden.firstIndex(where: { $0.rule == finding.rule }) {
+                        hidden[index].count += 1
+                    } else {
+                        hidden.append((finding.rule, 1))
+                    }
+                    continue
+                }
                 out += "\(finding.severity.rawValue)[\(finding.rule)]: \(finding.message)\n"
                 let gutter = String(repeating: " ", count: String(finding.start.line).count)
                 out += "\(gutter)--> \(file.path):\(finding.start.line):\(finding.start.column)\n"
@@ -42,6 +56,10 @@ enum TextRenderer {
                 }
                 if let help = finding.help { out += "\(gutter) = help: \(help)\n" }
                 out += "\n"
+            }
+            for (rule, count) in hidden {
+                out += "note: \(count) more \(rule) finding\(count == 1 ? "" : "s") in \(file.path) not shown "
+                    + "(--format concise or json lists every one)\n\n"
             }
         }
         out += report.summary + "\n"
