@@ -199,7 +199,7 @@ private struct Composer {
                 fail(depthProblem(at: start))
                 return
             }
-            complete(anchored, anchor: nil)
+            complete(anchored, anchor: nil, at: (start, mark(event.end_mark)))
         case YAML_SEQUENCE_START_EVENT:
             let data = event.data.sequence_start
             push(Frame(isMapping: false, start: start, tag: Self.string(data.tag), anchor: Self.string(data.anchor)))
@@ -228,7 +228,10 @@ private struct Composer {
         stack.append(frame)
     }
 
-    private mutating func complete(_ built: Built, anchor: String?) {
+    /// Adds a finished node to the collection being built. `at` is where it stands when that is
+    /// not where the node was written: an alias (a duplicate key reached through one is reported
+    /// at the alias).
+    private mutating func complete(_ built: Built, anchor: String?, at place: (start: Mark, end: Mark)? = nil) {
         if let anchor { anchors[anchor] = built }
         guard !stack.isEmpty else {
             root = built.node
@@ -242,14 +245,23 @@ private struct Composer {
             return
         }
         guard let key = stack[top].pendingKey else {
+            // Scalars by their text; a list or mapping used as a key by its whole content (a
+            // character no scalar key holds keeps the two kinds apart).
+            let identity: String, shown: String
             if case .scalar(let scalar) = built.node.content {
-                if let first = stack[top].keys.insert(scalar.value, at: built.node.start) {
-                    problems.append(YAMLProblem(
-                        .duplicateKey, "key '\(scalar.value)' is given twice in this mapping",
-                        at: built.node.start, end: built.node.end,
-                        notes: [.init(message: "first given here", mark: first)]))
-                    stack[top].skipValue = true
-                }
+                identity = scalar.value
+                shown = scalar.value
+            } else {
+                identity = "\u{0}" + Self.canonical(built.node)
+                shown = String(Self.canonical(built.node).prefix(60))
+            }
+            let (start, end) = place ?? (built.node.start, built.node.end)
+            if let first = stack[top].keys.insert(identity, at: start) {
+                problems.append(YAMLProblem(
+                    .duplicateKey, "key '\(shown)' is given twice in this mapping",
+                    at: start, end: end,
+                    notes: [.init(message: "first given here", mark: first)]))
+                stack[top].skipValue = true
             }
             stack[top].pendingKey = built.node
             return
@@ -259,6 +271,15 @@ private struct Composer {
             stack[top].skipValue = false
         } else {
             stack[top].pairs.append(Pair(key: key, value: built.node))
+        }
+    }
+
+    /// A node's content in flow form, for comparing keys that are lists or mappings.
+    private static func canonical(_ node: Node) -> String {
+        switch node.content {
+        case .scalar(let scalar): return "\"" + scalar.value.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\\\"") + "\""
+        case .sequence(let items): return "[" + items.map(canonical).joined(separator: ", ") + "]"
+        case .mapping(let pairs): return "{" + pairs.map { canonical($0.key) + ": " + canonical($0.value) }.joined(separator: ", ") + "}"
         }
     }
 

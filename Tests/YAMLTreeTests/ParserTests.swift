@@ -161,6 +161,26 @@ import YAMLTree
         #expect(document.problems.map(\.mark.line) == [1, 5, 6])
     }
 
+    /// A key written as an alias is reported where the alias stands, not at its anchor.
+    @Test func aDuplicateKeyThroughAnAliasIsReportedAtTheAlias() throws {
+        let document = parse("base: &k name\nmap:\n  name: 1\n  *k : 2\n")
+        let problem = try #require(document.problems.first)
+        #expect(document.problems.count == 1 && problem.kind == .duplicateKey)
+        #expect(problem.mark.line == 4 && problem.mark.column == 3, "\(problem.mark)")
+        #expect(problem.notes.first?.mark.line == 3)
+        #expect(document.root?["map"]?["name"]?.scalar?.value == "1")
+    }
+
+    /// Lists and mappings used as keys are compared by their content; different ones are not
+    /// duplicates, and a scalar never equals a complex key.
+    @Test func aRepeatedComplexKeyIsFound() throws {
+        let document = parse("? [a, b]\n: 1\n? [a, b]\n: 2\n? {x: 1}\n: 3\n? {x: 2}\n: 4\n? {x: 1}\n: 5\n'[\"a\", \"b\"]': 6\n")
+        #expect(document.problems.map(\.kind) == [.duplicateKey, .duplicateKey])
+        #expect(document.problems.map(\.mark.line) == [3, 9])
+        #expect(document.problems.first?.message == "key '[\"a\", \"b\"]' is given twice in this mapping")
+        #expect(document.root?.mapping?.count == 4)
+    }
+
     @Test func twoDocumentsAreRejectedAtTheSecond() throws {
         let document = Fixture.parse("two-documents.yaml")
         #expect(document.root == nil)
