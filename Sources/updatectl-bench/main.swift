@@ -84,7 +84,7 @@ func row(_ name: String, _ ms: Double, _ base: Double) {
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 3 else {
-    print("usage: updatectl-bench generate DIR | run DIR [ROUNDS] | rss DIR | hash FILE")
+    print("usage: updatectl-bench generate DIR | run DIR [ROUNDS] | rss DIR | hash FILE | plan PROBES")
     exit(2)
 }
 let directory = arguments[2]
@@ -92,6 +92,12 @@ switch arguments[1] {
 case "generate":
     Corpus.generate(into: directory)
     print("wrote \(directory)/userdata/*.yaml (1000 files), huge.yaml, tiny.yaml")
+case "plan":
+    // One plan compilation of a policy with PROBES probes, for instruction counts:
+    //   valgrind --tool=callgrind --toggle-collect='*Planner*plan*' updatectl-bench plan 2500
+    let count = Int(directory) ?? 2_500
+    let policy = PolicyLinter.lint(Array(Corpus.huge(probes: count).utf8), file: "p", options: options).policy!
+    print("steps: \(Planner.plan(policy).steps.count)")
 case "hash":
     // SHA-256 (release files) and Ed25519 verification (SHA-512 over the file) against one read
     // pass over the same bytes in memory, in this process.
