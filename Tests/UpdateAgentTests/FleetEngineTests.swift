@@ -95,7 +95,7 @@ import UpdatePolicy
 
     /// Go's encoding/json escapes; the FleetLock body; the key as Airlock builds it.
     @Test func encodings() {
-        #expect(AirlockSemaphore.goQuote("a<b>&\u{2028}\u{2029}\u{1}\t\"\\é") == #""a\u003cb\u003e\u0026\u2028\u2029\u0001\t\"\\é""#)
+        #expect(JSON.quote("a<b>&\u{2028}\u{2029}\u{1}\t\"\\é\u{7F}", goStyle: true) == #""a\u003cb\u003e\u0026\u2028\u2029\u0001\t\"\\é\#u{7F}""#)
         #expect(String(decoding: FleetLockClient.body(id: "c988d2509fdf", group: "workers"), as: UTF8.self)
             == #"{"client_params":{"id":"c988d2509fdf","group":"workers"}}"#)
         #expect(EtcdSemaphore.key(group: "edge.site-1") == "com.coreos.airlock/groups/edge.site-1/v1/semaphore")

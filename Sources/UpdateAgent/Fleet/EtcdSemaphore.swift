@@ -158,28 +158,7 @@ struct AirlockSemaphore: Equatable {
 
     /// Byte for byte what Go's `json.Marshal` makes of Airlock's struct.
     var encoded: [UInt8] {
-        Array(("{\"total_slots\":\(totalSlots),\"holders\":[" + holders.map(Self.goQuote).joined(separator: ",") + "]}").utf8)
-    }
-
-    /// A string as Go's encoding/json writes it: HTML characters and U+2028/U+2029 escaped.
-    static func goQuote(_ text: String) -> String {
-        let hex = Array("0123456789abcdef")
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || scalar == "<" || scalar == ">" || scalar == "&":
-                out += "\\u00" + String(hex[Int(scalar.value >> 4)]) + String(hex[Int(scalar.value & 0xF)])
-            case "\u{2028}": out += "\\u2028"
-            case "\u{2029}": out += "\\u2029"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        Array(("{\"total_slots\":\(totalSlots),\"holders\":[" + holders.map { JSON.quote($0, goStyle: true) }.joined(separator: ",") + "]}").utf8)
     }
 }
 

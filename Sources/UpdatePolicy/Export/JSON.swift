@@ -59,14 +59,16 @@ public indirect enum JSON: Sendable, Equatable {
         }
     }
 
-    /// `text` as a JSON string literal, quotes included.
-    public static func quote(_ text: String) -> String {
+    /// `text` as a JSON string literal, quotes included. `goStyle`: byte for byte as Go's
+    /// `encoding/json` writes it (`<`, `>`, `&`, U+2028 and U+2029 escaped, DEL not), for values
+    /// other Go programs compare (Airlock's semaphore).
+    public static func quote(_ text: String, goStyle: Bool = false) -> String {
         var out = ""
-        escape(text, into: &out)
+        escape(text, into: &out, goStyle: goStyle)
         return out
     }
 
-    static func escape(_ text: String, into out: inout String) {
+    static func escape(_ text: String, into out: inout String, goStyle: Bool = false) {
         out += "\""
         for scalar in text.unicodeScalars {
             switch scalar {
@@ -76,7 +78,10 @@ public indirect enum JSON: Sendable, Equatable {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
+                let escaped = goStyle
+                    ? scalar.value < 0x20 || scalar == "<" || scalar == ">" || scalar == "&" || scalar == "\u{2028}" || scalar == "\u{2029}"
+                    : scalar.value < 0x20 || scalar.value == 0x7F
+                if escaped {
                     let hex = String(scalar.value, radix: 16)
                     out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
                 } else {
