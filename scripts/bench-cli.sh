@@ -6,6 +6,8 @@
 # benchmark (updatectl-bench). Installs hyperfine (Debian) and the Python tools (a throwaway
 # virtualenv) when missing. Not part of the test run.
 #   scripts/bench-cli.sh [RUNS]
+# BASELINE=/path/to/an/older/updatectl adds that build to the tiny-policy and huge-policy runs,
+# so a change's effect on cold start is measured in the same run.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 runs=${1:-10}
@@ -65,14 +67,17 @@ hyperfine --style basic --runs 3 --export-json "$work/python.json" -n "yamllint+
     "$work/venv/bin/yamllint -c $work/yamllint.yaml -s $work/corpus/userdata && $work/venv/bin/check-jsonschema --schemafile $work/schema.json ${files[*]}" \
     2>/dev/null
 echo "== huge policy (20,000 probes, $(wc -c < "$work/corpus/huge.yaml") bytes)"
+baseline=()
+[[ -n "${BASELINE:-}" ]] && baseline=(-n baseline "$BASELINE lint $work/corpus/huge.yaml")
 hf --runs "$runs" --export-json "$work/huge.json" \
     -n scan "$work/scan $work/corpus/huge.yaml" \
-    -n updatectl "$bin/updatectl lint $work/corpus/huge.yaml"
+    -n updatectl "$bin/updatectl lint $work/corpus/huge.yaml" "${baseline[@]}"
 echo "== tiny policy, cold process"
+[[ -n "${BASELINE:-}" ]] && baseline=(-n baseline "$BASELINE lint $work/corpus/tiny.yaml")
 hf --runs 100 --export-json "$work/tiny.json" \
     -n scan "$work/scan $work/corpus/tiny.yaml" \
     -n version "$bin/updatectl --version" \
-    -n updatectl "$bin/updatectl lint $work/corpus/tiny.yaml"
+    -n updatectl "$bin/updatectl lint $work/corpus/tiny.yaml" "${baseline[@]}"
 
 python3 - "$work" <<'PY'
 import json, sys
@@ -85,11 +90,15 @@ files_scan, files_lint = median("files", "scan"), median("files", "updatectl")
 python = median("python", "yamllint+check-jsonschema")
 huge_scan, huge_lint = median("huge", "scan"), median("huge", "updatectl")
 tiny = median("tiny", "updatectl")
+base_tiny, base_huge = median("tiny", "baseline"), median("huge", "baseline")
 print()
 print(f"lint 1,000 files / libyaml scan:       {files_lint / files_scan:6.2f}x  ({files_lint*1000:.1f} ms vs {files_scan*1000:.1f} ms)")
 print(f"lint huge policy / libyaml scan:        {huge_lint / huge_scan:6.2f}x  ({huge_lint*1000:.1f} ms vs {huge_scan*1000:.1f} ms)")
 print(f"yamllint+check-jsonschema / lint:       {python / files_lint:6.1f}x  ({python*1000:.0f} ms vs {files_lint*1000:.1f} ms)")
 print(f"lint tiny policy, cold process, median: {tiny*1000:6.2f} ms")
+if base_tiny:
+    print(f"baseline build, tiny policy:            {base_tiny*1000:6.2f} ms  (this build / baseline: {tiny / base_tiny:.2f}x)")
+    print(f"baseline build, huge policy:            {base_huge*1000:6.1f} ms  (this build / baseline: {huge_lint / base_huge:.2f}x)")
 PY
 
 echo

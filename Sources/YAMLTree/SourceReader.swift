@@ -40,9 +40,11 @@ public enum SourceReader {
             }
         }
 
+        // A regular file is read in one call for its size and one byte more, and then one byte at a
+        // time until the end, so its buffer is allocated once; pipes go on in 64 KiB pieces.
         var bytes: [UInt8] = []
-        var chunk = 64 << 10
-        if (info.st_mode & S_IFMT) == S_IFREG, info.st_size > 0 { chunk = Int(info.st_size) + 1 }
+        let regular = (info.st_mode & S_IFMT) == S_IFREG && info.st_size > 0
+        var chunk = regular ? Int(info.st_size) + 1 : 64 << 10
         while true {
             let before = bytes.count
             let want = min(chunk, maxBytes + 1 - before)
@@ -62,6 +64,7 @@ public enum SourceReader {
             }
             bytes.removeLast(want - got)
             if got == 0 { break }
+            chunk = regular && got < want ? 1 : 64 << 10
         }
         if bytes.count > maxBytes {
             throw ReadError(path: path, reason: oversize(nil, maxBytes), tooLarge: true)

@@ -1,6 +1,6 @@
 internal import CYAML
 
-/// Reads YAML with libyaml's event API and composes an immutable `Node` tree.
+/// Reads YAML with libyaml's event API and composes an immutable tree of `Node`s in one `YAMLArena`.
 ///
 /// The composer is iterative (an explicit stack, no recursion), caps the nesting depth and the
 /// nodes aliases may add, rejects duplicate keys and any document after the first, and reports
@@ -18,7 +18,7 @@ public enum YAMLParser {
         let (root, problems) = bytes.withUnsafeBufferPointer { buffer in
             var composer = Composer(buffer: buffer, limits: limits)
             composer.run()
-            return (composer.root, composer.problems)
+            return (composer.finish(), composer.problems)
         }
         return YAMLDocument(root: root, problems: problems, source: bytes)
     }
@@ -36,62 +36,49 @@ public enum YAMLParser {
 
 /// A node that is complete, with what the budget and depth checks need to know of it.
 private struct Built {
-    var node: Node
-    /// Nodes in the subtree, the node itself included.
+    var index: Int
+    /// Nodes in the subtree, the node itself included (an alias's nodes count each time it is used).
     var count: Int
     /// Collection levels in the subtree: 0 for a scalar, 1 + the deepest child for a collection.
     var height: Int
 }
 
-/// A sequence or mapping being composed.
+/// A sequence or mapping being composed. Its children wait in the composer's shared `slots`
+/// from `firstSlot` on, its keys in the shared `keys` from `firstKey` on.
 private struct Frame {
     var isMapping: Bool
     var start: Mark
-    var tag: String?
+    var tag: Int32
     var anchor: String?
-    var items: [Node] = []
-    var pairs: [Pair] = []
-    var pendingKey: Node?
+    var firstSlot: Int
+    var firstKey: Int
+    var pendingKey = false
     /// Drop the value of a pair whose key was a duplicate.
     var skipValue = false
-    var keys = KeySet()
+    /// The keys by identity once the mapping has more than `smallMapping` of them.
+    var large: [String: Mark]?
     var count = 1
     var height = 1
 }
 
-/// The keys of one mapping so far: a short list while the mapping is small (most are), a
-/// dictionary once it grows, so duplicate detection stays linear overall.
-private struct KeySet {
-    private var small: [(String, Mark)] = []
-    private var large: [String: Mark]?
-
-    /// Adds `key`; returns where it was first given when it is a duplicate.
-    mutating func insert(_ key: String, at mark: Mark) -> Mark? {
-        if large != nil {
-            if let first = large![key] { return first }
-            large![key] = mark
-            return nil
-        }
-        for (existing, first) in small where existing == key { return first }
-        small.append((key, mark))
-        if small.count > 16 {
-            large = Dictionary(small, uniquingKeysWith: { first, _ in first })
-            small = []
-        }
-        return nil
-    }
-}
-
 private struct Composer {
+    /// Up to this many keys a mapping checks for duplicates by comparing with each; past it, by hashing.
+    static let smallMapping = 16
+
     let buffer: UnsafeBufferPointer<UInt8>
     let limits: YAMLLimits
     let offsets: OffsetMap
+    var arena: YAMLArena.Builder
     var stack: [Frame] = []
+    /// Children of the collections being composed, innermost last.
+    var slots: [UInt32] = []
+    /// Keys of the mappings being composed (node, where given), innermost last.
+    var keys: [(node: Int, mark: Mark)] = []
     var anchors: [String: Built] = [:]
     var aliasNodes = 0
     var documents = 0
     var firstDocument = Mark.start
-    var root: Node?
+    var root: Int?
     var problems: [YAMLProblem] = []
     var stopped = false
     var failed = false
@@ -100,6 +87,12 @@ private struct Composer {
         self.buffer = buffer
         self.limits = limits
         self.offsets = OffsetMap(buffer)
+        self.arena = YAMLArena.Builder(expectedBytes: buffer.count)
+    }
+
+    /// The composed tree's root, once `run` is done.
+    func finish() -> Node? {
+        root.map { Node(arena: arena.finish(), index: $0) }
     }
 
     mutating func run() {
@@ -171,13 +164,10 @@ private struct Composer {
             }
         case YAML_SCALAR_EVENT:
             let data = event.data.scalar
-            let value = data.value.map {
-                String(decoding: UnsafeBufferPointer(start: $0, count: data.length), as: UTF8.self)
-            } ?? ""
-            let node = Node(
-                .scalar(Scalar(value, style: Self.style(data.style))),
-                start: start, end: mark(event.end_mark), tag: Self.string(data.tag))
-            complete(Built(node: node, count: 1, height: 0), anchor: Self.string(data.anchor))
+            let text = UnsafeBufferPointer(start: data.value, count: data.value == nil ? 0 : data.length)
+            let tag = data.tag == nil ? -1 : arena.tagIndex(Self.string(data.tag))
+            let index = arena.addScalar(text, style: Self.style(data.style), start: start, end: mark(event.end_mark), tag: tag)
+            complete(Built(index: index, count: 1, height: 0), anchor: Self.string(data.anchor))
         case YAML_ALIAS_EVENT:
             let name = Self.string(event.data.alias.anchor) ?? ""
             guard let anchored = anchors[name] else {
@@ -202,15 +192,17 @@ private struct Composer {
             complete(anchored, anchor: nil, at: (start, mark(event.end_mark)))
         case YAML_SEQUENCE_START_EVENT:
             let data = event.data.sequence_start
-            push(Frame(isMapping: false, start: start, tag: Self.string(data.tag), anchor: Self.string(data.anchor)))
+            push(isMapping: false, start: start, tag: data.tag, anchor: Self.string(data.anchor))
         case YAML_MAPPING_START_EVENT:
             let data = event.data.mapping_start
-            push(Frame(isMapping: true, start: start, tag: Self.string(data.tag), anchor: Self.string(data.anchor)))
+            push(isMapping: true, start: start, tag: data.tag, anchor: Self.string(data.anchor))
         case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
             guard let frame = stack.popLast() else { return }
-            let content: Node.Content = frame.isMapping ? .mapping(frame.pairs) : .sequence(frame.items)
-            let node = Node(content, start: frame.start, end: mark(event.end_mark), tag: frame.tag)
-            complete(Built(node: node, count: frame.count, height: frame.height), anchor: frame.anchor)
+            let index = arena.addCollection(mapping: frame.isMapping, slots: slots[frame.firstSlot...],
+                                            start: frame.start, end: mark(event.end_mark), tag: frame.tag)
+            slots.removeSubrange(frame.firstSlot...)
+            keys.removeSubrange(frame.firstKey...)
+            complete(Built(index: index, count: frame.count, height: frame.height), anchor: frame.anchor)
         default:
             break
         }
@@ -220,12 +212,14 @@ private struct Composer {
         YAMLProblem(.tooDeep, "lists and mappings nest deeper than \(limits.maxDepth) levels", at: mark)
     }
 
-    private mutating func push(_ frame: Frame) {
+    private mutating func push(isMapping: Bool, start: Mark, tag: UnsafeMutablePointer<yaml_char_t>?, anchor: String?) {
         guard stack.count < limits.maxDepth else {
-            fail(depthProblem(at: frame.start))
+            fail(depthProblem(at: start))
             return
         }
-        stack.append(frame)
+        let tag = tag == nil ? -1 : arena.tagIndex(Self.string(tag))
+        stack.append(Frame(isMapping: isMapping, start: start, tag: tag, anchor: anchor, firstSlot: slots.count,
+                           firstKey: keys.count))
     }
 
     /// Adds a finished node to the collection being built. `at` is where it stands when that is
@@ -234,44 +228,85 @@ private struct Composer {
     private mutating func complete(_ built: Built, anchor: String?, at place: (start: Mark, end: Mark)? = nil) {
         if let anchor { anchors[anchor] = built }
         guard !stack.isEmpty else {
-            root = built.node
+            root = built.index
             return
         }
         let top = stack.count - 1
         stack[top].count += built.count
         stack[top].height = max(stack[top].height, built.height + 1)
         guard stack[top].isMapping else {
-            stack[top].items.append(built.node)
+            slots.append(UInt32(built.index))
             return
         }
-        guard let key = stack[top].pendingKey else {
-            // Scalars by their text; a list or mapping used as a key by its whole content (a
-            // character no scalar key holds keeps the two kinds apart).
-            let identity: String, shown: String
-            if case .scalar(let scalar) = built.node.content {
-                identity = scalar.value
-                shown = scalar.value
-            } else {
-                identity = "\u{0}" + Self.canonical(built.node)
-                shown = String(Self.canonical(built.node).prefix(60))
-            }
-            let (start, end) = place ?? (built.node.start, built.node.end)
-            if let first = stack[top].keys.insert(identity, at: start) {
+        guard stack[top].pendingKey else {
+            let record = arena.records[built.index]
+            let (start, end) = place ?? (record.start, record.end)
+            stack[top].pendingKey = true
+            if let first = insertKey(built.index, at: start, frame: top) {
                 problems.append(YAMLProblem(
-                    .duplicateKey, "key '\(shown)' is given twice in this mapping",
+                    .duplicateKey, "key '\(shown(built.index))' is given twice in this mapping",
                     at: start, end: end,
                     notes: [.init(message: "first given here", mark: first)]))
                 stack[top].skipValue = true
+            } else {
+                slots.append(UInt32(built.index))
             }
-            stack[top].pendingKey = built.node
             return
         }
-        stack[top].pendingKey = nil
+        stack[top].pendingKey = false
         if stack[top].skipValue {
             stack[top].skipValue = false
         } else {
-            stack[top].pairs.append(Pair(key: key, value: built.node))
+            slots.append(UInt32(built.index))
         }
+    }
+
+    /// Records a key of the mapping at `frame`; returns where it was first given when it is a
+    /// duplicate. Scalars compare by their text, whatever their style; a list or mapping used as a
+    /// key by its whole content.
+    private mutating func insertKey(_ key: Int, at mark: Mark, frame: Int) -> Mark? {
+        if stack[frame].large != nil {
+            let identity = identity(key)
+            if let first = stack[frame].large![identity] { return first }
+            stack[frame].large![identity] = mark
+            return nil
+        }
+        for slot in stack[frame].firstKey..<keys.count where sameKey(keys[slot].node, key) {
+            return keys[slot].mark
+        }
+        keys.append((key, mark))
+        if keys.count - stack[frame].firstKey > Self.smallMapping {
+            var large: [String: Mark] = [:]
+            for slot in stack[frame].firstKey..<keys.count where large[identity(keys[slot].node)] == nil {
+                large[identity(keys[slot].node)] = keys[slot].mark
+            }
+            stack[frame].large = large
+        }
+        return nil
+    }
+
+    private func sameKey(_ a: Int, _ b: Int) -> Bool {
+        let ra = arena.records[a], rb = arena.records[b]
+        if ra.kind == .scalar && rb.kind == .scalar {
+            guard ra.count == rb.count else { return false }
+            return arena.bytes[Int(ra.first)..<Int(ra.first + ra.count)] == arena.bytes[Int(rb.first)..<Int(rb.first + rb.count)]
+        }
+        guard ra.kind != .scalar && rb.kind != .scalar else { return false }
+        return identity(a) == identity(b)
+    }
+
+    /// A key's identity as text: a scalar's text, or a character no scalar key holds and then a
+    /// list's or mapping's content in flow form.
+    private func identity(_ key: Int) -> String {
+        let node = Node(arena: arena.finish(), index: key)
+        if let scalar = node.scalar { return scalar.value }
+        return "\u{0}" + Self.canonical(node)
+    }
+
+    private func shown(_ key: Int) -> String {
+        let node = Node(arena: arena.finish(), index: key)
+        if let scalar = node.scalar { return scalar.value }
+        return String(Self.canonical(node).prefix(60))
     }
 
     /// A node's content in flow form, for comparing keys that are lists or mappings.

@@ -135,6 +135,7 @@ enum DisplayPath {
     /// file as the user reaches it).
     static func absolute(_ path: String) -> String {
         let joined = path.hasPrefix("/") ? path : workingDirectory + "/" + path
+        if isNormalized(joined) { return joined }
         var parts: [Substring] = []
         for part in joined.split(separator: "/") {
             switch part {
@@ -144,6 +145,23 @@ enum DisplayPath {
             }
         }
         return "/" + parts.joined(separator: "/")
+    }
+
+    /// Whether an absolute path has no empty, `.` or `..` part and no trailing slash: most have
+    /// none, and this is checked without splitting.
+    private static func isNormalized(_ path: String) -> Bool {
+        var length = 0, onlyDots = true
+        for byte in path.utf8.dropFirst() {
+            if byte == UInt8(ascii: "/") {
+                if length == 0 || (onlyDots && length <= 2) { return false }
+                length = 0
+                onlyDots = true
+            } else {
+                length += 1
+                if byte != UInt8(ascii: ".") { onlyDots = false }
+            }
+        }
+        return length > 0 && !(onlyDots && length <= 2)
     }
 
     static func relative(_ path: String) -> String {

@@ -145,6 +145,44 @@ extension TestNode {
         #expect(try node.state()["phase"] as? String == "success")
     }
 
+    /// The kernel and the initramfs download at once: the server holds the kernel back until the
+    /// initramfs has been asked for, which a one-after-the-other download never does (it would
+    /// get a 503 after 20 s and fail).
+    @Test func theKernelAndTheInitramfsDownloadAtOnce() async throws {
+        let (server, _, node) = try await setUp()
+        defer { Task { await server.stop() } }
+        let kernel = UpstreamRelease.content("vmlinuz 1.1.0", size: 3000)
+        server.handle("/1.1.0/vmlinuz") { request in
+            // The size is asked for first (HEAD), one file after the other.
+            if request.method == "HEAD" { return TestServer.Answer(body: kernel) }
+            for _ in 0..<2_000 {
+                if server.requests.contains("/1.1.0/kubesolo-os.gz") { return TestServer.Answer(body: kernel) }
+                usleep(10_000)
+            }
+            return TestServer.Answer(status: 503, body: Data("the initramfs was never asked for".utf8))
+        }
+        let applied = try await node.apply(environment: node.amd64)
+        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
+        #expect(applied.stdout.contains("verify.signatures                pass  vmlinuz: signature verifies; kubesolo-os.gz: signature verifies"))
+        let slot = URL(fileURLWithPath: node.slots).appendingPathComponent("b")
+        #expect(try Data(contentsOf: slot.appendingPathComponent("vmlinuz")) == kernel)
+    }
+
+    /// When one file fails, the other's download is stopped and the failure named is the real one.
+    @Test func aFailedFileStopsTheOtherAndIsTheOneReported() async throws {
+        let (server, _, node) = try await setUp()
+        defer { Task { await server.stop() } }
+        let initramfs = UpstreamRelease.content("kubesolo-os 1.1.0 healthy", size: 9000)
+        server.handle("/1.1.0/kubesolo-os.gz") { request in
+            request.method == "HEAD" ? TestServer.Answer(body: initramfs) : TestServer.Answer(status: 404, body: Data("gone".utf8))
+        }
+        let applied = try await node.apply(environment: node.amd64)
+        #expect(applied.status != 0)
+        #expect(applied.stdout.contains("GET \(server.base)/1.1.0/kubesolo-os.gz answered HTTP 404"), "\(applied.stdout)\(applied.stderr)")
+        #expect(!applied.stdout.contains("Stopped"), "\(applied.stdout)")
+        #expect(try node.state()["phase"] as? String != "staged")
+    }
+
     /// Hex file signatures and a raw metadata signature are the other forms KubeSolo OS accepts.
     @Test func theOtherSignatureFormsVerifyToo() async throws {
         var options = UpstreamRelease.Options()

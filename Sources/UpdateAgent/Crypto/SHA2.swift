@@ -2,7 +2,7 @@ import CSupport
 
 /// The SHA-2 hashes updatectl needs, one streaming frame around each compression function.
 protocol SHA2Variant {
-    associatedtype Word: FixedWidthInteger & UnsignedInteger
+    associatedtype Word: FixedWidthInteger & UnsignedInteger & Sendable
     static var blockSize: Int { get }
     /// The bytes of the message's bit length at the end of the padding: 8, or 16 for SHA-512.
     static var lengthSize: Int { get }
@@ -18,7 +18,7 @@ protocol SHA2Variant {
 }
 
 /// SHA-2, streaming: update with any number of bytes, then `finalize` once.
-struct SHA2<Variant: SHA2Variant> {
+struct SHA2<Variant: SHA2Variant>: Sendable {
     private var state = Variant.initial
     private var buffer = [UInt8]()
     private var length: UInt64 = 0

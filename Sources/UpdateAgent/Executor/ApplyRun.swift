@@ -475,9 +475,7 @@ public struct ApplyRun {
                 } catch {
                     throw Failure(message: "\(error)")
                 }
-                for file in offered.files {
-                    try download(file, total: offered.size)
-                }
+                try downloadAll(offered.files, total: offered.size)
                 report(index, step, .done, offered.files.map { "\($0.name) \(ByteText.show(UInt64(written[$0.name] ?? 0)))" }
                     .joined(separator: ", ") + " written for slot \(target.rawValue)")
             case .verifyFiles:
@@ -647,54 +645,28 @@ public struct ApplyRun {
             }
         }
 
-        /// Streams one file to its path, hashing while it writes; `total` is the whole release's
-        /// size, for progress.
-        mutating func download(_ file: ReleaseMetadata.File, total: Int?) throws {
-            guard let path = paths[file.name] else { throw Failure(message: "the backend gave no path for \(file.name)") }
-            let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
-            guard fd >= 0 else { throw Failure(message: "\(SystemError("cannot create", path))") }
-            defer { close(fd) }
-            var hasher = SHA256Stream()
-            // With a key and a file signature, the signature first: its R and the key start the
-            // SHA-512 that Ed25519 verification needs, fed the same chunks (one pass over the bytes).
-            var signed = signedHasher(file)
-            var count = 0
-            let before = written.values.reduce(0, +)
-            var lastReport = before
-            let reporter = env.reporter
-            let minRate = run.policy.download.minRate.value
-            let deadline = file.size.flatMap { ApplyRun.downloadDeadline(size: $0, minRate: minRate) }
-            let whole = total ?? 0
-            do {
-                _ = try env.transport.get(TransportRequest(
-                    url: file.url, maxBytes: file.size ?? ReleaseMetadata.maximumSize, timeout: deadline,
-                    lowSpeed: minRate > 0 ? (minRate, 60) : nil, headers: file.headers
-                )) { chunk in
-                    hasher.update(chunk)
-                    signed?.hasher.update(chunk)
-                    try AtomicFile.writeAll(fd, chunk, path: path)
-                    count += chunk.count
-                    let done = before + count
-                    if whole > 0, done - lastReport >= max(1, whole / 100) || done == whole {
-                        lastReport = done
-                        reporter.progress(bytes: done, total: whole)
-                    }
-                }
-            } catch TransportError.tooLarge {
-                throw Failure(message: "\(file.name) is larger than the \(file.size ?? 0) bytes "
-                    + (file.sizeAnnounced ? "announced" : "the server said (Content-Length)") + "; cut off")
-            } catch TransportError.timedOut(let reason) {
-                let limit = deadline.map { "its deadline of \(DurationText.format($0)) (the file's size at "
-                    + "`download.min_rate` \(RateText.format(minRate)), plus a minute)" } ?? "its deadline"
-                throw Failure(message: "the download of \(file.url) was stopped: slower than \(RateText.format(minRate)) "
-                    + "for a minute, or longer than \(limit) (\(reason)); on a slower link lower `download.min_rate`")
-            } catch {
-                throw Failure(message: "the download of \(file.url) failed: \(error)")
+        /// Downloads every file of the release at once, each to its path, hashing while it
+        /// writes; `total` is the whole release's size, for progress.
+        mutating func downloadAll(_ files: [ReleaseMetadata.File], total: Int?) throws {
+            var jobs: [ReleaseDownload.Job] = []
+            var signatureFiles: [String: [UInt8]] = [:]
+            for file in files {
+                guard let path = paths[file.name] else { throw Failure(message: "the backend gave no path for \(file.name)") }
+                // With a key and a file signature, the signature first: its R and the key start the
+                // SHA-512 that Ed25519 verification needs, fed the same bytes (one pass over them).
+                let signed = signedHasher(file)
+                signatureFiles[file.name] = signed?.signatureFile
+                jobs.append(ReleaseDownload.Job(file: file, path: path, signer: signed?.hasher))
             }
-            guard fsync(fd) == 0 else { throw Failure(message: "\(SystemError("cannot fsync", path))") }
-            written[file.name] = count
-            digests[file.name] = hasher.finalizeHex()
-            if var signed { signedWhileDownloading[file.name] = (signed.signatureFile, signed.hasher.finalize()) }
+            let download = ReleaseDownload(transport: env.transport, reporter: env.reporter,
+                                           minRate: run.policy.download.minRate.value, total: total ?? 0)
+            for (job, downloaded) in zip(jobs, try download.run(jobs)) {
+                written[job.file.name] = downloaded.count
+                digests[job.file.name] = downloaded.sha256
+                if let digest = downloaded.signedDigest, let signatureFile = signatureFiles[job.file.name] {
+                    signedWhileDownloading[job.file.name] = (signatureFile, digest)
+                }
+            }
         }
 
         /// The signature file of `file` and a SHA-512 started with its R and the key, when the plan

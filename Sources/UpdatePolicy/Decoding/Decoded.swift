@@ -7,7 +7,8 @@ public enum DecodedValue: Sendable {
     case boolean(Bool)
     case duration(Duration)
     case percentage(Double)
-    case url(PolicyURL)
+    /// Boxed: four strings would make every decoded value that wide.
+    indirect case url(PolicyURL)
     case time(TimeOfDay)
     /// A `"HH:MM-HH:MM"` window; nil for the empty text (always open).
     case timeRange(TimeRange?)

@@ -6,57 +6,75 @@ struct Fields {
     let table: Table
 
     func origin(_ key: String) -> Origin {
-        if let field = mapping[key] {
+        origin(key, mapping[key])
+    }
+
+    /// Where `field`, the value of `key` (nil when it was not given or did not decode), came from.
+    private func origin(_ key: String, _ field: DecodedField?) -> Origin {
+        if let field {
             switch field.source {
             case nil: return .policy(field.start)
             case .file(let path)?: return .file(path, field.start)
             case .flags?: return .flag(PolicyLayer.flagName(key))
             }
         }
-        if let mark = mapping.invalid[key] { return .invalid(mark) }
+        if !mapping.invalid.isEmpty, let mark = mapping.invalid[key] { return .invalid(mark) }
         return .defaulted
     }
 
+    /// The decoded value of `key`, if it decoded, and where it came from; one look-up for both.
+    private func lookUp(_ key: String) -> (value: DecodedValue?, origin: Origin) {
+        let field = mapping[key]
+        return (field?.value, origin(key, field))
+    }
+
     private func defaultText(_ key: String) -> String {
-        guard let text = table.key(key)?.defaultText else {
+        guard let text = table.key(key)?.defaultValue else {
             preconditionFailure("key \(key) of \(table.name) has no default")
         }
-        return text.hasPrefix("\"") && text.hasSuffix("\"") && text.count >= 2 ? String(text.dropFirst().dropLast()) : text
+        return text
     }
 
     func duration(_ key: String) -> Located<Duration> {
-        if case .duration(let value)? = mapping[key]?.value { return Located(value, origin(key)) }
-        return Located(DurationText.parse(defaultText(key))!, origin(key))
+        let (found, origin) = lookUp(key)
+        if case .duration(let value)? = found { return Located(value, origin) }
+        return Located(DurationText.parse(defaultText(key))!, origin)
     }
 
     func optionalDuration(_ key: String) -> Located<Duration>? {
-        if case .duration(let value)? = mapping[key]?.value { return Located(value, origin(key)) }
+        let (found, origin) = lookUp(key)
+        if case .duration(let value)? = found { return Located(value, origin) }
         return nil
     }
 
     func percentage(_ key: String) -> Located<Double> {
-        if case .percentage(let value)? = mapping[key]?.value { return Located(value, origin(key)) }
+        let (found, origin) = lookUp(key)
+        if case .percentage(let value)? = found { return Located(value, origin) }
         let text = defaultText(key)
-        return Located(Double(text.hasSuffix("%") ? String(text.dropLast()) : text) ?? 0, origin(key))
+        return Located(Double(text.hasSuffix("%") ? String(text.dropLast()) : text) ?? 0, origin)
     }
 
     func integer(_ key: String) -> Located<Int> {
-        if case .integer(let value)? = mapping[key]?.value { return Located(value, origin(key)) }
-        return Located(Int(defaultText(key)) ?? 0, origin(key))
+        let (found, origin) = lookUp(key)
+        if case .integer(let value)? = found { return Located(value, origin) }
+        return Located(Int(defaultText(key)) ?? 0, origin)
     }
 
     func text(_ key: String) -> Located<String> {
-        if case .text(let value)? = mapping[key]?.value { return Located(value, origin(key)) }
-        return Located(defaultText(key), origin(key))
+        let (found, origin) = lookUp(key)
+        if case .text(let value)? = found { return Located(value, origin) }
+        return Located(defaultText(key), origin)
     }
 
     func optionalText(_ key: String) -> Located<String>? {
-        if case .text(let value)? = mapping[key]?.value { return Located(value, origin(key)) }
+        let (found, origin) = lookUp(key)
+        if case .text(let value)? = found { return Located(value, origin) }
         return nil
     }
 
     func url(_ key: String) -> Located<PolicyURL>? {
-        if case .url(let value)? = mapping[key]?.value { return Located(value, origin(key)) }
+        let (found, origin) = lookUp(key)
+        if case .url(let value)? = found { return Located(value, origin) }
         return nil
     }
 
@@ -66,39 +84,46 @@ struct Fields {
     }
 
     func command(_ key: String) -> Located<[String]>? {
-        if case .command(let value)? = mapping[key]?.value { return Located(value, origin(key)) }
+        let (found, origin) = lookUp(key)
+        if case .command(let value)? = found { return Located(value, origin) }
         return nil
     }
 
     func time(_ key: String) -> Located<TimeOfDay>? {
-        if case .time(let value)? = mapping[key]?.value { return Located(value, origin(key)) }
+        let (found, origin) = lookUp(key)
+        if case .time(let value)? = found { return Located(value, origin) }
         return nil
     }
 
     /// The window a `timeRange` key gives: nil when absent, `.some(nil)` when empty (always open).
     func timeRange(_ key: String) -> Located<TimeRange?>? {
-        if case .timeRange(let value)? = mapping[key]?.value { return Located(value, origin(key)) }
+        let (found, origin) = lookUp(key)
+        if case .timeRange(let value)? = found { return Located(value, origin) }
         return nil
     }
 
     func days(_ key: String) -> Located<[Weekday]> {
-        if case .days(let value)? = mapping[key]?.value { return Located(value, origin(key)) }
-        return Located(Weekday.allCases, origin(key))
+        let (found, origin) = lookUp(key)
+        if case .days(let value)? = found { return Located(value, origin) }
+        return Located(Weekday.allCases, origin)
     }
 
     func address(_ key: String) -> Located<HostPort>? {
-        if case .address(let value)? = mapping[key]?.value { return Located(value, origin(key)) }
+        let (found, origin) = lookUp(key)
+        if case .address(let value)? = found { return Located(value, origin) }
         return nil
     }
 
     func rate(_ key: String) -> Located<Int> {
-        if case .rate(let value)? = mapping[key]?.value { return Located(value, origin(key)) }
-        return Located(RateText.parse(defaultText(key)) ?? 0, origin(key))
+        let (found, origin) = lookUp(key)
+        if case .rate(let value)? = found { return Located(value, origin) }
+        return Located(RateText.parse(defaultText(key)) ?? 0, origin)
     }
 
     func boolean(_ key: String) -> Located<Bool> {
-        if case .boolean(let value)? = mapping[key]?.value { return Located(value, origin(key)) }
-        return Located(defaultText(key) == "true", origin(key))
+        let (found, origin) = lookUp(key)
+        if case .boolean(let value)? = found { return Located(value, origin) }
+        return Located(defaultText(key) == "true", origin)
     }
 
     func nested(_ key: String, _ nestedTable: Table) -> Fields {

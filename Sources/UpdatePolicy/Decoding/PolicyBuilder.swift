@@ -59,8 +59,14 @@ struct PolicyBuilder {
 
         let health = fields.nested("healthcheck", PolicySchema.healthcheck)
         context = KindContext(dataDir: dataDir, updates: fields, names: NameAllocator(noun: "probe"))
-        context.names.reserve(health.entries("probes") ?? [])
-        var probes = (health.entries("probes") ?? []).compactMap { probe($0, &context) }
+        let probeEntries = health.entries("probes") ?? []
+        context.names.reserve(probeEntries)
+        // Sized once: a probe is a wide value, and a large policy has tens of thousands.
+        var probes: [Probe] = []
+        probes.reserveCapacity(probeEntries.count + PolicyKinds.decodableProbes.count)
+        for entry in probeEntries {
+            if let probe = probe(entry, &context) { probes.append(probe) }
+        }
         for kind in PolicyKinds.decodableProbes.sorted(by: { $0.implicitOrder < $1.implicitOrder }) {
             probes += kind.implicit(probes, &context)
         }
@@ -162,6 +168,7 @@ struct NameAllocator {
 
     /// Registers the names the policy gives, reporting duplicates, before any name is derived.
     mutating func reserve(_ entries: [DecodedEntry]) {
+        taken.reserveCapacity(2 * entries.count)
         for entry in entries {
             guard let field = entry.options["name"], case .text(let name) = field.value else { continue }
             if let first = taken[name] {

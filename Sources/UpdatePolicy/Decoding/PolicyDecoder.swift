@@ -40,29 +40,29 @@ struct PolicyDecoder {
     /// A mapping's pairs with YAML merge keys expanded, as cloud-init (PyYAML) and editors read
     /// them: `<<: *base` (or a list of aliases) adds the keys of those mappings that the mapping
     /// does not write itself; among several sources the first wins.
-    mutating func merged(_ pairs: [Pair]) -> [Pair] {
-        guard pairs.contains(where: { Self.isMergeKey($0.key) }) else { return pairs }
+    mutating func merged(_ pairs: PairList) -> MergedPairs {
+        guard pairs.contains(where: { Self.isMergeKey($0.key) }) else { return .written(pairs) }
         var out = pairs.filter { !Self.isMergeKey($0.key) }
         var written = Set(out.compactMap { $0.key.scalar?.value })
         for pair in pairs where Self.isMergeKey(pair.key) {
-            let sources = pair.value.mapping.map { _ in [pair.value] } ?? pair.value.sequence ?? []
+            let sources = pair.value.mapping.map { _ in [pair.value] } ?? pair.value.sequence.map(Array.init) ?? []
             guard !sources.isEmpty, sources.allSatisfy({ $0.mapping != nil }) else {
                 findings.append(Finding(.mergeKeyNotMapping(ScalarRules.found(pair.value)), at: pair.value))
                 continue
             }
             for source in sources {
-                for inherited in merged(source.mapping ?? []) {
+                guard let inheritedPairs = source.mapping else { continue }
+                for inherited in merged(inheritedPairs) {
                     guard let name = inherited.key.scalar?.value, written.insert(name).inserted else { continue }
                     out.append(inherited)
                 }
             }
         }
-        return out
+        return .expanded(out)
     }
 
     static func isMergeKey(_ key: Node) -> Bool {
-        guard let scalar = key.scalar else { return false }
-        return scalar.value == "<<" && scalar.style == .plain
+        key.isScalar("<<") && key.scalar?.style == .plain
     }
 
     /// Reports required keys of `table` that `mapping` lacks, at `anchor`. True when none are missing.
@@ -145,9 +145,9 @@ struct PolicyDecoder {
     }
 
     /// The scalar of `node`, or a wrong-type finding.
-    private mutating func scalar(_ node: Node, expected: String) -> Scalar? {
-        if let scalar = node.scalar, !scalar.isNull { return scalar }
-        wrongType(node, expected: expected)
+    private mutating func scalar(_ node: Node, expected: @autoclosure () -> String) -> Scalar? {
+        if !node.isNull, let scalar = node.scalar { return scalar }
+        wrongType(node, expected: expected())
         return nil
     }
 
@@ -221,6 +221,7 @@ struct PolicyDecoder {
             return nil
         }
         var entries: [DecodedEntry] = []
+        entries.reserveCapacity(items.count)
         for item in items {
             if let entry = decodeEntry(item, family) { entries.append(entry) }
         }
@@ -245,7 +246,7 @@ struct PolicyDecoder {
             findings.append(Finding(.entryWithExtraKeys(family.noun, kind: kindName, extra: extra, options: options),
                                     at: pairs[1].key))
         }
-        let place = "the \(kind.table.name)"
+        let place = kind.table.place
         var options: DecodedMapping
         if let scalar = pair.value.scalar, !scalar.isNull, let scalarKey = kind.scalarKey, let key = kind.table.key(scalarKey) {
             options = DecodedMapping(node: pair.value)
@@ -290,7 +291,7 @@ struct PolicyDecoder {
                 if let other = tagged.variants.first(where: { $0.tag != tag && $0.table.key(keyText) != nil }) {
                     findings.append(Finding(.optionOfOtherVariant(keyText, variant: other.tag, not: tag), at: pair.key))
                 } else {
-                    unknownKey(pair.key, keyText, in: table, place: "the \(table.name)")
+                    unknownKey(pair.key, keyText, in: table, place: table.place)
                 }
                 continue
             }
@@ -300,7 +301,7 @@ struct PolicyDecoder {
                 result.invalid[key.name] = pair.value.start
             }
         }
-        _ = checkRequired(result, table, place: "the \(table.name)", anchor: node)
+        _ = checkRequired(result, table, place: table.place, anchor: node)
         return result
     }
 }
@@ -309,5 +310,26 @@ extension String {
     var lowercasedFirst: String {
         guard let first else { return self }
         return first.lowercased() + dropFirst()
+    }
+}
+
+/// A mapping's pairs as written, or with merge keys expanded.
+enum MergedPairs: RandomAccessCollection {
+    case written(PairList)
+    case expanded([Pair])
+
+    var startIndex: Int { 0 }
+    var endIndex: Int {
+        switch self {
+        case .written(let pairs): return pairs.count
+        case .expanded(let pairs): return pairs.count
+        }
+    }
+
+    subscript(position: Int) -> Pair {
+        switch self {
+        case .written(let pairs): return pairs[position]
+        case .expanded(let pairs): return pairs[position]
+        }
     }
 }

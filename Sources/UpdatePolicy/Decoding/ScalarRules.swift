@@ -230,15 +230,18 @@ struct ScalarRules {
 
     private mutating func integer(_ scalar: Scalar, node: Node, key: String, min: Int, max: Int?) -> Int? {
         var text = scalar.value
+        func isDigits<S: Sequence<UInt8>>(_ bytes: S) -> Bool { bytes.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") } }
         // `3.0` is the whole number 3 to every YAML and JSON Schema reader; so it is here.
-        if scalar.style == .plain, let dot = text.firstIndex(of: "."), text[text.index(after: dot)...].allSatisfy({ $0 == "0" }),
-            text.index(after: dot) < text.endIndex, text[..<dot].allSatisfy({ $0.isASCII && $0.isNumber }), dot > text.startIndex
+        if scalar.style == .plain, let dot = text.utf8.firstIndex(of: UInt8(ascii: ".")), dot > text.startIndex,
+            text.utf8.index(after: dot) < text.endIndex, text.utf8[text.utf8.index(after: dot)...].allSatisfy({ $0 == UInt8(ascii: "0") }),
+            isDigits(text.utf8[..<dot])
         {
             text = String(text[..<dot])
         }
-        let range = max.map { "from \(min) to \($0)" } ?? "≥ \(min)"
-        let digits = text.hasPrefix("-") || text.hasPrefix("+") ? text.dropFirst() : Substring(text)
-        let numeric = !digits.isEmpty && digits.allSatisfy { $0.isASCII && $0.isNumber }
+        var range: String { max.map { "from \(min) to \($0)" } ?? "≥ \(min)" }
+        let sign = text.utf8.first == UInt8(ascii: "-") || text.utf8.first == UInt8(ascii: "+")
+        let digits = text.utf8.dropFirst(sign ? 1 : 0)
+        let numeric = !digits.isEmpty && isDigits(digits)
         if scalar.style != .plain {
             add(.quotedNumber(key, found: Self.found(node), digits: numeric ? text : nil), node)
             return nil

@@ -32,7 +32,7 @@ public struct PolicyLayer: Sendable {
     public static func flags(_ values: [(key: String, text: String)], timeZones: any TimeZoneDatabase) -> PolicyLayer {
         var decoder = PolicyDecoder(timeZones: timeZones)
         let origin = Mark(line: 1, column: 1, offset: 0)
-        var mapping = DecodedMapping(node: Node(.mapping([]), start: origin, end: origin))
+        var mapping = DecodedMapping(node: Node.emptyMapping(at: origin))
         for (key, text) in values {
             guard let tableKey = PolicySchema.updates.key(key) else { continue }
             let style: ScalarStyle = switch tableKey.kind {

@@ -23,7 +23,7 @@ public enum UpdateConf {
         var decoder = PolicyDecoder(timeZones: timeZones)
         var findings: [Finding] = []
         let origin = Mark(line: 1, column: 1, offset: 0)
-        var mapping = DecodedMapping(node: Node(.mapping([]), start: origin, end: origin))
+        var mapping = DecodedMapping(node: Node.emptyMapping(at: origin))
         var seen: [String: Mark] = [:]
         var offset = 0
         var lineNumber = 0

@@ -112,7 +112,17 @@ struct CrossChecks {
             }
         }
 
-        for (command, what) in commands() { shellVariableCheck(command, what) }
+        for gate in policy.preflight {
+            for command in gate.kind.commands { shellVariableCheck(command, "gate `\(gate.name.value)`") }
+        }
+        for probe in policy.healthcheck.probes {
+            for command in probe.kind.commands { shellVariableCheck(command, "probe `\(probe.name.value)`") }
+        }
+        if case .command(let backend) = policy.backend {
+            for (operation, command) in backend.commands.sorted(by: { $0.key < $1.key }) {
+                shellVariableCheck(command, "the backend's `\(operation)`")
+            }
+        }
 
         // Each kind's own checks: of each entry, then of the whole policy.
         for gate in policy.preflight { (gate.kind as? any DecodableGate)?.check(gate, &self) }
@@ -130,26 +140,13 @@ struct CrossChecks {
         }
     }
 
-    /// Every command of the policy with what it belongs to.
-    private func commands() -> [(Located<[String]>, String)] {
-        var out: [(Located<[String]>, String)] = []
-        for gate in policy.preflight { out += gate.kind.commands.map { ($0, "gate `\(gate.name.value)`") } }
-        for probe in policy.healthcheck.probes { out += probe.kind.commands.map { ($0, "probe `\(probe.name.value)`") } }
-        if case .command(let backend) = policy.backend {
-            for (operation, command) in backend.commands.sorted(by: { $0.key < $1.key }) {
-                out.append((command, "the backend's `\(operation)`"))
-            }
-        }
-        return out
-    }
-
     static let shells: Set<String> = ["sh", "bash", "dash", "ash", "ksh", "mksh", "zsh", "busybox"]
 
     /// `[/bin/sh, -c, "… ${VERSION} …"]`: the value becomes shell code.
-    private mutating func shellVariableCheck(_ command: Located<[String]>, _ what: String) {
+    private mutating func shellVariableCheck(_ command: Located<[String]>, _ what: @autoclosure () -> String) {
         let argv = command.value
         guard let program = argv.first, let mark = command.origin.mark,
-            Self.shells.contains(String(program.split(separator: "/").last ?? ""))
+            Self.shells.contains(String(program[(program.utf8.lastIndex(of: UInt8(ascii: "/")).map(program.index(after:)) ?? program.startIndex)...]))
         else { return }
         var index = 1
         if program.hasSuffix("busybox"), argv.count > 1, Self.shells.contains(argv[1]) { index = 2 }
@@ -162,7 +159,7 @@ struct CrossChecks {
             let variable = String(script[start.upperBound..<close])
             findings.append(Finding(
                 .variableInShell,
-                "\(what) substitutes `${\(variable)}` into a shell script (`\(option)`): a value with a quote or `;` in it "
+                "\(what()) substitutes `${\(variable)}` into a shell script (`\(option)`): a value with a quote or `;` in it "
                     + "becomes shell code",
                 start: mark, help: "pass it as an argument instead: [\(program), \(option), '… \"$1\" …', sh, \"${\(variable)}\"]"))
             return

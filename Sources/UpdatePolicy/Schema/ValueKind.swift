@@ -57,7 +57,11 @@ public struct Key: Sendable {
     public var name: String
     public var kind: ValueKind
     /// The default as a policy would write it; nil when there is none.
-    public var defaultText: String?
+    public var defaultText: String? {
+        didSet { defaultValue = defaultText.map(Self.unquoted) }
+    }
+    /// The default as the decoder reads it: `defaultText` without the quotes a policy needs.
+    public private(set) var defaultValue: String?
     public var required: Bool
     public var summary: String
     /// The key this one stands in for (`pubkey` for `public_key`, `registry` for `server`): a
@@ -70,16 +74,23 @@ public struct Key: Sendable {
         self.name = name
         self.kind = kind
         self.defaultText = defaultText
+        self.defaultValue = defaultText.map(Self.unquoted)
         self.required = required
         self.insteadOf = insteadOf
         self.summary = summary
+    }
+
+    private static func unquoted(_ text: String) -> String {
+        text.hasPrefix("\"") && text.hasSuffix("\"") && text.count >= 2 ? String(text.dropFirst().dropLast()) : text
     }
 }
 
 /// The keys of one mapping, in the order the docs list them.
 public struct Table: Sendable {
     /// Where the table sits, for messages and docs: `updates`, `healthcheck`, `KIND gate`.
-    public var name: String
+    public let name: String
+    /// `the NAME`, as messages name the table.
+    public let place: String
     public var keys: [Key]
     public var summary: String
     /// A policy fragment that uses every key, for the docs; a test lints it.
@@ -87,6 +98,7 @@ public struct Table: Sendable {
 
     public init(_ name: String, summary: String = "", example: String? = nil, _ keys: [Key]) {
         self.name = name
+        self.place = "the \(name)"
         self.keys = keys
         self.summary = summary
         self.example = example
