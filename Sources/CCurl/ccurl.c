@@ -155,6 +155,9 @@ int ccurl_get(const ccurl_request *request, ccurl_result *result) {
     if (request->ca_file) SETOPT(CURLOPT_CAINFO, request->ca_file);
     if (request->cert_file) SETOPT(CURLOPT_SSLCERT, request->cert_file);
     if (request->key_file) SETOPT(CURLOPT_SSLKEY, request->key_file);
+    if (request->max_recv_speed > 0) SETOPT(CURLOPT_MAX_RECV_SPEED_LARGE, request->max_recv_speed);
+    if (request->proxy) SETOPT(CURLOPT_PROXY, request->proxy);
+    if (request->no_proxy) SETOPT(CURLOPT_NOPROXY, request->no_proxy);
     SETOPT(CURLOPT_HEADERFUNCTION, header_cb);
     SETOPT(CURLOPT_HEADERDATA, &t);
     for (int i = 0; i < request->header_count; i++) {

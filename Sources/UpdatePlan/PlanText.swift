@@ -102,6 +102,8 @@ public enum PlanText {
             "a gate that says no defers the run: phase back to idle, the gate and its reason recorded, no attempt spent (exit 3)",
             "a release the channel, architecture or min_compatible_version gate refuses ends the check in `failed` with "
                 + "the reason, before any download: no attempt spent (exit 1)",
+            "a download that fails on the link (dropped, timed out, 5xx) is tried again after a random wait, from the byte "
+                + "it reached; one that still fails keeps its bytes for the next run (docs/apply.md, bad links)",
             "a metadata, signature, download, size or hash failure ends the attempt in `failed` before activation; "
                 + "the active slot is untouched",
             "a verification run in which no round passes counts a failure (health_check_failures) and exits 1; "

@@ -97,19 +97,52 @@ final class ConsoleReporter: RunReporter, @unchecked Sendable {
 
     func progress(bytes: Int, total: Int) {
         let fraction = total > 0 ? Double(bytes) / Double(total) : 1
+        let speed = pace(bytes: bytes, total: total)
         if terminal {
             let width = 30
             let filled = Int(fraction * Double(width))
             let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-            FileDescriptorWriter.write("\r      downloading [\(bar)] \(Int(fraction * 100))%", to: 1)
+            FileDescriptorWriter.write("\r      downloading [\(bar)] \(Int(fraction * 100))%" + (speed.map { " \($0)  " } ?? ""), to: 1)
             barShown = true
         } else {
             let decile = Int(fraction * 10)
             if decile > lastPlainDecile {
                 lastPlainDecile = decile
-                print("      downloaded \(Int(fraction * 100))% (\(bytes) of \(total) bytes)")
+                print("      downloaded \(Int(fraction * 100))% (\(bytes) of \(total) bytes\(speed.map { ", \($0)" } ?? ""))")
             }
         }
+    }
+
+    private var paceStart: (seconds: Double, bytes: Int)?
+
+    /// The rate since the download began and the time left at it ("512KiB/s, 12s left"), once
+    /// it has run for two seconds (a fast download has nothing to wait for).
+    private func pace(bytes: Int, total: Int) -> String? {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let seconds = Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+        guard let start = paceStart else {
+            paceStart = (seconds, bytes)
+            return nil
+        }
+        let elapsed = seconds - start.seconds
+        guard elapsed >= 2, bytes > start.bytes else { return nil }
+        let rate = Double(bytes - start.bytes) / elapsed
+        let left = total > bytes ? Duration.seconds(Int((Double(total - bytes) / rate).rounded(.up))) : .zero
+        return "\(Self.rate(rate)), \(DurationText.format(left)) left"
+    }
+
+    /// `850 KiB/s`, `1.2 MiB/s`.
+    static func rate(_ bytesPerSecond: Double) -> String {
+        let units = ["B/s", "KiB/s", "MiB/s", "GiB/s"]
+        var value = bytesPerSecond
+        var unit = 0
+        while value >= 1024, unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        let shown = value < 10 && unit > 0 ? String(Double(Int(value * 10)) / 10) : String(Int(value))
+        return "\(shown) \(units[unit])"
     }
 
     func note(_ text: String) {

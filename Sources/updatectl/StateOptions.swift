@@ -68,8 +68,9 @@ extension AgentEnvironment {
     /// The live environment for a policy: real processes, libcurl, the policy's backend.
     static func live(policy: Policy, statePath: String, reporter: any RunReporter) -> AgentEnvironment {
         let runner = ProcessRunner()
+        let proxy = policy.download.proxy.map { ProxySettings(url: $0.value.text, noProxy: policy.download.noProxy?.value) }
         return AgentEnvironment(
-            clock: Clocks.wall, runner: runner, transport: CurlTransport(), system: LiveSystem(),
+            clock: Clocks.wall, runner: runner, transport: CurlTransport(proxy: proxy), system: LiveSystem(),
             backend: AgentEnvironment.backend(for: policy, runner: runner), store: StateStore(path: statePath),
             reporter: reporter)
     }

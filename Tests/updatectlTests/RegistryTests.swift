@@ -53,6 +53,28 @@ import Testing
         #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
     }
 
+    /// A layer download killed halfway goes on in the next run with a `Range` request the
+    /// registry validates by the blob's ETag (`If-Range`), and the digest still decides.
+    @Test(.enabled(if: available))
+    func aLayerDownloadKilledHalfwayGoesOnFromTheRegistry() async throws {
+        let registry = try await TestRegistry()
+        defer { Task { await registry.stop() } }
+        let release = try registry.pushRelease(version: "1.1.0", architecture: "amd64", tag: "stable", initramfsSize: 400_000)
+        let node = try node(registry, key: nil)
+        let environment = node.environment.merging(["UPDATECTL_TEST_ARCH": "amd64"]) { $1 }
+        let process = try BackgroundProcess(["apply", node.policyPath],
+                                            environment: environment.merging(["UPDATECTL_TEST_PAUSE": "download.partway"]) { $1 })
+        let reached = await process.reached("paused at download.partway")
+        #expect(reached, "never reached download.partway: \(process.stderr)")
+        process.kill()
+        let applied = try await node.apply(environment: ["UPDATECTL_TEST_ARCH": "amd64"])
+        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
+        #expect(applied.stdout.contains("kubesolo-os.gz: going on from byte"), "\(applied.stdout)")
+        #expect(!applied.stdout.contains("sent the whole file"), "\(applied.stdout)")
+        let slot = URL(fileURLWithPath: node.slots).appendingPathComponent("b")
+        #expect(try Data(contentsOf: slot.appendingPathComponent("kubesolo-os.gz")) == release.initramfs)
+    }
+
     @Test(.enabled(if: available))
     func anIndexWithoutThisArchitectureFails() async throws {
         let registry = try await TestRegistry()

@@ -14,9 +14,9 @@ import Testing
         }.sorted()
     }()
 
-    @Test func sixScenariosShip() {
+    @Test func sevenScenariosShip() {
         #expect(Self.scenarios == [
-            "bootloader-fallback.yaml", "flapping-probe.yaml", "fleet-slot-busy.yaml", "probe-never-answers.yaml",
+            "bootloader-fallback.yaml", "flaky-link.yaml", "flapping-probe.yaml", "fleet-slot-busy.yaml", "probe-never-answers.yaml",
             "settle-longer-than-timeout.yaml", "window-closes-mid-download.yaml",
         ])
     }

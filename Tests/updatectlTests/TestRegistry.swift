@@ -160,9 +160,10 @@ final class TestRegistry: @unchecked Sendable {
     /// Pushes one architecture's release manifest (its layers and an empty config), untagged
     /// unless `tag` is given.
     func pushRelease(version: String, architecture: String, annotations: [String: String] = [:], tag: String? = nil,
-                     architectureAnnotation: String? = nil) throws -> Built {
+                     architectureAnnotation: String? = nil, initramfsSize: Int = 9000) throws -> Built {
         let kernel = Data("vmlinuz \(version) \(architecture)".utf8) + Data(repeating: 0x4B, count: 3000)
-        let initramfs = Data("kubesolo-os \(version) \(architecture) healthy".utf8) + Data(repeating: 0x49, count: 9000)
+        let initramfs = Data("kubesolo-os \(version) \(architecture) healthy".utf8)
+            + Data((0..<initramfsSize).map { UInt8(truncatingIfNeeded: $0 &* 40_503 >> 7) })
         let config = Data("{}".utf8)
         let configBlob = try push(blob: config)
         let kernelBlob = try push(blob: kernel)

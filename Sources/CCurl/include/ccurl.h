@@ -40,6 +40,13 @@ typedef struct ccurl_request {
     /// Set the scheme allow-lists with the old bitmask options even when the string options
     /// exist (tests exercise the path a libcurl older than 7.85.0 takes).
     int legacy_protocol_options;
+    /// Bytes per second the body may arrive at, at most; 0 for no cap.
+    long long max_recv_speed;
+    /// The proxy ("http://host:port"), "" for none whatever the environment says, or NULL for
+    /// libcurl's default (the http_proxy, https_proxy and no_proxy environment variables).
+    const char *proxy;
+    /// Hosts reached without the proxy (libcurl's comma list); NULL for the environment's.
+    const char *no_proxy;
     ccurl_data_fn on_data;
     /// Optional: every response header line, of every response (redirects included).
     ccurl_header_fn on_header;

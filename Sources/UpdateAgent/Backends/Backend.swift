@@ -26,8 +26,9 @@ public protocol UpdateBackend: Sendable {
     func prepareFiles(for slot: Slot, names: [String]) throws -> [String: String]
     /// Makes the downloaded, verified files the content of `slot`, all of them or none.
     func stage(files: [String: String], slot: Slot, version: String, fromVersion: String) throws
-    /// After a failed or interrupted download: the slot must not be booted. Best effort.
-    func invalidate(slot: Slot)
+    /// After a failed or interrupted download: the slot must not be booted. Best effort. With
+    /// `keepingDownloads`, the files downloaded for it so far stay, for the next run to resume.
+    func invalidate(slot: Slot, keepingDownloads: Bool)
     /// Makes `slot` boot next.
     func activate(slot: Slot, version: String, fromVersion: String) throws
     /// Reboots into the slot that boots next.
@@ -72,4 +73,9 @@ public enum KernelBootID {
         }
         return String(decoding: bytes, as: UTF8.self).trimmingSpaces
     }
+}
+
+extension UpdateBackend {
+    /// After a failed download or stage: the slot must not be booted, and its downloads go.
+    public func invalidate(slot: Slot) { invalidate(slot: slot, keepingDownloads: false) }
 }

@@ -90,8 +90,8 @@ public struct CommandBackendRunner: UpdateBackend {
     }
 
     /// After a failed or interrupted download: the partial files are removed.
-    public func invalidate(slot: Slot) {
-        if let entries = try? DirectoryListing.entries(incoming(slot)) {
+    public func invalidate(slot: Slot, keepingDownloads: Bool) {
+        if !keepingDownloads, let entries = try? DirectoryListing.entries(incoming(slot)) {
             for entry in entries { unlink(incoming(slot) + "/" + entry.name) }
         }
     }

@@ -97,8 +97,8 @@ public struct DirectoryBackend: UpdateBackend {
         unlink(path(slot.rawValue, "invalid"))
     }
 
-    public func invalidate(slot: Slot) {
-        if let entries = try? DirectoryListing.entries(path(slot.rawValue, "incoming")) {
+    public func invalidate(slot: Slot, keepingDownloads: Bool) {
+        if !keepingDownloads, let entries = try? DirectoryListing.entries(path(slot.rawValue, "incoming")) {
             for entry in entries { unlink(path(slot.rawValue, "incoming", entry.name)) }
         }
         try? writeMarker("\(slot.rawValue)/invalid", "download failed or interrupted")

@@ -306,9 +306,9 @@ public struct KubeSoloBackendRunner: UpdateBackend {
         guard rename(temporary, target) == 0 else { throw SystemError("cannot rename \(temporary) to", target) }
     }
 
-    public func invalidate(slot: Slot) {
+    public func invalidate(slot: Slot, keepingDownloads: Bool) {
         let directory = imageDirectory(for: slot)
-        if let entries = try? DirectoryListing.entries(directory) {
+        if !keepingDownloads, let entries = try? DirectoryListing.entries(directory) {
             for entry in entries { unlink(directory + "/" + entry.name) }
         }
     }

@@ -13,6 +13,12 @@ public struct AgentEnvironment: Sendable {
     public var probes: any ProbeRunner
     /// What gates and held gates reach the world through.
     public var checks: CheckEnvironment
+    /// The files of a release download at once; `simulate` takes them one after the other, so
+    /// its virtual time and its report do not depend on thread timing.
+    public var downloadsAtOnce = true
+    /// A number in [0, 1) for each retry's random wait; `simulate` takes the middle (0.5), so a
+    /// scenario's timeline is the same on every run.
+    public var jitter: @Sendable () -> Double = { Double.random(in: 0..<1) }
 
     /// With `gates` and `probes` nil, the real ones over the other effects.
     public init(clock: any RunClock, runner: any CommandRunner, transport: any Transport, system: any SystemProbe,

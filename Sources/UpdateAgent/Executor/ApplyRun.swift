@@ -182,10 +182,12 @@ public struct ApplyRun {
                         }
                         state.interruptedAttempts += 1
                     }
-                    env.reporter.note("the previous attempt was interrupted in phase \(state.phase.rawValue); starting over")
+                    env.reporter.note("the previous attempt was interrupted in phase \(state.phase.rawValue); starting over"
+                        + (state.phase == .downloading ? ", keeping what it downloaded" : ""))
                     // The passive slot held the partial release: the one the node does not run.
+                    // Downloads stop short of it, so an interrupted download keeps its bytes.
                     if let slot = try? env.backend.bootedSlot().other {
-                        env.backend.invalidate(slot: slot)
+                        env.backend.invalidate(slot: slot, keepingDownloads: state.phase == .downloading)
                         // It may have been activated just before the interruption: boot the running slot.
                         if state.phase == .staged { try? env.backend.rollback(to: slot.other, version: "", fromVersion: "") }
                     }
@@ -218,7 +220,13 @@ public struct ApplyRun {
                 } catch let failure as Failure {
                     report(index, step, .fail, failure.message)
                     if let target = state.targetSlot.flatMap(Slot.init(rawValue:)), state.phase == .downloading {
-                        env.backend.invalidate(slot: target)
+                        // A download that failed keeps its bytes for the next run to go on from
+                        // (the SHA-256 check still decides); files that failed a check do not.
+                        if case .download = step.operation {
+                            env.backend.invalidate(slot: target, keepingDownloads: true)
+                        } else {
+                            env.backend.invalidate(slot: target)
+                        }
                     }
                     // A staged release is kept when checking for a newer one fails.
                     if !run.dryRun, state.phase != .staged { try transition(.failed, .init(error: "\(step.id): \(failure.message)")) }
@@ -628,9 +636,39 @@ public struct ApplyRun {
 
         private var plan: Plan { run.plan }
 
+        /// Tries of a small document before the run gives up on it: a server that is down for
+        /// longer is the next timer run's to find, and an interactive `apply` or `check` should
+        /// not wait minutes to say so.
+        static let documentTries = 3
+
+        /// A small document (metadata, a signature) whole. A failure on the link (the connection,
+        /// a timeout, 5xx, 408, 429) is tried again after a random wait, as downloads are, but at
+        /// most `documentTries` times (and never more than `download.retries` allows).
         func fetch(_ url: String, limit: Int, what: String) throws -> [UInt8] {
+            var failed = 0
+            while true {
+                do {
+                    return try fetchOnce(url, limit: limit, what: what)
+                } catch let transient as TransientFetch {
+                    failed += 1
+                    guard failed < Self.documentTries, failed <= run.policy.download.retries.value else {
+                        throw Failure(message: transient.message + (failed > 1 ? " (\(failed) tries)" : ""))
+                    }
+                    let wait = ReleaseDownload.backoff(tries: failed, random: env.jitter())
+                    env.reporter.note("\(transient.message); trying again in \(DurationText.format(wait))")
+                    env.clock.sleep(for: wait)
+                }
+            }
+        }
+
+        private struct TransientFetch: Error { var message: String }
+
+        private func fetchOnce(_ url: String, limit: Int, what: String) throws -> [UInt8] {
             do {
                 let (response, body) = try env.transport.fetch(TransportRequest(url: url, maxBytes: limit))
+                if response.status >= 500 || response.status == 408 || response.status == 429 {
+                    throw TransientFetch(message: "GET \(url) answered HTTP \(response.status)")
+                }
                 guard response.status == 200 else {
                     throw Failure(message: "GET \(url) answered HTTP \(response.status)"
                         + (what == "signature" && response.status == 404 ? ": the signature is missing" : ""))
@@ -638,8 +676,14 @@ public struct ApplyRun {
                 return body
             } catch let failure as Failure {
                 throw failure
+            } catch let transient as TransientFetch {
+                throw transient
             } catch TransportError.tooLarge(let limit) {
                 throw Failure(message: "the \(what) at \(url) is larger than \(limit) bytes; cut off")
+            } catch TransportError.failed(let reason) {
+                throw TransientFetch(message: "cannot fetch the \(what) \(url): \(reason)")
+            } catch TransportError.timedOut(let reason) {
+                throw TransientFetch(message: "cannot fetch the \(what) \(url): timed out: \(reason)")
             } catch {
                 throw Failure(message: "cannot fetch the \(what) \(url): \(error)")
             }
@@ -658,8 +702,13 @@ public struct ApplyRun {
                 signatureFiles[file.name] = signed?.signatureFile
                 jobs.append(ReleaseDownload.Job(file: file, path: path, signer: signed?.hasher))
             }
-            let download = ReleaseDownload(transport: env.transport, reporter: env.reporter,
-                                           minRate: run.policy.download.minRate.value, total: total ?? 0)
+            let settings = run.policy.download
+            let download = ReleaseDownload(
+                transport: env.transport, reporter: env.reporter, clock: env.clock,
+                settings: ReleaseDownload.Settings(minRate: settings.minRate.value, maxRate: settings.maxRate.value,
+                                                   retries: settings.retries.value, atOnce: env.downloadsAtOnce,
+                                                   jitter: env.jitter),
+                total: total ?? 0)
             for (job, downloaded) in zip(jobs, try download.run(jobs)) {
                 written[job.file.name] = downloaded.count
                 digests[job.file.name] = downloaded.sha256

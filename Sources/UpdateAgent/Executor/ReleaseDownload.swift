@@ -7,6 +7,14 @@ import UpdatePolicy
 /// overlap), each streamed to its path while it is hashed. The Ed25519 SHA-512, the slowest
 /// hash, runs on a thread of its own fed 1 MiB blocks, so the download thread only receives,
 /// writes and takes the SHA-256.
+///
+/// Downloads survive bad links: a try that drops, times out or gets a 5xx is tried again after a
+/// random wait that doubles while tries gain nothing, and goes on from the byte it reached with a
+/// `Range` request validated by `If-Range` (the file's strong ETag, else its Last-Modified), so a
+/// file that changed on the server is downloaded again from the start, never spliced. The bytes
+/// kept on disk are hashed again before going on, and a record beside them (`FILE.resume`: URL,
+/// expected SHA-256, validator) lets the next run go on after a killed one. The SHA-256 check
+/// after the download stays the only authority over what is staged.
 struct ReleaseDownload: Sendable {
     /// What one file came to.
     struct Downloaded: Sendable {
@@ -23,17 +31,35 @@ struct ReleaseDownload: Sendable {
         var signer: SHA512Hasher?
     }
 
+    /// How downloads treat the link (`download:` in the policy).
+    struct Settings: Sendable {
+        /// Bytes per second; 0 for none.
+        var minRate = 0
+        var maxRate = 0
+        /// Failed tries in a row without a byte gained, after which a file gives up.
+        var retries = 8
+        /// Files download at once (`AgentEnvironment.downloadsAtOnce`).
+        var atOnce = true
+        /// A number in [0, 1) for each backoff (`AgentEnvironment.jitter`).
+        var jitter: @Sendable () -> Double = { Double.random(in: 0..<1) }
+    }
+
+    /// The first wait before a retry, and the longest.
+    static let firstBackoff = Duration.seconds(1)
+    static let longestBackoff = Duration.seconds(300)
+
     let transport: any Transport
     let reporter: any RunReporter
-    /// `download.min_rate`, bytes per second; 0 for none.
-    let minRate: Int
+    let clock: any RunClock
+    let settings: Settings
     /// The whole release's size, for progress.
     let total: Int
 
     /// Downloads every job, all at once; the first failure stops the others and is thrown.
     func run(_ jobs: [Job]) throws(ApplyRun.Failure) -> [Downloaded] {
-        let shared = Shared(total: total, reporter: reporter, count: jobs.count)
-        Parallel.run(jobs.count, width: jobs.count) { index in
+        let shared = Shared(total: total, reporter: reporter, clock: clock, count: jobs.count)
+        // Under a rate cap the files go one after the other, so the link sees the cap, not one per file.
+        Parallel.run(jobs.count, width: settings.maxRate > 0 || !settings.atOnce ? 1 : jobs.count) { index in
             do {
                 let downloaded = try fetch(jobs[index], shared)
                 shared.finish(index, .success(downloaded))
@@ -46,61 +72,250 @@ struct ReleaseDownload: Sendable {
         return try shared.outcome()
     }
 
-    /// Streams one file to its path, hashing while it writes.
-    private func fetch(_ job: Job, _ shared: Shared) throws -> Downloaded {
-        let file = job.file, path = job.path
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { throw ApplyRun.Failure(message: "\(SystemError("cannot create", path))") }
-        defer { close(fd) }
-        var hasher = SHA256Stream()
-        let signed = job.signer.map(BackgroundHash.init)
-        defer { signed?.cancel() }
-        var count = 0
-        let deadline = file.size.flatMap { ApplyRun.downloadDeadline(size: $0, minRate: minRate) }
-        let response: TransportResponse
-        do {
-            response = try transport.get(TransportRequest(
-                url: file.url, maxBytes: file.size ?? ReleaseMetadata.maximumSize, timeout: deadline,
-                lowSpeed: minRate > 0 ? (minRate, 60) : nil, headers: file.headers
-            )) { chunk in
-                if shared.stopped { throw Stopped() }
-                hasher.update(chunk)
-                signed?.update(chunk)
-                try AtomicFile.writeAll(fd, chunk, path: path)
-                count += chunk.count
-                shared.add(chunk.count)
-            }
-        } catch is Stopped {
-            throw Stopped()
-        } catch TransportError.tooLarge {
-            throw ApplyRun.Failure(message: "\(file.name) is larger than the \(file.size ?? 0) bytes "
-                + (file.sizeAnnounced ? "announced" : "the server said (Content-Length)") + "; cut off")
-        } catch TransportError.timedOut(let reason) {
-            let limit = deadline.map { "its deadline of \(DurationText.format($0)) (the file's size at "
-                + "`download.min_rate` \(RateText.format(minRate)), plus a minute)" } ?? "its deadline"
-            throw ApplyRun.Failure(message: "the download of \(file.url) was stopped: slower than \(RateText.format(minRate)) "
-                + "for a minute, or longer than \(limit) (\(reason)); on a slower link lower `download.min_rate`")
-        } catch let failure as ApplyRun.Failure {
-            throw failure
-        } catch {
-            throw ApplyRun.Failure(message: "the download of \(file.url) failed: \(error)")
-        }
-        // An error page is not the file: say what the server answered, not that the hash differs.
-        guard response.status == 200 else {
-            throw ApplyRun.Failure(message: "GET \(file.url) answered HTTP \(response.status)")
-        }
-        guard fsync(fd) == 0 else { throw ApplyRun.Failure(message: "\(SystemError("cannot fsync", path))") }
-        return Downloaded(count: count, sha256: hasher.finalizeHex(), signedDigest: signed?.finalize())
+    /// The wait before retry `tries` (1, 2, …): "full jitter", a random time up to the doubled
+    /// backoff, so a fleet that lost its link together does not come back in step.
+    static func backoff(tries: Int, random: Double = Double.random(in: 0..<1)) -> Duration {
+        let ceiling = min(longestBackoff, firstBackoff * (1 << min(max(tries - 1, 0), 16)))
+        return ceiling * random
     }
 
+    /// Fetches one file, trying again while the failures are transient and `retries` allows.
+    private func fetch(_ job: Job, _ shared: Shared) throws -> Downloaded {
+        let file = job.file, path = job.path
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { throw ApplyRun.Failure(message: "\(SystemError("cannot create", path))") }
+        defer { close(fd) }
+        var progress = FileProgress(job: job, fd: fd, shared: shared)
+        defer { progress.signed?.cancel() }
+        try progress.resumeFromDisk()
+        // Each try has the file's deadline; the tries are bounded by `retries` and the waits by
+        // the longest backoff, so a run ends.
+        let deadline = file.size.flatMap { ApplyRun.downloadDeadline(size: $0, minRate: settings.minRate) }
+        var failedInARow = 0
+        while !progress.complete {
+            let before = progress.count
+            do {
+                try attempt(&progress, shared, timeout: deadline)
+                break
+            } catch let transient as Transient {
+                if progress.count > before { failedInARow = 0 }
+                failedInARow += 1
+                guard failedInARow <= settings.retries else {
+                    let kept = progress.count > 0 && progress.validator != nil
+                        ? "; the \(ByteText.show(UInt64(progress.count))) downloaded are kept and the next run goes on from there"
+                        : ""
+                    throw ApplyRun.Failure(message: "the download of \(file.url) failed \(failedInARow) times in a row"
+                        + " (\(transient.reason))\(kept)")
+                }
+                let wait = Self.backoff(tries: failedInARow, random: settings.jitter())
+                shared.note("\(file.name): \(transient.reason); trying again in \(DurationText.format(wait))"
+                    + (progress.count > 0 ? " from byte \(progress.count)" : ""))
+                clock.sleep(for: wait)
+            }
+        }
+        guard fsync(fd) == 0 else { throw ApplyRun.Failure(message: "\(SystemError("cannot fsync", path))") }
+        return Downloaded(count: progress.count, sha256: progress.hasher.finalizeHex(), signedDigest: progress.signed?.finalize())
+    }
+
+    /// One try: from byte `progress.count`, validated, or from the start.
+    private func attempt(_ progress: inout FileProgress, _ shared: Shared, timeout: Duration?) throws {
+        let file = progress.job.file
+        var headers = file.headers
+        let resuming = progress.count > 0
+        if resuming, let validator = progress.validator {
+            headers += ["Range: bytes=\(progress.count)-", "If-Range: \(validator)"]
+        } else if resuming {
+            try progress.restart()
+        }
+        let box = ProgressBox(progress)
+        var request = TransportRequest(
+            url: file.url, maxBytes: file.size ?? ReleaseMetadata.maximumSize, timeout: timeout,
+            lowSpeed: settings.minRate > 0 ? (settings.minRate, 60) : nil, headers: headers)
+        request.maxRate = settings.maxRate
+        request.onResponse = { status, headers in try box.answered(status, headers, shared: shared) }
+        let response: TransportResponse
+        do {
+            response = try transport.get(request) { chunk in
+                if shared.stopped { throw Stopped() }
+                try box.value.append(chunk)
+            }
+        } catch {
+            progress = box.value
+            throw classify(error, file)
+        }
+        progress = box.value
+        switch response.status {
+        case 200, 206:
+            // An empty file, or one that was complete already, gets no body to announce it.
+            if !box.announced { try progress.answered(response.status, response.headers) }
+        case 416 where progress.count > 0:
+            // The range starts at the end: the server's file is no longer than the bytes kept.
+            try progress.restart()
+            throw Transient(reason: "the server has no bytes past \(progress.count) (HTTP 416)")
+        default:
+            throw classify(HTTPStatus(code: response.status), file)
+        }
+        progress.complete = true
+    }
+
+    /// Whether a failure is worth another try: dropped connections, timeouts, 5xx, 408 and 429.
+    private func classify(_ error: any Error, _ file: ReleaseMetadata.File) -> any Error {
+        switch error {
+        case is Stopped, is ApplyRun.Failure, is Transient:
+            return error
+        case let status as HTTPStatus:
+            if status.code >= 500 || status.code == 408 || status.code == 429 {
+                return Transient(reason: "HTTP \(status.code)")
+            }
+            return ApplyRun.Failure(message: "GET \(file.url) answered HTTP \(status.code)")
+        case TransportError.tooLarge:
+            return ApplyRun.Failure(message: "\(file.name) is larger than the \(file.size ?? 0) bytes "
+                + (file.sizeAnnounced ? "announced" : "the server said (Content-Length)") + "; cut off")
+        case TransportError.timedOut(let reason):
+            return Transient(reason: "slower than \(RateText.format(settings.minRate)) for a minute, or past the "
+                + "file's deadline (\(reason)); on a slower link lower `download.min_rate`")
+        case TransportError.failed(let reason):
+            return Transient(reason: reason)
+        default:
+            return ApplyRun.Failure(message: "the download of \(file.url) failed: \(error)")
+        }
+    }
+
+    /// A failure another try may get past.
+    private struct Transient: Error { var reason: String }
+    /// A status that is not the file.
+    private struct HTTPStatus: Error { var code: Int }
     /// Thrown into a download when another one failed.
     private struct Stopped: Error {}
+
+    /// One file's bytes so far: written, hashed, and what validates them.
+    private struct FileProgress {
+        let job: ReleaseDownload.Job
+        let fd: Int32
+        /// The release's progress, which counts the bytes kept and gives back those dropped.
+        let shared: Shared
+        var count = 0
+        var hasher = SHA256Stream()
+        var signed: BackgroundHash?
+        /// The strong ETag or Last-Modified of the bytes so far; nil when the server gave neither.
+        var validator: String?
+        var complete = false
+
+        init(job: ReleaseDownload.Job, fd: Int32, shared: Shared) {
+            self.job = job
+            self.fd = fd
+            self.shared = shared
+            signed = job.signer.map(BackgroundHash.init)
+        }
+
+        var recordPath: String { job.path + ".resume" }
+
+        /// Picks up what an earlier run left, when its record says it is this file from this URL:
+        /// the bytes on disk are hashed again. Anything else starts from nothing.
+        mutating func resumeFromDisk() throws {
+            var info = stat()
+            guard let record = ResumeRecord.read(recordPath), record.url == job.file.url, record.sha256 == job.file.sha256,
+                fstat(fd, &info) == 0, info.st_size > 0, job.file.size.map({ Int(info.st_size) <= $0 }) ?? true
+            else {
+                try restart()
+                return
+            }
+            var buffer = [UInt8](repeating: 0, count: 1 << 20)
+            var offset = 0
+            let size = Int(info.st_size)
+            while offset < size {
+                let got = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, min($0.count, size - offset), off_t(offset)) }
+                if got < 0, errno == EINTR { continue }
+                guard got > 0 else { throw ApplyRun.Failure(message: "\(SystemError("cannot read", job.path))") }
+                buffer.withUnsafeBytes { hash(UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
+                offset += got
+            }
+            count = size
+            shared.add(size)
+            validator = record.validator
+            guard lseek(fd, off_t(size), SEEK_SET) >= 0 else { throw ApplyRun.Failure(message: "\(SystemError("cannot seek", job.path))") }
+            shared.note("\(job.file.name): going on from byte \(size) of an earlier download")
+            if let total = job.file.size, size == total { complete = true }
+        }
+
+        /// Back to byte 0: the file emptied, the hashes and the record started again.
+        mutating func restart() throws {
+            guard ftruncate(fd, 0) == 0, lseek(fd, 0, SEEK_SET) == 0 else {
+                throw ApplyRun.Failure(message: "\(SystemError("cannot truncate", job.path))")
+            }
+            shared.add(-count)
+            count = 0
+            hasher = SHA256Stream()
+            signed?.cancel()
+            signed = job.signer.map(BackgroundHash.init)
+            validator = nil
+            unlink(recordPath)
+        }
+
+        /// The response's status, before its first body byte: the rest (206 from where we are),
+        /// or the whole file (200: from the start, the record written anew).
+        mutating func answered(_ status: Int, _ headers: [(name: String, value: String)]) throws {
+            func header(_ name: String) -> String? { headers.first { $0.name.lowercased() == name }?.value }
+            switch status {
+            case 206:
+                let range = header("content-range") ?? ""
+                guard range.hasPrefix("bytes \(count)-") else {
+                    try restart()
+                    throw Transient(reason: "the server sent another range (\(range)) than asked for")
+                }
+            case 200:
+                if count > 0 { try restart() }
+                // A weak ETag may not validate a range (RFC 9110, 13.1.5); Last-Modified then.
+                validator = header("etag").flatMap { $0.hasPrefix("W/") ? nil : $0 } ?? header("last-modified")
+                if let validator {
+                    try AtomicFile.write(ResumeRecord(url: job.file.url, sha256: job.file.sha256, validator: validator).bytes,
+                                         to: recordPath)
+                }
+            default:
+                throw HTTPStatus(code: status)
+            }
+        }
+
+        mutating func append(_ chunk: UnsafeRawBufferPointer) throws {
+            hash(chunk)
+            try AtomicFile.writeAll(fd, chunk, path: job.path)
+            if count < Self.partway, count + chunk.count >= Self.partway { TestPause.here("download.partway") }
+            count += chunk.count
+            shared.add(chunk.count)
+        }
+
+        /// Where crash tests stop a download: past its first 64 KiB, written and recorded.
+        static let partway = 64 << 10
+
+        private mutating func hash(_ bytes: UnsafeRawBufferPointer) {
+            hasher.update(bytes)
+            signed?.update(bytes)
+        }
+    }
+
+    /// `FileProgress` for the transport's callbacks, which run on the download's own thread.
+    private final class ProgressBox: @unchecked Sendable {
+        var value: FileProgress
+        var announced = false
+        init(_ value: FileProgress) { self.value = value }
+
+        func answered(_ status: Int, _ headers: [(name: String, value: String)], shared: Shared) throws {
+            announced = true
+            let resumed = value.count
+            try value.answered(status, headers)
+            if status == 200, resumed > 0 {
+                shared.note("\(value.job.file.name): the server sent the whole file (it changed since, or it does not "
+                    + "resume downloads): starting again from byte 0")
+            }
+        }
+    }
 
     /// The downloads' common progress, their outcomes, and the stop flag.
     private final class Shared: @unchecked Sendable {
         private let lock = Mutex()
         private let total: Int
         private let reporter: any RunReporter
+        private let clock: any RunClock
         private var done = 0
         private var lastReport = 0
         private var outcomes: [Result<Downloaded, ApplyRun.Failure>?]
@@ -108,9 +323,10 @@ struct ReleaseDownload: Sendable {
         private(set) var stopped = false
         private var firstFailure: ApplyRun.Failure?
 
-        init(total: Int, reporter: any RunReporter, count: Int) {
+        init(total: Int, reporter: any RunReporter, clock: any RunClock, count: Int) {
             self.total = total
             self.reporter = reporter
+            self.clock = clock
             outcomes = Array(repeating: nil, count: count)
         }
 
@@ -123,6 +339,8 @@ struct ReleaseDownload: Sendable {
                 }
             }
         }
+
+        func note(_ text: String) { lock.withLock { reporter.note(text) } }
 
         func finish(_ index: Int, _ outcome: Result<Downloaded, ApplyRun.Failure>) {
             lock.withLock {
@@ -144,6 +362,29 @@ struct ReleaseDownload: Sendable {
             }
             return downloaded
         }
+    }
+}
+
+/// What lets a later run go on with a partial download: the URL, the SHA-256 the metadata
+/// expects, and the validator the server gave with the first byte.
+struct ResumeRecord: Equatable {
+    var url: String
+    var sha256: String
+    var validator: String
+
+    var bytes: [UInt8] { Array("updatectl-resume 1\nurl \(url)\nsha256 \(sha256)\nvalidator \(validator)\n".utf8) }
+
+    static func read(_ path: String) -> ResumeRecord? {
+        guard let bytes = try? AtomicFile.read(path, limit: 16 << 10) else { return nil }
+        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        guard lines.count >= 4, lines[0] == "updatectl-resume 1" else { return nil }
+        func field(_ line: Substring, _ name: String) -> String? {
+            line.hasPrefix(name + " ") ? String(line.dropFirst(name.count + 1)) : nil
+        }
+        guard let url = field(lines[1], "url"), let sha256 = field(lines[2], "sha256"), let validator = field(lines[3], "validator"),
+            !validator.isEmpty
+        else { return nil }
+        return ResumeRecord(url: url, sha256: sha256, validator: validator)
     }
 }
 

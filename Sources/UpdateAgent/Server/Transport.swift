@@ -26,6 +26,15 @@ public struct TransportRequest: Sendable {
     /// Certificate authorities (instead of the system's) and a client certificate, for servers
     /// that ask for one (etcd with client-certificate authentication).
     public var tls = TLSFiles()
+    /// The body arrives at this many bytes per second at most; 0 for no cap (`download.max_rate`).
+    public var maxRate = 0
+    /// The proxy; nil for libcurl's default, which reads `https_proxy`, `http_proxy` and
+    /// `no_proxy` from the environment.
+    public var proxy: ProxySettings?
+    /// Called once with the final response's status and headers, before its first body byte (not
+    /// at all for an empty body): a resumed download learns there whether the server sent the
+    /// rest (206) or the whole file (200). Throwing stops the transfer.
+    public var onResponse: (@Sendable (_ status: Int, _ headers: [(name: String, value: String)]) throws -> Void)?
 
     public init(url: String, maxBytes: Int, connectTimeout: Duration = .seconds(10), timeout: Duration? = .seconds(30),
                 lowSpeed: (bytesPerSecond: Int, seconds: Int)? = nil, maxRedirects: Int = 5,
@@ -42,6 +51,18 @@ public struct TransportRequest: Sendable {
         self.lowSpeed = lowSpeed
         self.maxRedirects = maxRedirects
         self.schemes = schemes
+    }
+}
+
+/// A proxy for every request: `url` (`http://host:port`; empty for none, whatever the
+/// environment says) and the hosts reached without it (libcurl's `no_proxy` list).
+public struct ProxySettings: Sendable, Equatable {
+    public var url: String
+    public var noProxy: String?
+
+    public init(url: String, noProxy: String? = nil) {
+        self.url = url
+        self.noProxy = noProxy
     }
 }
 
@@ -123,25 +144,37 @@ public struct CurlTransport: Transport {
     /// Sets the scheme allow-lists with libcurl's bitmask options, as it must with a libcurl
     /// older than 7.85.0 (tests take this path on a newer one).
     public var legacyProtocolOptions: Bool
+    /// The proxy for requests that name none (the policy's `download.proxy`); nil leaves libcurl
+    /// to the `https_proxy`, `http_proxy` and `no_proxy` environment variables.
+    public var proxy: ProxySettings?
 
-    public init(legacyProtocolOptions: Bool = false) { self.legacyProtocolOptions = legacyProtocolOptions }
+    public init(legacyProtocolOptions: Bool = false, proxy: ProxySettings? = nil) {
+        self.legacyProtocolOptions = legacyProtocolOptions
+        self.proxy = proxy
+    }
 
     private final class Context {
         let onData: (UnsafeRawBufferPointer) throws -> Void
+        let onResponse: (@Sendable (Int, [(name: String, value: String)]) throws -> Void)?
         let maxBytes: Int
         var received = 0
         var error: (any Error)?
         var headers: [(name: String, value: String)] = []
+        /// The status of the response whose headers arrive (each redirect's in turn).
+        var status = 0
+        var announced = false
 
-        init(onData: @escaping (UnsafeRawBufferPointer) throws -> Void, maxBytes: Int) {
+        init(onData: @escaping (UnsafeRawBufferPointer) throws -> Void,
+             onResponse: (@Sendable (Int, [(name: String, value: String)]) throws -> Void)?, maxBytes: Int) {
             self.onData = onData
+            self.onResponse = onResponse
             self.maxBytes = maxBytes
         }
     }
 
     public func get(_ request: TransportRequest, onData: (UnsafeRawBufferPointer) throws -> Void) throws -> TransportResponse {
         try withoutActuallyEscaping(onData) { onData in
-            let context = Context(onData: onData, maxBytes: request.maxBytes)
+            let context = Context(onData: onData, onResponse: request.onResponse, maxBytes: request.maxBytes)
             let unmanaged = Unmanaged.passRetained(context)
             defer { unmanaged.release() }
             let isHTTPS = request.url.lowercased().hasPrefix("https:")
@@ -167,12 +200,14 @@ public struct CurlTransport: Transport {
                             raw.redirect_protocols = redirectProtocols
                             raw.user_agent = agent
                             raw.legacy_protocol_options = legacyProtocolOptions ? 1 : 0
+                            raw.max_recv_speed = Int64(request.maxRate)
                             raw.context = unmanaged.toOpaque()
                             raw.on_header = { data, size, context in
                                 let box = Unmanaged<Context>.fromOpaque(context!).takeUnretainedValue()
                                 let line = String(decoding: UnsafeRawBufferPointer(start: data, count: size), as: UTF8.self)
                                 if line.hasPrefix("HTTP/") {
                                     box.headers = []
+                                    box.status = line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
                                 } else if let colon = line.firstIndex(of: ":") {
                                     box.headers.append((String(line[..<colon]), String(line[line.index(after: colon)...]).trimmingSpaces))
                                 }
@@ -186,6 +221,10 @@ public struct CurlTransport: Transport {
                                     return 0
                                 }
                                 do {
+                                    if !box.announced {
+                                        box.announced = true
+                                        try box.onResponse?(box.status, box.headers)
+                                    }
                                     try box.onData(UnsafeRawBufferPointer(start: data, count: size))
                                     return 1
                                 } catch {
@@ -196,11 +235,15 @@ public struct CurlTransport: Transport {
                             return Self.withCStrings(headerLines) { lines, count in
                                 raw.headers = lines
                                 raw.header_count = Int32(count)
-                                return Self.withOptionalCStrings([method, tls.caFile, tls.certFile, tls.keyFile]) { strings in
+                                let proxy = request.proxy ?? self.proxy
+                                return Self.withOptionalCStrings([method, tls.caFile, tls.certFile, tls.keyFile, proxy?.url,
+                                                                  proxy?.noProxy]) { strings in
                                     raw.method = strings[0]
                                     raw.ca_file = strings[1]
                                     raw.cert_file = strings[2]
                                     raw.key_file = strings[3]
+                                    raw.proxy = strings[4]
+                                    raw.no_proxy = strings[5]
                                     guard let body else { return ccurl_get(&raw, &result) }
                                     return body.withUnsafeBufferPointer { bytes in
                                         bytes.baseAddress!.withMemoryRebound(to: CChar.self, capacity: max(1, bytes.count)) { pointer in

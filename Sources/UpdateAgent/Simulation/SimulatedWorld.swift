@@ -14,11 +14,17 @@ final class SimulatedWorld: @unchecked Sendable {
     /// A throwaway key for this simulation's releases.
     let signingSeed = Ed25519.randomSeed()
     private(set) var metadata: [UInt8] = []
+    private let lock = Mutex()
+    /// Drops of the link still to come (`download.drops`).
+    private var dropsLeft: Int
+    /// When the last file was first asked for, for `download.unavailable_for`.
+    private var firstAsked: Duration?
 
     init(scenario: Scenario, clock: FixedWallClock, metadataURL: String) {
         self.scenario = scenario
         self.clock = clock
         self.metadataURL = metadataURL
+        dropsLeft = scenario.downloadDrops
         let base = String(metadataURL[..<(metadataURL.lastIndex(of: "/").map { metadataURL.index(after: $0) } ?? metadataURL.endIndex)])
         func content(_ seed: Int, _ size: Int) -> [UInt8] { (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ seed) } }
         let version = scenario.releaseVersion
@@ -64,6 +70,26 @@ final class SimulatedWorld: @unchecked Sendable {
     /// A file's detached signature, raw (KubeSolo OS's binary form).
     func signature(of bytes: [UInt8]) -> [UInt8] { Ed25519.sign(bytes, seed: signingSeed) }
 
+    /// Whether the server still answers 503 to the last file (`download.unavailable_for`).
+    func unavailable() -> Bool {
+        guard scenario.downloadUnavailableFor > .zero else { return false }
+        let now = clock.instant()
+        let first = lock.withLock {
+            if firstAsked == nil { firstAsked = now }
+            return firstAsked!
+        }
+        return now - first < scenario.downloadUnavailableFor
+    }
+
+    /// Takes one of the scripted drops, if any are left.
+    func takeDrop() -> Bool {
+        lock.withLock {
+            guard dropsLeft > 0 else { return false }
+            dropsLeft -= 1
+            return true
+        }
+    }
+
     /// The bytes served for a file: the last file is the one the scenario's download outcome hits.
     func served(_ index: Int) -> [UInt8] {
         var bytes = files[index].bytes
@@ -102,15 +128,39 @@ struct SimulatedTransport: Transport {
             return TransportResponse(status: 200, bytes: signature.count)
         }
         if let index = world.files.firstIndex(where: { $0.url == url }) {
-            if index == world.files.count - 1 { world.clock.sleep(for: world.scenario.downloadDuration) }
+            let last = index == world.files.count - 1
+            if last, world.unavailable() {
+                world.clock.sleep(for: .seconds(1))
+                return TransportResponse(status: 503, bytes: 0)
+            }
             let bytes = world.served(index)
-            if index == world.files.count - 1, world.scenario.downloadOutcome == "interrupted" {
+            if last, world.scenario.downloadOutcome == "interrupted" {
+                world.clock.sleep(for: world.scenario.downloadDuration)
                 try bytes.prefix(bytes.count / 2).withUnsafeBytes { try onData($0) }
                 throw TransportError.failed("the connection was reset (simulated)")
             }
             if bytes.count > request.maxBytes { throw TransportError.tooLarge(limit: request.maxBytes) }
-            try bytes.withUnsafeBytes { try onData($0) }
-            return TransportResponse(status: 200, bytes: bytes.count)
+            // Ranges as a good server honours them, validated by a fixed ETag.
+            let etag = "\"simulated-\(world.scenario.releaseVersion)\""
+            var start = 0
+            if let range = request.headers.first(where: { $0.hasPrefix("Range: bytes=") }), request.headers.contains("If-Range: \(etag)"),
+                let from = Int(range.dropFirst(13).dropLast()), from < bytes.count
+            {
+                start = from
+            }
+            var headers: [(name: String, value: String)] = [("ETag", etag)]
+            if start > 0 { headers.append(("Content-Range", "bytes \(start)-\(bytes.count - 1)/\(bytes.count)")) }
+            try request.onResponse?(start > 0 ? 206 : 200, headers)
+            var end = bytes.count
+            let drop = last && world.takeDrop()
+            if drop { end = min(bytes.count, start + max(1, bytes.count / (world.scenario.downloadDrops + 1))) }
+            // The time the part takes, out of the whole file's `download.duration`.
+            if last {
+                world.clock.sleep(for: world.scenario.downloadDuration * (Double(end - start) / Double(max(1, bytes.count))))
+            }
+            try bytes[start..<end].withUnsafeBytes { try onData($0) }
+            if drop { throw TransportError.failed("the connection dropped (simulated)") }
+            return TransportResponse(status: start > 0 ? 206 : 200, bytes: end - start, headers: headers)
         }
         // Anything else (an http gate): the scenario's gate answers decide; the server says 200.
         return TransportResponse(status: 200, bytes: 0)
@@ -186,7 +236,7 @@ final class SimulatedBackend: UpdateBackend, @unchecked Sendable {
     func stage(files: [String: String], slot: Slot, version: String, fromVersion: String) throws {
         lock.withLock { versions[slot] = version }
     }
-    func invalidate(slot: Slot) {}
+    func invalidate(slot: Slot, keepingDownloads: Bool) {}
     func activate(slot: Slot, version: String, fromVersion: String) throws {
         lock.withLock {
             next = slot

@@ -91,10 +91,12 @@ public enum Simulator {
         let fleet = ScriptedFleet(script: node.fleetScript)
         let realGates = Gates(CheckEnvironment(clock: clock, runner: runner, transport: transport, system: system,
                                                kubernetes: SimulatedKubernetes(node: node), fleet: fleet))
-        let environment = AgentEnvironment(
+        var environment = AgentEnvironment(
             clock: clock, runner: runner, transport: transport, system: system, backend: backend,
             store: StateStore(path: scratch + "/state.json"), reporter: reporter,
             gates: ScenarioGates(world: world, real: realGates), probes: ScenarioProbes(world: world), fleet: fleet)
+        environment.downloadsAtOnce = false
+        environment.jitter = { 0.5 }
 
         func finish(_ outcome: String, _ summary: String, runs: Int) -> SimulationResult {
             let at = clock.now() - start

@@ -85,7 +85,7 @@ struct PolicyBuilder {
             autoRollbackAfter: fields.integer("auto_rollback_after"),
             reboot: Located(RebootMode(rawValue: fields.text("reboot").value) ?? .manual, fields.origin("reboot")),
             dataDir: dataDir, backend: backend(fields), backendType: backendType(fields), disabledGates: disabled,
-            download: Download(minRate: fields.nested("download", PolicySchema.download).rate("min_rate")),
+            download: download(fields.nested("download", PolicySchema.download)),
             layout: Located(MetadataLayout(rawValue: fields.text("layout").value) ?? .kubesolo, fields.origin("layout")),
             activation: Located(ActivationMode(rawValue: fields.text("activation").value) ?? .auto, fields.origin("activation")))
     }
@@ -121,6 +121,11 @@ struct PolicyBuilder {
         let fields = Fields(mapping: entry.options, table: entry.kind.table)
         guard let kind = make(fields, &context) else { return nil }
         return (context.names.name(entry, explicit: fields.optionalText("name")), kind, fields.duration("timeout"))
+    }
+
+    private func download(_ fields: Fields) -> Download {
+        Download(minRate: fields.rate("min_rate"), maxRate: fields.rate("max_rate"), retries: fields.integer("retries"),
+                 proxy: fields.url("proxy"), noProxy: fields.optionalText("no_proxy"))
     }
 
     private func backendType(_ fields: Fields) -> Located<String> {

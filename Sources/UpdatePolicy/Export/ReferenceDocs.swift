@@ -53,6 +53,7 @@ public enum ReferenceDocs {
             """
         out += table(PolicySchema.updates, heading: "## `updates:`")
         out += table(PolicySchema.healthcheck, heading: "## `healthcheck:`")
+        out += table(PolicySchema.download, heading: "## `download:`")
         out += "\n## Gates (`preflight:`)\n\nEach gate is a one-key mapping `- KIND: {options}`, run in the listed order.\n"
         for kind in PolicySchema.gates { out += table(kind.table, heading: "### `\(kind.name)`") }
         out += "\n## Probes (`healthcheck.probes:`)\n\nEach probe is a one-key mapping `- KIND: {options}`; "

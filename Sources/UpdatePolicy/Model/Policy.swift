@@ -56,6 +56,22 @@ public enum ActivationMode: String, Sendable, Hashable {
 public struct Download: Sendable {
     /// Bytes per second; 0 for no minimum.
     public var minRate: Located<Int>
+    /// Bytes per second; 0 for no cap.
+    public var maxRate: Located<Int>
+    /// Failed tries in a row without a byte gained before a download gives up for the run.
+    public var retries: Located<Int>
+    /// The proxy for every request, when the policy names one.
+    public var proxy: Located<PolicyURL>?
+    public var noProxy: Located<String>?
+
+    public init(minRate: Located<Int>, maxRate: Located<Int>, retries: Located<Int>, proxy: Located<PolicyURL>? = nil,
+                noProxy: Located<String>? = nil) {
+        self.minRate = minRate
+        self.maxRate = maxRate
+        self.retries = retries
+        self.proxy = proxy
+        self.noProxy = noProxy
+    }
 }
 
 public enum RebootMode: String, Sendable, Hashable {

@@ -16,6 +16,10 @@ public struct Scenario: Sendable {
     public var expires: String?
     public var downloadOutcome: String
     public var downloadDuration: Duration
+    /// Times the link drops during the last file, each after an equal part of it.
+    public var downloadDrops = 0
+    /// How long the server answers 503 to the last file, from its first request.
+    public var downloadUnavailableFor = Duration.zero
     /// What the kinds find on the node, by fact name (`ScenarioSchema.facts`).
     public var facts: ScenarioFacts
     public var gates: [String: String]
@@ -88,7 +92,7 @@ public enum ScenarioLinter {
         }
         var expectedRuns: Int?
         if case .integer(let runs)? = expect.mapping["runs"]?.value { expectedRuns = runs }
-        return Scenario(
+        var scenario = Scenario(
             file: file, description: f.optionalText("description")?.value, start: f.text("start").value,
             runningVersion: f.text("running_version").value, releaseVersion: release.optionalText("version")?.value ?? "",
             releaseFormat: release.text("format").value, releaseChannel: release.optionalText("channel")?.value,
@@ -101,6 +105,9 @@ public enum ScenarioLinter {
             runs: f.integer("runs").value, runEvery: f.duration("run_every").value,
             expectedOutcome: expect.optionalText("outcome")?.value, expectedRuns: expectedRuns,
             expectedWithin: expect.optionalDuration("within")?.value)
+        scenario.downloadDrops = download.integer("drops").value
+        scenario.downloadUnavailableFor = download.duration("unavailable_for").value
+        return scenario
     }
 }
 

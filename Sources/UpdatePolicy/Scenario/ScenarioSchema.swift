@@ -23,6 +23,10 @@ public enum ScenarioSchema {
         Key("outcome", .choice(["ok", "corrupt", "interrupted", "larger"]), default: "ok",
             "`corrupt`: bytes that do not hash right; `interrupted`: the connection drops; `larger`: more bytes than announced."),
         Key("duration", .duration, default: "1m", "How long the download takes."),
+        Key("drops", .integer(min: 0, max: 1000), default: "0", "The link drops this many times during the download, "
+            + "each after an equal part of the file; each try goes on from where the last stopped."),
+        Key("unavailable_for", .duration, default: "0", "The server answers 503 to the download for this long from its "
+            + "first request (virtual time); the run retries as `download.retries` allows."),
     ])
 
     /// The facts the gate and probe kinds read (each kind declares its own).

@@ -80,9 +80,23 @@ public enum PolicySchema {
     public static let download = Table("download", summary: "How images are downloaded.", example: """
         download:
           min_rate: 64KiB/s
+          max_rate: 2MiB/s
+          retries: 8
+          proxy: http://proxy.example.com:3128
+          no_proxy: 10.0.0.0/8,.cluster.local
         """, [
         Key("min_rate", .rate, default: "32KiB/s", "Slowest acceptable transfer: a download slower than this for a minute "
             + "is stopped, and one that takes longer than its size at this rate plus a minute fails; `0` turns both off."),
+        Key("max_rate", .rate, default: "0", "Fastest transfer: downloads are held to this rate so they do not fill a "
+            + "metered or shared link; `0` for no cap."),
+        Key("retries", .integer(min: 0, max: 1000), default: "8", "Failed tries in a row, none of which gained a byte, "
+            + "after which a download gives up for this run. A try that drops the connection, times out or gets a 5xx "
+            + "is retried after a random wait of up to 1 s, 2 s, 4 s … (at most 5 minutes), and goes on from the byte it "
+            + "reached; a try that gained bytes starts the count again."),
+        Key("proxy", .url(schemes: ["http", "https"]), "The proxy for every request to the update server, the registry and the "
+            + "fleet lock; without it the `https_proxy`, `http_proxy` and `no_proxy` environment variables apply."),
+        Key("no_proxy", .string(nil), "Hosts reached without `proxy`: a comma list of names, domains (`.corp`) and "
+            + "addresses, as the `no_proxy` variable takes them."),
     ])
 
     public static let commandOperations = ["stage", "activate", "rollback", "commit", "reboot", "booted_slot", "running_version"]
