@@ -44,6 +44,16 @@ import Testing
         return (server, node)
     }
 
+    /// Runs `apply` in the background and SIGKILLs it 64 KiB into a download.
+    func killPartway(_ node: TestNode) async throws {
+        let process = try BackgroundProcess(["apply", node.policyPath],
+                                            environment: node.environment.merging(node.amd64) { $1 }
+                                                .merging(["UPDATECTL_TEST_PAUSE": "download.partway"]) { $1 })
+        let reached = await process.reached("paused at download.partway")
+        #expect(reached, "never reached download.partway: \(process.stderr)")
+        process.kill()
+    }
+
     func staged(_ node: TestNode) throws -> [UInt8] {
         Array(try Data(contentsOf: URL(fileURLWithPath: node.slots).appendingPathComponent("b/kubesolo-os.gz")))
     }
@@ -141,16 +151,54 @@ import Testing
         #expect(try staged(node) == Self.initramfs)
     }
 
+    /// The crash matrix's case for resume: a run gives up with bytes kept, the next is killed in
+    /// the middle of going on from them, and a third goes on from where the killed one stopped.
+    @Test func aResumedDownloadKilledHalfwayGoesOnAgain() async throws {
+        let (server, node) = try setUp(extra: "  download: {retries: 0}\n")
+        defer { server.stop() }
+        server.script(Self.initramfsPath, [.cut(after: 100_000)])
+        #expect(try await node.apply(environment: node.amd64).status == 1)
+        try await killPartway(node)
+        let again = try await node.apply(environment: node.amd64)
+        #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
+        let gets = server.requests.filter { $0.path == Self.initramfsPath && $0.method == "GET" }
+        #expect(gets.count == 3 && gets[1].range == "bytes=100000-", "\(gets.map { $0.range ?? "-" })")
+        let last = try #require(gets.last?.range.flatMap { Int($0.dropFirst(6).dropLast()) })
+        #expect(last >= 100_000 + (64 << 10), "the third run began at \(last)")
+        #expect(try staged(node) == Self.initramfs)
+    }
+
+    /// A `file:` server (a mounted medium) has no status line and no validator: its files are
+    /// read whole, as a 200.
+    @Test func aFileServerIsReadWhole() async throws {
+        let node = try TestNode()
+        let served = node.root.appendingPathComponent("srv")
+        try FileManager.default.createDirectory(at: served.appendingPathComponent("1.1.0"), withIntermediateDirectories: true)
+        try Data(Self.kernel).write(to: served.appendingPathComponent("1.1.0/vmlinuz"))
+        try Data(Self.initramfs).write(to: served.appendingPathComponent("1.1.0/kubesolo-os.gz"))
+        func hex(_ bytes: [UInt8]) -> String { SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined() }
+        try Data("""
+            {"version": "1.1.0", "vmlinuz_url": "1.1.0/vmlinuz", "vmlinuz_sha256": "\(hex(Self.kernel))",
+             "initramfs_url": "1.1.0/kubesolo-os.gz", "initramfs_sha256": "\(hex(Self.initramfs))"}
+            """.utf8).write(to: served.appendingPathComponent("latest.json"))
+        try node.directory.write("policy.yaml", """
+            updates:
+              server: file://\(served.path)
+              data_dir: \(node.data)
+              reboot: auto
+              kube_system_settle: 0
+              backend: {type: directory, root: \(node.slots), initial_version: 1.0.0}
+            """)
+        let applied = try await node.apply(environment: node.amd64)
+        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
+        #expect(try staged(node) == Self.initramfs)
+    }
+
     /// SIGKILL in the middle of a download, then a run that goes on from the bytes on disk.
     @Test func aDownloadKilledHalfwayGoesOnInTheNextRun() async throws {
         let (server, node) = try setUp()
         defer { server.stop() }
-        let process = try BackgroundProcess(["apply", node.policyPath],
-                                            environment: node.environment.merging(node.amd64) { $1 }
-                                                .merging(["UPDATECTL_TEST_PAUSE": "download.partway"]) { $1 })
-        let reached = await process.reached("paused at download.partway")
-        #expect(reached, "never reached download.partway: \(process.stderr)")
-        process.kill()
+        try await killPartway(node)
         let again = try await node.apply(environment: node.amd64)
         #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
         #expect(again.stdout.contains("interrupted in phase downloading"), "\(again.stdout)")

@@ -279,13 +279,17 @@ struct ReleaseDownload: Sendable {
         mutating func append(_ chunk: UnsafeRawBufferPointer) throws {
             hash(chunk)
             try AtomicFile.writeAll(fd, chunk, path: job.path)
-            if count < Self.partway, count + chunk.count >= Self.partway { TestPause.here("download.partway") }
+            if fetched < Self.partway, fetched + chunk.count >= Self.partway { TestPause.here("download.partway") }
+            fetched += chunk.count
             count += chunk.count
             shared.add(chunk.count)
         }
 
-        /// Where crash tests stop a download: past its first 64 KiB, written and recorded.
+        /// Where crash tests stop a download: 64 KiB past where this process began it (a fresh
+        /// or a resumed download alike), written and recorded.
         static let partway = 64 << 10
+        /// Bytes this process received for the file.
+        private var fetched = 0
 
         private mutating func hash(_ bytes: UnsafeRawBufferPointer) {
             hasher.update(bytes)

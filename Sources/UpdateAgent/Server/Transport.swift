@@ -163,6 +163,7 @@ public struct CurlTransport: Transport {
         /// The status of the response whose headers arrive (each redirect's in turn).
         var status = 0
         var announced = false
+        var isFile = false
 
         init(onData: @escaping (UnsafeRawBufferPointer) throws -> Void,
              onResponse: (@Sendable (Int, [(name: String, value: String)]) throws -> Void)?, maxBytes: Int) {
@@ -175,6 +176,7 @@ public struct CurlTransport: Transport {
     public func get(_ request: TransportRequest, onData: (UnsafeRawBufferPointer) throws -> Void) throws -> TransportResponse {
         try withoutActuallyEscaping(onData) { onData in
             let context = Context(onData: onData, onResponse: request.onResponse, maxBytes: request.maxBytes)
+            context.isFile = request.url.lowercased().hasPrefix("file:")
             let unmanaged = Unmanaged.passRetained(context)
             defer { unmanaged.release() }
             let isHTTPS = request.url.lowercased().hasPrefix("https:")
@@ -223,7 +225,8 @@ public struct CurlTransport: Transport {
                                 do {
                                     if !box.announced {
                                         box.announced = true
-                                        try box.onResponse?(box.status, box.headers)
+                                        // A file URL has no status line: it was read, which is a 200.
+                                        try box.onResponse?(box.status == 0 && box.isFile ? 200 : box.status, box.headers)
                                     }
                                     try box.onData(UnsafeRawBufferPointer(start: data, count: size))
                                     return 1
