@@ -226,6 +226,17 @@ import Testing
         #expect(seen.contains("HEAD \(server.base)/1.1.0/kubesolo-os.gz HTTP/1.1"), "\(seen)")
     }
 
+    /// Without `download.proxy`, libcurl's environment variables apply, as the service's unit may set them.
+    @Test func theEnvironmentsProxyAppliesWithoutTheKey() async throws {
+        let proxy = try TestProxy()
+        defer { proxy.stop() }
+        let (server, node) = try FlakyLinkTests().setUp()
+        defer { server.stop() }
+        let applied = try await node.apply(environment: node.amd64.merging(["http_proxy": proxy.url]) { $1 })
+        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
+        #expect(proxy.requests.contains("GET \(server.base)/latest.json HTTP/1.1"), "\(proxy.requests)")
+    }
+
     @Test func noProxyHostsGoDirect() async throws {
         let proxy = try TestProxy()
         defer { proxy.stop() }
