@@ -36,7 +36,7 @@ struct PolicyBuilder {
             context.names.reserve(entries)
             for entry in entries {
                 guard let gate = gate(entry, &context) else { continue }
-                if (gate.kind as? any DecodableGate)?.isOff == true { disabled.append(gate) } else { preflight.append(gate) }
+                if PolicyKinds.decodableGate(type(of: gate.kind))?.isOff(gate.kind) == true { disabled.append(gate) } else { preflight.append(gate) }
             }
         } else {
             let defaults = PolicyKinds.decodableGates.compactMap { kind in kind.defaultOrder.map { (kind, $0) } }
@@ -92,7 +92,7 @@ struct PolicyBuilder {
 
     /// The entry's own kind decodes it; the decoder only hands over entries of the family's kinds.
     private func gate(_ entry: DecodedEntry, _ context: inout KindContext) -> Gate? {
-        guard let kind = entry.kind.type as? any DecodableGate.Type else {
+        guard let kind = PolicyKinds.decodableGate(entry.kind.type) else {
             preconditionFailure("\(entry.kind.name) is listed as a gate kind but is not one")
         }
         return decode(entry, &context) { kind.init($0, &$1) as (any GateKind)? }
@@ -108,7 +108,7 @@ struct PolicyBuilder {
     }
 
     private func probe(_ entry: DecodedEntry, _ context: inout KindContext) -> Probe? {
-        guard let kind = entry.kind.type as? any DecodableProbe.Type else {
+        guard let kind = PolicyKinds.decodableProbe(entry.kind.type) else {
             preconditionFailure("\(entry.kind.name) is listed as a probe kind but is not one")
         }
         return decode(entry, &context) { kind.init($0, &$1) as (any ProbeKind)? }

@@ -123,6 +123,11 @@ protocol DecodableGate: GateKind {
 }
 
 extension DecodableGate {
+    /// `check` of a gate whose kind is this type (a cast to the concrete type, not to a protocol).
+    static func check(entry gate: Gate, _ checks: inout CrossChecks) { (gate.kind as? Self)?.check(gate, &checks) }
+    /// `isOff` of a kind value of this type.
+    static func isOff(_ kind: any GateKind) -> Bool { (kind as? Self)?.isOff ?? false }
+
     static var defaultOrder: Int? { nil }
     static var defaultText: String { "\(entry.name): {}" }
     static var alwaysOn: Bool { false }
@@ -164,6 +169,9 @@ protocol DecodableProbe: ProbeKind {
 }
 
 extension DecodableProbe {
+    /// `check` of a probe whose kind is this type (a cast to the concrete type, not to a protocol).
+    static func check(entry probe: Probe, _ checks: inout CrossChecks) { (probe.kind as? Self)?.check(probe, &checks) }
+
     static func implicit(_ listed: [Probe], _ context: inout KindContext) -> [Probe] { [] }
     static var implicitOrder: Int { 0 }
     func check(_ probe: Probe, _ checks: inout CrossChecks) {}

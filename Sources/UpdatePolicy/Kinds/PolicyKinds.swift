@@ -11,6 +11,19 @@ public enum PolicyKinds {
         HTTPProbe.self, TCPProbe.self, ExecProbe.self, DiskWritableProbe.self, KubeSystemReadyProbe.self,
     ]
 
+    /// The decoder's view of a kind by its type: looked up, not cast (a cast to a protocol
+    /// existential searches the conformance tables, and every entry of every file needs one).
+    private static let gateByType = Dictionary(uniqueKeysWithValues: decodableGates.map { (ObjectIdentifier($0), $0) })
+    private static let probeByType = Dictionary(uniqueKeysWithValues: decodableProbes.map { (ObjectIdentifier($0), $0) })
+
+    static func decodableGate(_ type: any EntryKindDescription.Type) -> (any DecodableGate.Type)? {
+        gateByType[ObjectIdentifier(type)]
+    }
+
+    static func decodableProbe(_ type: any EntryKindDescription.Type) -> (any DecodableProbe.Type)? {
+        probeByType[ObjectIdentifier(type)]
+    }
+
     public static var gates: [any GateKind.Type] { decodableGates }
     public static var probes: [any ProbeKind.Type] { decodableProbes }
 

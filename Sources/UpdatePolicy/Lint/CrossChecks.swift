@@ -125,8 +125,8 @@ struct CrossChecks {
         }
 
         // Each kind's own checks: of each entry, then of the whole policy.
-        for gate in policy.preflight { (gate.kind as? any DecodableGate)?.check(gate, &self) }
-        for probe in health.probes { (probe.kind as? any DecodableProbe)?.check(probe, &self) }
+        for gate in policy.preflight { PolicyKinds.decodableGate(type(of: gate.kind))?.check(entry: gate, &self) }
+        for probe in health.probes { PolicyKinds.decodableProbe(type(of: probe.kind))?.check(entry: probe, &self) }
         for kind in PolicyKinds.decodableGates { kind.checkPolicy(&self) }
 
         if case .command(let backend) = policy.backend, policy.reboot.value == .auto, backend.commands["reboot"] == nil,
