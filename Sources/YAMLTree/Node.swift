@@ -20,14 +20,11 @@ public struct Scalar: Sendable, Hashable {
         self.style = style
     }
 
+    /// How YAML writes null as a plain scalar.
+    static let nullSpellings = ["", "~", "null", "Null", "NULL"]
+
     /// A plain scalar that YAML reads as null (`~`, `null`, `Null`, `NULL` or nothing).
-    public var isNull: Bool {
-        guard style == .plain else { return false }
-        switch value {
-        case "", "~", "null", "Null", "NULL": return true
-        default: return false
-        }
-    }
+    public var isNull: Bool { style == .plain && Self.nullSpellings.contains(value) }
 }
 
 /// One entry of a mapping, in the order it was written.
@@ -128,14 +125,8 @@ public struct Node: Sendable {
     /// Whether the node is a plain scalar YAML reads as null.
     public var isNull: Bool {
         let record = record
-        guard record.kind == .scalar, record.style == .plain else { return false }
-        let bytes = arena.text(of: record)
-        switch bytes.count {
-        case 0: return true
-        case 1: return bytes[bytes.startIndex] == UInt8(ascii: "~")
-        case 4: return isScalar("null") || isScalar("Null") || isScalar("NULL")
-        default: return false
-        }
+        guard record.kind == .scalar, record.style == .plain, record.count <= 4 else { return false }
+        return Scalar.nullSpellings.contains { isScalar($0) }
     }
 
     /// A short name for the kind of node, for messages: "a string", "a list", "a mapping".

@@ -298,15 +298,19 @@ private struct Composer {
     /// A key's identity as text: a scalar's text, or a character no scalar key holds and then a
     /// list's or mapping's content in flow form.
     private func identity(_ key: Int) -> String {
-        let node = Node(arena: arena.finish(), index: key)
-        if let scalar = node.scalar { return scalar.value }
-        return "\u{0}" + Self.canonical(node)
+        scalarText(key) ?? "\u{0}" + Self.canonical(Node(arena: arena.finish(), index: key))
     }
 
     private func shown(_ key: Int) -> String {
-        let node = Node(arena: arena.finish(), index: key)
-        if let scalar = node.scalar { return scalar.value }
-        return String(Self.canonical(node).prefix(60))
+        scalarText(key) ?? String(Self.canonical(Node(arena: arena.finish(), index: key)).prefix(60))
+    }
+
+    /// A scalar key's text, read from the arena being built (no frozen copy of it per key: a
+    /// mapping past 16 keys asks for every key's).
+    private func scalarText(_ key: Int) -> String? {
+        let record = arena.records[key]
+        guard record.kind == .scalar else { return nil }
+        return String(decoding: arena.bytes[Int(record.first)..<Int(record.first + record.count)], as: UTF8.self)
     }
 
     /// A node's content in flow form, for comparing keys that are lists or mappings.

@@ -129,20 +129,7 @@ final class ConsoleReporter: RunReporter, @unchecked Sendable {
         guard elapsed >= 2, bytes > start.bytes else { return nil }
         let rate = Double(bytes - start.bytes) / elapsed
         let left = total > bytes ? Duration.seconds(Int((Double(total - bytes) / rate).rounded(.up))) : .zero
-        return "\(Self.rate(rate)), \(DurationText.format(left)) left"
-    }
-
-    /// `850 KiB/s`, `1.2 MiB/s`.
-    static func rate(_ bytesPerSecond: Double) -> String {
-        let units = ["B/s", "KiB/s", "MiB/s", "GiB/s"]
-        var value = bytesPerSecond
-        var unit = 0
-        while value >= 1024, unit < units.count - 1 {
-            value /= 1024
-            unit += 1
-        }
-        let shown = value < 10 && unit > 0 ? String(Double(Int(value * 10)) / 10) : String(Int(value))
-        return "\(shown) \(units[unit])"
+        return "\(ByteText.show(UInt64(rate)))/s, \(DurationText.format(left)) left"
     }
 
     func note(_ text: String) {

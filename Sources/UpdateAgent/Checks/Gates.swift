@@ -72,9 +72,9 @@ public struct Gates: GateEvaluator {
     }
 }
 
-enum ByteText {
+public enum ByteText {
     /// 1.0 GiB, 812 MiB, 4 KiB, 17 B.
-    static func show(_ bytes: UInt64) -> String {
+    public static func show(_ bytes: UInt64) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var value = Double(bytes)
         var unit = 0

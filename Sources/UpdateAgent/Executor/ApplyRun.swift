@@ -666,7 +666,7 @@ public struct ApplyRun {
         private func fetchOnce(_ url: String, limit: Int, what: String) throws -> [UInt8] {
             do {
                 let (response, body) = try env.transport.fetch(TransportRequest(url: url, maxBytes: limit))
-                if response.status >= 500 || response.status == 408 || response.status == 429 {
+                if ReleaseDownload.isTransient(status: response.status) {
                     throw TransientFetch(message: "GET \(url) answered HTTP \(response.status)")
                 }
                 guard response.status == 200 else {
@@ -694,11 +694,17 @@ public struct ApplyRun {
         mutating func downloadAll(_ files: [ReleaseMetadata.File], total: Int?) throws {
             var jobs: [ReleaseDownload.Job] = []
             var signatureFiles: [String: [UInt8]] = [:]
+            // The key the plan verifies file signatures with, read once for every file.
+            let spec = run.plan.steps.lazy.compactMap { step -> PublicKeySpec? in
+                if case .verifyFileSignatures(let spec) = step.operation { return spec }
+                return nil
+            }.first
+            let key = spec.flatMap { try? Signature.key($0) }
             for file in files {
                 guard let path = paths[file.name] else { throw Failure(message: "the backend gave no path for \(file.name)") }
                 // With a key and a file signature, the signature first: its R and the key start the
                 // SHA-512 that Ed25519 verification needs, fed the same bytes (one pass over them).
-                let signed = signedHasher(file)
+                let signed = key.flatMap { signedHasher(file, key: $0) }
                 signatureFiles[file.name] = signed?.signatureFile
                 jobs.append(ReleaseDownload.Job(file: file, path: path, signer: signed?.hasher))
             }
@@ -718,15 +724,11 @@ public struct ApplyRun {
             }
         }
 
-        /// The signature file of `file` and a SHA-512 started with its R and the key, when the plan
-        /// verifies file signatures and both can be had now; nil otherwise (verification then
-        /// fetches and reads as it would anyway, and reports what is wrong).
-        mutating func signedHasher(_ file: ReleaseMetadata.File) -> (signatureFile: [UInt8], hasher: SHA512Hasher)? {
-            let spec = run.plan.steps.lazy.compactMap { step -> PublicKeySpec? in
-                if case .verifyFileSignatures(let spec) = step.operation { return spec }
-                return nil
-            }.first
-            guard let spec, let url = file.signatureURL, let key = try? Signature.key(spec),
+        /// The signature file of `file` and a SHA-512 started with its R and `key`, when both can
+        /// be had now; nil otherwise (verification then fetches and reads as it would anyway, and
+        /// reports what is wrong).
+        func signedHasher(_ file: ReleaseMetadata.File, key: [UInt8]) -> (signatureFile: [UInt8], hasher: SHA512Hasher)? {
+            guard let url = file.signatureURL,
                 let signatureFile = try? fetch(url, limit: 4096, what: "signature"),
                 let hasher = Signature.startHash(signatureFile: signatureFile, key: key)
             else { return nil }

@@ -57,7 +57,7 @@ struct ReleaseDownload: Sendable {
 
     /// Downloads every job, all at once; the first failure stops the others and is thrown.
     func run(_ jobs: [Job]) throws(ApplyRun.Failure) -> [Downloaded] {
-        let shared = Shared(total: total, reporter: reporter, clock: clock, count: jobs.count)
+        let shared = Shared(total: total, reporter: reporter, count: jobs.count)
         // Under a rate cap the files go one after the other, so the link sees the cap, not one per file.
         Parallel.run(jobs.count, width: settings.maxRate > 0 || !settings.atOnce ? 1 : jobs.count) { index in
             do {
@@ -72,9 +72,12 @@ struct ReleaseDownload: Sendable {
         return try shared.outcome()
     }
 
+    /// Statuses another try may get past: the server's trouble (5xx), a request timeout, a rate limit.
+    static func isTransient(status: Int) -> Bool { status >= 500 || status == 408 || status == 429 }
+
     /// The wait before retry `tries` (1, 2, …): "full jitter", a random time up to the doubled
     /// backoff, so a fleet that lost its link together does not come back in step.
-    static func backoff(tries: Int, random: Double = Double.random(in: 0..<1)) -> Duration {
+    static func backoff(tries: Int, random: Double) -> Duration {
         let ceiling = min(longestBackoff, firstBackoff * (1 << min(max(tries - 1, 0), 16)))
         return ceiling * random
     }
@@ -164,7 +167,7 @@ struct ReleaseDownload: Sendable {
         case is Stopped, is ApplyRun.Failure, is Transient:
             return error
         case let status as HTTPStatus:
-            if status.code >= 500 || status.code == 408 || status.code == 429 {
+            if Self.isTransient(status: status.code) {
                 return Transient(reason: "HTTP \(status.code)")
             }
             return ApplyRun.Failure(message: "GET \(file.url) answered HTTP \(status.code)")
@@ -255,10 +258,10 @@ struct ReleaseDownload: Sendable {
         /// The response's status, before its first body byte: the rest (206 from where we are),
         /// or the whole file (200: from the start, the record written anew).
         mutating func answered(_ status: Int, _ headers: [(name: String, value: String)]) throws {
-            func header(_ name: String) -> String? { headers.first { $0.name.lowercased() == name }?.value }
+            let response = TransportResponse(status: status, bytes: 0, headers: headers)
             switch status {
             case 206:
-                let range = header("content-range") ?? ""
+                let range = response.header("Content-Range") ?? ""
                 guard range.hasPrefix("bytes \(count)-") else {
                     try restart()
                     throw Transient(reason: "the server sent another range (\(range)) than asked for")
@@ -266,7 +269,7 @@ struct ReleaseDownload: Sendable {
             case 200:
                 if count > 0 { try restart() }
                 // A weak ETag may not validate a range (RFC 9110, 13.1.5); Last-Modified then.
-                validator = header("etag").flatMap { $0.hasPrefix("W/") ? nil : $0 } ?? header("last-modified")
+                validator = response.header("ETag").flatMap { $0.hasPrefix("W/") ? nil : $0 } ?? response.header("Last-Modified")
                 if let validator {
                     try AtomicFile.write(ResumeRecord(url: job.file.url, sha256: job.file.sha256, validator: validator).bytes,
                                          to: recordPath)
@@ -319,7 +322,6 @@ struct ReleaseDownload: Sendable {
         private let lock = Mutex()
         private let total: Int
         private let reporter: any RunReporter
-        private let clock: any RunClock
         private var done = 0
         private var lastReport = 0
         private var outcomes: [Result<Downloaded, ApplyRun.Failure>?]
@@ -327,10 +329,9 @@ struct ReleaseDownload: Sendable {
         private(set) var stopped = false
         private var firstFailure: ApplyRun.Failure?
 
-        init(total: Int, reporter: any RunReporter, clock: any RunClock, count: Int) {
+        init(total: Int, reporter: any RunReporter, count: Int) {
             self.total = total
             self.reporter = reporter
-            self.clock = clock
             outcomes = Array(repeating: nil, count: count)
         }
 

@@ -28,9 +28,6 @@ public struct TransportRequest: Sendable {
     public var tls = TLSFiles()
     /// The body arrives at this many bytes per second at most; 0 for no cap (`download.max_rate`).
     public var maxRate = 0
-    /// The proxy; nil for libcurl's default, which reads `https_proxy`, `http_proxy` and
-    /// `no_proxy` from the environment.
-    public var proxy: ProxySettings?
     /// Called once with the final response's status and headers, before its first body byte (not
     /// at all for an empty body): a resumed download learns there whether the server sent the
     /// rest (206) or the whole file (200). Throwing stops the transfer.
@@ -238,7 +235,7 @@ public struct CurlTransport: Transport {
                             return Self.withCStrings(headerLines) { lines, count in
                                 raw.headers = lines
                                 raw.header_count = Int32(count)
-                                let proxy = request.proxy ?? self.proxy
+                                let proxy = self.proxy
                                 return Self.withOptionalCStrings([method, tls.caFile, tls.certFile, tls.keyFile, proxy?.url,
                                                                   proxy?.noProxy]) { strings in
                                     raw.method = strings[0]
