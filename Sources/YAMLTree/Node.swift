@@ -24,7 +24,17 @@ public struct Scalar: Sendable, Hashable {
     static let nullSpellings = ["", "~", "null", "Null", "NULL"]
 
     /// A plain scalar that YAML reads as null (`~`, `null`, `Null`, `NULL` or nothing).
-    public var isNull: Bool { style == .plain && Self.nullSpellings.contains(value) }
+    public var isNull: Bool { style == .plain && Self.isNullSpelling(value.utf8) }
+
+    /// Whether `bytes` spell null; by length first, as every key and value of a file is asked.
+    static func isNullSpelling<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Bool {
+        switch bytes.count {
+        case 0: return true
+        case 1: return bytes.first == UInt8(ascii: "~")
+        case 4: return nullSpellings.contains { $0.utf8.count == 4 && $0.utf8.elementsEqual(bytes) }
+        default: return false
+        }
+    }
 }
 
 /// One entry of a mapping, in the order it was written.
@@ -126,7 +136,7 @@ public struct Node: Sendable {
     public var isNull: Bool {
         let record = record
         guard record.kind == .scalar, record.style == .plain, record.count <= 4 else { return false }
-        return Scalar.nullSpellings.contains { isScalar($0) }
+        return Scalar.isNullSpelling(arena.text(of: record))
     }
 
     /// A short name for the kind of node, for messages: "a string", "a list", "a mapping".

@@ -37,7 +37,7 @@ import UpdatePolicy
         for file in try FileManager.default.contentsOfDirectory(atPath: policyKinds.path) where file.hasSuffix(".swift") {
             let text = try String(contentsOf: policyKinds.appendingPathComponent(file), encoding: .utf8)
             for line in text.split(separator: "\n") where line.hasPrefix("public struct ") {
-                if line.contains(": DecodableGate") || line.contains(": DecodableProbe") || line.contains(": SwitchedGate") {
+                if [": DecodableGate", ": DecodableProbe", ": SwitchedGate", ": CheckedGate", ": CheckedProbe"].contains(where: line.contains) {
                     declared.insert(String(line.dropFirst("public struct ".count).prefix { $0 != ":" }))
                 }
             }

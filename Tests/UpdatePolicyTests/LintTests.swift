@@ -328,6 +328,14 @@ import YAMLTree
         #expect(result.findings.first?.start.column == 61)
     }
 
+    @Test func commentsAreFoundOnTheirLinesPastHashesThatAreNotComments() throws {
+        let text = "# updatectl: disable=UPD999\nupdates:\n  server: http://u.example.com/#x  # updatectl: disable=UPD406\n"
+            + "\n\n  reboot: auto # updatectl: disable=UPD308\n"
+        let result = PolicyLinter.lint(Array(text.utf8), file: "x.yaml", options: .tests)
+        #expect(result.findings.map(\.rule) == [.badSuppression, .unusedSuppression])
+        #expect(result.findings.map { [$0.start.line, $0.start.column] } == [[1, 22], [6, 37]])
+    }
+
     @Test func aHashInsideAValueIsNotAComment() throws {
         let text = "updates:\n  server: http://u.example.com/#updatectl:disable=UPD406\n"
         let result = PolicyLinter.lint(Array(text.utf8), file: "x.yaml", options: .tests)

@@ -58,12 +58,16 @@ public struct SmallMap<Value: Sendable>: Sendable {
 
     public init() {}
 
+    /// Room for `count` values, allocated once.
+    public mutating func reserveCapacity(_ count: Int) { entries.reserveCapacity(count) }
+
     public var keys: [String] { entries.map(\.key) }
 
     public subscript(key: String) -> Value? {
-        get { entries.first { $0.key == key }?.value }
+        // Through the buffer, so that only the value found is copied, not each entry passed.
+        get { entries.withUnsafeBufferPointer { buffer in buffer.firstIndex { $0.key == key }.map { buffer[$0].value } } }
         set {
-            if let index = entries.firstIndex(where: { $0.key == key }) {
+            if let index = entries.withUnsafeBufferPointer({ buffer in buffer.firstIndex { $0.key == key } }) {
                 if let newValue { entries[index].value = newValue } else { entries.remove(at: index) }
             } else if let newValue {
                 entries.append((key, newValue))

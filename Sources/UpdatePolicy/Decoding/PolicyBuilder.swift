@@ -34,8 +34,8 @@ struct PolicyBuilder {
         var disabled: [Gate] = []
         if let entries = fields.entries("preflight") {
             context.names.reserve(entries)
-            for entry in entries {
-                guard let gate = gate(entry, &context) else { continue }
+            for index in entries.indices {
+                guard let gate = gate(entries[index], &context) else { continue }
                 if PolicyKinds.decodableGate(type(of: gate.kind))?.isOff(gate.kind) == true { disabled.append(gate) } else { preflight.append(gate) }
             }
         } else {
@@ -64,8 +64,10 @@ struct PolicyBuilder {
         // Sized once: a probe is a wide value, and a large policy has tens of thousands.
         var probes: [Probe] = []
         probes.reserveCapacity(probeEntries.count + PolicyKinds.decodableProbes.count)
-        for entry in probeEntries {
-            if let probe = probe(entry, &context) { probes.append(probe) }
+        probeEntries.withUnsafeBufferPointer { entries in
+            for entry in entries.indices {
+                if let probe = probe(entries[entry], &context) { probes.append(probe) }
+            }
         }
         for kind in PolicyKinds.decodableProbes.sorted(by: { $0.implicitOrder < $1.implicitOrder }) {
             probes += kind.implicit(probes, &context)
@@ -95,8 +97,10 @@ struct PolicyBuilder {
         guard let kind = PolicyKinds.decodableGate(entry.kind.type) else {
             preconditionFailure("\(entry.kind.name) is listed as a gate kind but is not one")
         }
-        return decode(entry, &context) { kind.init($0, &$1) as (any GateKind)? }
-            .map { Gate(name: $0.name, kind: $0.kind, timeout: $0.timeout, source: .entry(entry.node.start)) }
+        let fields = Fields(mapping: entry.options, table: entry.kind.table)
+        guard let decoded = kind.gate(fields, &context) else { return nil }
+        let (name, timeout) = nameAndTimeout(entry, fields, &context)
+        return Gate(name: name, kind: decoded, timeout: timeout, source: .entry(entry.node.start))
     }
 
     /// A gate the policy did not write, with every option at its default.
@@ -111,16 +115,17 @@ struct PolicyBuilder {
         guard let kind = PolicyKinds.decodableProbe(entry.kind.type) else {
             preconditionFailure("\(entry.kind.name) is listed as a probe kind but is not one")
         }
-        return decode(entry, &context) { kind.init($0, &$1) as (any ProbeKind)? }
-            .map { Probe(name: $0.name, kind: $0.kind, timeout: $0.timeout, source: .entry(entry.node.start)) }
+        let fields = Fields(mapping: entry.options, table: entry.kind.table)
+        guard let decoded = kind.probe(fields, &context) else { return nil }
+        let (name, timeout) = nameAndTimeout(entry, fields, &context)
+        return Probe(name: name, kind: decoded, timeout: timeout, source: .entry(entry.node.start))
     }
 
-    /// An entry's kind-specific part decoded by `make`, with its name and timeout.
-    private func decode<Kind>(_ entry: DecodedEntry, _ context: inout KindContext,
-                              _ make: (Fields, inout KindContext) -> Kind?) -> (name: Located<String>, kind: Kind, timeout: Located<Duration>)? {
-        let fields = Fields(mapping: entry.options, table: entry.kind.table)
-        guard let kind = make(fields, &context) else { return nil }
-        return (context.names.name(entry, explicit: fields.optionalText("name")), kind, fields.duration("timeout"))
+    /// What every entry has besides its kind's options.
+    private func nameAndTimeout(_ entry: DecodedEntry, _ fields: Fields, _ context: inout KindContext)
+        -> (name: Located<String>, timeout: Located<Duration>)
+    {
+        (context.names.name(entry, explicit: fields.optionalText("name")), fields.duration("timeout"))
     }
 
     private func download(_ fields: Fields) -> Download {
@@ -174,15 +179,19 @@ struct NameAllocator {
     /// Registers the names the policy gives, reporting duplicates, before any name is derived.
     mutating func reserve(_ entries: [DecodedEntry]) {
         taken.reserveCapacity(2 * entries.count)
-        for entry in entries {
-            guard let field = entry.options["name"], case .text(let name) = field.value else { continue }
-            if let first = taken[name] {
-                findings.append(Finding(
-                    .duplicateName(name, noun: noun), start: field.start, end: field.end,
-                    notes: first.map { [Finding.Note(message: Message.otherOfName(name, noun: noun), mark: $0)] } ?? []))
-            } else {
-                taken[name] = field.start
-            }
+        entries.withUnsafeBufferPointer { entries in
+            for entry in entries.indices { reserve(entries[entry].options["name"]) }
+        }
+    }
+
+    private mutating func reserve(_ field: DecodedField?) {
+        guard let field, case .text(let name) = field.value else { return }
+        if let first = taken[name] {
+            findings.append(Finding(
+                .duplicateName(name, noun: noun), start: field.start, end: field.end,
+                notes: first.map { [Finding.Note(message: Message.otherOfName(name, noun: noun), mark: $0)] } ?? []))
+        } else {
+            taken[name] = field.start
         }
     }
 

@@ -17,9 +17,10 @@ struct PolicyDecoder {
             wrongType(node, expected: "a mapping of \(place) settings")
             return result
         }
+        result.fields.reserveCapacity(pairs.count)
         for pair in merged(pairs) {
             guard let keyText = keyName(pair.key) else { continue }
-            guard let key = table.key(keyText) else {
+            guard let index = table.index(of: keyText) else {
                 // A misspelt key stands for the key it was taken for: given, but not decoded, so
                 // nothing reports that key missing as well.
                 if let guess = unknownKey(pair.key, keyText, in: table, place: place), result.fields[guess] == nil {
@@ -27,11 +28,12 @@ struct PolicyDecoder {
                 }
                 continue
             }
-            if let value = decodeValue(pair.value, key.kind, key: key.name, place: place) {
-                result.fields[key.name] = DecodedField(value: value, node: pair.value)
-                result.invalid[key.name] = nil
+            let name = table.names[index]
+            if let value = decodeValue(pair.value, table.kinds[index], key: name, place: place) {
+                result.fields[name] = DecodedField(value: value, node: pair.value)
+                if !result.invalid.isEmpty { result.invalid[name] = nil }
             } else {
-                result.invalid[key.name] = pair.value.start
+                result.invalid[name] = pair.value.start
             }
         }
         return result

@@ -50,9 +50,16 @@ struct ScalarRules {
         let text = scalar.value
         switch kind {
         case .string(let rule):
-            if scalar.style == .plain, ["true", "false", "True", "False", "TRUE", "FALSE"].contains(text) {
-                add(.textIsBoolean(key, text), node)
-                return nil
+            // Only `true` and `false` in three spellings: four or five bytes starting t or f.
+            if scalar.style == .plain, let first = text.utf8.first, first | 0x20 == UInt8(ascii: "t") || first | 0x20 == UInt8(ascii: "f"),
+                text.utf8.count == 4 || text.utf8.count == 5
+            {
+                switch text {
+                case "true", "false", "True", "False", "TRUE", "FALSE":
+                    add(.textIsBoolean(key, text), node)
+                    return nil
+                default: break
+                }
             }
             warnYAML11(scalar, node: node, key: key)
             if let rule, !rule.check(text) {
@@ -82,7 +89,10 @@ struct ScalarRules {
         case .integer(let min, let max):
             return integer(scalar, node: node, key: key, min: min, max: max).map { .integer($0) }
         case .boolean:
-            if scalar.style == .plain {
+            // Only `true` and `false` in three spellings: four or five bytes starting t or f.
+            if scalar.style == .plain, let first = text.utf8.first, first | 0x20 == UInt8(ascii: "t") || first | 0x20 == UInt8(ascii: "f"),
+                text.utf8.count == 4 || text.utf8.count == 5
+            {
                 switch text {
                 case "true", "True", "TRUE": return .boolean(true)
                 case "false", "False", "FALSE": return .boolean(false)

@@ -24,7 +24,7 @@ public struct DiskWritableProbe: DecodableProbe {
     /// The always-on probe on data_dir, unless one on that path is listed.
     static func implicit(_ listed: [Probe], _ context: inout KindContext) -> [Probe] {
         let dataDir = context.dataDir.value
-        guard !listed.contains(where: { ($0.kind as? DiskWritableProbe)?.path.value == dataDir }) else { return [] }
+        guard !listed.entries(of: DiskWritableProbe.self).contains(where: { $0.kind.path.value == dataDir }) else { return [] }
         let defaults = Fields(mapping: DecodedMapping(node: context.updates.mapping.node), table: entry.table)
         return [Probe(name: Located(context.names.derive(entry.name), .defaulted),
                       kind: DiskWritableProbe(path: Located(dataDir, .defaulted)), timeout: defaults.duration("timeout"),

@@ -3,7 +3,7 @@ import YAMLTree
 /// `fleet_lock`: a reboot slot of the node's group, from a FleetLock server (Zincati's protocol:
 /// Airlock, fleetlock for Kubernetes) or from etcd directly in Airlock's layout. Taken after the
 /// release is staged, held across the reboot, given back when the node is steady (docs/fleet.md).
-public struct FleetLockGate: DecodableGate {
+public struct FleetLockGate: CheckedGate {
     public enum Engine: String, Sendable, CaseIterable {
         case fleetlock, etcd
     }

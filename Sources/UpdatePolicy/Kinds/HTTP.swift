@@ -64,10 +64,7 @@ public struct HTTPProbe: DecodableProbe, HTTPEntry {
     /// another status is the same probe configured two ways (UPD207).
     static func implicit(_ listed: [Probe], _ context: inout KindContext) -> [Probe] {
         guard let url = context.updates.url("healthcheck_url") else { return [] }
-        let same = listed.compactMap { probe -> Located<Int>? in
-            guard let http = probe.kind as? HTTPProbe, http.url.value.text == url.value.text else { return nil }
-            return http.status
-        }
+        let same = listed.entries(of: HTTPProbe.self).compactMap { $0.kind.url.value.text == url.value.text ? $0.kind.status : nil }
         if let status = same.first(where: { $0.value != 200 }), let mark = url.origin.mark {
             context.findings.append(Finding(
                 .shorthandConflict,

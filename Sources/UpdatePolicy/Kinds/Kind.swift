@@ -36,6 +36,8 @@ extension EntryKindDescription {
 
     /// The kind's name as policies write it.
     public var kindName: String { Self.entry.name }
+    /// Its type; unlike `type(of:)` of an existential, read in place without copying the value.
+    var kindType: any EntryKindDescription.Type { Self.self }
 }
 
 /// Where a gate runs in the pipeline.
@@ -89,6 +91,46 @@ public func kindChanges(_ old: any EntryKindDescription, _ new: any EntryKindDes
 
 // MARK: Decoding and checking (inside UpdatePolicy)
 
+/// A gate or a probe, as a look-up by kind sees it.
+protocol KindedEntry {
+    /// The type of its kind value, read without copying the entry.
+    var kindType: any EntryKindDescription.Type { get }
+    /// Its kind value as `K`, when it is one.
+    func kind<K: EntryKindDescription>(as type: K.Type) -> K?
+}
+
+extension Gate: KindedEntry {
+    var kindType: any EntryKindDescription.Type { kind.kindType }
+    func kind<K: EntryKindDescription>(as type: K.Type) -> K? { kind as? K }
+}
+
+extension Probe: KindedEntry {
+    var kindType: any EntryKindDescription.Type { kind.kindType }
+    func kind<K: EntryKindDescription>(as type: K.Type) -> K? { kind as? K }
+}
+
+extension Array where Element: KindedEntry {
+    /// The positions of the entries of kind `K`, with their kind values. The others are neither
+    /// copied nor cast: a policy may list tens of thousands, and every file is checked for each
+    /// kind's shorthand.
+    func entries<K: EntryKindDescription>(of type: K.Type) -> [(index: Int, kind: K)] {
+        // Through the buffer: an array's subscript copies the element out, a buffer's reads it in place.
+        withUnsafeBufferPointer { buffer in
+            var found: [(index: Int, kind: K)] = []
+            for index in buffer.indices where ObjectIdentifier(buffer[index].kindType) == ObjectIdentifier(type) {
+                if let kind = buffer[index].kind(as: type) { found.append((index, kind)) }
+            }
+            return found
+        }
+    }
+
+    /// Whether any entry is of kind `K`.
+    func contains<K: EntryKindDescription>(kind type: K.Type) -> Bool {
+        withUnsafeBufferPointer { buffer in buffer.contains { ObjectIdentifier($0.kindType) == ObjectIdentifier(type) } }
+    }
+}
+
+
 /// What decoding an entry may need beyond its own options.
 struct KindContext {
     /// `data_dir`, the default of paths that write there.
@@ -112,8 +154,6 @@ protocol DecodableGate: GateKind {
     static var alwaysOn: Bool { get }
     /// The options turn the check off (`- KIND: false`): no gate runs, lint may warn.
     var isOff: Bool { get }
-    /// Checks that relate this entry to the rest of the policy.
-    func check(_ gate: Gate, _ checks: inout CrossChecks)
     /// Checks of the whole policy that this kind owns, run once (that the policy lacks it, say).
     static func checkPolicy(_ checks: inout CrossChecks)
     /// Gates the policy did not list that this kind adds from a top-level shorthand
@@ -122,9 +162,20 @@ protocol DecodableGate: GateKind {
     static func implicit(_ listed: [Gate], _ context: inout KindContext) -> [Gate]
 }
 
-extension DecodableGate {
+/// A gate kind with checks that relate each of its entries to the rest of the policy. Only these
+/// kinds' entries are cast and checked: a policy may list tens of thousands of entries.
+protocol CheckedGate: DecodableGate {
+    func check(_ gate: Gate, _ checks: inout CrossChecks)
+}
+
+extension CheckedGate {
     /// `check` of a gate whose kind is this type (a cast to the concrete type, not to a protocol).
-    static func check(entry gate: Gate, _ checks: inout CrossChecks) { (gate.kind as? Self)?.check(gate, &checks) }
+    static func check(entry gate: Gate, _ checks: inout CrossChecks) { gate.kind(as: Self.self)?.check(gate, &checks) }
+}
+
+extension DecodableGate {
+    /// The entry decoded as this kind, boxed once as a gate kind.
+    static func gate(_ options: Fields, _ context: inout KindContext) -> (any GateKind)? { Self(options, &context) }
     /// `isOff` of a kind value of this type.
     static func isOff(_ kind: any GateKind) -> Bool { (kind as? Self)?.isOff ?? false }
 
@@ -132,7 +183,6 @@ extension DecodableGate {
     static var defaultText: String { "\(entry.name): {}" }
     static var alwaysOn: Bool { false }
     var isOff: Bool { false }
-    func check(_ gate: Gate, _ checks: inout CrossChecks) {}
     static func checkPolicy(_ checks: inout CrossChecks) {}
     static func implicit(_ listed: [Gate], _ context: inout KindContext) -> [Gate] { [] }
 }
@@ -165,16 +215,23 @@ protocol DecodableProbe: ProbeKind {
     static func implicit(_ listed: [Probe], _ context: inout KindContext) -> [Probe]
     /// When its implicit probes are added, relative to other kinds' (lower first).
     static var implicitOrder: Int { get }
-    func check(_ probe: Probe, _ checks: inout CrossChecks)
 }
 
 extension DecodableProbe {
-    /// `check` of a probe whose kind is this type (a cast to the concrete type, not to a protocol).
-    static func check(entry probe: Probe, _ checks: inout CrossChecks) { (probe.kind as? Self)?.check(probe, &checks) }
-
+    /// The entry decoded as this kind, boxed once as a probe kind.
+    static func probe(_ options: Fields, _ context: inout KindContext) -> (any ProbeKind)? { Self(options, &context) }
     static func implicit(_ listed: [Probe], _ context: inout KindContext) -> [Probe] { [] }
     static var implicitOrder: Int { 0 }
-    func check(_ probe: Probe, _ checks: inout CrossChecks) {}
+}
+
+/// A probe kind with checks that relate each of its entries to the rest of the policy.
+protocol CheckedProbe: DecodableProbe {
+    func check(_ probe: Probe, _ checks: inout CrossChecks)
+}
+
+extension CheckedProbe {
+    /// `check` of a probe whose kind is this type (a cast to the concrete type, not to a protocol).
+    static func check(entry probe: Probe, _ checks: inout CrossChecks) { probe.kind(as: Self.self)?.check(probe, &checks) }
 }
 
 extension EntryKind {

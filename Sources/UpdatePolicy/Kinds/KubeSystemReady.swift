@@ -2,7 +2,7 @@ import YAMLTree
 
 /// `kube_system_ready`: every kube-system pod has held Running for the settle time.
 /// `kube_system_settle` is its shorthand; it runs by default.
-public struct KubeSystemReadyProbe: DecodableProbe {
+public struct KubeSystemReadyProbe: CheckedProbe {
     public var settle: Located<Duration>
 
     public static let entry = EntryKind.probe(
@@ -35,7 +35,7 @@ public struct KubeSystemReadyProbe: DecodableProbe {
     /// different from a listed probe's settle, it is the same probe configured two ways (UPD207).
     static func implicit(_ listed: [Probe], _ context: inout KindContext) -> [Probe] {
         let settle = context.updates.duration("kube_system_settle")
-        let explicit = listed.compactMap { ($0.kind as? KubeSystemReadyProbe)?.settle }
+        let explicit = listed.entries(of: KubeSystemReadyProbe.self).map(\.kind.settle)
         let defaults = Fields(mapping: DecodedMapping(node: context.updates.mapping.node), table: entry.table)
         func probe(_ source: EntrySource) -> [Probe] {
             [Probe(name: Located(context.names.derive(entry.name), .defaulted), kind: KubeSystemReadyProbe(settle: settle),

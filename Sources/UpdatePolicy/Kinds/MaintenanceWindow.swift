@@ -1,7 +1,7 @@
 import YAMLTree
 
 /// `maintenance_window`: now is inside the window, on its days, in its time zone.
-public struct MaintenanceWindowGate: DecodableGate {
+public struct MaintenanceWindowGate: CheckedGate {
     public var days: Located<[Weekday]>
     public var start: Located<TimeOfDay>
     public var end: Located<TimeOfDay>
@@ -48,7 +48,7 @@ public struct MaintenanceWindowGate: DecodableGate {
     /// which is the window given twice (UPD207).
     static func implicit(_ listed: [Gate], _ context: inout KindContext) -> [Gate] {
         guard let written = context.updates.timeRange(entry.name), let range = written.value else { return [] }
-        if let other = listed.first(where: { $0.kind is MaintenanceWindowGate }) {
+        if let other = listed.entries(of: MaintenanceWindowGate.self).first.map({ listed[$0.index] }) {
             // From update.conf the policy's gate wins; from the policy itself it is the window twice.
             guard let mark = written.origin.mark else { return [] }
             context.findings.append(Finding(

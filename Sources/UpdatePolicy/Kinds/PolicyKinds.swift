@@ -16,6 +16,22 @@ public enum PolicyKinds {
     private static let gateByType = Dictionary(uniqueKeysWithValues: decodableGates.map { (ObjectIdentifier($0), $0) })
     private static let probeByType = Dictionary(uniqueKeysWithValues: decodableProbes.map { (ObjectIdentifier($0), $0) })
 
+    /// The kinds with checks of each entry, by type.
+    private static let checkedGateByType = Dictionary(uniqueKeysWithValues: decodableGates.compactMap { kind in
+        (kind as? any CheckedGate.Type).map { (ObjectIdentifier(kind), $0) }
+    })
+    private static let checkedProbeByType = Dictionary(uniqueKeysWithValues: decodableProbes.compactMap { kind in
+        (kind as? any CheckedProbe.Type).map { (ObjectIdentifier(kind), $0) }
+    })
+
+    static func checkedGate(_ type: any EntryKindDescription.Type) -> (any CheckedGate.Type)? {
+        checkedGateByType[ObjectIdentifier(type)]
+    }
+
+    static func checkedProbe(_ type: any EntryKindDescription.Type) -> (any CheckedProbe.Type)? {
+        checkedProbeByType[ObjectIdentifier(type)]
+    }
+
     static func decodableGate(_ type: any EntryKindDescription.Type) -> (any DecodableGate.Type)? {
         gateByType[ObjectIdentifier(type)]
     }

@@ -1,5 +1,5 @@
 /// `rollout`: a stable hash of the machine id, a salt and the version falls under the share.
-public struct RolloutGate: DecodableGate {
+public struct RolloutGate: CheckedGate {
     public var percent: Located<Double>
     public var salt: Located<String>
 

@@ -51,7 +51,12 @@ struct CrossChecks {
 
         if timeoutUsable {
             settleChecks(health)
-            for probe in health.probes where !probe.timeout.origin.isInvalid && probe.timeout.value > timeout.value {
+            // Read in place: a policy may list tens of thousands of probes, and few are reported.
+            let long = health.probes.withUnsafeBufferPointer { probes in
+                probes.indices.filter { !probes[$0].timeout.origin.isInvalid && probes[$0].timeout.value > timeout.value }
+            }
+            for index in long {
+                let probe = health.probes[index]
                 findings.append(Finding(
                     .probeTimeoutOverRun,
                     "probe `\(probe.name.value)` may take \(format(probe.timeout.value))\(said(probe.timeout.origin)), longer "
@@ -112,11 +117,14 @@ struct CrossChecks {
             }
         }
 
-        for gate in policy.preflight {
-            for command in gate.kind.commands { shellVariableCheck(command, "gate `\(gate.name.value)`") }
+        let preflight = policy.preflight
+        for index in preflight.indices {
+            for command in preflight[index].kind.commands { shellVariableCheck(command, "gate `\(preflight[index].name.value)`") }
         }
-        for probe in policy.healthcheck.probes {
-            for command in probe.kind.commands { shellVariableCheck(command, "probe `\(probe.name.value)`") }
+        health.probes.withUnsafeBufferPointer { probes in
+            for index in probes.indices {
+                for command in probes[index].kind.commands { shellVariableCheck(command, "probe `\(probes[index].name.value)`") }
+            }
         }
         if case .command(let backend) = policy.backend {
             for (operation, command) in backend.commands.sorted(by: { $0.key < $1.key }) {
@@ -125,8 +133,12 @@ struct CrossChecks {
         }
 
         // Each kind's own checks: of each entry, then of the whole policy.
-        for gate in policy.preflight { PolicyKinds.decodableGate(type(of: gate.kind))?.check(entry: gate, &self) }
-        for probe in health.probes { PolicyKinds.decodableProbe(type(of: probe.kind))?.check(entry: probe, &self) }
+        preflight.withUnsafeBufferPointer { gates in
+            for gate in gates.indices { PolicyKinds.checkedGate(gates[gate].kindType)?.check(entry: gates[gate], &self) }
+        }
+        health.probes.withUnsafeBufferPointer { probes in
+            for probe in probes.indices { PolicyKinds.checkedProbe(probes[probe].kindType)?.check(entry: probes[probe], &self) }
+        }
         for kind in PolicyKinds.decodableGates { kind.checkPolicy(&self) }
 
         if case .command(let backend) = policy.backend, policy.reboot.value == .auto, backend.commands["reboot"] == nil,

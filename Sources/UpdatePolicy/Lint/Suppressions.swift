@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Darwin)
+internal import Darwin
+#endif
 import YAMLTree
 
 /// Inline suppressions: `# updatectl: disable=UPD301,UPD404` silences those codes on its own line
@@ -18,25 +23,40 @@ struct Suppressions {
     static let marker = Array("updatectl:".utf8)
 
     /// Finds the comments in `source`. A `#` starts a comment at the line start or after white space.
+    /// Every file is searched, so the `#`s are found with `memchr` and lines counted only up to them.
     init(source: [UInt8]) {
-        var line = 1
-        var lineStart = 0
-        var index = 0
-        let count = source.count
-        while index < count {
-            let byte = source[index]
-            if byte == 0x0A {
-                line += 1
-                lineStart = index + 1
-            } else if byte == UInt8(ascii: "#"), index == lineStart || source[index - 1] == 0x20 || source[index - 1] == 0x09 {
-                let standalone = source[lineStart..<index].allSatisfy { $0 == 0x20 || $0 == 0x09 }
-                var end = index
-                while end < count, source[end] != 0x0A { end += 1 }
-                parse(comment: source, from: index + 1, to: end, line: line, lineStart: lineStart, standalone: standalone)
+        var found: [(hash: Int, end: Int, line: Int, lineStart: Int)] = []
+        source.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            let count = buffer.count
+            func position(_ pointer: UnsafeMutableRawPointer) -> Int { UnsafeRawPointer(base).distance(to: pointer) }
+            var line = 1
+            var lineStart = 0
+            var counted = 0
+            var index = 0
+            while index < count, let hit = memchr(base + index, Int32(UInt8(ascii: "#")), count - index) {
+                let hash = position(hit)
+                var newlines = 0
+                for byte in buffer[counted..<hash] where byte == 0x0A { newlines += 1 }
+                if newlines > 0 {
+                    line += newlines
+                    lineStart = hash
+                    while base[lineStart - 1] != 0x0A { lineStart -= 1 }
+                }
+                counted = hash
+                guard hash == lineStart || base[hash - 1] == 0x20 || base[hash - 1] == 0x09 else {
+                    index = hash + 1
+                    continue
+                }
+                let end = memchr(base + hash, 0x0A, count - hash).map(position) ?? count
+                found.append((hash, end, line, lineStart))
                 index = end
-                continue
             }
-            index += 1
+        }
+        for comment in found {
+            let standalone = source[comment.lineStart..<comment.hash].allSatisfy { $0 == 0x20 || $0 == 0x09 }
+            parse(comment: source, from: comment.hash + 1, to: comment.end, line: comment.line, lineStart: comment.lineStart,
+                  standalone: standalone)
         }
     }
 

@@ -34,8 +34,12 @@ public enum PolicySchema {
         description: "letters, digits, `.`, `_` and `-`, starting with a letter or digit",
         pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$",
         check: { text in
-            guard let first = text.utf8.first, isAlnum(first) else { return false }
-            return text.utf8.allSatisfy { isAlnum($0) || $0 == 46 || $0 == 95 || $0 == 45 }
+            func check<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Bool {
+                guard let first = bytes.first, isAlnum(first) else { return false }
+                return bytes.allSatisfy { isAlnum($0) || $0 == 46 || $0 == 95 || $0 == 45 }
+            }
+            // Every entry's name is checked: read the bytes in place where the string has them.
+            return text.utf8.withContiguousStorageIfAvailable(check) ?? check(text.utf8)
         })
 
     private static func isAlnum(_ byte: UInt8) -> Bool {

@@ -85,16 +85,21 @@ public struct Key: Sendable {
     }
 }
 
-/// The keys of one mapping, in the order the docs list them.
-public struct Table: Sendable {
+/// The keys of one mapping, in the order the docs list them. A class: the decoder hands a table
+/// to every entry it decodes, and a reference is one count to copy instead of five.
+public final class Table: Sendable {
     /// Where the table sits, for messages and docs: `updates`, `healthcheck`, `KIND gate`.
     public let name: String
     /// `the NAME`, as messages name the table.
     public let place: String
-    public var keys: [Key]
-    public var summary: String
+    public let keys: [Key]
+    public let summary: String
     /// A policy fragment that uses every key, for the docs; a test lints it.
-    public var example: String?
+    public let example: String?
+    /// The keys' names and value kinds by position, for the decoder, which needs only these of
+    /// every key it meets (a `Key` is a wide value to copy).
+    let names: [String]
+    let kinds: [ValueKind]
 
     public init(_ name: String, summary: String = "", example: String? = nil, _ keys: [Key]) {
         self.name = name
@@ -102,19 +107,28 @@ public struct Table: Sendable {
         self.keys = keys
         self.summary = summary
         self.example = example
+        names = keys.map(\.name)
+        kinds = keys.map(\.kind)
     }
 
-    public func key(_ name: String) -> Key? { keys.first { $0.name == name } }
+    /// The position of key `name` in `keys`.
+    func index(of name: String) -> Int? { names.firstIndex(of: name) }
+
+    /// Compared in place: only the key found is copied.
+    public func key(_ name: String) -> Key? {
+        keys.withUnsafeBufferPointer { keys in keys.firstIndex { $0.name == name }.map { keys[$0] } }
+    }
 }
 
 /// One kind of entry (a gate or a probe kind): its options, what a bare scalar value sets, and
 /// the type that describes the kind (`Kinds/`).
-public struct EntryKind: Sendable {
-    public var name: String
-    public var table: Table
+/// A class, like `Table`: every decoded entry holds its kind.
+public final class EntryKind: Sendable {
+    public let name: String
+    public let table: Table
     /// The option a scalar value stands for (`KIND: 3` sets it), if any.
-    public var scalarKey: String?
-    public var type: any EntryKindDescription.Type
+    public let scalarKey: String?
+    public let type: any EntryKindDescription.Type
 
     public init(_ name: String, scalarKey: String? = nil, _ table: Table, type: any EntryKindDescription.Type) {
         self.name = name
@@ -134,7 +148,9 @@ public struct EntryFamily: Sendable {
     public var otherKinds: [String]
     public var otherPlace: String
 
-    public func kind(_ name: String) -> EntryKind? { kinds.first { $0.name == name } }
+    public func kind(_ name: String) -> EntryKind? {
+        kinds.withUnsafeBufferPointer { kinds in kinds.firstIndex { $0.name == name }.map { kinds[$0] } }
+    }
 }
 
 /// A mapping whose `type` key chooses among tables (the backend).

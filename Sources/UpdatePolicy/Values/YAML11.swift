@@ -22,6 +22,8 @@ enum YAML11 {
         else { return nil }
         if !isDigit, text.utf8.count > 5 { return nil }
         if isDigit, !text.utf8.allSatisfy({ ($0 >= 48 && $0 <= 58) || $0 == 95 }) { return nil }
+        // A number without a leading 0 (octal) or a `:` (base 60) reads the same in both.
+        if isDigit, first != UInt8(ascii: "0"), !text.utf8.contains(UInt8(ascii: ":")) { return nil }
         switch text {
         case "y", "Y", "yes", "Yes", "YES", "on", "On", "ON", "true", "True", "TRUE": return .boolean(true)
         case "n", "N", "no", "No", "NO", "off", "Off", "OFF", "false", "False", "FALSE": return .boolean(false)
