@@ -24,14 +24,18 @@ public struct Scalar: Sendable, Hashable {
     static let nullSpellings = ["", "~", "null", "Null", "NULL"]
 
     /// A plain scalar that YAML reads as null (`~`, `null`, `Null`, `NULL` or nothing).
-    public var isNull: Bool { style == .plain && Self.isNullSpelling(value.utf8) }
+    public var isNull: Bool {
+        style == .plain && (value.utf8.withContiguousStorageIfAvailable(Self.isNullSpelling) ?? Self.isNullSpelling(value.utf8))
+    }
 
     /// Whether `bytes` spell null; by length first, as every key and value of a file is asked.
     static func isNullSpelling<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Bool {
         switch bytes.count {
         case 0: return true
         case 1: return bytes.first == UInt8(ascii: "~")
-        case 4: return nullSpellings.contains { $0.utf8.count == 4 && $0.utf8.elementsEqual(bytes) }
+        case 4:
+            guard bytes.first == UInt8(ascii: "n") || bytes.first == UInt8(ascii: "N") else { return false }
+            return nullSpellings.contains { $0.utf8.count == 4 && $0.utf8.elementsEqual(bytes) }
         default: return false
         }
     }

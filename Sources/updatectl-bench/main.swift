@@ -84,7 +84,7 @@ func row(_ name: String, _ ms: Double, _ base: Double) {
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 3 else {
-    print("usage: updatectl-bench generate DIR | run DIR [ROUNDS] | rss DIR | hash FILE | plan PROBES")
+    print("usage: updatectl-bench generate DIR | run DIR [ROUNDS] | rss DIR | files DIR | hash FILE | plan PROBES")
     exit(2)
 }
 let directory = arguments[2]
@@ -129,6 +129,11 @@ case "rss":
     let bytes = read(directory + "/huge.yaml")
     let result = PolicyLinter.lint(bytes, file: "huge.yaml", options: options)
     print("findings \(result.findings.count), peak RSS \(format(peakRSSMiB())) MiB")
+case "files":
+    // The user-data files linted once each, in this process: what a profiler runs.
+    let names = ((try? DirectoryListing.entries(directory + "/userdata")) ?? []).map(\.name).filter { $0.hasSuffix(".yaml") }
+    let findings = names.sorted().reduce(0) { $0 + PolicyLinter.lint(read(directory + "/userdata/" + $1), file: $1, options: options).findings.count }
+    print("files \(names.count), findings \(findings), peak RSS \(format(peakRSSMiB())) MiB")
 case "run":
     let rounds = arguments.count > 3 ? Int(arguments[3]) ?? 15 : 15
     let huge = read(directory + "/huge.yaml")

@@ -13,9 +13,28 @@ public struct ZoneInfo: TimeZoneDatabase {
         return "/usr/share/zoneinfo"
     }
 
+    /// Answers so far, by database directory and name: lint asks for the same few zones in every
+    /// file, and each answer costs a stat, an open and a read.
+    private static let answers = Answers()
+
+    private final class Answers: @unchecked Sendable {
+        let lock = Mutex()
+        /// Guarded by `lock`.
+        var byKey: [String: Bool?] = [:]
+    }
+
     /// Whether `name` is a zone: `UTC`, or a TZif file in the database.
     public func isKnown(_ name: String) -> Bool? {
         if name == "UTC" { return true }
+        let key = directory + "\u{0}" + name
+        let answers = Self.answers
+        if let known = answers.lock.withLock({ answers.byKey[key] }) { return known }
+        let answer = look(up: name)
+        answers.lock.withLock { answers.byKey[key] = .some(answer) }
+        return answer
+    }
+
+    private func look(up name: String) -> Bool? {
         guard !name.isEmpty, !name.hasPrefix("/"), !name.contains(".."), !name.hasPrefix("posix/"),
             !name.hasPrefix("right/")
         else { return false }

@@ -28,17 +28,19 @@ struct Fields {
         return (field?.value, origin(key, field))
     }
 
-    private func defaultText(_ key: String) -> String {
-        guard let text = table.key(key)?.defaultValue else {
+    /// The default of `key`, read once per table (`Table.defaults`).
+    private func defaultValue(_ key: String) -> ParsedDefault {
+        guard let index = table.index(of: key), let parsed = table.defaults[index] else {
             preconditionFailure("key \(key) of \(table.name) has no default")
         }
-        return text
+        return parsed
     }
 
     func duration(_ key: String) -> Located<Duration> {
         let (found, origin) = lookUp(key)
         if case .duration(let value)? = found { return Located(value, origin) }
-        return Located(DurationText.parse(defaultText(key))!, origin)
+        guard let value = defaultValue(key).duration else { preconditionFailure("the default of \(key) is no duration") }
+        return Located(value, origin)
     }
 
     func optionalDuration(_ key: String) -> Located<Duration>? {
@@ -50,20 +52,19 @@ struct Fields {
     func percentage(_ key: String) -> Located<Double> {
         let (found, origin) = lookUp(key)
         if case .percentage(let value)? = found { return Located(value, origin) }
-        let text = defaultText(key)
-        return Located(Double(text.hasSuffix("%") ? String(text.dropLast()) : text) ?? 0, origin)
+        return Located(defaultValue(key).percentage, origin)
     }
 
     func integer(_ key: String) -> Located<Int> {
         let (found, origin) = lookUp(key)
         if case .integer(let value)? = found { return Located(value, origin) }
-        return Located(Int(defaultText(key)) ?? 0, origin)
+        return Located(defaultValue(key).integer, origin)
     }
 
     func text(_ key: String) -> Located<String> {
         let (found, origin) = lookUp(key)
         if case .text(let value)? = found { return Located(value, origin) }
-        return Located(defaultText(key), origin)
+        return Located(defaultValue(key).text, origin)
     }
 
     func optionalText(_ key: String) -> Located<String>? {
@@ -117,13 +118,13 @@ struct Fields {
     func rate(_ key: String) -> Located<Int> {
         let (found, origin) = lookUp(key)
         if case .rate(let value)? = found { return Located(value, origin) }
-        return Located(RateText.parse(defaultText(key)) ?? 0, origin)
+        return Located(defaultValue(key).rate, origin)
     }
 
     func boolean(_ key: String) -> Located<Bool> {
         let (found, origin) = lookUp(key)
         if case .boolean(let value)? = found { return Located(value, origin) }
-        return Located(defaultText(key) == "true", origin)
+        return Located(defaultValue(key).boolean, origin)
     }
 
     func nested(_ key: String, _ nestedTable: Table) -> Fields {

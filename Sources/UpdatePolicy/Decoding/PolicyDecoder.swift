@@ -193,6 +193,7 @@ struct PolicyDecoder {
             return nil
         }
         var argv: [String] = []
+        argv.reserveCapacity(items.count)
         var ok = true
         for item in items {
             guard let scalar = scalar(item, expected: "a command argument") else {

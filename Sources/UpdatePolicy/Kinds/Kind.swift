@@ -146,6 +146,9 @@ protocol DecodableGate: GateKind {
     /// The entry from its decoded options; nil when a required option did not decode (its
     /// finding is reported already).
     init?(_ options: Fields, _ context: inout KindContext)
+    /// The entry decoded as this kind, boxed once as a gate kind. A requirement, so that each
+    /// kind's is compiled for its own type (no generic metadata looked up per entry).
+    static func gate(_ options: Fields, _ context: inout KindContext) -> (any GateKind)?
     /// In the default gates (no `preflight:` key), at this place; nil when not.
     static var defaultOrder: Int? { get }
     /// How the default gates list it in the docs (`KIND: {options}`).
@@ -174,7 +177,6 @@ extension CheckedGate {
 }
 
 extension DecodableGate {
-    /// The entry decoded as this kind, boxed once as a gate kind.
     static func gate(_ options: Fields, _ context: inout KindContext) -> (any GateKind)? { Self(options, &context) }
     /// `isOff` of a kind value of this type.
     static func isOff(_ kind: any GateKind) -> Bool { (kind as? Self)?.isOff ?? false }
@@ -210,6 +212,8 @@ extension SwitchedGate {
 /// A probe kind as the decoder and the linter use it.
 protocol DecodableProbe: ProbeKind {
     init?(_ options: Fields, _ context: inout KindContext)
+    /// The entry decoded as this kind, boxed once as a probe kind (a requirement, as `gate` is).
+    static func probe(_ options: Fields, _ context: inout KindContext) -> (any ProbeKind)?
     /// Probes the policy did not list that this kind adds: its shorthand (`healthcheck_url`) or
     /// an always-on probe (one on data_dir). `listed` are the probes so far.
     static func implicit(_ listed: [Probe], _ context: inout KindContext) -> [Probe]
@@ -218,7 +222,6 @@ protocol DecodableProbe: ProbeKind {
 }
 
 extension DecodableProbe {
-    /// The entry decoded as this kind, boxed once as a probe kind.
     static func probe(_ options: Fields, _ context: inout KindContext) -> (any ProbeKind)? { Self(options, &context) }
     static func implicit(_ listed: [Probe], _ context: inout KindContext) -> [Probe] { [] }
     static var implicitOrder: Int { 0 }

@@ -100,6 +100,9 @@ public final class Table: Sendable {
     /// every key it meets (a `Key` is a wide value to copy).
     let names: [String]
     let kinds: [ValueKind]
+    /// The keys' defaults read once, as each typed accessor of `Fields` reads them; nil for a key
+    /// without a default. Every entry of every file falls back on some.
+    let defaults: [ParsedDefault?]
 
     public init(_ name: String, summary: String = "", example: String? = nil, _ keys: [Key]) {
         self.name = name
@@ -109,6 +112,7 @@ public final class Table: Sendable {
         self.example = example
         names = keys.map(\.name)
         kinds = keys.map(\.kind)
+        defaults = keys.map { $0.defaultValue.map(ParsedDefault.init) }
     }
 
     /// The position of key `name` in `keys`.
@@ -117,6 +121,25 @@ public final class Table: Sendable {
     /// Compared in place: only the key found is copied.
     public func key(_ name: String) -> Key? {
         keys.withUnsafeBufferPointer { keys in keys.firstIndex { $0.name == name }.map { keys[$0] } }
+    }
+}
+
+/// A key's default text, read as each kind of value it may be asked for.
+struct ParsedDefault: Sendable {
+    let text: String
+    let duration: Duration?
+    let integer: Int
+    let percentage: Double
+    let rate: Int
+    let boolean: Bool
+
+    init(_ text: String) {
+        self.text = text
+        duration = DurationText.parse(text)
+        integer = Int(text) ?? 0
+        percentage = Double(text.hasSuffix("%") ? String(text.dropLast()) : text) ?? 0
+        rate = RateText.parse(text) ?? 0
+        boolean = text == "true"
     }
 }
 

@@ -4,12 +4,22 @@ public struct TimeOfDay: Sendable, Hashable, Comparable, CustomStringConvertible
 
     public init(hour: Int, minute: Int) { minutes = hour * 60 + minute }
 
+    /// `H:MM` or `HH:MM`, read byte by byte (every maintenance window of every file has two).
     public static func parse(_ text: String) -> TimeOfDay? {
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 2, (1...2).contains(parts[0].count), parts[1].count == 2,
-            parts.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isNumber } }),
-            let hour = Int(parts[0]), let minute = Int(parts[1]), hour < 24, minute < 60
-        else { return nil }
+        var text = text
+        return text.withUTF8(parse)
+    }
+
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> TimeOfDay? {
+        guard bytes.count == 4 || bytes.count == 5, bytes[bytes.count - 3] == UInt8(ascii: ":") else { return nil }
+        var hour = 0
+        var minute = 0
+        for (index, byte) in bytes.enumerated() where index != bytes.count - 3 {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            if index < bytes.count - 3 { hour = hour * 10 + Int(byte - UInt8(ascii: "0")) }
+            else { minute = minute * 10 + Int(byte - UInt8(ascii: "0")) }
+        }
+        guard hour < 24, minute < 60 else { return nil }
         return TimeOfDay(hour: hour, minute: minute)
     }
 
