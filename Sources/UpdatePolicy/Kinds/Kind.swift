@@ -163,6 +163,11 @@ protocol DecodableGate: GateKind {
     /// (`maintenance_window: "22:00-04:00"`); they run before the listed ones. `listed` are the
     /// gates written under `preflight:`.
     static func implicit(_ listed: [Gate], _ context: inout KindContext) -> [Gate]
+    /// Whether the kind checks each of its entries (it is a `CheckedGate`); read, not found by a
+    /// cast, which would search the conformance tables at every start.
+    static var checksEntries: Bool { get }
+    /// The kind's checks of an entry of its kind.
+    static func check(entry gate: Gate, _ checks: inout CrossChecks)
 }
 
 /// A gate kind with checks that relate each of its entries to the rest of the policy. Only these
@@ -172,6 +177,7 @@ protocol CheckedGate: DecodableGate {
 }
 
 extension CheckedGate {
+    static var checksEntries: Bool { true }
     /// `check` of a gate whose kind is this type (a cast to the concrete type, not to a protocol).
     static func check(entry gate: Gate, _ checks: inout CrossChecks) { gate.kind(as: Self.self)?.check(gate, &checks) }
 }
@@ -180,6 +186,8 @@ extension DecodableGate {
     static func gate(_ options: Fields, _ context: inout KindContext) -> (any GateKind)? { Self(options, &context) }
     /// `isOff` of a kind value of this type.
     static func isOff(_ kind: any GateKind) -> Bool { (kind as? Self)?.isOff ?? false }
+    static var checksEntries: Bool { false }
+    static func check(entry gate: Gate, _ checks: inout CrossChecks) {}
 
     static var defaultOrder: Int? { nil }
     static var defaultText: String { "\(entry.name): {}" }
@@ -214,6 +222,9 @@ protocol DecodableProbe: ProbeKind {
     init?(_ options: Fields, _ context: inout KindContext)
     /// The entry decoded as this kind, boxed once as a probe kind (a requirement, as `gate` is).
     static func probe(_ options: Fields, _ context: inout KindContext) -> (any ProbeKind)?
+    /// Whether the kind checks each of its entries (it is a `CheckedProbe`), and those checks.
+    static var checksEntries: Bool { get }
+    static func check(entry probe: Probe, _ checks: inout CrossChecks)
     /// Probes the policy did not list that this kind adds: its shorthand (`healthcheck_url`) or
     /// an always-on probe (one on data_dir). `listed` are the probes so far.
     static func implicit(_ listed: [Probe], _ context: inout KindContext) -> [Probe]
@@ -225,6 +236,8 @@ extension DecodableProbe {
     static func probe(_ options: Fields, _ context: inout KindContext) -> (any ProbeKind)? { Self(options, &context) }
     static func implicit(_ listed: [Probe], _ context: inout KindContext) -> [Probe] { [] }
     static var implicitOrder: Int { 0 }
+    static var checksEntries: Bool { false }
+    static func check(entry probe: Probe, _ checks: inout CrossChecks) {}
 }
 
 /// A probe kind with checks that relate each of its entries to the rest of the policy.
@@ -233,6 +246,7 @@ protocol CheckedProbe: DecodableProbe {
 }
 
 extension CheckedProbe {
+    static var checksEntries: Bool { true }
     /// `check` of a probe whose kind is this type (a cast to the concrete type, not to a protocol).
     static func check(entry probe: Probe, _ checks: inout CrossChecks) { probe.kind(as: Self.self)?.check(probe, &checks) }
 }

@@ -17,18 +17,14 @@ public enum PolicyKinds {
     private static let probeByType = Dictionary(uniqueKeysWithValues: decodableProbes.map { (ObjectIdentifier($0), $0) })
 
     /// The kinds with checks of each entry, by type.
-    private static let checkedGateByType = Dictionary(uniqueKeysWithValues: decodableGates.compactMap { kind in
-        (kind as? any CheckedGate.Type).map { (ObjectIdentifier(kind), $0) }
-    })
-    private static let checkedProbeByType = Dictionary(uniqueKeysWithValues: decodableProbes.compactMap { kind in
-        (kind as? any CheckedProbe.Type).map { (ObjectIdentifier(kind), $0) }
-    })
+    private static let checkedGateByType = gateByType.filter { $0.value.checksEntries }
+    private static let checkedProbeByType = probeByType.filter { $0.value.checksEntries }
 
-    static func checkedGate(_ type: any EntryKindDescription.Type) -> (any CheckedGate.Type)? {
+    static func checkedGate(_ type: any EntryKindDescription.Type) -> (any DecodableGate.Type)? {
         checkedGateByType[ObjectIdentifier(type)]
     }
 
-    static func checkedProbe(_ type: any EntryKindDescription.Type) -> (any CheckedProbe.Type)? {
+    static func checkedProbe(_ type: any EntryKindDescription.Type) -> (any DecodableProbe.Type)? {
         checkedProbeByType[ObjectIdentifier(type)]
     }
 
@@ -40,8 +36,10 @@ public enum PolicyKinds {
         probeByType[ObjectIdentifier(type)]
     }
 
-    public static var gates: [any GateKind.Type] { decodableGates }
-    public static var probes: [any ProbeKind.Type] { decodableProbes }
+    /// Upcast element by element, once: an array cast would ask the runtime's conformance tables
+    /// for each type at every use.
+    public static let gates: [any GateKind.Type] = decodableGates.map { $0 }
+    public static let probes: [any ProbeKind.Type] = decodableProbes.map { $0 }
 
     /// Rules the kinds own.
     static var rules: [Rule] { decodableGates.flatMap { $0.rules } + decodableProbes.flatMap { $0.rules } }
