@@ -35,8 +35,8 @@ struct PolicyBuilder {
         if let entries = fields.entries("preflight") {
             context.names.reserve(entries)
             for index in entries.indices {
-                guard let gate = gate(entries[index], &context) else { continue }
-                if PolicyKinds.decodableGate(type(of: gate.kind))?.isOff(gate.kind) == true { disabled.append(gate) } else { preflight.append(gate) }
+                guard let (gate, isOff) = gate(entries[index], &context) else { continue }
+                if isOff { disabled.append(gate) } else { preflight.append(gate) }
             }
         } else {
             let defaults = PolicyKinds.decodableGates.compactMap { kind in kind.defaultOrder.map { (kind, $0) } }
@@ -50,7 +50,7 @@ struct PolicyBuilder {
         preflight.insert(contentsOf: implicit, at: 0)
         // Always-on gates (refusing downgrades) come first unless listed or turned off.
         for kind in PolicyKinds.decodableGates.reversed() where kind.alwaysOn {
-            guard !(preflight + disabled).contains(where: { type(of: $0.kind) == kind }),
+            guard !preflight.contains(kindOf: kind), !disabled.contains(kindOf: kind),
                 let gate = defaultGate(kind, &context)
             else { continue }
             preflight.insert(gate, at: 0)
@@ -93,21 +93,21 @@ struct PolicyBuilder {
     }
 
     /// The entry's own kind decodes it; the decoder only hands over entries of the family's kinds.
-    private func gate(_ entry: DecodedEntry, _ context: inout KindContext) -> Gate? {
+    private func gate(_ entry: DecodedEntry, _ context: inout KindContext) -> (gate: Gate, isOff: Bool)? {
         guard let kind = PolicyKinds.decodableGate(entry.kind.type) else {
             preconditionFailure("\(entry.kind.name) is listed as a gate kind but is not one")
         }
         let fields = Fields(mapping: entry.options, table: entry.kind.table)
         guard let decoded = kind.gate(fields, &context) else { return nil }
         let (name, timeout) = nameAndTimeout(entry, fields, &context)
-        return Gate(name: name, kind: decoded, timeout: timeout, source: .entry(entry.node.start))
+        return (Gate(name: name, kind: decoded.kind, timeout: timeout, source: .entry(entry.node.start)), decoded.isOff)
     }
 
     /// A gate the policy did not write, with every option at its default.
     private func defaultGate(_ kind: any DecodableGate.Type, _ context: inout KindContext) -> Gate? {
         let defaults = Fields(mapping: DecodedMapping(node: context.updates.mapping.node), table: kind.entry.table)
-        guard let decoded = kind.init(defaults, &context) else { return nil }
-        return Gate(name: Located(context.names.derive(kind.entry.name), .defaulted), kind: decoded,
+        guard let decoded = kind.gate(defaults, &context) else { return nil }
+        return Gate(name: Located(context.names.derive(kind.entry.name), .defaulted), kind: decoded.kind,
                     timeout: defaults.duration("timeout"), source: .defaulted)
     }
 

@@ -125,7 +125,10 @@ extension Array where Element: KindedEntry {
     }
 
     /// Whether any entry is of kind `K`.
-    func contains<K: EntryKindDescription>(kind type: K.Type) -> Bool {
+    func contains<K: EntryKindDescription>(kind type: K.Type) -> Bool { contains(kindOf: type) }
+
+    /// Whether any entry is of the kind `type`.
+    func contains(kindOf type: any EntryKindDescription.Type) -> Bool {
         withUnsafeBufferPointer { buffer in buffer.contains { ObjectIdentifier($0.kindType) == ObjectIdentifier(type) } }
     }
 }
@@ -148,7 +151,7 @@ protocol DecodableGate: GateKind {
     init?(_ options: Fields, _ context: inout KindContext)
     /// The entry decoded as this kind, boxed once as a gate kind. A requirement, so that each
     /// kind's is compiled for its own type (no generic metadata looked up per entry).
-    static func gate(_ options: Fields, _ context: inout KindContext) -> (any GateKind)?
+    static func gate(_ options: Fields, _ context: inout KindContext) -> (kind: any GateKind, isOff: Bool)?
     /// In the default gates (no `preflight:` key), at this place; nil when not.
     static var defaultOrder: Int? { get }
     /// How the default gates list it in the docs (`KIND: {options}`).
@@ -183,9 +186,10 @@ extension CheckedGate {
 }
 
 extension DecodableGate {
-    static func gate(_ options: Fields, _ context: inout KindContext) -> (any GateKind)? { Self(options, &context) }
+    static func gate(_ options: Fields, _ context: inout KindContext) -> (kind: any GateKind, isOff: Bool)? {
+        Self(options, &context).map { ($0, $0.isOff) }
+    }
     /// `isOff` of a kind value of this type.
-    static func isOff(_ kind: any GateKind) -> Bool { (kind as? Self)?.isOff ?? false }
     static var checksEntries: Bool { false }
     static func check(entry gate: Gate, _ checks: inout CrossChecks) {}
 
