@@ -131,7 +131,7 @@ public struct Node: Sendable {
     /// Whether the node is a scalar whose text is exactly `text`, without making a `String`.
     public func isScalar(_ text: String) -> Bool {
         let record = record
-        guard record.kind == .scalar else { return false }
+        guard record.kind == .scalar, Int(record.count) == text.utf8.count else { return false }
         var text = text
         return text.withUTF8 { arena.text(of: record).elementsEqual($0) }
     }
