@@ -186,12 +186,12 @@ struct NameAllocator {
 
     private mutating func reserve(_ field: DecodedField?) {
         guard let field, case .text(let name) = field.value else { return }
-        if let first = taken[name] {
+        // One hash for the common case, a name seen first; a duplicate puts the first back.
+        if let first = taken.updateValue(field.start, forKey: name) {
+            taken[name] = first
             findings.append(Finding(
                 .duplicateName(name, noun: noun), start: field.start, end: field.end,
                 notes: first.map { [Finding.Note(message: Message.otherOfName(name, noun: noun), mark: $0)] } ?? []))
-        } else {
-            taken[name] = field.start
         }
     }
 
