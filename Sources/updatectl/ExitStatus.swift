@@ -34,3 +34,15 @@ enum ExitStatus: Int32, CaseIterable {
         "EXIT STATUS:\n" + allCases.map { "  \($0.rawValue)  \($0.meaning)" }.joined(separator: "\n")
     }
 }
+
+/// Values kept until the process exits instead of freed one by one: a command's process ends right
+/// after it, and freeing tens of thousands of linted entries only delays the exit (about 4 % of
+/// `updatectl lint` of a 2.7 MB policy). The system takes the memory back at exit.
+enum KeptUntilExit {
+    private final class Box {
+        let value: Any
+        init(_ value: Any) { self.value = value }
+    }
+
+    static func keep(_ value: Any) { _ = Unmanaged.passRetained(Box(value)) }
+}

@@ -91,6 +91,7 @@ struct Lint: Command {
         }
         let chosen = format ?? (Environment.get("GITHUB_ACTIONS") == "true" ? .github : .text)
         let rendered = chosen.render(report)
+        KeptUntilExit.keep((results, report))
         if let output {
             try OutputFile.write(rendered, to: output)
         } else {
