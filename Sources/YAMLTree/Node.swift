@@ -34,8 +34,12 @@ public struct Scalar: Sendable, Hashable {
         case 0: return true
         case 1: return bytes.first == UInt8(ascii: "~")
         case 4:
-            guard bytes.first == UInt8(ascii: "n") || bytes.first == UInt8(ascii: "N") else { return false }
-            return nullSpellings.contains { $0.utf8.count == 4 && $0.utf8.elementsEqual(bytes) }
+            // `null`, `Null` or `NULL` (the four-byte `nullSpellings`), byte by byte: keys such
+            // as `name` come this far.
+            var next = bytes.makeIterator()
+            guard let a = next.next(), let b = next.next(), let c = next.next(), let d = next.next() else { return false }
+            return ((a == UInt8(ascii: "n") || a == UInt8(ascii: "N")) && b == UInt8(ascii: "u") && c == UInt8(ascii: "l") && d == UInt8(ascii: "l"))
+                || (a == UInt8(ascii: "N") && b == UInt8(ascii: "U") && c == UInt8(ascii: "L") && d == UInt8(ascii: "L"))
         default: return false
         }
     }

@@ -65,7 +65,7 @@ public enum CommandTemplate {
 
     /// Reports unknown or malformed variables in one argument. True when it is clean.
     static func check(_ scalar: Scalar, node: Node, variables: [String], findings: inout [Finding]) -> Bool {
-        guard scalar.value.utf8.contains(UInt8(ascii: "$")) else { return true }
+        guard scalar.value.containsByte(UInt8(ascii: "$")) else { return true }
         let known = variables.map { "`${\($0)}`" }.joined(separator: ", ")
         switch pieces(scalar.value) {
         case .failure(let problem):

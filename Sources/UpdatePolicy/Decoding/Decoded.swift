@@ -54,7 +54,13 @@ public struct DecodedMapping: Sendable {
 
 /// A few values by string key, in insertion order.
 public struct SmallMap<Value: Sendable>: Sendable {
-    private var entries: [(key: String, value: Value)] = []
+    /// A struct, not a tuple: a tuple's copies go through the runtime's generic tuple witnesses.
+    private struct Entry: Sendable {
+        var key: String
+        var value: Value
+    }
+
+    private var entries: [Entry] = []
 
     public init() {}
 
@@ -63,6 +69,11 @@ public struct SmallMap<Value: Sendable>: Sendable {
 
     public var keys: [String] { entries.map(\.key) }
 
+    /// Whether `key` has a value, without copying it out.
+    public func contains(_ key: String) -> Bool {
+        entries.withUnsafeBufferPointer { buffer in buffer.contains { $0.key == key } }
+    }
+
     public subscript(key: String) -> Value? {
         // Through the buffer, so that only the value found is copied, not each entry passed.
         get { entries.withUnsafeBufferPointer { buffer in buffer.firstIndex { $0.key == key }.map { buffer[$0].value } } }
@@ -70,7 +81,7 @@ public struct SmallMap<Value: Sendable>: Sendable {
             if let index = entries.withUnsafeBufferPointer({ buffer in buffer.firstIndex { $0.key == key } }) {
                 if let newValue { entries[index].value = newValue } else { entries.remove(at: index) }
             } else if let newValue {
-                entries.append((key, newValue))
+                entries.append(Entry(key: key, value: newValue))
             }
         }
     }

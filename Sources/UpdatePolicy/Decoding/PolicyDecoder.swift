@@ -23,7 +23,7 @@ struct PolicyDecoder {
             guard let index = table.index(of: keyText) else {
                 // A misspelt key stands for the key it was taken for: given, but not decoded, so
                 // nothing reports that key missing as well.
-                if let guess = unknownKey(pair.key, keyText, in: table, place: place), result.fields[guess] == nil {
+                if let guess = unknownKey(pair.key, keyText, in: table, place: place), !result.fields.contains(guess) {
                     result.invalid[guess] = pair.key.start
                 }
                 continue
@@ -70,9 +70,10 @@ struct PolicyDecoder {
     /// Reports required keys of `table` that `mapping` lacks, at `anchor`. True when none are missing.
     mutating func checkRequired(_ mapping: DecodedMapping, _ table: Table, place: String, anchor: Node) -> Bool {
         var complete = true
-        for key in table.keys where key.required && mapping.fields[key.name] == nil {
+        for index in table.required where !mapping.fields.contains(table.names[index]) {
             complete = false
-            if mapping.invalid[key.name] != nil { continue }
+            if mapping.invalid.contains(table.names[index]) { continue }
+            let key = table.keys[index]
             findings.append(Finding(.missingOption(key.name, summary: key.summary, in: place), at: anchor))
         }
         return complete

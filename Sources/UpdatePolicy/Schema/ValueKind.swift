@@ -103,6 +103,8 @@ public final class Table: Sendable {
     /// The keys' defaults read once, as each typed accessor of `Fields` reads them; nil for a key
     /// without a default. Every entry of every file falls back on some.
     let defaults: [ParsedDefault?]
+    /// The positions of the required keys.
+    let required: [Int]
 
     public init(_ name: String, summary: String = "", example: String? = nil, _ keys: [Key]) {
         self.name = name
@@ -113,6 +115,7 @@ public final class Table: Sendable {
         names = keys.map(\.name)
         kinds = keys.map(\.kind)
         defaults = keys.map { $0.defaultValue.map(ParsedDefault.init) }
+        required = keys.indices.filter { keys[$0].required }
     }
 
     /// The position of key `name` in `keys`.

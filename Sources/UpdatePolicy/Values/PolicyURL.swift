@@ -84,7 +84,7 @@ public struct HostPort: Sendable, Hashable, CustomStringConvertible {
         // By UTF-8 bytes: a colon or space is one byte, and the slices stay on character bounds.
         guard let colon = text.utf8.lastIndex(of: UInt8(ascii: ":")) else { return nil }
         let host = String(text[..<colon])
-        guard !host.isEmpty, !host.utf8.contains(UInt8(ascii: ":")), !host.utf8.contains(UInt8(ascii: " ")),
+        guard !host.isEmpty, !host.containsByte(UInt8(ascii: ":")), !host.containsByte(UInt8(ascii: " ")),
             let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port)
         else { return nil }
         return HostPort(host: host, port: port)

@@ -7,3 +7,11 @@ extension StringProtocol {
         return String(String.UnicodeScalarView(scalars))
     }
 }
+
+extension String {
+    /// Whether the UTF-8 of the string holds `byte`, read in place where the string keeps its
+    /// bytes contiguously (it does unless bridged): every command argument and address is asked.
+    func containsByte(_ byte: UInt8) -> Bool {
+        utf8.withContiguousStorageIfAvailable { $0.contains(byte) } ?? utf8.contains(byte)
+    }
+}
