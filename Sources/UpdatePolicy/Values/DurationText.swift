@@ -5,11 +5,16 @@ public enum DurationText {
 
     /// Parses `text`; nil when it is not a duration.
     public static func parse(_ text: String) -> Duration? {
-        let bytes = Array(text.utf8)
+        // The bytes in place (no copy into an array): every entry has a timeout or two.
+        var text = text
+        return text.withUTF8(parse(bytes:))
+    }
+
+    private static func parse(bytes: UnsafeBufferPointer<UInt8>) -> Duration? {
         guard !bytes.isEmpty else { return nil }
         if bytes.allSatisfy(isDigit) {
-            guard bytes.count <= 9, let seconds = Int64(text) else { return nil }
-            return .seconds(seconds)
+            guard bytes.count <= 9 else { return nil }
+            return .seconds(bytes.reduce(Int64(0)) { $0 * 10 + Int64($1 - 48) })
         }
         var total: Int64 = 0
         var index = 0

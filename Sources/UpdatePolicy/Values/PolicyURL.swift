@@ -20,7 +20,12 @@ public struct PolicyURL: Sendable, Hashable, CustomStringConvertible {
     /// Parses `text` as an absolute URL whose scheme is one of `schemes`. Works on the UTF-8
     /// bytes: large policies hold thousands of URLs.
     public static func parse(_ text: String, schemes: [String]) -> Result<PolicyURL, Problem> {
-        let b = Array(text.utf8)
+        var bytes = text
+        return bytes.withUTF8 { parse(text, $0, schemes: schemes) }
+    }
+
+    /// `parse` over `text`'s bytes, read in place.
+    private static func parse(_ text: String, _ b: UnsafeBufferPointer<UInt8>, schemes: [String]) -> Result<PolicyURL, Problem> {
         if b.contains(where: { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A }) { return .failure(.whitespace) }
         var colon = 0
         while colon < b.count, b[colon] != UInt8(ascii: ":") { colon += 1 }
