@@ -21,8 +21,6 @@ public struct Scalar: Sendable, Hashable {
     }
 
     /// How YAML writes null as a plain scalar.
-    static let nullSpellings = ["", "~", "null", "Null", "NULL"]
-
     /// A plain scalar that YAML reads as null (`~`, `null`, `Null`, `NULL` or nothing).
     public var isNull: Bool {
         style == .plain && (value.utf8.withContiguousStorageIfAvailable(Self.isNullSpelling) ?? Self.isNullSpelling(value.utf8))
@@ -34,8 +32,7 @@ public struct Scalar: Sendable, Hashable {
         case 0: return true
         case 1: return bytes.first == UInt8(ascii: "~")
         case 4:
-            // `null`, `Null` or `NULL` (the four-byte `nullSpellings`), byte by byte: keys such
-            // as `name` come this far.
+            // `null`, `Null` or `NULL`, byte by byte: keys such as `name` come this far.
             var next = bytes.makeIterator()
             guard let a = next.next(), let b = next.next(), let c = next.next(), let d = next.next() else { return false }
             return ((a == UInt8(ascii: "n") || a == UInt8(ascii: "N")) && b == UInt8(ascii: "u") && c == UInt8(ascii: "l") && d == UInt8(ascii: "l"))

@@ -78,6 +78,8 @@ public struct SmallMap<Value: Sendable>: Sendable {
         // Through the buffer, so that only the value found is copied, not each entry passed.
         get { entries.withUnsafeBufferPointer { buffer in buffer.firstIndex { $0.key == key }.map { buffer[$0].value } } }
         set {
+            // Clearing a key of an empty map (the decoder clears `invalid` for every good value).
+            if newValue == nil, entries.isEmpty { return }
             if let index = entries.withUnsafeBufferPointer({ buffer in buffer.firstIndex { $0.key == key } }) {
                 if let newValue { entries[index].value = newValue } else { entries.remove(at: index) }
             } else if let newValue {

@@ -31,7 +31,7 @@ struct PolicyDecoder {
             let name = table.names[index]
             if let value = decodeValue(pair.value, table.kinds[index], key: name, place: place) {
                 result.fields[name] = DecodedField(value: value, node: pair.value)
-                if !result.invalid.isEmpty { result.invalid[name] = nil }
+                result.invalid[name] = nil
             } else {
                 result.invalid[name] = pair.value.start
             }

@@ -50,16 +50,9 @@ struct ScalarRules {
         let text = scalar.value
         switch kind {
         case .string(let rule):
-            // Only `true` and `false` in three spellings: four or five bytes starting t or f.
-            if scalar.style == .plain, let first = text.utf8.first, first | 0x20 == UInt8(ascii: "t") || first | 0x20 == UInt8(ascii: "f"),
-                text.utf8.count == 4 || text.utf8.count == 5
-            {
-                switch text {
-                case "true", "false", "True", "False", "TRUE", "FALSE":
-                    add(.textIsBoolean(key, text), node)
-                    return nil
-                default: break
-                }
+            if Self.boolean(scalar) != nil {
+                add(.textIsBoolean(key, text), node)
+                return nil
             }
             warnYAML11(scalar, node: node, key: key)
             if let rule, !rule.check(text) {
@@ -89,16 +82,7 @@ struct ScalarRules {
         case .integer(let min, let max):
             return integer(scalar, node: node, key: key, min: min, max: max).map { .integer($0) }
         case .boolean:
-            // Only `true` and `false` in three spellings: four or five bytes starting t or f.
-            if scalar.style == .plain, let first = text.utf8.first, first | 0x20 == UInt8(ascii: "t") || first | 0x20 == UInt8(ascii: "f"),
-                text.utf8.count == 4 || text.utf8.count == 5
-            {
-                switch text {
-                case "true", "True", "TRUE": return .boolean(true)
-                case "false", "False", "FALSE": return .boolean(false)
-                default: break
-                }
-            }
+            if let value = Self.boolean(scalar) { return .boolean(value) }
             add(.notBoolean(key, found: Self.found(node), text: text, reading: YAML11.reading(of: scalar)), node)
             return nil
         case .choice(let words):
@@ -165,6 +149,20 @@ struct ScalarRules {
             return .rate(rate)
         case .table, .entries, .tagged, .days, .command, .dictionary, .list:
             return nil
+        }
+    }
+
+    /// The boolean a plain `true` or `false` (in three spellings each) stands for. Every text value
+    /// is asked, so the length and first byte rule most out before any comparison.
+    private static func boolean(_ scalar: Scalar) -> Bool? {
+        let text = scalar.value
+        guard scalar.style == .plain, text.utf8.count == 4 || text.utf8.count == 5, let first = text.utf8.first,
+            first | 0x20 == UInt8(ascii: "t") || first | 0x20 == UInt8(ascii: "f")
+        else { return nil }
+        switch text {
+        case "true", "True", "TRUE": return true
+        case "false", "False", "FALSE": return false
+        default: return nil
         }
     }
 

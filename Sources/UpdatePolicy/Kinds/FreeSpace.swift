@@ -40,7 +40,7 @@ public struct FreeSpaceGate: DecodableGate {
 
     static func checkPolicy(_ checks: inout CrossChecks) {
         let policy = checks.policy
-        guard !policy.preflightOrigin.isInvalid, !policy.preflight.contains(kind: FreeSpaceGate.self) else { return }
+        guard !policy.preflightOrigin.isInvalid, !policy.preflight.contains(kindOf: FreeSpaceGate.self) else { return }
         checks.findings.append(Finding(
             .noFreeSpaceGate,
             "no `free_space` gate: a download that runs out of space fails late, after the passive slot has been overwritten",

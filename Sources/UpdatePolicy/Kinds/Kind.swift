@@ -124,15 +124,11 @@ extension Array where Element: KindedEntry {
         }
     }
 
-    /// Whether any entry is of kind `K`.
-    func contains<K: EntryKindDescription>(kind type: K.Type) -> Bool { contains(kindOf: type) }
-
     /// Whether any entry is of the kind `type`.
     func contains(kindOf type: any EntryKindDescription.Type) -> Bool {
         withUnsafeBufferPointer { buffer in buffer.contains { ObjectIdentifier($0.kindType) == ObjectIdentifier(type) } }
     }
 }
-
 
 /// What decoding an entry may need beyond its own options.
 struct KindContext {
@@ -166,8 +162,9 @@ protocol DecodableGate: GateKind {
     /// (`maintenance_window: "22:00-04:00"`); they run before the listed ones. `listed` are the
     /// gates written under `preflight:`.
     static func implicit(_ listed: [Gate], _ context: inout KindContext) -> [Gate]
-    /// Whether the kind checks each of its entries (it is a `CheckedGate`); read, not found by a
-    /// cast, which would search the conformance tables at every start.
+    /// Whether the kind checks each of its entries (it is a `CheckedGate`): only those kinds'
+    /// entries are handed to `check(entry:)`, as passing every entry costs a copy of it. Read, not
+    /// found by a cast, which would search the conformance tables at every start.
     static var checksEntries: Bool { get }
     /// The kind's checks of an entry of its kind.
     static func check(entry gate: Gate, _ checks: inout CrossChecks)
@@ -189,7 +186,6 @@ extension DecodableGate {
     static func gate(_ options: Fields, _ context: inout KindContext) -> (kind: any GateKind, isOff: Bool)? {
         Self(options, &context).map { ($0, $0.isOff) }
     }
-    /// `isOff` of a kind value of this type.
     static var checksEntries: Bool { false }
     static func check(entry gate: Gate, _ checks: inout CrossChecks) {}
 

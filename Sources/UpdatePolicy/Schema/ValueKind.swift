@@ -121,10 +121,7 @@ public final class Table: Sendable {
     /// The position of key `name` in `keys`.
     func index(of name: String) -> Int? { names.firstIndex(of: name) }
 
-    /// Compared in place: only the key found is copied.
-    public func key(_ name: String) -> Key? {
-        keys.withUnsafeBufferPointer { keys in keys.firstIndex { $0.name == name }.map { keys[$0] } }
-    }
+    public func key(_ name: String) -> Key? { index(of: name).map { keys[$0] } }
 }
 
 /// A key's default text, read as each kind of value it may be asked for.
@@ -174,9 +171,7 @@ public struct EntryFamily: Sendable {
     public var otherKinds: [String]
     public var otherPlace: String
 
-    public func kind(_ name: String) -> EntryKind? {
-        kinds.withUnsafeBufferPointer { kinds in kinds.firstIndex { $0.name == name }.map { kinds[$0] } }
-    }
+    public func kind(_ name: String) -> EntryKind? { kinds.first { $0.name == name } }
 }
 
 /// A mapping whose `type` key chooses among tables (the backend).

@@ -11,16 +11,21 @@ public struct TimeOfDay: Sendable, Hashable, Comparable, CustomStringConvertible
     }
 
     private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> TimeOfDay? {
-        guard bytes.count == 4 || bytes.count == 5, bytes[bytes.count - 3] == UInt8(ascii: ":") else { return nil }
-        var hour = 0
-        var minute = 0
-        for (index, byte) in bytes.enumerated() where index != bytes.count - 3 {
-            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
-            if index < bytes.count - 3 { hour = hour * 10 + Int(byte - UInt8(ascii: "0")) }
-            else { minute = minute * 10 + Int(byte - UInt8(ascii: "0")) }
-        }
-        guard hour < 24, minute < 60 else { return nil }
+        let colon = bytes.count - 3
+        guard colon == 1 || colon == 2, bytes[colon] == UInt8(ascii: ":"), let hour = number(bytes[..<colon]),
+            let minute = number(bytes[(colon + 1)...]), hour < 24, minute < 60
+        else { return nil }
         return TimeOfDay(hour: hour, minute: minute)
+    }
+
+    /// The ASCII digits of `bytes` as a number; nil for anything else.
+    private static func number(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> Int? {
+        var value = 0
+        for byte in bytes {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            value = value * 10 + Int(byte - UInt8(ascii: "0"))
+        }
+        return value
     }
 
     public var description: String {
