@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "UpdatePlan", targets: ["UpdatePlan"]),
     ],
     dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
     ],
@@ -29,6 +30,7 @@ let package = Package(
             name: "UpdateAgent",
             dependencies: [
                 "UpdatePlan", "UpdatePolicy", "YAMLTree", "CCurl", "CSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .executableTarget(
@@ -39,6 +41,7 @@ let package = Package(
                 "UpdatePlan",
                 "UpdateAgent",
                 "CSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .target(name: "FuzzHarness", dependencies: ["UpdatePolicy", "UpdatePlan"]),
@@ -68,10 +71,10 @@ let package = Package(
             dependencies: ["UpdatePlan", "UpdatePolicy", "YAMLTree"],
             exclude: ["Snapshots", "Fixtures"]
         ),
-        // swift-crypto and OpenSSL are what updatectl's own SHA-2 and Ed25519 are checked against.
         .testTarget(
             name: "UpdateAgentTests",
-            dependencies: ["UpdateAgent", "UpdatePlan", "UpdatePolicy", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["UpdateAgent", "UpdatePlan", "UpdatePolicy", .product(name: "Crypto", package: "swift-crypto")],
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "updatectlTests",

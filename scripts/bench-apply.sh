@@ -5,9 +5,14 @@
 #   - curl | tee FILE | sha256sum of the same bytes (download, write, hash: what apply must do),
 #   - dd of 1 GiB with conv=fsync (the disk's own write speed),
 # and a healthcheck round of 20 exec probes that each take 200 ms, against one such probe.
-# Prints seconds, MiB/s, peak memory and the ratios. Uses the shipped binary (scripts/release.sh).
+# Prints seconds, MiB/s, peak memory and the ratios. Uses the shipped binary (scripts/release.sh);
+# BASELINE=PATH also times another updatectl binary (an older build) in the same rounds.
+# Peak memory is given twice: the anonymous resident memory (heap, stacks: RssAnon + RssShmem of
+# /proc/PID/status, sampled every 10 ms), and the peak resident size as getrusage counts it, which
+# includes the page-cache pages of a file while it is mapped (file signatures are verified over a
+# read-only mapping of the written file; those pages are the page cache's, not the process's).
 # Not part of the test run; needs about 3 GiB free where TMPDIR points (default /var/tmp, a disk).
-#   scripts/bench-apply.sh [ROUNDS]
+#   [BASELINE=PATH] scripts/bench-apply.sh [ROUNDS]
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 rounds=${1:-3}
@@ -23,13 +28,26 @@ tar -xzf "$tarball" -C "$work" --strip-components=2 --wildcards '*/bin/updatectl
 updatectl="$work/updatectl"
 cd "$work"
 
-# Runs a command, prints "SECONDS PEAK_RSS_KIB" of it (children included).
+# Runs a command, prints "SECONDS PEAK_RSS_KIB PEAK_ANON_KIB" of it: getrusage's peak (children
+# included; file pages of a mapping count) and the peak of the process's anonymous memory, sampled.
 measure() {
     python3 - "$@" <<'PY'
 import resource, subprocess, sys, time
+def anon(pid):
+    try:
+        fields = dict(line.split(":", 1) for line in open("/proc/%d/status" % pid))
+        return sum(int(fields[k].split()[0]) for k in ("RssAnon", "RssShmem") if k in fields)
+    except (OSError, ValueError):
+        return 0
 start = time.monotonic()
-subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)
-print("%.3f %d" % (time.monotonic() - start, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+peak = 0
+while child.poll() is None:
+    peak = max(peak, anon(child.pid))
+    time.sleep(0.01)
+if child.returncode != 0:
+    sys.exit("%s exited %d" % (sys.argv[1], child.returncode))
+print("%.3f %d %d" % (time.monotonic() - start, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, peak))
 PY
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
@@ -76,17 +94,26 @@ POLICY
 }
 
 echo "bench-apply: $rounds rounds" >&2
-: > apply.txt; : > pipe.txt; : > dd.txt
+: > apply.txt; : > pipe.txt; : > dd.txt; : > baseline.txt
 for round in $(seq 1 "$rounds"); do
     rm -rf "node" && policy node
     measure "$updatectl" apply node.yaml >> apply.txt
+    if [ -n "${BASELINE:-}" ]; then
+        rm -rf "node" && policy node
+        measure "$BASELINE" apply node.yaml >> baseline.txt
+    fi
     rm -f pipe.out && sync
     measure bash -c "curl -fsS $base/1.1.0/vmlinuz $base/1.1.0/kubesolo-os.gz | tee pipe.out | sha256sum && sync pipe.out" >> pipe.txt
     rm -f dd.out && sync
     measure dd if=/dev/zero of=dd.out bs=4M count=256 conv=fsync status=none >> dd.txt
 done
 apply=$(cut -d' ' -f1 apply.txt | median); pipe=$(cut -d' ' -f1 pipe.txt | median); disk=$(cut -d' ' -f1 dd.txt | median)
-rss=$(cut -d' ' -f2 apply.txt | sort -n | tail -n 1)
+rss=$(cut -d' ' -f2 apply.txt | sort -n | tail -n 1); anon=$(cut -d' ' -f3 apply.txt | sort -n | tail -n 1)
+if [ -s baseline.txt ]; then
+    base_apply=$(cut -d' ' -f1 baseline.txt | median); base_anon=$(cut -d' ' -f3 baseline.txt | sort -n | tail -n 1)
+else
+    base_apply=0; base_anon=0
+fi
 
 # A probe round: 20 probes of 200 ms each, against one.
 probes() { # COUNT
@@ -103,12 +130,16 @@ for round in $(seq 1 "$rounds"); do
 done
 one=$(cut -d' ' -f1 one.txt | median); twenty=$(cut -d' ' -f1 twenty.txt | median)
 
-python3 - "$apply" "$pipe" "$disk" "$rss" "$one" "$twenty" <<'PY'
+python3 - "$apply" "$pipe" "$disk" "$rss" "$anon" "$one" "$twenty" "$base_apply" "$base_anon" <<'PY'
 import sys
-apply, pipe, disk, rss, one, twenty = map(float, sys.argv[1:])
+apply, pipe, disk, rss, anon, one, twenty, base_apply, base_anon = map(float, sys.argv[1:])
 mib = 1024
 print("1 GiB release (medians):")
-print("  updatectl apply               %6.2f s  %6.0f MiB/s  peak RSS %.1f MiB" % (apply, mib / apply, rss / 1024))
+print("  updatectl apply               %6.2f s  %6.0f MiB/s  peak anonymous RSS %.1f MiB (peak RSS with mapped file pages %.1f MiB)"
+      % (apply, mib / apply, anon / 1024, rss / 1024))
+if base_apply:
+    print("  BASELINE apply                %6.2f s  %6.0f MiB/s  peak anonymous RSS %.1f MiB; %.2fx the pipeline"
+          % (base_apply, mib / base_apply, base_anon / 1024, base_apply / pipe))
 print("  curl | tee | sha256sum, sync  %6.2f s  %6.0f MiB/s" % (pipe, mib / pipe))
 print("  dd conv=fsync (the disk)      %6.2f s  %6.0f MiB/s" % (disk, mib / disk))
 print("  apply / pipeline %.2fx, apply / disk %.2fx" % (apply / pipe, apply / disk))

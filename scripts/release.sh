@@ -27,16 +27,22 @@ install -d "$root/bin" "$root/share/man/man1" "$root/share/bash-completion/compl
     "$root/share/zsh/site-functions" "$root/share/fish/vendor_completions.d" "$root/lib/systemd/system" \
     "$doc/policies" "$doc/docs"
 install -m 0755 "$work/updatectl" "$root/bin/updatectl"
-# The man page, from the command definitions, dated with the commit.
-SOURCE_DATE_EPOCH=$epoch "$root/bin/updatectl" --generate-manual > "$root/share/man/man1/updatectl.1"
-# Completion scripts (sourced, not run: no #! line).
+# The man page, from the command definitions (the binary's --experimental-dump-help) by
+# swift-argument-parser's generate-manual, the tool its GenerateManual plugin runs; dated with the
+# commit; scripts/lib/manual-finish.py turns the discussions' blank lines into paragraphs and
+# writes updatectl's exit codes into EXIT STATUS.
+install -d "$work/man"
+"$(build_manual_tool)" "$root/bin/updatectl" --date "$(date -u -d "@$epoch" +%Y-%m-%d)" \
+    --authors "The updatectl authors" --output-directory "$work/man"
+python3 scripts/lib/manual-finish.py "$work/man/updatectl.1" "$root/bin/updatectl" > "$root/share/man/man1/updatectl.1"
+# Completion scripts, from swift-argument-parser (sourced, not run: the #! line is left out).
 for shell in bash zsh fish; do
     case $shell in
         bash) file="$root/share/bash-completion/completions/updatectl" ;;
         zsh) file="$root/share/zsh/site-functions/_updatectl" ;;
         fish) file="$root/share/fish/vendor_completions.d/updatectl.fish" ;;
     esac
-    "$root/bin/updatectl" --generate-completion-script "$shell" > "$file"
+    "$root/bin/updatectl" --generate-completion-script "$shell" | sed '1{/^#!/d}' > "$file"
 done
 # The units call /usr/local/bin/updatectl, where the tarball is unpacked (docs/install.md);
 # scripts/package-deb.sh points them at /usr/bin.

@@ -99,8 +99,8 @@ case "plan":
     let policy = PolicyLinter.lint(Array(Corpus.huge(probes: count).utf8), file: "p", options: options).policy!
     print("steps: \(Planner.plan(policy).steps.count)")
 case "hash":
-    // SHA-256 (release files) and Ed25519 verification (SHA-512 over the file) against one read
-    // pass over the same bytes in memory, in this process.
+    // SHA-256 (release files) and Ed25519 verification (swift-crypto: SHA-512 over the message,
+    // then the curve) against one read pass over the same bytes in memory, in this process.
     let bytes = read(directory)
     let megabytes = Double(bytes.count) / 1_048_576
     func throughput(_ name: String, _ body: () -> Void) -> Double {
@@ -117,8 +117,8 @@ case "hash":
         }
     }
     let sha256 = throughput("SHA-256") { _ = SHA256Stream.hex(bytes) }
-    // The base point's encoding: a valid key, so verification hashes the whole file and does
-    // both scalar multiplications before the (failing) comparison.
+    // The base point's encoding: a valid key, so verification hashes the whole message and does
+    // the scalar multiplications before the (failing) comparison.
     let key: [UInt8] = [0x58] + Array(repeating: UInt8(0x66), count: 31)
     let verify = throughput("Ed25519 verify") {
         _ = try? Signature.verify(message: bytes, signatureFile: [UInt8](repeating: 0, count: 64), key: key, what: "bench")

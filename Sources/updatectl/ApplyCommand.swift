@@ -1,3 +1,4 @@
+import ArgumentParser
 import UpdateAgent
 import UpdatePlan
 import UpdatePolicy
@@ -5,9 +6,9 @@ import UpdatePolicy
 import Glibc
 #endif
 
-struct ApplyCommand: Command {
-    static let info = CommandInfo(
-        name: "apply",
+struct ApplyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apply",
         abstract: "Check for an update and, through the gates, download, verify, stage and activate it.",
         discussion: """
             Walks the apply part of the plan (`updatectl plan POLICY` shows it) against the state \
@@ -29,7 +30,7 @@ struct ApplyCommand: Command {
             """
     )
 
-    @Group var node: NodeArguments
+    @OptionGroup var node: NodeArguments
 
     @Flag(help: "Skip the scheduling gates (see above).")
     var force = false

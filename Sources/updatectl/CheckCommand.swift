@@ -1,9 +1,10 @@
+import ArgumentParser
 import UpdateAgent
 import UpdatePlan
 
-struct CheckCommand: Command {
-    static let info = CommandInfo(
-        name: "check",
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
         abstract: "Ask the update server whether an update is available; verify it, change nothing.",
         discussion: """
             Fetches the release metadata, verifies its signature, compares versions and evaluates \
@@ -19,7 +20,7 @@ struct CheckCommand: Command {
             """
     )
 
-    @Group var node: NodeArguments
+    @OptionGroup var node: NodeArguments
 
     func run() throws {
         let live = try node.live()
@@ -43,9 +44,9 @@ struct CheckCommand: Command {
     }
 }
 
-struct ActivateCommand: Command {
-    static let info = CommandInfo(
-        name: "activate",
+struct ActivateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "activate",
         abstract: "Activate the staged release: it boots next (and, with reboot: auto, reboot into it).",
         discussion: """
             With `activation: separate`, `apply` stops once the release is staged, as KubeSolo OS's \
@@ -57,7 +58,7 @@ struct ActivateCommand: Command {
             """
     )
 
-    @Group var node: NodeArguments
+    @OptionGroup var node: NodeArguments
 
     @Flag(help: "Activate without taking a fleet reboot slot (fleet-lock gates).")
     var skipFleetLock = false

@@ -1,3 +1,5 @@
+import ArgumentParser
+
 
 /// The exit codes of every updatectl command. docs/exit-codes.md, `--help` and the tests use
 /// this table.
@@ -27,7 +29,7 @@ enum ExitStatus: Int32, CaseIterable {
     }
 
     /// Thrown to end the command with this status.
-    var exitCode: CommandExit { CommandExit(status: rawValue) }
+    var exitCode: ExitCode { ExitCode(rawValue) }
 
     /// The table as `--help` shows it.
     static var helpTable: String {

@@ -1,19 +1,20 @@
+import ArgumentParser
 import UpdateAgent
 import UpdatePlan
 import UpdatePolicy
 
 /// `updatectl fleet`: the policy's fleet locks (docs/fleet.md).
-struct FleetCommand: Command {
-    static let info = CommandInfo(
-        name: "fleet",
+struct FleetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fleet",
         abstract: "The fleet lock: the group's reboot slots and their holders; giving back a stuck one.",
         subcommands: [FleetStatusCommand.self, FleetUnlockCommand.self]
     )
 }
 
-struct FleetStatusCommand: Command {
-    static let info = CommandInfo(
-        name: "status",
+struct FleetStatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
         abstract: "Show each fleet-lock gate's group, slots and holders, and this node's identity.",
         discussion: """
             etcd: the semaphore as stored (Airlock's layout). A FleetLock server has no request \
@@ -22,7 +23,7 @@ struct FleetStatusCommand: Command {
             """
     )
 
-    @Group var node: NodeArguments
+    @OptionGroup var node: NodeArguments
 
     @Flag(help: "JSON instead of text.")
     var json = false
@@ -99,9 +100,9 @@ struct FleetStatusCommand: Command {
     }
 }
 
-struct FleetUnlockCommand: Command {
-    static let info = CommandInfo(
-        name: "unlock",
+struct FleetUnlockCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "unlock",
         abstract: "Give back the reboot slot a node holds (a node that died holding one, say).",
         discussion: """
             etcd: ID is removed from the semaphore by compare-and-swap (nothing changes if it holds \
@@ -122,7 +123,7 @@ struct FleetUnlockCommand: Command {
     @Flag(help: "Give back this node's own slot even while its update is in flight.")
     var force = false
 
-    @Group var node: NodeArguments
+    @OptionGroup var node: NodeArguments
 
     func run() throws {
         let (policy, _, statePath) = try node.prepare()

@@ -1,10 +1,11 @@
+import ArgumentParser
 import UpdateAgent
 import UpdatePlan
 import UpdatePolicy
 
-struct HealthcheckCommand: Command {
-    static let info = CommandInfo(
-        name: "healthcheck",
+struct HealthcheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "healthcheck",
         abstract: "After the reboot: verify the new version, then commit it or count a failure and roll back.",
         discussion: """
             In phase activated (after `apply` and a reboot) it runs one verification run: the \
@@ -19,7 +20,7 @@ struct HealthcheckCommand: Command {
             """
     )
 
-    @Group var node: NodeArguments
+    @OptionGroup var node: NodeArguments
 
     func run() throws {
         let (loaded, _, statePath) = try node.prepare()

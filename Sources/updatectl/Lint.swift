@@ -1,3 +1,4 @@
+import ArgumentParser
 import UpdateAgent
 import UpdatePolicy
 import YAMLTree
@@ -5,9 +6,9 @@ import YAMLTree
 import Glibc
 #endif
 
-struct Lint: Command {
-    static let info = CommandInfo(
-        name: "lint",
+struct Lint: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lint",
         abstract: "Check policies and report every problem at its line and column.",
         discussion: """
             PATH is a file, a directory (searched recursively for *.yaml and *.yml), or - for \
@@ -20,11 +21,11 @@ struct Lint: Command {
             """
     )
 
-    enum FailOn: String, ArgumentValue, CaseIterable {
+    enum FailOn: String, ExpressibleByArgument, CaseIterable {
         case error, warning, info, none
     }
 
-    @Argument(help: "Policy files or directories, or - for standard input.")
+    @Argument(help: "Policy files or directories, or - for standard input.", completion: .file())
     var paths: [String] = []
 
     @Option(help: "Output format: text, concise, json, sarif, github, gitlab. Default: text, or github when GITHUB_ACTIONS=true.")
@@ -33,7 +34,7 @@ struct Lint: Command {
     @Option(help: "Exit 1 when a finding is at or above this severity (error, warning, info, none).")
     var failOn: FailOn = .error
 
-    @Option(help: "Write the report to this file instead of standard output.")
+    @Option(help: "Write the report to this file instead of standard output.", completion: .file())
     var output: String?
 
     @Flag(help: "Ignore `# updatectl: disable=CODE` comments.")
@@ -45,12 +46,12 @@ struct Lint: Command {
     @Flag(help: "Leave out YAML files that are plainly no policy (no top-level `updates:` key, nor one that looks like a misspelt `updates` or holds policy keys): for hooks that see every YAML file of a repository.")
     var skipNonPolicies = false
 
-    @Option(help: "Print the documentation of a rule (e.g. UPD404 or rollback-off) and exit.")
+    @Option(help: "Print the documentation of a rule (e.g. UPD404 or rollback-off) and exit.", completion: .list(Rules.all.map(\.id.rawValue)))
     var explain: String?
 
     func validate() throws {
         if explain == nil, paths.isEmpty {
-            throw UsageError("Give at least one policy file or directory, or - for standard input.")
+            throw ValidationError("Give at least one policy file or directory, or - for standard input.")
         }
     }
 
@@ -115,7 +116,7 @@ struct Lint: Command {
     }
 }
 
-extension LintFormat: ArgumentValue {}
+extension LintFormat: ExpressibleByArgument {}
 
 enum Environment {
     static func get(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }

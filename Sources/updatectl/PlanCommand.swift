@@ -1,11 +1,12 @@
+import ArgumentParser
 import UpdateAgent
 import UpdatePlan
 import UpdatePolicy
 import YAMLTree
 
-struct PlanCommand: Command {
-    static let info = CommandInfo(
-        name: "plan",
+struct PlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
         abstract: "Compile a policy and print the ordered plan of every step a run takes (a dry run).",
         discussion: """
             Every step shows its phase, kind, parameters (defaults marked [default]) and where in \
@@ -22,30 +23,30 @@ struct PlanCommand: Command {
             """
     )
 
-    enum Format: String, ArgumentValue, CaseIterable {
+    enum Format: String, ExpressibleByArgument, CaseIterable {
         case text, json
     }
 
-    @Argument(help: "The policy file (two with --diff: OLD NEW); without one, the search order of docs/policy-discovery.md.")
+    @Argument(help: "The policy file (two with --diff: OLD NEW); without one, the search order of docs/policy-discovery.md.", completion: .file())
     var paths: [String] = []
 
     @Option(help: "Output format: text or json.")
     var format: Format = .text
 
-    @Option(help: "A state.json: mark the step where the next run would resume.")
+    @Option(help: "A state.json: mark the step where the next run would resume.", completion: .file())
     var state: String?
 
     @Flag(help: "Compare the plans of two policies.")
     var diff = false
 
-    @Group var flags: PolicyFlags
+    @OptionGroup var flags: PolicyFlags
 
     func validate() throws {
         if diff {
-            guard paths.count == 2 else { throw UsageError("--diff takes two policies: OLD NEW.") }
-            guard state == nil else { throw UsageError("--state does not go with --diff.") }
+            guard paths.count == 2 else { throw ValidationError("--diff takes two policies: OLD NEW.") }
+            guard state == nil else { throw ValidationError("--state does not go with --diff.") }
         } else {
-            guard paths.count <= 1 else { throw UsageError("Give one policy file (or two with --diff).") }
+            guard paths.count <= 1 else { throw ValidationError("Give one policy file (or two with --diff).") }
         }
     }
 

@@ -1,3 +1,4 @@
+import ArgumentParser
 import UpdateAgent
 import UpdatePolicy
 #if canImport(Glibc)
@@ -7,17 +8,17 @@ import Glibc
 /// KubeSolo OS agent's flags, which work here as they do there: each sets its policy key above
 /// the YAML policy and update.conf (`--conf`, else /etc/kubesolo/update.conf when it exists).
 /// Precedence: flags, then the YAML policy, then update.conf, then the defaults.
-struct PolicyFlags: ArgumentGroup {
+struct PolicyFlags: ParsableArguments {
     @Option(help: "The update server, over the policy's `server` (KubeSolo OS's --server).")
     var server: String?
 
     @Option(help: "The channel this node follows.")
     var channel: String?
 
-    @Option(help: "The public key file (64 hex characters, as KubeSolo OS writes it; or base64, or PEM).")
+    @Option(help: "The public key file (64 hex characters, as KubeSolo OS writes it; or base64, or PEM).", completion: .file())
     var pubkey: String?
 
-    @Option(name: "maintenance-window", help: "When updates may start, \"HH:MM-HH:MM\" (UTC; empty: always).")
+    @Option(name: .customLong("maintenance-window"), help: "When updates may start, \"HH:MM-HH:MM\" (UTC; empty: always).")
     var maintenanceWindow: String?
 
     @Option(help: "Pull releases from this OCI repository instead of a server (host/path).")
@@ -26,21 +27,21 @@ struct PolicyFlags: ArgumentGroup {
     @Option(help: "The tag to pull from --registry.")
     var tag: String?
 
-    @Option(name: "healthcheck-url", help: "A URL that must answer 200 after the reboot.")
+    @Option(name: .customLong("healthcheck-url"), help: "A URL that must answer 200 after the reboot.")
     var healthcheckURL: String?
 
-    @Option(name: "auto-rollback-after", help: "Failed verification runs in a row that roll back.")
+    @Option(name: .customLong("auto-rollback-after"), help: "Failed verification runs in a row that roll back.")
     var autoRollbackAfter: String?
 
-    @Option(name: "kube-system-settle", help: "Seconds every kube-system pod must run (0: off).")
+    @Option(name: .customLong("kube-system-settle"), help: "Seconds every kube-system pod must run (0: off).")
     var kubeSystemSettle: String?
 
-    @Option(help: "KubeSolo OS's update.conf (default: \(UpdateConf.defaultPath), when it exists).")
+    @Option(help: "KubeSolo OS's update.conf (default: \(UpdateConf.defaultPath), when it exists).", completion: .file())
     var conf: String?
 
     func validate() throws {
         if server != nil, registry != nil {
-            throw UsageError("--server and --registry exclude each other: releases come from one place.")
+            throw ValidationError("--server and --registry exclude each other: releases come from one place.")
         }
     }
 

@@ -1,13 +1,14 @@
+import ArgumentParser
 import UpdateAgent
 
-struct RollbackCommand: Command {
-    static let info = CommandInfo(
-        name: "rollback",
+struct RollbackCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rollback",
         abstract: "Roll back by hand to the previous slot, from phase staged, activated or verifying.",
         discussion: ExitStatus.helpTable
     )
 
-    @Group var node: NodeArguments
+    @OptionGroup var node: NodeArguments
 
     func run() throws {
         let (loaded, _, statePath) = try node.prepare()

@@ -1,8 +1,9 @@
+import ArgumentParser
 import UpdatePolicy
 
-struct Schema: Command {
-    static let info = CommandInfo(
-        name: "schema",
+struct Schema: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "schema",
         abstract: "Print the policy's JSON Schema (draft 2020-12) for editors and other tools.",
         discussion: """
             For yaml-language-server, save it and add a modeline to the policy:

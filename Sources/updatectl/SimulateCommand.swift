@@ -1,10 +1,11 @@
+import ArgumentParser
 import UpdateAgent
 import UpdatePolicy
 import YAMLTree
 
-struct SimulateCommand: Command {
-    static let info = CommandInfo(
-        name: "simulate",
+struct SimulateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
         abstract: "Replay a policy against a scripted world and print the timeline, on virtual time.",
         discussion: """
             The scenario (YAML, linted like a policy) scripts what the policy meets: the release \
@@ -17,14 +18,14 @@ struct SimulateCommand: Command {
             """
     )
 
-    enum Format: String, ArgumentValue, CaseIterable {
+    enum Format: String, ExpressibleByArgument, CaseIterable {
         case text, json
     }
 
-    @Argument(help: "The policy file; without one, the search order of docs/policy-discovery.md.")
+    @Argument(help: "The policy file; without one, the search order of docs/policy-discovery.md.", completion: .file())
     var policy: String?
 
-    @Option(help: "The scenario file.")
+    @Option(help: "The scenario file.", completion: .file())
     var scenario: String
 
     @Option(help: "Output format: text or json.")

@@ -1,15 +1,16 @@
+import ArgumentParser
 import UpdateAgent
 
-struct StateCommand: Command {
-    static let info = CommandInfo(
-        name: "state",
+struct StateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "state",
         abstract: "Manage the state file.",
         subcommands: [Reset.self]
     )
 
-    struct Reset: Command {
-        static let info = CommandInfo(
-            name: "reset",
+    struct Reset: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "reset",
             abstract: "Start over from idle: write a fresh state and clear broken-state evidence.",
             discussion: """
                 Use it after a broken state file was moved aside, once you have checked which slot \
@@ -20,17 +21,17 @@ struct StateCommand: Command {
                 """
         )
 
-        @Argument(help: "The policy, for its data_dir (optional).")
+        @Argument(help: "The policy, for its data_dir (optional).", completion: .file())
         var policy: String?
 
-        @Group var stateOptions: StateOptions
+        @OptionGroup var stateOptions: StateOptions
 
         @Flag(help: "Confirm: the current state is replaced by a fresh idle state.")
         var yes = false
 
         func validate() throws {
             guard yes else {
-                throw UsageError("state reset replaces the state with a fresh idle one; add --yes to confirm.")
+                throw ValidationError("state reset replaces the state with a fresh idle one; add --yes to confirm.")
             }
         }
 
@@ -60,7 +61,7 @@ enum Locking {
         } catch let busy as StateLock.Busy {
             printError("error: \(busy)")
             throw ExitStatus.busy.exitCode
-        } catch let stop as CommandExit {
+        } catch let stop as ExitCode {
             throw stop
         } catch {
             printError("error: \(error)")

@@ -1,3 +1,4 @@
+import ArgumentParser
 import UpdateAgent
 import UpdatePlan
 import UpdatePolicy
@@ -6,8 +7,8 @@ import Glibc
 #endif
 
 /// `--state FILE`, else `<data_dir>/update/state.json` from the policy, else the upstream default.
-struct StateOptions: ArgumentGroup {
-    @Option(help: "The state file (default: <data_dir>/update/state.json from the policy, else \(StateStore.defaultPath)).")
+struct StateOptions: ParsableArguments {
+    @Option(help: "The state file (default: <data_dir>/update/state.json from the policy, else \(StateStore.defaultPath)).", completion: .file())
     var state: String?
 
     func path(policy: Policy?) -> String {
@@ -78,7 +79,7 @@ extension AgentEnvironment {
 
 /// `--strict`: like sshd's StrictModes, refuse a policy others can write or a state directory
 /// the running user does not own, instead of warning.
-struct StrictOption: ArgumentGroup {
+struct StrictOption: ParsableArguments {
     @Flag(help: "Refuse (exit 1) instead of warning when the policy is writable by others or the state directory is not yours.")
     var strict = false
 
@@ -92,13 +93,13 @@ struct StrictOption: ArgumentGroup {
 
 /// The arguments of the commands that act on the node (`apply`, `healthcheck`, `rollback`): the
 /// policy (or the search order), `--state` and `--strict`.
-struct NodeArguments: ArgumentGroup {
-    @Argument(help: "The policy file; without one, the search order of docs/policy-discovery.md.")
+struct NodeArguments: ParsableArguments {
+    @Argument(help: "The policy file; without one, the search order of docs/policy-discovery.md.", completion: .file())
     var policy: String?
 
-    @Group var stateOptions: StateOptions
-    @Group var strictOption: StrictOption
-    @Group var flags: PolicyFlags
+    @OptionGroup var stateOptions: StateOptions
+    @OptionGroup var strictOption: StrictOption
+    @OptionGroup var flags: PolicyFlags
 
     /// What a node command runs with: the loaded policy, its SHA-256, its plan, and the live
     /// environment reporting to the console.

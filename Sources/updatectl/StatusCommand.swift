@@ -1,10 +1,11 @@
+import ArgumentParser
 import UpdateAgent
 import UpdatePlan
 import UpdatePolicy
 
-struct StatusCommand: Command {
-    static let info = CommandInfo(
-        name: "status",
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
         abstract: "Show where the update lifecycle is: phase, versions, attempts, failures, errors, deferral.",
         discussion: """
             --format json prints the state object itself (the state.json format); --format \
@@ -15,14 +16,14 @@ struct StatusCommand: Command {
             """
     )
 
-    enum Format: String, ArgumentValue, CaseIterable {
+    enum Format: String, ExpressibleByArgument, CaseIterable {
         case text, json, prometheus
     }
 
-    @Argument(help: "The policy, for its data_dir (optional).")
+    @Argument(help: "The policy, for its data_dir (optional).", completion: .file())
     var policy: String?
 
-    @Group var stateOptions: StateOptions
+    @OptionGroup var stateOptions: StateOptions
 
     @Option(help: "Output format: text, json or prometheus.")
     var format: Format = .text
@@ -30,7 +31,7 @@ struct StatusCommand: Command {
     @Flag(help: "The same as --format json (KubeSolo OS's flag).")
     var json = false
 
-    @Option(help: "Write to this file (atomically) instead of standard output.")
+    @Option(help: "Write to this file (atomically) instead of standard output.", completion: .file())
     var output: String?
 
     func run() throws {

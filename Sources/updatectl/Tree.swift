@@ -1,3 +1,4 @@
+import ArgumentParser
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -5,14 +6,14 @@ import UpdatePolicy
 import YAMLTree
 
 /// Shows how updatectl reads a YAML file: every node with its position, style and tag.
-struct Tree: Command {
-    static let info = CommandInfo(
-        name: "tree",
+struct Tree: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tree",
         abstract: "Show how a YAML file is read: every node with its line, column and style.",
         discussion: "Useful to see why a value is read as it is. Aliases appear expanded."
     )
 
-    @Argument(help: "The YAML file to read, or - for standard input.")
+    @Argument(help: "The YAML file to read, or - for standard input.", completion: .file())
     var path: String
 
     func run() throws {

@@ -1,7 +1,11 @@
+import ArgumentParser
 import CSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @main
-struct Updatectl: Command {
+struct Updatectl: ParsableCommand {
     static let version = "0.1.0"
 
     /// `--version`: the version, and the commit a release build was stamped with.
@@ -10,8 +14,8 @@ struct Updatectl: Command {
         return commit.isEmpty ? "\(version) (development build, no commit stamped)" : "\(version) (commit \(commit))"
     }
 
-    static let info = CommandInfo(
-        name: "updatectl",
+    static let configuration = CommandConfiguration(
+        commandName: "updatectl",
         abstract: "Declarative, policy-driven A/B updates for Linux nodes.",
         discussion: """
             updatectl reads an update policy (the `updates:` section of a cloud-init user-data \
@@ -34,8 +38,32 @@ struct Updatectl: Command {
         return (1..<argc).map { argv[$0].map { String(cString: $0) } ?? "" }
     }
 
-    /// Runs the command line with updatectl's exit codes: bad flags exit 2.
+    /// Parses the command line and runs the command it names, with updatectl's exit statuses:
+    /// help, `--version` and completion scripts print and exit 0; a usage mistake (an unknown
+    /// option, a missing argument, a failed `validate()`) prints the message and the usage and
+    /// exits 2, not ArgumentParser's 64; a command ends with its own status (`ExitCode`), and any
+    /// other error is printed as `error: …` and exits 1.
     static func main() {
-        CommandLineParser.main(Updatectl.self, arguments: commandLine)
+        do {
+            var command = try parseAsRoot(commandLine)
+            try command.run()
+        } catch let stop as ExitCode {
+            Glibc.exit(stop.rawValue)
+        } catch {
+            // ArgumentParser's own outcomes (help, `help COMMAND`, usage errors) come from the
+            // parse or from the run of its help command; every other error is updatectl's.
+            switch exitCode(for: error) {
+            case .success:
+                print(fullMessage(for: error))
+                Glibc.exit(ExitStatus.success.rawValue)
+            case .validationFailure:
+                printError(fullMessage(for: error))
+                Glibc.exit(ExitStatus.usage.rawValue)
+            default:
+                printError("error: \(error)")
+                Glibc.exit(ExitStatus.failure.rawValue)
+            }
+        }
+        Glibc.exit(ExitStatus.success.rawValue)
     }
 }

@@ -3,149 +3,182 @@ import Foundation
 import Testing
 @testable import UpdateAgent
 
-/// updatectl's own SHA-256, SHA-512, HMAC-SHA256 and Ed25519, against swift-crypto (BoringSSL)
-/// on many random inputs, against published answers, and on the inputs a forger would try.
+/// The Ed25519 verification path every release signature goes through
+/// (`Signature.verify(message:signatureFile:key:what:)`: swift-crypto's BoringSSL plus
+/// updatectl's stricter key rules), on outside vectors: all of Wycheproof's (C2SP/wycheproof,
+/// `testvectors_v1/ed25519_test.json`) and the twelve edge cases of ed25519-speccheck
+/// (novifinancial/ed25519-speccheck, `cases.json`). Both files are under Fixtures/ed25519 with
+/// their origin and licence (Fixtures/ed25519/README.md).
 @Suite struct CryptoTests {
-    struct Random: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return state ^ (state >> 29)
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/ed25519")
+
+    static func bytes(_ hex: String) -> [UInt8] {
+        var out: [UInt8] = []
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2)
+            out.append(UInt8(hex[index..<next], radix: 16)!)
+            index = next
         }
+        return out
     }
 
-    static func bytes(_ count: Int, _ random: inout Random) -> [UInt8] { (0..<count).map { _ in UInt8.random(in: 0...255, using: &random) } }
-
-    static func hex(_ bytes: some Sequence<UInt8>) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
-
-    @Test func knownAnswers() {
-        #expect(Self.hex(SHA256Hasher.hash(Array("abc".utf8))) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        #expect(Self.hex(SHA256Hasher.hash([])) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        #expect(Self.hex(SHA512Hasher.hash(Array("abc".utf8))) == "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
-            + "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f")
+    /// Whether the release path accepts `signature` over `message` by `key`.
+    static func accepts(_ signature: [UInt8], _ message: [UInt8], _ key: [UInt8]) -> Bool {
+        (try? Signature.verify(message: message, signatureFile: signature, key: key, what: "vector")) != nil
     }
 
-    /// Every length from 0 to 300 bytes (all padding cases of both block sizes), hashed whole and
-    /// fed in random pieces, and one megabyte.
-    @Test func sha2MatchesSwiftCrypto() {
-        var random = Random(state: 1)
-        for length in Array(0...300) + [1 << 20] {
-            let data = Self.bytes(length, &random)
-            #expect(SHA256Hasher.hash(data) == Array(Crypto.SHA256.hash(data: data)), "SHA-256 of \(length) bytes")
-            #expect(SHA512Hasher.hash(data) == Array(Crypto.SHA512.hash(data: data)), "SHA-512 of \(length) bytes")
-            var pieces256 = SHA256Hasher(), pieces512 = SHA512Hasher()
-            var offset = 0
-            while offset < length {
-                let take = min(length - offset, Int.random(in: 1...200, using: &random))
-                pieces256.update(Array(data[offset..<offset + take]))
-                pieces512.update(Array(data[offset..<offset + take]))
-                offset += take
+    struct Wycheproof: Decodable {
+        struct Group: Decodable {
+            struct Key: Decodable { var pk: String }
+            struct Case: Decodable {
+                var tcId: Int
+                var comment: String
+                var msg: String
+                var sig: String
+                var result: String
             }
-            #expect(pieces256.finalize() == Array(Crypto.SHA256.hash(data: data)), "SHA-256 in pieces, \(length) bytes")
-            #expect(pieces512.finalize() == Array(Crypto.SHA512.hash(data: data)), "SHA-512 in pieces, \(length) bytes")
+            var publicKey: Key
+            var tests: [Case]
         }
+        var numberOfTests: Int
+        var testGroups: [Group]
     }
 
-    /// The portable SHA-256 rounds and the CPU's SHA instructions (where this machine has them;
-    /// else both sides are the portable rounds) give the same state on 1,000 random blocks, fed
-    /// one to 17 blocks at a time.
-    @Test func bothSHA256PathsAgree() {
-        var random = Random(state: 5)
-        var fast = SHA256Variant.initial, portable = SHA256Variant.initial
-        var fed = 0
-        while fed < 1000 {
-            let blocks = Int.random(in: 1...17, using: &random)
-            let data = Self.bytes(64 * blocks, &random)
-            data.withUnsafeBytes { raw in
-                SHA256Variant.compress(&fast, raw.baseAddress!, blocks: blocks)
-                SHA256Variant.portableCompress(&portable, raw.baseAddress!, blocks: blocks)
+    /// Every vector: a valid one verifies, an invalid one (malleated S, truncated or padded
+    /// signatures, wrong encodings, S ≥ L) is refused. A signature is 64 bytes; the release path
+    /// also reads 128 hex characters or base64, so only vectors of another length could be read
+    /// as text: none is.
+    @Test func wycheproofVectors() throws {
+        let data = try Data(contentsOf: Self.fixtures.appendingPathComponent("wycheproof_ed25519_test.json"))
+        let file = try JSONDecoder().decode(Wycheproof.self, from: data)
+        var checked = 0, valid = 0
+        for group in file.testGroups {
+            let key = Self.bytes(group.publicKey.pk)
+            for test in group.tests {
+                let expected = test.result == "valid"
+                let got = Self.accepts(Self.bytes(test.sig), Self.bytes(test.msg), key)
+                #expect(got == expected, "tcId \(test.tcId) (\(test.comment)): expected \(test.result)")
+                checked += 1
+                if expected { valid += 1 }
             }
-            #expect(fast == portable, "after \(fed + blocks) blocks")
-            fed += blocks
+        }
+        #expect(checked == file.numberOfTests && checked == 151 && valid == 88)
+    }
+
+    struct SpecCheck: Decodable {
+        var message: String
+        var pub_key: String
+        var signature: String
+    }
+
+    /// The twelve cases, each with updatectl's answer and why. Cases 2 and 3 (mixed-order key,
+    /// small-order or mixed R) verify, as in BoringSSL, Go and OpenSSL: cofactorless, S < L. Case
+    /// 4 and 5 need the cofactored equation; 6 and 7 have S ≥ L; 8 and 9 a non-canonical R. The
+    /// stricter rules: cases 0 and 1 have a small-order key (refused as libsodium refuses it,
+    /// where BoringSSL accepts both), 10 and 11 a non-canonical key (refused as RFC 8032 5.1.3
+    /// decodes; BoringSSL accepts case 11).
+    @Test func specCheckCases() throws {
+        let data = try Data(contentsOf: Self.fixtures.appendingPathComponent("speccheck_cases.json"))
+        let cases = try JSONDecoder().decode([SpecCheck].self, from: data)
+        let accepted: Set<Int> = [2, 3]
+        #expect(cases.count == 12)
+        for (index, test) in cases.enumerated() {
+            let got = Self.accepts(Self.bytes(test.signature), Self.bytes(test.message), Self.bytes(test.pub_key))
+            #expect(got == accepted.contains(index), "speccheck case \(index)")
+        }
+        // The library alone accepts what the stricter rules refuse: the rules do the refusing.
+        for index in [0, 1, 11] {
+            let test = cases[index]
+            let key = try Curve25519.Signing.PublicKey(rawRepresentation: Self.bytes(test.pub_key))
+            #expect(key.isValidSignature(Self.bytes(test.signature), for: Self.bytes(test.message)), "BoringSSL, case \(index)")
         }
     }
 
-    /// Keys shorter than, as long as and longer than the block.
-    @Test func hmacMatchesSwiftCrypto() {
-        var random = Random(state: 2)
-        for keyLength in [0, 1, 16, 32, 63, 64, 65, 100, 200] {
-            let key = Self.bytes(keyLength, &random), message = Self.bytes(Int.random(in: 0...500, using: &random), &random)
-            let expected = Array(HMAC<Crypto.SHA256>.authenticationCode(for: message, using: SymmetricKey(data: key)))
-            #expect(HMACSHA256.authenticate(message, key: key) == expected, "key of \(keyLength) bytes")
+    /// Keys refused before any signature, with the reason said: every point of small order (both
+    /// signs), y ≥ p, and x = 0 with the sign bit set.
+    @Test func keyRules() {
+        let smallOrder = [
+            "0000000000000000000000000000000000000000000000000000000000000000",
+            "0100000000000000000000000000000000000000000000000000000000000000",
+            "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+            "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+            "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+        ].map(Self.bytes)
+        for key in smallOrder {
+            #expect(Ed25519.keyProblem(key) == .smallOrder, "\(key)")
+            var signed = key
+            signed[31] |= 0x80
+            let x0 = key == smallOrder[1] || key == smallOrder[2]
+            #expect(Ed25519.keyProblem(signed) == (x0 ? .notCanonical : .smallOrder), "\(signed)")
+        }
+        for low: UInt8 in 0xED...0xFF {
+            let key = [low] + [UInt8](repeating: 0xFF, count: 30) + [0x7F]
+            #expect(Ed25519.keyProblem(key) == .notCanonical, "y = \(low)")
+        }
+        #expect(Ed25519.keyProblem([UInt8](repeating: 1, count: 31)) == .size(31))
+        let real = Array(Curve25519.Signing.PrivateKey().publicKey.rawRepresentation)
+        #expect(Ed25519.keyProblem(real) == nil)
+        #expect(throws: Signature.Failure.self) {
+            try Signature.verify(message: [1], signatureFile: [UInt8](repeating: 0, count: 64), key: smallOrder[1], what: "m")
+        }
+        do {
+            try Signature.verify(message: [1], signatureFile: [UInt8](repeating: 0, count: 64), key: smallOrder[1], what: "m")
+        } catch {
+            #expect(error.message.contains("small order"), "\(error.message)")
         }
     }
 
-    /// [L]B is the identity: L and the curve arithmetic agree.
-    @Test func theBasePointHasOrderL() {
-        let order = Scalar.order.flatMap { word in (0..<8).map { UInt8(truncatingIfNeeded: word >> (8 * UInt64($0))) } }
-        #expect(Point.base.multiplied(by: order).encoded == [1] + [UInt8](repeating: 0, count: 31))
-        #expect(Self.hex(Point.base.encoded) == "5866666666666666666666666666666666666666666666666666666666666666")
-    }
-
-    /// 200 random keys and messages: the same public keys and signatures as BoringSSL's
-    /// (RFC 8032 signing is deterministic), and each side verifies the other's.
-    @Test func ed25519MatchesSwiftCrypto() throws {
-        var random = Random(state: 3)
-        for round in 0..<200 {
-            let seed = Self.bytes(32, &random), message = Self.bytes(Int.random(in: 0...300, using: &random), &random)
-            let theirs = try Curve25519.Signing.PrivateKey(rawRepresentation: seed)
-            let publicKey = Ed25519.publicKey(seed: seed)
-            #expect(publicKey == Array(theirs.publicKey.rawRepresentation), "public key, round \(round)")
-            let ours = Ed25519.sign(message, seed: seed)
-            let theirSignature = Array(try theirs.signature(for: message))
-            #expect(ours == theirSignature, "signature, round \(round)")
-            #expect(theirs.publicKey.isValidSignature(ours, for: message))
-            #expect(message.withUnsafeBytes { Ed25519.verify(signature: theirSignature, message: $0, publicKey: publicKey) })
+    /// A signature made by swift-crypto verifies in every form a signature file takes (raw,
+    /// hex, base64) and from a file on disk (the mapped path); a flipped bit of the message, the
+    /// signature or the key does not.
+    @Test func signatureFileFormsAndFlippedBits() throws {
+        let key = Curve25519.Signing.PrivateKey()
+        let publicKey = Array(key.publicKey.rawRepresentation)
+        let message = Array("release 1.2.0".utf8)
+        let signature = Array(try key.signature(for: message))
+        let hex = Array(signature.map { String(format: "%02x", $0) }.joined().utf8)
+        let base64 = Array(Data(signature).base64EncodedString().utf8)
+        for form in [signature, hex, base64, hex + Array("\n".utf8)] {
+            #expect(Self.accepts(form, message, publicKey))
         }
-    }
-
-    /// What a forger would try: any flipped bit of the message, R, S or the key; S + L (the same
-    /// signature made malleable); keys that are no point, not canonical, or of small order; a
-    /// signature of zeros. Each is refused, as BoringSSL refuses it.
-    @Test func forgeriesAreRefused() throws {
-        var random = Random(state: 4)
-        let seed = Self.bytes(32, &random), message = Array("release 1.2.0".utf8)
-        let publicKey = Ed25519.publicKey(seed: seed)
-        let signature = Ed25519.sign(message, seed: seed)
-        func verify(_ signature: [UInt8], _ message: [UInt8], _ key: [UInt8]) -> Bool {
-            message.withUnsafeBytes { Ed25519.verify(signature: signature, message: $0, publicKey: key) }
-        }
-        func boring(_ signature: [UInt8], _ message: [UInt8], _ key: [UInt8]) -> Bool {
-            (try? Curve25519.Signing.PublicKey(rawRepresentation: key))?.isValidSignature(signature, for: message) ?? false
-        }
-        #expect(verify(signature, message, publicKey))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("updatectl-crypto-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("vmlinuz")
+        try Data(message).write(to: file)
+        #expect(throws: Never.self) { try Signature.verify(file: file.path, signatureFile: signature, key: publicKey, what: "vmlinuz") }
+        let empty = directory.appendingPathComponent("empty")
+        try Data().write(to: empty)
+        let emptySignature = Array(try key.signature(for: [UInt8]()))
+        #expect(throws: Never.self) { try Signature.verify(file: empty.path, signatureFile: emptySignature, key: publicKey, what: "empty") }
+        #expect(throws: Signature.Failure.self) { try Signature.verify(file: empty.path, signatureFile: signature, key: publicKey, what: "empty") }
         for bit in 0..<(message.count * 8) {
             var changed = message
             changed[bit / 8] ^= 1 << (bit % 8)
-            #expect(!verify(signature, changed, publicKey), "message bit \(bit)")
+            #expect(!Self.accepts(signature, changed, publicKey), "message bit \(bit)")
         }
         for bit in 0..<512 {
             var changed = signature
             changed[bit / 8] ^= 1 << (bit % 8)
-            #expect(!verify(changed, message, publicKey), "signature bit \(bit)")
-            #expect(!boring(changed, message, publicKey), "BoringSSL, signature bit \(bit)")
+            #expect(!Self.accepts(changed, message, publicKey), "signature bit \(bit)")
         }
         for bit in 0..<256 {
             var changed = publicKey
             changed[bit / 8] ^= 1 << (bit % 8)
-            #expect(!verify(signature, message, changed), "key bit \(bit)")
+            #expect(!Self.accepts(signature, message, changed), "key bit \(bit)")
         }
-        // S + L: the same point equation, a different encoding.
-        let s = Scalar.limbs(Array(signature[32...]))
-        let malleable = Scalar.add(s, Scalar.order).flatMap { word in (0..<8).map { UInt8(truncatingIfNeeded: word >> (8 * UInt64($0))) } }
-        #expect(!verify(Array(signature[..<32]) + malleable, message, publicKey))
-        #expect(!boring(Array(signature[..<32]) + malleable, message, publicKey))
-        // The identity (small order), y = p (not canonical: p encodes as 0), y = 2 (no point).
-        let identity = [1] + [UInt8](repeating: 0, count: 31)
-        let p = [0xED] + [UInt8](repeating: 0xFF, count: 30) + [0x7F]
-        let two = [2] + [UInt8](repeating: 0, count: 31)
-        #expect(!Ed25519.isValidPublicKey(p))
-        #expect(!Ed25519.isValidPublicKey(two))
-        #expect(Ed25519.isValidPublicKey(identity))
-        for key in [identity, p, two] {
-            #expect(!verify(signature, message, key))
+    }
+
+    /// SHA-256 as releases use it: known answers, and the streaming form fed in pieces.
+    @Test func sha256KnownAnswers() {
+        #expect(SHA256Stream.hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(SHA256Stream.hex([]) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        let message = Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)
+        var stream = SHA256Stream()
+        for piece in stride(from: 0, to: message.count, by: 7) {
+            message[piece..<min(piece + 7, message.count)].withUnsafeBytes { stream.update($0) }
         }
-        #expect(!verify([UInt8](repeating: 0, count: 64), message, publicKey))
-        #expect(!verify(signature, message, identity))
+        #expect(stream.finalizeHex() == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
     }
 }

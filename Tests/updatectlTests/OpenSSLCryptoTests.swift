@@ -2,8 +2,9 @@ import Foundation
 import Testing
 @testable import UpdateAgent
 
-/// updatectl's own Ed25519 and SHA-256 against OpenSSL's command line: keys made by OpenSSL (read
-/// from its PEM), signatures made by OpenSSL over messages of many sizes, digests of the same file.
+/// updatectl's verification path and SHA-256 against OpenSSL's command line, as KubeSolo OS signs
+/// releases: keys made by OpenSSL (read from its PEM), signatures made by OpenSSL over messages of
+/// many sizes, digests of the same file, and a file of several mebibytes verified from disk.
 @Suite struct OpenSSLCryptoTests {
     static let openssl = TestComponents.program("openssl")
 
@@ -39,7 +40,7 @@ import Testing
         }
     }
 
-    /// A file of several read pieces (3 MiB and 7 bytes) verifies from disk; one byte changed in
+    /// A file of 3 MiB and 7 bytes verifies from disk (through its mapping); one byte changed in
     /// its third mebibyte does not.
     @Test(.enabled(if: openssl != nil))
     func aLargeFileIsVerifiedPieceByPiece() throws {

@@ -277,8 +277,11 @@ import Glibc
         try node.directory.write("policy.yaml", policy.replacingOccurrences(
             of: "stage: [/bin/sh, -c, 'cp \"$0\" \(root)/slot-$1; echo $2 > \(root)/version-$1; echo stage $1 >> \(command.log)', "
                 + "\"${IMAGE}\", \"${SLOT}\", \"${VERSION}\"]",
+            // The command goes on only when the test says so (a file; 30 s at most), so the
+            // second run meets it still writing however slow the machine is.
             with: "stage: [/bin/sh, -c, 'rm -f \(root)/stage-done; head -c 100 \"$0\" > \(root)/slot-$1; touch \(root)/stage-started; "
-                + "sleep 1; cat \"$0\" > \(root)/slot-$1; touch \(root)/stage-done', \"${IMAGE}\", \"${SLOT}\"]"))
+                + "i=0; while [ ! -e \(root)/stage-go ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done; "
+                + "cat \"$0\" > \(root)/slot-$1; touch \(root)/stage-done', \"${IMAGE}\", \"${SLOT}\"]"))
         let apply = try BackgroundProcess(["apply", node.policyPath], environment: node.environment)
         let started = try await onOwnThread {
             for _ in 0..<1000 where !FileManager.default.fileExists(atPath: root + "/stage-started") { usleep(10_000) }
@@ -289,6 +292,7 @@ import Glibc
         let busy = try await node.apply()
         #expect(busy.status == 4, "\(busy.stdout)\(busy.stderr)")
         #expect(busy.stderr.contains("is held by a backend command that updatectl (process \(apply.process.processIdentifier), now gone) started"))
+        _ = FileManager.default.createFile(atPath: root + "/stage-go", contents: nil)
         let done = try await onOwnThread {
             for _ in 0..<1000 where !FileManager.default.fileExists(atPath: root + "/stage-done") { usleep(10_000) }
             return FileManager.default.fileExists(atPath: root + "/stage-done")
@@ -296,7 +300,7 @@ import Glibc
         #expect(done)
         // The orphaned command exits just after it writes its marker: wait for the lock to free.
         var again = try await node.apply()
-        for _ in 0..<50 where again.status == 4 {
+        for _ in 0..<500 where again.status == 4 {
             try await Task.sleep(for: .milliseconds(20))
             again = try await node.apply()
         }

@@ -81,6 +81,10 @@ enum ReleaseArtifacts {
         #expect(outer.contains(".tar.gz: OK") && outer.contains(".deb: OK"), "\(outer)")
 
         let binary = root.appendingPathComponent("bin/updatectl").path
+        // The size bound of docs/performance.md: the Swift runtime, Foundation, swift-crypto and
+        // swift-argument-parser, stripped, in 20 MB.
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: binary)[.size] as? Int)
+        #expect(size <= 20_000_000, "the node binary is \(size) bytes")
         let version = try CLI.runProgram(binary, ["--version"]).stdout
         if let head = ReleaseArtifacts.head {
             #expect(version.hasPrefix("0.1.0 (commit \(head)"), "\(version) is not stamped with \(head)")
@@ -93,24 +97,34 @@ enum ReleaseArtifacts {
         #expect(!needed.isEmpty && Set(needed).isSubset(of: glibc), "needs \(needed)")
         #expect(!dynamic.contains("RUNPATH") && !dynamic.contains("RPATH"), "\(dynamic)")
 
-        // The bash completion, sourced into a real bash: subcommands, nested ones, options, values.
+        // The bash completion, sourced into a real bash and called as bash's `complete -F` calls
+        // it: subcommands, nested ones, options, values, rule codes, `--version`, and paths as
+        // paths (`-o filenames`).
         let completion = root.appendingPathComponent("share/bash-completion/completions/updatectl").path
         let bash = try String(contentsOfFile: completion, encoding: .utf8)
-        #expect(!bash.hasPrefix("#!"))
+        #expect(!bash.hasPrefix("#!") && bash.contains("complete -o filenames -F _updatectl updatectl"))
         for (line, expected) in [("updatectl li", "lint"), ("updatectl lint --format j", "json"), ("updatectl lint --fa", "--fail-on"),
-                                 ("updatectl fleet u", "unlock"), ("updatectl apply --skip-f", "--skip-fleet-lock")] {
+                                 ("updatectl fleet u", "unlock"), ("updatectl apply --skip-f", "--skip-fleet-lock"),
+                                 ("updatectl lint --explain UPD10", "UPD101 UPD102 UPD103 UPD104 UPD105 UPD106 UPD107 UPD108 UPD109"),
+                                 ("updatectl --vers", "--version"),
+                                 ("updatectl lint --output \(root.path)/share/man/man1/upd", "\(root.path)/share/man/man1/updatectl.1")] {
             let words = line.split(separator: " ").map { "'\($0)'" }.joined(separator: " ")
             let completed = try ReleaseArtifacts.run("bash", ["-c", "source \(completion); COMP_WORDS=(\(words)); "
-                + "COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _updatectl; echo \"${COMPREPLY[*]}\""])
+                + "COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMP_LINE=\"${COMP_WORDS[*]}\"; COMP_POINT=${#COMP_LINE}; "
+                + "_updatectl updatectl \"${COMP_WORDS[COMP_CWORD]}\" \"${COMP_WORDS[COMP_CWORD-1]}\"; echo \"${COMPREPLY[*]}\""])
             #expect(completed.trimmingCharacters(in: .whitespacesAndNewlines) == expected, "\(line) → \(completed)")
         }
         let fish = try String(contentsOf: root.appendingPathComponent("share/fish/vendor_completions.d/updatectl.fish"), encoding: .utf8)
-        #expect(fish.contains("complete -c updatectl -n '__fish_use_subcommand' -a lint"))
-        #expect(fish.contains("-l format") && fish.contains("-x -a 'text concise json sarif github gitlab'"))
+        #expect(fish.contains("-fa 'lint' -d 'Check policies"))
+        #expect(fish.contains("-l 'format'") && fish.contains("-rfka 'text concise json sarif github gitlab'"))
         let zsh = try String(contentsOf: root.appendingPathComponent("share/zsh/site-functions/_updatectl"), encoding: .utf8)
-        #expect(zsh.hasPrefix("#compdef updatectl") && zsh.contains("'--format=[") && zsh.contains("_updatectl_fleet_unlock()"))
+        #expect(zsh.hasPrefix("#compdef updatectl") && zsh.contains("'--format[") && zsh.contains("_updatectl_fleet_unlock()"))
+        // The man page: swift-argument-parser's, finished by scripts/lib/manual-finish.py (no
+        // blank line, updatectl's exit codes in EXIT STATUS).
         let man = try String(contentsOf: root.appendingPathComponent("share/man/man1/updatectl.1"), encoding: .utf8)
         #expect(man.contains(".Nm updatectl") && man.contains("fleet") && !man.contains("\n\n"))
+        #expect(man.contains(".Sh \"EXIT STATUS\"\n.Bl -tag -width 3n\n.It 0\n") && man.contains(".It 5\ncheck: no update available"))
+        #expect(!man.contains(".Ex -std"))
         let unit = try String(contentsOf: root.appendingPathComponent("lib/systemd/system/updatectl-apply.service"), encoding: .utf8)
         #expect(unit.contains("ExecStart=/usr/local/bin/updatectl apply"))
     }

@@ -96,3 +96,16 @@ release_epoch() { git -C "$repo" log -1 --format=%ct 2>/dev/null || date -u +%s;
 
 # SHA256SUMS of every other file in DIR.
 write_sums() { (cd "$1" && find . -maxdepth 1 -type f ! -name SHA256SUMS | LC_ALL=C sort | sed 's|^\./||' | xargs -r sha256sum > SHA256SUMS); }
+
+# swift-argument-parser's generate-manual (what its GenerateManual plugin builds and runs), built
+# from the checkout the release build resolved, so the man page matches the library in the
+# binary. Prints the tool's path.
+build_manual_tool() {
+    local package="$scratch/checkouts/swift-argument-parser" out="$scratch/manual-tool" log
+    [ -f "$package/Package.swift" ] || { echo "release: error: no swift-argument-parser checkout in $scratch" >&2; exit 1; }
+    log=$(mktemp "${TMPDIR:-/tmp}/updatectl-manual.XXXXXX")
+    swift build -c release --package-path "$package" --product generate-manual --scratch-path "$out" >"$log" 2>&1 ||
+        release_fail "$log" "building generate-manual failed"
+    rm -f "$log"
+    echo "$out/release/generate-manual"
+}

@@ -20,10 +20,6 @@ int csupport_o_path(void);
 int csupport_argc(void);
 char **csupport_argv(void);
 
-/// SHA-256's compression of `blocks` 64-byte blocks with the CPU's SHA instructions; returns 0
-/// (and does nothing) where the CPU has none, 1 when it hashed.
-int csupport_sha256_blocks(uint32_t state[8], const uint8_t *data, size_t blocks, const uint32_t k[64]);
-
 /// The commit a release build was made from ("" in a build that scripts/release.sh did not stamp).
 const char *csupport_build_commit(void);
 

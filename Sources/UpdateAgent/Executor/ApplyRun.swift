@@ -91,9 +91,8 @@ public struct ApplyRun {
         var paths: [String: String] = [:]
         var digests: [String: String] = [:]
         var written: [String: Int] = [:]
-        /// Files whose Ed25519 hash was taken while they downloaded: the signature file as
-        /// fetched then, and SHA-512(R ‖ A ‖ bytes), so verification does not read them again.
-        var signedWhileDownloading: [String: (signatureFile: [UInt8], digest: [UInt8])] = [:]
+        /// File signatures fetched before their files (so a missing one is known early), by file name.
+        var signatureFiles: [String: [UInt8]] = [:]
         var blockedBy: String?
         /// The version a resting `staged` phase holds: a run that is offered it again goes on
         /// to activation instead of downloading it again.
@@ -520,12 +519,8 @@ public struct ApplyRun {
                         continue
                     }
                     do {
-                        if let early = signedWhileDownloading[file.name] {
-                            try Signature.verify(digest: early.digest, signatureFile: early.signatureFile, key: key, what: file.name)
-                        } else {
-                            let signature = try fetch(url, limit: 4096, what: "signature")
-                            try Signature.verify(file: paths[file.name] ?? "", signatureFile: signature, key: key, what: file.name)
-                        }
+                        let signature = try signatureFiles[file.name] ?? fetch(url, limit: 4096, what: "signature")
+                        try Signature.verify(file: paths[file.name] ?? "", signatureFile: signature, key: key, what: file.name)
                     } catch let failure as Failure {
                         throw failure
                     } catch {
@@ -693,20 +688,18 @@ public struct ApplyRun {
         /// writes; `total` is the whole release's size, for progress.
         mutating func downloadAll(_ files: [ReleaseMetadata.File], total: Int?) throws {
             var jobs: [ReleaseDownload.Job] = []
-            var signatureFiles: [String: [UInt8]] = [:]
-            // The key the plan verifies file signatures with, read once for every file.
-            let spec = run.plan.steps.lazy.compactMap { step -> PublicKeySpec? in
-                if case .verifyFileSignatures(let spec) = step.operation { return spec }
-                return nil
-            }.first
-            let key = spec.flatMap { try? Signature.key($0) }
+            // With a key that can be read, each file's signature is fetched before the file; one
+            // that cannot be had now is fetched again, and its failure reported, at verification.
+            let verifiesFiles = run.plan.steps.contains { step in
+                if case .verifyFileSignatures(let spec) = step.operation { return (try? Signature.key(spec)) != nil }
+                return false
+            }
             for file in files {
                 guard let path = paths[file.name] else { throw Failure(message: "the backend gave no path for \(file.name)") }
-                // With a key and a file signature, the signature first: its R and the key start the
-                // SHA-512 that Ed25519 verification needs, fed the same bytes (one pass over them).
-                let signed = key.flatMap { signedHasher(file, key: $0) }
-                signatureFiles[file.name] = signed?.signatureFile
-                jobs.append(ReleaseDownload.Job(file: file, path: path, signer: signed?.hasher))
+                if verifiesFiles, let url = file.signatureURL {
+                    signatureFiles[file.name] = try? fetch(url, limit: 4096, what: "signature")
+                }
+                jobs.append(ReleaseDownload.Job(file: file, path: path))
             }
             let settings = run.policy.download
             let download = ReleaseDownload(
@@ -718,21 +711,7 @@ public struct ApplyRun {
             for (job, downloaded) in zip(jobs, try download.run(jobs)) {
                 written[job.file.name] = downloaded.count
                 digests[job.file.name] = downloaded.sha256
-                if let digest = downloaded.signedDigest, let signatureFile = signatureFiles[job.file.name] {
-                    signedWhileDownloading[job.file.name] = (signatureFile, digest)
-                }
             }
-        }
-
-        /// The signature file of `file` and a SHA-512 started with its R and `key`, when both can
-        /// be had now; nil otherwise (verification then fetches and reads as it would anyway, and
-        /// reports what is wrong).
-        func signedHasher(_ file: ReleaseMetadata.File, key: [UInt8]) -> (signatureFile: [UInt8], hasher: SHA512Hasher)? {
-            guard let url = file.signatureURL,
-                let signatureFile = try? fetch(url, limit: 4096, what: "signature"),
-                let hasher = Signature.startHash(signatureFile: signatureFile, key: key)
-            else { return nil }
-            return (signatureFile, hasher)
         }
     }
 }

@@ -4,9 +4,8 @@ import Glibc
 import UpdatePolicy
 
 /// The files of a release downloaded at once (a KubeSolo OS release's kernel and initramfs
-/// overlap), each streamed to its path while it is hashed. The Ed25519 SHA-512, the slowest
-/// hash, runs on a thread of its own fed 1 MiB blocks, so the download thread only receives,
-/// writes and takes the SHA-256.
+/// overlap), each streamed to its path while its SHA-256 is taken. File signatures are checked
+/// afterwards, over the written file (`Signature.verify(file:)`).
 ///
 /// Downloads survive bad links: a try that drops, times out or gets a 5xx is tried again after a
 /// random wait that doubles while tries gain nothing, and goes on from the byte it reached with a
@@ -20,15 +19,12 @@ struct ReleaseDownload: Sendable {
     struct Downloaded: Sendable {
         var count: Int
         var sha256: String
-        /// SHA-512(R ‖ A ‖ bytes), when the file's signature was fetched before it.
-        var signedDigest: [UInt8]?
     }
 
-    /// One file to fetch: where from, where to, and the hash its signature starts.
+    /// One file to fetch: where from, where to.
     struct Job: Sendable {
         var file: ReleaseMetadata.File
         var path: String
-        var signer: SHA512Hasher?
     }
 
     /// How downloads treat the link (`download:` in the policy).
@@ -89,7 +85,6 @@ struct ReleaseDownload: Sendable {
         guard fd >= 0 else { throw ApplyRun.Failure(message: "\(SystemError("cannot create", path))") }
         defer { close(fd) }
         var progress = FileProgress(job: job, fd: fd, shared: shared)
-        defer { progress.signed?.cancel() }
         try progress.resumeFromDisk()
         // Each try has the file's deadline; the tries are bounded by `retries` and the waits by
         // the longest backoff, so a run ends.
@@ -117,7 +112,7 @@ struct ReleaseDownload: Sendable {
             }
         }
         guard fsync(fd) == 0 else { throw ApplyRun.Failure(message: "\(SystemError("cannot fsync", path))") }
-        return Downloaded(count: progress.count, sha256: progress.hasher.finalizeHex(), signedDigest: progress.signed?.finalize())
+        return Downloaded(count: progress.count, sha256: progress.hasher.finalizeHex())
     }
 
     /// One try: from byte `progress.count`, validated, or from the start.
@@ -199,7 +194,6 @@ struct ReleaseDownload: Sendable {
         let shared: Shared
         var count = 0
         var hasher = SHA256Stream()
-        var signed: BackgroundHash?
         /// The strong ETag or Last-Modified of the bytes so far; nil when the server gave neither.
         var validator: String?
         var complete = false
@@ -208,7 +202,6 @@ struct ReleaseDownload: Sendable {
             self.job = job
             self.fd = fd
             self.shared = shared
-            signed = job.signer.map(BackgroundHash.init)
         }
 
         var recordPath: String { job.path + ".resume" }
@@ -230,7 +223,7 @@ struct ReleaseDownload: Sendable {
                 let got = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, min($0.count, size - offset), off_t(offset)) }
                 if got < 0, errno == EINTR { continue }
                 guard got > 0 else { throw ApplyRun.Failure(message: "\(SystemError("cannot read", job.path))") }
-                buffer.withUnsafeBytes { hash(UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
+                buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
                 offset += got
             }
             count = size
@@ -249,8 +242,6 @@ struct ReleaseDownload: Sendable {
             shared.add(-count)
             count = 0
             hasher = SHA256Stream()
-            signed?.cancel()
-            signed = job.signer.map(BackgroundHash.init)
             validator = nil
             unlink(recordPath)
         }
@@ -280,7 +271,7 @@ struct ReleaseDownload: Sendable {
         }
 
         mutating func append(_ chunk: UnsafeRawBufferPointer) throws {
-            hash(chunk)
+            hasher.update(chunk)
             try AtomicFile.writeAll(fd, chunk, path: job.path)
             if fetched < Self.partway, fetched + chunk.count >= Self.partway { TestPause.here("download.partway") }
             fetched += chunk.count
@@ -294,10 +285,6 @@ struct ReleaseDownload: Sendable {
         /// Bytes this process received for the file.
         private var fetched = 0
 
-        private mutating func hash(_ bytes: UnsafeRawBufferPointer) {
-            hasher.update(bytes)
-            signed?.update(bytes)
-        }
     }
 
     /// `FileProgress` for the transport's callbacks, which run on the download's own thread.
@@ -390,102 +377,5 @@ struct ResumeRecord: Equatable {
             !validator.isEmpty
         else { return nil }
         return ResumeRecord(url: url, sha256: sha256, validator: validator)
-    }
-}
-
-/// A SHA-512 fed on a thread of its own: `update` copies the bytes into 1 MiB blocks and hands
-/// each over (at most four wait, so memory stays bounded); `finalize` waits for the last.
-final class BackgroundHash: @unchecked Sendable {
-    private static let blockSize = 1 << 20
-    private static let queued = 4
-
-    private var hasher: SHA512Hasher
-    private var block: [UInt8] = []
-    private var queue: [[UInt8]] = []
-    private var closed = false
-    private var running = true
-    private var mutex = pthread_mutex_t()
-    private var changed = pthread_cond_t()
-    private var thread = pthread_t()
-    private var started = false
-
-    init(_ hasher: SHA512Hasher) {
-        self.hasher = hasher
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&changed, nil)
-        block.reserveCapacity(Self.blockSize)
-        let box = Unmanaged.passRetained(self).toOpaque()
-        if pthread_create(&thread, nil, { raw in
-            let owner = Unmanaged<BackgroundHash>.fromOpaque(raw!).takeRetainedValue()
-            owner.work()
-            return nil
-        }, box) == 0 {
-            started = true
-        } else {
-            Unmanaged<BackgroundHash>.fromOpaque(box).release()
-        }
-    }
-
-    deinit {
-        pthread_cond_destroy(&changed)
-        pthread_mutex_destroy(&mutex)
-    }
-
-    func update(_ bytes: UnsafeRawBufferPointer) {
-        guard started else { return hasher.update(bytes) }
-        var rest = bytes[...]
-        while !rest.isEmpty {
-            let take = min(rest.count, Self.blockSize - block.count)
-            block.append(contentsOf: rest.prefix(take))
-            rest = rest.dropFirst(take)
-            if block.count == Self.blockSize { hand(over: false) }
-        }
-    }
-
-    /// The digest of everything given, once the thread has hashed it.
-    func finalize() -> [UInt8] {
-        guard started else { return hasher.finalize() }
-        hand(over: true)
-        pthread_join(thread, nil)
-        started = false
-        return hasher.finalize()
-    }
-
-    /// Stops the thread without hashing what waits (the download failed); nothing after it.
-    func cancel() {
-        guard started else { return }
-        pthread_mutex_lock(&mutex)
-        queue = []
-        closed = true
-        pthread_cond_broadcast(&changed)
-        pthread_mutex_unlock(&mutex)
-        pthread_join(thread, nil)
-        started = false
-    }
-
-    private func hand(over last: Bool) {
-        pthread_mutex_lock(&mutex)
-        while queue.count >= Self.queued { pthread_cond_wait(&changed, &mutex) }
-        if !block.isEmpty { queue.append(block) }
-        if last { closed = true }
-        pthread_cond_broadcast(&changed)
-        pthread_mutex_unlock(&mutex)
-        block = []
-        if !last { block.reserveCapacity(Self.blockSize) }
-    }
-
-    private func work() {
-        while true {
-            pthread_mutex_lock(&mutex)
-            while queue.isEmpty && !closed { pthread_cond_wait(&changed, &mutex) }
-            if queue.isEmpty {
-                pthread_mutex_unlock(&mutex)
-                return
-            }
-            let next = queue.removeFirst()
-            pthread_cond_broadcast(&changed)
-            pthread_mutex_unlock(&mutex)
-            hasher.update(next)
-        }
     }
 }

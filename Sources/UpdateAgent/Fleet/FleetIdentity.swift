@@ -1,3 +1,4 @@
+import Crypto
 import UpdatePolicy
 
 /// This node's identity in a fleet lock when the policy names none: derived from
@@ -18,7 +19,7 @@ public enum FleetIdentity {
         guard let application = Hex.decode(applicationID), application.count == 16 else {
             throw FleetError("the application id is not 32 hex digits")
         }
-        var id = Array(HMACSHA256.authenticate(application, key: machine).prefix(16))
+        var id = Array(HMAC<SHA256>.authenticationCode(for: application, using: SymmetricKey(data: machine)).prefix(16))
         id[6] = (id[6] & 0x0F) | 0x40
         id[8] = (id[8] & 0x3F) | 0x80
         return Hex.encode(id)

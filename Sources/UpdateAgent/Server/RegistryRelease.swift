@@ -107,9 +107,7 @@ public enum CosignSignature {
     /// Verifies that `key` signed one of `digests` (the tag's, then the chosen manifest's), and
     /// says which; fails closed when no signature is found or none verifies.
     public static func verify(_ client: RegistryClient, digests: [String], key: [UInt8]) throws(RegistryClient.Failure) -> String {
-        guard Ed25519.isValidPublicKey(key) else {
-            throw RegistryClient.Failure(message: "the public key is not a valid Ed25519 key")
-        }
+        if let problem = Ed25519.keyProblem(key) { throw RegistryClient.Failure(message: problem.description) }
         var seen: [String] = []
         for digest in digests {
             let tag = tag(for: digest)

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Crypto
 public import UpdatePolicy
 import YAMLTree
 
@@ -77,43 +78,14 @@ public enum Signature {
         try outcome.get()
     }
 
-    /// Verifies a signature over the bytes of the file at `path`, read in 1 MiB pieces: a large
-    /// initramfs is hashed in constant memory (a mapping would count the whole file in the
-    /// process's resident size).
+    /// Verifies a signature over the bytes of the file at `path` (written and fsynced before):
+    /// pure Ed25519 hashes the whole message inside the library, so the file is read through a
+    /// read-only mapping, never copied into the heap. Its pages are the page cache's, given back
+    /// when the mapping goes (they count in the resident size meanwhile, as file pages).
     public static func verify(file path: String, signatureFile: [UInt8], key: [UInt8], what: String) throws -> Void {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        guard fd >= 0 else { throw SystemError("cannot open", path) }
-        defer { close(fd) }
-        _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
-        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer { chunk.deallocate() }
         let signature = try checked(signatureFile: signatureFile, key: key, what: what)
-        let verified = try Ed25519.verify(signature: signature, publicKey: key) { hasher in
-            while true {
-                let count = read(fd, chunk.baseAddress, chunk.count)
-                if count < 0, errno == EINTR { continue }
-                guard count >= 0 else { throw SystemError("cannot read", path) }
-                if count == 0 { return }
-                hasher.update(UnsafeRawBufferPointer(rebasing: chunk[0..<count]))
-            }
-        }
+        let verified = try MappedFile.withBytes(path) { Ed25519.verify(signature: signature, message: $0, publicKey: key) }
         guard verified else { throw badSignature(what) }
-    }
-
-    /// The SHA-512 of R ‖ A that verification continues with the message's bytes (fed while they
-    /// download); nil when the signature or the key is not well formed.
-    static func startHash(signatureFile: [UInt8], key: [UInt8]) -> SHA512Hasher? {
-        guard let signature = decode(signatureFile), key.count == 32 else { return nil }
-        var hasher = SHA512Hasher()
-        hasher.update(Array(signature[0..<32]))
-        hasher.update(key)
-        return hasher
-    }
-
-    /// Verifies with `digest`, the SHA-512 of R ‖ A ‖ message that `startHash` began.
-    static func verify(digest: [UInt8], signatureFile: [UInt8], key: [UInt8], what: String) throws(Failure) {
-        let signature = try checked(signatureFile: signatureFile, key: key, what: what)
-        guard Ed25519.verify(signature: signature, publicKey: key, digest: digest) else { throw badSignature(what) }
     }
 
     /// The signature's 64 bytes, once it and the key are known to be well formed.
@@ -122,9 +94,7 @@ public enum Signature {
             throw Failure(message: "the signature of \(what) is malformed: it must be the 64 bytes of an Ed25519 signature, "
                 + "raw, as 128 hex characters or in base64")
         }
-        guard Ed25519.isValidPublicKey(key) else {
-            throw Failure(message: "the public key is not a valid Ed25519 key")
-        }
+        if let problem = Ed25519.keyProblem(key) { throw Failure(message: problem.description) }
         return signature
     }
 
@@ -170,21 +140,17 @@ enum Hex {
     }
 }
 
-/// SHA-256, streaming.
+/// SHA-256, streaming (swift-crypto's, which uses the CPU's SHA instructions where it has them).
 public struct SHA256Stream {
-    private var hasher = SHA256Hasher()
+    private var hasher = Crypto.SHA256()
 
     public init() {}
 
-    public mutating func update(_ bytes: UnsafeRawBufferPointer) { hasher.update(bytes) }
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) { hasher.update(bufferPointer: bytes) }
 
-    public mutating func finalizeHex() -> String { Hex.encode(hasher.finalize()) }
+    public mutating func finalizeHex() -> String { Hex.encode(Array(hasher.finalize())) }
 
-    public static func digest(_ bytes: [UInt8]) -> [UInt8] { SHA256Hasher.hash(bytes) }
+    public static func digest(_ bytes: [UInt8]) -> [UInt8] { Array(Crypto.SHA256.hash(data: bytes)) }
 
-    public static func hex(_ bytes: [UInt8]) -> String {
-        var stream = SHA256Stream()
-        bytes.withUnsafeBytes { stream.update($0) }
-        return stream.finalizeHex()
-    }
+    public static func hex(_ bytes: [UInt8]) -> String { Hex.encode(digest(bytes)) }
 }

@@ -1,6 +1,12 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import UpdatePolicy
 
 /// The scripted outside world of a scenario: the update server, the node's facts, kubectl, the
@@ -11,8 +17,9 @@ final class SimulatedWorld: @unchecked Sendable {
     let metadataURL: String
     /// The release's files by URL, with their slot names, in download order.
     private(set) var files: [(url: String, name: String, bytes: [UInt8])] = []
-    /// A throwaway key for this simulation's releases.
-    let signingSeed = Ed25519.randomSeed()
+    /// A throwaway key for this simulation's releases (swift-crypto signs: updatectl has no
+    /// signing code of its own).
+    let signingKey = Curve25519.Signing.PrivateKey()
     private(set) var metadata: [UInt8] = []
     private let lock = Mutex()
     /// Drops of the link still to come (`download.drops`).
@@ -53,22 +60,28 @@ final class SimulatedWorld: @unchecked Sendable {
     }
 
     /// The key the simulated server signs with; the policy's key is replaced by it.
-    var publicKey: [UInt8] { Ed25519.publicKey(seed: signingSeed) }
+    var publicKey: [UInt8] { Array(signingKey.publicKey.rawRepresentation) }
 
     /// The metadata's signature as served: base64 for the image form, hex (KubeSolo OS's) for the pair.
     func signature() -> [UInt8]? {
-        let key: [UInt8]
+        let key: Curve25519.Signing.PrivateKey
         switch scenario.signature {
         case "missing": return nil
-        case "bad": key = Ed25519.randomSeed()
-        default: key = signingSeed
+        case "bad": key = Curve25519.Signing.PrivateKey()
+        default: key = signingKey
         }
-        let signature = Ed25519.sign(metadata, seed: key)
+        let signature = Self.sign(metadata, key)
         return scenario.releaseFormat == "image" ? Array(Base64.encode(signature).utf8) : Array(Hex.encode(signature).utf8)
     }
 
     /// A file's detached signature, raw (KubeSolo OS's binary form).
-    func signature(of bytes: [UInt8]) -> [UInt8] { Ed25519.sign(bytes, seed: signingSeed) }
+    func signature(of bytes: [UInt8]) -> [UInt8] { Self.sign(bytes, signingKey) }
+
+    private static func sign(_ bytes: [UInt8], _ key: Curve25519.Signing.PrivateKey) -> [UInt8] {
+        // BoringSSL's ED25519_sign fails only on an allocation failure.
+        guard let signature = try? key.signature(for: bytes) else { preconditionFailure("Ed25519 signing failed") }
+        return Array(signature)
+    }
 
     /// Whether the server still answers 503 to the last file (`download.unavailable_for`).
     func unavailable() -> Bool {
