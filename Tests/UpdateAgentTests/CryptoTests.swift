@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Testing
 @testable import UpdateAgent
+import UpdatePolicy
 
 /// The Ed25519 verification path every release signature goes through
 /// (`Signature.verify(message:signatureFile:key:what:)`: swift-crypto's BoringSSL plus
@@ -97,7 +98,7 @@ import Testing
 
     /// Keys refused before any signature, with the reason said: every point of small order (both
     /// signs), y ≥ p, and x = 0 with the sign bit set.
-    @Test func keyRules() {
+    @Test func keyRules() throws {
         let smallOrder = [
             "0000000000000000000000000000000000000000000000000000000000000000",
             "0100000000000000000000000000000000000000000000000000000000000000",
@@ -126,6 +127,40 @@ import Testing
             try Signature.verify(message: [1], signatureFile: [UInt8](repeating: 0, count: 64), key: smallOrder[1], what: "m")
         } catch {
             #expect(error.message.contains("small order"), "\(error.message)")
+        }
+        // Refused when read, inline or from a file, with the reason.
+        do {
+            _ = try Signature.key(.ed25519(smallOrder[0]))
+            Issue.record("a small-order key was read")
+        } catch {
+            #expect(error.message == Ed25519.KeyProblem.smallOrder.description)
+        }
+        #expect(throws: Signature.Failure.self) { try Signature.key(.ed25519([0xED] + [UInt8](repeating: 0xFF, count: 30) + [0x7F])) }
+        #expect(try Signature.key(.ed25519(real)) == real)
+    }
+
+    /// S + L (the same point equation, a second encoding of a valid signature) is refused, and
+    /// said to be so; the library alone refuses it too.
+    @Test func aMalleatedSignatureIsRefusedAsSuch() throws {
+        let key = Curve25519.Signing.PrivateKey()
+        let message = Array("release 1.2.0".utf8)
+        let signature = Array(try key.signature(for: message))
+        let order = Self.bytes("edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010")
+        var malleated = signature
+        var carry = 0
+        for index in 0..<32 {
+            let sum = Int(signature[32 + index]) + Int(order[index]) + carry
+            malleated[32 + index] = UInt8(sum & 0xFF)
+            carry = sum >> 8
+        }
+        #expect(carry == 0 && malleated != signature)
+        #expect(Self.accepts(signature, message, Array(key.publicKey.rawRepresentation)))
+        #expect(!key.publicKey.isValidSignature(malleated, for: message))
+        do {
+            try Signature.verify(message: message, signatureFile: malleated, key: Array(key.publicKey.rawRepresentation), what: "vmlinuz")
+            Issue.record("S + L verified")
+        } catch {
+            #expect(error.message.contains("the signature of vmlinuz is not canonical"), "\(error.message)")
         }
     }
 

@@ -30,6 +30,28 @@ import Testing
         }
     }
 
+    /// A key file holding a key the signature rules refuse (the identity point: small order; a
+    /// non-canonical encoding) is reported by `lint --on-host`, where the key is read.
+    @Test func lintOnHostReportsAKeyTheSignatureRulesRefuse() throws {
+        let directory = try TemporaryDirectory()
+        for (name, hex, reason) in [("identity.pub", "01" + String(repeating: "00", count: 31), "a point of small order"),
+                                    ("noncanonical.pub", "ed" + String(repeating: "ff", count: 30) + "7f", "not a canonical Ed25519 encoding")] {
+            try directory.write(name, hex + "\n")
+            try directory.write("policy.yaml", """
+                updates:
+                  server: https://u.example.com
+                  public_key: \(directory.url.path)/\(name)
+                  auto_rollback_after: 3
+
+                """)
+            let policy = directory.url.appendingPathComponent("policy.yaml").path
+            let host = try CLI.run(["lint", "--format", "concise", "--on-host", policy])
+            #expect(host.status == 1, "\(host.stdout)")
+            #expect(host.stdout.contains(":3:15: error[UPD502] the public key file \(directory.url.path)/\(name): the public key is \(reason)"),
+                    "\(host.stdout)")
+        }
+    }
+
     @Test func lintOnHostChecksProgramsKeysAndPermissions() throws {
         let directory = try TemporaryDirectory()
         let unsafe = directory.url.appendingPathComponent("check.sh").path

@@ -64,10 +64,14 @@ enum Ed25519 {
 
     static func isValidPublicKey(_ key: [UInt8]) -> Bool { keyProblem(key) == nil }
 
+    /// Whether the S half of a 64-byte signature is below L.
+    static func hasCanonicalS(_ signature: [UInt8]) -> Bool {
+        signature.count == signatureSize && isLess(Array(signature[32...]), than: order)
+    }
+
     /// `signature` (64 bytes) over `message` by `publicKey`, under the rules above.
     static func verify(signature: [UInt8], message: UnsafeRawBufferPointer, publicKey: [UInt8]) -> Bool {
-        guard signature.count == signatureSize, keyProblem(publicKey) == nil,
-            isLess(Array(signature[32...]), than: order),
+        guard hasCanonicalS(signature), keyProblem(publicKey) == nil,
             let key = try? Curve25519.Signing.PublicKey(rawRepresentation: publicKey)
         else { return false }
         return key.isValidSignature(signature, for: message)

@@ -16,8 +16,18 @@ public enum Signature {
 
     /// The 32-byte key: inline, or read from a file holding 64 hex characters (KubeSolo OS's
     /// key file), `ed25519:<base64>`, bare base64 of 32 bytes, or a PEM `PUBLIC KEY`
-    /// (SubjectPublicKeyInfo).
+    /// (SubjectPublicKeyInfo). A key the stricter rules refuse (not canonical, of small order:
+    /// `Ed25519.keyProblem`) is refused here, when it is read.
     public static func key(_ spec: PublicKeySpec) throws(Failure) -> [UInt8] {
+        let key = try read(spec)
+        if let problem = Ed25519.keyProblem(key) {
+            if case .file(let path) = spec { throw Failure(message: "the public key file \(path): \(problem.description)") }
+            throw Failure(message: problem.description)
+        }
+        return key
+    }
+
+    private static func read(_ spec: PublicKeySpec) throws(Failure) -> [UInt8] {
         switch spec {
         case .ed25519(let bytes):
             return bytes
@@ -95,6 +105,10 @@ public enum Signature {
                 + "raw, as 128 hex characters or in base64")
         }
         if let problem = Ed25519.keyProblem(key) { throw Failure(message: problem.description) }
+        guard Ed25519.hasCanonicalS(signature) else {
+            throw Failure(message: "the signature of \(what) is not canonical: its S is not below the group order L "
+                + "(a signature altered to a second encoding), so it is refused")
+        }
         return signature
     }
 
