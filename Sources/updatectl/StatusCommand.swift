@@ -135,6 +135,7 @@ enum StatusText {
         rows.append(("attempts", "\(state.attemptCount)" + (state.toVersion.map { " at \($0)" } ?? "")))
         rows.append(("health failures", "\(state.healthCheckFailures) in a row"))
         if let error = state.lastError { rows.append(("last error", error)) }
+        if let reason = state.lastFailureReason { rows.append(("failure reason", reason)) }
         if let deferral = state.deferral {
             rows.append(("deferred", "by \(deferral.gate) \(age(deferral.at, now)): \(deferral.reason)"))
         }
@@ -200,6 +201,9 @@ enum StatusMetrics {
                [([], updated.isGoZero ? "0" : seconds(updated))])
         metric("deferred", "1 when the last run was deferred, with the gate that deferred it; 0 and an empty gate otherwise.",
                [([("gate", state.deferral?.gate ?? "")], state.deferral == nil ? "0" : "1")])
+        metric("last_failure", "1 for the reason the last attempt failed or was rolled back (state.json's last_failure_reason), "
+            + "0 for the others; all 0 when the last error has no reason or there is none.",
+               RunFailure.Reason.allCases.map { ([("reason", $0.rawValue)], $0.rawValue == state.lastFailureReason ? "1" : "0") })
         metric("state_broken", "1 when the state file cannot be parsed, or a broken one waits for `updatectl state reset`.",
                [([], report.brokenNow != nil || !report.broken.isEmpty ? "1" : "0")])
         metric("state_missing", "1 when there is no state file at the path status read (no update has run yet, or a wrong path).",

@@ -27,240 +27,140 @@ public struct HealthcheckRun {
 
     private var env: AgentEnvironment { environment }
 
-    /// The shortest pause between probe rounds.
-    static let minimumInterval = Duration.milliseconds(100)
-    private var steps: [Step] { plan.steps.filter { $0.part == .postBoot } }
+    /// The post-boot part of the plan, which the run walks.
+    var steps: [Step] { plan.steps.filter { $0.part == .postBoot } }
 
-    /// A post-boot step, by what it does rather than by its id.
-    enum PostBootStep {
-        case bootSlot, settle, rounds, probe(String), commit, failure, rollback, release(String)
-
-        func matches(_ operation: Operation) -> Bool {
-            switch (self, operation) {
-            case (.bootSlot, .checkBootedSlot), (.settle, .settle), (.rounds, .probeRounds), (.commit, .commit),
-                 (.failure, .countFailure), (.rollback, .rollback): true
-            case (.probe(let name), .probe(let probe)): probe.name.value == name
-            case (.release(let name), .releaseHeld(let gate, _)): gate.name.value == name
-            default: false
-            }
-        }
-    }
-
-    private func report(_ which: PostBootStep, _ decision: StepDecision, _ detail: String,
-                        records: inout [UpdateState.StepRecord]) {
-        guard let index = steps.firstIndex(where: { which.matches($0.operation) }) else {
-            // The planner writes every post-boot step; a plan without one is a bug, not an input.
-            preconditionFailure("the plan has no post-boot step for \(which)")
-        }
-        let step = steps[index]
-        records.append(.init(step: step.id, decision: decision.rawValue, detail: detail))
-        env.reporter.stepFinished(index: index, total: steps.count, step: step, decision: decision, detail: detail)
-    }
-
-    /// The node is steady (committed, rolled back, or no update in flight): every slot it holds
-    /// (a fleet lock's) is given back. One that cannot be given back now is given back by a later run.
-    private func releaseHeld(records: inout [UpdateState.StepRecord], lock: StateLock) {
-        if !HeldGates.names(policy).isEmpty { TestPause.here("healthcheck.release") }
-        for (gate, answer) in HeldGates.releaseAll(policy, env, lock: lock) {
-            switch answer {
-            case .done(let detail): report(.release(gate), .done, detail, records: &records)
-            case .refused(let reason), .unreachable(let reason):
-                report(.release(gate), .skip, "not given back now (\(reason)); the next run tries again", records: &records)
-            }
-        }
-    }
-
-    private var probes: [Probe] {
+    /// The probes of the plan's probe steps, in order.
+    var probes: [Probe] {
         steps.compactMap { if case .probe(let probe) = $0.operation { probe } else { nil } }
     }
 
-    private func variables(_ state: UpdateState) -> [String: String] {
+    func variables(_ state: UpdateState) -> [String: String] {
         ["VERSION": state.toVersion ?? "", "FROM_VERSION": state.fromVersion ?? "", "CHANNEL": policy.channel.value,
          "DATA_DIR": policy.dataDir.value]
     }
 
-    /// Runs under the state lock (and the backend's).
+    /// Runs under the state lock (and the backend's): the checks that say whether an update
+    /// waits for verification on this boot, then the post-boot part of the plan, step by step.
     public func run() throws -> HealthcheckOutcome {
         let lock = try StateLock.acquire(statePath: env.store.path, extraLock: env.backend.lockPath)
         defer { lock.release() }
-        var state = try env.store.load(holding: lock, clock: env.clock)
+        let state = try env.store.load(holding: lock, clock: env.clock)
         let broken = env.store.brokenFiles()
         if !broken.isEmpty {
             return .refused("a broken state file was moved aside earlier (\(broken.joined(separator: ", "))); check the node, "
                 + "then run `updatectl state reset --yes`")
         }
-        var records: [UpdateState.StepRecord] = []
-        guard state.phase == .activated || state.phase == .verifying else {
-            env.reporter.note("phase \(state.phase.rawValue): no update waits for verification, so the probes run once "
-                + "and the state is not changed")
-            let results = env.probes.round(probes, variables: variables(state)).results
-            for result in results {
-                report(.probe(result.name), result.passed ? .pass : .fail, result.detail, records: &records)
-            }
-            var passed = results.allSatisfy(\.passed)
-            if passed {
-                do {
-                    if let confirmed = try env.backend.confirmBoot() { env.reporter.note(confirmed) }
-                } catch {
-                    env.reporter.note("the probes passed, but the boot could not be marked good: \(error)")
-                    passed = false
-                }
-            }
-            if [.idle, .success, .failed, .rolledBack].contains(state.phase) { releaseHeld(records: &records, lock: lock) }
-            return .probedOnly(passed: passed)
-        }
+        guard state.phase == .activated || state.phase == .verifying else { return try probeOnce(state, lock: lock) }
         if state.phase == .verifying {
             env.reporter.note("the previous verification run was interrupted; this run starts it again")
         }
+        let inFlight: InFlight
+        switch try findInFlight(state) {
+        case .success(let found): inFlight = found
+        case .failure(let refusal): return .refused(refusal.message)
+        }
+        var context = HealthcheckContext(run: self, lock: lock, state: state, inFlight: inFlight)
+        for (index, step) in steps.enumerated() {
+            try context.handler(for: step.operation).perform(index, step, &context)
+        }
+        return finish(context)
+    }
+
+    private struct Refusal: Error { var message: String }
+
+    /// The update in flight, once the node has rebooted since its activation.
+    private func findInFlight(_ state: UpdateState) throws -> Result<InFlight, Refusal> {
         let sidecar = try env.store.readSidecar()
         let activationBoot = state.activationBootID
             ?? sidecar.activation.flatMap { $0.version == state.toVersion ? $0.bootID : nil }
         if state.phase == .activated, let activationBoot, activationBoot == (try? env.backend.bootID()) {
-            return .refused("the node has not rebooted since \(state.toVersion ?? "the update") was activated: reboot it "
-                + "into the new slot, then run `updatectl healthcheck`")
+            return .failure(Refusal(message: "the node has not rebooted since \(state.toVersion ?? "the update") was activated: "
+                + "reboot it into the new slot, then run `updatectl healthcheck`"))
         }
         let inFlight: InFlight
         do {
             inFlight = try InFlight.activated(state, sidecar: sidecar, backend: env.backend)
         } catch {
-            return .refused("\(error)")
+            return .failure(Refusal(message: "\(error)"))
         }
         // Without a boot id (another agent activated it): the bootloader still boots the update
         // next while the node runs the old version, so it has not rebooted yet.
         if state.phase == .activated, activationBoot == nil, !inFlight.runsUpdate,
             let next = try? env.backend.nextSlot(), next == inFlight.target {
-            return .refused("the node has not rebooted since \(state.toVersion ?? "the update") was activated (the "
-                + "bootloader boots slot \(next.rawValue) next): reboot it, then run `updatectl healthcheck`")
+            return .failure(Refusal(message: "the node has not rebooted since \(state.toVersion ?? "the update") was activated (the "
+                + "bootloader boots slot \(next.rawValue) next): reboot it, then run `updatectl healthcheck`"))
         }
-        let booted = inFlight.booted
-        let previous = inFlight.previous
-        if !inFlight.runsUpdate {
-            let message = "the node booted slot \(booted.rawValue) (\(inFlight.running)), not the new slot "
-                + "\(inFlight.target.rawValue): the bootloader fell back to the previous version"
-            report(.bootSlot, .fail, message, records: &records)
-            state.lastRun = records
-            // Recorded before the state says so: a crash in between still holds the version back.
-            try remember(rollbackOf: state.toVersion, reason: "the bootloader fell back", lock: lock)
-            state = try env.store.transition(state, to: .rolledBack, event: .init(error: message), clock: env.clock)
-            releaseHeld(records: &records, lock: lock)
-            return .fellBack(message)
-        }
-        report(.bootSlot, .pass, "the node runs the new slot \(booted.rawValue)", records: &records)
-        if state.phase == .activated {
-            state = try env.store.transition(state, to: .verifying, clock: env.clock)
-        }
-
-        let health = policy.healthcheck
-        let start = env.clock.instant()
-        let deadline = start + health.timeout.value
-        if health.settle.value > .zero {
-            env.clock.sleep(for: health.settle.value)
-            report(.settle, .done, "waited \(DurationText.format(health.settle.value))", records: &records)
-        } else {
-            report(.settle, .skip, "no settle", records: &records)
-        }
-        let values = variables(state)
-        var round = 0
-        var last: [ProbeResult] = []
-        var passed = false
-        while true {
-            round += 1
-            let roundStart = env.clock.instant()
-            let (results, duration) = env.probes.round(probes, variables: values)
-            last = results
-            env.clock.account(elapsed: duration)
-            let failed = last.filter { !$0.passed }
-            let offset = DurationText.format(.seconds((roundStart - start).components.seconds))
-            if failed.isEmpty {
-                env.reporter.note("round \(round) at +\(offset): all \(last.count) probes passed")
-                passed = true
-                break
-            }
-            env.reporter.note("round \(round) at +\(offset): \(failed.count) of \(last.count) probes failed: "
-                + failed.map { "\($0.name) (\($0.detail))" }.joined(separator: "; "))
-            // Never back to back, whatever the policy says (a lint warning below a second).
-            let pause = max(health.interval.value, Self.minimumInterval)
-            if env.clock.instant() + pause >= deadline { break }
-            env.clock.sleep(for: pause)
-        }
-        let elapsed = DurationText.format(.seconds((env.clock.instant() - start).components.seconds))
-        let failures = last.filter { !$0.passed }.map { "\($0.name): \($0.detail)" }.joined(separator: "; ")
-        let message = "no probe round passed in \(DurationText.format(health.timeout.value)) (\(round) rounds); last round: \(failures)"
-        report(.rounds, passed ? .pass : .fail, passed ? "round \(round) passed after \(elapsed)" : message,
-               records: &records)
-        for result in last {
-            report(.probe(result.name), result.passed ? .pass : .fail, result.detail, records: &records)
-        }
-        if passed {
-            do {
-                try env.backend.commit(slot: booted, version: state.toVersion ?? "")
-                TestPause.here("healthcheck.committed-unsaved")
-            } catch {
-                report(.commit, .fail, "\(error)", records: &records)
-                state.lastRun = records
-                try env.store.save(state, clock: env.clock)
-                return .failed(failures: state.healthCheckFailures, rolledBack: false,
-                               message: "the probes passed but the backend could not commit: \(error)")
-            }
-            report(.commit, .done, "slot \(booted.rawValue) committed with \(state.toVersion ?? "the new version")",
-                   records: &records)
-            state.lastRun = records
-            state = try env.store.transition(state, to: .success, clock: env.clock)
-            var sidecar = try env.store.readSidecar()
-            if let version = state.toVersion, sidecar.rollback(of: version) != nil {
-                sidecar.forget(version)
-                try env.store.saveSidecar(sidecar, holding: lock)
-            }
-            releaseHeld(records: &records, lock: lock)
-            return .success(version: state.toVersion ?? "")
-        }
-
-        state.lastRun = records
-        // Counted and saved before anything else happens.
-        state = try env.store.transition(state, to: .activated, event: .init(error: message), clock: env.clock)
-        let count = state.healthCheckFailures
-        let threshold = policy.autoRollbackAfter.value
-        report(.failure, .fail, "\(count) consecutive failed run\(count == 1 ? "" : "s")", records: &records)
-        guard threshold > 0, count >= threshold else {
-            report(.rollback, .skip, threshold == 0
-                ? "automatic rollback is off (auto_rollback_after: 0)"
-                : "\(count) of \(threshold) failed runs before an automatic rollback", records: &records)
-            state.lastRun = records
-            try env.store.save(state, clock: env.clock)
-            return .failed(failures: count, rolledBack: false, message: message)
-        }
-        do {
-            try env.backend.rollback(to: previous, version: state.fromVersion ?? "", fromVersion: state.toVersion ?? "")
-            TestPause.here("healthcheck.rollback-unsaved")
-        } catch {
-            report(.rollback, .fail, "\(error)", records: &records)
-            state.lastRun = records
-            try env.store.save(state, clock: env.clock)
-            return .failed(failures: count, rolledBack: false, message: "\(message); the rollback failed: \(error)")
-        }
-        let reason = "rolled back to slot \(previous.rawValue) after \(count) consecutive failed verification runs; \(message)"
-        report(.rollback, .done, "slot \(previous.rawValue) boots next", records: &records)
-        state.lastRun = records
-        try remember(rollbackOf: state.toVersion, reason: "\(count) consecutive failed verification runs", lock: lock)
-        state = try env.store.transition(state, to: .rolledBack, event: .init(error: reason), clock: env.clock)
-        releaseHeld(records: &records, lock: lock)
-        if policy.reboot.value == .auto {
-            do {
-                try env.backend.reboot()
-                env.reporter.note("rebooting into slot \(previous.rawValue)")
-            } catch {
-                env.reporter.note("the reboot failed (\(error)); reboot the node to return to slot \(previous.rawValue)")
-            }
-        } else {
-            env.reporter.note("reboot the node to return to slot \(previous.rawValue)")
-        }
-        return .failed(failures: count, rolledBack: true, message: reason)
+        return .success(inFlight)
     }
 
-    /// Records in the sidecar that `version` was rolled back, so the next apply does not install
-    /// it again.
-    private func remember(rollbackOf version: String?, reason: String, lock: StateLock) throws {
-        try env.store.rememberRollback(of: version, reason: reason, at: env.clock.now(), holding: lock)
+    /// The outcome the walk reached; after a rollback, the reboot into the previous slot.
+    private func finish(_ context: HealthcheckContext) -> HealthcheckOutcome {
+        let state = context.state
+        switch context.verdict {
+        case .fellBack(let message):
+            return .fellBack(message)
+        case .committed:
+            return .success(version: state.toVersion ?? "")
+        case .commitFailed(let message):
+            return .failed(failures: state.healthCheckFailures, rolledBack: false, message: message)
+        case .counted(let count, let message):
+            return .failed(failures: count, rolledBack: false, message: message)
+        case .rolledBack(let count, let reason, let previous):
+            if policy.reboot.value == .auto {
+                do {
+                    try env.backend.reboot()
+                    env.reporter.note("rebooting into slot \(previous.rawValue)")
+                } catch {
+                    env.reporter.note("the reboot failed (\(error)); reboot the node to return to slot \(previous.rawValue)")
+                }
+            } else {
+                env.reporter.note("reboot the node to return to slot \(previous.rawValue)")
+            }
+            return .failed(failures: count, rolledBack: true, message: reason)
+        case .verifying, .passed, .notPassed:
+            return .refused("the plan's post-boot part reached no decision (a bug in the plan; please report it)")
+        }
+    }
+
+    /// No update waits for verification: the probes run once and change nothing; the boot is
+    /// marked good when they pass, and a steady node gives back what it holds.
+    private func probeOnce(_ state: UpdateState, lock: StateLock) throws -> HealthcheckOutcome {
+        env.reporter.note("phase \(state.phase.rawValue): no update waits for verification, so the probes run once "
+            + "and the state is not changed")
+        var records: [UpdateState.StepRecord] = []
+        func report(_ step: (offset: Int, element: Step)?, _ decision: StepDecision, _ detail: String) {
+            guard let (index, step) = step else { return }
+            records.append(.init(step: step.id, decision: decision.rawValue, detail: detail))
+            env.reporter.stepFinished(index: index, total: steps.count, step: step, decision: decision, detail: detail)
+        }
+        let numbered = Array(steps.enumerated())
+        let results = env.probes.round(probes, variables: variables(state)).results
+        for result in results {
+            report(numbered.first { if case .probe(let probe) = $0.element.operation { probe.name.value == result.name } else { false } },
+                   result.passed ? .pass : .fail, result.detail)
+        }
+        var passed = results.allSatisfy(\.passed)
+        if passed {
+            do {
+                if let confirmed = try env.backend.confirmBoot() { env.reporter.note(confirmed) }
+            } catch {
+                env.reporter.note("the probes passed, but the boot could not be marked good: \(error)")
+                passed = false
+            }
+        }
+        if [.idle, .success, .failed, .rolledBack].contains(state.phase) {
+            if !HeldGates.names(policy).isEmpty { TestPause.here("healthcheck.release") }
+            for (gate, answer) in HeldGates.releaseAll(policy, env, lock: lock) {
+                let step = numbered.first { if case .releaseHeld(let held, _) = $0.element.operation { held.name.value == gate } else { false } }
+                switch answer {
+                case .done(let detail): report(step, .done, detail)
+                case .refused(let reason), .unreachable(let reason):
+                    report(step, .skip, "not given back now (\(reason)); the next run tries again")
+                }
+            }
+        }
+        return .probedOnly(passed: passed)
     }
 }
 

@@ -52,17 +52,19 @@ struct ReleaseDownload: Sendable {
     let total: Int
 
     /// Downloads every job, all at once; the first failure stops the others and is thrown.
-    func run(_ jobs: [Job]) throws(ApplyRun.Failure) -> [Downloaded] {
+    func run(_ jobs: [Job]) throws(RunFailure) -> [Downloaded] {
         let shared = Shared(total: total, reporter: reporter, count: jobs.count)
         // Under a rate cap the files go one after the other, so the link sees the cap, not one per file.
         Parallel.run(jobs.count, width: settings.maxRate > 0 || !settings.atOnce ? 1 : jobs.count) { index in
             do {
                 let downloaded = try fetch(jobs[index], shared)
                 shared.finish(index, .success(downloaded))
-            } catch let failure as ApplyRun.Failure {
+            } catch let failure as RunFailure {
                 shared.finish(index, .failure(failure))
+            } catch let system as SystemError {
+                shared.finish(index, .failure(RunFailure(.disk, "\(system)")))
             } catch {
-                shared.finish(index, .failure(ApplyRun.Failure(message: "\(error)")))
+                shared.finish(index, .failure(RunFailure(.network, "\(error)")))
             }
         }
         return try shared.outcome()
@@ -82,7 +84,7 @@ struct ReleaseDownload: Sendable {
     private func fetch(_ job: Job, _ shared: Shared) throws -> Downloaded {
         let file = job.file, path = job.path
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { throw ApplyRun.Failure(message: "\(SystemError("cannot create", path))") }
+        guard fd >= 0 else { throw RunFailure(.disk, "\(SystemError("cannot create", path))") }
         defer { close(fd) }
         var progress = FileProgress(job: job, fd: fd, shared: shared)
         try progress.resumeFromDisk()
@@ -102,7 +104,7 @@ struct ReleaseDownload: Sendable {
                     let kept = progress.count > 0 && progress.validator != nil
                         ? "; the \(ByteText.show(UInt64(progress.count))) downloaded are kept and the next run goes on from there"
                         : ""
-                    throw ApplyRun.Failure(message: "the download of \(file.url) failed \(failedInARow) times in a row"
+                    throw RunFailure(.network, "the download of \(file.url) failed \(failedInARow) times in a row"
                         + " (\(transient.reason))\(kept)")
                 }
                 let wait = Self.backoff(tries: failedInARow, random: settings.jitter())
@@ -111,7 +113,7 @@ struct ReleaseDownload: Sendable {
                 clock.sleep(for: wait)
             }
         }
-        guard fsync(fd) == 0 else { throw ApplyRun.Failure(message: "\(SystemError("cannot fsync", path))") }
+        guard fsync(fd) == 0 else { throw RunFailure(.disk, "\(SystemError("cannot fsync", path))") }
         return Downloaded(count: progress.count, sha256: progress.hasher.finalizeHex())
     }
 
@@ -159,15 +161,15 @@ struct ReleaseDownload: Sendable {
     /// Whether a failure is worth another try: dropped connections, timeouts, 5xx, 408 and 429.
     private func classify(_ error: any Error, _ file: ReleaseMetadata.File) -> any Error {
         switch error {
-        case is Stopped, is ApplyRun.Failure, is Transient:
+        case is Stopped, is RunFailure, is Transient:
             return error
         case let status as HTTPStatus:
             if Self.isTransient(status: status.code) {
                 return Transient(reason: "HTTP \(status.code)")
             }
-            return ApplyRun.Failure(message: "GET \(file.url) answered HTTP \(status.code)")
+            return RunFailure(.network, "GET \(file.url) answered HTTP \(status.code)")
         case TransportError.tooLarge:
-            return ApplyRun.Failure(message: "\(file.name) is larger than the \(file.size ?? 0) bytes "
+            return RunFailure(.size, "\(file.name) is larger than the \(file.size ?? 0) bytes "
                 + (file.sizeAnnounced ? "announced" : "the server said (Content-Length)") + "; cut off")
         case TransportError.timedOut(let reason):
             return Transient(reason: "slower than \(RateText.format(settings.minRate)) for a minute, or past the "
@@ -175,7 +177,7 @@ struct ReleaseDownload: Sendable {
         case TransportError.failed(let reason):
             return Transient(reason: reason)
         default:
-            return ApplyRun.Failure(message: "the download of \(file.url) failed: \(error)")
+            return RunFailure(.network, "the download of \(file.url) failed: \(error)")
         }
     }
 
@@ -222,14 +224,14 @@ struct ReleaseDownload: Sendable {
             while offset < size {
                 let got = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, min($0.count, size - offset), off_t(offset)) }
                 if got < 0, errno == EINTR { continue }
-                guard got > 0 else { throw ApplyRun.Failure(message: "\(SystemError("cannot read", job.path))") }
+                guard got > 0 else { throw RunFailure(.disk, "\(SystemError("cannot read", job.path))") }
                 buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
                 offset += got
             }
             count = size
             shared.add(size)
             validator = record.validator
-            guard lseek(fd, off_t(size), SEEK_SET) >= 0 else { throw ApplyRun.Failure(message: "\(SystemError("cannot seek", job.path))") }
+            guard lseek(fd, off_t(size), SEEK_SET) >= 0 else { throw RunFailure(.disk, "\(SystemError("cannot seek", job.path))") }
             shared.note("\(job.file.name): going on from byte \(size) of an earlier download")
             if let total = job.file.size, size == total { complete = true }
         }
@@ -237,7 +239,7 @@ struct ReleaseDownload: Sendable {
         /// Back to byte 0: the file emptied, the hashes and the record started again.
         mutating func restart() throws {
             guard ftruncate(fd, 0) == 0, lseek(fd, 0, SEEK_SET) == 0 else {
-                throw ApplyRun.Failure(message: "\(SystemError("cannot truncate", job.path))")
+                throw RunFailure(.disk, "\(SystemError("cannot truncate", job.path))")
             }
             shared.add(-count)
             count = 0
@@ -284,10 +286,11 @@ struct ReleaseDownload: Sendable {
         static let partway = 64 << 10
         /// Bytes this process received for the file.
         private var fetched = 0
-
     }
 
     /// `FileProgress` for the transport's callbacks, which run on the download's own thread.
+    /// `@unchecked Sendable`: one download's box is used by that download's thread only (the
+    /// transport calls back on the thread that called it); nothing else holds it.
     private final class ProgressBox: @unchecked Sendable {
         var value: FileProgress
         var announced = false
@@ -304,17 +307,19 @@ struct ReleaseDownload: Sendable {
         }
     }
 
-    /// The downloads' common progress, their outcomes, and the stop flag.
+    /// The downloads' common progress, their outcomes, and the stop flag. `@unchecked Sendable`:
+    /// every stored property that changes is read and written under `lock` only.
     private final class Shared: @unchecked Sendable {
         private let lock = Mutex()
         private let total: Int
         private let reporter: any RunReporter
         private var done = 0
         private var lastReport = 0
-        private var outcomes: [Result<Downloaded, ApplyRun.Failure>?]
-        /// Set by the first download that fails, read by the others at each chunk.
-        private(set) var stopped = false
-        private var firstFailure: ApplyRun.Failure?
+        private var outcomes: [Result<Downloaded, RunFailure>?]
+        /// Set by the first download that fails; the others read it at each chunk, under the lock.
+        private var isStopped = false
+        var stopped: Bool { lock.withLock { isStopped } }
+        private var firstFailure: RunFailure?
 
         init(total: Int, reporter: any RunReporter, count: Int) {
             self.total = total
@@ -334,22 +339,22 @@ struct ReleaseDownload: Sendable {
 
         func note(_ text: String) { lock.withLock { reporter.note(text) } }
 
-        func finish(_ index: Int, _ outcome: Result<Downloaded, ApplyRun.Failure>) {
+        func finish(_ index: Int, _ outcome: Result<Downloaded, RunFailure>) {
             lock.withLock {
                 outcomes[index] = outcome
                 if case .failure(let failure) = outcome, firstFailure == nil {
                     firstFailure = failure
-                    stopped = true
+                    isStopped = true
                 }
             }
         }
 
-        func outcome() throws(ApplyRun.Failure) -> [Downloaded] {
+        func outcome() throws(RunFailure) -> [Downloaded] {
             let (failure, outcomes) = lock.withLock { (firstFailure, self.outcomes) }
             if let failure { throw failure }
             var downloaded: [Downloaded] = []
             for outcome in outcomes {
-                guard let outcome else { throw ApplyRun.Failure(message: "a download did not finish") }
+                guard let outcome else { throw RunFailure(.network, "a download did not finish") }
                 downloaded.append(try outcome.get())
             }
             return downloaded

@@ -58,31 +58,31 @@ final class TimelineReporter: RunReporter, @unchecked Sendable {
     func note(_ text: String) { add("-", "", "note", text) }
 }
 
-/// Runs a policy against a scenario: the real executor and state machine, a virtual clock, and a
-/// scripted world. Not a second implementation: the same `ApplyRun` and `HealthcheckRun` as the
-/// commands.
-public enum Simulator {
-    /// Runs in a scratch directory of its own (under `$TMPDIR`), removed afterwards.
-    public static func run(policy: Policy, scenario: Scenario) throws -> SimulationResult {
-        try ScratchDirectory.with(prefix: "updatectl-simulate") { scratch in
-            try run(policy: policy, scenario: scenario, scratch: scratch.path)
-        }
-    }
+/// The scripted world of a scenario wired to the real executor: a virtual clock, the simulated
+/// server, node, fleet and backend, the state in a scratch folder, the policy's key replaced by
+/// the simulated server's. `Simulator` runs it; tests drive `ApplyRun` and `HealthcheckRun` on it.
+struct SimulationSetup {
+    let clock: FixedWallClock
+    let start: Timestamp
+    let world: SimulatedWorld
+    let reporter: TimelineReporter
+    let backend: SimulatedBackend
+    let policy: Policy
+    let plan: Plan
+    var environment: AgentEnvironment
 
-    static func run(policy original: Policy, scenario: Scenario, scratch: String) throws -> SimulationResult {
+    init(policy original: Policy, scenario: Scenario, scratch: String) throws {
         guard let start = Timestamp.parse(scenario.start) else {
             throw BackendError("the scenario's start \(scenario.start) is not an RFC 3339 time")
         }
         let clock = FixedWallClock(start)
         var policy = original
-        let plan0 = Planner.plan(policy)
-        let world = SimulatedWorld(scenario: scenario, clock: clock, metadataURL: plan0.metadataURL)
+        let world = SimulatedWorld(scenario: scenario, clock: clock, metadataURL: Planner.plan(policy).metadataURL)
         let reporter = TimelineReporter(clock: clock, start: start, scratch: scratch)
-        if policy.publicKey != nil {
-            policy.publicKey = Located(.ed25519(world.publicKey), policy.publicKey!.origin)
+        if let key = policy.publicKey {
+            policy.publicKey = Located(.ed25519(world.publicKey), key.origin)
             reporter.add("-", "", "note", "the policy's public key stands for the simulated server's key")
         }
-        let plan = Planner.plan(policy)
         let runner = SimulatedRunner()
         let transport = SimulatedTransport(world: world)
         let node = SimulatedNode(scenario.facts)
@@ -97,6 +97,26 @@ public enum Simulator {
             gates: ScenarioGates(world: world, real: realGates), probes: ScenarioProbes(world: world), fleet: fleet)
         environment.downloadsAtOnce = false
         environment.jitter = { 0.5 }
+        (self.clock, self.start, self.world, self.reporter, self.backend) = (clock, start, world, reporter, backend)
+        (self.policy, self.plan, self.environment) = (policy, Planner.plan(policy), environment)
+    }
+}
+
+/// Runs a policy against a scenario: the real executor and state machine, a virtual clock, and a
+/// scripted world. Not a second implementation: the same `ApplyRun` and `HealthcheckRun` as the
+/// commands.
+public enum Simulator {
+    /// Runs in a scratch directory of its own (under `$TMPDIR`), removed afterwards.
+    public static func run(policy: Policy, scenario: Scenario) throws -> SimulationResult {
+        try ScratchDirectory.with(prefix: "updatectl-simulate") { scratch in
+            try run(policy: policy, scenario: scenario, scratch: scratch.path)
+        }
+    }
+
+    static func run(policy original: Policy, scenario: Scenario, scratch: String) throws -> SimulationResult {
+        let setup = try SimulationSetup(policy: original, scenario: scenario, scratch: scratch)
+        let (clock, start, reporter, backend, policy, plan, environment) =
+            (setup.clock, setup.start, setup.reporter, setup.backend, setup.policy, setup.plan, setup.environment)
 
         func finish(_ outcome: String, _ summary: String, runs: Int) -> SimulationResult {
             let at = clock.now() - start

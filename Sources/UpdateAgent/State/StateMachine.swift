@@ -35,15 +35,23 @@ public enum StateMachine {
         public var fromVersion: String?
         /// The error to record (failed, rolled_back, and a counted verification failure).
         public var error: String?
+        /// The error's code, recorded beside it (none: a rollback by hand).
+        public var reason: RunFailure.Reason?
         /// A gate that deferred the run (checking → idle).
         public var deferral: UpdateState.Deferral?
 
-        public init(toVersion: String? = nil, fromVersion: String? = nil, error: String? = nil,
+        public init(toVersion: String? = nil, fromVersion: String? = nil, error: String? = nil, reason: RunFailure.Reason? = nil,
                     deferral: UpdateState.Deferral? = nil) {
             self.toVersion = toVersion
             self.fromVersion = fromVersion
             self.error = error
+            self.reason = reason
             self.deferral = deferral
+        }
+
+        /// A failure to record: its message and its code.
+        public init(failure: RunFailure) {
+            self.init(error: failure.message, reason: failure.reason)
         }
     }
 
@@ -53,8 +61,8 @@ public enum StateMachine {
     ///   gate defers spends no attempt;
     /// - a verification failure (verifying → activated) adds one to `health_check_failures`;
     ///   success and rollback reset it;
-    /// - `last_error` is set on failed, rolled_back and a counted failure, and cleared on
-    ///   success and idle;
+    /// - `last_error` (and its code, `last_failure_reason`) is set on failed, rolled_back and a
+    ///   counted failure, and cleared on success and idle;
     /// - a deferral is recorded on checking → idle and cleared when a download starts.
     public static func apply(_ next: Phase, to state: UpdateState, event: Event = Event(), now: Timestamp)
         throws(IllegalTransition) -> UpdateState
@@ -80,19 +88,26 @@ public enum StateMachine {
         default:
             break
         }
+        func recordError() {
+            guard let error = event.error, !error.isEmpty else { return }
+            updated.lastError = error
+            updated.lastFailureReason = event.reason?.rawValue
+        }
         switch next {
         case .failed, .rolledBack:
-            if let error = event.error, !error.isEmpty { updated.lastError = error }
+            recordError()
             if next == .rolledBack { updated.healthCheckFailures = 0 }
         case .activated where state.phase == .verifying:
-            if let error = event.error, !error.isEmpty { updated.lastError = error }
+            recordError()
         case .success:
             updated.lastError = nil
+            updated.lastFailureReason = nil
             updated.healthCheckFailures = 0
             updated.deferral = nil
             updated.interruptedAttempts = 0
         case .idle:
             updated.lastError = nil
+            updated.lastFailureReason = nil
             if let deferral = event.deferral { updated.deferral = deferral }
         default:
             break

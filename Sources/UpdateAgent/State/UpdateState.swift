@@ -31,6 +31,8 @@ public struct UpdateState: Sendable {
     /// Consecutive attempts at `to_version` that were interrupted (killed, power cut); past a
     /// bound, apply stops retrying.
     public var interruptedAttempts: Int = 0
+    /// The code of `last_error` (`RunFailure.Reason`'s raw value), when it has one.
+    public var lastFailureReason: String?
     /// Each step of the last run with its decision, for `status`.
     public var lastRun: [StepRecord] = []
 
@@ -76,7 +78,7 @@ public struct UpdateState: Sendable {
     static let knownKeys: Set<String> = [
         "phase", "from_version", "to_version", "started_at", "updated_at", "last_error", "attempt_count",
         "health_check_failures", "deferred_gate", "deferred_reason", "deferred_at", "policy_sha256", "booted_slot",
-        "target_slot", "last_run", "activation_boot_id", "interrupted_attempts",
+        "target_slot", "last_run", "activation_boot_id", "interrupted_attempts", "last_failure_reason",
     ]
 
     /// Reads the JSON bytes of a state file.
@@ -131,6 +133,7 @@ public struct UpdateState: Sendable {
         state.targetSlot = try text("target_slot")
         state.activationBootID = try text("activation_boot_id")
         state.interruptedAttempts = try count("interrupted_attempts")
+        state.lastFailureReason = try text("last_failure_reason")
         if case .array(let items)? = json["last_run"] {
             state.lastRun = items.compactMap { item in
                 guard let step = item["step"]?.stringValue, let decision = item["decision"]?.stringValue else { return nil }
@@ -167,6 +170,7 @@ public struct UpdateState: Sendable {
         if let targetSlot { pairs.append(("target_slot", .string(targetSlot))) }
         if let activationBootID { pairs.append(("activation_boot_id", .string(activationBootID))) }
         if interruptedAttempts > 0 { pairs.append(("interrupted_attempts", .int(interruptedAttempts))) }
+        if let lastFailureReason { pairs.append(("last_failure_reason", .string(lastFailureReason))) }
         if !lastRun.isEmpty {
             pairs.append(("last_run", .array(lastRun.map { record in
                 .object([("step", .string(record.step)), ("decision", .string(record.decision)), ("detail", .string(record.detail))])

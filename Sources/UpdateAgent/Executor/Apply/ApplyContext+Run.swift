@@ -1,0 +1,111 @@
+import UpdatePlan
+import UpdatePolicy
+
+/// An apply run from start to end: the state loaded, an interrupted or unfinished lifecycle taken
+/// care of (`resume`), then the apply part of the plan, step by step.
+extension ApplyContext {
+    mutating func apply() throws -> ApplyOutcome {
+        if let refused = try load() { return .failed(refused) }
+        if let outcome = try resume() { return outcome }
+        let interrupted = max(state.interruptedAttempts, try env.store.readSidecar().interrupted(state.toVersion))
+        if interrupted >= ApplyRun.interruptionLimit {
+            return .failed(RunFailure(.interrupted, "the last \(interrupted) attempts at \(state.toVersion ?? "this version") were "
+                + "interrupted (killed, or power lost mid-update); not retrying until someone looks: check the node, "
+                + "then run `updatectl state reset --yes`"))
+        }
+        do {
+            booted = try env.backend.bootedSlot()
+            running = try env.backend.runningVersion()
+        } catch {
+            return .failed(RunFailure(.backend, "the backend cannot say what the node runs: \(error)"))
+        }
+        if !run.dryRun, stagedVersion == nil {
+            state.policySHA256 = run.policySHA256
+            state.bootedSlot = booted.rawValue
+            try transition(.checking, .init(fromVersion: running))
+        }
+        for (index, step) in run.steps.enumerated() {
+            if run.checkOnly, case .download = step.operation { break }
+            do {
+                if let outcome = try handler(for: step.operation).perform(index, step, &self) { return outcome }
+            } catch let failure as RunFailure {
+                return try fail(index, step, failure)
+            }
+        }
+        if run.checkOnly { return .available(version: offeredMetadata?.version ?? "", deferredBy: blockedBy) }
+        if run.dryRun { return .dryRun(blockedBy: blockedBy) }
+        if state.phase == .staged { return .staged(version: state.toVersion ?? "") }
+        return .activated(version: state.toVersion ?? "", rebooted: run.policy.reboot.value == .auto)
+    }
+
+    /// The state, under the lock (a dry run reads it without); a broken one, or one moved aside
+    /// earlier, refuses the run.
+    private mutating func load() throws -> RunFailure? {
+        if let lock {
+            state = try env.store.load(holding: lock, clock: env.clock)
+        } else {
+            switch try env.store.read() {
+            case .missing: state = UpdateState()
+            case .state(let read): state = read
+            case .broken(let problem):
+                return RunFailure(.interrupted, "the state file \(env.store.path) cannot be parsed (\(problem)); it was left in "
+                    + "place. A real run would move it aside and stop: check the node, then run `updatectl state reset --yes`")
+            }
+        }
+        let broken = env.store.brokenFiles()
+        guard broken.isEmpty else {
+            return RunFailure(.interrupted, "a broken state file was moved aside earlier (\(broken.joined(separator: ", "))), so "
+                + "an update may have been in flight; check the node, then run `updatectl state reset --yes`")
+        }
+        return nil
+    }
+
+    /// A step failed: recorded, the passive slot's partial release invalidated (a failed
+    /// download keeps its bytes for the next run), and the attempt failed — unless a staged
+    /// release was kept while checking for a newer one.
+    private mutating func fail(_ index: Int, _ step: Step, _ failure: RunFailure) throws -> ApplyOutcome {
+        report(index, step, .fail, failure.message)
+        if let target = state.targetSlot.flatMap(Slot.init(rawValue:)), state.phase == .downloading {
+            // The SHA-256 check still decides over kept bytes; files that failed a check are not kept.
+            if case .download = step.operation {
+                env.backend.invalidate(slot: target, keepingDownloads: true)
+            } else {
+                env.backend.invalidate(slot: target)
+            }
+        }
+        let failed = failure.prefixed("\(step.id): ")
+        if !run.dryRun, state.phase != .staged { try transition(.failed, .init(failure: failed)) }
+        return .failed(failed)
+    }
+
+    /// `updatectl activate`: the activation part of the plan, for the release a resting
+    /// `staged` phase holds.
+    mutating func activate() throws -> ApplyOutcome {
+        guard let lock else { return .failed(RunFailure(.lock, "activate takes the state lock")) }
+        state = try env.store.load(holding: lock, clock: env.clock)
+        guard state.phase == .staged, let version = state.toVersion else {
+            return .failed(RunFailure(.interrupted, "nothing is staged (phase \(state.phase.rawValue)): `updatectl apply` stages a "
+                + "release first"))
+        }
+        do {
+            let inFlight = try InFlight.staged(state, backend: env.backend)
+            booted = inFlight.booted
+            running = inFlight.running
+        } catch {
+            return .failed(RunFailure(.backend, "\(error)"))
+        }
+        stagedVersion = version
+        release = .staged(StagedRelease(version: version, offered: nil))
+        // From the plan's first activation step (a gate held across the reboot, or activate.slot)
+        // to the reboot: the same steps `apply` runs there.
+        for (index, step) in plan.steps.enumerated() where index >= plan.activationStart && step.part != .postBoot {
+            do {
+                if let outcome = try handler(for: step.operation).perform(index, step, &self) { return outcome }
+            } catch let failure as RunFailure {
+                report(index, step, .fail, failure.message)
+                return .failed(failure.prefixed("\(step.id): "))
+            }
+        }
+        return .activated(version: version, rebooted: run.policy.reboot.value == .auto)
+    }
+}

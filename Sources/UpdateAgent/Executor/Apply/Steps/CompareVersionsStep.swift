@@ -1,0 +1,59 @@
+import UpdatePlan
+import UpdatePolicy
+
+/// `check.version`: stops when the offered version runs already; goes on to activation when it
+/// is the staged one; defers a version that was rolled back before (unless `--force`).
+struct CompareVersionsStep: ApplyStepHandler {
+    func perform(_ index: Int, _ step: Step, _ context: inout ApplyContext) throws -> ApplyOutcome? {
+        var offered = try context.offered(for: step)
+        let version = offered.metadata.version, running = context.running, run = context.run
+        if version == running {
+            context.report(index, step, .stop, "up to date: the node runs \(running)")
+            if !run.dryRun, context.state.phase != .staged { try context.transition(.idle) }
+            return .upToDate(version: running)
+        }
+        if let staged = context.stagedVersion {
+            if staged == version {
+                offered.alreadyStaged = true
+                context.release = .offered(offered)
+                context.report(index, step, .pass, "running \(running); \(staged) is staged already in slot "
+                    + "\(context.state.targetSlot ?? context.booted.other.rawValue)")
+                return nil
+            }
+            // Another release: the staged one is dropped and this one downloaded.
+            if !run.dryRun {
+                context.env.reporter.note("\(staged) is staged, but \(version) is offered now: staging \(version) instead")
+                context.state.policySHA256 = run.policySHA256
+                context.state.bootedSlot = context.booted.rawValue
+                try context.transition(.checking, .init(fromVersion: running))
+            }
+            context.stagedVersion = nil
+        }
+        if let earlier = try context.env.store.readSidecar().rollback(of: version) {
+            return try deferRolledBack(version, earlier, index, step, &context)
+        }
+        context.report(index, step, .pass, "running \(running), offered \(version)")
+        return nil
+    }
+
+    private func deferRolledBack(_ version: String, _ earlier: Sidecar.RolledBack, _ index: Int, _ step: Step,
+                                 _ context: inout ApplyContext) throws -> ApplyOutcome? {
+        let run = context.run, running = context.running
+        let reason = "\(version) was rolled back at \(earlier.at.wholeSeconds) (\(earlier.reason)); waiting for a newer "
+            + "version, or `--force` to install it again"
+        if run.force {
+            context.report(index, step, .pass, "running \(running), offered \(version), which was rolled back at "
+                + "\(earlier.at.wholeSeconds): installing it again (--force)")
+            return nil
+        }
+        context.report(index, step, .block, reason)
+        if run.checkOnly { return .deferred(gate: step.id, reason: reason) }
+        if run.dryRun {
+            if context.blockedBy == nil { context.blockedBy = step.id }
+            return nil
+        }
+        let now = context.env.clock.now()
+        try context.transition(.idle, .init(deferral: UpdateState.Deferral(gate: step.id, reason: reason, at: now)))
+        return .deferred(gate: step.id, reason: reason)
+    }
+}

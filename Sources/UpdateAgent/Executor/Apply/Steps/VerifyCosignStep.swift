@@ -1,0 +1,25 @@
+import UpdatePlan
+import UpdatePolicy
+
+/// `check.signature` for a registry: a cosign signature by the key over the tag's or the
+/// manifest's digest.
+struct VerifyCosignStep: ApplyStepHandler {
+    var key: PublicKeySpec
+
+    func perform(_ index: Int, _ step: Step, _ context: inout ApplyContext) throws -> ApplyOutcome? {
+        let fetched = try context.fetched(for: step)
+        guard let (client, resolved) = fetched.registry else { throw RunFailure(.metadata, "no manifest was fetched") }
+        let signed: String
+        do {
+            let key = try Signature.key(self.key)
+            var digests = [resolved.tagDigest]
+            if resolved.manifestDigest != resolved.tagDigest { digests.append(resolved.manifestDigest) }
+            signed = try CosignSignature.verify(client, digests: digests, key: key)
+        } catch {
+            throw RunFailure(.signature, "\(error)")
+        }
+        context.release = .offered(OfferedRelease(metadata: resolved.release))
+        context.report(index, step, .pass, "cosign signature of \(signed.prefix(19))… verifies; offered \(context.describe(resolved.release))")
+        return nil
+    }
+}

@@ -1,0 +1,23 @@
+import UpdatePlan
+import UpdatePolicy
+
+/// `boot.slot`: the node runs the new slot (verification begins), or it booted the old one: the
+/// bootloader fell back, which is recorded as a rollback.
+struct BootSlotStep: PostBootStepHandler {
+    func perform(_ index: Int, _ step: Step, _ context: inout HealthcheckContext) throws {
+        let inFlight = context.inFlight
+        guard inFlight.runsUpdate else {
+            let message = "the node booted slot \(inFlight.booted.rawValue) (\(inFlight.running)), not the new slot "
+                + "\(inFlight.target.rawValue): the bootloader fell back to the previous version"
+            context.report(index, step, .fail, message)
+            // Recorded before the state says so: a crash in between still holds the version back.
+            try context.rememberRollback(reason: "the bootloader fell back")
+            try context.transition(.rolledBack, .init(error: message, reason: .probe))
+            context.verdict = .fellBack(message)
+            return
+        }
+        context.report(index, step, .pass, "the node runs the new slot \(inFlight.booted.rawValue)")
+        if context.state.phase == .activated { try context.transition(.verifying) }
+        context.start = context.env.clock.instant()
+    }
+}
