@@ -85,6 +85,9 @@ struct ApplyCommand: ParsableCommand {
 }
 
 /// Prints each step as it finishes; a progress bar on a terminal, plain lines otherwise.
+/// `@unchecked Sendable`: its calls never overlap. Steps are reported on the run's thread; while
+/// the files download (the run's thread waiting), the downloads report progress and notes one at
+/// a time, under their shared lock (`ReleaseDownload.Shared`).
 final class ConsoleReporter: RunReporter, @unchecked Sendable {
     private let terminal = isatty(1) == 1
     private var barShown = false

@@ -134,6 +134,20 @@ import UpdatePolicy
         #expect(tail.stdout.utf8.count == 8192 && tail.stdout.hasSuffix("xend\n"))
     }
 
+    /// How a command ended, as a value: its exit status, the signal that ended it, or its
+    /// timeout (the whole process group killed). The timeout is short only to end a `sleep` that
+    /// would otherwise run for a minute: no margin depends on it.
+    @Test func aCommandsTerminationIsReported() throws {
+        let runner = ProcessRunner()
+        let exited = try runner.run(["/bin/sh", "-c", "exit 3"], timeout: .seconds(30), environment: [:])
+        #expect(exited.termination == .exited(3) && exited.status == 3 && !exited.succeeded && exited.ending == "exit status 3")
+        let signalled = try runner.run(["/bin/sh", "-c", "kill -TERM $$"], timeout: .seconds(30), environment: [:])
+        #expect(signalled.termination == .signalled(SIGTERM) && signalled.status == nil && signalled.ending == "killed by a signal")
+        let slow = try runner.run(["/bin/sleep", "60"], timeout: .milliseconds(300), environment: [:])
+        #expect(slow.termination == .timedOut && slow.timedOut && slow.ending == "killed after its timeout")
+        #expect(try runner.run(["/bin/true"], timeout: .seconds(30), environment: [:]).termination == .exited(0))
+    }
+
     @Test func commandsGetTheirArgumentsLiterally() throws {
         let result = try ProcessRunner().run(["/bin/echo", "$(rm -rf /); `x` ${HOME} | ;"], timeout: .seconds(5), environment: [:])
         #expect(result.succeeded)

@@ -71,6 +71,27 @@ import Testing
         #expect(checked.status == 0 && checked.stdout.isEmpty && checked.stderr.isEmpty, "\(checked.stdout)\(checked.stderr)")
     }
 
+    /// The failure reason the state records is a series per reason, 1 for the recorded one; the
+    /// text status says it too; promtool accepts the file.
+    @Test(.enabled(if: promtool != nil))
+    func theLastFailureReasonIsASeries() throws {
+        let directory = try TemporaryDirectory()
+        try directory.write("state.json", "{\"phase\": \"failed\", \"to_version\": \"1.1.0\", \"attempt_count\": 1, "
+            + "\"last_error\": \"verify.files: sha256 mismatch\", \"last_failure_reason\": \"checksum\"}\n")
+        let state = directory.url.appendingPathComponent("state.json").path
+        let text = try String(contentsOfFile: try metrics(state: state, directory: directory), encoding: .utf8)
+        let series = text.split(separator: "\n").filter { $0.hasPrefix("updatectl_last_failure{") }
+        #expect(series.count == 11, "\(series)")
+        #expect(series.filter { $0.hasSuffix(" 1") } == ["updatectl_last_failure{reason=\"checksum\"} 1"])
+        let checked = try CLI.runProgram(try #require(Self.promtool), ["check", "metrics"], stdin: Data(text.utf8))
+        #expect(checked.status == 0 && checked.stdout.isEmpty && checked.stderr.isEmpty, "\(checked.stdout)\(checked.stderr)")
+        let status = try CLI.run(["status", "--state", state])
+        #expect(status.stdout.contains("failure reason   checksum\n"), "\(status.stdout)")
+        try directory.write("state.json", "{\"phase\": \"success\", \"to_version\": \"1.1.0\", \"attempt_count\": 1}\n")
+        let clean = try String(contentsOfFile: try metrics(state: state, directory: directory), encoding: .utf8)
+        #expect(!clean.contains("updatectl_last_failure{reason=\"checksum\"} 1") && clean.contains("updatectl_last_failure{reason=\"checksum\"} 0"))
+    }
+
     @Test(.enabled(if: python != nil))
     func thePythonClientReadsTheLabelsBack() throws {
         let directory = try TemporaryDirectory()

@@ -4,6 +4,8 @@ public import UpdatePolicy
 /// and small blobs fetched whole, large blobs streamed by the executor with the headers this
 /// client hands out. Anonymous pulls, basic credentials and the token flow (a `401` with
 /// `WWW-Authenticate: Bearer realm=…,service=…,scope=…`) all work; a token is fetched once per run.
+/// `@unchecked Sendable`: the stored properties are constants but `authorization`, which is read
+/// and written under `lock` only (the token may be fetched on a download's thread).
 public final class RegistryClient: @unchecked Sendable {
     public let reference: RegistryReference
     let transport: any Transport

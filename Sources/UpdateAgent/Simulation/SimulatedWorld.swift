@@ -11,6 +11,8 @@ import UpdatePolicy
 
 /// The scripted outside world of a scenario: the update server, the node's facts, kubectl, the
 /// A/B backend. The executor and the state machine that run against it are the real ones.
+/// `@unchecked Sendable`: `files` and `metadata` are written in `init` only; `dropsLeft` and
+/// `firstAsked` are read and written under `lock`.
 final class SimulatedWorld: @unchecked Sendable {
     let scenario: Scenario
     let clock: FixedWallClock
@@ -216,11 +218,12 @@ struct SimulatedKubernetes: KubernetesAPI {
 struct SimulatedRunner: CommandRunner {
     func run(_ argv: [String], timeout: Duration, environment: [String: String], stdout: OutputCapture,
              holdingLocks: Bool) throws -> CommandResult {
-        CommandResult(status: 0, timedOut: false, stdout: "", stderr: "")
+        CommandResult(termination: .exited(0), stdout: "", stderr: "")
     }
 }
 
 /// An in-memory A/B pair whose reboot comes up on the new or the old slot, as scripted.
+/// `@unchecked Sendable`: every mutable property is read and written under `lock`.
 final class SimulatedBackend: UpdateBackend, @unchecked Sendable {
     private let lock = Mutex()
     private var booted = Slot.a
@@ -228,7 +231,7 @@ final class SimulatedBackend: UpdateBackend, @unchecked Sendable {
     private var versions: [Slot: String]
     private let bootsNew: Bool
     private var activated: Slot?
-    private(set) var rebooted = 0
+    private var rebooted = 0
 
     private let scratch: String
 
@@ -289,6 +292,7 @@ struct ScenarioGates: GateEvaluator {
 
 /// Probe outcomes from the scenario, round by round across runs; each round takes as long as its
 /// slowest probe, and a hanging probe as long as its timeout.
+/// `@unchecked Sendable`: `round`, its only mutable property, is read and written under `lock`.
 final class ScenarioProbes: ProbeRunner, @unchecked Sendable {
     let world: SimulatedWorld
     private let lock = Mutex()
@@ -331,6 +335,7 @@ final class ScenarioProbes: ProbeRunner, @unchecked Sendable {
 
 /// The fleet lock as the scenario scripts it: each request for a slot takes the next answer
 /// (`granted`, `denied`, `down`; the last repeats); giving a slot back always works.
+/// `@unchecked Sendable`: `asked`, its only mutable property, is read and written under `lock`.
 final class ScriptedFleet: FleetEngines, FleetEngine, @unchecked Sendable {
     private let lock = Mutex()
     private let script: [String]

@@ -25,11 +25,14 @@ public struct SimulationResult: Sendable {
 }
 
 /// Collects the executor's reports as timeline events on the virtual clock.
+/// `@unchecked Sendable`: `recorded`, its only mutable property, is read and written under `lock`.
 final class TimelineReporter: RunReporter, @unchecked Sendable {
     private let lock = Mutex()
     private let clock: FixedWallClock
     private let start: Timestamp
-    private(set) var events: [SimulationEvent] = []
+    private var recorded: [SimulationEvent] = []
+
+    var events: [SimulationEvent] { lock.withLock { recorded } }
 
     private let scratch: String
 
@@ -43,13 +46,13 @@ final class TimelineReporter: RunReporter, @unchecked Sendable {
         let offset = clock.now() - start
         // The scratch directory is an accident of this run; the timeline names the slot instead.
         let shown = detail.replacingFirst(scratch, with: "the passive slot's file system")
-        lock.withLock { events.append(SimulationEvent(offset: offset, phase: phase, step: step, decision: decision, detail: shown)) }
+        lock.withLock { recorded.append(SimulationEvent(offset: offset, phase: phase, step: step, decision: decision, detail: shown)) }
     }
 
     /// A step that was not carried out did not move the lifecycle into its phase: it shows the
     /// phase the run was already in.
     func stepFinished(index: Int, total: Int, step: Step, decision: StepDecision, detail: String) {
-        let phase = decision == .skip ? (lock.withLock { events.last { !$0.phase.isEmpty }?.phase } ?? "") : step.phase.rawValue
+        let phase = decision == .skip ? (lock.withLock { recorded.last { !$0.phase.isEmpty }?.phase } ?? "") : step.phase.rawValue
         add(step.id, phase, decision.rawValue, detail)
     }
 

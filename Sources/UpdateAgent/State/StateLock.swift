@@ -11,6 +11,9 @@ import Glibc
 /// and never unlinked (unlinking would let a second process lock a new inode while the first
 /// still holds the old one). The holder writes its pid into it so a second process can say who
 /// holds it.
+///
+/// `@unchecked Sendable`: `fds` is set when the lock is taken and read once by `release`, which
+/// the holder calls on the thread that took it; `path` is a constant.
 public final class StateLock: @unchecked Sendable {
     public let path: String
     private var fds: [Int32]

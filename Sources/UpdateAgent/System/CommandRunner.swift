@@ -6,9 +6,23 @@ import UpdatePolicy
 
 /// How a command ended.
 public struct CommandResult: Sendable {
-    /// The exit status, or nil when a signal ended it.
-    public var status: Int32?
-    public var timedOut: Bool
+    /// How a command ended.
+    public enum Termination: Sendable, Equatable {
+        /// It exited with this status.
+        case exited(Int32)
+        /// A signal (this one) ended it before it exited.
+        case signalled(Int32)
+        /// It ran past its timeout, and its process group was killed.
+        case timedOut
+    }
+
+    public var termination: Termination
+    /// The exit status, or nil when a signal or the timeout ended it.
+    public var status: Int32? {
+        if case .exited(let status) = termination { return status }
+        return nil
+    }
+    public var timedOut: Bool { termination == .timedOut }
     /// Standard output as `OutputCapture` asked: its last bytes, or all of it up to a cap.
     public var stdout: String
     /// The last bytes of standard error (at most `ProcessRunner.outputLimit`).
@@ -19,13 +33,23 @@ public struct CommandResult: Sendable {
     /// Standard output went past a `.whole` capture's cap; `stdout` holds only its start.
     public var stdoutTruncated = false
 
-    public var succeeded: Bool { status == 0 && !timedOut }
+    public init(termination: Termination, stdout: String, stderr: String, stderrHead: String = "", stdoutTruncated: Bool = false) {
+        self.termination = termination
+        self.stdout = stdout
+        self.stderr = stderr
+        self.stderrHead = stderrHead
+        self.stdoutTruncated = stdoutTruncated
+    }
 
-    /// "exit status 3", "killed after its 5s timeout", "killed by signal 9".
+    public var succeeded: Bool { termination == .exited(0) }
+
+    /// "exit status 3", "killed after its timeout", "killed by a signal".
     public var ending: String {
-        if timedOut { return "killed after its timeout" }
-        if let status { return "exit status \(status)" }
-        return "killed by a signal"
+        switch termination {
+        case .timedOut: "killed after its timeout"
+        case .exited(let status): "exit status \(status)"
+        case .signalled: "killed by a signal"
+        }
     }
 }
 
@@ -252,8 +276,9 @@ public struct ProcessRunner: CommandRunner {
             }
         }
         if timedOut { kill(-pid, SIGKILL) }
-        let exitStatus: Int32? = (status & 0x7f) == 0 ? (status >> 8) & 0xff : nil
-        return CommandResult(status: exitStatus, timedOut: timedOut, stdout: outSink.text, stderr: errSink.text,
+        let termination: CommandResult.Termination = timedOut ? .timedOut
+            : (status & 0x7f) == 0 ? .exited((status >> 8) & 0xff) : .signalled(status & 0x7f)
+        return CommandResult(termination: termination, stdout: outSink.text, stderr: errSink.text,
                              stderrHead: errHead.text, stdoutTruncated: outSink.truncated)
     }
 }

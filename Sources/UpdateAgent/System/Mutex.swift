@@ -3,6 +3,8 @@ import Glibc
 #endif
 
 /// A pthread mutex (no Foundation, no Synchronization availability questions).
+/// `@unchecked Sendable`: a mutex is what makes sharing safe; the pthread mutex lives at a fixed
+/// address for the object's life.
 final class Mutex: @unchecked Sendable {
     private var mutex = pthread_mutex_t()
 

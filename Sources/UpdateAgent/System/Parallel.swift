@@ -38,6 +38,7 @@ enum Parallel {
     }
 
     /// Hands out indices 0, 1, 2… to the workers.
+    /// `@unchecked Sendable`: `value` is read and written under `lock` only.
     private final class Counter: @unchecked Sendable {
         private let lock = Mutex()
         private var value = 0

@@ -1,5 +1,7 @@
 /// Write-once slots filled from several threads (probe rounds, concurrent lint).
-public final class Slots<Value>: @unchecked Sendable {
+/// `@unchecked Sendable`: `slots` is read and written under `lock` only, and holds only values
+/// that are themselves `Sendable`.
+public final class Slots<Value: Sendable>: @unchecked Sendable {
     private let lock = Mutex()
     private var slots: [Value?]
 

@@ -18,6 +18,7 @@ public struct SystemWallClock: WallClock {
 }
 
 /// A clock that says what it is told: wall time and, for `RunClock`, virtual monotonic time.
+/// `@unchecked Sendable`: `current` and `elapsed` are read and written under `lock` only.
 public final class FixedWallClock: WallClock, @unchecked Sendable {
     private let lock = Mutex()
     private var current: Timestamp

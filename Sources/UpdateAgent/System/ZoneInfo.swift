@@ -17,6 +17,7 @@ public struct ZoneInfo: TimeZoneDatabase {
     /// file, and each answer costs a stat, an open and a read.
     private static let answers = Answers()
 
+    /// `@unchecked Sendable`: `byKey` is read and written under `lock` only.
     private final class Answers: @unchecked Sendable {
         let lock = Mutex()
         /// Guarded by `lock`.
