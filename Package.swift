@@ -21,15 +21,18 @@ let package = Package(
             providers: [.apt(["libyaml-dev"]), .brew(["libyaml"])]
         ),
         .target(name: "YAMLTree", dependencies: ["CYAML"]),
-        .target(name: "UpdatePolicy", dependencies: ["YAMLTree"]),
-        .target(name: "UpdatePlan", dependencies: ["UpdatePolicy"]),
+        // JSON values, the strict reader and the stable writer: the policy's exports, the plan's
+        // rendering, the state file, release metadata and registries all use it.
+        .target(name: "JSONValue"),
+        .target(name: "UpdatePolicy", dependencies: ["YAMLTree", "JSONValue"]),
+        .target(name: "UpdatePlan", dependencies: ["UpdatePolicy", "JSONValue"]),
         // libcurl is opened with dlopen on first use; the shim declares the part of its ABI it uses.
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "CSupport"),
         .target(
             name: "UpdateAgent",
             dependencies: [
-                "UpdatePlan", "UpdatePolicy", "YAMLTree", "CCurl", "CSupport",
+                "UpdatePlan", "UpdatePolicy", "YAMLTree", "JSONValue", "CCurl", "CSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -37,6 +40,7 @@ let package = Package(
             name: "updatectl",
             dependencies: [
                 "YAMLTree",
+                "JSONValue",
                 "UpdatePolicy",
                 "UpdatePlan",
                 "UpdateAgent",
@@ -44,7 +48,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .target(name: "FuzzHarness", dependencies: ["UpdatePolicy", "UpdatePlan"]),
+        .target(name: "FuzzHarness", dependencies: ["UpdatePolicy", "UpdatePlan", "UpdateAgent", "JSONValue"]),
         // The libFuzzer target (scripts/fuzz.sh); without -D FUZZING it replays files.
         .executableTarget(
             name: "updatectl-fuzz",
@@ -56,6 +60,7 @@ let package = Package(
             name: "updatectl-bench",
             dependencies: ["CYAML", "YAMLTree", "UpdatePolicy", "UpdatePlan", "UpdateAgent"]
         ),
+        .testTarget(name: "JSONValueTests", dependencies: ["JSONValue"]),
         .testTarget(
             name: "YAMLTreeTests",
             dependencies: ["YAMLTree"],
@@ -68,18 +73,19 @@ let package = Package(
         ),
         .testTarget(
             name: "UpdatePlanTests",
-            dependencies: ["UpdatePlan", "UpdatePolicy", "YAMLTree"],
+            dependencies: ["UpdatePlan", "UpdatePolicy", "YAMLTree", "JSONValue"],
             exclude: ["Snapshots", "Fixtures"]
         ),
         .testTarget(
             name: "UpdateAgentTests",
-            dependencies: ["UpdateAgent", "UpdatePlan", "UpdatePolicy", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["UpdateAgent", "UpdatePlan", "UpdatePolicy", "JSONValue", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "updatectlTests",
             dependencies: [
                 "updatectl",
+                "JSONValue",
                 "UpdateAgent",
                 "UpdatePlan",
                 "UpdatePolicy",

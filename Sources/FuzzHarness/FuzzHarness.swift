@@ -1,3 +1,5 @@
+import JSONValue
+import UpdateAgent
 import UpdatePlan
 import UpdatePolicy
 import YAMLTree
@@ -28,6 +30,35 @@ public enum FuzzHarness {
         }
         let scenario = ScenarioLinter.lint(bytes, file: "fuzz.yaml")
         digest &+= scenario.result.findings.count
+        return digest
+    }
+
+    /// The JSON side, for what reads JSON from outside: the strict reader (both ways of taking
+    /// bytes that are not UTF-8), the state file's decoder (the Go agent and whoever can write
+    /// the data partition write it) and the release metadata's (any update server). A value that
+    /// parses renders to text that parses back to the same value; a state that decodes writes
+    /// bytes that decode to the same bytes.
+    @discardableResult
+    public static func runJSON(_ bytes: [UInt8]) -> Int {
+        var digest = 0
+        for lossy in [false, true] {
+            guard let value = try? JSON.parse(bytes, replacingInvalidUTF8: lossy) else { continue }
+            for indent in [0, 2] {
+                let text = Array(value.render(indent: indent).utf8)
+                guard let again = try? JSON.parse(text) else { preconditionFailure("rendered JSON does not parse") }
+                precondition(again == value, "rendered JSON parses to another value")
+                digest &+= text.count
+            }
+        }
+        if let state = try? UpdateState.decode(bytes) {
+            let written = state.fileBytes
+            guard let again = try? UpdateState.decode(written) else { preconditionFailure("a written state does not decode") }
+            precondition(again.fileBytes == written, "a written state decodes to another state")
+            digest &+= written.count
+        }
+        if let metadata = try? ReleaseMetadata.parse(bytes, metadataURL: "https://updates.example.com/latest.json", serverIsFile: false) {
+            digest &+= metadata.files.count + metadata.version.utf8.count
+        }
         return digest
     }
 }

@@ -1,5 +1,6 @@
 public import UpdatePolicy
 import YAMLTree
+public import JSONValue
 
 /// The plan for tools: a documented, versioned shape (docs/plan.md).
 public enum PlanJSON {

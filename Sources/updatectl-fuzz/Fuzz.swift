@@ -3,12 +3,18 @@ import FuzzHarness
 import Glibc
 #endif
 
+/// Which harness runs: `UPDATECTL_FUZZ_TARGET=json` the JSON readers, else the policy pipeline.
+let fuzzTarget: @Sendable ([UInt8]) -> Int = {
+    guard let name = getenv("UPDATECTL_FUZZ_TARGET"), String(cString: name) == "json" else { return FuzzHarness.run }
+    return FuzzHarness.runJSON
+}()
+
 /// The libFuzzer entry point (built with `-sanitize=fuzzer,address -D FUZZING`, see scripts/fuzz.sh).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     // Copies the bytes: the harness never reads past `size` and never needs a NUL terminator.
     let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
-    FuzzHarness.run(bytes)
+    _ = fuzzTarget(bytes)
     return 0
 }
 
@@ -26,7 +32,7 @@ public func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePo
     return LLVMFuzzerRunDriver(&count, &arguments) { data, size in fuzzOne(data, size) }
 }
 #else
-/// Without libFuzzer: replays the files it is given through the harness.
+/// Without libFuzzer: replays the files it is given through the harness (`UPDATECTL_FUZZ_TARGET`).
 @main
 struct Replay {
     static func main() {
@@ -40,7 +46,7 @@ struct Replay {
                 bytes += chunk[0..<count]
             }
             fclose(file)
-            print("\(path): \(FuzzHarness.run(bytes))")
+            print("\(path): \(fuzzTarget(bytes))")
         }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import UpdateAgent
 import UpdatePlan
 import UpdatePolicy
+import JSONValue
 
 /// `updatectl fleet`: the policy's fleet locks (docs/fleet.md).
 struct FleetCommand: ParsableCommand {

@@ -3,6 +3,7 @@ import UpdateAgent
 import UpdatePlan
 import UpdatePolicy
 import YAMLTree
+import JSONValue
 
 struct PlanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import UpdatePolicy
+import JSONValue
 
 struct Schema: ParsableCommand {
     static let configuration = CommandConfiguration(

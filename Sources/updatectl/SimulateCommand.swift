@@ -2,6 +2,7 @@ import ArgumentParser
 import UpdateAgent
 import UpdatePolicy
 import YAMLTree
+import JSONValue
 
 struct SimulateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

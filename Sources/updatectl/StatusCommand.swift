@@ -2,6 +2,7 @@ import ArgumentParser
 import UpdateAgent
 import UpdatePlan
 import UpdatePolicy
+import JSONValue
 
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -4,6 +4,7 @@ import Glibc
 #endif
 import UpdatePolicy
 import YAMLTree
+import JSONValue
 
 /// Shows how updatectl reads a YAML file: every node with its position, style and tag.
 struct Tree: ParsableCommand {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import UpdateAgent
 import UpdatePolicy
+import JSONValue
 
 /// The etcd engine's rules against an etcd gateway scripted in memory: what it writes, when it
 /// gives up, what it refuses to overwrite. (The real etcd runs in FleetEtcdTests.)

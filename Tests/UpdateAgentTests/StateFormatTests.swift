@@ -2,6 +2,7 @@ import Testing
 import UpdateAgent
 import UpdatePlan
 import UpdatePolicy
+import JSONValue
 
 @Suite struct StateFormatTests {
     /// What the Go agent writes (json.MarshalIndent of UpdateState), by hand from its struct tags.

@@ -3,6 +3,7 @@ import Testing
 import UpdatePlan
 import UpdatePolicy
 import YAMLTree
+import JSONValue
 
 enum Paths {
     static let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

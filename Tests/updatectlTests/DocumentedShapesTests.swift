@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import JSONValue
 
 /// The JSON shapes docs/plan.md and docs/state.md document field by field are exactly what the
 /// commands print: every field documented, no field missing from the docs.

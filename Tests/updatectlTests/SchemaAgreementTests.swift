@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UpdatePolicy
+import JSONValue
 
 /// `updatectl schema` (read by editors through yaml-language-server, and by check-jsonschema in
 /// CI) and `updatectl lint` give the same verdict on structure: every key of every table with a

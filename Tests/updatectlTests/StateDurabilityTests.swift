@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import JSONValue
 
 @Suite struct StateDurabilityTests {
     static let oldState = """

@@ -1,4 +1,5 @@
 public import UpdatePolicy
+public import JSONValue
 
 /// How checks ask the Kubernetes API. `Kubectl` is the real one (as upstream: no client
 /// library); `simulate` answers from its scenario.

@@ -1,4 +1,5 @@
 import UpdatePolicy
+import JSONValue
 
 /// Airlock's reboot semaphore, kept in etcd by updatectl itself so that a fleet mixing
 /// updatectl, Airlock and Zincati nodes shares one: the key

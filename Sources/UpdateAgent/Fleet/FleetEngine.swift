@@ -1,4 +1,5 @@
 import UpdatePolicy
+import JSONValue
 
 /// What a fleet lock engine answered.
 public enum FleetAnswer: Sendable, Equatable {

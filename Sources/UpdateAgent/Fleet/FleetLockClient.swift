@@ -1,4 +1,5 @@
 import UpdatePolicy
+import JSONValue
 
 /// A FleetLock server (Zincati's protocol: Airlock, fleetlock for Kubernetes): `POST
 /// <base>/v1/pre-reboot` takes a slot, `POST <base>/v1/steady-state` gives it back, both with

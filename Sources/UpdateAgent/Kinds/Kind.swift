@@ -1,4 +1,5 @@
 import UpdatePolicy
+import JSONValue
 
 /// What gate and probe kinds reach the world through.
 public struct CheckEnvironment: Sendable {

@@ -1,4 +1,5 @@
 public import UpdatePolicy
+import JSONValue
 
 extension KubeSystemReadyProbe: ProbeEvaluating, SimulatesFacts {
     /// Every kube-system pod Running, its containers running for the settle since their latest

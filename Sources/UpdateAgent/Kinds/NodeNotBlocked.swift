@@ -1,4 +1,5 @@
 public import UpdatePolicy
+import JSONValue
 
 extension NodeNotBlockedGate: GateEvaluating, SimulatesFacts {
     /// As upstream: no kubectl, no kubeconfig or no cluster answering passes and says so; a node

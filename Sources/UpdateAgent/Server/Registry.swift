@@ -1,4 +1,5 @@
 public import UpdatePolicy
+import JSONValue
 
 /// A client of an OCI distribution registry (the `/v2/` API), as releases are pulled: manifests
 /// and small blobs fetched whole, large blobs streamed by the executor with the headers this

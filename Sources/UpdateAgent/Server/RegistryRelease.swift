@@ -1,4 +1,5 @@
 import UpdatePolicy
+import JSONValue
 
 /// A KubeSolo OS release in an OCI registry: a tag naming an image index (one manifest per
 /// architecture) or one manifest; the kernel and initramfs as layers found by media type; the

@@ -1,4 +1,5 @@
 import UpdatePolicy
+import JSONValue
 
 /// The offered release, as `latest.json` (or a registry manifest) describes it: a version, the
 /// files that make it (KubeSolo OS's kernel and initramfs pair, or updatectl's one image), and

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import UpdatePolicy
+import JSONValue
 
 /// What updatectl remembers beside `state.json`, in `updatectl.json` in the same directory: facts
 /// that decide safety and must survive the upstream Go agent rewriting `state.json` (its `Save`

@@ -1,5 +1,6 @@
 public import UpdatePlan
 public import UpdatePolicy
+public import JSONValue
 
 /// The lifecycle record in `state.json`, in the upstream Go agent's format: the same field names,
 /// phase strings and times, `omitempty` fields left out when empty, and every key updatectl does

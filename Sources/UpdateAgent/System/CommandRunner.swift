@@ -3,6 +3,7 @@ internal import CSupport
 import Glibc
 #endif
 import UpdatePolicy
+import JSONValue
 
 /// How a command ended.
 public struct CommandResult: Sendable {

@@ -1,4 +1,5 @@
 import YAMLTree
+import JSONValue
 
 /// Decodes one scalar against a scalar `ValueKind`, with the YAML 1.1 and quoting checks.
 struct ScalarRules {

@@ -1,3 +1,4 @@
+public import JSONValue
 /// The policy's JSON Schema (draft 2020-12), generated from the key tables, for editors
 /// (yaml-language-server) and other tools. It gives the verdict `lint` gives on structure —
 /// types, required keys, unknown keys — as a YAML 1.2 reader sees the document: a bare number

@@ -1,4 +1,5 @@
 import YAMLTree
+import JSONValue
 
 /// `fleet_lock`: a reboot slot of the node's group, from a FleetLock server (Zincati's protocol:
 /// Airlock, fleetlock for Kubernetes) or from etcd directly in Airlock's layout. Taken after the

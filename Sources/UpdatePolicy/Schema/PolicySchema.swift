@@ -1,3 +1,4 @@
+import JSONValue
 /// The policy's key tables: the one source of truth that drives decoding, unknown-key hints, the
 /// JSON Schema (`updatectl schema`) and the key reference in docs/policy.md.
 public enum PolicySchema {

@@ -1,3 +1,4 @@
+import JSONValue
 /// What a key's value must be. The decoder, the JSON Schema and the reference docs read it.
 public indirect enum ValueKind: Sendable {
     /// Text; with a pattern description and a check when the text is constrained.

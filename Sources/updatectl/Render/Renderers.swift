@@ -1,6 +1,7 @@
 import UpdateAgent
 import UpdatePolicy
 import YAMLTree
+import JSONValue
 
 /// The output formats of `lint`.
 enum LintFormat: String, CaseIterable {

@@ -133,27 +133,38 @@ private struct JSONReader {
         index += expected.count
     }
 
+    /// RFC 8259's number: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`, and one a
+    /// double can hold (Go's reader refuses `1e400` too; written back it would be `inf`, no JSON).
     mutating func number() throws(JSON.ParseError) -> JSON {
         let start = index
-        if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
+        func digits() -> Int {
+            let first = index
+            while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 { index += 1 }
+            return index - first
+        }
+        func next(_ character: Unicode.Scalar) -> Bool {
+            guard index < bytes.count, bytes[index] == UInt8(ascii: character) else { return false }
+            index += 1
+            return true
+        }
+        _ = next("-")
+        let integerStart = index
+        let integerDigits = digits()
+        guard integerDigits > 0 else { throw fail("unexpected character") }
+        guard integerDigits == 1 || bytes[integerStart] != UInt8(ascii: "0") else { throw fail("a number with a leading zero") }
         var isInteger = true
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte >= 0x30 && byte <= 0x39 {
-                index += 1
-            } else if byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E")
-                || ((byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-")) && isInteger == false)
-            {
-                isInteger = false
-                index += 1
-            } else {
-                break
-            }
+        if next(".") {
+            isInteger = false
+            guard digits() > 0 else { throw fail("malformed number") }
+        }
+        if next("e") || next("E") {
+            isInteger = false
+            if !next("+") { _ = next("-") }
+            guard digits() > 0 else { throw fail("malformed number") }
         }
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
-        guard !text.isEmpty, text != "-" else { throw fail("unexpected character") }
         if isInteger, let value = Int(text) { return .int(value) }
-        guard let value = Double(text) else { throw fail("malformed number") }
+        guard let value = Double(text), value.isFinite else { throw fail("a number too large for a double") }
         return .double(value)
     }
 
