@@ -18,8 +18,9 @@ public enum FuzzHarness {
         var digest = result.findings.count
         for finding in result.findings {
             // Every position must lie inside the input.
-            precondition(finding.start.offset <= bytes.count && finding.end.offset <= bytes.count + 1,
-                         "a finding points past the end of the input")
+            precondition(
+                finding.start.offset <= bytes.count && finding.end.offset <= bytes.count + 1,
+                "a finding points past the end of the input")
             digest &+= finding.start.line
         }
         if result.errorCount == 0, let policy = result.policy {

@@ -78,7 +78,8 @@ public indirect enum JSON: Sendable, Equatable {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             default:
-                let escaped = goStyle
+                let escaped =
+                    goStyle
                     ? scalar.value < 0x20 || scalar == "<" || scalar == ">" || scalar == "&" || scalar == "\u{2028}" || scalar == "\u{2029}"
                     : scalar.value < 0x20 || scalar.value == 0x7F
                 if escaped {

@@ -13,18 +13,23 @@ extension Plan {
         case .idle, .success, .failed, .rolledBack:
             return Resume(index: 0, phase: phase, reason: "no update is in flight (phase \(phase.rawValue)): `apply` starts here")
         case .checking, .downloading:
-            return Resume(index: 0, phase: phase,
-                          reason: "the last apply stopped in phase \(phase.rawValue) before activation: `apply` starts over here")
+            return Resume(
+                index: 0, phase: phase,
+                reason: "the last apply stopped in phase \(phase.rawValue) before activation: `apply` starts over here")
         case .staged:
-            return Resume(index: activationStart, phase: phase, reason: activation.value == .separate
-                ? "the release is staged and waits: `updatectl activate` goes on here"
-                : "the release was staged when the last apply stopped: `apply` (or `activate`) goes on here")
+            return Resume(
+                index: activationStart, phase: phase,
+                reason: activation.value == .separate
+                    ? "the release is staged and waits: `updatectl activate` goes on here"
+                    : "the release was staged when the last apply stopped: `apply` (or `activate`) goes on here")
         case .activated:
-            return Resume(index: postBootStart, phase: phase,
-                          reason: "an update is activated and waits for its post-boot check: `healthcheck` starts here")
+            return Resume(
+                index: postBootStart, phase: phase,
+                reason: "an update is activated and waits for its post-boot check: `healthcheck` starts here")
         case .verifying:
-            return Resume(index: postBootStart, phase: phase,
-                          reason: "a verification run was interrupted: the next `healthcheck` starts here again")
+            return Resume(
+                index: postBootStart, phase: phase,
+                reason: "a verification run was interrupted: the next `healthcheck` starts here again")
         }
     }
 }

@@ -19,13 +19,17 @@ public enum PlanDiff {
         let oldSigned = old.publicKey != nil
         let newSigned = new.publicKey != nil
         if oldSigned && !newSigned {
-            changes.append(Change(kind: .policy, step: nil,
-                                  message: "signature verification turned off: releases are no longer signature-checked"))
+            changes.append(
+                Change(
+                    kind: .policy, step: nil,
+                    message: "signature verification turned off: releases are no longer signature-checked"))
         } else if !oldSigned && newSigned {
             changes.append(Change(kind: .policy, step: nil, message: "signature verification turned on"))
         }
         if old.server?.value.text != new.server?.value.text {
-            changes.append(Change(kind: .policy, step: nil, message: "server \(old.server?.value.text ?? "none") → \(new.server?.value.text ?? "none")"))
+            changes.append(
+                Change(
+                    kind: .policy, step: nil, message: "server \(old.server?.value.text ?? "none") → \(new.server?.value.text ?? "none")"))
         }
         if old.channel.value != new.channel.value {
             changes.append(Change(kind: .policy, step: nil, message: "channel \(old.channel.value) → \(new.channel.value)"))
@@ -37,7 +41,8 @@ public enum PlanDiff {
         let oldIndex = Dictionary(old.steps.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
         let newIndex = Dictionary(new.steps.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
         for step in old.steps where newIndex[step.id] == nil {
-            changes.append(Change(kind: .removed, step: step.id, message: "removed \(step.kind.rawValue) `\(step.id)`" + consequence(removed: step)))
+            changes.append(
+                Change(kind: .removed, step: step.id, message: "removed \(step.kind.rawValue) `\(step.id)`" + consequence(removed: step)))
         }
         for step in new.steps where oldIndex[step.id] == nil {
             changes.append(Change(kind: .added, step: step.id, message: "added \(step.kind.rawValue) `\(step.id)`: \(step.summary)"))
@@ -98,8 +103,10 @@ public enum PlanDiff {
     private static func parameterChanges(_ old: Step, _ new: Step) -> [Change] {
         var out: [Change] = []
         if old.kind != new.kind || old.phase != new.phase {
-            out.append(Change(kind: .changed, step: new.id,
-                              message: "`\(new.id)` is now a \(new.kind.rawValue) in phase \(new.phase.rawValue)"))
+            out.append(
+                Change(
+                    kind: .changed, step: new.id,
+                    message: "`\(new.id)` is now a \(new.kind.rawValue) in phase \(new.phase.rawValue)"))
         }
         // The kind's own account of what changed (a window shortened, a share widened), and the
         // parameters it covers.
@@ -145,7 +152,8 @@ public enum PlanDiff {
             let amount = DurationText.format(delta < .zero ? .zero - delta : delta)
             return "`\(step.id)`: \(base) (\(delta < .zero ? "shorter" : "longer") by \(amount))"
         case (.text(let a), .text(let b)) where name == "reboot":
-            return b == "auto" ? "\(base): the node now reboots itself after activation"
+            return b == "auto"
+                ? "\(base): the node now reboots itself after activation"
                 : "\(base): the operator or init must now reboot the node (was \(a))"
         default:
             return "`\(step.id)`: \(base)"

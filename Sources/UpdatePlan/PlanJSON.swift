@@ -1,6 +1,6 @@
-public import UpdatePolicy
-import YAMLTree
 public import JSONValue
+import UpdatePolicy
+import YAMLTree
 
 /// The plan for tools: a documented, versioned shape (docs/plan.md).
 public enum PlanJSON {
@@ -25,12 +25,16 @@ public enum PlanJSON {
             ("on_failure", .array(PlanText.onFailure(plan).map { .string($0) })),
         ]
         if let resume {
-            pairs.append(("resume", .object([
-                ("index", .int(resume.index + 1)),
-                ("step", .string(plan.steps.indices.contains(resume.index) ? plan.steps[resume.index].id : "")),
-                ("phase", .string(resume.phase.rawValue)),
-                ("reason", .string(resume.reason)),
-            ])))
+            pairs.append(
+                (
+                    "resume",
+                    .object([
+                        ("index", .int(resume.index + 1)),
+                        ("step", .string(plan.steps.indices.contains(resume.index) ? plan.steps[resume.index].id : "")),
+                        ("phase", .string(resume.phase.rawValue)),
+                        ("reason", .string(resume.reason)),
+                    ])
+                ))
         } else {
             pairs.append(("resume", .null))
         }
@@ -74,14 +78,19 @@ public enum PlanJSON {
             ("origin", origin(step.origin, file: plan.policyFile)),
         ]
         if let note = step.originNote { pairs.append(("shorthand", .string(note))) }
-        pairs.append(("parameters", .array(step.parameters.map { parameter in
-            .object([
-                ("name", .string(parameter.name)),
-                ("value", value(parameter.value)),
-                ("default", .bool(parameter.origin.isDefault)),
-                ("origin", origin(parameter.origin, file: plan.policyFile)),
-            ])
-        })))
+        pairs.append(
+            (
+                "parameters",
+                .array(
+                    step.parameters.map { parameter in
+                        .object([
+                            ("name", .string(parameter.name)),
+                            ("value", value(parameter.value)),
+                            ("default", .bool(parameter.origin.isDefault)),
+                            ("origin", origin(parameter.origin, file: plan.policyFile)),
+                        ])
+                    })
+            ))
         return .object(pairs)
     }
 }

@@ -31,7 +31,9 @@ public enum PlanText {
         for (index, step) in plan.steps.enumerated() {
             if step.part != part {
                 part = step.part
-                out += part == .activate ? "   -- `updatectl activate` (activation: separate) --\n"
+                out +=
+                    part == .activate
+                    ? "   -- `updatectl activate` (activation: separate) --\n"
                     : "   -- after the reboot: `updatectl healthcheck` --\n"
             }
             let marker = resume?.index == index ? "=> " : "   "
@@ -39,10 +41,12 @@ public enum PlanText {
             let indent = String(repeating: " ", count: 3 + widths[0] + 2)
             out += indent + step.summary + "\n"
             if !step.parameters.isEmpty {
-                out += indent + step.parameters.map { parameter in
-                    "\(parameter.name): \(parameter.value.display)" + (parameter.origin.isDefault ? " [default]" : "")
-                        + (parameter.origin.elsewhere.map { " [\($0)]" } ?? "")
-                }.joined(separator: ", ") + "\n"
+                out +=
+                    indent
+                    + step.parameters.map { parameter in
+                        "\(parameter.name): \(parameter.value.display)" + (parameter.origin.isDefault ? " [default]" : "")
+                            + (parameter.origin.elsewhere.map { " [\($0)]" } ?? "")
+                    }.joined(separator: ", ") + "\n"
             }
         }
         if let resume {
@@ -56,17 +60,26 @@ public enum PlanText {
     static func header(_ plan: Plan) -> [(String, String)] {
         var rows: [(String, String)] = []
         if let registry = plan.registry {
-            rows.append(("registry", "\(registry.value):\(plan.tag.value) (channel \(plan.channel.value))"
-                + (registry.origin.elsewhere.map { " [\($0)]" } ?? "")))
+            rows.append(
+                (
+                    "registry",
+                    "\(registry.value):\(plan.tag.value) (channel \(plan.channel.value))"
+                        + (registry.origin.elsewhere.map { " [\($0)]" } ?? "")
+                ))
         } else {
-            let server = plan.server.map {
-                "\($0.value.text) (channel \(plan.channel.value))" + ($0.origin.elsewhere.map { " [\($0)]" } ?? "")
-            } ?? "none: `apply` cannot run"
+            let server =
+                plan.server.map {
+                    "\($0.value.text) (channel \(plan.channel.value))" + ($0.origin.elsewhere.map { " [\($0)]" } ?? "")
+                } ?? "none: `apply` cannot run"
             rows.append(("server", server))
         }
         if plan.server != nil {
-            rows.append(("metadata", plan.metadataURL + " (layout \(plan.layout.value.rawValue)"
-                + (plan.layout.origin.isDefault ? " [default]" : "") + ")"))
+            rows.append(
+                (
+                    "metadata",
+                    plan.metadataURL + " (layout \(plan.layout.value.rawValue)"
+                        + (plan.layout.origin.isDefault ? " [default]" : "") + ")"
+                ))
         }
         switch plan.backend {
         case .directory(let root, _):
@@ -74,8 +87,12 @@ public enum PlanText {
         case .command(let commands):
             rows.append(("backend", "command (" + commands.commands.keys.sorted().joined(separator: ", ") + ")"))
         case .kubesolo(let kubesolo):
-            rows.append(("backend", "kubesolo, slots \(kubesolo.labelA.value)/\(kubesolo.labelB.value), GRUB environment "
-                + kubesolo.grubenv.value))
+            rows.append(
+                (
+                    "backend",
+                    "kubesolo, slots \(kubesolo.labelA.value)/\(kubesolo.labelB.value), GRUB environment "
+                        + kubesolo.grubenv.value
+                ))
         }
         if let key = plan.publicKey {
             rows.append(("signature", "on: \(Planner.describe(key.value))"))
@@ -83,8 +100,12 @@ public enum PlanText {
             rows.append(("signature", "off: releases are not signature-checked"))
         }
         let after = plan.autoRollbackAfter.value
-        rows.append(("reboot", plan.reboot.value.rawValue + (plan.reboot.origin.isDefault ? " [default]" : "")
-            + "; automatic rollback " + (after == 0 ? "off" : "after \(after) failed run\(after == 1 ? "" : "s")")))
+        rows.append(
+            (
+                "reboot",
+                plan.reboot.value.rawValue + (plan.reboot.origin.isDefault ? " [default]" : "")
+                    + "; automatic rollback " + (after == 0 ? "off" : "after \(after) failed run\(after == 1 ? "" : "s")")
+            ))
         return rows
     }
 
@@ -112,11 +133,13 @@ public enum PlanText {
                     : "at \(after) in a row updatectl rolls back to the previous slot"
                         + (plan.reboot.value == .auto ? " and reboots into it" : "")),
             "a node that boots the old slot (the bootloader fell back) is recorded as rolled_back",
-        ] + (held ? [
-            "no fleet reboot slot (the group is full, or its lock does not answer) defers the run with the release staged "
-                + "(exit 3); the next run asks again without downloading; the slot is held across the reboot and given back "
-                + "after the commit or a rollback, or by the next run that finds no update in flight",
-        ] : [])
+        ]
+            + (held
+                ? [
+                    "no fleet reboot slot (the group is full, or its lock does not answer) defers the run with the release staged "
+                        + "(exit 3); the next run asks again without downloading; the slot is held across the reboot and given back "
+                        + "after the commit or a rollback, or by the next run that finds no update in flight"
+                ] : [])
     }
 }
 

@@ -7,16 +7,21 @@ public enum Planner {
         steps.reserveCapacity(policy.preflight.count + policy.healthcheck.probes.count + 16)
         let serverOrigin = policy.server?.origin ?? .defaulted
 
-        func add(_ id: String, _ kind: StepKind, _ phase: Phase, _ part: Part, _ summary: String,
-                 with parameters: [Parameter] = [], origin: Origin = .defaulted, note: String? = nil, _ operation: Operation) {
-            steps.append(Step(id: id, kind: kind, phase: phase, part: part, summary: summary, parameters: parameters,
-                              origin: origin, originNote: note, operation: operation))
+        func add(
+            _ id: String, _ kind: StepKind, _ phase: Phase, _ part: Part, _ summary: String,
+            with parameters: [Parameter] = [], origin: Origin = .defaulted, note: String? = nil, _ operation: Operation
+        ) {
+            steps.append(
+                Step(
+                    id: id, kind: kind, phase: phase, part: part, summary: summary, parameters: parameters,
+                    origin: origin, originNote: note, operation: operation))
         }
 
         let held = policy.preflight.filter { type(of: $0.kind).placement == .heldAcrossReboot }
         // Apply: a slot still held from before is given back when no update is in flight.
         for gate in held {
-            add("initialize.\(gate.name.value)", .action, .checking, .apply,
+            add(
+                "initialize.\(gate.name.value)", .action, .checking, .apply,
                 "when no update is in flight (a crash, or a run that stopped, may have kept it): "
                     + (gate.kind.releaseSummary ?? "give back what the gate holds"),
                 with: gateParameters(gate), origin: origin(gate.source), note: note(gate.source), .releaseHeld(gate, .initialization))
@@ -24,121 +29,155 @@ public enum Planner {
 
         // Apply: checking.
         if let registry = policy.registry {
-            add("check.metadata", .action, .checking, .apply,
+            add(
+                "check.metadata", .action, .checking, .apply,
                 "fetch the manifest of \(registry.value):\(policy.tag.value) (an index: the manifest for this machine's "
                     + "architecture); the release's fields are its io.kubesolo.os.* annotations",
-                with: [Parameter("registry", .text(registry.value.description), registry.origin),
-                       Parameter("tag", .text(policy.tag.value), policy.tag.origin),
-                       Parameter("channel", .text(policy.channel.value), policy.channel.origin)],
+                with: [
+                    Parameter("registry", .text(registry.value.description), registry.origin),
+                    Parameter("tag", .text(policy.tag.value), policy.tag.origin),
+                    Parameter("channel", .text(policy.channel.value), policy.channel.origin),
+                ],
                 origin: registry.origin, .fetchManifest(registry.value, tag: policy.tag.value))
             if let key = policy.publicKey {
-                add("check.signature", .decision, .checking, .apply,
+                add(
+                    "check.signature", .decision, .checking, .apply,
                     "verify a cosign signature (the tag sha256-<digest>.sig) of the manifest with the public key; refuse a "
                         + "release without one",
                     with: [Parameter("public_key", .text(describe(key.value)), key.origin)], origin: key.origin,
                     .verifyCosign(key.value))
             }
         } else {
-            let metadata = policy.server.map { metadataURL(server: $0.value, channel: policy.channel.value, layout: policy.layout.value) }
+            let metadata =
+                policy.server.map { metadataURL(server: $0.value, channel: policy.channel.value, layout: policy.layout.value) }
                 ?? "(no server)"
-            add("check.metadata", .action, .checking, .apply, "fetch \(metadata)",
-                with: [Parameter("server", .text(policy.server?.value.text ?? "(none)"), serverOrigin),
-                 Parameter("channel", .text(policy.channel.value), policy.channel.origin),
-                 Parameter("layout", .text(policy.layout.value.rawValue), policy.layout.origin)],
+            add(
+                "check.metadata", .action, .checking, .apply, "fetch \(metadata)",
+                with: [
+                    Parameter("server", .text(policy.server?.value.text ?? "(none)"), serverOrigin),
+                    Parameter("channel", .text(policy.channel.value), policy.channel.origin),
+                    Parameter("layout", .text(policy.layout.value.rawValue), policy.layout.origin),
+                ],
                 origin: serverOrigin, .fetchMetadata(server: policy.server?.value, channel: policy.channel.value))
             if let key = policy.publicKey {
-                add("check.signature", .decision, .checking, .apply,
+                add(
+                    "check.signature", .decision, .checking, .apply,
                     "verify the metadata's Ed25519 signature (its metadata_sig_url, or latest.json.sig beside it) over its exact "
                         + "bytes before reading it; refuse a release that signs neither its metadata nor every file; check expiry",
                     with: [Parameter("public_key", .text(describe(key.value)), key.origin)], origin: key.origin,
                     .verifySignature(key.value))
             }
         }
-        add("check.version", .decision, .checking, .apply,
+        add(
+            "check.version", .decision, .checking, .apply,
             "stop when the offered version is the running one (up to date); defer when it was rolled back before", .compareVersions)
 
         for gate in policy.preflight where type(of: gate.kind).placement == .beforeDownload {
-            add("preflight.\(gate.name.value)", .gate, .checking, .apply, gateSummary(gate),
+            add(
+                "preflight.\(gate.name.value)", .gate, .checking, .apply, gateSummary(gate),
                 with: gateParameters(gate), origin: origin(gate.source), note: note(gate.source), .gate(gate))
         }
 
         // Apply: downloading, staged, activated.
         let destination = if case .kubesolo = policy.backend { "the data partition (data_dir/update)" } else { "the passive slot" }
-        add("download.files", .action, .downloading, .apply,
+        add(
+            "download.files", .action, .downloading, .apply,
             "stream the release's files (KubeSolo OS's vmlinuz and kubesolo-os.gz, or one image) to \(destination), "
                 + "hashing while they write", .download)
-        add("verify.files", .decision, .downloading, .apply,
+        add(
+            "verify.files", .decision, .downloading, .apply,
             "every file's SHA-256 matches the metadata's, and its size the size announced", .verifyFiles)
         if let key = policy.publicKey, policy.registry == nil {
-            add("verify.signatures", .decision, .downloading, .apply,
+            add(
+                "verify.signatures", .decision, .downloading, .apply,
                 "every file signature the release names (vmlinuz_sig_url, initramfs_sig_url) verifies over the bytes written",
                 with: [Parameter("public_key", .text(describe(key.value)), key.origin)], origin: key.origin,
                 .verifyFileSignatures(key.value))
         }
-        add("stage.slot", .action, .staged, .apply, backendSummary(policy.backend, "stage"),
+        add(
+            "stage.slot", .action, .staged, .apply, backendSummary(policy.backend, "stage"),
             with: backendParameters(policy, "stage"), origin: backendOrigin(policy.backend, "stage"), .stage)
         let activationPart: Part = policy.activation.value == .separate ? .activate : .apply
         for gate in held {
-            add("preflight.\(gate.name.value)", .gate, .staged, activationPart, gateSummary(gate),
+            add(
+                "preflight.\(gate.name.value)", .gate, .staged, activationPart, gateSummary(gate),
                 with: gateParameters(gate), origin: origin(gate.source), note: note(gate.source), .gate(gate))
         }
-        add("activate.slot", .action, .activated, activationPart, backendSummary(policy.backend, "activate"),
-            with: backendParameters(policy, "activate") + [Parameter("activation", .text(policy.activation.value.rawValue),
-                                                                     policy.activation.origin)],
+        add(
+            "activate.slot", .action, .activated, activationPart, backendSummary(policy.backend, "activate"),
+            with: backendParameters(policy, "activate") + [
+                Parameter(
+                    "activation", .text(policy.activation.value.rawValue),
+                    policy.activation.origin)
+            ],
             origin: backendOrigin(policy.backend, "activate"), .activate)
         switch policy.reboot.value {
         case .auto:
-            add("reboot.auto", .action, .activated, activationPart, backendSummary(policy.backend, "reboot"),
+            add(
+                "reboot.auto", .action, .activated, activationPart, backendSummary(policy.backend, "reboot"),
                 with: [Parameter("reboot", .text("auto"), policy.reboot.origin)], origin: policy.reboot.origin, .reboot(.auto))
         case .manual:
-            add("reboot.manual", .wait, .activated, activationPart,
+            add(
+                "reboot.manual", .wait, .activated, activationPart,
                 "stop; the operator or init reboots into the new slot, then runs `updatectl healthcheck`",
                 with: [Parameter("reboot", .text("manual"), policy.reboot.origin)], origin: policy.reboot.origin, .reboot(.manual))
         }
 
         // Post-boot: verifying.
         let health = policy.healthcheck
-        add("boot.slot", .decision, .verifying, .postBoot,
+        add(
+            "boot.slot", .decision, .verifying, .postBoot,
             "the node booted the new slot; if it booted the old one the bootloader fell back: rolled_back",
             .checkBootedSlot)
-        add("healthcheck.settle", .wait, .verifying, .postBoot, "wait before the first probe round",
+        add(
+            "healthcheck.settle", .wait, .verifying, .postBoot, "wait before the first probe round",
             with: [Parameter("settle", .duration(health.settle.value), health.settle.origin)],
             origin: health.settle.origin, .settle(health.settle.value))
-        add("healthcheck.rounds", .probeRound, .verifying, .postBoot,
+        add(
+            "healthcheck.rounds", .probeRound, .verifying, .postBoot,
             "run every probe concurrently each round, every interval, until a round passes or the timeout is spent",
-            with: [Parameter("interval", .duration(health.interval.value), health.interval.origin),
-             Parameter("timeout", .duration(health.timeout.value), health.timeout.origin)],
+            with: [
+                Parameter("interval", .duration(health.interval.value), health.interval.origin),
+                Parameter("timeout", .duration(health.timeout.value), health.timeout.origin),
+            ],
             origin: health.timeout.origin, .probeRounds(interval: health.interval.value, timeout: health.timeout.value))
         for probe in health.probes {
-            add("healthcheck.probe.\(probe.name.value)", .probe, .verifying, .postBoot, probeSummary(probe),
+            add(
+                "healthcheck.probe.\(probe.name.value)", .probe, .verifying, .postBoot, probeSummary(probe),
                 with: probeParameters(probe), origin: origin(probe.source), note: note(probe.source), .probe(probe))
         }
-        add("healthcheck.commit", .action, .success, .postBoot,
+        add(
+            "healthcheck.commit", .action, .success, .postBoot,
             "a round passed: commit the slot, reset health_check_failures; " + backendSummary(policy.backend, "commit"),
             with: backendParameters(policy, "commit"), origin: backendOrigin(policy.backend, "commit"), .commit)
-        add("healthcheck.failure", .decision, .activated, .postBoot,
+        add(
+            "healthcheck.failure", .decision, .activated, .postBoot,
             "no round passed in time: health_check_failures + 1, saved before anything else, exit non-zero",
             .countFailure)
         let after = policy.autoRollbackAfter
-        let rollbackSummary = after.value == 0
+        let rollbackSummary =
+            after.value == 0
             ? "never automatic (auto_rollback_after is 0): `updatectl rollback` by hand"
             : "at \(after.value) consecutive failed run\(after.value == 1 ? "" : "s"): roll back to the previous slot"
                 + (policy.reboot.value == .auto ? " and reboot into it" : "")
-        add("healthcheck.rollback", .decision, .rolledBack, .postBoot,
+        add(
+            "healthcheck.rollback", .decision, .rolledBack, .postBoot,
             rollbackSummary + "; " + backendSummary(policy.backend, "rollback"),
             with: [Parameter("auto_rollback_after", .integer(after.value), after.origin)] + backendParameters(policy, "rollback"),
             origin: after.origin, .rollback(after: after.value))
         for gate in held {
-            add("release.\(gate.name.value)", .action, .success, .postBoot,
+            add(
+                "release.\(gate.name.value)", .action, .success, .postBoot,
                 "after a commit, a rollback or a bootloader fallback: " + (gate.kind.releaseSummary ?? "give back what the gate holds"),
                 with: gateParameters(gate), origin: origin(gate.source), note: note(gate.source), .releaseHeld(gate, .steadyState))
         }
 
-        return Plan(policyFile: policy.file, server: policy.server, registry: policy.registry, tag: policy.tag,
-                    channel: policy.channel, backend: policy.backend,
-                    publicKey: policy.publicKey, reboot: policy.reboot, autoRollbackAfter: policy.autoRollbackAfter,
-                    layout: policy.layout, activation: policy.activation,
-                    steps: steps)
+        return Plan(
+            policyFile: policy.file, server: policy.server, registry: policy.registry, tag: policy.tag,
+            channel: policy.channel, backend: policy.backend,
+            publicKey: policy.publicKey, reboot: policy.reboot, autoRollbackAfter: policy.autoRollbackAfter,
+            layout: policy.layout, activation: policy.activation,
+            steps: steps)
     }
 
     /// `<server>/<channel>/latest.json`.
@@ -211,13 +250,16 @@ public enum Planner {
             }
         case .kubesolo(let kubesolo):
             switch operation {
-            case "stage": "mount the passive slot (\(kubesolo.labelA.value) or \(kubesolo.labelB.value)) and write vmlinuz, "
-                + "kubesolo-os.gz and its version durably (temporary names, fsync, rename); the active slot is not touched"
-            case "activate": "GRUB environment: active_slot = the passive slot, boot_counter = \(kubesolo.bootTries.value), "
-                + "boot_success = 0 (GRUB falls back after \(kubesolo.bootTries.value) unverified boots)"
+            case "stage":
+                "mount the passive slot (\(kubesolo.labelA.value) or \(kubesolo.labelB.value)) and write vmlinuz, "
+                    + "kubesolo-os.gz and its version durably (temporary names, fsync, rename); the active slot is not touched"
+            case "activate":
+                "GRUB environment: active_slot = the passive slot, boot_counter = \(kubesolo.bootTries.value), "
+                    + "boot_success = 0 (GRUB falls back after \(kubesolo.bootTries.value) unverified boots)"
             case "commit": "GRUB environment: boot_success = 1, boot_counter = \(kubesolo.bootTries.value)"
-            case "rollback": "GRUB environment: active_slot = the previous slot, boot_counter = \(kubesolo.bootTries.value), "
-                + "boot_success = 1"
+            case "rollback":
+                "GRUB environment: active_slot = the previous slot, boot_counter = \(kubesolo.bootTries.value), "
+                    + "boot_success = 1"
             default: "run \(kubesolo.reboot.value.joined(separator: " "))"
             }
         }
@@ -237,9 +279,11 @@ public enum Planner {
             var out = [Parameter("backend", .text("kubesolo"), type.origin)]
             switch operation {
             case "stage":
-                out += [Parameter("label_a", .text(kubesolo.labelA.value), kubesolo.labelA.origin),
-                        Parameter("label_b", .text(kubesolo.labelB.value), kubesolo.labelB.origin),
-                        Parameter("mount_dir", .text(kubesolo.mountDir.value), kubesolo.mountDir.origin)]
+                out += [
+                    Parameter("label_a", .text(kubesolo.labelA.value), kubesolo.labelA.origin),
+                    Parameter("label_b", .text(kubesolo.labelB.value), kubesolo.labelB.origin),
+                    Parameter("mount_dir", .text(kubesolo.mountDir.value), kubesolo.mountDir.origin),
+                ]
             case "reboot":
                 out.append(Parameter("reboot", .list(kubesolo.reboot.value), kubesolo.reboot.origin))
             default:

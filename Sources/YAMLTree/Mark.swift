@@ -37,8 +37,9 @@ public struct Mark: Sendable, Hashable, Codable, Comparable, CustomStringConvert
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(line: try container.decode(Int.self, forKey: .line), column: try container.decode(Int.self, forKey: .column),
-                  offset: try container.decode(Int.self, forKey: .offset))
+        self.init(
+            line: try container.decode(Int.self, forKey: .line), column: try container.decode(Int.self, forKey: .column),
+            offset: try container.decode(Int.self, forKey: .offset))
     }
 
     public func encode(to encoder: any Encoder) throws {

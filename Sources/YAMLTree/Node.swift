@@ -35,7 +35,9 @@ public struct Scalar: Sendable, Hashable {
             // `null`, `Null` or `NULL`, byte by byte: keys such as `name` come this far.
             var next = bytes.makeIterator()
             guard let a = next.next(), let b = next.next(), let c = next.next(), let d = next.next() else { return false }
-            return ((a == UInt8(ascii: "n") || a == UInt8(ascii: "N")) && b == UInt8(ascii: "u") && c == UInt8(ascii: "l") && d == UInt8(ascii: "l"))
+            return
+                ((a == UInt8(ascii: "n") || a == UInt8(ascii: "N")) && b == UInt8(ascii: "u") && c == UInt8(ascii: "l")
+                && d == UInt8(ascii: "l"))
                 || (a == UInt8(ascii: "N") && b == UInt8(ascii: "U") && c == UInt8(ascii: "L") && d == UInt8(ascii: "L"))
         default: return false
         }

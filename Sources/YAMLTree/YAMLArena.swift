@@ -43,8 +43,9 @@ public final class YAMLArena: Sendable {
 
     @usableFromInline func scalar(_ record: Record) -> Scalar {
         let value = bytes.withUnsafeBufferPointer {
-            String(decoding: UnsafeBufferPointer(rebasing: $0[Int(record.first)..<Int(record.first) + Int(record.count)]),
-                   as: UTF8.self)
+            String(
+                decoding: UnsafeBufferPointer(rebasing: $0[Int(record.first)..<Int(record.first) + Int(record.count)]),
+                as: UTF8.self)
         }
         return Scalar(value, style: record.style)
     }
@@ -73,20 +74,26 @@ public final class YAMLArena: Sendable {
             return Int32(tags.count - 1)
         }
 
-        mutating func addScalar(_ text: UnsafeBufferPointer<UInt8>, style: ScalarStyle, start: Mark, end: Mark,
-                                tag: Int32) -> Int {
+        mutating func addScalar(
+            _ text: UnsafeBufferPointer<UInt8>, style: ScalarStyle, start: Mark, end: Mark,
+            tag: Int32
+        ) -> Int {
             let first = UInt32(bytes.count)
             bytes.append(contentsOf: text)
-            records.append(Record(start: start, end: end, first: first, count: UInt32(text.count), tag: tag,
-                                  kind: .scalar, style: style))
+            records.append(
+                Record(
+                    start: start, end: end, first: first, count: UInt32(text.count), tag: tag,
+                    kind: .scalar, style: style))
             return records.count - 1
         }
 
         mutating func addCollection(mapping: Bool, slots: ArraySlice<UInt32>, start: Mark, end: Mark, tag: Int32) -> Int {
             let first = UInt32(children.count)
             children.append(contentsOf: slots)
-            records.append(Record(start: start, end: end, first: first, count: UInt32(slots.count), tag: tag,
-                                  kind: mapping ? .mapping : .sequence, style: .plain))
+            records.append(
+                Record(
+                    start: start, end: end, first: first, count: UInt32(slots.count), tag: tag,
+                    kind: mapping ? .mapping : .sequence, style: .plain))
             return records.count - 1
         }
 

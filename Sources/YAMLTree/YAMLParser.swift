@@ -156,11 +156,12 @@ private struct Composer {
             if documents == 1 {
                 firstDocument = start
             } else {
-                fail(YAMLProblem(
-                    .multipleDocuments,
-                    "a second YAML document starts here; one document is read",
-                    at: start,
-                    notes: [.init(message: "the first document starts here", mark: firstDocument)]))
+                fail(
+                    YAMLProblem(
+                        .multipleDocuments,
+                        "a second YAML document starts here; one document is read",
+                        at: start,
+                        notes: [.init(message: "the first document starts here", mark: firstDocument)]))
             }
         case YAML_SCALAR_EVENT:
             let data = event.data.scalar
@@ -171,18 +172,20 @@ private struct Composer {
         case YAML_ALIAS_EVENT:
             let name = Self.string(event.data.alias.anchor) ?? ""
             guard let anchored = anchors[name] else {
-                fail(YAMLProblem(
-                    .undefinedAlias, "alias *\(name) refers to no anchor defined before it",
-                    at: start, end: mark(event.end_mark)))
+                fail(
+                    YAMLProblem(
+                        .undefinedAlias, "alias *\(name) refers to no anchor defined before it",
+                        at: start, end: mark(event.end_mark)))
                 return
             }
             aliasNodes += anchored.count
             if aliasNodes > limits.maxAliasNodes {
-                fail(YAMLProblem(
-                    .aliasBudget,
-                    "aliases expand to more than \(limits.maxAliasNodes) nodes; the file grows too much when "
-                        + "its aliases are expanded (an \"alias bomb\")",
-                    at: start, end: mark(event.end_mark)))
+                fail(
+                    YAMLProblem(
+                        .aliasBudget,
+                        "aliases expand to more than \(limits.maxAliasNodes) nodes; the file grows too much when "
+                            + "its aliases are expanded (an \"alias bomb\")",
+                        at: start, end: mark(event.end_mark)))
                 return
             }
             if stack.count + anchored.height > limits.maxDepth {
@@ -198,8 +201,9 @@ private struct Composer {
             push(isMapping: true, start: start, tag: data.tag, anchor: Self.string(data.anchor))
         case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
             guard let frame = stack.popLast() else { return }
-            let index = arena.addCollection(mapping: frame.isMapping, slots: slots[frame.firstSlot...],
-                                            start: frame.start, end: mark(event.end_mark), tag: frame.tag)
+            let index = arena.addCollection(
+                mapping: frame.isMapping, slots: slots[frame.firstSlot...],
+                start: frame.start, end: mark(event.end_mark), tag: frame.tag)
             slots.removeSubrange(frame.firstSlot...)
             keys.removeSubrange(frame.firstKey...)
             complete(Built(index: index, count: frame.count, height: frame.height), anchor: frame.anchor)
@@ -218,8 +222,10 @@ private struct Composer {
             return
         }
         let tag = tag == nil ? -1 : arena.tagIndex(Self.string(tag))
-        stack.append(Frame(isMapping: isMapping, start: start, tag: tag, anchor: anchor, firstSlot: slots.count,
-                           firstKey: keys.count))
+        stack.append(
+            Frame(
+                isMapping: isMapping, start: start, tag: tag, anchor: anchor, firstSlot: slots.count,
+                firstKey: keys.count))
     }
 
     /// Adds a finished node to the collection being built. `at` is where it stands when that is
@@ -243,10 +249,11 @@ private struct Composer {
             let (start, end) = place ?? (record.start, record.end)
             stack[top].pendingKey = true
             if let first = insertKey(built.index, at: start, frame: top) {
-                problems.append(YAMLProblem(
-                    .duplicateKey, "key '\(shown(built.index))' is given twice in this mapping",
-                    at: start, end: end,
-                    notes: [.init(message: "first given here", mark: first)]))
+                problems.append(
+                    YAMLProblem(
+                        .duplicateKey, "key '\(shown(built.index))' is given twice in this mapping",
+                        at: start, end: end,
+                        notes: [.init(message: "first given here", mark: first)]))
                 stack[top].skipValue = true
             } else {
                 slots.append(UInt32(built.index))
@@ -316,7 +323,8 @@ private struct Composer {
     /// A node's content in flow form, for comparing keys that are lists or mappings.
     private static func canonical(_ node: Node) -> String {
         switch node.content {
-        case .scalar(let scalar): return "\"" + scalar.value.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\\\"") + "\""
+        case .scalar(let scalar):
+            return "\"" + scalar.value.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\\\"") + "\""
         case .sequence(let items): return "[" + items.map(canonical).joined(separator: ", ") + "]"
         case .mapping(let pairs): return "{" + pairs.map { canonical($0.key) + ": " + canonical($0.value) }.joined(separator: ", ") + "}"
         }

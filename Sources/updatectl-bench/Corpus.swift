@@ -63,13 +63,17 @@ enum Corpus {
         for index in 0..<probes {
             switch index % 4 {
             case 0:
-                text += "      - http:\n          name: service-\(index)-health\n          url: \"http://10.\(index % 250).\((index / 250) % 250).1:8080/healthz/readiness\"\n          status: 200\n          timeout: 5s\n"
+                text +=
+                    "      - http:\n          name: service-\(index)-health\n          url: \"http://10.\(index % 250).\((index / 250) % 250).1:8080/healthz/readiness\"\n          status: 200\n          timeout: 5s\n"
             case 1:
-                text += "      - tcp:\n          name: service-\(index)-port\n          address: \"10.\(index % 250).\((index / 250) % 250).2:\(1024 + index % 60000)\"\n          timeout: 2s\n"
+                text +=
+                    "      - tcp:\n          name: service-\(index)-port\n          address: \"10.\(index % 250).\((index / 250) % 250).2:\(1024 + index % 60000)\"\n          timeout: 2s\n"
             case 2:
-                text += "      - exec:\n          name: service-\(index)-check\n          command: [/usr/local/bin/check-service, --name, \"service-\(index)\", --strict]\n          timeout: 10s\n"
+                text +=
+                    "      - exec:\n          name: service-\(index)-check\n          command: [/usr/local/bin/check-service, --name, \"service-\(index)\", --strict]\n          timeout: 10s\n"
             default:
-                text += "      - disk_writable:\n          name: volume-\(index)-writable\n          path: /var/lib/volumes/volume-\(index)\n          timeout: 3s\n"
+                text +=
+                    "      - disk_writable:\n          name: volume-\(index)-writable\n          path: /var/lib/volumes/volume-\(index)\n          timeout: 3s\n"
             }
         }
         return text

@@ -3,6 +3,7 @@ import UpdateAgent
 import UpdatePlan
 import UpdatePolicy
 import YAMLTree
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -132,7 +133,9 @@ case "rss":
 case "files":
     // The user-data files linted once each, in this process: what a profiler runs.
     let names = ((try? DirectoryListing.entries(directory + "/userdata")) ?? []).map(\.name).filter { $0.hasSuffix(".yaml") }
-    let findings = names.sorted().reduce(0) { $0 + PolicyLinter.lint(read(directory + "/userdata/" + $1), file: $1, options: options).findings.count }
+    let findings = names.sorted().reduce(0) {
+        $0 + PolicyLinter.lint(read(directory + "/userdata/" + $1), file: $1, options: options).findings.count
+    }
     print("files \(names.count), findings \(findings), peak RSS \(format(peakRSSMiB())) MiB")
 case "run":
     let rounds = arguments.count > 3 ? Int(arguments[3]) ?? 15 : 15

@@ -2,6 +2,7 @@ import ArgumentParser
 import UpdateAgent
 import UpdatePlan
 import UpdatePolicy
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -58,7 +59,10 @@ struct ApplyCommand: ParsableCommand {
         case .upToDate(let version):
             print("up to date: the node runs \(version)")
         case .activated(let version, let rebooted):
-            print(rebooted ? "activated \(version); the node is rebooting into it" : "activated \(version); reboot to run it, then `updatectl healthcheck`")
+            print(
+                rebooted
+                    ? "activated \(version); the node is rebooting into it"
+                    : "activated \(version); reboot to run it, then `updatectl healthcheck`")
         case .staged(let version):
             print("staged \(version); `updatectl activate` activates it (activation: separate)")
         case .available(let version, let deferredBy):

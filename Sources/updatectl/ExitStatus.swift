@@ -1,6 +1,5 @@
 import ArgumentParser
 
-
 /// The exit codes of every updatectl command. docs/exit-codes.md, `--help` and the tests use
 /// this table.
 enum ExitStatus: Int32, CaseIterable {

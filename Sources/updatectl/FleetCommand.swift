@@ -1,8 +1,8 @@
 import ArgumentParser
+import JSONValue
 import UpdateAgent
 import UpdatePlan
 import UpdatePolicy
-import JSONValue
 
 /// `updatectl fleet`: the policy's fleet locks (docs/fleet.md).
 struct FleetCommand: ParsableCommand {
@@ -60,8 +60,13 @@ struct FleetStatusCommand: ParsableCommand {
         if let snapshot = report.snapshot {
             if snapshot.exists {
                 rows.append(("slots", "\(snapshot.holders.count) of \(snapshot.totalSlots) held"))
-                rows.append(("holders", snapshot.holders.isEmpty ? "none"
-                    : snapshot.holders.map { $0 == id ? "\($0) (this node)" : $0 }.joined(separator: ", ")))
+                rows.append(
+                    (
+                        "holders",
+                        snapshot.holders.isEmpty
+                            ? "none"
+                            : snapshot.holders.map { $0 == id ? "\($0) (this node)" : $0 }.joined(separator: ", ")
+                    ))
             } else {
                 rows.append(("slots", "the semaphore does not exist yet; the first node to ask creates it with \(snapshot.totalSlots)"))
             }
@@ -75,7 +80,8 @@ struct FleetStatusCommand: ParsableCommand {
         } else {
             rows.append(("recorded", "this node holds no slot, as far as updatectl recorded"))
         }
-        return "fleet-lock gate `\(report.gate)`\n" + rows.map { "  " + $0.0.padding(10) + " " + VisibleText.escape($0.1) }
+        return "fleet-lock gate `\(report.gate)`\n"
+            + rows.map { "  " + $0.0.padding(10) + " " + VisibleText.escape($0.1) }
             .joined(separator: "\n") + "\n"
     }
 
@@ -89,8 +95,14 @@ struct FleetStatusCommand: ParsableCommand {
         case .failure(let error): pairs += [("id", .null), ("id_error", .string(error.description))]
         }
         if let snapshot = report.snapshot {
-            pairs.append(("semaphore", .object([("exists", .bool(snapshot.exists)), ("total_slots", .int(snapshot.totalSlots)),
-                                                ("holders", .array(snapshot.holders.map { .string($0) }))])))
+            pairs.append(
+                (
+                    "semaphore",
+                    .object([
+                        ("exists", .bool(snapshot.exists)), ("total_slots", .int(snapshot.totalSlots)),
+                        ("holders", .array(snapshot.holders.map { .string($0) })),
+                    ])
+                ))
         } else {
             pairs.append(("semaphore", .null))
         }
@@ -130,15 +142,18 @@ struct FleetUnlockCommand: ParsableCommand {
         let (policy, _, statePath) = try node.prepare()
         let environment = AgentEnvironment.live(policy: policy, statePath: statePath, reporter: ConsoleReporter())
         if let gate, !HeldGates.names(policy).contains(gate) {
-            printError("error: \(policy.file) has no fleet-lock gate named `\(gate)` (it has: "
-                + HeldGates.names(policy).joined(separator: ", ") + ")")
+            printError(
+                "error: \(policy.file) has no fleet-lock gate named `\(gate)` (it has: "
+                    + HeldGates.names(policy).joined(separator: ", ") + ")")
             throw ExitStatus.usage.exitCode
         }
         let mine = HeldGates.reports(policy, environment.checks).contains { (try? $0.id.get()) == id }
         if mine, !force, case .state(let state)? = try? environment.store.read(),
-            [.staged, .activated, .verifying].contains(state.phase) {
-            printError("error: \(id) is this node, and its update to \(state.toVersion ?? "a new version") is \(state.phase.rawValue): "
-                + "it holds the slot until it is verified; --force gives it back anyway")
+            [.staged, .activated, .verifying].contains(state.phase)
+        {
+            printError(
+                "error: \(id) is this node, and its update to \(state.toVersion ?? "a new version") is \(state.phase.rawValue): "
+                    + "it holds the slot until it is verified; --force gives it back anyway")
             throw ExitStatus.failure.exitCode
         }
         let results = HeldGates.release(holder: id, gate: gate, policy, environment.checks)

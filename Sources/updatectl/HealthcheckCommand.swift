@@ -25,8 +25,9 @@ struct HealthcheckCommand: ParsableCommand {
     func run() throws {
         let (loaded, _, statePath) = try node.prepare()
         let reporter = ConsoleReporter()
-        let run = HealthcheckRun(plan: Planner.plan(loaded), policy: loaded,
-                                 environment: AgentEnvironment.live(policy: loaded, statePath: statePath, reporter: reporter))
+        let run = HealthcheckRun(
+            plan: Planner.plan(loaded), policy: loaded,
+            environment: AgentEnvironment.live(policy: loaded, statePath: statePath, reporter: reporter))
         let outcome = try Locking.exitingWhenBusy { try run.run() }
         switch outcome {
         case .success(let version):

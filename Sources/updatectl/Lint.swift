@@ -2,6 +2,7 @@ import ArgumentParser
 import UpdateAgent
 import UpdatePolicy
 import YAMLTree
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -40,13 +41,20 @@ struct Lint: ParsableCommand {
     @Flag(help: "Ignore `# updatectl: disable=CODE` comments.")
     var noInlineDisable = false
 
-    @Flag(help: "Also check this machine: the commands' programs (present, not writable by others, owned by root or you), the public key file, the policy file's permissions (UPD5xx).")
+    @Flag(
+        help:
+            "Also check this machine: the commands' programs (present, not writable by others, owned by root or you), the public key file, the policy file's permissions (UPD5xx)."
+    )
     var onHost = false
 
-    @Flag(help: "Leave out YAML files that are plainly no policy (no top-level `updates:` key, nor one that looks like a misspelt `updates` or holds policy keys): for hooks that see every YAML file of a repository.")
+    @Flag(
+        help:
+            "Leave out YAML files that are plainly no policy (no top-level `updates:` key, nor one that looks like a misspelt `updates` or holds policy keys): for hooks that see every YAML file of a repository."
+    )
     var skipNonPolicies = false
 
-    @Option(help: "Print the documentation of a rule (e.g. UPD404 or rollback-off) and exit.", completion: .list(Rules.all.map(\.id.rawValue)))
+    @Option(
+        help: "Print the documentation of a rule (e.g. UPD404 or rollback-off) and exit.", completion: .list(Rules.all.map(\.id.rawValue)))
     var explain: String?
 
     func validate() throws {
@@ -104,12 +112,13 @@ struct Lint: ParsableCommand {
         if !report.unreadable.isEmpty {
             throw ExitStatus.usage.exitCode
         }
-        let threshold: Severity? = switch failOn {
-        case .error: .error
-        case .warning: .warning
-        case .info: .info
-        case .none: nil
-        }
+        let threshold: Severity? =
+            switch failOn {
+            case .error: .error
+            case .warning: .warning
+            case .info: .info
+            case .none: nil
+            }
         if let threshold, report.findings.contains(where: { $0.finding.severity >= threshold }) {
             throw ExitStatus.failure.exitCode
         }

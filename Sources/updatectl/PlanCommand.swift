@@ -1,9 +1,9 @@
 import ArgumentParser
+import JSONValue
 import UpdateAgent
 import UpdatePlan
 import UpdatePolicy
 import YAMLTree
-import JSONValue
 
 struct PlanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,7 +28,8 @@ struct PlanCommand: ParsableCommand {
         case text, json
     }
 
-    @Argument(help: "The policy file (two with --diff: OLD NEW); without one, the search order of docs/policy-discovery.md.", completion: .file())
+    @Argument(
+        help: "The policy file (two with --diff: OLD NEW); without one, the search order of docs/policy-discovery.md.", completion: .file())
     var paths: [String] = []
 
     @Option(help: "Output format: text or json.")
@@ -65,16 +66,23 @@ struct PlanCommand: ParsableCommand {
                     print("\(changes.count) change\(changes.count == 1 ? "" : "s")")
                 }
             case .json:
-                print(JSON.object([
-                    ("plan_version", .int(PlanJSON.version)),
-                    ("old", .string(old.policyFile)),
-                    ("new", .string(new.policyFile)),
-                    ("equal", .bool(changes.isEmpty)),
-                    ("changes", .array(changes.map { change in
-                        .object([("kind", .string(change.kind.rawValue)), ("step", .optional(change.step)),
-                                 ("message", .string(change.message))])
-                    })),
-                ]).render())
+                print(
+                    JSON.object([
+                        ("plan_version", .int(PlanJSON.version)),
+                        ("old", .string(old.policyFile)),
+                        ("new", .string(new.policyFile)),
+                        ("equal", .bool(changes.isEmpty)),
+                        (
+                            "changes",
+                            .array(
+                                changes.map { change in
+                                    .object([
+                                        ("kind", .string(change.kind.rawValue)), ("step", .optional(change.step)),
+                                        ("message", .string(change.message)),
+                                    ])
+                                })
+                        ),
+                    ]).render())
             }
             if !changes.isEmpty { throw ExitStatus.failure.exitCode }
             return

@@ -1,6 +1,7 @@
 import ArgumentParser
 import UpdateAgent
 import UpdatePolicy
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -47,9 +48,11 @@ struct PolicyFlags: ParsableArguments {
 
     /// The flags given, by policy key.
     var values: [(key: String, text: String)] {
-        [("server", server), ("channel", channel), ("pubkey", pubkey), ("maintenance_window", maintenanceWindow),
-         ("registry", registry), ("tag", tag), ("healthcheck_url", healthcheckURL), ("auto_rollback_after", autoRollbackAfter),
-         ("kube_system_settle", kubeSystemSettle)].compactMap { key, value in value.map { (key, $0) } }
+        [
+            ("server", server), ("channel", channel), ("pubkey", pubkey), ("maintenance_window", maintenanceWindow),
+            ("registry", registry), ("tag", tag), ("healthcheck_url", healthcheckURL), ("auto_rollback_after", autoRollbackAfter),
+            ("kube_system_settle", kubeSystemSettle),
+        ].compactMap { key, value in value.map { (key, $0) } }
     }
 
     /// Whether these flags make a policy without any file: update.conf, or a server or registry

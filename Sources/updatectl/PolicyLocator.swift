@@ -1,5 +1,6 @@
 import UpdateAgent
 import UpdatePolicy
+
 #if canImport(Glibc)
 import Glibc
 #endif

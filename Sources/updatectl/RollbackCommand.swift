@@ -12,8 +12,9 @@ struct RollbackCommand: ParsableCommand {
 
     func run() throws {
         let (loaded, _, statePath) = try node.prepare()
-        let run = RollbackRun(policy: loaded,
-                              environment: AgentEnvironment.live(policy: loaded, statePath: statePath, reporter: ConsoleReporter()))
+        let run = RollbackRun(
+            policy: loaded,
+            environment: AgentEnvironment.live(policy: loaded, statePath: statePath, reporter: ConsoleReporter()))
         switch try Locking.exitingWhenBusy({ try run.run() }) {
         case .rolledBack(let slot, let rebooted, let rebootNeeded):
             if rebooted {

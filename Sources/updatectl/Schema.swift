@@ -1,6 +1,6 @@
 import ArgumentParser
-import UpdatePolicy
 import JSONValue
+import UpdatePolicy
 
 struct Schema: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,8 +1,8 @@
 import ArgumentParser
+import JSONValue
 import UpdateAgent
 import UpdatePolicy
 import YAMLTree
-import JSONValue
 
 struct SimulateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -92,16 +92,20 @@ enum SimulationText {
             ("simulation_version", .int(1)),
             ("policy", .string(policy)),
             ("scenario", .string(scenario.file)),
-            ("events", .array(result.events.map { event in
-                .object([
-                    ("t", .string("t+" + Simulator.format(event.offset))),
-                    ("seconds", .int(Int(event.offset.components.seconds))),
-                    ("phase", .string(event.phase)),
-                    ("step", .string(event.step)),
-                    ("decision", .string(event.decision)),
-                    ("detail", .string(event.detail)),
-                ])
-            })),
+            (
+                "events",
+                .array(
+                    result.events.map { event in
+                        .object([
+                            ("t", .string("t+" + Simulator.format(event.offset))),
+                            ("seconds", .int(Int(event.offset.components.seconds))),
+                            ("phase", .string(event.phase)),
+                            ("step", .string(event.step)),
+                            ("decision", .string(event.decision)),
+                            ("detail", .string(event.detail)),
+                        ])
+                    })
+            ),
             ("outcome", .string(result.outcome)),
             ("summary", .string(result.summary)),
             ("runs", .int(result.runs)),

@@ -2,13 +2,16 @@ import ArgumentParser
 import UpdateAgent
 import UpdatePlan
 import UpdatePolicy
+
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// `--state FILE`, else `<data_dir>/update/state.json` from the policy, else the upstream default.
 struct StateOptions: ParsableArguments {
-    @Option(help: "The state file (default: <data_dir>/update/state.json from the policy, else \(StateStore.defaultPath)).", completion: .file())
+    @Option(
+        help: "The state file (default: <data_dir>/update/state.json from the policy, else \(StateStore.defaultPath)).", completion: .file()
+    )
     var state: String?
 
     func path(policy: Policy?) -> String {
@@ -41,8 +44,10 @@ enum PolicyLoader {
     /// search order found (cloud-init's user-data) that has no `updates:` section, and no
     /// update.conf, means the node has no update policy: said, and exit 0, so the shipped timer
     /// does not fail every hour.
-    static func loadWithSource(_ path: String?, consequence: String = "fix them first", discovered: Bool = false,
-                               flags: PolicyFlags? = nil) throws -> (policy: Policy, sha256: String) {
+    static func loadWithSource(
+        _ path: String?, consequence: String = "fix them first", discovered: Bool = false,
+        flags: PolicyFlags? = nil
+    ) throws -> (policy: Policy, sha256: String) {
         let conf = flags?.confPath
         switch PolicyFiles.load(path, discovered: discovered, conf: conf, flags: flags?.values ?? []) {
         case .unreadable(let problem):
@@ -114,8 +119,9 @@ struct NodeArguments: ParsableArguments {
     func live() throws -> Live {
         let (policy, sha256, statePath) = try prepare()
         let reporter = ConsoleReporter()
-        return Live(policy: policy, sha256: sha256, reporter: reporter,
-                    environment: AgentEnvironment.live(policy: policy, statePath: statePath, reporter: reporter))
+        return Live(
+            policy: policy, sha256: sha256, reporter: reporter,
+            environment: AgentEnvironment.live(policy: policy, statePath: statePath, reporter: reporter))
     }
 
     /// Finds, lints and loads the policy, resolves the state path, and applies StrictModes.

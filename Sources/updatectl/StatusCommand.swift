@@ -1,8 +1,8 @@
 import ArgumentParser
+import JSONValue
 import UpdateAgent
 import UpdatePlan
 import UpdatePolicy
-import JSONValue
 
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -61,8 +61,9 @@ struct StatusCommand: ParsableCommand {
             print(rendered, terminator: "")
         }
         if case .broken(let problem) = reading {
-            printError("error: the state file \(path) cannot be parsed (\(VisibleText.escape(problem))); it was left in place. "
-                + "The next apply, healthcheck or rollback moves it aside and stops until `updatectl state reset --yes`")
+            printError(
+                "error: the state file \(path) cannot be parsed (\(VisibleText.escape(problem))); it was left in place. "
+                    + "The next apply, healthcheck or rollback moves it aside and stops until `updatectl state reset --yes`")
             throw ExitStatus.failure.exitCode
         }
     }
@@ -101,8 +102,17 @@ struct StatusReport {
         } else {
             fields.append(("state", .null))
         }
-        fields.append(("fleet_slots", .array(held.map { .object([("gate", .string($0.gate)), ("at", .string($0.at.description)),
-                                                                   ("detail", .string($0.detail))]) })))
+        fields.append(
+            (
+                "fleet_slots",
+                .array(
+                    held.map {
+                        .object([
+                            ("gate", .string($0.gate)), ("at", .string($0.at.description)),
+                            ("detail", .string($0.detail)),
+                        ])
+                    })
+            ))
         return .object(fields)
     }
 }
@@ -111,7 +121,8 @@ enum StatusText {
     static func render(_ report: StatusReport, now: Timestamp) -> String {
         var out = ""
         if report.isMissing {
-            out += "state file       \(report.path) does not exist: no update has run on this node yet, or --state "
+            out +=
+                "state file       \(report.path) does not exist: no update has run on this node yet, or --state "
                 + "(or the policy's data_dir) names another file\n"
         } else if let problem = report.brokenNow {
             out += "state file       \(report.path) cannot be parsed: \(VisibleText.escape(problem))\n"
@@ -119,11 +130,14 @@ enum StatusText {
             out += render(state, path: report.path, now: now)
         }
         for held in report.held {
-            out += "fleet slot".padding(16) + " " + VisibleText.escape("held since \(held.at.wholeSeconds) (gate \(held.gate)): \(held.detail)")
+            out +=
+                "fleet slot".padding(16) + " "
+                + VisibleText.escape("held since \(held.at.wholeSeconds) (gate \(held.gate)): \(held.detail)")
                 + "\n"
         }
         for file in report.broken {
-            out += "warning: a broken state file was moved aside to \(file); no update starts until "
+            out +=
+                "warning: a broken state file was moved aside to \(file); no update starts until "
                 + "`updatectl state reset --yes`\n"
         }
         return out
@@ -150,7 +164,8 @@ enum StatusText {
         if !state.lastRun.isEmpty {
             out += "last run:\n"
             for record in state.lastRun {
-                out += "  " + VisibleText.escape(record.step).padding(32) + " " + VisibleText.escape(record.decision).padding(5)
+                out +=
+                    "  " + VisibleText.escape(record.step).padding(32) + " " + VisibleText.escape(record.decision).padding(5)
                     + " " + VisibleText.escape(record.detail) + "\n"
             }
         }
@@ -183,41 +198,59 @@ enum StatusMetrics {
     static func render(_ report: StatusReport) -> String {
         let state = report.state ?? UpdateState()
         var out = ""
-        func metric(_ name: String, _ help: String, _ samples: [(labels: [(String, String)], value: String)],
-                    prefix: String = "updatectl_", type: String = "gauge") {
+        func metric(
+            _ name: String, _ help: String, _ samples: [(labels: [(String, String)], value: String)],
+            prefix: String = "updatectl_", type: String = "gauge"
+        ) {
             out += "# HELP \(prefix)\(name) \(help)\n# TYPE \(prefix)\(name) \(type)\n"
             for sample in samples {
-                let labels = sample.labels.isEmpty ? "" : "{" + sample.labels.map { "\($0)=\"\(escape($1))\"" }
-                    .joined(separator: ",") + "}"
+                let labels =
+                    sample.labels.isEmpty
+                    ? ""
+                    : "{"
+                        + sample.labels.map { "\($0)=\"\(escape($1))\"" }
+                        .joined(separator: ",") + "}"
                 out += "\(prefix)\(name)\(labels) \(sample.value)\n"
             }
         }
-        metric("phase", "1 for the phase the update lifecycle is in, 0 for the others.",
-               Phase.allCases.map { ([("phase", $0.rawValue)], $0 == state.phase && report.brokenNow == nil ? "1" : "0") })
+        metric(
+            "phase", "1 for the phase the update lifecycle is in, 0 for the others.",
+            Phase.allCases.map { ([("phase", $0.rawValue)], $0 == state.phase && report.brokenNow == nil ? "1" : "0") })
         metric("attempts", "Attempts at the target version (the state's attempt_count).", [([], String(state.attemptCount))])
-        metric("health_check_failures", "Consecutive failed verification runs since activation.",
-               [([], String(state.healthCheckFailures))])
+        metric(
+            "health_check_failures", "Consecutive failed verification runs since activation.",
+            [([], String(state.healthCheckFailures))])
         let updated = state.updatedAt ?? .goZero
-        metric("last_transition_timestamp_seconds", "When the state was last written, in Unix time.",
-               [([], updated.isGoZero ? "0" : seconds(updated))])
-        metric("deferred", "1 when the last run was deferred, with the gate that deferred it; 0 and an empty gate otherwise.",
-               [([("gate", state.deferral?.gate ?? "")], state.deferral == nil ? "0" : "1")])
-        metric("last_failure", "1 for the reason the last attempt failed or was rolled back (state.json's last_failure_reason), "
-            + "0 for the others; all 0 when the last error has no reason or there is none.",
-               RunFailure.Reason.allCases.map { ([("reason", $0.rawValue)], $0.rawValue == state.lastFailureReason ? "1" : "0") })
-        metric("state_broken", "1 when the state file cannot be parsed, or a broken one waits for `updatectl state reset`.",
-               [([], report.brokenNow != nil || !report.broken.isEmpty ? "1" : "0")])
-        metric("state_missing", "1 when there is no state file at the path status read (no update has run yet, or a wrong path).",
-               [([], report.isMissing ? "1" : "0")])
-        metric("update_info", "The versions of the current or last attempt.",
-               [([("from_version", state.fromVersion ?? ""), ("to_version", state.toVersion ?? "")], "1")])
+        metric(
+            "last_transition_timestamp_seconds", "When the state was last written, in Unix time.",
+            [([], updated.isGoZero ? "0" : seconds(updated))])
+        metric(
+            "deferred", "1 when the last run was deferred, with the gate that deferred it; 0 and an empty gate otherwise.",
+            [([("gate", state.deferral?.gate ?? "")], state.deferral == nil ? "0" : "1")])
+        metric(
+            "last_failure",
+            "1 for the reason the last attempt failed or was rolled back (state.json's last_failure_reason), "
+                + "0 for the others; all 0 when the last error has no reason or there is none.",
+            RunFailure.Reason.allCases.map { ([("reason", $0.rawValue)], $0.rawValue == state.lastFailureReason ? "1" : "0") })
+        metric(
+            "state_broken", "1 when the state file cannot be parsed, or a broken one waits for `updatectl state reset`.",
+            [([], report.brokenNow != nil || !report.broken.isEmpty ? "1" : "0")])
+        metric(
+            "state_missing", "1 when there is no state file at the path status read (no update has run yet, or a wrong path).",
+            [([], report.isMissing ? "1" : "0")])
+        metric(
+            "update_info", "The versions of the current or last attempt.",
+            [([("from_version", state.fromVersion ?? ""), ("to_version", state.toVersion ?? "")], "1")])
         // KubeSolo OS's agent's names, with its meaning, so its dashboards and alerts keep working.
-        metric("phase", "1 for the current update phase, 0 for the other eight (as KubeSolo OS's agent exposes it).",
-               Phase.allCases.map { ([("phase", $0.rawValue)], $0 == state.phase && report.brokenNow == nil ? "1" : "0") },
-               prefix: "kubesolo_update_")
-        metric("attempts_total", "Attempts at the current target version (state.json's attempt_count, as KubeSolo OS's agent "
-            + "exposes it; it starts again at a new version).", [([], String(state.attemptCount))],
-               prefix: "kubesolo_update_", type: "counter")
+        metric(
+            "phase", "1 for the current update phase, 0 for the other eight (as KubeSolo OS's agent exposes it).",
+            Phase.allCases.map { ([("phase", $0.rawValue)], $0 == state.phase && report.brokenNow == nil ? "1" : "0") },
+            prefix: "kubesolo_update_")
+        metric(
+            "attempts_total",
+            "Attempts at the current target version (state.json's attempt_count, as KubeSolo OS's agent "
+                + "exposes it; it starts again at a new version).", [([], String(state.attemptCount))],
+            prefix: "kubesolo_update_", type: "counter")
         return out
     }
 

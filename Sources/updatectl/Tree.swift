@@ -1,10 +1,11 @@
 import ArgumentParser
+import JSONValue
+import UpdatePolicy
+import YAMLTree
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import UpdatePolicy
-import YAMLTree
-import JSONValue
 
 /// Shows how updatectl reads a YAML file: every node with its position, style and tag.
 struct Tree: ParsableCommand {

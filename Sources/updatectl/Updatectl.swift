@@ -1,5 +1,6 @@
 import ArgumentParser
 import CSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,7 +26,10 @@ struct Updatectl: ParsableCommand {
             \(ExitStatus.helpTable)
             """,
         version: versionLine,
-        subcommands: [Lint.self, PlanCommand.self, CheckCommand.self, ApplyCommand.self, ActivateCommand.self, HealthcheckCommand.self, RollbackCommand.self, FleetCommand.self, SimulateCommand.self, StatusCommand.self, StateCommand.self, Schema.self, Tree.self]
+        subcommands: [
+            Lint.self, PlanCommand.self, CheckCommand.self, ApplyCommand.self, ActivateCommand.self, HealthcheckCommand.self,
+            RollbackCommand.self, FleetCommand.self, SimulateCommand.self, StatusCommand.self, StateCommand.self, Schema.self, Tree.self,
+        ]
     )
 
     /// The arguments after the program's name: from argv as the process received it. (Swift's

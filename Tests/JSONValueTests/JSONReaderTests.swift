@@ -5,17 +5,21 @@ import Testing
 /// writing; the fuzzer (`UPDATECTL_FUZZ_TARGET=json scripts/fuzz.sh`) checks the same property on
 /// any bytes.
 @Suite struct JSONReaderTests {
-    @Test(arguments: [("0", "0"), ("-0", "0"), ("7", "7"), ("-12", "-12"), ("1.5", "1.5"), ("1e5", "100000"), ("1E+2", "100"),
-                      ("-1.25e-3", "-0.00125"), ("123456789012345678901234567890", "1.2345678901234568e+29"),
-                      ("9223372036854775807", "9223372036854775807")])
+    @Test(arguments: [
+        ("0", "0"), ("-0", "0"), ("7", "7"), ("-12", "-12"), ("1.5", "1.5"), ("1e5", "100000"), ("1E+2", "100"),
+        ("-1.25e-3", "-0.00125"), ("123456789012345678901234567890", "1.2345678901234568e+29"),
+        ("9223372036854775807", "9223372036854775807"),
+    ])
     func aNumberIsRead(text: String, written: String) throws {
         #expect(try JSON.parse(Array(text.utf8)).render() == written)
     }
 
     /// What RFC 8259 does not allow, and a number no double holds (written back it would be
     /// `inf`, which no JSON reader takes: Go's refuses it too).
-    @Test(arguments: ["01", "-01", "00", "1.", ".5", "-.5", "1e", "1e+", "1.e5", "+1", "-", "1e400", "-1e400", "0x10", "Infinity",
-                      "NaN", "1_000"])
+    @Test(arguments: [
+        "01", "-01", "00", "1.", ".5", "-.5", "1e", "1e+", "1.e5", "+1", "-", "1e400", "-1e400", "0x10", "Infinity",
+        "NaN", "1_000",
+    ])
     func aNumberOutsideTheGrammarIsRefused(text: String) {
         #expect(throws: JSON.ParseError.self, "\(text)") { try JSON.parse(Array(text.utf8)) }
     }

@@ -1,10 +1,11 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import Testing
 import UpdateAgent
 import UpdatePolicy
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite struct CheckTests {
     @Test(arguments: [
@@ -22,8 +23,9 @@ import UpdatePolicy
     func notSemanticVersions(text: String) { #expect(SemanticVersion(text) == nil) }
 
     func window(_ start: String, _ end: String, days: [Weekday] = Weekday.allCases) -> MaintenanceWindowGate {
-        MaintenanceWindowGate(days: Located(days, .defaulted), start: Located(TimeOfDay.parse(start)!, .defaulted),
-                          end: Located(TimeOfDay.parse(end)!, .defaulted), timezone: Located("UTC", .defaulted))
+        MaintenanceWindowGate(
+            days: Located(days, .defaulted), start: Located(TimeOfDay.parse(start)!, .defaulted),
+            end: Located(TimeOfDay.parse(end)!, .defaulted), timezone: Located("UTC", .defaulted))
     }
 
     @Test func windowsAcrossMidnightBelongToTheDayTheyOpen() {
@@ -95,11 +97,13 @@ import UpdatePolicy
         let dir = try ScratchDirectory()
         let pidFile = dir.path + "/grandchild"
         // The child ignores SIGTERM and leaves a grandchild (which also ignores it) holding the pipe.
-        let result = try runner.run(["/bin/sh", "-c", "trap '' TERM; sleep 30 & echo $! > \(pidFile); sleep 30"],
-                                    timeout: .milliseconds(200), environment: [:])
+        let result = try runner.run(
+            ["/bin/sh", "-c", "trap '' TERM; sleep 30 & echo $! > \(pidFile); sleep 30"],
+            timeout: .milliseconds(200), environment: [:])
         #expect(result.timedOut)
         #expect(!result.succeeded)
-        let grandchild = try #require(Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        let grandchild = try #require(
+            Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         // The whole group got SIGKILL: the grandchild is gone (reaped by init, or a zombie at most).
         var gone = false
         for _ in 0..<200 where !gone {
@@ -123,14 +127,17 @@ import UpdatePolicy
 
     @Test func parsedOutputIsReadWholeUpToItsCap() throws {
         let runner = ProcessRunner()
-        let big = try runner.run(["/bin/sh", "-c", "head -c 300000 /dev/zero | tr '\\0' x"], timeout: .seconds(10), environment: [:],
-                                 stdout: .whole(max: 1 << 20))
+        let big = try runner.run(
+            ["/bin/sh", "-c", "head -c 300000 /dev/zero | tr '\\0' x"], timeout: .seconds(10), environment: [:],
+            stdout: .whole(max: 1 << 20))
         #expect(big.stdout.utf8.count == 300_000 && !big.stdoutTruncated)
-        let cut = try runner.run(["/bin/sh", "-c", "head -c 300000 /dev/zero | tr '\\0' x"], timeout: .seconds(10), environment: [:],
-                                 stdout: .whole(max: 100_000))
+        let cut = try runner.run(
+            ["/bin/sh", "-c", "head -c 300000 /dev/zero | tr '\\0' x"], timeout: .seconds(10), environment: [:],
+            stdout: .whole(max: 100_000))
         #expect(cut.stdout.utf8.count == 100_000 && cut.stdoutTruncated)
-        let tail = try runner.run(["/bin/sh", "-c", "head -c 300000 /dev/zero | tr '\\0' x; echo end"], timeout: .seconds(10),
-                                  environment: [:])
+        let tail = try runner.run(
+            ["/bin/sh", "-c", "head -c 300000 /dev/zero | tr '\\0' x; echo end"], timeout: .seconds(10),
+            environment: [:])
         #expect(tail.stdout.utf8.count == 8192 && tail.stdout.hasSuffix("xend\n"))
     }
 
@@ -160,8 +167,10 @@ import UpdatePolicy
 @Suite struct ExecutableSafetyTests {
     func script(mode: Int) throws -> String {
         let path = "/tmp/updatectl-exec-\(mode)-\(getpid())-\(Int.random(in: 0..<1_000_000)).sh"
-        #expect(FileManager.default.createFile(atPath: path, contents: Data("#!/bin/sh\nexit 0\n".utf8),
-                                               attributes: [.posixPermissions: mode]))
+        #expect(
+            FileManager.default.createFile(
+                atPath: path, contents: Data("#!/bin/sh\nexit 0\n".utf8),
+                attributes: [.posixPermissions: mode]))
         return path
     }
 
@@ -193,8 +202,10 @@ import UpdatePolicy
     @Test func aScriptKeepsItsOwnPathAsZero() throws {
         let dir = try ScratchDirectory()
         let path = dir.path + "/where.sh"
-        #expect(FileManager.default.createFile(atPath: path, contents: Data("#!/bin/sh -e\necho \"$0 $1\"\n".utf8),
-                                               attributes: [.posixPermissions: 0o755]))
+        #expect(
+            FileManager.default.createFile(
+                atPath: path, contents: Data("#!/bin/sh -e\necho \"$0 $1\"\n".utf8),
+                attributes: [.posixPermissions: 0o755]))
         let result = try ProcessRunner().run([path, "arg"], timeout: .seconds(5), environment: [:])
         #expect(result.stdout == "\(path) arg\n")
     }
@@ -203,11 +214,14 @@ import UpdatePolicy
         let dir = try ScratchDirectory()
         let bin = dir.path + "/bin"
         try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
-        #expect(FileManager.default.createFile(atPath: bin + "/check", contents: Data("#!/bin/sh\nexit 0\n".utf8),
-                                               attributes: [.posixPermissions: 0o755]))
+        #expect(
+            FileManager.default.createFile(
+                atPath: bin + "/check", contents: Data("#!/bin/sh\nexit 0\n".utf8),
+                attributes: [.posixPermissions: 0o755]))
         #expect(chmod(bin, 0o777) == 0)
-        #expect(ExecutableCheck.problem(bin + "/check") == "\(bin) is writable by group or others (mode 0777); chmod go-w it "
-            + "(on the way to \(bin)/check)")
+        #expect(
+            ExecutableCheck.problem(bin + "/check") == "\(bin) is writable by group or others (mode 0777); chmod go-w it "
+                + "(on the way to \(bin)/check)")
         #expect(throws: CommandError.self) { try ProcessRunner().run([bin + "/check"], timeout: .seconds(5), environment: [:]) }
         // The sticky bit (as on /tmp) lets others add files but not replace ours: allowed.
         #expect(chmod(bin, 0o1777) == 0)

@@ -31,8 +31,10 @@ final class FailingProbes: ProbeRunner, @unchecked Sendable {
 
     func round(_ probes: [Probe], variables: [String: String]) -> (results: [ProbeResult], duration: Duration) {
         lock.withLock { rounds += 1 }
-        return (probes.map { ProbeResult(name: $0.name.value, passed: false, detail: "down", duration: .milliseconds(5)) },
-                .milliseconds(5))
+        return (
+            probes.map { ProbeResult(name: $0.name.value, passed: false, detail: "down", duration: .milliseconds(5)) },
+            .milliseconds(5)
+        )
     }
 }
 

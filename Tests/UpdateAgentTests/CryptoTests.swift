@@ -1,8 +1,9 @@
 import Crypto
 import Foundation
 import Testing
-@testable import UpdateAgent
 import UpdatePolicy
+
+@testable import UpdateAgent
 
 /// The Ed25519 verification path every release signature goes through
 /// (`Signature.verify(message:signatureFile:key:what:)`: swift-crypto's BoringSSL plus
@@ -69,8 +70,13 @@ import UpdatePolicy
 
     struct SpecCheck: Decodable {
         var message: String
-        var pub_key: String
+        var publicKey: String
         var signature: String
+
+        enum CodingKeys: String, CodingKey {
+            case message, signature
+            case publicKey = "pub_key"
+        }
     }
 
     /// The twelve cases, each with updatectl's answer and why. Cases 2 and 3 (mixed-order key,
@@ -85,13 +91,13 @@ import UpdatePolicy
         let accepted: Set<Int> = [2, 3]
         #expect(cases.count == 12)
         for (index, test) in cases.enumerated() {
-            let got = Self.accepts(Self.bytes(test.signature), Self.bytes(test.message), Self.bytes(test.pub_key))
+            let got = Self.accepts(Self.bytes(test.signature), Self.bytes(test.message), Self.bytes(test.publicKey))
             #expect(got == accepted.contains(index), "speccheck case \(index)")
         }
         // The library alone accepts what the stricter rules refuse: the rules do the refusing.
         for index in [0, 1, 11] {
             let test = cases[index]
-            let key = try Curve25519.Signing.PublicKey(rawRepresentation: Self.bytes(test.pub_key))
+            let key = try Curve25519.Signing.PublicKey(rawRepresentation: Self.bytes(test.publicKey))
             #expect(key.isValidSignature(Self.bytes(test.signature), for: Self.bytes(test.message)), "BoringSSL, case \(index)")
         }
     }
@@ -187,7 +193,9 @@ import UpdatePolicy
         try Data().write(to: empty)
         let emptySignature = Array(try key.signature(for: [UInt8]()))
         #expect(throws: Never.self) { try Signature.verify(file: empty.path, signatureFile: emptySignature, key: publicKey, what: "empty") }
-        #expect(throws: Signature.Failure.self) { try Signature.verify(file: empty.path, signatureFile: signature, key: publicKey, what: "empty") }
+        #expect(throws: Signature.Failure.self) {
+            try Signature.verify(file: empty.path, signatureFile: signature, key: publicKey, what: "empty")
+        }
         for bit in 0..<(message.count * 8) {
             var changed = message
             changed[bit / 8] ^= 1 << (bit % 8)

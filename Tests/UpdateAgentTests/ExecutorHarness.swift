@@ -1,7 +1,8 @@
 import Foundation
-@testable import UpdateAgent
 import UpdatePlan
 import UpdatePolicy
+
+@testable import UpdateAgent
 
 /// The real `ApplyRun` and `HealthcheckRun` in this process, on the simulated world of a
 /// scenario (`SimulationSetup`: virtual clock, scripted server, node, fleet and backend), with

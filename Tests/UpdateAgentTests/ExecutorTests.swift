@@ -1,8 +1,9 @@
 import Foundation
 import Testing
-@testable import UpdateAgent
 import UpdatePlan
 import UpdatePolicy
+
+@testable import UpdateAgent
 
 /// `ApplyRun` and `HealthcheckRun` in process, on the simulated world (`ExecutorHarness`):
 /// every operation's handler carries out its step (each step of the plan is reported with the
@@ -49,20 +50,24 @@ import UpdatePolicy
         #expect(try harness.apply() == .activated(version: "1.1.0", rebooted: true))
         let applied = Self.decisions(harness, .apply)
         #expect(applied.map(\.0) == harness.plan.steps.filter { $0.part == .apply }.map(\.id), "\(applied)")
-        #expect(Dictionary(applied, uniquingKeysWith: { $1 }) == [
-            "check.metadata": "done", "check.signature": "pass", "check.version": "pass", "preflight.channel": "pass",
-            "preflight.architecture": "pass", "preflight.min_compatible_version": "pass", "preflight.free_space": "pass",
-            "preflight.node_not_blocked": "pass", "preflight.no_downgrade": "pass", "download.files": "done",
-            "verify.files": "pass", "verify.signatures": "pass", "stage.slot": "done", "activate.slot": "done", "reboot.auto": "done",
-        ])
+        #expect(
+            Dictionary(applied, uniquingKeysWith: { $1 }) == [
+                "check.metadata": "done", "check.signature": "pass", "check.version": "pass", "preflight.channel": "pass",
+                "preflight.architecture": "pass", "preflight.min_compatible_version": "pass", "preflight.free_space": "pass",
+                "preflight.node_not_blocked": "pass", "preflight.no_downgrade": "pass", "download.files": "done",
+                "verify.files": "pass", "verify.signatures": "pass", "stage.slot": "done", "activate.slot": "done", "reboot.auto": "done",
+            ])
         var state = try harness.state()
         #expect(state.phase == .activated && state.toVersion == "1.1.0" && state.attemptCount == 1 && state.lastError == nil)
 
         #expect(try harness.healthcheck() == .success(version: "1.1.0"))
         let verified = Self.decisions(harness, .postBoot)
-        #expect(verified.map { "\($0.0) \($0.1)" } == ["boot.slot pass", "healthcheck.settle skip", "healthcheck.rounds pass",
-                                                     "healthcheck.probe.app pass", "healthcheck.probe.disk_writable pass",
-                                                     "healthcheck.commit done"])
+        #expect(
+            verified.map { "\($0.0) \($0.1)" } == [
+                "boot.slot pass", "healthcheck.settle skip", "healthcheck.rounds pass",
+                "healthcheck.probe.app pass", "healthcheck.probe.disk_writable pass",
+                "healthcheck.commit done",
+            ])
         state = try harness.state()
         #expect(state.phase == .success && state.lastFailureReason == nil && state.healthCheckFailures == 0)
         #expect(try harness.apply() == .upToDate(version: "1.1.0"))
@@ -116,7 +121,8 @@ import UpdatePolicy
 
     /// A fleet lock that cannot decide is a lock failure, not a gate's.
     @Test func aFleetLockThatCannotDecideIsALockFailure() throws {
-        let policy = Self.policy("""
+        let policy = Self.policy(
+            """
               preflight:
                 - fleet_lock: {engine: fleetlock, url: "https://fleetlock.example.com", group: edge}
             """)
@@ -255,8 +261,10 @@ import UpdatePolicy
     /// operation handed to the handler of its part, and none of the other part's.
     @Test func everyOperationHasAHandlerInItsPart() throws {
         let harness = try ExecutorHarness(policy: Self.policy(), scenario: Self.scenario())
-        let context = ApplyContext(run: ApplyRun(plan: harness.plan, policy: harness.setup.policy, policySHA256: nil,
-                                                 environment: harness.environment), lock: nil)
+        let context = ApplyContext(
+            run: ApplyRun(
+                plan: harness.plan, policy: harness.setup.policy, policySHA256: nil,
+                environment: harness.environment), lock: nil)
         for step in harness.plan.steps {
             let misplaced = context.handler(for: step.operation) is MisplacedStep
             #expect(misplaced == (step.part == .postBoot) || step.id.hasPrefix("release."), "\(step.id)")

@@ -1,8 +1,9 @@
 import Foundation
-import Testing
-@testable import UpdateAgent
-import UpdatePolicy
 import JSONValue
+import Testing
+import UpdatePolicy
+
+@testable import UpdateAgent
 
 /// The etcd engine's rules against an etcd gateway scripted in memory: what it writes, when it
 /// gives up, what it refuses to overwrite. (The real etcd runs in FleetEtcdTests.)
@@ -23,10 +24,20 @@ import JSONValue
                 requests.append(String(request.url.split(separator: "/").suffix(2).joined(separator: "/")))
                 if request.url.hasSuffix("/v3/kv/range") {
                     guard let value else { return .object([("header", .object([]))]) }
-                    return .object([("kvs", .array([.object([("key", body["key"]!), ("version", .string(String(version))),
-                                                             ("value", .string(Base64.encode(value)))])])), ("count", .string("1"))])
+                    return .object([
+                        (
+                            "kvs",
+                            .array([
+                                .object([
+                                    ("key", body["key"]!), ("version", .string(String(version))),
+                                    ("value", .string(Base64.encode(value))),
+                                ])
+                            ])
+                        ), ("count", .string("1")),
+                    ])
                 }
-                guard case .array(let compares)? = body["compare"], let wanted = compares.first?["version"]?.stringValue.flatMap({ Int($0) }),
+                guard case .array(let compares)? = body["compare"],
+                    let wanted = compares.first?["version"]?.stringValue.flatMap({ Int($0) }),
                     case .array(let puts)? = body["success"],
                     let put = puts.first?["request_put"]?["value"]?.stringValue.flatMap({ Base64.decode($0) })
                 else { return .object([("error", .string("bad request"))]) }
@@ -46,8 +57,10 @@ import JSONValue
     }
 
     func engine(_ gateway: Gateway, slots: Int = 1) -> any FleetEngine {
-        RealFleetEngines(transport: gateway).engine(FleetEngineSpec(
-            engine: .etcd, urls: ["http://etcd.invalid:2379/"], group: "edge.site-1", slots: slots, tls: TLSFiles(), timeout: .seconds(5)))
+        RealFleetEngines(transport: gateway).engine(
+            FleetEngineSpec(
+                engine: .etcd, urls: ["http://etcd.invalid:2379/"], group: "edge.site-1", slots: slots, tls: TLSFiles(),
+                timeout: .seconds(5)))
     }
 
     @Test func anAbsentSemaphoreIsCreatedThenTaken() {
@@ -57,9 +70,15 @@ import JSONValue
         #expect(gateway.text == #"{"total_slots":2,"holders":["node-b"]}"#)
         // Created with a compare on version 0 (Airlock's initialisation), then swapped.
         #expect(gateway.requests == ["kv/range", "kv/txn", "kv/range", "kv/txn"])
-        #expect(engine(gateway).lock(id: "node-a") == .done("took a reboot slot of group edge.site-1 in etcd (2 of 2 slots held: node-a, node-b)"))
-        #expect(engine(gateway).lock(id: "node-b") == .done("node-b holds a slot of group edge.site-1 already (2 of 2 slots held: node-a, node-b)"))
-        #expect(engine(gateway).unlock(id: "node-a") == .done("gave back node-a's reboot slot of group edge.site-1 (1 of 2 slots held: node-b)"))
+        #expect(
+            engine(gateway).lock(id: "node-a")
+                == .done("took a reboot slot of group edge.site-1 in etcd (2 of 2 slots held: node-a, node-b)"))
+        #expect(
+            engine(gateway).lock(id: "node-b")
+                == .done("node-b holds a slot of group edge.site-1 already (2 of 2 slots held: node-a, node-b)"))
+        #expect(
+            engine(gateway).unlock(id: "node-a") == .done("gave back node-a's reboot slot of group edge.site-1 (1 of 2 slots held: node-b)")
+        )
         #expect(gateway.text == #"{"total_slots":2,"holders":["node-b"]}"#)
     }
 
@@ -96,9 +115,12 @@ import JSONValue
 
     /// Go's encoding/json escapes; the FleetLock body; the key as Airlock builds it.
     @Test func encodings() {
-        #expect(JSON.quote("a<b>&\u{2028}\u{2029}\u{1}\t\"\\é\u{7F}", goStyle: true) == #""a\u003cb\u003e\u0026\u2028\u2029\u0001\t\"\\é\#u{7F}""#)
-        #expect(String(decoding: FleetLockClient.body(id: "c988d2509fdf", group: "workers"), as: UTF8.self)
-            == #"{"client_params":{"id":"c988d2509fdf","group":"workers"}}"#)
+        #expect(
+            JSON.quote("a<b>&\u{2028}\u{2029}\u{1}\t\"\\é\u{7F}", goStyle: true)
+                == #""a\u003cb\u003e\u0026\u2028\u2029\u0001\t\"\\é\#u{7F}""#)
+        #expect(
+            String(decoding: FleetLockClient.body(id: "c988d2509fdf", group: "workers"), as: UTF8.self)
+                == #"{"client_params":{"id":"c988d2509fdf","group":"workers"}}"#)
         #expect(EtcdSemaphore.key(group: "edge.site-1") == "com.coreos.airlock/groups/edge.site-1/v1/semaphore")
         #expect(EtcdSemaphore.queryEscape("a b/c") == "a+b%2Fc")
         var semaphore = AirlockSemaphore(totalSlots: 4, holders: ["b", "d"])

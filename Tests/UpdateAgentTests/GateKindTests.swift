@@ -1,6 +1,7 @@
 import Testing
-@testable import UpdateAgent
 import UpdatePolicy
+
+@testable import UpdateAgent
 
 /// Gate kinds evaluated against a machine the test sets up.
 @Suite struct GateKindTests {
@@ -23,8 +24,9 @@ import UpdatePolicy
 
     @Test func forceSkipsTimeAndPlaceGatesButNotSafetyGates() throws {
         let harness = KindHarness()
-        #expect(try harness.evaluate("- maintenance_window: {start: \"01:00\", end: \"01:30\"}", force: true)
-            == .skipped("skipped by --force"))
+        #expect(
+            try harness.evaluate("- maintenance_window: {start: \"01:00\", end: \"01:30\"}", force: true)
+                == .skipped("skipped by --force"))
         var short = harness
         short.system.free = 1
         guard case .block = try short.evaluate("- free_space: {}", force: true) else {

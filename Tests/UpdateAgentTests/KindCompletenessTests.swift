@@ -1,7 +1,8 @@
 import Foundation
 import Testing
-@testable import UpdateAgent
 import UpdatePolicy
+
+@testable import UpdateAgent
 
 /// Every gate and probe kind is complete: described on the policy side (`PolicyKinds`), able to
 /// run on the agent side, and simulated when it reads scenario facts. A kind missing a part fails
@@ -28,6 +29,20 @@ import UpdatePolicy
         }
     }
 
+    /// Every kind's evaluation is tested in `KindEvaluationTests`, in a test named after it
+    /// (`free_space` → `freeSpace()`, the probe `http` → `httpProbe()`), as docs/extending.md says.
+    @Test(arguments: PolicyKinds.gates.map { ($0.entry.name, "") } + PolicyKinds.probes.map { ($0.entry.name, "Probe") })
+    func everyKindIsEvaluatedInATest(name: String, suffix: String) throws {
+        let source = try String(
+            contentsOf: Self.root.appendingPathComponent("Tests/UpdateAgentTests/KindEvaluationTests.swift"),
+            encoding: .utf8)
+        let words = name.split(separator: "_")
+        let function =
+            (words.first.map(String.init) ?? "") + words.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+            + suffix
+        #expect(source.contains("@Test func \(function)() throws {"), "no KindEvaluationTests.\(function)() for the kind `\(name)`")
+    }
+
     /// A kind type written in `UpdatePolicy/Kinds/` but not listed in `PolicyKinds` would lint
     /// clean and never run; so would an agent file without a policy side.
     @Test func everyKindFileIsRegisteredAndPaired() throws {
@@ -37,7 +52,9 @@ import UpdatePolicy
         for file in try FileManager.default.contentsOfDirectory(atPath: policyKinds.path) where file.hasSuffix(".swift") {
             let text = try String(contentsOf: policyKinds.appendingPathComponent(file), encoding: .utf8)
             for line in text.split(separator: "\n") where line.hasPrefix("public struct ") {
-                if [": DecodableGate", ": DecodableProbe", ": SwitchedGate", ": CheckedGate", ": CheckedProbe"].contains(where: line.contains) {
+                if [": DecodableGate", ": DecodableProbe", ": SwitchedGate", ": CheckedGate", ": CheckedProbe"].contains(
+                    where: line.contains)
+                {
                     declared.insert(String(line.dropFirst("public struct ".count).prefix { $0 != ":" }))
                 }
             }
@@ -62,7 +79,8 @@ import UpdatePolicy
         // A kind named as a policy key too (`channel`, the one-line `maintenance_window`) is named
         // wherever that key is (update.conf, the flags): its type names count, below.
         guard !Self.releaseFields.contains(name), PolicySchema.updates.key(name) == nil else { return }
-        let camel = name.split(separator: "_").enumerated().map { $0 == 0 ? String($1) : $1.prefix(1).uppercased() + $1.dropFirst() }.joined()
+        let camel = name.split(separator: "_").enumerated().map { $0 == 0 ? String($1) : $1.prefix(1).uppercased() + $1.dropFirst() }
+            .joined()
         let words = name.contains("_") ? [name, camel] : ["\"\(name)\"", "`\(name)`", "- \(name):", " \(name): "]
         let naming = try Self.files(where: { line in words.contains(where: line.contains) })
         #expect(!naming.isEmpty, "the search for \(name) finds nothing: it tests nothing")
@@ -77,7 +95,7 @@ import UpdatePolicy
     @Test(arguments: (PolicyKinds.gates as [any EntryKindDescription.Type] + PolicyKinds.probes).map { String(describing: $0) })
     func aKindsTypeIsUsedInAtMostThreeFiles(type: String) throws {
         let naming = try Self.files(where: { line in
-            line.contains(type) && !line.contains(type + "s") // HTTPProbe, not a longer name that starts with it
+            line.contains(type) && !line.contains(type + "s")  // HTTPProbe, not a longer name that starts with it
         })
         #expect(naming.count >= 2, "the search for \(type) finds \(naming): it tests nothing")
         #expect(naming.count <= 3, "\(type) is used in \(naming.count) files: \(naming.sorted())")

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import UpdateAgent
 
 /// kubectl's `-v=6` request log, read for the outcome of the GET: a status the API server
@@ -18,7 +19,9 @@ import Testing
             I1126 17:02:11.115232   81234 round_trippers.go:445] GET http://127.0.0.1:9/api/v1/nodes/edge-1  in 0 milliseconds
             I1126 17:02:11.115300   81234 helpers.go:234] Connection error: Get http://127.0.0.1:9/api/v1/nodes/edge-1: dial tcp 127.0.0.1:9: connect: connection refused
             """
-        #expect(Kubectl.request(in: log) == .noAnswer("Get http://127.0.0.1:9/api/v1/nodes/edge-1: dial tcp 127.0.0.1:9: connect: connection refused"))
+        #expect(
+            Kubectl.request(in: log)
+                == .noAnswer("Get http://127.0.0.1:9/api/v1/nodes/edge-1: dial tcp 127.0.0.1:9: connect: connection refused"))
     }
 
     @Test func aNewStyleAnswerIsItsStatus() {

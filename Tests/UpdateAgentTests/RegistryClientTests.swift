@@ -1,6 +1,7 @@
 import Testing
-@testable import UpdateAgent
 import UpdatePolicy
+
+@testable import UpdateAgent
 
 /// The registry client's authentication, against a scripted registry.
 @Suite struct RegistryClientTests {
@@ -41,7 +42,9 @@ import UpdatePolicy
 
     @Test func challengesAreParsedWithQuotesAndEscapes() {
         let (scheme, parameters) = RegistryClient.parse(
-            challenge: #"Bearer realm="https://auth.example.com/token",service="registry.example.com",scope="repository:a/b:pull,push",error="x\"y""#)
+            challenge:
+                #"Bearer realm="https://auth.example.com/token",service="registry.example.com",scope="repository:a/b:pull,push",error="x\"y""#
+        )
         #expect(scheme == "Bearer")
         #expect(parameters["realm"] == "https://auth.example.com/token")
         #expect(parameters["service"] == "registry.example.com")

@@ -1,7 +1,8 @@
 import Crypto
 import Foundation
-import UpdatePolicy
 import Testing
+import UpdatePolicy
+
 @testable import UpdateAgent
 
 /// The release formats, keys and signatures of KubeSolo OS and of updatectl.
@@ -53,25 +54,35 @@ import Testing
         #expect(release.files.allSatisfy { $0.size == nil }, "KubeSolo OS gives no sizes")
         #expect(release.metadataSignatureURL == "https://u.example.com/os/latest.json.sig")
         #expect((release.channel, release.architecture, release.minCompatibleVersion) == ("stable", "arm64", "v0.2.0"))
-        #expect(ReleaseMetadata.namedMetadataSignature(Array(json.utf8), metadataURL: "https://u.example.com/os/latest.json")
-            == "https://u.example.com/os/latest.json.sig")
+        #expect(
+            ReleaseMetadata.namedMetadataSignature(Array(json.utf8), metadataURL: "https://u.example.com/os/latest.json")
+                == "https://u.example.com/os/latest.json.sig")
     }
 
     @Test(arguments: [
         (#"{"version": "1", "vmlinuz_url": "v", "vmlinuz_sha256": "DIGEST"}"#, "no `initramfs_url` string"),
-        (#"{"version": "1", "vmlinuz_url": "v", "vmlinuz_sha256": "abc", "initramfs_url": "i", "initramfs_sha256": "DIGEST"}"#,
-         "`vmlinuz_sha256` is not 64 hex digits"),
-        (#"{"version": "1", "vmlinuz_url": "http://x/v", "vmlinuz_sha256": "DIGEST", "initramfs_url": "i", "initramfs_sha256": "DIGEST"}"#,
-         "does not use https"),
-        (#"{"version": "1", "vmlinuz_url": "v", "vmlinuz_sha256": "DIGEST", "initramfs_url": "i", "initramfs_sha256": "DIGEST", "min_compatible_version": "soon"}"#,
-         "`min_compatible_version` \"soon\" is not a version"),
-        (#"{"version": "1", "vmlinuz_url": "v", "vmlinuz_sha256": "DIGEST", "initramfs_url": "i", "initramfs_sha256": "DIGEST", "channel": 3}"#,
-         "`channel` is not a string"),
+        (
+            #"{"version": "1", "vmlinuz_url": "v", "vmlinuz_sha256": "abc", "initramfs_url": "i", "initramfs_sha256": "DIGEST"}"#,
+            "`vmlinuz_sha256` is not 64 hex digits"
+        ),
+        (
+            #"{"version": "1", "vmlinuz_url": "http://x/v", "vmlinuz_sha256": "DIGEST", "initramfs_url": "i", "initramfs_sha256": "DIGEST"}"#,
+            "does not use https"
+        ),
+        (
+            #"{"version": "1", "vmlinuz_url": "v", "vmlinuz_sha256": "DIGEST", "initramfs_url": "i", "initramfs_sha256": "DIGEST", "min_compatible_version": "soon"}"#,
+            "`min_compatible_version` \"soon\" is not a version"
+        ),
+        (
+            #"{"version": "1", "vmlinuz_url": "v", "vmlinuz_sha256": "DIGEST", "initramfs_url": "i", "initramfs_sha256": "DIGEST", "channel": 3}"#,
+            "`channel` is not a string"
+        ),
     ])
     func aBrokenKubeSoloReleaseSaysWhatIsWrong(json: String, message: String) {
         do {
-            _ = try ReleaseMetadata.parse(Array(json.replacingOccurrences(of: "DIGEST", with: Self.digest).utf8),
-                                          metadataURL: "https://u.example.com/latest.json")
+            _ = try ReleaseMetadata.parse(
+                Array(json.replacingOccurrences(of: "DIGEST", with: Self.digest).utf8),
+                metadataURL: "https://u.example.com/latest.json")
             Issue.record("accepted: \(json)")
         } catch {
             #expect(error.description.contains(message), "\(error)")
@@ -82,27 +93,33 @@ import Testing
 /// The metadata gates, evaluated against a machine the test sets up.
 @Suite struct MetadataGateTests {
     func release(channel: String? = nil, architecture: String? = nil, minimum: String? = nil) -> ReleaseMetadata {
-        ReleaseMetadata(version: "1.1.0", format: .kubesolo, files: [], channel: channel, minCompatibleVersion: minimum,
-                        architecture: architecture)
+        ReleaseMetadata(
+            version: "1.1.0", format: .kubesolo, files: [], channel: channel, minCompatibleVersion: minimum,
+            architecture: architecture)
     }
 
     @Test func theChannelMustBeThePolicysWhenTheReleaseNamesOne() throws {
         let harness = KindHarness()
-        #expect(try harness.evaluate("- channel: true", offered: release(channel: "stable"))
-            == .pass("the release is for channel stable, the one this node follows"))
-        #expect(try harness.evaluate("- channel: true", offered: release(channel: "beta"))
-            == .refuse("the release is for channel beta, but this node follows stable"))
-        #expect(try harness.evaluate("- channel: true", offered: release())
-            == .pass("the release names no channel; this node follows stable"))
+        #expect(
+            try harness.evaluate("- channel: true", offered: release(channel: "stable"))
+                == .pass("the release is for channel stable, the one this node follows"))
+        #expect(
+            try harness.evaluate("- channel: true", offered: release(channel: "beta"))
+                == .refuse("the release is for channel beta, but this node follows stable"))
+        #expect(
+            try harness.evaluate("- channel: true", offered: release())
+                == .pass("the release names no channel; this node follows stable"))
     }
 
     @Test func theArchitectureMustBeThisMachines() throws {
         var harness = KindHarness()
         harness.system.arch = "arm64"
-        #expect(try harness.evaluate("- architecture: true", offered: release(architecture: "arm64"))
-            == .pass("the release is built for arm64, as this machine is"))
-        #expect(try harness.evaluate("- architecture: true", offered: release(architecture: "amd64"))
-            == .refuse("the release is built for amd64, but this machine is arm64"))
+        #expect(
+            try harness.evaluate("- architecture: true", offered: release(architecture: "arm64"))
+                == .pass("the release is built for arm64, as this machine is"))
+        #expect(
+            try harness.evaluate("- architecture: true", offered: release(architecture: "amd64"))
+                == .refuse("the release is built for amd64, but this machine is arm64"))
         #expect(GoArchitecture.name(machine: "x86_64") == "amd64" && GoArchitecture.name(machine: "aarch64") == "arm64")
         #expect(GoArchitecture.name(machine: "armv7l") == "arm" && GoArchitecture.name(machine: "i686") == "386")
     }

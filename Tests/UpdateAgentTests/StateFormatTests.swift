@@ -1,8 +1,8 @@
+import JSONValue
 import Testing
 import UpdateAgent
 import UpdatePlan
 import UpdatePolicy
-import JSONValue
 
 @Suite struct StateFormatTests {
     /// What the Go agent writes (json.MarshalIndent of UpdateState), by hand from its struct tags.
@@ -30,25 +30,30 @@ import JSONValue
     }
 
     @Test func goZeroTimesAndAbsentFieldsAreUnset() throws {
-        let state = try UpdateState.decode(Array("""
-            {"phase": "idle", "started_at": "0001-01-01T00:00:00Z", "updated_at": "2026-05-14T19:08:30Z", "attempt_count": 0}
-            """.utf8))
+        let state = try UpdateState.decode(
+            Array(
+                """
+                {"phase": "idle", "started_at": "0001-01-01T00:00:00Z", "updated_at": "2026-05-14T19:08:30Z", "attempt_count": 0}
+                """.utf8))
         #expect(state.startedAt == nil)
         #expect(state.updatedAt == Timestamp.parse("2026-05-14T19:08:30Z"))
-        #expect(state.json.render() == """
-            {
-              "phase": "idle",
-              "started_at": "0001-01-01T00:00:00Z",
-              "updated_at": "2026-05-14T19:08:30Z",
-              "attempt_count": 0
-            }
-            """)
+        #expect(
+            state.json.render() == """
+                {
+                  "phase": "idle",
+                  "started_at": "0001-01-01T00:00:00Z",
+                  "updated_at": "2026-05-14T19:08:30Z",
+                  "attempt_count": 0
+                }
+                """)
     }
 
     @Test func unknownKeysSurviveARewrite() throws {
-        let state = try UpdateState.decode(Array("""
-            {"phase": "success", "updated_at": "2026-05-14T19:08:30Z", "attempt_count": 1, "future_field": {"a": [1, 2]}}
-            """.utf8))
+        let state = try UpdateState.decode(
+            Array(
+                """
+                {"phase": "success", "updated_at": "2026-05-14T19:08:30Z", "attempt_count": 1, "future_field": {"a": [1, 2]}}
+                """.utf8))
         #expect(state.json["future_field"] == .object([("a", .array([.int(1), .int(2)]))]))
     }
 

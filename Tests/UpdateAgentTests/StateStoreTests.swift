@@ -36,17 +36,18 @@ final class ScratchDirectory {
         let attributes = try FileManager.default.attributesOfItem(atPath: store.path)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
         let text = try String(contentsOfFile: store.path, encoding: .utf8)
-        #expect(text == """
-            {
-              "phase": "failed",
-              "to_version": "1.1.0",
-              "started_at": "0001-01-01T00:00:00Z",
-              "updated_at": "2027-01-15T08:00:00.0000005Z",
-              "last_error": "sha256 mismatch",
-              "attempt_count": 2
-            }
+        #expect(
+            text == """
+                {
+                  "phase": "failed",
+                  "to_version": "1.1.0",
+                  "started_at": "0001-01-01T00:00:00Z",
+                  "updated_at": "2027-01-15T08:00:00.0000005Z",
+                  "last_error": "sha256 mismatch",
+                  "attempt_count": 2
+                }
 
-            """)
+                """)
         let loaded = try store.load()
         #expect(loaded.phase == .failed && loaded.lastError == "sha256 mismatch" && loaded.attemptCount == 2)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path + "/update").sorted() == ["state.json", "state.json.lock"])

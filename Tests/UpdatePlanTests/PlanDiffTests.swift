@@ -1,8 +1,8 @@
 import Foundation
-import YAMLTree
 import Testing
 import UpdatePlan
 import UpdatePolicy
+import YAMLTree
 
 @Suite struct PlanDiffTests {
     static let base = """
@@ -71,9 +71,10 @@ import UpdatePolicy
     }
 
     @Test func gatesReordered() throws {
-        let changes = try diff(replacing(
-            "    - free_space: {headroom: 10%}\n    - no_downgrade: true\n",
-            "    - no_downgrade: true\n    - free_space: {headroom: 10%}\n"))
+        let changes = try diff(
+            replacing(
+                "    - free_space: {headroom: 10%}\n    - no_downgrade: true\n",
+                "    - no_downgrade: true\n    - free_space: {headroom: 10%}\n"))
         #expect(changes.map(\.kind) == [.moved])
         #expect(changes.first?.message == "moved `preflight.no_downgrade`: now runs before `preflight.free_space`")
     }
@@ -91,7 +92,9 @@ import UpdatePolicy
         let messages = changes.map(\.message)
         #expect(messages.contains("signature verification turned off: releases are no longer signature-checked"))
         #expect(messages.contains("removed decision `check.signature`"))
-        #expect(messages.contains("added wait `reboot.manual`: stop; the operator or init reboots into the new slot, then runs `updatectl healthcheck`"))
+        #expect(
+            messages.contains(
+                "added wait `reboot.manual`: stop; the operator or init reboots into the new slot, then runs `updatectl healthcheck`"))
         #expect(messages.contains { $0.contains("at 3 consecutive failed runs: roll back") } == false)
     }
 

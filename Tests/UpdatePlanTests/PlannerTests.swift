@@ -1,9 +1,9 @@
 import Foundation
+import JSONValue
 import Testing
 import UpdatePlan
 import UpdatePolicy
 import YAMLTree
-import JSONValue
 
 enum Paths {
     static let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
@@ -32,13 +32,15 @@ func assertSnapshot(_ text: String, named name: String, sourceLocation: SourceLo
         return
     }
     let expected = try String(contentsOf: url, encoding: .utf8)
-    #expect(text == expected, "snapshot \(name) differs; UPDATE_SNAPSHOTS=1 swift test re-records it",
-            sourceLocation: sourceLocation)
+    #expect(
+        text == expected, "snapshot \(name) differs; UPDATE_SNAPSHOTS=1 swift test re-records it",
+        sourceLocation: sourceLocation)
 }
 
 @Suite struct PlanGoldenTests {
     static let policies = [
-        "policies/default.yaml", "policies/hardened.yaml", "policies/kubesolo.yaml", "policies/fleet.yaml", "examples/cloud-init/user-data.yaml",
+        "policies/default.yaml", "policies/hardened.yaml", "policies/kubesolo.yaml", "policies/fleet.yaml",
+        "examples/cloud-init/user-data.yaml",
         "Tests/UpdatePlanTests/Fixtures/every-kind.yaml",
     ]
 
@@ -54,18 +56,19 @@ func assertSnapshot(_ text: String, named name: String, sourceLocation: SourceLo
 @Suite struct PlannerTests {
     @Test func theLifecycleRunsInOrder() throws {
         let plan = try compile("Tests/UpdatePlanTests/Fixtures/every-kind.yaml")
-        #expect(plan.steps.map(\.id) == [
-            "initialize.fleet_lock", "check.metadata", "check.signature", "check.version",
-            "preflight.channel", "preflight.architecture", "preflight.min_compatible_version",
-            "preflight.free_space", "preflight.node_not_blocked", "preflight.maintenance_window",
-            "preflight.max_attempts", "preflight.no_downgrade", "preflight.rollout", "preflight.battery",
-            "preflight.fleet-ok",
-            "download.files", "verify.files", "verify.signatures", "stage.slot", "preflight.fleet_lock", "activate.slot", "reboot.auto",
-            "boot.slot", "healthcheck.settle", "healthcheck.rounds",
-            "healthcheck.probe.app", "healthcheck.probe.apiserver", "healthcheck.probe.etcd",
-            "healthcheck.probe.scratch", "healthcheck.probe.kube_system_ready", "healthcheck.probe.disk_writable",
-            "healthcheck.commit", "healthcheck.failure", "healthcheck.rollback", "release.fleet_lock",
-        ])
+        #expect(
+            plan.steps.map(\.id) == [
+                "initialize.fleet_lock", "check.metadata", "check.signature", "check.version",
+                "preflight.channel", "preflight.architecture", "preflight.min_compatible_version",
+                "preflight.free_space", "preflight.node_not_blocked", "preflight.maintenance_window",
+                "preflight.max_attempts", "preflight.no_downgrade", "preflight.rollout", "preflight.battery",
+                "preflight.fleet-ok",
+                "download.files", "verify.files", "verify.signatures", "stage.slot", "preflight.fleet_lock", "activate.slot", "reboot.auto",
+                "boot.slot", "healthcheck.settle", "healthcheck.rounds",
+                "healthcheck.probe.app", "healthcheck.probe.apiserver", "healthcheck.probe.etcd",
+                "healthcheck.probe.scratch", "healthcheck.probe.kube_system_ready", "healthcheck.probe.disk_writable",
+                "healthcheck.commit", "healthcheck.failure", "healthcheck.rollback", "release.fleet_lock",
+            ])
         #expect(plan.steps.filter { $0.part == .apply }.map(\.phase).uniqued() == [.checking, .downloading, .staged, .activated])
         #expect(plan.steps[plan.postBootStart].id == "boot.slot")
     }
@@ -82,8 +85,10 @@ func assertSnapshot(_ text: String, named name: String, sourceLocation: SourceLo
         let written = plan.steps.flatMap(\.parameters).filter { !$0.origin.isDefault }.map(\.name)
         #expect(written == ["server"])
         let ids = plan.steps.map(\.id)
-        for id in ["preflight.free_space", "preflight.node_not_blocked", "healthcheck.settle",
-                   "healthcheck.probe.kube_system_ready", "healthcheck.probe.disk_writable", "reboot.manual"] {
+        for id in [
+            "preflight.free_space", "preflight.node_not_blocked", "healthcheck.settle",
+            "healthcheck.probe.kube_system_ready", "healthcheck.probe.disk_writable", "reboot.manual",
+        ] {
             #expect(ids.contains(id))
         }
         for step in plan.steps where step.id != "check.metadata" { #expect(step.origin.isDefault, "\(step.id)") }
@@ -95,10 +100,11 @@ func assertSnapshot(_ text: String, named name: String, sourceLocation: SourceLo
             Issue.record("no steps")
             return
         }
-        #expect(steps.allSatisfy { step in
-            guard case .array(let parameters)? = step["parameters"] else { return false }
-            return parameters.allSatisfy { $0["default"] == .bool($0["name"]?.stringValue != "server") }
-        })
+        #expect(
+            steps.allSatisfy { step in
+                guard case .array(let parameters)? = step["parameters"] else { return false }
+                return parameters.allSatisfy { $0["default"] == .bool($0["name"]?.stringValue != "server") }
+            })
     }
 
     @Test func originsPointIntoThePolicy() throws {

@@ -29,12 +29,14 @@ import YAMLTree
             #expect(!finding.message.isEmpty)
         }
         for message in fixture.messages {
-            #expect(found.isEmpty || result.findings.contains { $0.rule.rawValue == rule && $0.message.contains(message) },
-                    "no \(rule) message contains \(message)")
+            #expect(
+                found.isEmpty || result.findings.contains { $0.rule.rawValue == rule && $0.message.contains(message) },
+                "no \(rule) message contains \(message)")
         }
         for help in fixture.helps {
-            #expect(result.findings.contains { $0.rule.rawValue == rule && ($0.help ?? "").contains(help) },
-                    "no \(rule) help contains \(help)")
+            #expect(
+                result.findings.contains { $0.rule.rawValue == rule && ($0.help ?? "").contains(help) },
+                "no \(rule) help contains \(help)")
         }
     }
 
@@ -91,9 +93,10 @@ import YAMLTree
 
     @Test func defaultsAreFilledInAndMarkedAsDefaults() throws {
         let policy = try #require(lint(Self.header).policy)
-        #expect(policy.preflight.map(\.name.value) == [
-            "channel", "architecture", "min_compatible_version", "no_downgrade", "free_space", "node_not_blocked",
-        ])
+        #expect(
+            policy.preflight.map(\.name.value) == [
+                "channel", "architecture", "min_compatible_version", "no_downgrade", "free_space", "node_not_blocked",
+            ])
         #expect(policy.preflight.allSatisfy { $0.source == .defaulted })
         #expect(policy.healthcheck.timeout == Located(.seconds(300), .defaulted))
         #expect(policy.healthcheck.interval == Located(.seconds(10), .defaulted))
@@ -109,7 +112,8 @@ import YAMLTree
     }
 
     @Test func shorthandsExpandToProbes() throws {
-        let result = lint(Self.header + "  healthcheck_url: http://127.0.0.1:8080/healthz\n  kube_system_settle: 45s\n  auto_rollback_after: 2\n")
+        let result = lint(
+            Self.header + "  healthcheck_url: http://127.0.0.1:8080/healthz\n  kube_system_settle: 45s\n  auto_rollback_after: 2\n")
         #expect(result.findings.isEmpty)
         let probes = try #require(result.policy?.healthcheck.probes)
         #expect(probes.map(\.name.value) == ["healthcheck_url", "kube_system_ready", "disk_writable"])
@@ -128,14 +132,15 @@ import YAMLTree
     }
 
     @Test func aShorthandThatAgreesWithTheExplicitProbeIsOneProbe() throws {
-        let result = lint(Self.header + """
-              healthcheck_url: http://127.0.0.1:8080/healthz
-              auto_rollback_after: 3
-              healthcheck:
-                probes:
-                  - http: {url: "http://127.0.0.1:8080/healthz"}
+        let result = lint(
+            Self.header + """
+                  healthcheck_url: http://127.0.0.1:8080/healthz
+                  auto_rollback_after: 3
+                  healthcheck:
+                    probes:
+                      - http: {url: "http://127.0.0.1:8080/healthz"}
 
-            """)
+                """)
         #expect(result.findings.isEmpty)
         #expect(result.policy?.healthcheck.probes.count { $0.kind.kindName == "http" } == 1)
     }
@@ -143,14 +148,15 @@ import YAMLTree
     /// `healthcheck_url` adds its probe beside listed `http` probes: an operator who adds an
     /// apiserver probe expects both to run.
     @Test func theURLShorthandAddsAProbeBesideListedOnes() throws {
-        let result = lint(Self.header + """
-              healthcheck_url: http://127.0.0.1:8080/healthz
-              auto_rollback_after: 3
-              healthcheck:
-                probes:
-                  - http: {url: "http://127.0.0.1:9090/ready"}
+        let result = lint(
+            Self.header + """
+                  healthcheck_url: http://127.0.0.1:8080/healthz
+                  auto_rollback_after: 3
+                  healthcheck:
+                    probes:
+                      - http: {url: "http://127.0.0.1:9090/ready"}
 
-            """)
+                """)
         #expect(result.findings.isEmpty, "\(result.findings.map(\.message))")
         let urls = result.policy?.healthcheck.probes.compactMap { probe -> String? in
             (probe.kind as? HTTPProbe)?.url.value.text
@@ -160,28 +166,30 @@ import YAMLTree
 
     /// Only the same probe configured two ways conflicts.
     @Test func theSameURLWithAnotherStatusIsAConflict() throws {
-        let result = lint(Self.header + """
-              healthcheck_url: http://127.0.0.1:8080/healthz
-              auto_rollback_after: 3
-              healthcheck:
-                probes:
-                  - http: {url: "http://127.0.0.1:8080/healthz", status: 204}
+        let result = lint(
+            Self.header + """
+                  healthcheck_url: http://127.0.0.1:8080/healthz
+                  auto_rollback_after: 3
+                  healthcheck:
+                    probes:
+                      - http: {url: "http://127.0.0.1:8080/healthz", status: 204}
 
-            """)
+                """)
         #expect(result.findings.map(\.rule) == [.shorthandConflict])
         #expect(result.findings.first?.notes.first?.mark.line == 8)
     }
 
     @Test func unnamedEntriesOfOneKindGetDistinctNames() throws {
-        let result = lint(Self.header + """
-              auto_rollback_after: 3
-              healthcheck:
-                probes:
-                  - tcp: {address: "127.0.0.1:1"}
-                  - tcp: {address: "127.0.0.1:2"}
-                  - tcp: {name: tcp-2, address: "127.0.0.1:3"}
+        let result = lint(
+            Self.header + """
+                  auto_rollback_after: 3
+                  healthcheck:
+                    probes:
+                      - tcp: {address: "127.0.0.1:1"}
+                      - tcp: {address: "127.0.0.1:2"}
+                      - tcp: {name: tcp-2, address: "127.0.0.1:3"}
 
-            """)
+                """)
         #expect(result.findings.isEmpty)
         #expect(result.policy?.healthcheck.probes.prefix(3).map(\.name.value) == ["tcp", "tcp-3", "tcp-2"])
     }
@@ -195,10 +203,12 @@ import YAMLTree
     }
 
     @Test func everyFindingIsCollectedInOnePass() throws {
-        let result = lint("updates:\n  sever: x\n  channel: A\n  reboot: maybe\n  data_dir: rel\n  healthcheck: {timeout: x, interval: y}\n")
-        #expect(result.findings.map(\.rule) == [
-            .unknownKey, .badValue, .badValue, .badPath, .badDuration, .badDuration,
-        ])
+        let result = lint(
+            "updates:\n  sever: x\n  channel: A\n  reboot: maybe\n  data_dir: rel\n  healthcheck: {timeout: x, interval: y}\n")
+        #expect(
+            result.findings.map(\.rule) == [
+                .unknownKey, .badValue, .badValue, .badPath, .badDuration, .badDuration,
+            ])
         let noServer = lint("updates:\n  channel: stable\n")
         #expect(noServer.findings.map(\.rule) == [.missingServer])
     }
@@ -206,15 +216,17 @@ import YAMLTree
     /// A misspelt option is one mistake: "unknown key, did you mean `address`?", not that and
     /// "needs `address`" as well; a key it cannot be taken for still leaves the option missing.
     @Test func aMisspeltRequiredOptionIsReportedOnce() throws {
-        let misspelt = lint("updates:\n  server: https://u.example.com\n  healthcheck:\n    probes:\n      - tcp: {adress: \"127.0.0.1:1\"}\n")
+        let misspelt = lint(
+            "updates:\n  server: https://u.example.com\n  healthcheck:\n    probes:\n      - tcp: {adress: \"127.0.0.1:1\"}\n")
         #expect(misspelt.findings.filter { $0.severity == .error }.map(\.rule) == [.unknownKey])
         #expect(misspelt.findings.first { $0.rule == .unknownKey }?.help == "did you mean `address`?")
         let unrelated = lint("updates:\n  server: https://u.example.com\n  healthcheck:\n    probes:\n      - tcp: {port: 1}\n")
         let missing = try #require(unrelated.findings.first { $0.rule == .missingOption })
         #expect(missing.message == "the tcp probe needs `address`: `host:port`, `[v6]:port` for IPv6.")
         #expect(missing.help == "add `address: …` to the tcp probe")
-        let both = lint("updates:\n  server: https://u.example.com\n  healthcheck:\n    probes:\n"
-            + "      - tcp: {adress: x, address: \"127.0.0.1:1\"}\n")
+        let both = lint(
+            "updates:\n  server: https://u.example.com\n  healthcheck:\n    probes:\n"
+                + "      - tcp: {adress: x, address: \"127.0.0.1:1\"}\n")
         #expect(both.findings.filter { $0.severity == .error }.map(\.rule) == [.unknownKey])
     }
 
@@ -262,9 +274,10 @@ import YAMLTree
     @Test func entriesTakeScalarShorthandsAndNull() throws {
         let result = lint(Self.header + "  preflight:\n    - free_space:\n    - max_attempts: 3\n    - no_downgrade: true\n")
         #expect(result.findings.isEmpty)
-        #expect(result.policy?.preflight.map(\.kind.kindName) == [
-            "channel", "architecture", "min_compatible_version", "free_space", "max_attempts", "no_downgrade",
-        ])
+        #expect(
+            result.policy?.preflight.map(\.kind.kindName) == [
+                "channel", "architecture", "min_compatible_version", "free_space", "max_attempts", "no_downgrade",
+            ])
     }
 
     @Test func optionsWrittenBesideTheKindArePointedBackInside() throws {
@@ -282,7 +295,8 @@ import YAMLTree
 
     /// A window whose start equals its end has one meaning everywhere: an error, never open.
     @Test func aWindowOfNoLengthIsAnError() throws {
-        let result = lint(Self.header + "  preflight:\n    - free_space: {}\n    - maintenance_window: {start: \"03:00\", end: \"03:00\"}\n")
+        let result = lint(
+            Self.header + "  preflight:\n    - free_space: {}\n    - maintenance_window: {start: \"03:00\", end: \"03:00\"}\n")
         let finding = try #require(result.findings.first)
         #expect(result.findings.count == 1)
         #expect(finding.rule == .badValue && finding.severity == .error)
@@ -291,7 +305,8 @@ import YAMLTree
     }
 
     @Test func windowsAcrossMidnightHaveTheRightLength() throws {
-        let policy = try #require(lint(Self.header + "  preflight:\n    - free_space: {}\n    - maintenance_window: {start: \"22:00\", end: \"04:00\"}\n").policy)
+        let policy = try #require(
+            lint(Self.header + "  preflight:\n    - free_space: {}\n    - maintenance_window: {start: \"22:00\", end: \"04:00\"}\n").policy)
         let window = try #require(policy.preflight.lazy.compactMap { $0.kind as? MaintenanceWindowGate }.first)
         #expect(window.lengthMinutes == 360)
         #expect(window.days.value == Weekday.allCases)
@@ -317,7 +332,8 @@ import YAMLTree
             """
         let result = PolicyLinter.lint(Array(text.utf8), file: "x.yaml", options: .tests)
         #expect(result.findings.isEmpty)
-        let off = PolicyLinter.lint(Array(text.utf8), file: "x.yaml", options: LintOptions(timeZones: LintOptions.tests.timeZones, inlineSuppressions: false))
+        let off = PolicyLinter.lint(
+            Array(text.utf8), file: "x.yaml", options: LintOptions(timeZones: LintOptions.tests.timeZones, inlineSuppressions: false))
         #expect(off.findings.map(\.rule) == [.unauthenticated, .badValue])
     }
 
@@ -329,7 +345,8 @@ import YAMLTree
     }
 
     @Test func commentsAreFoundOnTheirLinesPastHashesThatAreNotComments() throws {
-        let text = "# updatectl: disable=UPD999\nupdates:\n  server: http://u.example.com/#x  # updatectl: disable=UPD406\n"
+        let text =
+            "# updatectl: disable=UPD999\nupdates:\n  server: http://u.example.com/#x  # updatectl: disable=UPD406\n"
             + "\n\n  reboot: auto # updatectl: disable=UPD308\n"
         let result = PolicyLinter.lint(Array(text.utf8), file: "x.yaml", options: .tests)
         #expect(result.findings.map(\.rule) == [.badSuppression, .unusedSuppression])
@@ -387,8 +404,9 @@ import YAMLTree
         if ProcessInfo.processInfo.environment["UPDATE_SNAPSHOTS"] == "1" {
             try Data((page[..<startRange.upperBound] + generated + page[endRange.lowerBound...]).utf8).write(to: url)
         }
-        #expect(onDisk == generated || ProcessInfo.processInfo.environment["UPDATE_SNAPSHOTS"] == "1",
-                "docs/simulate.md's key table is stale: UPDATE_SNAPSHOTS=1 swift test rewrites it")
+        #expect(
+            onDisk == generated || ProcessInfo.processInfo.environment["UPDATE_SNAPSHOTS"] == "1",
+            "docs/simulate.md's key table is stale: UPDATE_SNAPSHOTS=1 swift test rewrites it")
         for fact in ScenarioSchema.facts.keys {
             #expect(generated.contains("`facts.\(fact.name)`"))
         }
@@ -405,7 +423,9 @@ import YAMLTree
         for (name, example) in Self.examples {
             #expect(!example.isEmpty, "\(name) has no example")
             let body = example.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n")
-            let base = name == "updates" ? "" : "  server: https://u.example.com\n  public_key: /etc/updatectl/release.pub\n  auto_rollback_after: 3\n"
+            let base =
+                name == "updates"
+                ? "" : "  server: https://u.example.com\n  public_key: /etc/updatectl/release.pub\n  auto_rollback_after: 3\n"
             let result = PolicyLinter.lint(Array(("updates:\n" + base + body + "\n").utf8), file: name, options: .tests)
             let unexpected = result.findings.filter { $0.rule != .noFreeSpaceGate }
             #expect(unexpected.isEmpty, "\(name): \(unexpected.map { "\($0.rule)@\($0.start): \($0.message)" })")

@@ -54,15 +54,17 @@ struct MarkedFixture {
     }
 
     func lint(options: LintOptions = .tests) -> LintResult {
-        name.hasSuffix(".conf") ? PolicyLinter.lintConf(source, file: name, options: options)
+        name.hasSuffix(".conf")
+            ? PolicyLinter.lintConf(source, file: name, options: options)
             : PolicyLinter.lint(source, file: name, options: options)
     }
 }
 
 extension LintOptions {
     /// Lint in tests: a fixed list of zones, so results do not depend on the host's zoneinfo.
-    static let tests = LintOptions(timeZones: TimeZoneNames([
-        "Europe/Berlin", "Europe/London", "Europe/Paris", "America/New_York", "America/Los_Angeles", "Asia/Tokyo",
-        "Australia/Sydney",
-    ]))
+    static let tests = LintOptions(
+        timeZones: TimeZoneNames([
+            "Europe/Berlin", "Europe/London", "Europe/Paris", "America/New_York", "America/Los_Angeles", "Asia/Tokyo",
+            "Australia/Sydney",
+        ]))
 }

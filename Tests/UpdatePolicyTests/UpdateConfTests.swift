@@ -9,7 +9,8 @@ import YAMLTree
     }
 
     @Test func valuesCommentsBlankLinesAndQuotes() throws {
-        let layer = layer("""
+        let layer = layer(
+            """
             # written by cloud-init
             server=https://u.example.com/kubesolo
 
@@ -21,8 +22,11 @@ import YAMLTree
 
             """)
         #expect(layer.findings.isEmpty, "\(layer.findings.map(\.message))")
-        #expect(Set(layer.mapping.fields.keys) == ["server", "channel", "maintenance_window", "pubkey", "auto_rollback_after",
-                                                    "kube_system_settle"])
+        #expect(
+            Set(layer.mapping.fields.keys) == [
+                "server", "channel", "maintenance_window", "pubkey", "auto_rollback_after",
+                "kube_system_settle",
+            ])
         let channel = try #require(layer.mapping["channel"])
         #expect(channel.start.line == 4 && channel.start.column == 13)
         #expect(channel.source == .file("update.conf"))
@@ -42,8 +46,9 @@ import YAMLTree
     }
 
     @Test func aPolicyFromTheConfAloneHasItsValuesAndOrigins() throws {
-        let result = PolicyLinter.lintConf(Array("server=https://u.example.com\nchannel=beta\nauto_rollback_after=2\n".utf8),
-                                           file: "/etc/kubesolo/update.conf", options: .tests)
+        let result = PolicyLinter.lintConf(
+            Array("server=https://u.example.com\nchannel=beta\nauto_rollback_after=2\n".utf8),
+            file: "/etc/kubesolo/update.conf", options: .tests)
         #expect(result.findings.isEmpty)
         let policy = try #require(result.policy)
         #expect(policy.channel.value == "beta")
@@ -57,8 +62,9 @@ import YAMLTree
         let conf = layer("channel=beta\nauto_rollback_after=5\npubkey=/etc/kubesolo/update.pub\nhealthcheck_url=http://127.0.0.1:1/x\n")
         let flags = PolicyLayer.flags([("auto_rollback_after", "7")], timeZones: LintOptions.tests.timeZones)
         let yaml = "updates:\n  server: https://u.example.com\n  channel: stable\n  public_key: /etc/updatectl/release.pub\n"
-        let result = PolicyLinter.lint(YAMLParser.parse(Array(yaml.utf8)), file: "policy.yaml", options: .tests,
-                                       layers: [conf, flags])
+        let result = PolicyLinter.lint(
+            YAMLParser.parse(Array(yaml.utf8)), file: "policy.yaml", options: .tests,
+            layers: [conf, flags])
         #expect(result.findings.filter { $0.severity == .error }.isEmpty, "\(result.findings.map(\.message))")
         let policy = try #require(result.policy)
         #expect(policy.channel.value == "stable" && policy.channel.origin.mark?.line == 3)
@@ -73,8 +79,9 @@ import YAMLTree
     }
 
     @Test func aFlagWithABadValueSaysWhichFlag() {
-        let flags = PolicyLayer.flags([("auto_rollback_after", "often"), ("maintenance_window", "2-4")],
-                                      timeZones: LintOptions.tests.timeZones)
+        let flags = PolicyLayer.flags(
+            [("auto_rollback_after", "often"), ("maintenance_window", "2-4")],
+            timeZones: LintOptions.tests.timeZones)
         #expect(flags.findings.map(\.message).contains { $0.contains("`--auto-rollback-after` expects a whole number") })
         #expect(flags.findings.map(\.message).contains { $0.contains("`--maintenance-window` must be a window") })
     }

@@ -7,9 +7,10 @@ import YAMLTree
         let document = Fixture.parse("styles.yaml")
         #expect(document.problems.isEmpty)
         let pairs = try #require(document.root?.mapping)
-        #expect(pairs.map { $0.key.scalar?.value } == [
-            "plain", "single", "double", "number", "literal", "folded", "tagged", "empty",
-        ])
+        #expect(
+            pairs.map { $0.key.scalar?.value } == [
+                "plain", "single", "double", "number", "literal", "folded", "tagged", "empty",
+            ])
         let values = pairs.map { $0.value.scalar }
         #expect(values[0] == Scalar("on", style: .plain))
         #expect(values[1] == Scalar("on", style: .singleQuoted))

@@ -4,14 +4,17 @@ import Testing
 
 @Suite(.serialized) struct ApplyTests {
     /// A node on 1.0.0 and a server offering a signed 1.1.0.
-    func setUp(preflight: String = "    - free_space: {headroom: 10%}\n", reboot: String = "auto",
-               extra: String = "") async throws -> (TestServer, ReleaseFixture, TestNode) {
+    func setUp(
+        preflight: String = "    - free_space: {headroom: 10%}\n", reboot: String = "auto",
+        extra: String = ""
+    ) async throws -> (TestServer, ReleaseFixture, TestNode) {
         let server = try await TestServer()
         let release = ReleaseFixture()
         try release.publish(server, version: "1.1.0", image: ReleaseFixture.image(300_000))
         let node = try TestNode()
-        try node.writePolicy(server: server.base, publicKey: release.publicKeyText, preflight: preflight, reboot: reboot,
-                             extra: extra)
+        try node.writePolicy(
+            server: server.base, publicKey: release.publicKeyText, preflight: preflight, reboot: reboot,
+            extra: extra)
         return (server, release, node)
     }
 
@@ -66,17 +69,21 @@ import Testing
     }
 
     static let gateCases: [GateCase] = [
-        GateCase(name: "free_space", preflight: "    - free_space: {headroom: 10%, path: /dev/shm}\n",
-                 environment: [:], expected: "only"),
-        GateCase(name: "maintenance_window",
-                 preflight: "    - maintenance_window: {start: \"01:00\", end: \"02:00\", timezone: Europe/Berlin}\n",
-                 expected: "now thu 04:00 Europe/Berlin is outside the maintenance window 01:00–02:00 Europe/Berlin"),
+        GateCase(
+            name: "free_space", preflight: "    - free_space: {headroom: 10%, path: /dev/shm}\n",
+            environment: [:], expected: "only"),
+        GateCase(
+            name: "maintenance_window",
+            preflight: "    - maintenance_window: {start: \"01:00\", end: \"02:00\", timezone: Europe/Berlin}\n",
+            expected: "now thu 04:00 Europe/Berlin is outside the maintenance window 01:00–02:00 Europe/Berlin"),
         GateCase(name: "no_downgrade", preflight: "    - no_downgrade: true\n", expected: "is not newer than the running"),
-        GateCase(name: "rollout", preflight: "    - rollout: {percent: 0.01, salt: wave}\n",
-                 environment: ["UPDATECTL_TEST_MACHINE_ID": "0123456789abcdef0123456789abcdef"],
-                 expected: "is not under the 0.01% rollout yet"),
-        GateCase(name: "exec", preflight: "    - exec: {command: [/bin/sh, -c, \"echo not on mains power >&2; exit 3\"]}\n",
-                 expected: "exit status 3: not on mains power"),
+        GateCase(
+            name: "rollout", preflight: "    - rollout: {percent: 0.01, salt: wave}\n",
+            environment: ["UPDATECTL_TEST_MACHINE_ID": "0123456789abcdef0123456789abcdef"],
+            expected: "is not under the 0.01% rollout yet"),
+        GateCase(
+            name: "exec", preflight: "    - exec: {command: [/bin/sh, -c, \"echo not on mains power >&2; exit 3\"]}\n",
+            expected: "exit status 3: not on mains power"),
         GateCase(name: "http", preflight: "    - http: {name: fleet, url: \"SERVER/fleet/ok\"}\n", expected: "answered 404, not 200"),
     ]
 
@@ -88,11 +95,13 @@ import Testing
         // no_downgrade: offer an older version; free_space: announce more than /dev/shm can hold.
         let version = gate.name == "no_downgrade" ? "0.9.0" : "1.1.0"
         let image = ReleaseFixture.image(1000)
-        try release.publish(server, version: version, image: image,
-                            sizeOverride: gate.name == "free_space" ? 200 << 30 : nil)
+        try release.publish(
+            server, version: version, image: image,
+            sizeOverride: gate.name == "free_space" ? 200 << 30 : nil)
         let node = try TestNode()
-        try node.writePolicy(server: server.base, publicKey: release.publicKeyText,
-                             preflight: gate.preflight.replacingOccurrences(of: "SERVER", with: server.base))
+        try node.writePolicy(
+            server: server.base, publicKey: release.publicKeyText,
+            preflight: gate.preflight.replacingOccurrences(of: "SERVER", with: server.base))
         let result = try await node.apply(environment: gate.environment)
         #expect(result.status == 3, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.contains("block"))
@@ -265,8 +274,9 @@ import Testing
     }
 
     @Test func dryRunReportsEveryBlockingGate() async throws {
-        let (server, _, node) = try await setUp(preflight: "    - free_space: {}\n    - exec: {command: [/bin/false]}\n"
-            + "    - maintenance_window: {start: \"01:00\", end: \"02:00\"}\n")
+        let (server, _, node) = try await setUp(
+            preflight: "    - free_space: {}\n    - exec: {command: [/bin/false]}\n"
+                + "    - maintenance_window: {start: \"01:00\", end: \"02:00\"}\n")
         defer { Task { await server.stop() } }
         let result = try await node.apply(["--dry-run"])
         #expect(result.status == 3)
@@ -277,8 +287,9 @@ import Testing
     }
 
     @Test func forceSkipsSchedulingGatesAndSaysSo() async throws {
-        let (server, _, node) = try await setUp(preflight: "    - free_space: {}\n"
-            + "    - maintenance_window: {start: \"01:00\", end: \"02:00\"}\n")
+        let (server, _, node) = try await setUp(
+            preflight: "    - free_space: {}\n"
+                + "    - maintenance_window: {start: \"01:00\", end: \"02:00\"}\n")
         defer { Task { await server.stop() } }
         let result = try await node.apply(["--force"])
         #expect(result.status == 0)
@@ -293,7 +304,8 @@ import Testing
         #expect(reached)
         let second = try await node.apply()
         #expect(second.status == 4)
-        #expect(second.stderr.contains("another updatectl (process \(first.process.processIdentifier)) holds the lock \(node.statePath).lock"))
+        #expect(
+            second.stderr.contains("another updatectl (process \(first.process.processIdentifier)) holds the lock \(node.statePath).lock"))
         first.kill()
         #expect(try await node.apply().status == 0)
     }
@@ -308,7 +320,8 @@ import Testing
             .replacingOccurrences(of: "data_dir: \(node.data)", with: "data_dir: \(node.data)-2")
         try policy.write(toFile: other, atomically: true, encoding: .utf8)
         _ = release
-        let first = try BackgroundProcess(["apply", node.policyPath], environment: node.environment.merging(["UPDATECTL_TEST_PAUSE": "lock.held"]) { $1 })
+        let first = try BackgroundProcess(
+            ["apply", node.policyPath], environment: node.environment.merging(["UPDATECTL_TEST_PAUSE": "lock.held"]) { $1 })
         let reached = await first.reached("paused at lock.held")
         #expect(reached)
         let second = try await CLI.runAsync(["apply", other], environment: node.environment)
@@ -370,7 +383,9 @@ import Testing
         let release = ReleaseFixture()
         try release.publish(server, version: "2.0.0", image: ReleaseFixture.image(500))
         let node = try TestNode()
-        try node.directory.write("policy.yaml", """
+        try node.directory.write(
+            "policy.yaml",
+            """
             updates:
               server: \(server.base)  # updatectl: disable=UPD406
               layout: per_channel
@@ -388,7 +403,10 @@ import Testing
             """)
         let result = try await node.apply()
         #expect(result.status == 1)
-        #expect(result.stderr.contains("stage.slot: the backend's `stage` command (/bin/sh -c echo disk on fire >&2; exit 2) failed with exit status 2: disk on fire"))
+        #expect(
+            result.stderr.contains(
+                "stage.slot: the backend's `stage` command (/bin/sh -c echo disk on fire >&2; exit 2) failed with exit status 2: disk on fire"
+            ))
         #expect(try node.state()["phase"] as? String == "failed")
     }
 }

@@ -29,7 +29,9 @@ import Testing
         let result = try lint(["--format", "sarif", "policies/", "missing.yaml"], in: directory)
         #expect(result.status == 2, "an unreadable input is a usage error")
         try directory.write("out.sarif", result.stdout)
-        try directory.write("validate.py", """
+        try directory.write(
+            "validate.py",
+            """
             import json, sys, jsonschema
             schema = json.load(open(sys.argv[1]))
             log = json.load(open(sys.argv[2]))
@@ -37,8 +39,12 @@ import Testing
             print(json.dumps(errors))
             """)
         let schema = Paths.fixture("schemas/sarif-schema-2.1.0.json")
-        let checked = try CLI.runProgram(try #require(Self.python), [directory.url.appendingPathComponent("validate.py").path, schema,
-                                                                     directory.url.appendingPathComponent("out.sarif").path])
+        let checked = try CLI.runProgram(
+            try #require(Self.python),
+            [
+                directory.url.appendingPathComponent("validate.py").path, schema,
+                directory.url.appendingPathComponent("out.sarif").path,
+            ])
         #expect(checked.stdout == "[]\n", "\(checked.stdout)\(checked.stderr)")
 
         let log = try #require(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
@@ -61,7 +67,9 @@ import Testing
         #expect(results.count >= 13)
         for result in results {
             #expect((result["partialFingerprints"] as? [String: String])?["updatectl/v1"]?.count == 32)
-            let artifact = try #require((((result["locations"] as? [[String: Any]])?.first?["physicalLocation"] as? [String: Any])?["artifactLocation"]) as? [String: String])
+            let artifact = try #require(
+                (((result["locations"] as? [[String: Any]])?.first?["physicalLocation"] as? [String: Any])?["artifactLocation"])
+                    as? [String: String])
             #expect(artifact["uriBaseId"] == "%SRCROOT%")
             #expect(artifact["uri"]?.hasPrefix("policies/") == true)
         }
@@ -72,11 +80,13 @@ import Testing
         let directory = try checkout()
         let result = try lint(["--format", "sarif", "--output", "out.sarif", "policies/"], in: directory)
         #expect(result.status == 1)
-        let summary = try CLI.runProgram(try #require(Self.sarifTools), ["summary", directory.url.appendingPathComponent("out.sarif").path],
-                                         directory: directory.url)
+        let summary = try CLI.runProgram(
+            try #require(Self.sarifTools), ["summary", directory.url.appendingPathComponent("out.sarif").path],
+            directory: directory.url)
         #expect(summary.status == 0, "\(summary.stderr)")
         let json = try lint(["--format", "json", "policies/"], in: directory)
-        let counts = try #require((JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])?["summary"] as? [String: Int])
+        let counts = try #require(
+            (JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])?["summary"] as? [String: Int])
         #expect(summary.stdout.contains("error: \(counts["errors"]!)\n"), "\(summary.stdout)")
         #expect(summary.stdout.contains("warning: \(counts["warnings"]!)\n"), "\(summary.stdout)")
     }
@@ -104,13 +114,16 @@ import Testing
     /// Fingerprints survive lines inserted above; the unused-suppression message names no line.
     @Test func gitlabFingerprintsSurviveUnrelatedEdits() throws {
         let directory = try TemporaryDirectory()
-        let body = "  server: https://u.example.com\n  reboot: auto  # updatectl: disable=UPD404\n  channel: edge  # updatectl: disable=UPD999\n"
+        let body =
+            "  server: https://u.example.com\n  reboot: auto  # updatectl: disable=UPD404\n  channel: edge  # updatectl: disable=UPD999\n"
         try directory.write("p.yaml", "updates:\n" + body)
         let before = try lint(["--format", "gitlab", "p.yaml"], in: directory)
         try directory.write("p.yaml", "# a comment\n# another\nupdates:\n" + body)
         let after = try lint(["--format", "gitlab", "p.yaml"], in: directory)
         func fingerprints(_ text: String) throws -> [String] {
-            try #require(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]]).compactMap { $0["fingerprint"] as? String }
+            try #require(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]]).compactMap {
+                $0["fingerprint"] as? String
+            }
         }
         let first = try fingerprints(before.stdout)
         #expect(first.count >= 2)
@@ -120,8 +133,11 @@ import Testing
 
     @Test func theSameFileNamedTwiceIsCheckedOnce() throws {
         let directory = try checkout()
-        let result = try lint(["--format", "json", "policies/one.yaml", "./policies/one.yaml", "policies/../policies/one.yaml",
-                               directory.url.appendingPathComponent("policies/one.yaml").path], in: directory)
+        let result = try lint(
+            [
+                "--format", "json", "policies/one.yaml", "./policies/one.yaml", "policies/../policies/one.yaml",
+                directory.url.appendingPathComponent("policies/one.yaml").path,
+            ], in: directory)
         let object = try #require(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         #expect((object["summary"] as? [String: Int])?["files"] == 1)
         let files = Set((object["findings"] as? [[String: Any]] ?? []).compactMap { $0["file"] as? String })
@@ -131,7 +147,8 @@ import Testing
     /// One line per finding, always, even when a key holds a newline.
     @Test func conciseIsOneLinePerFinding() throws {
         let directory = try TemporaryDirectory()
-        try directory.write("p.yaml", "updates:\n  server: https://u.example.com  # updatectl: disable=UPD406\n  \"bad\\nkey\": 1\n  reboot: \"a\\nb\"\n")
+        try directory.write(
+            "p.yaml", "updates:\n  server: https://u.example.com  # updatectl: disable=UPD406\n  \"bad\\nkey\": 1\n  reboot: \"a\\nb\"\n")
         let result = try lint(["--format", "concise", "p.yaml"], in: directory)
         let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.isEmpty }
         #expect(lines.count == 2, "\(result.stdout)")
@@ -146,8 +163,9 @@ import Testing
         let directory = try checkout()
         let outside = try TemporaryDirectory()
         try outside.write("far.yaml", "updates:\n  server: https://u.example.com\n  reboot: maybe\n")
-        let result = try CLI.run(["lint", "--format", format, "./policies/one.yaml", outside.url.appendingPathComponent("far.yaml").path, "-"],
-                                 stdin: Data("updates:\n  server: https://u.example.com\n  reboot: maybe\n".utf8), directory: directory.url)
+        let result = try CLI.run(
+            ["lint", "--format", format, "./policies/one.yaml", outside.url.appendingPathComponent("far.yaml").path, "-"],
+            stdin: Data("updates:\n  server: https://u.example.com\n  reboot: maybe\n".utf8), directory: directory.url)
         #expect(result.stdout.contains("policies/one.yaml"))
         #expect(!result.stdout.contains("./policies/one.yaml"))
         #expect(result.stdout.contains(outside.url.appendingPathComponent("far.yaml").path))

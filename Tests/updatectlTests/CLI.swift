@@ -52,8 +52,10 @@ enum CLI {
         // no Dispatch thread is held per pipe (many tests run at once; Dispatch has few threads).
         // A child that runs past the deadline is killed; a grandchild left holding a pipe cannot
         // hang the test: reading stops shortly after the child is gone.
-        var streams = [(fd: out.fileHandleForReading.fileDescriptor, data: Data()),
-                       (fd: err.fileHandleForReading.fileDescriptor, data: Data())]
+        var streams = [
+            (fd: out.fileHandleForReading.fileDescriptor, data: Data()),
+            (fd: err.fileHandleForReading.fileDescriptor, data: Data()),
+        ]
         var open = [true, true]
         let deadline = Date().addingTimeInterval(120)
         var exitedAt: Date?
@@ -85,8 +87,10 @@ enum CLI {
 /// What a started program sees: a fixed, small environment plus what the test gives, never the
 /// developer's (no KUBECONFIG, HOME, GITHUB_ACTIONS or proxy settings of theirs leak in).
 func controlledEnvironment(_ extra: [String: String]) -> [String: String] {
-    var env = ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8",
-               "HOME": FileManager.default.temporaryDirectory.path]
+    var env = [
+        "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8",
+        "HOME": FileManager.default.temporaryDirectory.path,
+    ]
     if let tmp = ProcessInfo.processInfo.environment["TMPDIR"] { env["TMPDIR"] = tmp }
     for (key, value) in extra { env[key] = value }
     return env
@@ -120,8 +124,10 @@ final class TemporaryDirectory {
 extension CLI {
     /// `run` on a thread of its own, so that a test awaiting it never blocks the cooperative
     /// pool (or Dispatch's few threads) that an in-process test server answers on.
-    static func runAsync(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:],
-                         directory: URL? = nil) async throws -> Result {
+    static func runAsync(
+        _ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:],
+        directory: URL? = nil
+    ) async throws -> Result {
         try await onOwnThread { try run(arguments, stdin: stdin, environment: environment, directory: directory) }
     }
 }

@@ -22,8 +22,10 @@ import Testing
             (["fleet", "unlock"], "Error: Missing expected argument '<id>'"),
             (["fleet", "lock"], "Error: Unexpected argument 'lock'"),
             // A group inside a group (apply's node arguments hold the agent's flags) is validated too.
-            (["apply", "--server", "https://a.example.com", "--registry", "r.example.com/os", policy],
-             "Error: --server and --registry exclude each other"),
+            (
+                ["apply", "--server", "https://a.example.com", "--registry", "r.example.com/os", policy],
+                "Error: --server and --registry exclude each other"
+            ),
             (["--generate-completion-script", "tcsh"], "Error: Can't generate completion scripts for 'tcsh'."),
         ] {
             let result = try CLI.run(arguments)

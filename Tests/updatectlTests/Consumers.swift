@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UpdateAgent
+
 #if canImport(Glibc)
 import Glibc
 #endif

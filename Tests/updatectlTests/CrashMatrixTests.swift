@@ -10,17 +10,19 @@ import Testing
         try release.publish(server, version: "1.1.0", image: ReleaseFixture.image(20_000))
         server.set("/healthz", body: Data(), status: healthy ? 200 : 503)
         let node = try TestNode()
-        try node.writePolicy(server: server.base, publicKey: release.publicKeyText, reboot: reboot,
-                             extra: "  healthcheck:\n    timeout: 1m\n    probes:\n      - http: {name: app, url: \"\(server.base)/healthz\"}\n",
-                             autoRollbackAfter: autoRollbackAfter)
+        try node.writePolicy(
+            server: server.base, publicKey: release.publicKeyText, reboot: reboot,
+            extra: "  healthcheck:\n    timeout: 1m\n    probes:\n      - http: {name: app, url: \"\(server.base)/healthz\"}\n",
+            autoRollbackAfter: autoRollbackAfter)
         return (server, node)
     }
 
     /// Starts `command`, waits until it stops at `point`, and kills it. The waiting happens on a
     /// Dispatch thread, so the in-process test server keeps answering on the cooperative pool.
     func kill(_ node: TestNode, _ command: String, at point: String) async throws {
-        let process = try BackgroundProcess([command, node.policyPath],
-                                            environment: node.environment.merging(["UPDATECTL_TEST_PAUSE": point]) { $1 })
+        let process = try BackgroundProcess(
+            [command, node.policyPath],
+            environment: node.environment.merging(["UPDATECTL_TEST_PAUSE": point]) { $1 })
         let reached = await process.reached("paused at \(point)")
         #expect(reached, "never reached \(point): \(process.stderr)")
         process.kill()

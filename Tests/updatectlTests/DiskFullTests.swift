@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -45,7 +46,8 @@ struct DiskFullTests {
         let disk = try SmallFileSystem(bytes: 64 << 10)
         defer { disk.unmount() }
         let state = disk.path + "/state.json"
-        let old = "{\"phase\": \"failed\", \"to_version\": \"1.1.0\", \"started_at\": \"0001-01-01T00:00:00Z\", \"updated_at\": \"2026-05-14T19:09:00Z\", \"last_error\": \"x\", \"attempt_count\": 2}\n"
+        let old =
+            "{\"phase\": \"failed\", \"to_version\": \"1.1.0\", \"started_at\": \"0001-01-01T00:00:00Z\", \"updated_at\": \"2026-05-14T19:09:00Z\", \"last_error\": \"x\", \"attempt_count\": 2}\n"
         try old.write(toFile: state, atomically: false, encoding: .utf8)
         disk.fill()
         let result = try CLI.run(["state", "reset", "--yes", "--state", state])
@@ -64,7 +66,9 @@ struct DiskFullTests {
         let release = ReleaseFixture()
         try release.publish(server, version: "1.1.0", image: ReleaseFixture.image(400_000))
         let node = try TestNode()
-        try node.directory.write("policy.yaml", """
+        try node.directory.write(
+            "policy.yaml",
+            """
             updates:
               server: \(server.base)
               layout: per_channel

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import JSONValue
+import Testing
 
 /// The JSON shapes docs/plan.md and docs/state.md document field by field are exactly what the
 /// commands print: every field documented, no field missing from the docs.
@@ -24,8 +24,11 @@ import JSONValue
     @Test func planJSONMatchesItsDocs() throws {
         let directory = try TemporaryDirectory()
         try directory.write("state.json", "{\"phase\": \"activated\"}\n")
-        let result = try CLI.run(["plan", "--format", "json", "examples/cloud-init/user-data.yaml", "--state",
-                                  directory.url.appendingPathComponent("state.json").path], directory: Paths.root)
+        let result = try CLI.run(
+            [
+                "plan", "--format", "json", "examples/cloud-init/user-data.yaml", "--state",
+                directory.url.appendingPathComponent("state.json").path,
+            ], directory: Paths.root)
         let plan = try Self.object(result.stdout)
         #expect(Set(plan.keys) == (try Self.documented("plan", in: "plan.md")))
         let steps = try #require(plan["steps"] as? [[String: Any]])
@@ -37,8 +40,9 @@ import JSONValue
     }
 
     @Test func planDiffJSONMatchesItsDocs() throws {
-        let result = try CLI.run(["plan", "--diff", "--format", "json", "policies/default.yaml", "policies/hardened.yaml"],
-                                 directory: Paths.root)
+        let result = try CLI.run(
+            ["plan", "--diff", "--format", "json", "policies/default.yaml", "policies/hardened.yaml"],
+            directory: Paths.root)
         let diff = try Self.object(result.stdout)
         #expect(Set(diff.keys) == (try Self.documented("diff", in: "plan.md")))
         var changeKeys = Set<String>()

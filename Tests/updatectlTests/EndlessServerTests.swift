@@ -1,8 +1,9 @@
+import Foundation
+import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
-import Testing
 
 /// A server whose metadata never ends: python3's http.server streaming bytes until the client
 /// hangs up. updatectl must cut it off at its size cap, not wait or grow.
@@ -10,7 +11,9 @@ import Testing
     @Test(.enabled(if: TestComponents.python() != nil))
     func metadataThatNeverEndsIsCutOffAtTheCap() async throws {
         let directory = try TemporaryDirectory()
-        try directory.write("serve.py", """
+        try directory.write(
+            "serve.py",
+            """
             import http.server, socketserver, sys
             class Endless(http.server.BaseHTTPRequestHandler):
                 def log_message(self, *args): pass

@@ -1,5 +1,5 @@
-import Foundation
 import Crypto
+import Foundation
 import Testing
 
 /// Downloads over links that drop, fail for a while, ignore `Range` or change under them, from
@@ -29,7 +29,9 @@ import Testing
         server.set("/latest.json.sig", try #require(try release.signature(Data(metadata.utf8), .hex)))
         let node = try TestNode()
         try node.directory.write("release.pub", release.publicKeyHex)
-        try node.directory.write("policy.yaml", """
+        try node.directory.write(
+            "policy.yaml",
+            """
             updates:
               server: \(server.base)  # updatectl: disable=UPD406
               pubkey: \(node.root.appendingPathComponent("release.pub").path)
@@ -46,9 +48,10 @@ import Testing
 
     /// Runs `apply` in the background and SIGKILLs it 64 KiB into a download.
     func killPartway(_ node: TestNode) async throws {
-        let process = try BackgroundProcess(["apply", node.policyPath],
-                                            environment: node.environment.merging(node.amd64) { $1 }
-                                                .merging(["UPDATECTL_TEST_PAUSE": "download.partway"]) { $1 })
+        let process = try BackgroundProcess(
+            ["apply", node.policyPath],
+            environment: node.environment.merging(node.amd64) { $1 }
+                .merging(["UPDATECTL_TEST_PAUSE": "download.partway"]) { $1 })
         let reached = await process.reached("paused at download.partway")
         #expect(reached, "never reached download.partway: \(process.stderr)")
         process.kill()
@@ -67,7 +70,9 @@ import Testing
         let applied = try await node.apply(environment: node.amd64)
         #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
         #expect(try staged(node) == Self.initramfs)
-        #expect(applied.stdout.contains("verify.signatures                pass  vmlinuz: signature verifies; kubesolo-os.gz: signature verifies"))
+        #expect(
+            applied.stdout.contains(
+                "verify.signatures                pass  vmlinuz: signature verifies; kubesolo-os.gz: signature verifies"))
         let gets = server.requests.filter { $0.path == Self.initramfsPath && $0.method == "GET" }
         #expect(gets.count == 6, "\(gets.map { "\($0.range ?? "-") \($0.status) \($0.sent)" })")
         #expect(gets.dropFirst().allSatisfy { $0.status == 206 && $0.ifRange == "\"i1\"" })
@@ -177,11 +182,15 @@ import Testing
         try Data(Self.kernel).write(to: served.appendingPathComponent("1.1.0/vmlinuz"))
         try Data(Self.initramfs).write(to: served.appendingPathComponent("1.1.0/kubesolo-os.gz"))
         func hex(_ bytes: [UInt8]) -> String { SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined() }
-        try Data("""
+        try Data(
+            """
             {"version": "1.1.0", "vmlinuz_url": "1.1.0/vmlinuz", "vmlinuz_sha256": "\(hex(Self.kernel))",
              "initramfs_url": "1.1.0/kubesolo-os.gz", "initramfs_sha256": "\(hex(Self.initramfs))"}
-            """.utf8).write(to: served.appendingPathComponent("latest.json"))
-        try node.directory.write("policy.yaml", """
+            """.utf8
+        ).write(to: served.appendingPathComponent("latest.json"))
+        try node.directory.write(
+            "policy.yaml",
+            """
             updates:
               server: file://\(served.path)
               data_dir: \(node.data)

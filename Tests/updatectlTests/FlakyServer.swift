@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -52,7 +53,10 @@ final class FlakyServer: @unchecked Sendable {
     init() throws {
         listener = try LoopbackListener()
         listener.start { [weak self] connection in
-            guard let self else { close(connection); return }
+            guard let self else {
+                close(connection)
+                return
+            }
             self.handle(connection)
         }
     }
@@ -95,8 +99,9 @@ final class FlakyServer: @unchecked Sendable {
             guard let colon = line.firstIndex(of: ":") else { continue }
             headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         }
-        var hit = Hit(method: String(parts[0]), path: String(parts[1]), range: headers["range"], ifRange: headers["if-range"],
-                      status: 0, sent: 0)
+        var hit = Hit(
+            method: String(parts[0]), path: String(parts[1]), range: headers["range"], ifRange: headers["if-range"],
+            status: 0, sent: 0)
         let hook = lock.withLock { onRequest }
         hook?(hit)
         let (file, action, drop) = lock.withLock { () -> (File?, Action, Int?) in
@@ -167,8 +172,8 @@ final class FlakyServer: @unchecked Sendable {
     }
 }
 
-private extension Array where Element == UInt8 {
-    var containsHeaderEnd: Bool {
+extension Array where Element == UInt8 {
+    fileprivate var containsHeaderEnd: Bool {
         guard count >= 4 else { return false }
         for index in 0...(count - 4) where self[index] == 13 && self[index + 1] == 10 && self[index + 2] == 13 && self[index + 3] == 10 {
             return true

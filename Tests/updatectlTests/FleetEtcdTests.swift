@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import UpdateAgent
 
 /// Nodes (separate state, slots and identities on one machine) coordinating their reboots through
@@ -31,8 +32,10 @@ import Testing
         func holders() throws -> [String] { try semaphore()["holders"] as? [String] ?? [] }
     }
 
-    static func fleet(_ ids: [String], slots: Int = 1, endpoints: ((TestEtcd) -> String)? = nil, tls: Bool = false,
-                      extraGate: String = "") async throws -> Fleet {
+    static func fleet(
+        _ ids: [String], slots: Int = 1, endpoints: ((TestEtcd) -> String)? = nil, tls: Bool = false,
+        extraGate: String = ""
+    ) async throws -> Fleet {
         let server = try await TestServer()
         let release = ReleaseFixture()
         try release.publish(server, version: "1.1.0", image: ReleaseFixture.image(3000))
@@ -100,8 +103,9 @@ import Testing
         let fleet = try await Self.fleet(["node-a", "node-b"])
         let a = try #require(fleet.nodes["node-a"]), b = try #require(fleet.nodes["node-b"])
         #expect(try await a.apply().status == 0)
-        let crashed = try BackgroundProcess(["healthcheck", a.policyPath],
-                                            environment: a.environment.merging(["UPDATECTL_TEST_PAUSE": "healthcheck.release"]) { $1 })
+        let crashed = try BackgroundProcess(
+            ["healthcheck", a.policyPath],
+            environment: a.environment.merging(["UPDATECTL_TEST_PAUSE": "healthcheck.release"]) { $1 })
         #expect(await crashed.reached("paused at healthcheck.release"), "\(crashed.stderr)")
         crashed.kill()
         #expect(try a.state()["phase"] as? String == "success")
@@ -109,8 +113,9 @@ import Testing
         #expect(try await b.apply().status == 3, "node-b waits for node-a's slot")
         // A dry run reads the semaphore and says what a real run would give back, changing nothing.
         let preview = try CLI.run(["apply", "--dry-run", a.policyPath], environment: a.environment)
-        #expect(preview.stdout.contains("initialize.fleet_lock            skip  dry run: would give back node-a's slot of group workers"),
-                "\(preview.stdout)")
+        #expect(
+            preview.stdout.contains("initialize.fleet_lock            skip  dry run: would give back node-a's slot of group workers"),
+            "\(preview.stdout)")
         let other = try CLI.run(["apply", "--dry-run", b.policyPath], environment: b.environment)
         #expect(other.stdout.contains("skip  1.1.0 is staged: a slot taken for it is kept"), "\(other.stdout)")
         #expect(other.stdout.contains("block dry run: the 1 reboot slot of group workers is held, by node-a"), "\(other.stdout)")
@@ -118,8 +123,9 @@ import Testing
         // node-a's timer runs again: up to date, and its slot goes back first.
         let restarted = try await a.apply()
         #expect(restarted.status == 0, "\(restarted.stdout)\(restarted.stderr)")
-        #expect(restarted.stdout.contains("initialize.fleet_lock") && restarted.stdout.contains("gave back node-a's reboot slot"),
-                "\(restarted.stdout)")
+        #expect(
+            restarted.stdout.contains("initialize.fleet_lock") && restarted.stdout.contains("gave back node-a's reboot slot"),
+            "\(restarted.stdout)")
         #expect(try fleet.holders() == [])
         #expect(try await b.apply().status == 0)
         await fleet.stop()
@@ -291,7 +297,9 @@ enum GoSemaphore {
     static func marshal(totalSlots: Int, holders: [String]) throws -> String {
         let go = try #require(GoAgent.go)
         let directory = try TemporaryDirectory()
-        try directory.write("main.go", """
+        try directory.write(
+            "main.go",
+            """
             package main
 
             import (
@@ -323,10 +331,12 @@ enum GoSemaphore {
             """)
         let home = directory.url.path
         let holdersJSON = String(decoding: try JSONSerialization.data(withJSONObject: holders), as: UTF8.self)
-        let result = try CLI.runProgram(go, ["run", "main.go", String(totalSlots), holdersJSON], environment: [
-            "HOME": home, "GOPATH": home + "/gopath", "GOCACHE": home + "/cache", "GOPROXY": "off", "GO111MODULE": "off",
-            "CGO_ENABLED": "0",
-        ], directory: directory.url)
+        let result = try CLI.runProgram(
+            go, ["run", "main.go", String(totalSlots), holdersJSON],
+            environment: [
+                "HOME": home, "GOPATH": home + "/gopath", "GOCACHE": home + "/cache", "GOPROXY": "off", "GO111MODULE": "off",
+                "CGO_ENABLED": "0",
+            ], directory: directory.url)
         #expect(result.status == 0, "\(result.stderr)")
         return result.stdout
     }
@@ -346,7 +356,8 @@ final class RacingTransport: Transport, @unchecked Sendable {
     var swaps: Int { lock.withLock { count } }
 
     func get(_ request: TransportRequest, onData: (UnsafeRawBufferPointer) throws -> Void) throws -> TransportResponse {
-        if request.url.hasSuffix("/v3/kv/txn"), let body = request.body, !String(decoding: body, as: UTF8.self).contains(#""version":"0""#) {
+        if request.url.hasSuffix("/v3/kv/txn"), let body = request.body, !String(decoding: body, as: UTF8.self).contains(#""version":"0""#)
+        {
             let first = lock.withLock {
                 count += 1
                 defer { raced = true }
@@ -377,13 +388,16 @@ enum EtcdSemaphoreProbe {
     /// updatectl's application id: `fleet status` says the same as systemd-id128 here.
     @Test(.enabled(if: systemdID128 != nil && FileManager.default.fileExists(atPath: "/etc/machine-id")))
     func theDefaultIdentityIsSystemdsApplicationSpecificID() throws {
-        let systemd = try CLI.runProgram(try #require(Self.systemdID128),
-                                         ["machine-id", "--app-specific=\(FleetIdentity.applicationID)"])
+        let systemd = try CLI.runProgram(
+            try #require(Self.systemdID128),
+            ["machine-id", "--app-specific=\(FleetIdentity.applicationID)"])
         #expect(systemd.status == 0, "\(systemd.stderr)")
         let expected = systemd.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(expected.count == 32)
         let directory = try TemporaryDirectory()
-        try directory.write("policy.yaml", """
+        try directory.write(
+            "policy.yaml",
+            """
             updates:
               server: https://u.example.com
               public_key: ed25519:Hn1+J4gUuOPxSNmoJfiFmdZ3Rvb4vnwYrH7s+dqvFiU=

@@ -35,8 +35,9 @@ final class TestFleetLockServer: @unchecked Sendable {
     func holders(_ group: String) -> [String] { lock.withLock { holders[group] ?? [] } }
 
     static func error(_ status: Int, _ kind: String, _ value: String) -> TestServer.Answer {
-        TestServer.Answer(status: status, body: Data(#"{"kind":"\#(kind)","value":"\#(value)"}"#.utf8),
-                          headers: ["Content-Type": "application/json"])
+        TestServer.Answer(
+            status: status, body: Data(#"{"kind":"\#(kind)","value":"\#(value)"}"#.utf8),
+            headers: ["Content-Type": "application/json"])
     }
 
     private func answer(_ operation: String, _ request: TestServer.Request) -> TestServer.Answer {
@@ -75,8 +76,9 @@ final class TestFleetLockServer: @unchecked Sendable {
 @Suite(.serialized) struct FleetLockProtocolTests {
     func node(_ server: TestServer, _ release: ReleaseFixture, fleetLock: String, id: String) throws -> TestNode {
         let node = try TestNode()
-        try node.writePolicy(server: server.base, publicKey: release.publicKeyText,
-                             preflight: "    - fleet_lock: {engine: fleetlock, url: \"\(fleetLock)\", group: workers, id: \(id)}\n")
+        try node.writePolicy(
+            server: server.base, publicKey: release.publicKeyText,
+            preflight: "    - fleet_lock: {engine: fleetlock, url: \"\(fleetLock)\", group: workers, id: \(id)}\n")
         return node
     }
 
@@ -101,9 +103,10 @@ final class TestFleetLockServer: @unchecked Sendable {
         #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
         #expect(fleetLock.holders("workers") == [])
         let requests = fleetLock.requests
-        #expect(requests.map { "\($0.method) \($0.path)" } == [
-            "POST /fleet_lock/v1/steady-state", "POST /fleet_lock/v1/pre-reboot", "POST /fleet_lock/v1/steady-state",
-        ])
+        #expect(
+            requests.map { "\($0.method) \($0.path)" } == [
+                "POST /fleet_lock/v1/steady-state", "POST /fleet_lock/v1/pre-reboot", "POST /fleet_lock/v1/steady-state",
+            ])
         for request in requests {
             #expect(request.headers["fleet-lock-protocol"] == "true")
             #expect(request.headers["content-type"] == "application/json")
@@ -126,8 +129,10 @@ final class TestFleetLockServer: @unchecked Sendable {
         #expect(try await a.apply().status == 0)
         let deferred = try await b.apply()
         #expect(deferred.status == 3)
-        #expect(deferred.stdout.contains("answered HTTP 409: semaphore currently full, all slots are locked already (kind "
-            + "failed_lock_semaphore_full)"), "\(deferred.stdout)")
+        #expect(
+            deferred.stdout.contains(
+                "answered HTTP 409: semaphore currently full, all slots are locked already (kind "
+                    + "failed_lock_semaphore_full)"), "\(deferred.stdout)")
         #expect(try b.state()["phase"] as? String == "staged")
         #expect(b.marker("next") == "a")
         #expect(try await a.healthcheck().status == 0)
@@ -143,14 +148,22 @@ final class TestFleetLockServer: @unchecked Sendable {
         let (server, release) = try await offered()
         let fleetLock = try await TestFleetLockServer(slots: 1)
         let cases: [(TestServer.Answer, String)] = [
-            (TestFleetLockServer.error(400, "invalid_client_identity", "failed to validate client identity"),
-             "HTTP 400: failed to validate client identity (kind invalid_client_identity)"),
-            (TestFleetLockServer.error(400, "unknown_group", "unknown group \\\"workers\\\""),
-             "HTTP 400: unknown group \"workers\" (kind unknown_group)"),
-            (TestFleetLockServer.error(500, "failed_lock", "all 1 semaphore slots currently locked"),
-             "HTTP 500: all 1 semaphore slots currently locked (kind failed_lock)"),
-            (TestServer.Answer(status: 503, body: Data("upstream connect error\n".utf8)),
-             "HTTP 503: not a FleetLock error: upstream connect error"),
+            (
+                TestFleetLockServer.error(400, "invalid_client_identity", "failed to validate client identity"),
+                "HTTP 400: failed to validate client identity (kind invalid_client_identity)"
+            ),
+            (
+                TestFleetLockServer.error(400, "unknown_group", "unknown group \\\"workers\\\""),
+                "HTTP 400: unknown group \"workers\" (kind unknown_group)"
+            ),
+            (
+                TestFleetLockServer.error(500, "failed_lock", "all 1 semaphore slots currently locked"),
+                "HTTP 500: all 1 semaphore slots currently locked (kind failed_lock)"
+            ),
+            (
+                TestServer.Answer(status: 503, body: Data("upstream connect error\n".utf8)),
+                "HTTP 503: not a FleetLock error: upstream connect error"
+            ),
             (TestServer.Answer(status: 302, body: Data(), headers: ["Location": "/elsewhere"]), "HTTP 302"),
             (TestServer.Answer(status: 500, body: Data()), "HTTP 500: no error body"),
         ]

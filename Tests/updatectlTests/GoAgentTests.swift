@@ -1,7 +1,8 @@
 import Foundation
 import Testing
-@testable import UpdateAgent
 import UpdatePlan
+
+@testable import UpdateAgent
 
 /// KubeSolo OS's Go agent's state package (Fixtures/upstream/state/state.go, its upstream source
 /// unchanged), compiled with Debian's Go into a small command, writing and reading the same
@@ -18,10 +19,12 @@ enum GoAgent {
         try? FileManager.default.copyItem(at: fixture, to: work)
         let output = directory.url.appendingPathComponent("gostate").path
         let home = directory.url.path
-        let built = try? CLI.runProgram(go, ["build", "-o", output, "."], environment: [
-            "HOME": home, "GOPATH": home + "/gopath", "GOCACHE": home + "/cache", "GOFLAGS": "-mod=mod", "GOPROXY": "off",
-            "GO111MODULE": "on", "CGO_ENABLED": "0",
-        ], directory: work)
+        let built = try? CLI.runProgram(
+            go, ["build", "-o", output, "."],
+            environment: [
+                "HOME": home, "GOPATH": home + "/gopath", "GOCACHE": home + "/cache", "GOFLAGS": "-mod=mod", "GOPROXY": "off",
+                "GO111MODULE": "on", "CGO_ENABLED": "0",
+            ], directory: work)
         guard built?.status == 0 else { return nil }
         // Kept for the whole run: the temporary directory object is leaked on purpose.
         _ = Unmanaged.passRetained(directory)
@@ -94,8 +97,10 @@ enum GoAgent {
     func theGoAgentsTransitionsReadInUpdatectl() throws {
         let directory = try TemporaryDirectory()
         let path = directory.url.appendingPathComponent("state.json").path
-        for (phase, to) in [("checking", "v0.3.0"), ("downloading", ""), ("staged", ""), ("activated", ""), ("verifying", ""),
-                            ("success", ""), ("idle", ""), ("checking", "v0.4.0"), ("failed", "")] {
+        for (phase, to) in [
+            ("checking", "v0.3.0"), ("downloading", ""), ("staged", ""), ("activated", ""), ("verifying", ""),
+            ("success", ""), ("idle", ""), ("checking", "v0.4.0"), ("failed", ""),
+        ] {
             #expect(try GoAgent.run(["transition", path, phase, to, phase == "failed" ? "download failed" : ""]).status == 0)
             let status = try CLI.run(["status", "--json", "--state", path])
             #expect(status.status == 0, "\(status.stderr)")
@@ -120,9 +125,10 @@ enum GoAgent {
         try release.publish(server, version: "1.1.0", image: ReleaseFixture.image(2000))
         server.set("/healthz", body: Data("ok".utf8))
         let node = try TestNode()
-        try node.writePolicy(server: server.base, publicKey: release.publicKeyText, reboot: reboot,
-                             extra: "  kube_system_settle: 0\n  healthcheck: {timeout: 1m, probes: [{http: {name: app, url: \"\(server.base)/healthz\"}}]}\n"
-                                + extra)
+        try node.writePolicy(
+            server: server.base, publicKey: release.publicKeyText, reboot: reboot,
+            extra: "  kube_system_settle: 0\n  healthcheck: {timeout: 1m, probes: [{http: {name: app, url: \"\(server.base)/healthz\"}}]}\n"
+                + extra)
         return (server, release, node)
     }
 
@@ -226,8 +232,9 @@ enum GoAgent {
         let (server, _, node) = try await node()
         defer { Task { await server.stop() } }
         for round in 1...3 {
-            let process = try BackgroundProcess(["apply", node.policyPath],
-                                                environment: node.environment.merging(["UPDATECTL_TEST_PAUSE": "state.downloading"]) { $1 })
+            let process = try BackgroundProcess(
+                ["apply", node.policyPath],
+                environment: node.environment.merging(["UPDATECTL_TEST_PAUSE": "state.downloading"]) { $1 })
             #expect(await process.reached("paused at state.downloading"), "\(process.stderr)")
             process.kill()
             if round > 1 { #expect(try GoAgent.run(["save", node.statePath]).status == 0) }
@@ -247,8 +254,9 @@ enum GoAgent {
     func attemptsOfBothAgentsAddUpWithoutLooping() async throws {
         let (server, release, node) = try await node(extra: "")
         defer { Task { await server.stop() } }
-        try node.writePolicy(server: server.base, publicKey: release.publicKeyText,
-                             preflight: "    - max_attempts: 2\n", extra: "  kube_system_settle: 0\n")
+        try node.writePolicy(
+            server: server.base, publicKey: release.publicKeyText,
+            preflight: "    - max_attempts: 2\n", extra: "  kube_system_settle: 0\n")
         for (phase, to, message) in [("checking", "1.1.0", ""), ("downloading", "", ""), ("failed", "", "download failed")] {
             #expect(try GoAgent.run(["transition", node.statePath, phase, to, message]).status == 0)
         }

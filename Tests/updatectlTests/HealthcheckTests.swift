@@ -3,16 +3,20 @@ import Testing
 
 @Suite(.serialized) struct HealthcheckTests {
     /// A node that applied 1.1.0 and rebooted into slot b, with an http probe on the test server.
-    func activated(healthcheck: String = "  healthcheck:\n    timeout: 1m\n    interval: 10s\n    probes:\n      - http: {name: app, url: \"SERVER/healthz\"}\n",
-                   autoRollbackAfter: Int = 3, healthy: Bool = true) async throws -> (TestServer, TestNode) {
+    func activated(
+        healthcheck: String =
+            "  healthcheck:\n    timeout: 1m\n    interval: 10s\n    probes:\n      - http: {name: app, url: \"SERVER/healthz\"}\n",
+        autoRollbackAfter: Int = 3, healthy: Bool = true
+    ) async throws -> (TestServer, TestNode) {
         let server = try await TestServer()
         let release = ReleaseFixture()
         try release.publish(server, version: "1.1.0", image: ReleaseFixture.image(4000))
         server.set("/healthz", body: Data("ok".utf8), status: healthy ? 200 : 503)
         let node = try TestNode()
-        try node.writePolicy(server: server.base, publicKey: release.publicKeyText,
-                             extra: healthcheck.replacingOccurrences(of: "SERVER", with: server.base),
-                             autoRollbackAfter: autoRollbackAfter)
+        try node.writePolicy(
+            server: server.base, publicKey: release.publicKeyText,
+            extra: healthcheck.replacingOccurrences(of: "SERVER", with: server.base),
+            autoRollbackAfter: autoRollbackAfter)
         let applied = try await node.apply()
         #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
         #expect(node.marker("booted") == "b")
@@ -33,8 +37,9 @@ import Testing
     }
 
     @Test func successAfterASettle() async throws {
-        let (server, node) = try await activated(healthcheck: "  healthcheck:\n    settle: 2m\n    timeout: 5m\n    probes:\n"
-            + "      - http: {name: app, url: \"SERVER/healthz\"}\n")
+        let (server, node) = try await activated(
+            healthcheck: "  healthcheck:\n    settle: 2m\n    timeout: 5m\n    probes:\n"
+                + "      - http: {name: app, url: \"SERVER/healthz\"}\n")
         defer { Task { await server.stop() } }
         let result = try await node.healthcheck()
         #expect(result.status == 0)
@@ -112,8 +117,9 @@ import Testing
     }
 
     @Test func aHangingExecProbeIsKilledAtItsTimeout() async throws {
-        let (server, node) = try await activated(healthcheck: "  kube_system_settle: 0\n  healthcheck:\n    timeout: 15s\n    interval: 10s\n    probes:\n"
-            + "      - exec: {name: stuck, command: [/bin/sh, -c, \"trap '' TERM; sleep 30\"], timeout: 300ms}\n")
+        let (server, node) = try await activated(
+            healthcheck: "  kube_system_settle: 0\n  healthcheck:\n    timeout: 15s\n    interval: 10s\n    probes:\n"
+                + "      - exec: {name: stuck, command: [/bin/sh, -c, \"trap '' TERM; sleep 30\"], timeout: 300ms}\n")
         defer { Task { await server.stop() } }
         let result = try await node.healthcheck()
         #expect(result.status == 1)
@@ -162,8 +168,9 @@ import Testing
         defer { Task { await server.stop() } }
         server.set("/healthz", body: Data(), status: 200)
         let node = try TestNode()
-        try node.writePolicy(server: server.base, publicKey: nil,
-                             extra: "  healthcheck:\n    probes:\n      - http: {url: \"\(server.base)/healthz\"}\n")
+        try node.writePolicy(
+            server: server.base, publicKey: nil,
+            extra: "  healthcheck:\n    probes:\n      - http: {url: \"\(server.base)/healthz\"}\n")
         let result = try await node.healthcheck()
         #expect(result.status == 0)
         #expect(result.stdout.contains("all probes passed"))
@@ -195,8 +202,9 @@ import Testing
         try release.publish(server, version: "1.1.0", image: ReleaseFixture.image(1000))
         let node = try TestNode()
         let kubeconfig = try node.writeKubeconfig(server: server.base)
-        try node.writePolicy(server: server.base, publicKey: release.publicKeyText,
-                             extra: "  kube_system_settle: 30s\n  healthcheck: {timeout: 2m, interval: 10s}\n")
+        try node.writePolicy(
+            server: server.base, publicKey: release.publicKeyText,
+            extra: "  kube_system_settle: 30s\n  healthcheck: {timeout: 2m, interval: 10s}\n")
         let env = TestNode.withKubectl.merging(["KUBECONFIG": kubeconfig]) { $1 }
         #expect(try await node.apply(environment: env).status == 0)
         return (node, env)
@@ -208,9 +216,11 @@ import Testing
         defer { Task { await server.stop() } }
         let (node, env) = try await activatedNode(server: server)
         // 34 pods: pod 3 is still Pending, pod 20 restarted 10s ago.
-        let failingList = KubePayloads.podList(count: 34, started: "2026-11-26T02:58:30Z", special: [
-            3: ("Pending", nil), 20: ("Running", "2026-11-26T02:59:50Z"),
-        ])
+        let failingList = KubePayloads.podList(
+            count: 34, started: "2026-11-26T02:58:30Z",
+            special: [
+                3: ("Pending", nil), 20: ("Running", "2026-11-26T02:59:50Z"),
+            ])
         #expect(failingList.utf8.count >= 200 << 10, "a pod list of a real cluster's size")
         server.set("/api/v1/namespaces/kube-system/pods", json: failingList)
         let failing = try await node.healthcheck(environment: env)

@@ -1,15 +1,18 @@
+import Foundation
+import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
-import Testing
 
 @Suite struct HostChecksTests {
     /// A Kubernetes gate or probe (the default kube_system_ready one included) on a host without
     /// kubectl on PATH is a warning; with kubectl there is none.
     @Test func lintOnHostWarnsWhenKubectlIsMissing() throws {
         let directory = try TemporaryDirectory()
-        try directory.write("policy.yaml", """
+        try directory.write(
+            "policy.yaml",
+            """
             updates:
               server: https://u.example.com  # updatectl: disable=UPD406
               preflight:
@@ -20,12 +23,16 @@ import Testing
         let policy = directory.url.appendingPathComponent("policy.yaml").path
         let without = try CLI.run(["lint", "--format", "concise", "--on-host", policy], environment: ["PATH": directory.url.path])
         let lines = without.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.contains { $0.contains(":5:7: warning[UPD504] kubectl is not installed (not on PATH): gate `node_not_blocked` cannot ask the cluster") },
-                "\(without.stdout)")
+        #expect(
+            lines.contains {
+                $0.contains(":5:7: warning[UPD504] kubectl is not installed (not on PATH): gate `node_not_blocked` cannot ask the cluster")
+            },
+            "\(without.stdout)")
         #expect(lines.contains { $0.contains(":2:3: warning[UPD504] kubectl is not installed (not on PATH): probe `kube_system_ready`") })
         if let kubectl = TestComponents.program("kubectl") {
-            let with = try CLI.run(["lint", "--format", "concise", "--on-host", policy],
-                                   environment: ["PATH": URL(fileURLWithPath: kubectl).deletingLastPathComponent().path])
+            let with = try CLI.run(
+                ["lint", "--format", "concise", "--on-host", policy],
+                environment: ["PATH": URL(fileURLWithPath: kubectl).deletingLastPathComponent().path])
             #expect(!with.stdout.contains("UPD504"), "\(with.stdout)")
         }
     }
@@ -34,10 +41,14 @@ import Testing
     /// non-canonical encoding) is reported by `lint --on-host`, where the key is read.
     @Test func lintOnHostReportsAKeyTheSignatureRulesRefuse() throws {
         let directory = try TemporaryDirectory()
-        for (name, hex, reason) in [("identity.pub", "01" + String(repeating: "00", count: 31), "a point of small order"),
-                                    ("noncanonical.pub", "ed" + String(repeating: "ff", count: 30) + "7f", "not a canonical Ed25519 encoding")] {
+        for (name, hex, reason) in [
+            ("identity.pub", "01" + String(repeating: "00", count: 31), "a point of small order"),
+            ("noncanonical.pub", "ed" + String(repeating: "ff", count: 30) + "7f", "not a canonical Ed25519 encoding"),
+        ] {
             try directory.write(name, hex + "\n")
-            try directory.write("policy.yaml", """
+            try directory.write(
+                "policy.yaml",
+                """
                 updates:
                   server: https://u.example.com
                   public_key: \(directory.url.path)/\(name)
@@ -47,8 +58,9 @@ import Testing
             let policy = directory.url.appendingPathComponent("policy.yaml").path
             let host = try CLI.run(["lint", "--format", "concise", "--on-host", policy])
             #expect(host.status == 1, "\(host.stdout)")
-            #expect(host.stdout.contains(":3:15: error[UPD502] the public key file \(directory.url.path)/\(name): the public key is \(reason)"),
-                    "\(host.stdout)")
+            #expect(
+                host.stdout.contains(":3:15: error[UPD502] the public key file \(directory.url.path)/\(name): the public key is \(reason)"),
+                "\(host.stdout)")
         }
     }
 
@@ -57,7 +69,9 @@ import Testing
         let unsafe = directory.url.appendingPathComponent("check.sh").path
         try directory.write("check.sh", "#!/bin/sh\nexit 0\n")
         chmod(unsafe, 0o777)
-        try directory.write("policy.yaml", """
+        try directory.write(
+            "policy.yaml",
+            """
             updates:
               server: https://u.example.com
               public_key: \(directory.url.path)/missing.pub
@@ -79,7 +93,10 @@ import Testing
         let lines = host.stdout.split(separator: "\n").map(String.init)
         #expect(lines.contains { $0.contains(":3:15: error[UPD502] cannot read the public key file") })
         #expect(lines.contains { $0.contains(":8:38: error[UPD501] gate `missing`: /usr/local/bin/not-installed-anywhere does not exist") })
-        #expect(lines.contains { $0.contains(":9:") && $0.contains("error[UPD501] gate `unsafe`: \(unsafe) is writable by group or others (mode 0777)") })
+        #expect(
+            lines.contains {
+                $0.contains(":9:") && $0.contains("error[UPD501] gate `unsafe`: \(unsafe) is writable by group or others (mode 0777)")
+            })
         #expect(lines.contains { $0.contains(":1:1: warning[UPD503] the policy file is writable by group or others (mode 0666)") })
         #expect(!lines.contains { $0.contains("present") })
     }
@@ -89,7 +106,9 @@ import Testing
     @Test func lintOnHostChecksTheFleetLockFiles() throws {
         let directory = try TemporaryDirectory()
         try directory.write("ca.pem", "-----BEGIN CERTIFICATE-----\n")
-        try directory.write("policy.yaml", """
+        try directory.write(
+            "policy.yaml",
+            """
             updates:
               server: https://u.example.com  # updatectl: disable=UPD406
               kube_system_settle: 0
@@ -109,16 +128,19 @@ import Testing
         let host = try CLI.run(["lint", "--format", "concise", "--on-host", policy])
         #expect(host.status == 1, "\(host.stdout)")
         let lines = host.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.contains { $0.contains(":10:20: error[UPD502] gate `fleet_lock`: cannot read \(directory.url.path)/client.pem") },
-                "\(host.stdout)")
+        #expect(
+            lines.contains { $0.contains(":10:20: error[UPD502] gate `fleet_lock`: cannot read \(directory.url.path)/client.pem") },
+            "\(host.stdout)")
         #expect(lines.contains { $0.contains(":11:19: error[UPD502] gate `fleet_lock`: cannot read \(directory.url.path)/client.key") })
         #expect(!lines.contains { $0.contains("ca.pem") })
     }
 
     @Test func strictRefusesAPolicyOthersCanWrite() throws {
         let directory = try TemporaryDirectory()
-        try directory.write("policy.yaml", "updates:\n  server: http://127.0.0.1:9\n  data_dir: \(directory.url.path)/data\n"
-            + "  backend: {type: directory, root: \(directory.url.path)/slots}\n")
+        try directory.write(
+            "policy.yaml",
+            "updates:\n  server: http://127.0.0.1:9\n  data_dir: \(directory.url.path)/data\n"
+                + "  backend: {type: directory, root: \(directory.url.path)/slots}\n")
         let policy = directory.url.appendingPathComponent("policy.yaml").path
         chmod(policy, 0o666)
         let strict = try CLI.run(["apply", "--strict", policy])

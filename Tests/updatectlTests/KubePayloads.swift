@@ -100,7 +100,8 @@ enum KubePayloads {
             """
         }.joined(separator: ", ")
         let statuses = (0..<2).map { container in
-            let state = started.map { "{\"running\": {\"startedAt\": \"\($0)\"}}" }
+            let state =
+                started.map { "{\"running\": {\"startedAt\": \"\($0)\"}}" }
                 ?? "{\"waiting\": {\"reason\": \"ContainerCreating\"}}"
             return """
                 {"name": "c\(container)", "state": \(state), "lastState": {}, "ready": \(started != nil), "restartCount": 0, \
@@ -132,8 +133,9 @@ enum KubePayloads {
     static func podList(count: Int, started: String, special: [Int: (phase: String, started: String?)] = [:]) -> String {
         let pods = (0..<count).map { index in
             let override = special[index]
-            return pod(index, name: "kube-pod-\(index)-\(hex(index, 5))", phase: override?.phase ?? "Running",
-                       started: override.map { $0.started } ?? started)
+            return pod(
+                index, name: "kube-pod-\(index)-\(hex(index, 5))", phase: override?.phase ?? "Running",
+                started: override.map { $0.started } ?? started)
         }
         return "{\"kind\": \"PodList\", \"apiVersion\": \"v1\", \"metadata\": {\"resourceVersion\": \"918300\"}, \"items\": ["
             + pods.joined(separator: ", ") + "]}"

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
+
 @testable import UpdateAgent
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -53,7 +55,8 @@ import Glibc
 final class LoopNode: @unchecked Sendable {
     static let tools = ["losetup", "mkfs.ext4", "blkid", "mount", "umount", "grub-editenv"]
     /// Loop devices and mounting need root; without them the test says what it skipped.
-    static let available: Bool = getuid() == 0 && tools.allSatisfy { TestComponents.program($0) != nil || onSystemPath($0) }
+    static let available: Bool =
+        getuid() == 0 && tools.allSatisfy { TestComponents.program($0) != nil || onSystemPath($0) }
         && FileManager.default.fileExists(atPath: "/dev/loop-control")
 
     static func onSystemPath(_ name: String) -> Bool { TestComponents.onPath(name) != nil }
@@ -109,8 +112,11 @@ final class LoopNode: @unchecked Sendable {
     /// The booted system: its os-release says the slot's version; its initramfs is the slot's.
     func boot(into slot: String) throws {
         let (version, initramfs) = try withSlot(device(slot)) { point in
-            (try String(contentsOf: point.appendingPathComponent("version"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
-             try Data(contentsOf: point.appendingPathComponent("kubesolo-os.gz")))
+            (
+                try String(contentsOf: point.appendingPathComponent("version"), encoding: .utf8).trimmingCharacters(
+                    in: .whitespacesAndNewlines),
+                try Data(contentsOf: point.appendingPathComponent("kubesolo-os.gz"))
+            )
         }
         try FileManager.default.createDirectory(at: system.appendingPathComponent("etc"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: system.appendingPathComponent("proc"), withIntermediateDirectories: true)
@@ -148,8 +154,14 @@ final class LoopNode: @unchecked Sendable {
             }
             env["boot_counter"] = String((Int(env["boot_counter"] ?? "3") ?? 3) - 1)
             env["boot_success"] = "0"
-            #expect(try CLI.runProgram(try Self.tool("grub-editenv"), [grubenv, "set", "active_slot=\(env["active_slot"]!)",
-                                                                       "boot_counter=\(env["boot_counter"]!)", "boot_success=0"]).status == 0)
+            #expect(
+                try CLI.runProgram(
+                    try Self.tool("grub-editenv"),
+                    [
+                        grubenv, "set", "active_slot=\(env["active_slot"]!)",
+                        "boot_counter=\(env["boot_counter"]!)", "boot_success=0",
+                    ]
+                ).status == 0)
         }
         let slot = env["active_slot"] ?? "A"
         try boot(into: slot)
@@ -168,7 +180,9 @@ final class LoopNode: @unchecked Sendable {
 
     func writePolicy(server: TestServer, release: UpstreamRelease, autoRollbackAfter: Int = 3) throws {
         try node.directory.write("release.pub", release.publicKeyHex)
-        try node.directory.write("policy.yaml", """
+        try node.directory.write(
+            "policy.yaml",
+            """
             updates:
               server: \(server.base)
               pubkey: \(node.root.appendingPathComponent("release.pub").path)
@@ -223,8 +237,9 @@ final class LoopNode: @unchecked Sendable {
     /// Said when loop devices or the tools are missing, so a skipped run is visible.
     @Test func loopDevicesAreAvailableOrTheSkipIsSaid() {
         if !Self.available {
-            print("KubeSoloBackendTests: skipped the loop-device tests: they need root, /dev/loop-control and "
-                + LoopNode.tools.joined(separator: ", "))
+            print(
+                "KubeSoloBackendTests: skipped the loop-device tests: they need root, /dev/loop-control and "
+                    + LoopNode.tools.joined(separator: ", "))
         }
         #expect(Self.available || getuid() != 0 || !TestComponents.setUp, "this machine should have run them")
     }
@@ -344,8 +359,10 @@ final class LoopNode: @unchecked Sendable {
         #expect(try await node.run("apply").status == 0)
         // Only the Go agent's fields are left.
         let state = try node.node.state()
-        let goFields = ["phase", "from_version", "to_version", "started_at", "updated_at", "last_error", "attempt_count",
-                        "health_check_failures"]
+        let goFields = [
+            "phase", "from_version", "to_version", "started_at", "updated_at", "last_error", "attempt_count",
+            "health_check_failures",
+        ]
         let kept = state.filter { goFields.contains($0.key) }
         try JSONSerialization.data(withJSONObject: kept).write(to: URL(fileURLWithPath: node.node.statePath))
         try FileManager.default.removeItem(atPath: node.node.data + "/update/updatectl.json")
@@ -366,7 +383,9 @@ final class LoopNode: @unchecked Sendable {
         let node = try LoopNode()
         defer { node.detach() }
         func policy(grubenv: String, labelB: String, dataLabel: String = "KSOLODATA") throws -> String {
-            try node.node.directory.write("host.yaml", """
+            try node.node.directory.write(
+                "host.yaml",
+                """
                 updates:
                   server: https://u.example.com  # updatectl: disable=UPD406
                   kube_system_settle: 0
@@ -384,15 +403,20 @@ final class LoopNode: @unchecked Sendable {
         let good = try CLI.run(["lint", "--format", "concise", "--on-host", try policy(grubenv: node.grubenv, labelB: node.labels.b)])
         #expect(!good.stdout.contains("UPD50"), "\(good.stdout)")
         #expect(good.status == 0, "\(good.stdout)\(good.stderr)")
-        let bad = try CLI.run(["lint", "--format", "concise", "--on-host",
-                               try policy(grubenv: node.grubenv + ".missing", labelB: "KSNOPE\(node.labels.b.suffix(6))")])
+        let bad = try CLI.run([
+            "lint", "--format", "concise", "--on-host",
+            try policy(grubenv: node.grubenv + ".missing", labelB: "KSNOPE\(node.labels.b.suffix(6))"),
+        ])
         #expect(bad.status == 1)
         let lines = bad.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.contains { $0.contains(":7:14: error[UPD502] GRUB's environment block \(node.grubenv).missing does not exist") },
-                "\(bad.stdout)")
+        #expect(
+            lines.contains { $0.contains(":7:14: error[UPD502] GRUB's environment block \(node.grubenv).missing does not exist") },
+            "\(bad.stdout)")
         #expect(lines.contains { $0.contains(":9:14: error[UPD502] slot B: no partition carries the label KSNOPE") }, "\(bad.stdout)")
-        let data = try CLI.run(["lint", "--format", "concise", "--on-host",
-                                try policy(grubenv: node.grubenv, labelB: node.labels.b, dataLabel: node.labels.b)])
+        let data = try CLI.run([
+            "lint", "--format", "concise", "--on-host",
+            try policy(grubenv: node.grubenv, labelB: node.labels.b, dataLabel: node.labels.b),
+        ])
         #expect(data.stdout.contains("error[UPD502] slot B (\(node.labels.b)) is the data partition"), "\(data.stdout)")
     }
 }

@@ -67,8 +67,9 @@ func assertSnapshot(_ text: String, named name: String, sourceLocation: SourceLo
         #expect(try lint([clean]).status == 0)
         #expect(try lint(["Fixtures/broken.yaml"]).status == 1)
         #expect(try lint(["--fail-on", "none", "Fixtures/broken.yaml"]).status == 0)
-        let warningsOnly = try CLI.run(["lint", "-", "--fail-on", "warning"],
-                                       stdin: Data("updates:\n  server: https://u.example.com\n  channel: on\n".utf8))
+        let warningsOnly = try CLI.run(
+            ["lint", "-", "--fail-on", "warning"],
+            stdin: Data("updates:\n  server: https://u.example.com\n  channel: on\n".utf8))
         #expect(warningsOnly.status == 1)
         let infoOnly = try CLI.run(["lint", "-"], stdin: Data("updates:\n  server: https://u.example.com\n".utf8))
         #expect(infoOnly.status == 0)
@@ -92,7 +93,10 @@ func assertSnapshot(_ text: String, named name: String, sourceLocation: SourceLo
         #expect(result.status == 1)
         let lines = result.stdout.split(separator: "\n")
         #expect(lines.count == 3)
-        #expect(lines.contains { $0.hasSuffix("b/two.yml:2:11: error[UPD303] `server` may not use the `ftp` scheme; it takes `https`, `http`, `file`") })
+        #expect(
+            lines.contains {
+                $0.hasSuffix("b/two.yml:2:11: error[UPD303] `server` may not use the `ftp` scheme; it takes `https`, `http`, `file`")
+            })
         #expect(lines.contains { $0.contains("one.yaml:3:11: error[UPD308]") })
         let stdin = try CLI.run(["lint", "--format", "concise", "-"], stdin: Data("updates:\n  sever: x\n".utf8))
         #expect(stdin.stdout.contains("<stdin>:2:3: error[UPD201] unknown key `sever` in updates"))
@@ -160,8 +164,12 @@ func assertSnapshot(_ text: String, named name: String, sourceLocation: SourceLo
             """
         try directory.write("check.py", script)
         let python = try #require(TestComponents.python(modules: ["jsonschema", "yaml"]), "python3 with jsonschema and yaml")
-        let result = try CLI.runProgram(python, [directory.url.appendingPathComponent("check.py").path,
-                                                         directory.url.appendingPathComponent("schema.json").path] + policies)
+        let result = try CLI.runProgram(
+            python,
+            [
+                directory.url.appendingPathComponent("check.py").path,
+                directory.url.appendingPathComponent("schema.json").path,
+            ] + policies)
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout == "ok 3\n")
     }

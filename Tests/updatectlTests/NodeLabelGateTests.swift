@@ -17,8 +17,9 @@ import Testing
         }
         let node = try TestNode()
         let kubeconfig = try node.writeKubeconfig(server: server.base)
-        try node.writePolicy(server: server.base, publicKey: release.publicKeyText,
-                             preflight: "    - free_space: {}\n    - node_not_blocked: {node: edge-1, kubeconfig: \(kubeconfig)}\n")
+        try node.writePolicy(
+            server: server.base, publicKey: release.publicKeyText,
+            preflight: "    - free_space: {}\n    - node_not_blocked: {node: edge-1, kubeconfig: \(kubeconfig)}\n")
         return (server, node, kubeconfig)
     }
 
@@ -46,9 +47,11 @@ import Testing
     func anUnknownNodeIsAnError() async throws {
         let (server, node, _) = try await node(labels: nil)
         defer { Task { await server.stop() } }
-        server.set("/api/v1/nodes/edge-1", json: """
-            {"kind": "Status", "apiVersion": "v1", "status": "Failure", "message": "nodes \\"edge-1\\" not found", "reason": "NotFound", "code": 404}
-            """, status: 404)
+        server.set(
+            "/api/v1/nodes/edge-1",
+            json: """
+                {"kind": "Status", "apiVersion": "v1", "status": "Failure", "message": "nodes \\"edge-1\\" not found", "reason": "NotFound", "code": 404}
+                """, status: 404)
         let result = try await node.apply(environment: TestNode.withKubectl)
         #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
         #expect(result.stderr.contains("node edge-1 is not in the cluster"))
@@ -60,9 +63,11 @@ import Testing
     func aForbiddenReadIsAnErrorNotAPass() async throws {
         let (server, node, _) = try await node(labels: nil)
         defer { Task { await server.stop() } }
-        server.set("/api/v1/nodes/edge-1", json: """
-            {"kind": "Status", "apiVersion": "v1", "status": "Failure", "message": "nodes \\"edge-1\\" is forbidden", "reason": "Forbidden", "code": 403}
-            """, status: 403)
+        server.set(
+            "/api/v1/nodes/edge-1",
+            json: """
+                {"kind": "Status", "apiVersion": "v1", "status": "Failure", "message": "nodes \\"edge-1\\" is forbidden", "reason": "Forbidden", "code": 403}
+                """, status: 403)
         let result = try await node.apply(environment: TestNode.withKubectl)
         #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
         #expect(result.stderr.contains("the API server answered 403 for node edge-1"), "\(result.stderr)")
@@ -75,8 +80,9 @@ import Testing
         try FileManager.default.removeItem(atPath: kubeconfig)
         let result = try await node.apply(environment: TestNode.withKubectl)
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
-        #expect(result.stdout.contains("kubectl is installed but no kubeconfig was found")
-            || result.stdout.contains("no kubectl and no kubeconfig"))
+        #expect(
+            result.stdout.contains("kubectl is installed but no kubeconfig was found")
+                || result.stdout.contains("no kubectl and no kubeconfig"))
         #expect(result.stdout.contains("passing, as the upstream agent does"))
     }
 
@@ -85,7 +91,8 @@ import Testing
         let (server, node, kubeconfig) = try await node(labels: nil)
         defer { Task { await server.stop() } }
         let text = try String(contentsOfFile: kubeconfig, encoding: .utf8)
-        try text.replacingOccurrences(of: server.base, with: "http://127.0.0.1:9").write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+        try text.replacingOccurrences(of: server.base, with: "http://127.0.0.1:9").write(
+            toFile: kubeconfig, atomically: true, encoding: .utf8)
         let result = try await node.apply(environment: TestNode.withKubectl)
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.contains("no cluster reachable through"))

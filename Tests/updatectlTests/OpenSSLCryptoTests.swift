@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import UpdateAgent
 
 /// updatectl's verification path and SHA-256 against OpenSSL's command line, as KubeSolo OS signs
@@ -27,14 +28,20 @@ import Testing
             let message = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ size) }
             let file = directory.url.appendingPathComponent("message-\(size)")
             try Data(message).write(to: file)
-            let signed = try CLI.runProgram(openssl, ["pkeyutl", "-sign", "-inkey", key, "-rawin", "-in", file.path,
-                                                      "-out", file.path + ".sig"])
+            let signed = try CLI.runProgram(
+                openssl,
+                [
+                    "pkeyutl", "-sign", "-inkey", key, "-rawin", "-in", file.path,
+                    "-out", file.path + ".sig",
+                ])
             #expect(signed.status == 0, "\(signed.stderr)")
             let signature = Array(try Data(contentsOf: URL(fileURLWithPath: file.path + ".sig")))
             #expect(throws: Never.self) { try Signature.verify(message: message, signatureFile: signature, key: publicKey, what: "m") }
             var tampered = message + [0]
             tampered[0] ^= 1
-            #expect(throws: Signature.Failure.self) { try Signature.verify(message: tampered, signatureFile: signature, key: publicKey, what: "m") }
+            #expect(throws: Signature.Failure.self) {
+                try Signature.verify(message: tampered, signatureFile: signature, key: publicKey, what: "m")
+            }
             let digest = try CLI.runProgram(openssl, ["dgst", "-sha256", "-r", file.path]).stdout.prefix(64)
             #expect(SHA256Stream.hex(message) == String(digest), "SHA-256 of \(size) bytes")
         }
@@ -48,11 +55,15 @@ import Testing
         var bytes = (0..<(3 << 20) + 7).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ ($0 >> 13)) }
         let file = directory.url.appendingPathComponent("initramfs")
         try Data(bytes).write(to: file)
-        #expect(try CLI.runProgram(openssl, ["pkeyutl", "-sign", "-inkey", key, "-rawin", "-in", file.path, "-out", file.path + ".sig"]).status == 0)
+        #expect(
+            try CLI.runProgram(openssl, ["pkeyutl", "-sign", "-inkey", key, "-rawin", "-in", file.path, "-out", file.path + ".sig"]).status
+                == 0)
         let signature = Array(try Data(contentsOf: URL(fileURLWithPath: file.path + ".sig")))
         #expect(throws: Never.self) { try Signature.verify(file: file.path, signatureFile: signature, key: publicKey, what: "initramfs") }
         bytes[(2 << 20) + 12345] ^= 0x40
         try Data(bytes).write(to: file)
-        #expect(throws: Signature.Failure.self) { try Signature.verify(file: file.path, signatureFile: signature, key: publicKey, what: "initramfs") }
+        #expect(throws: Signature.Failure.self) {
+            try Signature.verify(file: file.path, signatureFile: signature, key: publicKey, what: "initramfs")
+        }
     }
 }

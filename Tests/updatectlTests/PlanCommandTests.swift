@@ -33,7 +33,9 @@ import Testing
     @Test func stateMarksTheResumeStep() throws {
         let directory = try TemporaryDirectory()
         // The Go agent's exact shape: nanosecond times, omitempty fields absent.
-        try directory.write("state.json", """
+        try directory.write(
+            "state.json",
+            """
             {
               "phase": "activated",
               "from_version": "1.2.0",
@@ -68,9 +70,11 @@ import Testing
         let directory = try TemporaryDirectory()
         let original = try String(contentsOfFile: example, encoding: .utf8)
         try directory.write("old.yaml", original)
-        try directory.write("new.yaml", original
-            .replacingOccurrences(of: "auto_rollback_after: 3", with: "auto_rollback_after: 0")
-            .replacingOccurrences(of: "end: \"04:00\"", with: "end: \"02:00\""))
+        try directory.write(
+            "new.yaml",
+            original
+                .replacingOccurrences(of: "auto_rollback_after: 3", with: "auto_rollback_after: 0")
+                .replacingOccurrences(of: "end: \"04:00\"", with: "end: \"02:00\""))
         let old = directory.url.appendingPathComponent("old.yaml").path
         let new = directory.url.appendingPathComponent("new.yaml").path
         let same = try CLI.run(["plan", "--diff", old, old])

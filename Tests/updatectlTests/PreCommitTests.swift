@@ -16,9 +16,12 @@ import Testing
             let bin = CLI.binary.deletingLastPathComponent().path
             let gitDirectory = URL(fileURLWithPath: try #require(PreCommitTests.git)).deletingLastPathComponent().path
             let python = URL(fileURLWithPath: try #require(PreCommitTests.preCommit)).deletingLastPathComponent().path
-            environment = ["PATH": "\(bin):\(python):\(gitDirectory):/usr/bin:/bin", "PRE_COMMIT_HOME": directory.url.appendingPathComponent(".cache").path,
-                           "GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-                           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"]
+            environment = [
+                "PATH": "\(bin):\(python):\(gitDirectory):/usr/bin:/bin",
+                "PRE_COMMIT_HOME": directory.url.appendingPathComponent(".cache").path,
+                "GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+                "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
+            ]
             _ = try git(["init", "-q", "-b", "main"])
         }
 
@@ -30,9 +33,10 @@ import Testing
 
         /// `pre-commit try-repo CHECKOUT updatectl-lint --all-files`.
         func tryRepo() throws -> CLI.Result {
-            try CLI.runProgram(try #require(PreCommitTests.preCommit),
-                               ["try-repo", Paths.root.path, "updatectl-lint", "--all-files", "--color", "never"],
-                               environment: environment, directory: directory.url)
+            try CLI.runProgram(
+                try #require(PreCommitTests.preCommit),
+                ["try-repo", Paths.root.path, "updatectl-lint", "--all-files", "--color", "never"],
+                environment: environment, directory: directory.url)
         }
     }
 
@@ -42,7 +46,9 @@ import Testing
     @Test(.enabled(if: preCommit != nil && git != nil))
     func theHookPassesAndFailsThroughPreCommit() throws {
         let repository = try Repository()
-        try repository.directory.write("policies/edge.yaml", """
+        try repository.directory.write(
+            "policies/edge.yaml",
+            """
             updates:
               server: https://updates.example.com/kubesolo
               public_key: /etc/updatectl/release.pub
@@ -59,7 +65,9 @@ import Testing
         #expect(passing.status == 0, "\(passing.stdout)\(passing.stderr)")
         #expect(passing.stdout.contains("updatectl lint") && passing.stdout.contains("Passed"), "\(passing.stdout)")
 
-        try repository.directory.write("policies/broken.yaml", """
+        try repository.directory.write(
+            "policies/broken.yaml",
+            """
             updates:
               server: https://updates.example.com/kubesolo
               preflight:

@@ -11,13 +11,15 @@ import Testing
     /// A state file whose values carry CRLF, a lone CR, a NUL, quotes, a backslash and a byte that
     /// is not UTF-8 — all of which reach label values.
     static func hostileState(in directory: TemporaryDirectory) throws -> String {
-        var bytes = Array("""
+        var bytes = Array(
+            """
             {
               "phase": "idle",
               "from_version": "1.0\\r\\n.0
             """.utf8)
         bytes += [0xFF]
-        bytes += Array("""
+        bytes += Array(
+            """
             ",
               "to_version": "2.0\\r-lone",
               "started_at": "0001-01-01T00:00:00Z",
@@ -49,8 +51,9 @@ import Testing
         try directory.write("normal.json", "{\"phase\": \"activated\", \"to_version\": \"1.1.0\", \"attempt_count\": 1}\n")
         for state in [directory.url.appendingPathComponent("normal.json").path, try Self.hostileState(in: directory)] {
             let file = try metrics(state: state, directory: directory)
-            let checked = try CLI.runProgram(try #require(Self.promtool), ["check", "metrics"],
-                                             stdin: try Data(contentsOf: URL(fileURLWithPath: file)))
+            let checked = try CLI.runProgram(
+                try #require(Self.promtool), ["check", "metrics"],
+                stdin: try Data(contentsOf: URL(fileURLWithPath: file)))
             #expect(checked.status == 0, "\(checked.stdout)\(checked.stderr)")
             #expect(checked.stdout.isEmpty && checked.stderr.isEmpty, "promtool's lint: \(checked.stdout)\(checked.stderr)")
         }
@@ -76,8 +79,10 @@ import Testing
     @Test(.enabled(if: promtool != nil))
     func theLastFailureReasonIsASeries() throws {
         let directory = try TemporaryDirectory()
-        try directory.write("state.json", "{\"phase\": \"failed\", \"to_version\": \"1.1.0\", \"attempt_count\": 1, "
-            + "\"last_error\": \"verify.files: sha256 mismatch\", \"last_failure_reason\": \"checksum\"}\n")
+        try directory.write(
+            "state.json",
+            "{\"phase\": \"failed\", \"to_version\": \"1.1.0\", \"attempt_count\": 1, "
+                + "\"last_error\": \"verify.files: sha256 mismatch\", \"last_failure_reason\": \"checksum\"}\n")
         let state = directory.url.appendingPathComponent("state.json").path
         let text = try String(contentsOfFile: try metrics(state: state, directory: directory), encoding: .utf8)
         let series = text.split(separator: "\n").filter { $0.hasPrefix("updatectl_last_failure{") }
@@ -89,14 +94,18 @@ import Testing
         #expect(status.stdout.contains("failure reason   checksum\n"), "\(status.stdout)")
         try directory.write("state.json", "{\"phase\": \"success\", \"to_version\": \"1.1.0\", \"attempt_count\": 1}\n")
         let clean = try String(contentsOfFile: try metrics(state: state, directory: directory), encoding: .utf8)
-        #expect(!clean.contains("updatectl_last_failure{reason=\"checksum\"} 1") && clean.contains("updatectl_last_failure{reason=\"checksum\"} 0"))
+        #expect(
+            !clean.contains("updatectl_last_failure{reason=\"checksum\"} 1")
+                && clean.contains("updatectl_last_failure{reason=\"checksum\"} 0"))
     }
 
     @Test(.enabled(if: python != nil))
     func thePythonClientReadsTheLabelsBack() throws {
         let directory = try TemporaryDirectory()
         let file = try metrics(state: try Self.hostileState(in: directory), directory: directory)
-        try directory.write("read.py", """
+        try directory.write(
+            "read.py",
+            """
             import json, sys
             from prometheus_client.parser import text_string_to_metric_families
             out = {}
@@ -121,10 +130,11 @@ import Testing
         _ = try metrics(state: try Self.hostileState(in: directory), directory: directory)
         let port = try Consumers.freePort()
         let nodeExporter: String = try #require(Self.nodeExporter)
-        let exporter = try BackgroundProcess([
-            "--web.listen-address=127.0.0.1:\(port)", "--collector.disable-defaults", "--collector.textfile",
-            "--collector.textfile.directory=\(directory.url.appendingPathComponent("metrics").path)",
-        ], program: nodeExporter)
+        let exporter = try BackgroundProcess(
+            [
+                "--web.listen-address=127.0.0.1:\(port)", "--collector.disable-defaults", "--collector.textfile",
+                "--collector.textfile.directory=\(directory.url.appendingPathComponent("metrics").path)",
+            ], program: nodeExporter)
         defer { exporter.kill() }
         let url = "http://127.0.0.1:\(port)/metrics"
         #expect(await Consumers.waitUntilServing(url), "\(exporter.stderr)")
@@ -139,16 +149,19 @@ import Testing
     @Test func labelSetsAreStable() throws {
         let directory = try TemporaryDirectory()
         try directory.write("a.json", "{\"phase\": \"idle\"}\n")
-        try directory.write("b.json", "{\"phase\": \"idle\", \"deferred_gate\": \"maintenance_window\", \"deferred_reason\": \"x\", "
-            + "\"deferred_at\": \"2026-05-14T19:00:00Z\"}\n")
+        try directory.write(
+            "b.json",
+            "{\"phase\": \"idle\", \"deferred_gate\": \"maintenance_window\", \"deferred_reason\": \"x\", "
+                + "\"deferred_at\": \"2026-05-14T19:00:00Z\"}\n")
         func labels(_ name: String) throws -> [String: Set<String>] {
             let text = try CLI.run(["status", "--state", directory.url.appendingPathComponent(name).path, "--format", "prometheus"]).stdout
             var out: [String: Set<String>] = [:]
             for line in text.split(separator: "\n") where !line.hasPrefix("#") {
                 let metric = String(line.prefix { $0 != "{" && $0 != " " })
-                let keys = line.split(separator: "{").dropFirst().first.map { inner in
-                    Set(inner.split(separator: ",").map { String($0.prefix { $0 != "=" }) })
-                } ?? []
+                let keys =
+                    line.split(separator: "{").dropFirst().first.map { inner in
+                        Set(inner.split(separator: ",").map { String($0.prefix { $0 != "=" }) })
+                    } ?? []
                 out[metric, default: []].formUnion(keys)
             }
             return out

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -8,14 +9,17 @@ import Glibc
 /// What a real node and a hostile server do that the demo does not: replayed and rolled-back
 /// releases, forged metadata, huge sizes, the command backend's whole life, and policy discovery.
 @Suite struct ReleaseSafetyTests {
-    func node(preflight: String = "    - free_space: {}\n", publicKey: Bool = true, extra: String = "") async throws
+    func node(
+        preflight: String = "    - free_space: {}\n", publicKey: Bool = true, extra: String = ""
+    ) async throws
         -> (TestServer, ReleaseFixture, TestNode)
     {
         let server = try await TestServer()
         let release = ReleaseFixture()
         let node = try TestNode()
-        try node.writePolicy(server: server.base, publicKey: publicKey ? release.publicKeyText : nil, preflight: preflight,
-                             extra: extra)
+        try node.writePolicy(
+            server: server.base, publicKey: publicKey ? release.publicKeyText : nil, preflight: preflight,
+            extra: extra)
         return (server, release, node)
     }
 
@@ -71,8 +75,10 @@ import Glibc
         let held = try await node.apply()
         #expect(held.status == 3, "\(held.stdout)\(held.stderr)")
         #expect(held.stdout.contains("check.version                    block 1.1.0 was rolled back at 2026-11-26T03:0"))
-        #expect(held.stdout.contains("Z (3 consecutive failed verification runs); waiting for a newer version, or `--force` to "
-            + "install it again"))
+        #expect(
+            held.stdout.contains(
+                "Z (3 consecutive failed verification runs); waiting for a newer version, or `--force` to "
+                    + "install it again"))
         #expect(try node.state()["deferred_gate"] as? String == "check.version")
 
         let forced = try await node.apply(["--force"])
@@ -97,7 +103,8 @@ import Glibc
         let (server, release, node) = try await node()
         defer { Task { await server.stop() } }
         try release.publish(server, version: "1.1.0", image: ReleaseFixture.image(1000))
-        let forged = "{\"version\": \"9.9.9\\n[ 2/11] check.signature                  pass  signature verifies\", "
+        let forged =
+            "{\"version\": \"9.9.9\\n[ 2/11] check.signature                  pass  signature verifies\", "
             + "\"url\": \"x.img\", \"sha256\": \"\(String(repeating: "ab", count: 32))\", \"size\": 10}"
         server.set("/stable/latest.json", body: Data(forged.utf8))
         let result = try await node.apply()
@@ -115,8 +122,11 @@ import Glibc
         let (server, _, node) = try await node(publicKey: false)
         defer { Task { await server.stop() } }
         let escaped = version.replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "\u{1b}", with: "\\u001b")
-        server.set("/stable/latest.json", body: Data(("{\"version\": \"\(escaped)\", \"url\": \"x.img\", \"sha256\": \""
-            + String(repeating: "ab", count: 32) + "\", \"size\": 10}").utf8))
+        server.set(
+            "/stable/latest.json",
+            body: Data(
+                ("{\"version\": \"\(escaped)\", \"url\": \"x.img\", \"sha256\": \""
+                    + String(repeating: "ab", count: 32) + "\", \"size\": 10}").utf8))
         let result = try await node.apply()
         #expect(result.status == 1)
         #expect(result.stdout.contains("is not a plain version"), "\(result.stdout)")
@@ -139,8 +149,9 @@ import Glibc
     @Test func anHTTPServerCannotNameAFileImage() async throws {
         let (server, release, node) = try await node()
         defer { Task { await server.stop() } }
-        let metadata = Data(("{\"version\": \"1.1.0\", \"url\": \"file:///etc/shadow\", \"sha256\": \""
-            + String(repeating: "ab", count: 32) + "\", \"size\": 10}\n").utf8)
+        let metadata = Data(
+            ("{\"version\": \"1.1.0\", \"url\": \"file:///etc/shadow\", \"sha256\": \""
+                + String(repeating: "ab", count: 32) + "\", \"size\": 10}\n").utf8)
         server.set("/stable/latest.json", body: metadata)
         server.set("/stable/latest.json.sig", body: Data(try release.key.signature(for: metadata).base64EncodedString().utf8))
         let result = try await node.apply()
@@ -177,7 +188,9 @@ import Glibc
         try "a\n".write(toFile: root + "/booted", atomically: true, encoding: .utf8)
         try "boot-1\n".write(toFile: root + "/boot", atomically: true, encoding: .utf8)
         server.set("/healthz", body: Data(), status: healthy ? 200 : 503)
-        try node.directory.write("policy.yaml", """
+        try node.directory.write(
+            "policy.yaml",
+            """
             updates:
               server: \(server.base)
               layout: per_channel
@@ -255,8 +268,10 @@ import Glibc
         let command = try commandNode(server: server, release: release, healthy: true)
         let node = command.node
         let policy = try String(contentsOfFile: node.policyPath, encoding: .utf8)
-        try node.directory.write("policy.yaml", policy.replacingOccurrences(
-            of: "stage: [/bin/sh, -c, 'cp", with: "stage: [/bin/sh, -c, 'exit 5; cp"))
+        try node.directory.write(
+            "policy.yaml",
+            policy.replacingOccurrences(
+                of: "stage: [/bin/sh, -c, 'cp", with: "stage: [/bin/sh, -c, 'exit 5; cp"))
         let result = try await node.apply()
         #expect(result.status == 1)
         #expect(try FileManager.default.contentsOfDirectory(atPath: node.data + "/update").filter { $0.hasSuffix(".partial") }.isEmpty)
@@ -274,14 +289,16 @@ import Glibc
         let node = command.node
         let root = node.root.path
         let policy = try String(contentsOfFile: node.policyPath, encoding: .utf8)
-        try node.directory.write("policy.yaml", policy.replacingOccurrences(
-            of: "stage: [/bin/sh, -c, 'cp \"$0\" \(root)/slot-$1; echo $2 > \(root)/version-$1; echo stage $1 >> \(command.log)', "
-                + "\"${IMAGE}\", \"${SLOT}\", \"${VERSION}\"]",
-            // The command goes on only when the test says so (a file; 30 s at most), so the
-            // second run meets it still writing however slow the machine is.
-            with: "stage: [/bin/sh, -c, 'rm -f \(root)/stage-done; head -c 100 \"$0\" > \(root)/slot-$1; touch \(root)/stage-started; "
-                + "i=0; while [ ! -e \(root)/stage-go ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done; "
-                + "cat \"$0\" > \(root)/slot-$1; touch \(root)/stage-done', \"${IMAGE}\", \"${SLOT}\"]"))
+        try node.directory.write(
+            "policy.yaml",
+            policy.replacingOccurrences(
+                of: "stage: [/bin/sh, -c, 'cp \"$0\" \(root)/slot-$1; echo $2 > \(root)/version-$1; echo stage $1 >> \(command.log)', "
+                    + "\"${IMAGE}\", \"${SLOT}\", \"${VERSION}\"]",
+                // The command goes on only when the test says so (a file; 30 s at most), so the
+                // second run meets it still writing however slow the machine is.
+                with: "stage: [/bin/sh, -c, 'rm -f \(root)/stage-done; head -c 100 \"$0\" > \(root)/slot-$1; touch \(root)/stage-started; "
+                    + "i=0; while [ ! -e \(root)/stage-go ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done; "
+                    + "cat \"$0\" > \(root)/slot-$1; touch \(root)/stage-done', \"${IMAGE}\", \"${SLOT}\"]"))
         let apply = try BackgroundProcess(["apply", node.policyPath], environment: node.environment)
         let started = try await onOwnThread {
             for _ in 0..<1000 where !FileManager.default.fileExists(atPath: root + "/stage-started") { usleep(10_000) }
@@ -291,7 +308,9 @@ import Glibc
         apply.kill()
         let busy = try await node.apply()
         #expect(busy.status == 4, "\(busy.stdout)\(busy.stderr)")
-        #expect(busy.stderr.contains("is held by a backend command that updatectl (process \(apply.process.processIdentifier), now gone) started"))
+        #expect(
+            busy.stderr.contains(
+                "is held by a backend command that updatectl (process \(apply.process.processIdentifier), now gone) started"))
         _ = FileManager.default.createFile(atPath: root + "/stage-go", contents: nil)
         let done = try await onOwnThread {
             for _ in 0..<1000 where !FileManager.default.fileExists(atPath: root + "/stage-done") { usleep(10_000) }
@@ -319,7 +338,8 @@ import Glibc
         let command = try commandNode(server: server, release: release, healthy: true)
         let node = command.node
         let policy = try String(contentsOfFile: node.policyPath, encoding: .utf8)
-        let line = "    running_version: [/bin/sh, -c, 'cat \(node.root.path)/version-$(cat \(node.root.path)/booted) 2>/dev/null || echo 1.0.0']\n"
+        let line =
+            "    running_version: [/bin/sh, -c, 'cat \(node.root.path)/version-$(cat \(node.root.path)/booted) 2>/dev/null || echo 1.0.0']\n"
         #expect(policy.contains(line))
         try node.directory.write("policy.yaml", policy.replacingOccurrences(of: line, with: ""))
         try node.directory.write("system/usr/lib/os-release", "NAME=\"KubeSolo OS\"\nVERSION_ID=\"1.0.7\"\n")
@@ -336,8 +356,9 @@ import Glibc
         let (server, _, node) = try await TestNode.offered()
         defer { Task { await server.stop() } }
         // Killed right after staging: the state rests in `staged`.
-        let apply = try BackgroundProcess(["apply", node.policyPath],
-                                          environment: node.environment.merging(["UPDATECTL_TEST_PAUSE": "state.staged"]) { $1 })
+        let apply = try BackgroundProcess(
+            ["apply", node.policyPath],
+            environment: node.environment.merging(["UPDATECTL_TEST_PAUSE": "state.staged"]) { $1 })
         let paused = await apply.reached("paused at state.staged")
         #expect(paused)
         apply.kill()
@@ -353,8 +374,12 @@ import Glibc
     @Test func updatectlPolicyNamesThePolicy() async throws {
         let node = try TestNode()
         try node.writePolicy(server: "https://updates.example.com", publicKey: nil)
-        let result = try await CLI.runAsync(["plan"], environment: ["UPDATECTL_POLICY": node.policyPath,
-                                                                    "UPDATECTL_TEST_ROOT": node.root.path])
+        let result = try await CLI.runAsync(
+            ["plan"],
+            environment: [
+                "UPDATECTL_POLICY": node.policyPath,
+                "UPDATECTL_TEST_ROOT": node.root.path,
+            ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("using the policy \(node.policyPath) (found by the search order"))
     }
@@ -396,17 +421,21 @@ import Glibc
         let release = ReleaseFixture()
         try release.publish(server, version: "1.1.0", image: ReleaseFixture.image(1000))
         let node = try TestNode()
-        try node.writePolicy(server: server.base, publicKey: release.publicKeyText, extra: """
-              kube_system_settle: 0
-              healthcheck: {timeout: 30s, interval: 10s, probes: [{tcp: {name: api, address: "127.0.0.1:\(server.port)"}}]}
+        try node.writePolicy(
+            server: server.base, publicKey: release.publicKeyText,
+            extra: """
+                  kube_system_settle: 0
+                  healthcheck: {timeout: 30s, interval: 10s, probes: [{tcp: {name: api, address: "127.0.0.1:\(server.port)"}}]}
 
-            """, autoRollbackAfter: 0)
+                """, autoRollbackAfter: 0)
         #expect(try await node.apply().status == 0)
         let passing = try await node.healthcheck()
         #expect(passing.status == 0, "\(passing.stdout)\(passing.stderr)")
         #expect(passing.stdout.contains("healthcheck.probe.api            pass  connected to 127.0.0.1:\(server.port)"))
-        try node.directory.write("policy.yaml", try String(contentsOfFile: node.policyPath, encoding: .utf8)
-            .replacingOccurrences(of: "127.0.0.1:\(server.port)\"", with: "127.0.0.1:9\""))
+        try node.directory.write(
+            "policy.yaml",
+            try String(contentsOfFile: node.policyPath, encoding: .utf8)
+                .replacingOccurrences(of: "127.0.0.1:\(server.port)\"", with: "127.0.0.1:9\""))
         let failing = try await node.run("healthcheck")
         #expect(failing.status == 1)
         #expect(failing.stdout.contains("connect to 127.0.0.1:9: Connection refused"))
@@ -419,11 +448,13 @@ import Glibc
         let release = ReleaseFixture()
         try release.publish(server, version: "1.1.0", image: ReleaseFixture.image(1000))
         let node = try TestNode()
-        try node.writePolicy(server: server.base, publicKey: release.publicKeyText, extra: """
-              kube_system_settle: 0
-              healthcheck: {timeout: 2s, interval: 1s, probes: [{exec: {name: down, command: [/bin/false]}}]}
+        try node.writePolicy(
+            server: server.base, publicKey: release.publicKeyText,
+            extra: """
+                  kube_system_settle: 0
+                  healthcheck: {timeout: 2s, interval: 1s, probes: [{exec: {name: down, command: [/bin/false]}}]}
 
-            """, autoRollbackAfter: 0)
+                """, autoRollbackAfter: 0)
         #expect(try await node.apply().status == 0)
         var env = node.environment
         env.removeValue(forKey: "UPDATECTL_TEST_NOW")

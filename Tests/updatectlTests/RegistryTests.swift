@@ -15,7 +15,9 @@ import Testing
             try node.directory.write("release.pub", key.publicKey.rawRepresentation.map { String(format: "%02x", $0) }.joined() + "\n")
             keyLine = "  pubkey: \(node.root.appendingPathComponent("release.pub").path)\n"
         }
-        try node.directory.write("policy.yaml", """
+        try node.directory.write(
+            "policy.yaml",
+            """
             updates:
               registry: http://\(registry.host)/kubesolo/os
               tag: stable
@@ -62,8 +64,9 @@ import Testing
         let release = try registry.pushRelease(version: "1.1.0", architecture: "amd64", tag: "stable", initramfsSize: 400_000)
         let node = try node(registry, key: nil)
         let environment = node.environment.merging(["UPDATECTL_TEST_ARCH": "amd64"]) { $1 }
-        let process = try BackgroundProcess(["apply", node.policyPath],
-                                            environment: environment.merging(["UPDATECTL_TEST_PAUSE": "download.partway"]) { $1 })
+        let process = try BackgroundProcess(
+            ["apply", node.policyPath],
+            environment: environment.merging(["UPDATECTL_TEST_PAUSE": "download.partway"]) { $1 })
         let reached = await process.reached("paused at download.partway")
         #expect(reached, "never reached download.partway: \(process.stderr)")
         process.kill()
@@ -84,8 +87,9 @@ import Testing
         let node = try node(registry, key: nil)
         let applied = try await node.apply(environment: ["UPDATECTL_TEST_ARCH": "riscv64"])
         #expect(applied.status == 1)
-        #expect(applied.stderr.contains("the index http://\(registry.host)/kubesolo/os:stable has no manifest for riscv64 (it has amd64)"),
-                "\(applied.stderr)")
+        #expect(
+            applied.stderr.contains("the index http://\(registry.host)/kubesolo/os:stable has no manifest for riscv64 (it has amd64)"),
+            "\(applied.stderr)")
     }
 
     /// A single manifest whose architecture annotation is not this machine's is refused.
@@ -165,14 +169,18 @@ import Testing
         let anonymous = try node(registry, key: nil)
         let refused = try await anonymous.apply(environment: ["UPDATECTL_TEST_ARCH": "amd64"])
         #expect(refused.status == 1)
-        #expect(refused.stderr.contains("token service http://127.0.0.1:\(registry.tokenServer!.port)/token answered HTTP 401 "
-            + "(no credentials given: `registry_auth`)"), "\(refused.stderr)")
+        #expect(
+            refused.stderr.contains(
+                "token service http://127.0.0.1:\(registry.tokenServer!.port)/token answered HTTP 401 "
+                    + "(no credentials given: `registry_auth`)"), "\(refused.stderr)")
 
         let node = try TestNode()
         try node.directory.write("registry-auth", TestRegistry.credentials + "\n")
-        try node.directory.write("policy.yaml", try String(contentsOfFile: anonymous.policyPath, encoding: .utf8)
-            .replacingOccurrences(of: anonymous.root.path, with: node.root.path)
-            + "  registry_auth: \(node.root.appendingPathComponent("registry-auth").path)\n")
+        try node.directory.write(
+            "policy.yaml",
+            try String(contentsOfFile: anonymous.policyPath, encoding: .utf8)
+                .replacingOccurrences(of: anonymous.root.path, with: node.root.path)
+                + "  registry_auth: \(node.root.appendingPathComponent("registry-auth").path)\n")
         let applied = try await node.apply(environment: ["UPDATECTL_TEST_ARCH": "amd64"])
         #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: node.slots).appendingPathComponent("b/kubesolo-os.gz")) == built.initramfs)

@@ -9,8 +9,10 @@ struct ReleaseFixture {
 
     /// Serves `version` on `channel`; returns the metadata bytes.
     @discardableResult
-    func publish(_ server: TestServer, version: String, image: Data, channel: String = "stable",
-                 extra: [String: String] = [:], sizeOverride: Int? = nil, signWith other: Curve25519.Signing.PrivateKey? = nil)
+    func publish(
+        _ server: TestServer, version: String, image: Data, channel: String = "stable",
+        extra: [String: String] = [:], sizeOverride: Int? = nil, signWith other: Curve25519.Signing.PrivateKey? = nil
+    )
         throws -> Data
     {
         let digest = SHA256.hash(data: image).map { String(format: "%02x", $0) }.joined()
@@ -35,16 +37,19 @@ struct ReleaseFixture {
 /// A node: a temp directory with a data_dir, a directory backend root and a policy.
 final class TestNode {
     /// A test server offering `version` (signed), and a node whose policy points at it.
-    static func offered(_ version: String = "1.1.0", imageSize: Int = 1000, publicKey: Bool = true,
-                        preflight: String = "    - free_space: {headroom: 10%}\n", extra: String = "",
-                        autoRollbackAfter: Int = 3) async throws -> (TestServer, ReleaseFixture, TestNode) {
+    static func offered(
+        _ version: String = "1.1.0", imageSize: Int = 1000, publicKey: Bool = true,
+        preflight: String = "    - free_space: {headroom: 10%}\n", extra: String = "",
+        autoRollbackAfter: Int = 3
+    ) async throws -> (TestServer, ReleaseFixture, TestNode) {
         let server = try await TestServer()
         let release = ReleaseFixture()
         try release.publish(server, version: version, image: ReleaseFixture.image(imageSize))
         let node = try TestNode()
-        try node.writePolicy(server: server.base, publicKey: publicKey ? release.publicKeyText : nil, preflight: preflight,
-                             extra: extra.replacingOccurrences(of: "SERVER", with: server.base),
-                             autoRollbackAfter: autoRollbackAfter)
+        try node.writePolicy(
+            server: server.base, publicKey: publicKey ? release.publicKeyText : nil, preflight: preflight,
+            extra: extra.replacingOccurrences(of: "SERVER", with: server.base),
+            autoRollbackAfter: autoRollbackAfter)
         return (server, release, node)
     }
 
@@ -57,8 +62,10 @@ final class TestNode {
 
     init() throws { directory = try TemporaryDirectory() }
 
-    func writePolicy(server: String, publicKey: String?, preflight: String = "    - free_space: {headroom: 10%}\n",
-                     reboot: String = "auto", extra: String = "", autoRollbackAfter: Int = 3) throws {
+    func writePolicy(
+        server: String, publicKey: String?, preflight: String = "    - free_space: {headroom: 10%}\n",
+        reboot: String = "auto", extra: String = "", autoRollbackAfter: Int = 3
+    ) throws {
         // These nodes read updatectl's per-channel layout and one-image form; KubeSolo OS's layout
         // and pair have tests of their own (UpstreamReleaseTests).
         var text = "updates:\n  server: \(server)  # updatectl: disable=UPD406\n  layout: per_channel\n"
@@ -72,7 +79,9 @@ final class TestNode {
     /// A kubeconfig for kubectl that points at `server`; returns its path.
     @discardableResult
     func writeKubeconfig(server: String) throws -> String {
-        try directory.write("kubeconfig", """
+        try directory.write(
+            "kubeconfig",
+            """
             apiVersion: v1
             kind: Config
             clusters: [{name: fake, cluster: {server: "\(server)"}}]
@@ -97,8 +106,10 @@ final class TestNode {
     /// The node's environment: a fixed clock, no kubeconfig, and a PATH without kubectl (a node
     /// without Kubernetes). Tests that talk to a cluster add `TestNode.withKubectl`.
     var environment: [String: String] {
-        ["UPDATECTL_TEST_NOW": "2026-11-26T03:00:00Z", "KUBECONFIG": root.appendingPathComponent("none").path,
-         "PATH": root.appendingPathComponent("no-kubectl").path]
+        [
+            "UPDATECTL_TEST_NOW": "2026-11-26T03:00:00Z", "KUBECONFIG": root.appendingPathComponent("none").path,
+            "PATH": root.appendingPathComponent("no-kubectl").path,
+        ]
     }
 
     /// PATH with the real kubectl on it, the way the product finds it.

@@ -1,8 +1,9 @@
+import Foundation
+import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
-import Testing
 
 /// What `scripts/test.sh` builds before the suite (scripts/package-deb.sh, which runs
 /// scripts/release.sh first): the node tarball and the Debian package in dist/ (or
@@ -67,12 +68,14 @@ enum ReleaseArtifacts {
     func theTarballHoldsWhatANodeNeeds() throws {
         let directory = try TemporaryDirectory()
         let root = try ReleaseArtifacts.unpack(into: directory.url)
-        for file in ["bin/updatectl", "share/man/man1/updatectl.1", "share/bash-completion/completions/updatectl",
-                     "share/zsh/site-functions/_updatectl", "share/fish/vendor_completions.d/updatectl.fish",
-                     "lib/systemd/system/updatectl-apply.service", "lib/systemd/system/updatectl-apply.timer",
-                     "lib/systemd/system/updatectl-healthcheck.service", "share/doc/updatectl/policies/default.yaml",
-                     "share/doc/updatectl/policies/kubesolo.yaml", "share/doc/updatectl/docs/install.md",
-                     "share/doc/updatectl/LICENSE", "share/doc/updatectl/SHA256SUMS"] {
+        for file in [
+            "bin/updatectl", "share/man/man1/updatectl.1", "share/bash-completion/completions/updatectl",
+            "share/zsh/site-functions/_updatectl", "share/fish/vendor_completions.d/updatectl.fish",
+            "lib/systemd/system/updatectl-apply.service", "lib/systemd/system/updatectl-apply.timer",
+            "lib/systemd/system/updatectl-healthcheck.service", "share/doc/updatectl/policies/default.yaml",
+            "share/doc/updatectl/policies/kubesolo.yaml", "share/doc/updatectl/docs/install.md",
+            "share/doc/updatectl/LICENSE", "share/doc/updatectl/SHA256SUMS",
+        ] {
             #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent(file).path), "\(file) is missing")
         }
         let sums = try ReleaseArtifacts.run("sha256sum", ["--check", "--strict", "share/doc/updatectl/SHA256SUMS"], directory: root)
@@ -103,15 +106,22 @@ enum ReleaseArtifacts {
         let completion = root.appendingPathComponent("share/bash-completion/completions/updatectl").path
         let bash = try String(contentsOfFile: completion, encoding: .utf8)
         #expect(!bash.hasPrefix("#!") && bash.contains("complete -o filenames -F _updatectl updatectl"))
-        for (line, expected) in [("updatectl li", "lint"), ("updatectl lint --format j", "json"), ("updatectl lint --fa", "--fail-on"),
-                                 ("updatectl fleet u", "unlock"), ("updatectl apply --skip-f", "--skip-fleet-lock"),
-                                 ("updatectl lint --explain UPD10", "UPD101 UPD102 UPD103 UPD104 UPD105 UPD106 UPD107 UPD108 UPD109"),
-                                 ("updatectl --vers", "--version"),
-                                 ("updatectl lint --output \(root.path)/share/man/man1/upd", "\(root.path)/share/man/man1/updatectl.1")] {
+        for (line, expected) in [
+            ("updatectl li", "lint"), ("updatectl lint --format j", "json"), ("updatectl lint --fa", "--fail-on"),
+            ("updatectl fleet u", "unlock"), ("updatectl apply --skip-f", "--skip-fleet-lock"),
+            ("updatectl lint --explain UPD10", "UPD101 UPD102 UPD103 UPD104 UPD105 UPD106 UPD107 UPD108 UPD109"),
+            ("updatectl --vers", "--version"),
+            ("updatectl lint --output \(root.path)/share/man/man1/upd", "\(root.path)/share/man/man1/updatectl.1"),
+        ] {
             let words = line.split(separator: " ").map { "'\($0)'" }.joined(separator: " ")
-            let completed = try ReleaseArtifacts.run("bash", ["-c", "source \(completion); COMP_WORDS=(\(words)); "
-                + "COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMP_LINE=\"${COMP_WORDS[*]}\"; COMP_POINT=${#COMP_LINE}; "
-                + "_updatectl updatectl \"${COMP_WORDS[COMP_CWORD]}\" \"${COMP_WORDS[COMP_CWORD-1]}\"; echo \"${COMPREPLY[*]}\""])
+            let completed = try ReleaseArtifacts.run(
+                "bash",
+                [
+                    "-c",
+                    "source \(completion); COMP_WORDS=(\(words)); "
+                        + "COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMP_LINE=\"${COMP_WORDS[*]}\"; COMP_POINT=${#COMP_LINE}; "
+                        + "_updatectl updatectl \"${COMP_WORDS[COMP_CWORD]}\" \"${COMP_WORDS[COMP_CWORD-1]}\"; echo \"${COMPREPLY[*]}\"",
+                ])
             #expect(completed.trimmingCharacters(in: .whitespacesAndNewlines) == expected, "\(line) → \(completed)")
         }
         let fish = try String(contentsOf: root.appendingPathComponent("share/fish/vendor_completions.d/updatectl.fish"), encoding: .utf8)
@@ -147,11 +157,13 @@ enum ReleaseArtifacts {
             try files.copyItem(at: URL(fileURLWithPath: source).resolvingSymlinksInPath(), to: target)
         }
         try copy(unpacked.appendingPathComponent("bin/updatectl").path, to: "usr/bin/updatectl")
-        let curl = try #require(["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib"]
-            .map { $0 + "/libcurl.so.4" }.first { files.fileExists(atPath: $0) }, "libcurl.so.4 is not installed")
+        let curl = try #require(
+            ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib"]
+                .map { $0 + "/libcurl.so.4" }.first { files.fileExists(atPath: $0) }, "libcurl.so.4 is not installed")
         try copy(curl, to: String(curl.dropFirst()))
         for library in try ReleaseArtifacts.libraries(of: root.appendingPathComponent("usr/bin/updatectl").path)
-            + ReleaseArtifacts.libraries(of: curl) {
+            + ReleaseArtifacts.libraries(of: curl)
+        {
             try copy(library, to: String(library.dropFirst()))
         }
         if files.fileExists(atPath: "/etc/ssl/certs/ca-certificates.crt") {
@@ -170,7 +182,8 @@ enum ReleaseArtifacts {
         options.architecture = nil
         try release.publish(server, version: "1.1.0", options: options)
         try Data(release.publicKeyHex.utf8).write(to: root.appendingPathComponent("etc/updatectl/release.pub"))
-        try Data("""
+        try Data(
+            """
             updates:
               server: \(server.base)
               pubkey: /etc/updatectl/release.pub
@@ -185,13 +198,15 @@ enum ReleaseArtifacts {
                   - disk_writable: {timeout: 2s}
               backend: {type: directory, root: /var/lib/kubesolo/slots, initial_version: 1.0.0}
 
-            """.utf8).write(to: root.appendingPathComponent("etc/updatectl/policy.yaml"))
+            """.utf8
+        ).write(to: root.appendingPathComponent("etc/updatectl/policy.yaml"))
 
         func inRoot(_ arguments: [String]) async throws -> CLI.Result {
             let chroot = try #require(TestComponents.program("chroot"))
             let rootPath = root.path
             return try await onOwnThread {
-                try CLI.runProgram(chroot, [rootPath, "/usr/bin/updatectl"] + arguments, environment: ["PATH": "/usr/bin", "HOME": "/tmp"])
+                try CLI.runProgram(
+                    chroot, [rootPath, "/usr/bin/updatectl"] + arguments, environment: ["PATH": "/usr/bin", "HOME": "/tmp"])
             }
         }
         let version = try await inRoot(["--version"])
@@ -203,8 +218,9 @@ enum ReleaseArtifacts {
         let apply = try await inRoot(["apply", "/etc/updatectl/policy.yaml"])
         #expect(apply.status == 0 && apply.stdout.contains("activated 1.1.0"), "\(apply.stdout)\(apply.stderr)")
         let healthcheck = try await inRoot(["healthcheck", "/etc/updatectl/policy.yaml"])
-        #expect(healthcheck.status == 0 && healthcheck.stdout.contains("verified and committed 1.1.0"),
-                "\(healthcheck.stdout)\(healthcheck.stderr)")
+        #expect(
+            healthcheck.status == 0 && healthcheck.stdout.contains("verified and committed 1.1.0"),
+            "\(healthcheck.stdout)\(healthcheck.stderr)")
         let booted = try String(contentsOf: root.appendingPathComponent("var/lib/kubesolo/slots/booted"), encoding: .utf8)
         #expect(booted.trimmingCharacters(in: .whitespacesAndNewlines) == "b")
         await server.stop()
@@ -222,10 +238,12 @@ enum ReleaseArtifacts {
         #expect(!checked.stdout.split(separator: "\n").contains { $0.hasPrefix("E:") }, "\(checked.stdout)")
 
         let contents = try ReleaseArtifacts.run("dpkg-deb", ["--contents", deb.path])
-        for path in ["./usr/bin/updatectl", "./usr/share/man/man1/updatectl.1.gz", "./usr/share/bash-completion/completions/updatectl",
-                     "./usr/share/zsh/vendor-completions/_updatectl", "./usr/share/fish/vendor_completions.d/updatectl.fish",
-                     "./lib/systemd/system/updatectl-apply.timer", "./usr/share/doc/updatectl/copyright",
-                     "./usr/share/doc/updatectl/examples/kubesolo.yaml"] {
+        for path in [
+            "./usr/bin/updatectl", "./usr/share/man/man1/updatectl.1.gz", "./usr/share/bash-completion/completions/updatectl",
+            "./usr/share/zsh/vendor-completions/_updatectl", "./usr/share/fish/vendor_completions.d/updatectl.fish",
+            "./lib/systemd/system/updatectl-apply.timer", "./usr/share/doc/updatectl/copyright",
+            "./usr/share/doc/updatectl/examples/kubesolo.yaml",
+        ] {
             #expect(contents.contains(path), "\(path) is not in the package")
         }
         let control = try ReleaseArtifacts.run("dpkg-deb", ["--field", deb.path, "Depends"])
@@ -233,10 +251,12 @@ enum ReleaseArtifacts {
 
         let directory = try TemporaryDirectory()
         _ = try ReleaseArtifacts.run("dpkg-deb", ["--extract", deb.path, directory.url.path])
-        let unit = try String(contentsOf: directory.url.appendingPathComponent("lib/systemd/system/updatectl-apply.service"), encoding: .utf8)
+        let unit = try String(
+            contentsOf: directory.url.appendingPathComponent("lib/systemd/system/updatectl-apply.service"), encoding: .utf8)
         #expect(unit.contains("ExecStart=/usr/bin/updatectl apply"), "\(unit)")
         let binary = directory.url.appendingPathComponent("usr/bin/updatectl").path
-        let lint = try CLI.runProgram(binary, ["lint", directory.url.appendingPathComponent("usr/share/doc/updatectl/examples/kubesolo.yaml").path])
+        let lint = try CLI.runProgram(
+            binary, ["lint", directory.url.appendingPathComponent("usr/share/doc/updatectl/examples/kubesolo.yaml").path])
         #expect(lint.status == 0, "\(lint.stdout)\(lint.stderr)")
     }
 }

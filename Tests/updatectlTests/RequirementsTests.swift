@@ -81,11 +81,16 @@ import Testing
             let present: Bool
             switch requirement.kind {
             case "command": present = TestComponents.onPath(requirement.name) != nil
-            case "python": present = (try? CLI.runProgram(try #require(TestComponents.onPath("python3")), ["-c", "import \(requirement.name)"]))?.status == 0
+            case "python":
+                present =
+                    (try? CLI.runProgram(try #require(TestComponents.onPath("python3")), ["-c", "import \(requirement.name)"]))?.status == 0
             case "file": present = FileManager.default.fileExists(atPath: requirement.name)
-            case "pkgconfig": present = (try? CLI.runProgram(try #require(TestComponents.onPath("pkg-config")), ["--exists", requirement.name]))?.status == 0
-            case "library": present = ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib", "/lib"]
-                .contains { FileManager.default.fileExists(atPath: "\($0)/\(requirement.name)") }
+            case "pkgconfig":
+                present =
+                    (try? CLI.runProgram(try #require(TestComponents.onPath("pkg-config")), ["--exists", requirement.name]))?.status == 0
+            case "library":
+                present = ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib", "/lib"]
+                    .contains { FileManager.default.fileExists(atPath: "\($0)/\(requirement.name)") }
             default: present = false
             }
             #expect(present, "scripts/test.sh ran, but \(requirement.kind) \(requirement.name) (\(requirement.source)) is missing")

@@ -1,7 +1,7 @@
 import Foundation
+import JSONValue
 import Testing
 import UpdatePolicy
-import JSONValue
 
 /// `updatectl schema` (read by editors through yaml-language-server, and by check-jsonschema in
 /// CI) and `updatectl lint` give the same verdict on structure: every key of every table with a
@@ -67,9 +67,10 @@ import JSONValue
         case .table(let nested): return tree(nested)
         case .tagged(let tagged): return tree(tagged.variants[0].table)
         case .entries(let family):
-            return .list(family.kinds.enumerated().map { index, kind in
-                .map([(kind.name, tree(kind.table, name: "\(family.noun)-\(index)"))])
-            })
+            return .list(
+                family.kinds.enumerated().map { index, kind in
+                    .map([(kind.name, tree(kind.table, name: "\(family.noun)-\(index)"))])
+                })
         case .list(let item): return .list([sample(Key(key.name, item, key.summary), in: table)])
         case .dictionary: return .map([])
         }
@@ -77,9 +78,10 @@ import JSONValue
 
     /// Every key of `table` but the second spellings (`pubkey`), which `variants` swap in.
     static func tree(_ table: Table, name: String? = nil) -> Tree {
-        .map(table.keys.filter { $0.insteadOf == nil }.map { key in
-            (key.name, key.name == "name" && name != nil ? .text(name!) : sample(key, in: table))
-        })
+        .map(
+            table.keys.filter { $0.insteadOf == nil }.map { key in
+                (key.name, key.name == "name" && name != nil ? .text(name!) : sample(key, in: table))
+            })
     }
 
     /// A value of the wrong type for the value `tree` holds.
@@ -185,14 +187,17 @@ import JSONValue
         let corpus = directory.url.appendingPathComponent("corpus")
         let lint = try CLI.run(["lint", "--format", "json", "."], directory: corpus)
         let lintObject = try #require(JSONSerialization.jsonObject(with: Data(lint.stdout.utf8)) as? [String: Any])
-        let lintRejects = Set((lintObject["findings"] as? [[String: Any]] ?? [])
-            .filter { $0["severity"] as? String == "error" }.compactMap { $0["file"] as? String })
+        let lintRejects = Set(
+            (lintObject["findings"] as? [[String: Any]] ?? [])
+                .filter { $0["severity"] as? String == "error" }.compactMap { $0["file"] as? String })
 
-        let checked = try CLI.runProgram(try #require(Self.checkJSONSchema),
-                                         ["-o", "json", "--schemafile", directory.url.appendingPathComponent("schema.json").path] + names,
-                                         directory: corpus)
-        let checkedObject = try #require(JSONSerialization.jsonObject(with: Data(checked.stdout.utf8)) as? [String: Any],
-                                         "\(checked.stdout)\(checked.stderr)")
+        let checked = try CLI.runProgram(
+            try #require(Self.checkJSONSchema),
+            ["-o", "json", "--schemafile", directory.url.appendingPathComponent("schema.json").path] + names,
+            directory: corpus)
+        let checkedObject = try #require(
+            JSONSerialization.jsonObject(with: Data(checked.stdout.utf8)) as? [String: Any],
+            "\(checked.stdout)\(checked.stderr)")
         #expect((checkedObject["parse_errors"] as? [Any])?.isEmpty == true)
         let schemaRejects = Set((checkedObject["errors"] as? [[String: Any]] ?? []).compactMap { $0["filename"] as? String })
 
@@ -209,7 +214,9 @@ import JSONValue
     @Test(.enabled(if: checkJSONSchema != nil))
     func mergeKeysAreReadAsYAMLReadersReadThem() throws {
         let directory = try TemporaryDirectory()
-        try directory.write("merge.yaml", """
+        try directory.write(
+            "merge.yaml",
+            """
             x-defaults: &defaults
               timeout: 5m
               interval: 15s
@@ -220,7 +227,9 @@ import JSONValue
                 interval: 20s
 
             """)
-        try directory.write("bad-merge.yaml", """
+        try directory.write(
+            "bad-merge.yaml",
+            """
             x-defaults: &defaults
               timeout: 5m
               intervall: 15s
@@ -237,8 +246,9 @@ import JSONValue
         let bad = try CLI.run(["lint", "--format", "concise", "bad-merge.yaml"], directory: directory.url)
         #expect(bad.stdout.contains("unknown key `intervall` in healthcheck"), "\(bad.stdout)")
         try directory.write("schema.json", try CLI.run(["schema"]).stdout)
-        let checked = try CLI.runProgram(try #require(Self.checkJSONSchema),
-                                         ["--schemafile", "schema.json", "merge.yaml", "bad-merge.yaml"], directory: directory.url)
+        let checked = try CLI.runProgram(
+            try #require(Self.checkJSONSchema),
+            ["--schemafile", "schema.json", "merge.yaml", "bad-merge.yaml"], directory: directory.url)
         #expect(checked.stdout.contains("bad-merge.yaml"), "\(checked.stdout)")
         #expect(!checked.stdout.contains("merge.yaml::") || checked.stdout.contains("bad-merge.yaml::"))
     }

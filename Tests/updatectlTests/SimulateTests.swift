@@ -15,17 +15,20 @@ import Testing
     }()
 
     @Test func sevenScenariosShip() {
-        #expect(Self.scenarios == [
-            "bootloader-fallback.yaml", "flaky-link.yaml", "flapping-probe.yaml", "fleet-slot-busy.yaml", "probe-never-answers.yaml",
-            "settle-longer-than-timeout.yaml", "window-closes-mid-download.yaml",
-        ])
+        #expect(
+            Self.scenarios == [
+                "bootloader-fallback.yaml", "flaky-link.yaml", "flapping-probe.yaml", "fleet-slot-busy.yaml", "probe-never-answers.yaml",
+                "settle-longer-than-timeout.yaml", "window-closes-mid-download.yaml",
+            ])
     }
 
     /// The fleet lock scripted per apply run: denied runs keep the release staged and download it
     /// once; a lock that stays down defers the update for as many runs as the scenario allows.
     @Test func theFleetLockIsRehearsed() throws {
         let directory = try TemporaryDirectory()
-        try directory.write("down.yaml", """
+        try directory.write(
+            "down.yaml",
+            """
             scenario:
               release: {version: 1.1.0}
               facts: {fleet_lock: [down]}
@@ -34,18 +37,23 @@ import Testing
               expect: {outcome: deferred, within: 2h}
 
             """)
-        let down = try CLI.run(["simulate", "policies/fleet.yaml", "--scenario", directory.url.appendingPathComponent("down.yaml").path],
-                               directory: Paths.root)
+        let down = try CLI.run(
+            ["simulate", "policies/fleet.yaml", "--scenario", directory.url.appendingPathComponent("down.yaml").path],
+            directory: Paths.root)
         #expect(down.status == 0, "\(down.stdout)\(down.stderr)")
         #expect(down.stdout.contains("Outcome: deferred by fleet_lock at t+1h31m (expected: deferred)"), "\(down.stdout)")
         #expect(down.stdout.components(separatedBy: "the fleet lock did not answer").count == 5, "four runs asked")
         #expect(down.stdout.components(separatedBy: "download.files                     done").count == 2, "one download")
-        let busy = try CLI.run(["simulate", "policies/fleet.yaml", "--scenario", "examples/scenarios/fleet-slot-busy.yaml",
-                                "--format", "json"], directory: Paths.root)
+        let busy = try CLI.run(
+            [
+                "simulate", "policies/fleet.yaml", "--scenario", "examples/scenarios/fleet-slot-busy.yaml",
+                "--format", "json",
+            ], directory: Paths.root)
         let object = try #require(JSONSerialization.jsonObject(with: Data(busy.stdout.utf8)) as? [String: Any])
         let events = try #require(object["events"] as? [[String: Any]])
-        #expect(events.filter { $0["step"] as? String == "preflight.fleet_lock" }.map { $0["decision"] as? String }
-            == ["block", "block", "pass"])
+        #expect(
+            events.filter { $0["step"] as? String == "preflight.fleet_lock" }.map { $0["decision"] as? String }
+                == ["block", "block", "pass"])
         #expect(events.contains { $0["step"] as? String == "release.fleet_lock" && $0["decision"] as? String == "done" })
     }
 
@@ -55,8 +63,9 @@ import Testing
         let usage = try #require(text.split(separator: "\n").first { $0.contains("updatectl simulate ") })
         let words = usage.split(separator: " ").map(String.init)
         let policy = try #require(words.firstIndex(of: "simulate").map { words[$0 + 1] })
-        let result = try CLI.run(["simulate", policy, "--scenario", "examples/scenarios/\(name)", "--format", "json"],
-                                 directory: Paths.root)
+        let result = try CLI.run(
+            ["simulate", policy, "--scenario", "examples/scenarios/\(name)", "--format", "json"],
+            directory: Paths.root)
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         let object = try #require(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         #expect(object["mismatch"] is NSNull)
@@ -64,8 +73,9 @@ import Testing
     }
 
     @Test func theTextTimelineShowsVirtualTimeAndTheOutcome() throws {
-        let result = try CLI.run(["simulate", "policies/hardened.yaml", "--scenario", "examples/scenarios/probe-never-answers.yaml"],
-                                 directory: Paths.root)
+        let result = try CLI.run(
+            ["simulate", "policies/hardened.yaml", "--scenario", "examples/scenarios/probe-never-answers.yaml"],
+            directory: Paths.root)
         #expect(result.status == 0)
         #expect(result.stdout.contains("  t+0s      checking     check.metadata"))
         #expect(result.stdout.contains("healthcheck.probe.apiserver        fail  did not answer within its 5s timeout (scripted)"))
@@ -74,7 +84,9 @@ import Testing
 
     @Test func anUnexpectedOutcomeExitsOne() throws {
         let directory = try TemporaryDirectory()
-        try directory.write("s.yaml", """
+        try directory.write(
+            "s.yaml",
+            """
             scenario:
               start: "2026-01-06T02:00:00Z"
               release: {version: 1.1.0}
@@ -83,15 +95,18 @@ import Testing
               expect: {outcome: success}
 
             """)
-        let result = try CLI.run(["simulate", "policies/hardened.yaml", "--scenario", directory.url.appendingPathComponent("s.yaml").path],
-                                 directory: Paths.root)
+        let result = try CLI.run(
+            ["simulate", "policies/hardened.yaml", "--scenario", directory.url.appendingPathComponent("s.yaml").path],
+            directory: Paths.root)
         #expect(result.status == 1)
         #expect(result.stdout.contains("MISMATCH: expected success, got rolled_back"))
     }
 
     @Test func scenariosAreLintedLikePolicies() throws {
         let directory = try TemporaryDirectory()
-        try directory.write("s.yaml", """
+        try directory.write(
+            "s.yaml",
+            """
             scenario:
               release: {version: 1.1.0, signature: forged}
               download: {duration: 20 minutes}
@@ -99,8 +114,9 @@ import Testing
               expext: {outcome: success}
 
             """)
-        let result = try CLI.run(["simulate", "policies/hardened.yaml", "--scenario", directory.url.appendingPathComponent("s.yaml").path],
-                                 directory: Paths.root)
+        let result = try CLI.run(
+            ["simulate", "policies/hardened.yaml", "--scenario", directory.url.appendingPathComponent("s.yaml").path],
+            directory: Paths.root)
         #expect(result.status == 1)
         #expect(result.stderr.contains("error[UPD308]: `signature` must be `valid` or `bad` or `missing`, found `forged`"))
         #expect(result.stderr.contains("s.yaml:2:40"))
@@ -139,14 +155,17 @@ import Testing
         try release.publish(server, version: "1.1.0", image: ReleaseFixture.image(3000))
         server.set("/healthz", body: Data(), status: healthy ? 200 : 503)
         let node = try TestNode()
-        try node.writePolicy(server: server.base, publicKey: release.publicKeyText,
-                             preflight: "    - free_space: {}\n    - no_downgrade: true\n",
-                             extra: "  healthcheck:\n    timeout: 2m\n    probes:\n      - http: {name: app, url: \"\(server.base)/healthz\"}\n")
+        try node.writePolicy(
+            server: server.base, publicKey: release.publicKeyText,
+            preflight: "    - free_space: {}\n    - no_downgrade: true\n",
+            extra: "  healthcheck:\n    timeout: 2m\n    probes:\n      - http: {name: app, url: \"\(server.base)/healthz\"}\n")
         var real = realSteps(try await node.apply().stdout)
         let runs = healthy ? 1 : 3
         for _ in 0..<runs { real += realSteps(try await node.healthcheck().stdout) }
 
-        try node.directory.write("scenario.yaml", """
+        try node.directory.write(
+            "scenario.yaml",
+            """
             scenario:
               start: "2026-11-26T03:00:00Z"
               running_version: 1.0.0
@@ -154,8 +173,10 @@ import Testing
               probes: {app: [\(healthy ? "pass" : "fail")]}
 
             """)
-        let simulated = try await CLI.runAsync(["simulate", node.policyPath, "--scenario",
-                                                node.root.appendingPathComponent("scenario.yaml").path, "--format", "json"])
+        let simulated = try await CLI.runAsync([
+            "simulate", node.policyPath, "--scenario",
+            node.root.appendingPathComponent("scenario.yaml").path, "--format", "json",
+        ])
         #expect(simulated.status == 0, "\(simulated.stderr)")
         let steps = try simulatedSteps(simulated.stdout)
         #expect(!steps.isEmpty)
@@ -192,8 +213,9 @@ import Testing
 @Suite struct DemoTests {
     @Test func theDemoRunsAndPrintsWhatTheReadmeShows() throws {
         let bash = try #require(TestComponents.program("bash"))
-        let result = try CLI.runProgram(bash, [Paths.root.appendingPathComponent("examples/demo/run.sh").path],
-                                        environment: ["UPDATECTL": CLI.binary.path])
+        let result = try CLI.runProgram(
+            bash, [Paths.root.appendingPathComponent("examples/demo/run.sh").path],
+            environment: ["UPDATECTL": CLI.binary.path])
         #expect(result.status == 0, "\(result.stderr)")
         let readme = try String(contentsOf: Paths.root.appendingPathComponent("README.md"), encoding: .utf8)
         let start = try #require(readme.range(of: "<!-- demo-transcript:start -->\n```text\n"))
@@ -209,7 +231,9 @@ import Testing
     /// A rollback step that did not run shows the phase the run was in, not `rolled_back`.
     @Test func aSkippedRollbackDoesNotClaimItsPhase() throws {
         let directory = try TemporaryDirectory()
-        try directory.write("s.yaml", """
+        try directory.write(
+            "s.yaml",
+            """
             scenario:
               start: "2026-01-06T02:00:00Z"
               release: {version: 1.1.0}
@@ -218,8 +242,9 @@ import Testing
               runs: 2
 
             """)
-        let result = try CLI.run(["simulate", "policies/hardened.yaml", "--scenario", directory.url.appendingPathComponent("s.yaml").path],
-                                 directory: Paths.root)
+        let result = try CLI.run(
+            ["simulate", "policies/hardened.yaml", "--scenario", directory.url.appendingPathComponent("s.yaml").path],
+            directory: Paths.root)
         let lines = result.stdout.split(separator: "\n").filter { $0.contains("healthcheck.rollback") }
         #expect(!lines.isEmpty, "\(result.stdout)")
         for line in lines where line.contains(" skip ") {
@@ -234,11 +259,14 @@ import Testing
         var text = "scenario:\n  release: {version: 1.1.0}\n  probes:\n"
         for index in 0..<11 { text += "    p\(index): [fail x10000]\n" }
         try directory.write("s.yaml", text)
-        let result = try CLI.run(["simulate", "policies/hardened.yaml", "--scenario", directory.url.appendingPathComponent("s.yaml").path],
-                                 directory: Paths.root)
+        let result = try CLI.run(
+            ["simulate", "policies/hardened.yaml", "--scenario", directory.url.appendingPathComponent("s.yaml").path],
+            directory: Paths.root)
         #expect(result.status == 1)
-        #expect(result.stdout.contains("more than 100000 probe outcomes in all") || result.stderr.contains("more than 100000 probe outcomes in all"),
-                "\(result.stdout)\(result.stderr)")
+        #expect(
+            result.stdout.contains("more than 100000 probe outcomes in all")
+                || result.stderr.contains("more than 100000 probe outcomes in all"),
+            "\(result.stdout)\(result.stderr)")
     }
 }
 
@@ -252,7 +280,8 @@ import Testing
         var offenders: [String] = []
         for file in files where file.lastPathComponent != "TestSwitches.swift" {
             let text = try String(contentsOf: file, encoding: .utf8)
-            for line in text.split(separator: "\n") where line.contains("\"UPDATECTL_TEST") && !line.trimmingCharacters(in: .whitespaces).hasPrefix("//") {
+            for line in text.split(separator: "\n")
+            where line.contains("\"UPDATECTL_TEST") && !line.trimmingCharacters(in: .whitespaces).hasPrefix("//") {
                 offenders.append("\(file.lastPathComponent): \(line)")
             }
         }

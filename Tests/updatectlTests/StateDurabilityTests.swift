@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import JSONValue
+import Testing
 
 @Suite struct StateDurabilityTests {
     static let oldState = """
@@ -21,8 +21,9 @@ import JSONValue
         let directory = try TemporaryDirectory()
         try directory.write("state.json", Self.oldState)
         let state = directory.url.appendingPathComponent("state.json").path
-        let writer = try BackgroundProcess(["state", "reset", "--yes", "--state", state],
-                                           environment: ["UPDATECTL_TEST_PAUSE": point])
+        let writer = try BackgroundProcess(
+            ["state", "reset", "--yes", "--state", state],
+            environment: ["UPDATECTL_TEST_PAUSE": point])
         #expect(writer.waitFor("paused at \(point)"), "stderr: \(writer.stderr)")
         writer.kill()
 
@@ -76,7 +77,9 @@ import JSONValue
 
     @Test func statusFormats() throws {
         let directory = try TemporaryDirectory()
-        try directory.write("state.json", """
+        try directory.write(
+            "state.json",
+            """
             {
               "phase": "idle",
               "from_version": "1.0.0",

@@ -35,8 +35,10 @@ final class TestEtcd: @unchecked Sendable {
         if tls {
             try Self.makePKI(in: directory.url.appendingPathComponent("pki"))
             let pki = directory.url.appendingPathComponent("pki").path
-            arguments += ["--cert-file", pki + "/server.pem", "--key-file", pki + "/server.key", "--client-cert-auth",
-                          "--trusted-ca-file", pki + "/ca.pem"]
+            arguments += [
+                "--cert-file", pki + "/server.pem", "--key-file", pki + "/server.key", "--client-cert-auth",
+                "--trusted-ca-file", pki + "/ca.pem",
+            ]
         }
         guard let etcd = Self.etcd else { throw EtcdFailure(message: "etcd is not installed") }
         process = try BackgroundProcess(arguments, program: etcd)
@@ -83,16 +85,22 @@ final class TestEtcd: @unchecked Sendable {
             let result = try CLI.runProgram(openssl, arguments, directory: directory)
             #expect(result.status == 0, "openssl \(arguments.joined(separator: " ")): \(result.stderr)")
         }
-        try run(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key",
-                 "-out", "ca.pem", "-days", "2", "-subj", "/CN=updatectl test CA"])
+        try run([
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key",
+            "-out", "ca.pem", "-days", "2", "-subj", "/CN=updatectl test CA",
+        ])
         try Data("subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n".utf8)
             .write(to: directory.appendingPathComponent("server.ext"))
         try Data("extendedKeyUsage=clientAuth\n".utf8).write(to: directory.appendingPathComponent("client.ext"))
         for name in ["server", "client"] {
-            try run(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "\(name).key",
-                     "-out", "\(name).csr", "-subj", "/CN=\(name)"])
-            try run(["x509", "-req", "-in", "\(name).csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-                     "-out", "\(name).pem", "-days", "2", "-extfile", "\(name).ext"])
+            try run([
+                "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "\(name).key",
+                "-out", "\(name).csr", "-subj", "/CN=\(name)",
+            ])
+            try run([
+                "x509", "-req", "-in", "\(name).csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+                "-out", "\(name).pem", "-days", "2", "-extfile", "\(name).ext",
+            ])
         }
     }
 }

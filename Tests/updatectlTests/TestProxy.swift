@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,7 +20,10 @@ final class TestProxy: @unchecked Sendable {
     init() throws {
         listener = try LoopbackListener()
         listener.start { [weak self] client in
-            guard let self else { close(client); return }
+            guard let self else {
+                close(client)
+                return
+            }
             self.serve(client)
         }
     }
@@ -31,7 +35,10 @@ final class TestProxy: @unchecked Sendable {
         var byte: UInt8 = 0
         // The request head byte by byte, so nothing after it is read before the tunnel starts.
         while !(head.count >= 4 && head.suffix(4) == [13, 10, 13, 10]) {
-            guard recv(client, &byte, 1, 0) == 1, head.count < 65_536 else { close(client); return }
+            guard recv(client, &byte, 1, 0) == 1, head.count < 65_536 else {
+                close(client)
+                return
+            }
             head.append(byte)
         }
         var text = String(decoding: head, as: UTF8.self)
@@ -39,7 +46,10 @@ final class TestProxy: @unchecked Sendable {
         let requestLine = text.components(separatedBy: "\r\n")[0]
         lock.withLock { lines.append(requestLine) }
         let parts = requestLine.split(separator: " ")
-        guard parts.count == 3 else { close(client); return }
+        guard parts.count == 3 else {
+            close(client)
+            return
+        }
         let target: String
         if parts[0] == "CONNECT" {
             target = String(parts[1])

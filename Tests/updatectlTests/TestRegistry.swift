@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+
 @testable import UpdateAgent
 
 /// A real OCI registry (Debian's docker-registry, the CNCF Distribution registry) on 127.0.0.1,
@@ -33,8 +34,12 @@ final class TestRegistry: @unchecked Sendable {
             let key = directory.url.appendingPathComponent("token.key").path
             let pem = directory.url.appendingPathComponent("token.pem").path
             let der = directory.url.appendingPathComponent("token.der").path
-            let made = try CLI.runProgram(openssl, ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                                                    "-nodes", "-keyout", key, "-out", pem, "-days", "2", "-subj", "/CN=updatectl-test-token"])
+            let made = try CLI.runProgram(
+                openssl,
+                [
+                    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-keyout", key, "-out", pem, "-days", "2", "-subj", "/CN=updatectl-test-token",
+                ])
             guard made.status == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: ["stderr": made.stderr]) }
             _ = try CLI.runProgram(openssl, ["x509", "-in", pem, "-outform", "DER", "-out", der])
             tokenKey = try P256.Signing.PrivateKey(pemRepresentation: String(contentsOfFile: key, encoding: .utf8))
@@ -55,7 +60,9 @@ final class TestRegistry: @unchecked Sendable {
             tokenKey = nil
             certificate = nil
         }
-        try directory.write("config.yml", """
+        try directory.write(
+            "config.yml",
+            """
             version: 0.1
             log:
               level: info
@@ -67,17 +74,20 @@ final class TestRegistry: @unchecked Sendable {
               secret: updatectl-test
             \(auth)
             """)
-        process = try BackgroundProcess(["serve", directory.url.appendingPathComponent("config.yml").path],
-                                        program: try Self.required(Self.program, "docker-registry"))
+        process = try BackgroundProcess(
+            ["serve", directory.url.appendingPathComponent("config.yml").path],
+            program: try Self.required(Self.program, "docker-registry"))
         guard await Consumers.waitUntilAnswering("http://\(host)/v2/") else {
             throw CocoaError(.fileReadUnknown, userInfo: ["stderr": process.stderr])
         }
         if let tokenServer, let tokenKey, let certificate {
             let minted = try Self.token(key: tokenKey, certificate: certificate, actions: ["pull"])
             tokenServer.set("/token", TestServer.Answer(status: 401, body: Data("credentials needed".utf8)))
-            tokenServer.setAuthorized("/token", authorization: "Basic " + Data(Self.credentials.utf8).base64EncodedString(),
-                                      TestServer.Answer(status: 200, body: Data("{\"token\": \"\(minted)\"}".utf8),
-                                                        headers: ["Content-Type": "application/json"]))
+            tokenServer.setAuthorized(
+                "/token", authorization: "Basic " + Data(Self.credentials.utf8).base64EncodedString(),
+                TestServer.Answer(
+                    status: 200, body: Data("{\"token\": \"\(minted)\"}".utf8),
+                    headers: ["Content-Type": "application/json"]))
         }
     }
 
@@ -100,7 +110,8 @@ final class TestRegistry: @unchecked Sendable {
         let now = Int(Date().timeIntervalSince1970)
         let header = #"{"alg":"ES256","typ":"JWT","x5c":["\#(certificate.base64EncodedString())"]}"#
         let actionList = actions.map { "\"\($0)\"" }.joined(separator: ",")
-        let claims = #"{"iss":"\#(issuer)","sub":"updatectl","aud":"\#(service)","exp":\#(now + 3600),"nbf":\#(now - 60),"#
+        let claims =
+            #"{"iss":"\#(issuer)","sub":"updatectl","aud":"\#(service)","exp":\#(now + 3600),"nbf":\#(now - 60),"#
             + #""iat":\#(now),"jti":"\#(UUID().uuidString)","access":[{"type":"repository","name":"kubesolo/os","actions":[\#(actionList)]}]}"#
         let signingInput = url64(Data(header.utf8)) + "." + url64(Data(claims.utf8))
         let signature = try key.signature(for: Data(signingInput.utf8)).rawRepresentation
@@ -110,7 +121,8 @@ final class TestRegistry: @unchecked Sendable {
     // MARK: Pushing, through the registry's HTTP API
 
     var pushHeaders: [String] {
-        guard let tokenKey, let certificate, let token = try? Self.token(key: tokenKey, certificate: certificate, actions: ["pull", "push"])
+        guard let tokenKey, let certificate,
+            let token = try? Self.token(key: tokenKey, certificate: certificate, actions: ["pull", "push"])
         else { return [] }
         return ["Authorization: Bearer \(token)"]
     }
@@ -121,16 +133,19 @@ final class TestRegistry: @unchecked Sendable {
     @discardableResult
     func push(blob: Data) throws -> (digest: String, size: Int) {
         let transport = CurlTransport()
-        let start = try transport.fetch(TransportRequest(url: "http://\(host)/v2/kubesolo/os/blobs/uploads/", maxBytes: 1 << 20,
-                                                         method: "POST", headers: pushHeaders, body: []))
+        let start = try transport.fetch(
+            TransportRequest(
+                url: "http://\(host)/v2/kubesolo/os/blobs/uploads/", maxBytes: 1 << 20,
+                method: "POST", headers: pushHeaders, body: []))
         guard start.response.status == 202, let location = start.response.header("Location") else {
             throw CocoaError(.fileWriteUnknown, userInfo: ["status": start.response.status])
         }
         let digest = Self.digest(blob)
         let absolute = location.hasPrefix("http") ? location : "http://\(host)\(location)"
-        let put = try transport.fetch(TransportRequest(
-            url: absolute + (absolute.contains("?") ? "&" : "?") + "digest=" + digest, maxBytes: 1 << 20, method: "PUT",
-            headers: pushHeaders + ["Content-Type: application/octet-stream"], body: Array(blob)))
+        let put = try transport.fetch(
+            TransportRequest(
+                url: absolute + (absolute.contains("?") ? "&" : "?") + "digest=" + digest, maxBytes: 1 << 20, method: "PUT",
+                headers: pushHeaders + ["Content-Type: application/octet-stream"], body: Array(blob)))
         guard put.response.status == 201 else { throw CocoaError(.fileWriteUnknown, userInfo: ["status": put.response.status]) }
         return (digest, blob.count)
     }
@@ -139,11 +154,13 @@ final class TestRegistry: @unchecked Sendable {
     @discardableResult
     func push(manifest: String, mediaType: String, as reference: String) throws -> String {
         let body = Data(manifest.utf8)
-        let put = try CurlTransport().fetch(TransportRequest(
-            url: "http://\(host)/v2/kubesolo/os/manifests/\(reference)", maxBytes: 1 << 20, method: "PUT",
-            headers: pushHeaders + ["Content-Type: \(mediaType)"], body: Array(body)))
+        let put = try CurlTransport().fetch(
+            TransportRequest(
+                url: "http://\(host)/v2/kubesolo/os/manifests/\(reference)", maxBytes: 1 << 20, method: "PUT",
+                headers: pushHeaders + ["Content-Type: \(mediaType)"], body: Array(body)))
         guard put.response.status == 201 else {
-            throw CocoaError(.fileWriteUnknown, userInfo: ["status": put.response.status, "body": String(decoding: put.body, as: UTF8.self)])
+            throw CocoaError(
+                .fileWriteUnknown, userInfo: ["status": put.response.status, "body": String(decoding: put.body, as: UTF8.self)])
         }
         return Self.digest(body)
     }
@@ -159,18 +176,23 @@ final class TestRegistry: @unchecked Sendable {
 
     /// Pushes one architecture's release manifest (its layers and an empty config), untagged
     /// unless `tag` is given.
-    func pushRelease(version: String, architecture: String, annotations: [String: String] = [:], tag: String? = nil,
-                     architectureAnnotation: String? = nil, initramfsSize: Int = 9000) throws -> Built {
+    func pushRelease(
+        version: String, architecture: String, annotations: [String: String] = [:], tag: String? = nil,
+        architectureAnnotation: String? = nil, initramfsSize: Int = 9000
+    ) throws -> Built {
         let kernel = Data("vmlinuz \(version) \(architecture)".utf8) + Data(repeating: 0x4B, count: 3000)
-        let initramfs = Data("kubesolo-os \(version) \(architecture) healthy".utf8)
+        let initramfs =
+            Data("kubesolo-os \(version) \(architecture) healthy".utf8)
             + Data((0..<initramfsSize).map { UInt8(truncatingIfNeeded: $0 &* 40_503 >> 7) })
         let config = Data("{}".utf8)
         let configBlob = try push(blob: config)
         let kernelBlob = try push(blob: kernel)
         let initramfsBlob = try push(blob: initramfs)
-        var fields = ["io.kubesolo.os.version": version, "io.kubesolo.os.channel": "stable",
-                      "io.kubesolo.os.architecture": architectureAnnotation ?? architecture,
-                      "io.kubesolo.os.release_date": "2026-11-20T10:00:00Z"]
+        var fields = [
+            "io.kubesolo.os.version": version, "io.kubesolo.os.channel": "stable",
+            "io.kubesolo.os.architecture": architectureAnnotation ?? architecture,
+            "io.kubesolo.os.release_date": "2026-11-20T10:00:00Z",
+        ]
         fields.merge(annotations) { $1 }
         let annotationText = fields.filter { !$0.value.isEmpty }.sorted { $0.key < $1.key }
             .map { "\"\($0.key)\": \"\($0.value)\"" }.joined(separator: ", ")
@@ -191,20 +213,25 @@ final class TestRegistry: @unchecked Sendable {
     @discardableResult
     func pushIndex(_ manifests: [(digest: String, architecture: String)], tag: String) throws -> String {
         let entries = try manifests.map { entry -> String in
-            let bytes = try CurlTransport().fetch(TransportRequest(
-                url: "http://\(host)/v2/kubesolo/os/manifests/\(entry.digest)", maxBytes: 1 << 20,
-                headers: pushHeaders + ["Accept: \(Self.manifestType)"])).body
+            let bytes = try CurlTransport().fetch(
+                TransportRequest(
+                    url: "http://\(host)/v2/kubesolo/os/manifests/\(entry.digest)", maxBytes: 1 << 20,
+                    headers: pushHeaders + ["Accept: \(Self.manifestType)"])
+            ).body
             return #"{"mediaType": "\#(Self.manifestType)", "digest": "\#(entry.digest)", "size": \#(bytes.count), "#
                 + #""platform": {"architecture": "\#(entry.architecture)", "os": "linux"}}"#
         }
-        return try push(manifest: #"{"schemaVersion": 2, "mediaType": "\#(Self.indexType)", "manifests": [\#(entries.joined(separator: ", "))]}"#,
-                        mediaType: Self.indexType, as: tag)
+        return try push(
+            manifest: #"{"schemaVersion": 2, "mediaType": "\#(Self.indexType)", "manifests": [\#(entries.joined(separator: ", "))]}"#,
+            mediaType: Self.indexType, as: tag)
     }
 
     /// Signs `digest` as cosign does with a key: a simple-signing payload as a layer of a
     /// manifest tagged `sha256-<hex>.sig`, its Ed25519 signature in the layer's annotation.
     func sign(_ digest: String, with key: Curve25519.Signing.PrivateKey, naming named: String? = nil) throws {
-        let payload = Data(#"{"critical":{"identity":{"docker-reference":"\#(host)/kubesolo/os"},"image":{"docker-manifest-digest":"\#(named ?? digest)"},"type":"cosign container image signature"},"optional":null}"#.utf8)
+        let payload = Data(
+            #"{"critical":{"identity":{"docker-reference":"\#(host)/kubesolo/os"},"image":{"docker-manifest-digest":"\#(named ?? digest)"},"type":"cosign container image signature"},"optional":null}"#
+                .utf8)
         let payloadBlob = try push(blob: payload)
         let configBlob = try push(blob: Data("{}".utf8))
         let signature = try key.signature(for: payload).base64EncodedString()

@@ -1,6 +1,7 @@
 import FlyingFox
 import FlyingSocks
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -40,7 +41,9 @@ final class TestServer: @unchecked Sendable {
         // The server answers on threads of its own: tests that block a thread of the cooperative
         // pool (a synchronous test running the binary) must not starve it on a 2-core machine.
         task = Task(executorPreference: ThreadTaskExecutor.shared) { try await server.run() }
-        try await server.waitUntilListening()
+        // A bound, not a margin: a loaded machine (both cores busy) took FlyingFox past its
+        // default 5 s to start listening.
+        try await server.waitUntilListening(timeout: 60)
         guard case .ip4(_, port: let port)? = await server.listeningAddress else { throw CocoaError(.fileReadUnknown) }
         self.port = port
         await server.appendRoute("*") { [weak self] request in
@@ -48,17 +51,20 @@ final class TestServer: @unchecked Sendable {
             if let handler = self.lock.withLock({ self.handlers[request.path] }) {
                 var headers: [String: String] = [:]
                 for (name, value) in request.headers { headers[name.rawValue.lowercased()] = value }
-                let seen = Request(method: request.method.rawValue, path: request.path, headers: headers,
-                                   body: (try? await request.bodyData) ?? Data())
+                let seen = Request(
+                    method: request.method.rawValue, path: request.path, headers: headers,
+                    body: (try? await request.bodyData) ?? Data())
                 self.lock.withLock { self.hits.append("\(seen.method) \(seen.path)") }
                 let answer = handler(seen)
                 var responseHeaders = HTTPHeaders()
                 for (name, value) in answer.headers { responseHeaders[HTTPHeader(name)] = value }
-                return HTTPResponse(statusCode: HTTPStatusCode(answer.status, phrase: "Test"), headers: responseHeaders,
-                                    body: answer.body)
+                return HTTPResponse(
+                    statusCode: HTTPStatusCode(answer.status, phrase: "Test"), headers: responseHeaders,
+                    body: answer.body)
             }
-            let answer = self.answer(for: request.path, method: request.method.rawValue,
-                                     authorization: request.headers[HTTPHeader("Authorization")])
+            let answer = self.answer(
+                for: request.path, method: request.method.rawValue,
+                authorization: request.headers[HTTPHeader("Authorization")])
             var headers = HTTPHeaders()
             for (name, value) in answer.headers { headers[HTTPHeader(name)] = value }
             return HTTPResponse(statusCode: HTTPStatusCode(answer.status, phrase: "Test"), headers: headers, body: answer.body)

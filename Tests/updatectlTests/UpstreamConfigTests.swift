@@ -21,8 +21,9 @@ import Testing
         try directory.write("etc/kubesolo/update.conf", "server=https://u.example.com\nauto_rollback_after=-1\nfrobnicate=yes\n")
         let lint = try CLI.run(["lint", "--format", "concise", "etc"], directory: directory.url)
         #expect(lint.status == 1)
-        #expect(lint.stdout.contains("etc/kubesolo/update.conf:2:21: error[UPD307]")
-            || lint.stdout.contains("etc/kubesolo/update.conf:2:21: error[UPD202]"), "\(lint.stdout)")
+        #expect(
+            lint.stdout.contains("etc/kubesolo/update.conf:2:21: error[UPD307]")
+                || lint.stdout.contains("etc/kubesolo/update.conf:2:21: error[UPD202]"), "\(lint.stdout)")
         #expect(lint.stdout.contains("etc/kubesolo/update.conf:3:1: warning[UPD201] unknown key `frobnicate` in update.conf"))
     }
 
@@ -33,7 +34,8 @@ import Testing
         try directory.write("update.conf", "server=https://conf.example.com\nchannel=beta\nauto_rollback_after=5\nkube_system_settle=45\n")
         try directory.write("policy.yaml", "updates:\n  channel: stable  # updatectl: disable=UPD406\n")
         func plan(_ extra: [String]) throws -> [String: Any] {
-            let result = try CLI.run(["plan", "--format", "json", "policy.yaml", "--conf", "update.conf"] + extra, directory: directory.url)
+            let result = try CLI.run(
+                ["plan", "--format", "json", "policy.yaml", "--conf", "update.conf"] + extra, directory: directory.url)
             #expect(result.status == 0, "\(result.stderr)")
             return try #require(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         }
@@ -70,8 +72,9 @@ import Testing
         #expect(conf.status == 1)
         #expect(conf.stderr.contains("update.conf:2:20"), "\(conf.stderr)")
         #expect(conf.stderr.contains("update.conf has lint errors, so it has no plan"))
-        let flag = try CLI.run(["plan", "--server", "https://u.example.com", "--auto-rollback-after", "soon"],
-                               environment: ["UPDATECTL_TEST_ROOT": directory.url.path], directory: directory.url)
+        let flag = try CLI.run(
+            ["plan", "--server", "https://u.example.com", "--auto-rollback-after", "soon"],
+            environment: ["UPDATECTL_TEST_ROOT": directory.url.path], directory: directory.url)
         #expect(flag.status == 1)
         #expect(flag.stderr.contains("`--auto-rollback-after` expects a whole number"), "\(flag.stderr)")
         let both = try CLI.run(["plan", "--server", "https://u.example.com", "--registry", "r.example.com/os"], directory: directory.url)
@@ -101,7 +104,9 @@ import Testing
         try release.publish(server, version: "1.1.0")
         let node = try TestNode()
         try node.directory.write("release.pub", release.publicKeyHex)
-        try node.directory.write("update.conf", """
+        try node.directory.write(
+            "update.conf",
+            """
             server=\(server.base)
             channel=stable
             pubkey=\(node.root.appendingPathComponent("release.pub").path)
@@ -109,7 +114,9 @@ import Testing
             auto_rollback_after=3
 
             """)
-        try node.directory.write("policy.yaml", """
+        try node.directory.write(
+            "policy.yaml",
+            """
             updates:
               data_dir: \(node.data)
               reboot: auto

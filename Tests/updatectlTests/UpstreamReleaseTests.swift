@@ -41,8 +41,10 @@ struct UpstreamRelease {
     /// Publishes `version` under `/<version>/` (URLs relative to latest.json) and points
     /// `/latest.json` at it; returns the metadata bytes.
     @discardableResult
-    func publish(_ server: TestServer, version: String, kernel: Data? = nil, initramfs: Data? = nil,
-                 options: Options = Options()) throws -> Data {
+    func publish(
+        _ server: TestServer, version: String, kernel: Data? = nil, initramfs: Data? = nil,
+        options: Options = Options()
+    ) throws -> Data {
         let kernel = kernel ?? Self.content("vmlinuz \(version)", size: 3000)
         let initramfs = initramfs ?? Self.content("kubesolo-os \(version) healthy", size: 9000)
         func hex(_ data: Data) -> String { SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() }
@@ -61,9 +63,11 @@ struct UpstreamRelease {
             server.set("/\(version)/kubesolo-os.gz.sig", body: initramfsSignature)
         }
         if options.metadataSignature != .none { fields.append(("metadata_sig_url", "latest.json.sig")) }
-        for (name, value) in [("channel", options.channel), ("architecture", options.architecture),
-                              ("min_compatible_version", options.minCompatibleVersion),
-                              ("release_notes", options.releaseNotes), ("release_date", options.releaseDate)] {
+        for (name, value) in [
+            ("channel", options.channel), ("architecture", options.architecture),
+            ("min_compatible_version", options.minCompatibleVersion),
+            ("release_notes", options.releaseNotes), ("release_date", options.releaseDate),
+        ] {
             if let value { fields.append((name, value)) }
         }
         let metadata = Data(("{\n" + fields.map { "  \"\($0.0)\": \"\($0.1)\"" }.joined(separator: ",\n") + "\n}\n").utf8)
@@ -82,7 +86,9 @@ extension TestNode {
     static func upstream(_ release: UpstreamRelease, server: TestServer, extra: String = "") throws -> TestNode {
         let node = try TestNode()
         try node.directory.write("release.pub", release.publicKeyHex)
-        try node.directory.write("policy.yaml", """
+        try node.directory.write(
+            "policy.yaml",
+            """
             updates:
               server: \(server.base)
               pubkey: \(node.root.appendingPathComponent("release.pub").path)
@@ -103,7 +109,9 @@ extension TestNode {
 }
 
 @Suite struct UpstreamReleaseTests {
-    func setUp(_ options: UpstreamRelease.Options = .init(), extra: String = "") async throws
+    func setUp(
+        _ options: UpstreamRelease.Options = .init(), extra: String = ""
+    ) async throws
         -> (TestServer, UpstreamRelease, TestNode)
     {
         let server = try await TestServer()
@@ -121,12 +129,16 @@ extension TestNode {
         #expect(lint.status == 0 && lint.stdout.contains("no problems"), "\(lint.stdout)")
         let applied = try await node.apply(environment: node.amd64)
         #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
-        #expect(applied.stdout.contains("check.signature                  pass  signature verifies; offered 1.1.0 "
-            + "(vmlinuz and kubesolo-os.gz, 11.7 KiB) for amd64 on stable"))
+        #expect(
+            applied.stdout.contains(
+                "check.signature                  pass  signature verifies; offered 1.1.0 "
+                    + "(vmlinuz and kubesolo-os.gz, 11.7 KiB) for amd64 on stable"))
         #expect(applied.stdout.contains("preflight.channel                pass  the release is for channel stable"))
         #expect(applied.stdout.contains("preflight.architecture           pass  the release is built for amd64, as this machine is"))
         #expect(applied.stdout.contains("preflight.min_compatible_version pass  the running version 1.0.0 is at least 0.9.0"))
-        #expect(applied.stdout.contains("verify.signatures                pass  vmlinuz: signature verifies; kubesolo-os.gz: signature verifies"))
+        #expect(
+            applied.stdout.contains(
+                "verify.signatures                pass  vmlinuz: signature verifies; kubesolo-os.gz: signature verifies"))
         #expect(server.requests.contains("/latest.json.sig") && server.requests.contains("/1.1.0/kubesolo-os.gz.sig"))
         // One pass over each file: its signature is fetched once, before the file, whose bytes
         // feed the signature's hash as they arrive.
@@ -138,8 +150,9 @@ extension TestNode {
         }
         let slot = URL(fileURLWithPath: node.slots).appendingPathComponent("b")
         #expect(try Data(contentsOf: slot.appendingPathComponent("vmlinuz")) == UpstreamRelease.content("vmlinuz 1.1.0", size: 3000))
-        #expect(try Data(contentsOf: slot.appendingPathComponent("kubesolo-os.gz"))
-            == UpstreamRelease.content("kubesolo-os 1.1.0 healthy", size: 9000))
+        #expect(
+            try Data(contentsOf: slot.appendingPathComponent("kubesolo-os.gz"))
+                == UpstreamRelease.content("kubesolo-os 1.1.0 healthy", size: 9000))
         let verified = try await node.healthcheck()
         #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
         #expect(try node.state()["phase"] as? String == "success")
@@ -163,7 +176,9 @@ extension TestNode {
         }
         let applied = try await node.apply(environment: node.amd64)
         #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
-        #expect(applied.stdout.contains("verify.signatures                pass  vmlinuz: signature verifies; kubesolo-os.gz: signature verifies"))
+        #expect(
+            applied.stdout.contains(
+                "verify.signatures                pass  vmlinuz: signature verifies; kubesolo-os.gz: signature verifies"))
         let slot = URL(fileURLWithPath: node.slots).appendingPathComponent("b")
         #expect(try Data(contentsOf: slot.appendingPathComponent("vmlinuz")) == kernel)
     }
@@ -228,8 +243,10 @@ extension TestNode {
         defer { Task { await server.stop() } }
         let applied = try await node.apply(environment: node.amd64)
         #expect(applied.status == 1)
-        #expect(applied.stderr.contains("the release signs neither its metadata (no metadata_sig_url) nor vmlinuz and "
-            + "kubesolo-os.gz"), "\(applied.stderr)")
+        #expect(
+            applied.stderr.contains(
+                "the release signs neither its metadata (no metadata_sig_url) nor vmlinuz and "
+                    + "kubesolo-os.gz"), "\(applied.stderr)")
         #expect(!server.requests.contains { $0.hasSuffix("/vmlinuz") || $0.hasSuffix(".gz") }, "not even a HEAD")
     }
 
@@ -241,8 +258,10 @@ extension TestNode {
         defer { Task { await server.stop() } }
         let applied = try await node.apply(environment: node.amd64)
         #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
-        #expect(applied.stdout.contains("note: latest.json names no metadata_sig_url: its version, channel and other fields "
-            + "are not authenticated"))
+        #expect(
+            applied.stdout.contains(
+                "note: latest.json names no metadata_sig_url: its version, channel and other fields "
+                    + "are not authenticated"))
         #expect(applied.stdout.contains("metadata unsigned, every file signed"))
     }
 

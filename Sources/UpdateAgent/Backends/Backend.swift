@@ -1,4 +1,5 @@
 import UpdatePolicy
+
 /// An A/B slot.
 public enum Slot: String, Sendable, Hashable, CaseIterable {
     case a, b

@@ -1,7 +1,8 @@
+public import UpdatePolicy
+
 #if canImport(Glibc)
 import Glibc
 #endif
-public import UpdatePolicy
 
 /// The operator's commands drive a real bootloader: argv templates with `${IMAGE}`, `${SLOT}`,
 /// `${VERSION}` and `${FROM_VERSION}` substituted by updatectl, never through a shell, each
@@ -29,8 +30,9 @@ public struct CommandBackendRunner: UpdateBackend {
         }
         guard result.succeeded else {
             let tail = result.stderr.trimmingSpaces
-            throw BackendError("the backend's `\(operation)` command (\(argv.joined(separator: " "))) failed with "
-                + result.ending + (tail.isEmpty ? "" : ": \(String(tail.suffix(400)))"))
+            throw BackendError(
+                "the backend's `\(operation)` command (\(argv.joined(separator: " "))) failed with "
+                    + result.ending + (tail.isEmpty ? "" : ": \(String(tail.suffix(400)))"))
         }
         return result
     }
@@ -82,11 +84,13 @@ public struct CommandBackendRunner: UpdateBackend {
     /// next attempt downloads again).
     public func stage(files: [String: String], slot: Slot, version: String, fromVersion: String) throws {
         defer { invalidate(slot: slot) }
-        try run("stage", [
-            "IMAGE": files["image"] ?? "", "VMLINUZ": files[ReleaseMetadata.kernelName] ?? "",
-            "INITRAMFS": files[ReleaseMetadata.initramfsName] ?? "", "FILES": incoming(slot), "SLOT": slot.rawValue,
-            "VERSION": version, "FROM_VERSION": fromVersion,
-        ])
+        try run(
+            "stage",
+            [
+                "IMAGE": files["image"] ?? "", "VMLINUZ": files[ReleaseMetadata.kernelName] ?? "",
+                "INITRAMFS": files[ReleaseMetadata.initramfsName] ?? "", "FILES": incoming(slot), "SLOT": slot.rawValue,
+                "VERSION": version, "FROM_VERSION": fromVersion,
+            ])
     }
 
     /// After a failed or interrupted download: the partial files are removed.

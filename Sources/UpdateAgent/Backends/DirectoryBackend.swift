@@ -1,7 +1,8 @@
+import UpdatePolicy
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import UpdatePolicy
 
 /// Slot images and boot markers in a directory: what the demo and the end-to-end tests run on,
 /// needing no root and no real disk.

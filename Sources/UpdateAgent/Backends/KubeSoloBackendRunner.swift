@@ -1,7 +1,8 @@
+public import UpdatePolicy
+
 #if canImport(Glibc)
 import Glibc
 #endif
-public import UpdatePolicy
 
 /// A KubeSolo OS node as its bootloader sees it (docs/bootloaders.md): slots A and B are
 /// partitions found by their file system labels, each holding `vmlinuz`, `kubesolo-os.gz` and a
@@ -51,8 +52,9 @@ public struct KubeSoloBackendRunner: UpdateBackend {
     func writeEnvironment(_ values: [(String, String)]) throws {
         let path = config.grubenv.value
         if let editenv = Self.program("grub-editenv") {
-            let result = try runner.run([editenv, path, "set"] + values.map { "\($0.0)=\($0.1)" }, timeout: .seconds(30),
-                                        environment: [:])
+            let result = try runner.run(
+                [editenv, path, "set"] + values.map { "\($0.0)=\($0.1)" }, timeout: .seconds(30),
+                environment: [:])
             guard result.succeeded else {
                 throw BackendError("grub-editenv \(path) set failed with \(result.ending): \(result.stderr.trimmingSpaces)")
             }
@@ -87,12 +89,14 @@ public struct KubeSoloBackendRunner: UpdateBackend {
     /// /dev/disk/by-label.
     func device(label: String) throws -> String {
         if let blkid = Self.program("blkid") {
-            let result = try runner.run([blkid, "-c", "/dev/null", "-t", "LABEL=\(label)", "-o", "device"], timeout: .seconds(30),
-                                        environment: [:])
+            let result = try runner.run(
+                [blkid, "-c", "/dev/null", "-t", "LABEL=\(label)", "-o", "device"], timeout: .seconds(30),
+                environment: [:])
             let devices = result.stdout.split(separator: "\n").map { $0.trimmingSpaces }.filter { $0.hasPrefix("/") }
             if devices.count > 1 {
-                throw BackendError("\(devices.count) partitions carry the label \(label) (\(devices.joined(separator: ", "))): "
-                    + "refusing to guess which is the slot")
+                throw BackendError(
+                    "\(devices.count) partitions carry the label \(label) (\(devices.joined(separator: ", "))): "
+                        + "refusing to guess which is the slot")
             }
             if let device = devices.first { return device }
         }
@@ -112,8 +116,9 @@ public struct KubeSoloBackendRunner: UpdateBackend {
             throw BackendError("the labels \(config.labelA.value) and \(config.labelB.value) name the same partition \(mine)")
         }
         if let data = try? device(label: config.dataLabel.value), data == mine {
-            throw BackendError("slot \(Self.grubName(slot)) (\(label(slot))) is the data partition \(config.dataLabel.value) (\(data)); "
-                + "refusing to use it as a slot")
+            throw BackendError(
+                "slot \(Self.grubName(slot)) (\(label(slot))) is the data partition \(config.dataLabel.value) (\(data)); "
+                    + "refusing to use it as a slot")
         }
         return mine
     }
@@ -122,7 +127,8 @@ public struct KubeSoloBackendRunner: UpdateBackend {
     static func mountPoint(of device: String) -> (path: String, writable: Bool)? {
         guard let bytes = try? AtomicFile.read("/proc/self/mountinfo", limit: 1 << 20, followingLinks: true) else { return nil }
         var resolved = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let wanted = realpath(device, &resolved) != nil
+        let wanted =
+            realpath(device, &resolved) != nil
             ? String(decoding: resolved.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : device
         for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
             // id parent major:minor root mountpoint options … - fstype source superoptions
@@ -183,7 +189,8 @@ public struct KubeSoloBackendRunner: UpdateBackend {
         if let bytes = try? AtomicFile.read(root + "/proc/cmdline", limit: 1 << 16, followingLinks: true) {
             for word in String(decoding: bytes, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" }) {
                 if word.hasPrefix(config.slotParam.value + "="),
-                    let slot = Self.slot(grubName: String(word.dropFirst(config.slotParam.value.count + 1))) {
+                    let slot = Self.slot(grubName: String(word.dropFirst(config.slotParam.value.count + 1)))
+                {
                     return slot
                 }
             }
@@ -218,8 +225,9 @@ public struct KubeSoloBackendRunner: UpdateBackend {
         if let version = try osReleaseVersion() { return version }
         let booted = try bootedSlot()
         guard let version = try version(of: booted) else {
-            throw BackendError("neither /etc/os-release nor slot \(Self.grubName(booted))'s \(config.versionFile.value) says "
-                + "which version runs")
+            throw BackendError(
+                "neither /etc/os-release nor slot \(Self.grubName(booted))'s \(config.versionFile.value) says "
+                    + "which version runs")
         }
         return version
     }
@@ -318,8 +326,10 @@ public struct KubeSoloBackendRunner: UpdateBackend {
     public func activate(slot: Slot, version: String, fromVersion: String) throws {
         try AtomicFile.makeDirectories(Paths.directory(of: activationRecord))
         try AtomicFile.write(Array("\(try bootID()) \(Self.grubName(slot.other))\n".utf8), to: activationRecord, mode: 0o644)
-        try writeEnvironment([("active_slot", Self.grubName(slot)), ("boot_counter", String(config.bootTries.value)),
-                              ("boot_success", "0")])
+        try writeEnvironment([
+            ("active_slot", Self.grubName(slot)), ("boot_counter", String(config.bootTries.value)),
+            ("boot_success", "0"),
+        ])
     }
 
     /// Back to the previous slot, which was verified: `active_slot` = it, a fresh counter,
@@ -330,8 +340,10 @@ public struct KubeSoloBackendRunner: UpdateBackend {
             try AtomicFile.makeDirectories(Paths.directory(of: activationRecord))
             try AtomicFile.write(Array("\(try bootID()) \(Self.grubName(booted))\n".utf8), to: activationRecord, mode: 0o644)
         }
-        try writeEnvironment([("active_slot", Self.grubName(slot)), ("boot_counter", String(config.bootTries.value)),
-                              ("boot_success", "1")])
+        try writeEnvironment([
+            ("active_slot", Self.grubName(slot)), ("boot_counter", String(config.bootTries.value)),
+            ("boot_success", "1"),
+        ])
     }
 
     /// The booted slot passed verification: `boot_success=1` and a fresh `boot_counter`, so GRUB
@@ -340,8 +352,9 @@ public struct KubeSoloBackendRunner: UpdateBackend {
     public func commit(slot: Slot, version: String) throws {
         let environment = try readEnvironment()
         guard environment["active_slot"].flatMap(Self.slot(grubName:)) == slot else {
-            throw BackendError("GRUB's active_slot is \(environment["active_slot"] ?? "unset"), not the verified slot "
-                + "\(Self.grubName(slot)): not committing")
+            throw BackendError(
+                "GRUB's active_slot is \(environment["active_slot"] ?? "unset"), not the verified slot "
+                    + "\(Self.grubName(slot)): not committing")
         }
         try writeEnvironment(good)
     }
@@ -362,7 +375,8 @@ public struct KubeSoloBackendRunner: UpdateBackend {
     public func reboot() throws {
         let result = try runner.run(config.reboot.value, timeout: .seconds(120), environment: [:])
         guard result.succeeded else {
-            throw BackendError("\(config.reboot.value.joined(separator: " ")) failed with \(result.ending): \(result.stderr.trimmingSpaces)")
+            throw BackendError(
+                "\(config.reboot.value.joined(separator: " ")) failed with \(result.ending): \(result.stderr.trimmingSpaces)")
         }
     }
 }

@@ -44,9 +44,11 @@ enum HTTPCheck {
 
     static func get(_ url: PolicyURL, status expected: Int, timeout: Duration, transport: any Transport) -> Outcome {
         do {
-            let response = try transport.get(TransportRequest(
-                url: url.text, maxBytes: bodyLimit, connectTimeout: min(timeout, .seconds(10)), timeout: timeout,
-                maxRedirects: redirects, schemes: ["http", "https"])) { _ in }
+            let response = try transport.get(
+                TransportRequest(
+                    url: url.text, maxBytes: bodyLimit, connectTimeout: min(timeout, .seconds(10)), timeout: timeout,
+                    maxRedirects: redirects, schemes: ["http", "https"])
+            ) { _ in }
             return response.status == expected
                 ? .passed("GET \(url.text) answered \(response.status)")
                 : .failed("GET \(url.text) answered \(response.status), not \(expected)")

@@ -34,8 +34,10 @@ public struct GateInput: Sendable {
     /// `--skip-fleet-lock`: activate without a fleet reboot slot.
     public var skipFleetLock = false
 
-    public init(offered: ReleaseMetadata, runningVersion: String, committedVersion: String?, state: UpdateState,
-                imageDirectory: String, force: Bool, channel: String, dataDir: String) {
+    public init(
+        offered: ReleaseMetadata, runningVersion: String, committedVersion: String?, state: UpdateState,
+        imageDirectory: String, force: Bool, channel: String, dataDir: String
+    ) {
         self.offered = offered
         self.runningVersion = runningVersion
         self.committedVersion = committedVersion

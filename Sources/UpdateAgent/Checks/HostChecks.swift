@@ -1,8 +1,9 @@
+public import UpdatePolicy
+import YAMLTree
+
 #if canImport(Glibc)
 import Glibc
 #endif
-public import UpdatePolicy
-import YAMLTree
 
 /// What `updatectl lint --on-host` adds: checks of the machine it runs on, which lint in CI, far
 /// from the node, does not make.
@@ -12,16 +13,20 @@ public enum HostChecks {
         func program(_ command: Located<[String]>, _ what: String) {
             guard let program = command.value.first, !program.hasPrefix("${"), let mark = command.origin.mark else { return }
             if let problem = ExecutableCheck.problem(program) {
-                out.append(Finding(.hostProgram, "\(what): \(problem)", start: mark,
-                                   help: "install it, or make it root-owned and not writable by group or others"))
+                out.append(
+                    Finding(
+                        .hostProgram, "\(what): \(problem)", start: mark,
+                        help: "install it, or make it root-owned and not writable by group or others"))
             }
         }
         for gate in policy.preflight {
             for command in gate.kind.commands { program(command, "gate `\(gate.name.value)`") }
             for file in gate.kind.files {
                 guard let mark = file.origin.mark, access(file.value, R_OK) != 0 else { continue }
-                out.append(Finding(.hostFile, "gate `\(gate.name.value)`: \(SystemError("cannot read", file.value))",
-                                   start: mark, help: "install the file, or correct the path"))
+                out.append(
+                    Finding(
+                        .hostFile, "gate `\(gate.name.value)`: \(SystemError("cannot read", file.value))",
+                        start: mark, help: "install the file, or correct the path"))
             }
         }
         for probe in policy.healthcheck.probes {
@@ -45,14 +50,17 @@ public enum HostChecks {
             let probes = policy.healthcheck.probes.filter { type(of: $0.kind).usesKubernetes }
                 .map { ("probe `\($0.name.value)`", $0.source) }
             for (what, source) in gates + probes {
-                out.append(Finding(.hostKubernetes, "kubectl is not installed (not on PATH): \(what) cannot ask the cluster",
-                                   start: source.mark ?? policy.start, help: "install kubectl, or turn the check off on nodes without Kubernetes"))
+                out.append(
+                    Finding(
+                        .hostKubernetes, "kubectl is not installed (not on PATH): \(what) cannot ask the cluster",
+                        start: source.mark ?? policy.start, help: "install kubectl, or turn the check off on nodes without Kubernetes"))
             }
         }
         if let policyPath, policyPath != "-", let writable = TrustedPath.writableByOthers(path: policyPath) {
-            out.append(Finding(
-                .hostPermissions, "the policy file is \(writable): whoever can change it decides what updatectl runs as root",
-                start: .start, help: "chmod go-w \(policyPath)"))
+            out.append(
+                Finding(
+                    .hostPermissions, "the policy file is \(writable): whoever can change it decides what updatectl runs as root",
+                    start: .start, help: "chmod go-w \(policyPath)"))
         }
         return out
     }
@@ -64,18 +72,24 @@ public enum HostChecks {
         let node = KubeSoloBackendRunner(config: backend, dataDir: "/", runner: ProcessRunner())
         let at = backend.labelA.origin.mark ?? policy.start
         for program in ["blkid", "mount", "umount"] where KubeSoloBackendRunner.program(program) == nil {
-            out.append(Finding(.hostProgram, "the kubesolo backend needs \(program), which is not installed here", start: at,
-                               help: "install util-linux and mount"))
+            out.append(
+                Finding(
+                    .hostProgram, "the kubesolo backend needs \(program), which is not installed here", start: at,
+                    help: "install util-linux and mount"))
         }
         do {
             let environment = try node.readEnvironment()
             if let active = environment["active_slot"], KubeSoloBackendRunner.slot(grubName: active) == nil {
-                out.append(Finding(.hostFile, "GRUB's environment \(backend.grubenv.value) says active_slot=\(active), neither A nor B",
-                                   start: backend.grubenv.origin.mark ?? at, help: "grub-editenv \(backend.grubenv.value) set active_slot=A"))
+                out.append(
+                    Finding(
+                        .hostFile, "GRUB's environment \(backend.grubenv.value) says active_slot=\(active), neither A nor B",
+                        start: backend.grubenv.origin.mark ?? at, help: "grub-editenv \(backend.grubenv.value) set active_slot=A"))
             }
         } catch {
-            out.append(Finding(.hostFile, "\(error)", start: backend.grubenv.origin.mark ?? at,
-                               help: "set `grubenv` to the node's GRUB environment block (often /boot/grub/grubenv)"))
+            out.append(
+                Finding(
+                    .hostFile, "\(error)", start: backend.grubenv.origin.mark ?? at,
+                    help: "set `grubenv` to the node's GRUB environment block (often /boot/grub/grubenv)"))
         }
         var found = 0
         for slot in [Slot.a, .b] {
@@ -84,8 +98,10 @@ public enum HostChecks {
                 _ = try node.device(label: label.value)
                 found += 1
             } catch {
-                out.append(Finding(.hostFile, "slot \(KubeSoloBackendRunner.grubName(slot)): \(error)", start: label.origin.mark ?? at,
-                                   help: "`blkid -o list` shows this node's labels; set `label_a`/`label_b` to the slot partitions'"))
+                out.append(
+                    Finding(
+                        .hostFile, "slot \(KubeSoloBackendRunner.grubName(slot)): \(error)", start: label.origin.mark ?? at,
+                        help: "`blkid -o list` shows this node's labels; set `label_a`/`label_b` to the slot partitions'"))
             }
         }
         if found == 2 {
@@ -108,8 +124,9 @@ public enum HostChecks {
         }
         var info = stat()
         if stat(stateDirectory, &info) == 0, info.st_uid != getuid() {
-            out.append("the state directory \(stateDirectory) belongs to uid \(info.st_uid), not to the user running updatectl "
-                + "(\(getuid()))")
+            out.append(
+                "the state directory \(stateDirectory) belongs to uid \(info.st_uid), not to the user running updatectl "
+                    + "(\(getuid()))")
         }
         return out
     }

@@ -1,5 +1,5 @@
-public import UpdatePolicy
 public import JSONValue
+import UpdatePolicy
 
 /// How checks ask the Kubernetes API. `Kubectl` is the real one (as upstream: no client
 /// library); `simulate` answers from its scenario.
@@ -68,8 +68,10 @@ public struct Kubectl: KubernetesAPI {
     /// `kubectl get --raw PATH`: no discovery round trips, the API object as JSON.
     public func get(_ path: String, _ access: KubernetesAccess.Ready, timeout: Duration) -> KubernetesAnswer {
         let seconds = max(1, DurationText.milliseconds(timeout) / 1000)
-        let argv = [access.kubectl, "--kubeconfig", access.kubeconfig, "--request-timeout", "\(seconds)s", "-v=6",
-                    "get", "--raw", path]
+        let argv = [
+            access.kubectl, "--kubeconfig", access.kubeconfig, "--request-timeout", "\(seconds)s", "-v=6",
+            "get", "--raw", path,
+        ]
         let result: CommandResult
         do {
             result = try runner.run(argv, timeout: timeout + .seconds(2), environment: [:], stdout: .whole(max: Self.outputCap))
@@ -117,7 +119,9 @@ public struct Kubectl: KubernetesAPI {
             } else if let range = line.range(of: "] GET ") {
                 // kubectl < 1.30: GET URL 404 Not Found in 4 milliseconds (no status: no answer)
                 let words = line[range.upperBound...].split(separator: " ")
-                outcome = words.count > 1 && words[1].count == 3 ? Int(words[1]).map(Request.answered) ?? .notLogged
+                outcome =
+                    words.count > 1 && words[1].count == 3
+                    ? Int(words[1]).map(Request.answered) ?? .notLogged
                     : .noAnswer(connectionError ?? "no response")
             }
         }

@@ -1,7 +1,8 @@
+public import UpdatePolicy
+
 #if canImport(Glibc)
 import Glibc
 #endif
-public import UpdatePolicy
 
 /// Wall-clock time in an IANA zone, from the system's zoneinfo through the C library.
 public enum LocalTime {

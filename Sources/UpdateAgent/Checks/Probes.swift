@@ -1,7 +1,8 @@
+public import UpdatePolicy
+
 #if canImport(Glibc)
 import Glibc
 #endif
-public import UpdatePolicy
 
 /// What one probe found.
 public struct ProbeResult: Sendable {
@@ -42,7 +43,8 @@ public struct Probes: ProbeRunner {
 
     public func run(_ probe: Probe, variables: [String: String]) -> ProbeResult {
         let started = Monotonic.now()
-        let (passed, detail) = (probe.kind as? any ProbeEvaluating)?.evaluate(probe, variables: variables, environment)
+        let (passed, detail) =
+            (probe.kind as? any ProbeEvaluating)?.evaluate(probe, variables: variables, environment)
             ?? (false, "updatectl cannot evaluate a `\(probe.kind.kindName)` probe")
         let elapsed = Duration.nanoseconds(Int64(Monotonic.now() - started))
         return ProbeResult(name: probe.name.value, passed: passed, detail: detail, duration: elapsed)

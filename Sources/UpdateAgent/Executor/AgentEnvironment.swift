@@ -21,9 +21,11 @@ public struct AgentEnvironment: Sendable {
     public var jitter: @Sendable () -> Double = { Double.random(in: 0..<1) }
 
     /// With `gates` and `probes` nil, the real ones over the other effects.
-    public init(clock: any RunClock, runner: any CommandRunner, transport: any Transport, system: any SystemProbe,
-                backend: any UpdateBackend, store: StateStore, reporter: any RunReporter,
-                gates: (any GateEvaluator)? = nil, probes: (any ProbeRunner)? = nil, fleet: (any FleetEngines)? = nil) {
+    public init(
+        clock: any RunClock, runner: any CommandRunner, transport: any Transport, system: any SystemProbe,
+        backend: any UpdateBackend, store: StateStore, reporter: any RunReporter,
+        gates: (any GateEvaluator)? = nil, probes: (any ProbeRunner)? = nil, fleet: (any FleetEngines)? = nil
+    ) {
         self.clock = clock
         self.runner = runner
         self.transport = transport

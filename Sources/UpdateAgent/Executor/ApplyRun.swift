@@ -1,8 +1,9 @@
+public import UpdatePlan
+public import UpdatePolicy
+
 #if canImport(Glibc)
 import Glibc
 #endif
-public import UpdatePlan
-public import UpdatePolicy
 
 public enum ApplyOutcome: Sendable, Equatable {
     case upToDate(version: String)

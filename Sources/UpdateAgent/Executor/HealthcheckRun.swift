@@ -36,8 +36,10 @@ public struct HealthcheckRun {
     }
 
     func variables(_ state: UpdateState) -> [String: String] {
-        ["VERSION": state.toVersion ?? "", "FROM_VERSION": state.fromVersion ?? "", "CHANNEL": policy.channel.value,
-         "DATA_DIR": policy.dataDir.value]
+        [
+            "VERSION": state.toVersion ?? "", "FROM_VERSION": state.fromVersion ?? "", "CHANNEL": policy.channel.value,
+            "DATA_DIR": policy.dataDir.value,
+        ]
     }
 
     /// Runs under the state lock (and the backend's): the checks that say whether an update
@@ -48,8 +50,9 @@ public struct HealthcheckRun {
         let state = try env.store.load(holding: lock, clock: env.clock)
         let broken = env.store.brokenFiles()
         if !broken.isEmpty {
-            return .refused("a broken state file was moved aside earlier (\(broken.joined(separator: ", "))); check the node, "
-                + "then run `updatectl state reset --yes`")
+            return .refused(
+                "a broken state file was moved aside earlier (\(broken.joined(separator: ", "))); check the node, "
+                    + "then run `updatectl state reset --yes`")
         }
         guard state.phase == .activated || state.phase == .verifying else { return try probeOnce(state, lock: lock) }
         if state.phase == .verifying {
@@ -72,11 +75,14 @@ public struct HealthcheckRun {
     /// The update in flight, once the node has rebooted since its activation.
     private func findInFlight(_ state: UpdateState) throws -> Result<InFlight, Refusal> {
         let sidecar = try env.store.readSidecar()
-        let activationBoot = state.activationBootID
+        let activationBoot =
+            state.activationBootID
             ?? sidecar.activation.flatMap { $0.version == state.toVersion ? $0.bootID : nil }
         if state.phase == .activated, let activationBoot, activationBoot == (try? env.backend.bootID()) {
-            return .failure(Refusal(message: "the node has not rebooted since \(state.toVersion ?? "the update") was activated: "
-                + "reboot it into the new slot, then run `updatectl healthcheck`"))
+            return .failure(
+                Refusal(
+                    message: "the node has not rebooted since \(state.toVersion ?? "the update") was activated: "
+                        + "reboot it into the new slot, then run `updatectl healthcheck`"))
         }
         let inFlight: InFlight
         do {
@@ -87,9 +93,12 @@ public struct HealthcheckRun {
         // Without a boot id (another agent activated it): the bootloader still boots the update
         // next while the node runs the old version, so it has not rebooted yet.
         if state.phase == .activated, activationBoot == nil, !inFlight.runsUpdate,
-            let next = try? env.backend.nextSlot(), next == inFlight.target {
-            return .failure(Refusal(message: "the node has not rebooted since \(state.toVersion ?? "the update") was activated (the "
-                + "bootloader boots slot \(next.rawValue) next): reboot it, then run `updatectl healthcheck`"))
+            let next = try? env.backend.nextSlot(), next == inFlight.target
+        {
+            return .failure(
+                Refusal(
+                    message: "the node has not rebooted since \(state.toVersion ?? "the update") was activated (the "
+                        + "bootloader boots slot \(next.rawValue) next): reboot it, then run `updatectl healthcheck`"))
         }
         return .success(inFlight)
     }
@@ -126,8 +135,9 @@ public struct HealthcheckRun {
     /// No update waits for verification: the probes run once and change nothing; the boot is
     /// marked good when they pass, and a steady node gives back what it holds.
     private func probeOnce(_ state: UpdateState, lock: StateLock) throws -> HealthcheckOutcome {
-        env.reporter.note("phase \(state.phase.rawValue): no update waits for verification, so the probes run once "
-            + "and the state is not changed")
+        env.reporter.note(
+            "phase \(state.phase.rawValue): no update waits for verification, so the probes run once "
+                + "and the state is not changed")
         var records: [UpdateState.StepRecord] = []
         func report(_ step: (offset: Int, element: Step)?, _ decision: StepDecision, _ detail: String) {
             guard let (index, step) = step else { return }
@@ -137,8 +147,9 @@ public struct HealthcheckRun {
         let numbered = Array(steps.enumerated())
         let results = env.probes.round(probes, variables: variables(state)).results
         for result in results {
-            report(numbered.first { if case .probe(let probe) = $0.element.operation { probe.name.value == result.name } else { false } },
-                   result.passed ? .pass : .fail, result.detail)
+            report(
+                numbered.first { if case .probe(let probe) = $0.element.operation { probe.name.value == result.name } else { false } },
+                result.passed ? .pass : .fail, result.detail)
         }
         var passed = results.allSatisfy(\.passed)
         if passed {
@@ -152,7 +163,9 @@ public struct HealthcheckRun {
         if [.idle, .success, .failed, .rolledBack].contains(state.phase) {
             if !HeldGates.names(policy).isEmpty { TestPause.here("healthcheck.release") }
             for (gate, answer) in HeldGates.releaseAll(policy, env, lock: lock) {
-                let step = numbered.first { if case .releaseHeld(let held, _) = $0.element.operation { held.name.value == gate } else { false } }
+                let step = numbered.first {
+                    if case .releaseHeld(let held, _) = $0.element.operation { held.name.value == gate } else { false }
+                }
                 switch answer {
                 case .done(let detail): report(step, .done, detail)
                 case .refused(let reason), .unreachable(let reason):
@@ -194,8 +207,9 @@ public struct RollbackRun {
             }
             env.backend.invalidate(slot: inFlight.target)
             try env.store.rememberRollback(of: state.toVersion, reason: "rolled back by hand", at: env.clock.now(), holding: lock)
-            state = try env.store.transition(state, to: .rolledBack, event: .init(error: "rolled back by hand before activation"),
-                                             clock: env.clock)
+            state = try env.store.transition(
+                state, to: .rolledBack, event: .init(error: "rolled back by hand before activation"),
+                clock: env.clock)
             releaseHeld(lock: lock)
             return .rolledBack(slot: inFlight.booted.rawValue, rebooted: false, rebootNeeded: false)
         case .activated, .verifying:

@@ -28,8 +28,9 @@ struct InFlight {
             keys.append(("updatectl.json's activation record", slot))
         }
         if let first = keys.first, let other = keys.first(where: { $0.1 != first.1 }) {
-            throw Unknown(description: "\(first.0) says the update is in slot \(first.1.rawValue), but \(other.0) says slot "
-                + "\(other.1.rawValue): check the node, then run `updatectl state reset --yes`")
+            throw Unknown(
+                description: "\(first.0) says the update is in slot \(first.1.rawValue), but \(other.0) says slot "
+                    + "\(other.1.rawValue): check the node, then run `updatectl state reset --yes`")
         }
         // The versions: the node runs the update, or the version it came from.
         var versionsSay: Bool?
@@ -39,23 +40,26 @@ struct InFlight {
             versionsSay = false
         }
         if let key = keys.first?.1, let versionsSay, (booted == key) != versionsSay {
-            throw Unknown(description: "the node runs \(running) on slot \(booted.rawValue), but \(keys[0].0) says "
-                + "\(state.toVersion ?? "the update") is in slot \(key.rawValue): the state and the node disagree; check "
-                + "the node, then run `updatectl state reset --yes`")
+            throw Unknown(
+                description: "the node runs \(running) on slot \(booted.rawValue), but \(keys[0].0) says "
+                    + "\(state.toVersion ?? "the update") is in slot \(key.rawValue): the state and the node disagree; check "
+                    + "the node, then run `updatectl state reset --yes`")
         }
         if let key = keys.first?.1 { return InFlight(booted: booted, running: running, target: key) }
         if let versionsSay { return InFlight(booted: booted, running: running, target: versionsSay ? booted : booted.other) }
-        throw Unknown(description: "cannot tell which slot holds \(state.toVersion ?? "the update"): the node runs \(running) "
-            + "(the state names \(state.fromVersion ?? "no") old and \(state.toVersion ?? "no") new version) and no slot key "
-            + "survives; check the node, then run `updatectl state reset --yes`")
+        throw Unknown(
+            description: "cannot tell which slot holds \(state.toVersion ?? "the update"): the node runs \(running) "
+                + "(the state names \(state.fromVersion ?? "no") old and \(state.toVersion ?? "no") new version) and no slot key "
+                + "survives; check the node, then run `updatectl state reset --yes`")
     }
 
     /// For phase `staged`: the release waits in the passive slot, the node runs the other.
     static func staged(_ state: UpdateState, backend: any UpdateBackend) throws(Unknown) -> InFlight {
         let (booted, running) = try node(backend)
         if let key = state.targetSlot.flatMap(Slot.init(rawValue:)), key == booted {
-            throw Unknown(description: "state.json says \(state.toVersion ?? "the release") is staged in slot \(key.rawValue), "
-                + "but the node runs that slot: check the node, then run `updatectl state reset --yes`")
+            throw Unknown(
+                description: "state.json says \(state.toVersion ?? "the release") is staged in slot \(key.rawValue), "
+                    + "but the node runs that slot: check the node, then run `updatectl state reset --yes`")
         }
         return InFlight(booted: booted, running: running, target: booted.other)
     }

@@ -1,7 +1,8 @@
+import UpdatePolicy
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import UpdatePolicy
 
 /// The files of a release downloaded at once (a KubeSolo OS release's kernel and initramfs
 /// overlap), each streamed to its path while its SHA-256 is taken. File signatures are checked
@@ -101,15 +102,19 @@ struct ReleaseDownload: Sendable {
                 if progress.count > before { failedInARow = 0 }
                 failedInARow += 1
                 guard failedInARow <= settings.retries else {
-                    let kept = progress.count > 0 && progress.validator != nil
+                    let kept =
+                        progress.count > 0 && progress.validator != nil
                         ? "; the \(ByteText.show(UInt64(progress.count))) downloaded are kept and the next run goes on from there"
                         : ""
-                    throw RunFailure(.network, "the download of \(file.url) failed \(failedInARow) times in a row"
-                        + " (\(transient.reason))\(kept)")
+                    throw RunFailure(
+                        .network,
+                        "the download of \(file.url) failed \(failedInARow) times in a row"
+                            + " (\(transient.reason))\(kept)")
                 }
                 let wait = Self.backoff(tries: failedInARow, random: settings.jitter())
-                shared.note("\(file.name): \(transient.reason); trying again in \(DurationText.format(wait))"
-                    + (progress.count > 0 ? " from byte \(progress.count)" : ""))
+                shared.note(
+                    "\(file.name): \(transient.reason); trying again in \(DurationText.format(wait))"
+                        + (progress.count > 0 ? " from byte \(progress.count)" : ""))
                 clock.sleep(for: wait)
             }
         }
@@ -169,11 +174,14 @@ struct ReleaseDownload: Sendable {
             }
             return RunFailure(.network, "GET \(file.url) answered HTTP \(status.code)")
         case TransportError.tooLarge:
-            return RunFailure(.size, "\(file.name) is larger than the \(file.size ?? 0) bytes "
-                + (file.sizeAnnounced ? "announced" : "the server said (Content-Length)") + "; cut off")
+            return RunFailure(
+                .size,
+                "\(file.name) is larger than the \(file.size ?? 0) bytes "
+                    + (file.sizeAnnounced ? "announced" : "the server said (Content-Length)") + "; cut off")
         case TransportError.timedOut(let reason):
-            return Transient(reason: "slower than \(RateText.format(settings.minRate)) for a minute, or past the "
-                + "file's deadline (\(reason)); on a slower link lower `download.min_rate`")
+            return Transient(
+                reason: "slower than \(RateText.format(settings.minRate)) for a minute, or past the "
+                    + "file's deadline (\(reason)); on a slower link lower `download.min_rate`")
         case TransportError.failed(let reason):
             return Transient(reason: reason)
         default:
@@ -264,8 +272,9 @@ struct ReleaseDownload: Sendable {
                 // A weak ETag may not validate a range (RFC 9110, 13.1.5); Last-Modified then.
                 validator = response.header("ETag").flatMap { $0.hasPrefix("W/") ? nil : $0 } ?? response.header("Last-Modified")
                 if let validator {
-                    try AtomicFile.write(ResumeRecord(url: job.file.url, sha256: job.file.sha256, validator: validator).bytes,
-                                         to: recordPath)
+                    try AtomicFile.write(
+                        ResumeRecord(url: job.file.url, sha256: job.file.sha256, validator: validator).bytes,
+                        to: recordPath)
                 }
             default:
                 throw HTTPStatus(code: status)
@@ -301,8 +310,9 @@ struct ReleaseDownload: Sendable {
             let resumed = value.count
             try value.answered(status, headers)
             if status == 200, resumed > 0 {
-                shared.note("\(value.job.file.name): the server sent the whole file (it changed since, or it does not "
-                    + "resume downloads): starting again from byte 0")
+                shared.note(
+                    "\(value.job.file.name): the server sent the whole file (it changed since, or it does not "
+                        + "resume downloads): starting again from byte 0")
             }
         }
     }

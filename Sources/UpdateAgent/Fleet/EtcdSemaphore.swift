@@ -1,5 +1,5 @@
-import UpdatePolicy
 import JSONValue
+import UpdatePolicy
 
 /// Airlock's reboot semaphore, kept in etcd by updatectl itself so that a fleet mixing
 /// updatectl, Airlock and Zincati nodes shares one: the key
@@ -98,8 +98,9 @@ struct EtcdSemaphore: FleetEngine {
                     if try gateway.putIfVersion(key, value: next.encoded, version: version) { return answer }
                 }
             }
-            return .refused("the semaphore \(key) changed under each of \(Self.attempts) compare-and-swaps (other nodes are "
-                + "taking and giving back slots); nothing was changed, the next run tries again")
+            return .refused(
+                "the semaphore \(key) changed under each of \(Self.attempts) compare-and-swaps (other nodes are "
+                    + "taking and giving back slots); nothing was changed, the next run tries again")
         } catch {
             return error.unreachable ? .unreachable(error.description) : .refused(error.description)
         }
@@ -120,7 +121,8 @@ struct AirlockSemaphore: Equatable {
     var holders: [String]
 
     var describe: String {
-        "\(holders.count) of \(totalSlots) slot\(totalSlots == 1 ? "" : "s") held" + (holders.isEmpty ? "" : ": " + holders.joined(separator: ", "))
+        "\(holders.count) of \(totalSlots) slot\(totalSlots == 1 ? "" : "s") held"
+            + (holders.isEmpty ? "" : ": " + holders.joined(separator: ", "))
     }
 
     /// Inserted where Go's `sort.SearchStrings` puts it (byte order), as Airlock does.
@@ -159,7 +161,9 @@ struct AirlockSemaphore: Equatable {
 
     /// Byte for byte what Go's `json.Marshal` makes of Airlock's struct.
     var encoded: [UInt8] {
-        Array(("{\"total_slots\":\(totalSlots),\"holders\":[" + holders.map { JSON.quote($0, goStyle: true) }.joined(separator: ",") + "]}").utf8)
+        Array(
+            ("{\"total_slots\":\(totalSlots),\"holders\":[" + holders.map { JSON.quote($0, goStyle: true) }.joined(separator: ",") + "]}")
+                .utf8)
     }
 }
 
@@ -187,10 +191,29 @@ struct EtcdGateway {
     func putIfVersion(_ key: String, value: [UInt8], version: Int) throws(FleetError) -> Bool {
         let encodedKey = JSON.string(Base64.encode(Array(key.utf8)))
         let request = JSON.object([
-            ("compare", .array([.object([("target", .string("VERSION")), ("result", .string("EQUAL")), ("key", encodedKey),
-                                         ("version", .string(String(version)))])])),
-            ("success", .array([.object([("request_put", .object([("key", encodedKey),
-                                                                   ("value", .string(Base64.encode(value)))]))])])),
+            (
+                "compare",
+                .array([
+                    .object([
+                        ("target", .string("VERSION")), ("result", .string("EQUAL")), ("key", encodedKey),
+                        ("version", .string(String(version))),
+                    ])
+                ])
+            ),
+            (
+                "success",
+                .array([
+                    .object([
+                        (
+                            "request_put",
+                            .object([
+                                ("key", encodedKey),
+                                ("value", .string(Base64.encode(value))),
+                            ])
+                        )
+                    ])
+                ])
+            ),
         ])
         let answer = try call("/v3/kv/txn", request)
         return answer["succeeded"] == .bool(true)
@@ -220,7 +243,8 @@ struct EtcdGateway {
             reached = true
             let json = try? JSON.parse(bytes, replacingInvalidUTF8: true)
             guard response.status == 200, let json, json["error"] == nil else {
-                let message = json?["message"]?.stringValue ?? json?["error"]?.stringValue
+                let message =
+                    json?["message"]?.stringValue ?? json?["error"]?.stringValue
                     ?? String(decoding: bytes.prefix(200), as: UTF8.self)
                 failures.append("\(endpoint) answered HTTP \(response.status): \(VisibleText.escape(message))")
                 continue

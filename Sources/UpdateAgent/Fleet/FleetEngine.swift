@@ -1,5 +1,5 @@
-import UpdatePolicy
 import JSONValue
+import UpdatePolicy
 
 /// What a fleet lock engine answered.
 public enum FleetAnswer: Sendable, Equatable {

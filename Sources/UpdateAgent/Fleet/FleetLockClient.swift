@@ -1,5 +1,5 @@
-import UpdatePolicy
 import JSONValue
+import UpdatePolicy
 
 /// A FleetLock server (Zincati's protocol: Airlock, fleetlock for Kubernetes): `POST
 /// <base>/v1/pre-reboot` takes a slot, `POST <base>/v1/steady-state` gives it back, both with
@@ -19,8 +19,10 @@ struct FleetLockClient: FleetEngine {
     }
 
     func unlock(id: String) -> FleetAnswer {
-        post("/v1/steady-state", id: id, done: "the FleetLock server \(base) released \(id)'s slot of group \(spec.group) "
-            + "(if it held one)")
+        post(
+            "/v1/steady-state", id: id,
+            done: "the FleetLock server \(base) released \(id)'s slot of group \(spec.group) "
+                + "(if it held one)")
     }
 
     func snapshot() throws(FleetError) -> FleetSnapshot? { nil }

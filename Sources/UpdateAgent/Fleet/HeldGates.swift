@@ -13,8 +13,10 @@ public struct HeldReport: Sendable {
     /// Why the engine could not be asked.
     public var problem: String?
 
-    public init(gate: String, engine: String, address: String, group: String, id: Result<String, FleetError>,
-                snapshot: FleetSnapshot? = nil, problem: String? = nil) {
+    public init(
+        gate: String, engine: String, address: String, group: String, id: Result<String, FleetError>,
+        snapshot: FleetSnapshot? = nil, problem: String? = nil
+    ) {
         self.gate = gate
         self.engine = engine
         self.address = address
@@ -42,7 +44,9 @@ public enum HeldGates {
         case .success(let value): id = value
         case .failure(let error): return "dry run: \(error); nothing can be given back"
         }
-        if let problem = report.problem { return "dry run: the fleet lock cannot be read (\(problem)); a real run tries to give back \(id)'s slot" }
+        if let problem = report.problem {
+            return "dry run: the fleet lock cannot be read (\(problem)); a real run tries to give back \(id)'s slot"
+        }
         guard let snapshot = report.snapshot else {
             return "dry run: would tell \(report.address) that \(id) is steady (giving back a slot of group \(report.group) it may hold)"
         }
@@ -74,7 +78,9 @@ public enum HeldGates {
     }
 
     /// Gives back `holder`'s slot in every held gate of the policy, or in the one named `gate`.
-    public static func release(holder: String, gate name: String?, _ policy: Policy, _ env: CheckEnvironment)
+    public static func release(
+        holder: String, gate name: String?, _ policy: Policy, _ env: CheckEnvironment
+    )
         -> [(gate: String, answer: FleetAnswer)]
     {
         entries(policy).filter { name == nil || $0.gate.name.value == name }.map { entry in

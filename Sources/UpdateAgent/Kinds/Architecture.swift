@@ -6,7 +6,8 @@ extension ArchitectureGate: GateEvaluating, SimulatesFacts {
         guard let architecture = input.offered.architecture else {
             return .pass("the release names no architecture; this machine is \(machine)")
         }
-        return architecture == machine ? .pass("the release is built for \(architecture), as this machine is")
+        return architecture == machine
+            ? .pass("the release is built for \(architecture), as this machine is")
             : .refuse("the release is built for \(architecture), but this machine is \(machine)")
     }
 

@@ -1,7 +1,8 @@
+public import UpdatePolicy
+
 #if canImport(Glibc)
 import Glibc
 #endif
-public import UpdatePolicy
 
 extension DiskWritableProbe: ProbeEvaluating {
     /// Writes, fsyncs, reads back and removes 1 KiB under the path.

@@ -47,10 +47,12 @@ extension FleetLockGate: HeldGateEvaluating, SimulatesFacts {
                 }
                 if snapshot.holders.contains(id) { return .pass("dry run: \(id) holds a slot of group \(group.value) already") }
                 if snapshot.holders.count >= snapshot.totalSlots {
-                    return .block("dry run: " + FleetSnapshot.full(total: snapshot.totalSlots, holders: snapshot.holders, group: group.value))
+                    return .block(
+                        "dry run: " + FleetSnapshot.full(total: snapshot.totalSlots, holders: snapshot.holders, group: group.value))
                 }
-                return .pass("dry run: a slot of group \(group.value) is free (\(snapshot.holders.count) of \(snapshot.totalSlots) held); "
-                    + "a real run takes it as \(id)")
+                return .pass(
+                    "dry run: a slot of group \(group.value) is free (\(snapshot.holders.count) of \(snapshot.totalSlots) held); "
+                        + "a real run takes it as \(id)")
             } catch {
                 return .block("dry run: the fleet lock cannot be read: \(error)")
             }
@@ -77,8 +79,9 @@ extension FleetLockGate: HeldGateEvaluating, SimulatesFacts {
     }
 
     func report(_ gate: Gate, _ env: CheckEnvironment) -> HeldReport {
-        var report = HeldReport(gate: gate.name.value, engine: engine.value.rawValue, address: address, group: group.value,
-                                id: identity(env))
+        var report = HeldReport(
+            gate: gate.name.value, engine: engine.value.rawValue, address: address, group: group.value,
+            id: identity(env))
         do {
             report.snapshot = try env.fleet.engine(spec(gate)).snapshot()
         } catch {

@@ -5,8 +5,9 @@ extension FreeSpaceGate: GateEvaluating, SimulatesFacts {
         let target = path?.value ?? input.imageDirectory
         guard let known = input.offered.size else {
             let unknown = input.offered.files.filter { $0.size == nil }.map(\.name).joined(separator: " and ")
-            return .error("the size of \(unknown) is unknown (the metadata gives none and the server sent no Content-Length), "
-                + "so free space cannot be checked")
+            return .error(
+                "the size of \(unknown) is unknown (the metadata gives none and the server sent no Content-Length), "
+                    + "so free space cannot be checked")
         }
         let size = UInt64(known)
         let needed = UInt64((Double(size) * (1 + headroom.value / 100)).rounded(.up))
@@ -14,7 +15,8 @@ extension FreeSpaceGate: GateEvaluating, SimulatesFacts {
             let partition = path == nil ? try input.passiveFreeBytes() : nil
             let free = try partition ?? env.system.freeBytes(at: target)
             let place = partition == nil ? target : "the passive slot's partition"
-            let detail = "free space \(ByteText.show(free)) on \(place), needed \(ByteText.show(needed)) "
+            let detail =
+                "free space \(ByteText.show(free)) on \(place), needed \(ByteText.show(needed)) "
                 + "(release \(ByteText.show(size)) + \(PercentText.show(headroom.value)))"
             return free >= needed ? .pass(detail) : .block(detail.replacingFirst("free space", with: "only"))
         } catch {

@@ -1,5 +1,5 @@
-import UpdatePolicy
 import JSONValue
+import UpdatePolicy
 
 /// What gate and probe kinds reach the world through.
 public struct CheckEnvironment: Sendable {
@@ -11,8 +11,10 @@ public struct CheckEnvironment: Sendable {
     /// Fleet lock engines (FleetLock, etcd), or a simulation's.
     public var fleet: any FleetEngines
 
-    public init(clock: any WallClock, runner: any CommandRunner, transport: any Transport, system: any SystemProbe,
-                kubernetes: (any KubernetesAPI)? = nil, fleet: (any FleetEngines)? = nil) {
+    public init(
+        clock: any WallClock, runner: any CommandRunner, transport: any Transport, system: any SystemProbe,
+        kubernetes: (any KubernetesAPI)? = nil, fleet: (any FleetEngines)? = nil
+    ) {
         self.clock = clock
         self.runner = runner
         self.transport = transport

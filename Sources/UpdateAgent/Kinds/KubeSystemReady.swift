@@ -1,5 +1,5 @@
-public import UpdatePolicy
 import JSONValue
+public import UpdatePolicy
 
 extension KubeSystemReadyProbe: ProbeEvaluating, SimulatesFacts {
     /// Every kube-system pod Running, its containers running for the settle since their latest
@@ -53,8 +53,9 @@ extension KubeSystemReadyProbe: ProbeEvaluating, SimulatesFacts {
             guard let since else { continue }
             let held = now - since
             if held < settle {
-                waiting.append("\(name) Running for \(DurationText.format(.seconds(max(0, held.components.seconds)))) "
-                    + "< \(DurationText.format(settle))")
+                waiting.append(
+                    "\(name) Running for \(DurationText.format(.seconds(max(0, held.components.seconds)))) "
+                        + "< \(DurationText.format(settle))")
             }
         }
         return waiting.isEmpty

@@ -13,7 +13,8 @@ extension MinCompatibleVersionGate: GateEvaluating {
         let neededCore = (needed.major, needed.minor, needed.patch)
         return runningCore >= neededCore
             ? .pass("the running version \(input.runningVersion) is at least \(minimum), the release's min_compatible_version")
-            : .refuse("the release needs at least \(minimum) to update from, and this node runs \(input.runningVersion): "
-                + "install an intermediate release first")
+            : .refuse(
+                "the release needs at least \(minimum) to update from, and this node runs \(input.runningVersion): "
+                    + "install an intermediate release first")
     }
 }

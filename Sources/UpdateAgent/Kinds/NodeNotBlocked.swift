@@ -1,5 +1,5 @@
-public import UpdatePolicy
 import JSONValue
+public import UpdatePolicy
 
 extension NodeNotBlockedGate: GateEvaluating, SimulatesFacts {
     /// As upstream: no kubectl, no kubeconfig or no cluster answering passes and says so; a node
@@ -30,9 +30,18 @@ extension NodeNotBlockedGate: GateEvaluating, SimulatesFacts {
     static func simulate(_ facts: ScenarioFacts, _ node: inout SimulatedNode) {
         node.kubernetes = facts.text("kubernetes") == "present"
         let blocked = facts.boolean("node_blocked")
-        node.apiObjects.append(("/api/v1/nodes/", .object([("metadata", .object([
-            ("name", .string("simulated-node")),
-            ("labels", .object([("updates.kubesolo.io/block", .string(blocked ? "true" : "false"))])),
-        ]))])))
+        node.apiObjects.append(
+            (
+                "/api/v1/nodes/",
+                .object([
+                    (
+                        "metadata",
+                        .object([
+                            ("name", .string("simulated-node")),
+                            ("labels", .object([("updates.kubesolo.io/block", .string(blocked ? "true" : "false"))])),
+                        ])
+                    )
+                ])
+            ))
     }
 }

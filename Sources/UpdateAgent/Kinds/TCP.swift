@@ -1,7 +1,8 @@
+public import UpdatePolicy
+
 #if canImport(Glibc)
 import Glibc
 #endif
-public import UpdatePolicy
 
 extension TCPProbe: ProbeEvaluating {
     /// A non-blocking connect, then poll(2) until it completes or the timeout passes.
@@ -15,8 +16,9 @@ extension TCPProbe: ProbeEvaluating {
             return (false, "cannot resolve \(address.host)")
         }
         defer { freeaddrinfo(list) }
-        let fd = socket(first.pointee.ai_family, first.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue),
-                        first.pointee.ai_protocol)
+        let fd = socket(
+            first.pointee.ai_family, first.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue),
+            first.pointee.ai_protocol)
         guard fd >= 0 else { return (false, "cannot make a socket: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         if Glibc.connect(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0 { return (true, "connected to \(address)") }

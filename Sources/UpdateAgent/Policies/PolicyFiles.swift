@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Dispatch
 public import UpdatePolicy
 import YAMLTree
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Policy files on this host: the paths given to `lint` turned into files, each read and linted
 /// (concurrently), and the one policy a node command acts on, loaded.
@@ -93,12 +94,16 @@ public enum PolicyFiles {
             bytes = try SourceReader.read(path: path, maxBytes: options.limits.maxBytes)
         } catch {
             guard error.tooLarge else { return .failure(Unreadable(path: path, reason: error.reason)) }
-            return .success(PolicyLinter.lint(YAMLDocument(root: nil, problems: [error.problem], source: []), file: path,
-                                              options: options))
+            return .success(
+                PolicyLinter.lint(
+                    YAMLDocument(root: nil, problems: [error.problem], source: []), file: path,
+                    options: options))
         }
         if UpdateConf.isConf(path) { return .success(PolicyLinter.lintConf(bytes, file: path, options: options)) }
-        return .success(PolicyLinter.lint(YAMLParser.parse(bytes, limits: options.limits), file: path, options: options,
-                                          layers: layers))
+        return .success(
+            PolicyLinter.lint(
+                YAMLParser.parse(bytes, limits: options.limits), file: path, options: options,
+                layers: layers))
     }
 
     /// Lints every file concurrently; results come back in input order.
@@ -126,8 +131,10 @@ public enum PolicyFiles {
     /// Lints and decodes the policy of a node command: the YAML policy at `path` (nil: none),
     /// update.conf at `conf` under it and `flags` over it. With `discovered` (found by the search
     /// order, not named), a YAML file without `updates:` and no update.conf is `.noPolicy`.
-    public static func load(_ path: String?, discovered: Bool = false, conf: String? = nil,
-                            flags: [(key: String, text: String)] = []) -> Loaded {
+    public static func load(
+        _ path: String?, discovered: Bool = false, conf: String? = nil,
+        flags: [(key: String, text: String)] = []
+    ) -> Loaded {
         let options = options()
         var layers: [PolicyLayer] = []
         var results: [LintResult] = []
@@ -161,12 +168,14 @@ public enum PolicyFiles {
             }
         } else {
             // update.conf alone: its values over the defaults, findings at the conf file's start.
-            var alone = PolicyLinter.lint(YAMLParser.parse(Array("updates: {}\n".utf8)), file: conf ?? "<command line>",
-                                          options: options, layers: layers)
+            var alone = PolicyLinter.lint(
+                YAMLParser.parse(Array("updates: {}\n".utf8)), file: conf ?? "<command line>",
+                options: options, layers: layers)
             alone.source = confBytes
             for index in alone.findings.indices where alone.findings[index].rule == .missingServer {
                 alone.findings[index].message = "no `server` (and no `registry`): `apply` has nowhere to look for updates"
-                alone.findings[index].help = conf == nil ? "give `--server URL`" : "add `server=https://…` to \(conf!), or give `--server URL`"
+                alone.findings[index].help =
+                    conf == nil ? "give `--server URL`" : "add `server=https://…` to \(conf!), or give `--server URL`"
             }
             lintResult = alone
             sha256 = SHA256Stream.hex(confBytes)

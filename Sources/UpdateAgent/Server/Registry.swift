@@ -1,5 +1,5 @@
-public import UpdatePolicy
 import JSONValue
+public import UpdatePolicy
 
 /// A client of an OCI distribution registry (the `/v2/` API), as releases are pulled: manifests
 /// and small blobs fetched whole, large blobs streamed by the executor with the headers this
@@ -56,9 +56,10 @@ public final class RegistryClient: @unchecked Sendable {
     public func fetch(_ url: String, accept: [String] = [], limit: Int) throws(Failure) -> (response: TransportResponse, body: [UInt8]) {
         var retried = false
         while true {
-            let request = TransportRequest(url: url, maxBytes: limit, timeout: .seconds(60), maxRedirects: 5,
-                                           schemes: ["http", "https"],
-                                           headers: (accept.isEmpty ? [] : ["Accept: " + accept.joined(separator: ", ")]) + headers)
+            let request = TransportRequest(
+                url: url, maxBytes: limit, timeout: .seconds(60), maxRedirects: 5,
+                schemes: ["http", "https"],
+                headers: (accept.isEmpty ? [] : ["Accept: " + accept.joined(separator: ", ")]) + headers)
             let answer: (response: TransportResponse, body: [UInt8])
             do {
                 answer = try transport.fetch(request)
@@ -80,8 +81,9 @@ public final class RegistryClient: @unchecked Sendable {
         switch scheme.lowercased() {
         case "basic":
             guard let credentials else {
-                throw Failure(message: "the registry \(reference.host) needs credentials: set `registry_auth` to a file "
-                    + "holding `user:password`")
+                throw Failure(
+                    message: "the registry \(reference.host) needs credentials: set `registry_auth` to a file "
+                        + "holding `user:password`")
             }
             lock.withLock { authorization = "Basic " + Base64.encode(Array(credentials.utf8)) }
         case "bearer":
@@ -95,14 +97,17 @@ public final class RegistryClient: @unchecked Sendable {
             let basic = credentials.map { ["Authorization: Basic " + Base64.encode(Array($0.utf8))] } ?? []
             let answer: (response: TransportResponse, body: [UInt8])
             do {
-                answer = try transport.fetch(TransportRequest(url: tokenURL, maxBytes: 64 << 10, timeout: .seconds(30),
-                                                              schemes: ["http", "https"], headers: basic))
+                answer = try transport.fetch(
+                    TransportRequest(
+                        url: tokenURL, maxBytes: 64 << 10, timeout: .seconds(30),
+                        schemes: ["http", "https"], headers: basic))
             } catch {
                 throw Failure(message: "cannot reach the registry's token service \(realm): \(error)")
             }
             guard answer.response.status == 200 else {
-                throw Failure(message: "the registry's token service \(realm) answered HTTP \(answer.response.status)"
-                    + (credentials == nil ? " (no credentials given: `registry_auth`)" : " (the credentials were refused?)"))
+                throw Failure(
+                    message: "the registry's token service \(realm) answered HTTP \(answer.response.status)"
+                        + (credentials == nil ? " (no credentials given: `registry_auth`)" : " (the credentials were refused?)"))
             }
             guard let json = try? JSON.parse(answer.body),
                 let token = json["token"]?.stringValue ?? json["access_token"]?.stringValue, !token.isEmpty
@@ -111,8 +116,9 @@ public final class RegistryClient: @unchecked Sendable {
             }
             lock.withLock { authorization = "Bearer " + token }
         default:
-            throw Failure(message: "the registry \(reference.host) asks for `\(scheme)` authentication, which updatectl "
-                + "does not speak (it speaks Basic and Bearer)")
+            throw Failure(
+                message: "the registry \(reference.host) asks for `\(scheme)` authentication, which updatectl "
+                    + "does not speak (it speaks Basic and Bearer)")
         }
     }
 
@@ -155,7 +161,7 @@ public final class RegistryClient: @unchecked Sendable {
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
+                UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
                 out.append(Character(UnicodeScalar(byte)))
             default:
                 let hex = Array("0123456789ABCDEF")
@@ -171,14 +177,16 @@ public final class RegistryClient: @unchecked Sendable {
         let url = url("manifests", name)
         let (response, body) = try fetch(url, accept: Self.manifestTypes, limit: 4 << 20)
         guard response.status == 200 else {
-            throw response.status == 404 ? Failure(message: "the registry has no \(reference):\(name)", notFound: true)
+            throw response.status == 404
+                ? Failure(message: "the registry has no \(reference):\(name)", notFound: true)
                 : Failure(message: "GET \(url) answered HTTP \(response.status)")
         }
         let digest = "sha256:" + SHA256Stream.hex(body)
         if name.hasPrefix("sha256:"), name != digest {
             throw Failure(message: "the manifest \(name) hashes to \(digest): the registry served other bytes")
         }
-        let mediaType = (try? JSON.parse(body))?["mediaType"]?.stringValue
+        let mediaType =
+            (try? JSON.parse(body))?["mediaType"]?.stringValue
             ?? response.header("Content-Type").map { String($0.prefix { $0 != ";" }).trimmingSpaces } ?? ""
         return (body, mediaType, digest)
     }

@@ -1,5 +1,5 @@
-import UpdatePolicy
 import JSONValue
+import UpdatePolicy
 
 /// A KubeSolo OS release in an OCI registry: a tag naming an image index (one manifest per
 /// architecture) or one manifest; the kernel and initramfs as layers found by media type; the
@@ -29,15 +29,18 @@ public enum RegistryRelease {
         var manifestJSON = json
         if case .array(let entries)? = json["manifests"] {
             let platforms = entries.map { entry in
-                (digest: entry["digest"]?.stringValue ?? "", architecture: entry["platform"]?["architecture"]?.stringValue ?? "",
-                 os: entry["platform"]?["os"]?.stringValue ?? "linux")
+                (
+                    digest: entry["digest"]?.stringValue ?? "", architecture: entry["platform"]?["architecture"]?.stringValue ?? "",
+                    os: entry["platform"]?["os"]?.stringValue ?? "linux"
+                )
             }
             guard let chosen = platforms.first(where: { $0.architecture == architecture && $0.os == "linux" }),
                 chosen.digest.hasPrefix("sha256:")
             else {
                 let offered = platforms.map(\.architecture).filter { !$0.isEmpty }
-                throw RegistryClient.Failure(message: "the index \(client.reference):\(tag) has no manifest for \(architecture) "
-                    + "(it has \(offered.isEmpty ? "none with a platform" : offered.joined(separator: ", ")))")
+                throw RegistryClient.Failure(
+                    message: "the index \(client.reference):\(tag) has no manifest for \(architecture) "
+                        + "(it has \(offered.isEmpty ? "none with a platform" : offered.joined(separator: ", ")))")
             }
             manifest = try client.manifest(chosen.digest)
             guard let parsed = try? JSON.parse(manifest.bytes) else {
@@ -50,7 +53,9 @@ public enum RegistryRelease {
     }
 
     /// The release a manifest describes.
-    static func release(from json: JSON, bytes: [UInt8], client: RegistryClient, name: String) throws(RegistryClient.Failure)
+    static func release(
+        from json: JSON, bytes: [UInt8], client: RegistryClient, name: String
+    ) throws(RegistryClient.Failure)
         -> ReleaseMetadata
     {
         func annotation(_ key: String) -> String? {
@@ -60,35 +65,42 @@ public enum RegistryRelease {
             throw RegistryClient.Failure(message: "the manifest of \(name) has no \(annotationPrefix)version annotation")
         }
         guard ReleaseMetadata.isPlainVersion(version) else {
-            throw RegistryClient.Failure(message: "the manifest of \(name) has \(annotationPrefix)version \(JSON.quote(version)), "
-                + "not a plain version")
+            throw RegistryClient.Failure(
+                message: "the manifest of \(name) has \(annotationPrefix)version \(JSON.quote(version)), "
+                    + "not a plain version")
         }
         guard case .array(let layers)? = json["layers"] else {
             throw RegistryClient.Failure(message: "the manifest of \(name) has no layers")
         }
         var files: [ReleaseMetadata.File] = []
-        for (mediaType, fileName, what) in [(kernelMediaType, ReleaseMetadata.kernelName, "kernel"),
-                                            (initramfsMediaType, ReleaseMetadata.initramfsName, "initramfs")] {
+        for (mediaType, fileName, what) in [
+            (kernelMediaType, ReleaseMetadata.kernelName, "kernel"),
+            (initramfsMediaType, ReleaseMetadata.initramfsName, "initramfs"),
+        ] {
             let matching = layers.filter { $0["mediaType"]?.stringValue == mediaType }
             guard matching.count == 1, let layer = matching.first else {
-                throw RegistryClient.Failure(message: "the manifest of \(name) has \(matching.count) \(what) layers "
-                    + "(\(mediaType)); it must have one")
+                throw RegistryClient.Failure(
+                    message: "the manifest of \(name) has \(matching.count) \(what) layers "
+                        + "(\(mediaType)); it must have one")
             }
             guard let digest = layer["digest"]?.stringValue, digest.hasPrefix("sha256:"), digest.count == 71,
                 let size = layer["size"]?.intValue, size > 0, size <= ReleaseMetadata.maximumSize
             else {
                 throw RegistryClient.Failure(message: "the \(what) layer of \(name) has no sha256 digest or size")
             }
-            files.append(ReleaseMetadata.File(name: fileName, url: client.url("blobs", digest), sha256: String(digest.dropFirst(7)),
-                                              size: size, sizeAnnounced: true, signatureURL: nil))
+            files.append(
+                ReleaseMetadata.File(
+                    name: fileName, url: client.url("blobs", digest), sha256: String(digest.dropFirst(7)),
+                    size: size, sizeAnnounced: true, signatureURL: nil))
         }
         let minimum = annotation("min_compatible_version")
         if let minimum, SemanticVersion(minimum) == nil {
             throw RegistryClient.Failure(message: "\(annotationPrefix)min_compatible_version \(JSON.quote(minimum)) is not a version")
         }
-        return ReleaseMetadata(version: version, format: .kubesolo, files: files, channel: annotation("channel"),
-                               minCompatibleVersion: minimum, architecture: annotation("architecture"),
-                               releaseNotes: annotation("release_notes"), releaseDate: annotation("release_date"), bytes: bytes)
+        return ReleaseMetadata(
+            version: version, format: .kubesolo, files: files, channel: annotation("channel"),
+            minCompatibleVersion: minimum, architecture: annotation("architecture"),
+            releaseNotes: annotation("release_notes"), releaseDate: annotation("release_date"), bytes: bytes)
     }
 }
 
@@ -115,7 +127,7 @@ public enum CosignSignature {
             let manifest: (bytes: [UInt8], mediaType: String, digest: String)
             do {
                 manifest = try client.manifest(tag)
-            } catch where error.notFound {
+            } catch  where error.notFound {
                 continue
             }
             guard let json = try? JSON.parse(manifest.bytes), case .array(let layers)? = json["layers"] else { continue }
@@ -135,8 +147,9 @@ public enum CosignSignature {
             }
         }
         if seen.isEmpty {
-            throw RegistryClient.Failure(message: "no cosign signature was found (" + digests.map(tag(for:)).joined(separator: ", ")
-                + "): with a public key configured, an unsigned release is refused")
+            throw RegistryClient.Failure(
+                message: "no cosign signature was found (" + digests.map(tag(for:)).joined(separator: ", ")
+                    + "): with a public key configured, an unsigned release is refused")
         }
         throw RegistryClient.Failure(message: "bad signature: " + seen.joined(separator: "; "))
     }

@@ -1,5 +1,5 @@
-import UpdatePolicy
 import JSONValue
+import UpdatePolicy
 
 /// The offered release, as `latest.json` (or a registry manifest) describes it: a version, the
 /// files that make it (KubeSolo OS's kernel and initramfs pair, or updatectl's one image), and
@@ -57,9 +57,11 @@ public struct ReleaseMetadata: Sendable {
     /// The exact bytes that were read (and signed).
     public var bytes: [UInt8]
 
-    public init(version: String, format: Format, files: [File], metadataSignatureURL: String? = nil, channel: String? = nil,
-                minCompatibleVersion: String? = nil, architecture: String? = nil, releaseNotes: String? = nil,
-                releaseDate: String? = nil, expires: Timestamp? = nil, bytes: [UInt8] = []) {
+    public init(
+        version: String, format: Format, files: [File], metadataSignatureURL: String? = nil, channel: String? = nil,
+        minCompatibleVersion: String? = nil, architecture: String? = nil, releaseNotes: String? = nil,
+        releaseDate: String? = nil, expires: Timestamp? = nil, bytes: [UInt8] = []
+    ) {
         self.version = version
         self.format = format
         self.files = files
@@ -167,18 +169,20 @@ public struct ReleaseMetadata: Sendable {
 
         let version = try string("version")
         guard isPlainVersion(version) else {
-            throw Invalid(message: "`version` \(JSON.quote(version)) is not a plain version (letters, digits, `.`, `+`, `_`, "
-                + "`~` and `-`, starting with a letter or digit, at most 128 characters)")
+            throw Invalid(
+                message: "`version` \(JSON.quote(version)) is not a plain version (letters, digits, `.`, `+`, `_`, "
+                    + "`~` and `-`, starting with a letter or digit, at most 128 characters)")
         }
         var files: [File] = []
         let format: Format
         if json["vmlinuz_url"] != nil || json["initramfs_url"] != nil {
             format = .kubesolo
             for (name, prefix) in [(kernelName, "vmlinuz"), (initramfsName, "initramfs")] {
-                files.append(File(
-                    name: name, url: try url("\(prefix)_url", try string("\(prefix)_url")), sha256: try digest("\(prefix)_sha256"),
-                    size: nil, sizeAnnounced: false,
-                    signatureURL: try optional("\(prefix)_sig_url").map { text throws(Invalid) in try url("\(prefix)_sig_url", text) }))
+                files.append(
+                    File(
+                        name: name, url: try url("\(prefix)_url", try string("\(prefix)_url")), sha256: try digest("\(prefix)_sha256"),
+                        size: nil, sizeAnnounced: false,
+                        signatureURL: try optional("\(prefix)_sig_url").map { text throws(Invalid) in try url("\(prefix)_sig_url", text) }))
             }
         } else {
             format = .image
@@ -188,8 +192,10 @@ public struct ReleaseMetadata: Sendable {
             guard size <= maximumSize else {
                 throw Invalid(message: "`size` \(size) is larger than the \(maximumSize >> 30) GiB updatectl accepts for one file")
             }
-            files.append(File(name: "image", url: location, sha256: hash, size: size, sizeAnnounced: true,
-                              signatureURL: try optional("sig_url").map { text throws(Invalid) in try url("sig_url", text) }))
+            files.append(
+                File(
+                    name: "image", url: location, sha256: hash, size: size, sizeAnnounced: true,
+                    signatureURL: try optional("sig_url").map { text throws(Invalid) in try url("sig_url", text) }))
         }
         var expires: Timestamp?
         if let text = try optional("expires") {

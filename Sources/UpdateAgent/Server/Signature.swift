@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Crypto
 public import UpdatePolicy
 import YAMLTree
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Ed25519 verification of release metadata and files, with the key and signature forms of
 /// both KubeSolo OS (hex key files; raw or hex signature files) and updatectl (`ed25519:<base64>`,
@@ -40,8 +41,9 @@ public enum Signature {
             }
             let text = String(decoding: bytes, as: UTF8.self)
             if let key = parseKeyText(text) { return key }
-            throw Failure(message: "the public key file \(path) holds no Ed25519 key (64 hex characters, ed25519:<base64>, "
-                + "base64 of 32 bytes, or a PEM PUBLIC KEY)")
+            throw Failure(
+                message: "the public key file \(path) holds no Ed25519 key (64 hex characters, ed25519:<base64>, "
+                    + "base64 of 32 bytes, or a PEM PUBLIC KEY)")
         }
     }
 
@@ -74,7 +76,9 @@ public enum Signature {
 
     /// Verifies the signature file `signatureFile` over `message` with `key`; `what` names the
     /// signed thing in messages ("latest.json", "vmlinuz").
-    public static func verify(message: UnsafeRawBufferPointer, signatureFile: [UInt8], key: [UInt8], what: String)
+    public static func verify(
+        message: UnsafeRawBufferPointer, signatureFile: [UInt8], key: [UInt8], what: String
+    )
         throws(Failure)
     {
         let signature = try checked(signatureFile: signatureFile, key: key, what: what)
@@ -92,7 +96,7 @@ public enum Signature {
     /// pure Ed25519 hashes the whole message inside the library, so the file is read through a
     /// read-only mapping, never copied into the heap. Its pages are the page cache's, given back
     /// when the mapping goes (they count in the resident size meanwhile, as file pages).
-    public static func verify(file path: String, signatureFile: [UInt8], key: [UInt8], what: String) throws -> Void {
+    public static func verify(file path: String, signatureFile: [UInt8], key: [UInt8], what: String) throws {
         let signature = try checked(signatureFile: signatureFile, key: key, what: what)
         let verified = try MappedFile.withBytes(path) { Ed25519.verify(signature: signature, message: $0, publicKey: key) }
         guard verified else { throw badSignature(what) }
@@ -101,20 +105,23 @@ public enum Signature {
     /// The signature's 64 bytes, once it and the key are known to be well formed.
     private static func checked(signatureFile: [UInt8], key: [UInt8], what: String) throws(Failure) -> [UInt8] {
         guard let signature = decode(signatureFile) else {
-            throw Failure(message: "the signature of \(what) is malformed: it must be the 64 bytes of an Ed25519 signature, "
-                + "raw, as 128 hex characters or in base64")
+            throw Failure(
+                message: "the signature of \(what) is malformed: it must be the 64 bytes of an Ed25519 signature, "
+                    + "raw, as 128 hex characters or in base64")
         }
         if let problem = Ed25519.keyProblem(key) { throw Failure(message: problem.description) }
         guard Ed25519.hasCanonicalS(signature) else {
-            throw Failure(message: "the signature of \(what) is not canonical: its S is not below the group order L "
-                + "(a signature altered to a second encoding), so it is refused")
+            throw Failure(
+                message: "the signature of \(what) is not canonical: its S is not below the group order L "
+                    + "(a signature altered to a second encoding), so it is refused")
         }
         return signature
     }
 
     private static func badSignature(_ what: String) -> Failure {
-        Failure(message: "bad signature: the signature of \(what) does not verify with the configured public key "
-            + "(signed with another key, or over other bytes)")
+        Failure(
+            message: "bad signature: the signature of \(what) does not verify with the configured public key "
+                + "(signed with another key, or over other bytes)")
     }
 }
 

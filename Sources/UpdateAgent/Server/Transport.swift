@@ -1,8 +1,9 @@
 internal import CCurl
+import UpdatePolicy
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import UpdatePolicy
 
 /// One request, as the update server and registry clients need it: a GET unless `method` says
 /// otherwise.
@@ -33,10 +34,12 @@ public struct TransportRequest: Sendable {
     /// rest (206) or the whole file (200). Throwing stops the transfer.
     public var onResponse: (@Sendable (_ status: Int, _ headers: [(name: String, value: String)]) throws -> Void)?
 
-    public init(url: String, maxBytes: Int, connectTimeout: Duration = .seconds(10), timeout: Duration? = .seconds(30),
-                lowSpeed: (bytesPerSecond: Int, seconds: Int)? = nil, maxRedirects: Int = 5,
-                schemes: [String] = ["http", "https", "file"], method: String? = nil, headers: [String] = [],
-                body: [UInt8]? = nil, tls: TLSFiles = TLSFiles()) {
+    public init(
+        url: String, maxBytes: Int, connectTimeout: Duration = .seconds(10), timeout: Duration? = .seconds(30),
+        lowSpeed: (bytesPerSecond: Int, seconds: Int)? = nil, maxRedirects: Int = 5,
+        schemes: [String] = ["http", "https", "file"], method: String? = nil, headers: [String] = [],
+        body: [UInt8]? = nil, tls: TLSFiles = TLSFiles()
+    ) {
         self.url = url
         self.tls = tls
         self.method = method
@@ -162,8 +165,10 @@ public struct CurlTransport: Transport {
         var announced = false
         var isFile = false
 
-        init(onData: @escaping (UnsafeRawBufferPointer) throws -> Void,
-             onResponse: (@Sendable (Int, [(name: String, value: String)]) throws -> Void)?, maxBytes: Int) {
+        init(
+            onData: @escaping (UnsafeRawBufferPointer) throws -> Void,
+            onResponse: (@Sendable (Int, [(name: String, value: String)]) throws -> Void)?, maxBytes: Int
+        ) {
             self.onData = onData
             self.onResponse = onResponse
             self.maxBytes = maxBytes
@@ -236,8 +241,10 @@ public struct CurlTransport: Transport {
                                 raw.headers = lines
                                 raw.header_count = Int32(count)
                                 let proxy = self.proxy
-                                return Self.withOptionalCStrings([method, tls.caFile, tls.certFile, tls.keyFile, proxy?.url,
-                                                                  proxy?.noProxy]) { strings in
+                                return Self.withOptionalCStrings([
+                                    method, tls.caFile, tls.certFile, tls.keyFile, proxy?.url,
+                                    proxy?.noProxy,
+                                ]) { strings in
                                     raw.method = strings[0]
                                     raw.ca_file = strings[1]
                                     raw.cert_file = strings[2]

@@ -1,13 +1,14 @@
+import Crypto
+import UpdatePolicy
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Crypto
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import UpdatePolicy
 
 /// The scripted outside world of a scenario: the update server, the node's facts, kubectl, the
 /// A/B backend. The executor and the state machine that run against it are the real ones.
@@ -45,8 +46,10 @@ final class SimulatedWorld: @unchecked Sendable {
         } else {
             let kernel = content(5, 2048)
             let initramfs = content(11, 4096)
-            files = [(base + "vmlinuz-\(version)", ReleaseMetadata.kernelName, kernel),
-                     (base + "kubesolo-os-\(version).gz", ReleaseMetadata.initramfsName, initramfs)]
+            files = [
+                (base + "vmlinuz-\(version)", ReleaseMetadata.kernelName, kernel),
+                (base + "kubesolo-os-\(version).gz", ReleaseMetadata.initramfsName, initramfs),
+            ]
             fields += [
                 "\"vmlinuz_url\": \"vmlinuz-\(version)\"", "\"vmlinuz_sha256\": \"\(SHA256Stream.hex(kernel))\"",
                 "\"vmlinuz_sig_url\": \"vmlinuz-\(version).sig\"",
@@ -205,7 +208,8 @@ struct SimulatedKubernetes: KubernetesAPI {
     let node: SimulatedNode
 
     func access(kubeconfig: String?) -> KubernetesAccess {
-        node.kubernetes ? .ready(.init(kubectl: "/usr/bin/kubectl", kubeconfig: "/simulated/kubeconfig"))
+        node.kubernetes
+            ? .ready(.init(kubectl: "/usr/bin/kubectl", kubeconfig: "/simulated/kubeconfig"))
             : .noKubernetes("no kubectl and no kubeconfig (simulated): this node runs no Kubernetes")
     }
 
@@ -216,8 +220,10 @@ struct SimulatedKubernetes: KubernetesAPI {
 
 /// Commands: every command exits 0 (the scenario's gate answers script exec gates).
 struct SimulatedRunner: CommandRunner {
-    func run(_ argv: [String], timeout: Duration, environment: [String: String], stdout: OutputCapture,
-             holdingLocks: Bool) throws -> CommandResult {
+    func run(
+        _ argv: [String], timeout: Duration, environment: [String: String], stdout: OutputCapture,
+        holdingLocks: Bool
+    ) throws -> CommandResult {
         CommandResult(termination: .exited(0), stdout: "", stderr: "")
     }
 }
@@ -307,7 +313,8 @@ final class ScenarioProbes: ProbeRunner, @unchecked Sendable {
         }
         var longest = Duration.milliseconds(50)
         let results = probes.map { probe -> ProbeResult in
-            let script = world.scenario.probes[probe.name.value].flatMap { $0.isEmpty ? nil : $0[min(index, $0.count - 1)] }
+            let script =
+                world.scenario.probes[probe.name.value].flatMap { $0.isEmpty ? nil : $0[min(index, $0.count - 1)] }
                 ?? ProbeScript(result: .pass, latency: nil)
             let timeout = probe.timeout.value
             var latency = script.latency ?? .milliseconds(50)

@@ -92,8 +92,10 @@ struct SimulationSetup {
         let system = SimulatedSystem(node: node)
         let backend = SimulatedBackend(runningVersion: scenario.runningVersion, bootsNew: scenario.boot == "new", scratch: scratch)
         let fleet = ScriptedFleet(script: node.fleetScript)
-        let realGates = Gates(CheckEnvironment(clock: clock, runner: runner, transport: transport, system: system,
-                                               kubernetes: SimulatedKubernetes(node: node), fleet: fleet))
+        let realGates = Gates(
+            CheckEnvironment(
+                clock: clock, runner: runner, transport: transport, system: system,
+                kubernetes: SimulatedKubernetes(node: node), fleet: fleet))
         var environment = AgentEnvironment(
             clock: clock, runner: runner, transport: transport, system: system, backend: backend,
             store: StateStore(path: scratch + "/state.json"), reporter: reporter,
@@ -123,8 +125,9 @@ public enum Simulator {
 
         func finish(_ outcome: String, _ summary: String, runs: Int) -> SimulationResult {
             let at = clock.now() - start
-            var result = SimulationResult(events: reporter.events, outcome: outcome,
-                                          summary: summary + " at t+\(format(at))", runs: runs, at: at)
+            var result = SimulationResult(
+                events: reporter.events, outcome: outcome,
+                summary: summary + " at t+\(format(at))", runs: runs, at: at)
             result.mismatch = mismatch(result, scenario)
             return result
         }

@@ -1,8 +1,9 @@
+import JSONValue
+import UpdatePolicy
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import UpdatePolicy
-import JSONValue
 
 /// What updatectl remembers beside `state.json`, in `updatectl.json` in the same directory: facts
 /// that decide safety and must survive the upstream Go agent rewriting `state.json` (its `Save`
@@ -88,23 +89,48 @@ public struct Sidecar: Sendable, Equatable {
     var json: JSON {
         var pairs: [(String, JSON)] = [
             ("sidecar_version", .int(1)),
-            ("rolled_back", .array(rolledBack.map { entry in
-                .object([("version", .string(entry.version)), ("at", .string(entry.at.description)),
-                         ("reason", .string(entry.reason))])
-            })),
+            (
+                "rolled_back",
+                .array(
+                    rolledBack.map { entry in
+                        .object([
+                            ("version", .string(entry.version)), ("at", .string(entry.at.description)),
+                            ("reason", .string(entry.reason)),
+                        ])
+                    })
+            ),
         ]
         if let activation {
-            pairs.append(("activation", .object([("version", .string(activation.version)), ("slot", .string(activation.slot)),
-                                                 ("boot_id", .string(activation.bootID))])))
+            pairs.append(
+                (
+                    "activation",
+                    .object([
+                        ("version", .string(activation.version)), ("slot", .string(activation.slot)),
+                        ("boot_id", .string(activation.bootID)),
+                    ])
+                ))
         }
         if let interruptions {
-            pairs.append(("interruptions", .object([("version", .string(interruptions.version)),
-                                                    ("count", .int(interruptions.count))])))
+            pairs.append(
+                (
+                    "interruptions",
+                    .object([
+                        ("version", .string(interruptions.version)),
+                        ("count", .int(interruptions.count)),
+                    ])
+                ))
         }
         if !held.isEmpty {
-            pairs.append(("held", .array(held.map { entry in
-                .object([("gate", .string(entry.gate)), ("detail", .string(entry.detail)), ("at", .string(entry.at.description))])
-            })))
+            pairs.append(
+                (
+                    "held",
+                    .array(
+                        held.map { entry in
+                            .object([
+                                ("gate", .string(entry.gate)), ("detail", .string(entry.detail)), ("at", .string(entry.at.description)),
+                            ])
+                        })
+                ))
         }
         return .object(pairs)
     }
@@ -115,11 +141,13 @@ public struct Sidecar: Sendable, Equatable {
         var sidecar = Sidecar()
         guard let json = try? JSON.parse(bytes) else { return sidecar }
         if let activation = json["activation"], let version = activation["version"]?.stringValue,
-            let slot = activation["slot"]?.stringValue, let boot = activation["boot_id"]?.stringValue {
+            let slot = activation["slot"]?.stringValue, let boot = activation["boot_id"]?.stringValue
+        {
             sidecar.activation = Activation(version: version, slot: slot, bootID: boot)
         }
         if let interruptions = json["interruptions"], let version = interruptions["version"]?.stringValue,
-            let count = interruptions["count"]?.intValue {
+            let count = interruptions["count"]?.intValue
+        {
             sidecar.interruptions = Interruptions(version: version, count: count)
         }
         if case .array(let entries)? = json["held"] {

@@ -66,8 +66,11 @@ struct StateDirectory: ~Copyable {
         }
         let user = getuid()
         guard info.st_uid == 0 || info.st_uid == user else {
-            throw .untrusted(TrustedPath.Problem(path: shown, reason: "belongs to uid \(info.st_uid), neither root nor the user "
-                + "running updatectl (\(user))", missing: false))
+            throw .untrusted(
+                TrustedPath.Problem(
+                    path: shown,
+                    reason: "belongs to uid \(info.st_uid), neither root nor the user "
+                        + "running updatectl (\(user))", missing: false))
         }
     }
 

@@ -101,7 +101,6 @@ extension String {
     }
 }
 
-
 /// The lock descriptors this process holds. Backend commands inherit them (they are close-on-exec
 /// for everything else): a stage command left running after updatectl is killed keeps the lock
 /// until it exits, so the next run waits instead of writing the same slot at the same time.

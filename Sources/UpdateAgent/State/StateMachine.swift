@@ -40,8 +40,10 @@ public enum StateMachine {
         /// A gate that deferred the run (checking → idle).
         public var deferral: UpdateState.Deferral?
 
-        public init(toVersion: String? = nil, fromVersion: String? = nil, error: String? = nil, reason: RunFailure.Reason? = nil,
-                    deferral: UpdateState.Deferral? = nil) {
+        public init(
+            toVersion: String? = nil, fromVersion: String? = nil, error: String? = nil, reason: RunFailure.Reason? = nil,
+            deferral: UpdateState.Deferral? = nil
+        ) {
             self.toVersion = toVersion
             self.fromVersion = fromVersion
             self.error = error
@@ -64,7 +66,9 @@ public enum StateMachine {
     /// - `last_error` (and its code, `last_failure_reason`) is set on failed, rolled_back and a
     ///   counted failure, and cleared on success and idle;
     /// - a deferral is recorded on checking → idle and cleared when a download starts.
-    public static func apply(_ next: Phase, to state: UpdateState, event: Event = Event(), now: Timestamp)
+    public static func apply(
+        _ next: Phase, to state: UpdateState, event: Event = Event(), now: Timestamp
+    )
         throws(IllegalTransition) -> UpdateState
     {
         guard allowed[state.phase]?.contains(next) == true else { throw IllegalTransition(from: state.phase, to: next) }

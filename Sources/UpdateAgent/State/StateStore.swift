@@ -1,7 +1,8 @@
+public import UpdatePlan
+
 #if canImport(Glibc)
 import Glibc
 #endif
-public import UpdatePlan
 
 /// `state.json` on disk: crash-safe saves, stale temporary files swept on load, broken files
 /// moved aside as evidence.
@@ -140,8 +141,10 @@ public struct StateStore: Sendable {
     /// Moves the state to `next` by the transition table and counting rules, and saves it.
     /// An illegal transition throws and writes nothing.
     @discardableResult
-    public func transition(_ state: UpdateState, to next: Phase, event: StateMachine.Event = StateMachine.Event(),
-                           clock: any WallClock = SystemWallClock()) throws -> UpdateState {
+    public func transition(
+        _ state: UpdateState, to next: Phase, event: StateMachine.Event = StateMachine.Event(),
+        clock: any WallClock = SystemWallClock()
+    ) throws -> UpdateState {
         let saved = try save(try StateMachine.apply(next, to: state, event: event, now: clock.now()), clock: clock)
         TestPause.here("state.\(next.rawValue)")
         return saved

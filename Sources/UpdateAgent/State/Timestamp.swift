@@ -28,8 +28,14 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         let (seconds, attoseconds) = rhs.components
         var total = lhs.seconds + seconds
         var nanos = Int64(lhs.nanoseconds) + attoseconds / 1_000_000_000
-        if nanos >= 1_000_000_000 { total += 1; nanos -= 1_000_000_000 }
-        if nanos < 0 { total -= 1; nanos += 1_000_000_000 }
+        if nanos >= 1_000_000_000 {
+            total += 1
+            nanos -= 1_000_000_000
+        }
+        if nanos < 0 {
+            total -= 1
+            nanos += 1_000_000_000
+        }
         return Timestamp(seconds: total, nanoseconds: Int32(nanos))
     }
 

@@ -1,6 +1,6 @@
-public import UpdatePlan
-public import UpdatePolicy
 public import JSONValue
+public import UpdatePlan
+import UpdatePolicy
 
 /// The lifecycle record in `state.json`, in the upstream Go agent's format: the same field names,
 /// phase strings and times, `omitempty` fields left out when empty, and every key updatectl does
@@ -93,8 +93,9 @@ public struct UpdateState: Sendable {
         guard case .object(let pairs) = json else { throw FormatError(message: "the top level is not a JSON object") }
         guard let phaseText = json["phase"]?.stringValue else { throw FormatError(message: "no \"phase\" string") }
         guard let phase = Phase(rawValue: phaseText) else {
-            throw FormatError(message: "unknown phase \"\(phaseText)\"; the phases are "
-                + Phase.allCases.map(\.rawValue).joined(separator: ", "))
+            throw FormatError(
+                message: "unknown phase \"\(phaseText)\"; the phases are "
+                    + Phase.allCases.map(\.rawValue).joined(separator: ", "))
         }
         var state = UpdateState(phase: phase)
         func text(_ key: String) throws(FormatError) -> String? {
@@ -173,9 +174,16 @@ public struct UpdateState: Sendable {
         if interruptedAttempts > 0 { pairs.append(("interrupted_attempts", .int(interruptedAttempts))) }
         if let lastFailureReason { pairs.append(("last_failure_reason", .string(lastFailureReason))) }
         if !lastRun.isEmpty {
-            pairs.append(("last_run", .array(lastRun.map { record in
-                .object([("step", .string(record.step)), ("decision", .string(record.decision)), ("detail", .string(record.detail))])
-            })))
+            pairs.append(
+                (
+                    "last_run",
+                    .array(
+                        lastRun.map { record in
+                            .object([
+                                ("step", .string(record.step)), ("decision", .string(record.decision)), ("detail", .string(record.detail)),
+                            ])
+                        })
+                ))
         }
         return .object(pairs + unknown)
     }

@@ -12,13 +12,16 @@ public enum AtomicFile {
         let fd = open(directory, O_PATH | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw SystemError("cannot open the directory", directory) }
         defer { close(fd) }
-        try write(bytes, directory: fd, directoryPath: directory, name: Paths.fileName(of: path), mode: mode,
-                  pausePrefix: pausePrefix)
+        try write(
+            bytes, directory: fd, directoryPath: directory, name: Paths.fileName(of: path), mode: mode,
+            pausePrefix: pausePrefix)
     }
 
     /// Writes `bytes` to `name` in the directory open as `directory`, all relative to it.
-    static func write(_ bytes: [UInt8], directory: Int32, directoryPath: String, name: String, mode: UInt32,
-                      pausePrefix: String?) throws {
+    static func write(
+        _ bytes: [UInt8], directory: Int32, directoryPath: String, name: String, mode: UInt32,
+        pausePrefix: String?
+    ) throws {
         func pause(_ point: String) { if let pausePrefix { TestPause.here("\(pausePrefix).\(point)") } }
         let temporary = name + ".tmp-" + String(getpid())
         let shown = directoryPath + "/" + temporary

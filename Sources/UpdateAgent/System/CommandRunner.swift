@@ -1,9 +1,10 @@
 internal import CSupport
+import JSONValue
+import UpdatePolicy
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import UpdatePolicy
-import JSONValue
 
 /// How a command ended.
 public struct CommandResult: Sendable {
@@ -76,8 +77,10 @@ public enum OutputCapture: Sendable, Equatable {
 public protocol CommandRunner: Sendable {
     /// With `holdingLocks`, the command (and whatever it starts) inherits the locks this process
     /// holds, so they stay held while any of it runs (backend commands that write slots).
-    func run(_ argv: [String], timeout: Duration, environment: [String: String], stdout: OutputCapture,
-             holdingLocks: Bool) throws -> CommandResult
+    func run(
+        _ argv: [String], timeout: Duration, environment: [String: String], stdout: OutputCapture,
+        holdingLocks: Bool
+    ) throws -> CommandResult
 }
 
 extension CommandRunner {
@@ -85,7 +88,9 @@ extension CommandRunner {
         try run(argv, timeout: timeout, environment: environment, stdout: .messages, holdingLocks: false)
     }
 
-    public func run(_ argv: [String], timeout: Duration, environment: [String: String], stdout: OutputCapture) throws
+    public func run(
+        _ argv: [String], timeout: Duration, environment: [String: String], stdout: OutputCapture
+    ) throws
         -> CommandResult
     {
         try run(argv, timeout: timeout, environment: environment, stdout: stdout, holdingLocks: false)
@@ -109,8 +114,10 @@ public struct ProcessRunner: CommandRunner {
     /// A `#!` script's interpreter is checked and executed the same way, and given the script's
     /// own path (so `$0` is what the operator wrote; the directories on the way are trusted, so
     /// only root or this user could change what that path names).
-    public func run(_ argv: [String], timeout: Duration, environment: [String: String] = [:],
-                    stdout capture: OutputCapture, holdingLocks: Bool) throws -> CommandResult {
+    public func run(
+        _ argv: [String], timeout: Duration, environment: [String: String] = [:],
+        stdout capture: OutputCapture, holdingLocks: Bool
+    ) throws -> CommandResult {
         // Whatever this process inherited (a shell's pipes, a supervisor's sockets) or a library
         // opened without close-on-exec is marked close-on-exec: a command gets its standard
         // streams and what is handed to it below on purpose (dup2 onto itself clears the flag in
@@ -126,8 +133,9 @@ public struct ProcessRunner: CommandRunner {
             if let (interpreter, argument) = ExecutableCheck.shebang(executable) {
                 executable.close()
                 guard interpreter.hasPrefix("/") else {
-                    throw TrustedPath.Problem(path: program, reason: "names the interpreter `\(interpreter)`, which is not an absolute path",
-                                              missing: false)
+                    throw TrustedPath.Problem(
+                        path: program, reason: "names the interpreter `\(interpreter)`, which is not an absolute path",
+                        missing: false)
                 }
                 executable = try ExecutableCheck.open(interpreter)
                 arguments = [interpreter] + (argument.map { [$0] } ?? []) + argv
@@ -277,10 +285,13 @@ public struct ProcessRunner: CommandRunner {
             }
         }
         if timedOut { kill(-pid, SIGKILL) }
-        let termination: CommandResult.Termination = timedOut ? .timedOut
+        let termination: CommandResult.Termination =
+            timedOut
+            ? .timedOut
             : (status & 0x7f) == 0 ? .exited((status >> 8) & 0xff) : .signalled(status & 0x7f)
-        return CommandResult(termination: termination, stdout: outSink.text, stderr: errSink.text,
-                             stderrHead: errHead.text, stdoutTruncated: outSink.truncated)
+        return CommandResult(
+            termination: termination, stdout: outSink.text, stderr: errSink.text,
+            stderrHead: errHead.text, stdoutTruncated: outSink.truncated)
     }
 }
 
@@ -317,8 +328,9 @@ public enum ExecutableCheck {
             opened = try TrustedPath.open(path, as: .regularFile)
         } catch {
             if error.missing { throw TrustedPath.Problem(path: path, reason: "does not exist", missing: true) }
-            throw TrustedPath.Problem(path: error.path, reason: error.reason + (error.path == path ? "" : " (on the way to \(path))"),
-                                      missing: false)
+            throw TrustedPath.Problem(
+                path: error.path, reason: error.reason + (error.path == path ? "" : " (on the way to \(path))"),
+                missing: false)
         }
         let mode = opened.info.st_mode
         let user = getuid()

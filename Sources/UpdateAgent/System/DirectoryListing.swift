@@ -43,13 +43,14 @@ public enum DirectoryListing {
                 String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
             }
             guard name != ".", name != ".." else { continue }
-            let type: EntryType = switch Int32(entry.pointee.d_type) {
-            case Int32(DT_DIR): .directory
-            case Int32(DT_REG): .regular
-            case Int32(DT_LNK): .symbolicLink
-            case Int32(DT_UNKNOWN): .unknown
-            default: .other
-            }
+            let type: EntryType =
+                switch Int32(entry.pointee.d_type) {
+                case Int32(DT_DIR): .directory
+                case Int32(DT_REG): .regular
+                case Int32(DT_LNK): .symbolicLink
+                case Int32(DT_UNKNOWN): .unknown
+                default: .other
+                }
             entries.append(Entry(name: name, type: type))
         }
         return entries

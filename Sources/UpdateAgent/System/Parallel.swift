@@ -23,11 +23,13 @@ enum Parallel {
         for _ in 0..<min(count, max(1, width)) {
             let job = Unmanaged.passRetained(Job(worker)).toOpaque()
             var thread = pthread_t()
-            let created = pthread_create(&thread, nil, { raw in
-                let job = Unmanaged<Job>.fromOpaque(raw!).takeRetainedValue()
-                job.body()
-                return nil
-            }, job)
+            let created = pthread_create(
+                &thread, nil,
+                { raw in
+                    let job = Unmanaged<Job>.fromOpaque(raw!).takeRetainedValue()
+                    job.body()
+                    return nil
+                }, job)
             if created == 0 {
                 threads.append(thread)
             } else {

@@ -1,7 +1,8 @@
+import UpdatePolicy
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import UpdatePolicy
 
 /// Facts about the machine that gates and probes read.
 public protocol SystemProbe: Sendable {

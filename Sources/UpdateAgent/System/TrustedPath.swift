@@ -1,8 +1,11 @@
 internal import CSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
 
+// swift-format-ignore: AlwaysUseLowerCamelCase
+// The name the C library gives the flag.
 let O_PATH = csupport_o_path()
 
 /// Opens a path the way sshd's StrictModes judges it: every directory from `/` down must belong
@@ -83,8 +86,9 @@ public enum TrustedPath {
                     continue
                 }
                 Glibc.close(fd)
-                throw Problem(path: shown, reason: code == ENOENT ? "does not exist" : "cannot be examined: \(errnoText(code))",
-                              missing: code == ENOENT)
+                throw Problem(
+                    path: shown, reason: code == ENOENT ? "does not exist" : "cannot be examined: \(errnoText(code))",
+                    missing: code == ENOENT)
             }
             if (entry.st_mode & S_IFMT) == S_IFLNK {
                 links += 1
@@ -94,8 +98,10 @@ public enum TrustedPath {
                 }
                 guard entry.st_uid == 0 || entry.st_uid == user else {
                     Glibc.close(fd)
-                    throw Problem(path: shown, reason: "is a symbolic link owned by uid \(entry.st_uid), neither root nor the user "
-                        + "running updatectl (\(user)); refusing to follow it", missing: false)
+                    throw Problem(
+                        path: shown,
+                        reason: "is a symbolic link owned by uid \(entry.st_uid), neither root nor the user "
+                            + "running updatectl (\(user)); refusing to follow it", missing: false)
                 }
                 var target = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
                 let length = readlinkat(fd, name, &target, target.count - 1)
@@ -148,16 +154,18 @@ public enum TrustedPath {
             case .directory where type != S_IFDIR:
                 throw Problem(path: path, reason: "is not a directory", missing: false)
             case .regularFile where type != S_IFREG:
-                throw Problem(path: path, reason: type == S_IFDIR ? "is a directory, not a file" : "is not a regular file",
-                              missing: false)
+                throw Problem(
+                    path: path, reason: type == S_IFDIR ? "is a directory, not a file" : "is not a regular file",
+                    missing: false)
             default: break
             }
         } else if type != S_IFDIR {
             throw Problem(path: path, reason: "is not a directory", missing: false)
         }
         guard info.st_uid == 0 || info.st_uid == user else {
-            throw Problem(path: path, reason: "belongs to uid \(info.st_uid), neither root nor the user running updatectl (\(user))",
-                          missing: false)
+            throw Problem(
+                path: path, reason: "belongs to uid \(info.st_uid), neither root nor the user running updatectl (\(user))",
+                missing: false)
         }
         let sticky = info.st_mode & S_ISVTX != 0
         if let writable = writableByOthers(info.st_mode), final || !sticky {

@@ -1,7 +1,8 @@
+public import UpdatePolicy
+
 #if canImport(Glibc)
 import Glibc
 #endif
-public import UpdatePolicy
 
 /// The host's IANA time zone database (`TZDIR`, else /usr/share/zoneinfo), for lint. Where there
 /// is no database, names are accepted unchecked.

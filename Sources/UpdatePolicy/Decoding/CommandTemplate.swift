@@ -69,9 +69,10 @@ public enum CommandTemplate {
         let known = variables.map { "`${\($0)}`" }.joined(separator: ", ")
         switch pieces(scalar.value) {
         case .failure(let problem):
-            let offset = switch problem {
-            case .unclosed(let at), .empty(let at): at
-            }
+            let offset =
+                switch problem {
+                case .unclosed(let at), .empty(let at): at
+                }
             let start = position(in: node, scalar: scalar, offset: offset)
             findings.append(Finding(.badVariableSyntax(problem, known: known), start: start))
             return false
@@ -81,12 +82,14 @@ public enum CommandTemplate {
                 guard case .variable(let name) = piece, !variables.contains(name) else { continue }
                 ok = false
                 let start = position(in: node, scalar: scalar, offset: offset)
-                let end = Mark(line: start.line, column: start.column + name.unicodeScalars.count + 3,
-                               offset: start.offset + name.utf8.count + 3)
+                let end = Mark(
+                    line: start.line, column: start.column + name.unicodeScalars.count + 3,
+                    offset: start.offset + name.utf8.count + 3)
                 let guess = Suggestions.closest(to: name, in: variables)
-                findings.append(Finding(
-                    .unknownVariable(name, guess: guess, known: known), start: start,
-                    end: start.line == node.start.line && node.scalar?.style != .literal ? end : nil))
+                findings.append(
+                    Finding(
+                        .unknownVariable(name, guess: guess, known: known), start: start,
+                        end: start.line == node.start.line && node.scalar?.style != .literal ? end : nil))
             }
             return ok
         }
@@ -107,7 +110,8 @@ public enum CommandTemplate {
         }
         let quote = scalar.style == .plain ? 0 : 1
         let prefix = String(String.UnicodeScalarView(scalar.value.unicodeScalars.prefix(offset)))
-        return Mark(line: node.start.line, column: node.start.column + quote + offset,
-                    offset: node.start.offset + quote + prefix.utf8.count)
+        return Mark(
+            line: node.start.line, column: node.start.column + quote + offset,
+            offset: node.start.offset + quote + prefix.utf8.count)
     }
 }

@@ -13,8 +13,10 @@ struct PolicyBuilder {
         for key in PolicySchema.updates.keys {
             guard let other = key.insteadOf, let field = updates[key.name], updates[other] != nil else { continue }
             let otherMark = fields.origin(other).mark
-            findings.append(Finding(.twoOfOne(key.name, other), start: field.start,
-                                    notes: otherMark.map { [Finding.Note(message: "`\(other)`", mark: $0)] } ?? []))
+            findings.append(
+                Finding(
+                    .twoOfOne(key.name, other), start: field.start,
+                    notes: otherMark.map { [Finding.Note(message: "`\(other)`", mark: $0)] } ?? []))
         }
         let server = fields.url("server")
         var registry: Located<RegistryReference>?
@@ -107,8 +109,9 @@ struct PolicyBuilder {
     private func defaultGate(_ kind: any DecodableGate.Type, _ context: inout KindContext) -> Gate? {
         let defaults = Fields(mapping: DecodedMapping(node: context.updates.mapping.node), table: kind.entry.table)
         guard let decoded = kind.gate(defaults, &context) else { return nil }
-        return Gate(name: Located(context.names.derive(kind.entry.name), .defaulted), kind: decoded.kind,
-                    timeout: defaults.duration("timeout"), source: .defaulted)
+        return Gate(
+            name: Located(context.names.derive(kind.entry.name), .defaulted), kind: decoded.kind,
+            timeout: defaults.duration("timeout"), source: .defaulted)
     }
 
     private func probe(_ entry: DecodedEntry, _ context: inout KindContext) -> Probe? {
@@ -122,15 +125,18 @@ struct PolicyBuilder {
     }
 
     /// What every entry has besides its kind's options.
-    private func nameAndTimeout(_ entry: DecodedEntry, _ fields: Fields, _ context: inout KindContext)
+    private func nameAndTimeout(
+        _ entry: DecodedEntry, _ fields: Fields, _ context: inout KindContext
+    )
         -> (name: Located<String>, timeout: Located<Duration>)
     {
         (context.names.name(entry, explicit: fields.optionalText("name")), fields.duration("timeout"))
     }
 
     private func download(_ fields: Fields) -> Download {
-        Download(minRate: fields.rate("min_rate"), maxRate: fields.rate("max_rate"), retries: fields.integer("retries"),
-                 proxy: fields.url("proxy"), noProxy: fields.optionalText("no_proxy"))
+        Download(
+            minRate: fields.rate("min_rate"), maxRate: fields.rate("max_rate"), retries: fields.integer("retries"),
+            proxy: fields.url("proxy"), noProxy: fields.optionalText("no_proxy"))
     }
 
     private func backendType(_ fields: Fields) -> Located<String> {
@@ -152,10 +158,11 @@ struct PolicyBuilder {
         }
         let f = Fields(mapping: mapping, table: table)
         if type == "kubesolo" {
-            return .kubesolo(KubeSoloBackend(
-                grubenv: f.text("grubenv"), labelA: f.text("label_a"), labelB: f.text("label_b"), dataLabel: f.text("data_label"),
-                mountDir: f.text("mount_dir"), bootTries: f.integer("boot_tries"), slotParam: f.text("slot_param"),
-                versionFile: f.text("version_file"), reboot: f.command("reboot") ?? Located(["/sbin/reboot"], .defaulted)))
+            return .kubesolo(
+                KubeSoloBackend(
+                    grubenv: f.text("grubenv"), labelA: f.text("label_a"), labelB: f.text("label_b"), dataLabel: f.text("data_label"),
+                    mountDir: f.text("mount_dir"), bootTries: f.integer("boot_tries"), slotParam: f.text("slot_param"),
+                    versionFile: f.text("version_file"), reboot: f.command("reboot") ?? Located(["/sbin/reboot"], .defaulted)))
         }
         if type == "command" {
             var commands: [String: Located<[String]>] = [:]
@@ -189,9 +196,10 @@ struct NameAllocator {
         // One hash for the common case, a name seen first; a duplicate puts the first back.
         if let first = taken.updateValue(field.start, forKey: name) {
             taken[name] = first
-            findings.append(Finding(
-                .duplicateName(name, noun: noun), start: field.start, end: field.end,
-                notes: first.map { [Finding.Note(message: Message.otherOfName(name, noun: noun), mark: $0)] } ?? []))
+            findings.append(
+                Finding(
+                    .duplicateName(name, noun: noun), start: field.start, end: field.end,
+                    notes: first.map { [Finding.Note(message: Message.otherOfName(name, noun: noun), mark: $0)] } ?? []))
         }
     }
 

@@ -92,9 +92,11 @@ struct PolicyDecoder {
     private mutating func unknownKey(_ keyNode: Node, _ name: String, in table: Table, place: String) -> String? {
         let guess = Suggestions.closest(to: name, in: table.keys.map(\.name))
         let atTop = guess == nil && table.name == PolicySchema.updates.name
-        findings.append(Finding(.unknownKey(
-            name, in: place, guess: guess, isGate: atTop && PolicySchema.gates.contains { $0.name == name },
-            isHealthcheckKey: atTop && PolicySchema.healthcheck.key(name) != nil, keys: table.keys.map(\.name)), at: keyNode))
+        findings.append(
+            Finding(
+                .unknownKey(
+                    name, in: place, guess: guess, isGate: atTop && PolicySchema.gates.contains { $0.name == name },
+                    isHealthcheckKey: atTop && PolicySchema.healthcheck.key(name) != nil, keys: table.keys.map(\.name)), at: keyNode))
         return guess
     }
 
@@ -176,7 +178,8 @@ struct PolicyDecoder {
             }
             ok = false
             let lowered = String(scalar.value.lowercased().prefix(3))
-            let guess = Weekday(rawValue: lowered)?.rawValue
+            let guess =
+                Weekday(rawValue: lowered)?.rawValue
                 ?? Suggestions.closest(to: scalar.value, in: Weekday.allCases.map(\.rawValue))
             findings.append(Finding(.notADay(scalar.value, reading: YAML11.reading(of: scalar), guess: guess), at: item))
         }
@@ -235,8 +238,11 @@ struct PolicyDecoder {
     private mutating func decodeEntry(_ item: Node, _ family: EntryFamily) -> DecodedEntry? {
         guard let pairs = item.mapping, let pair = pairs.first else {
             let named = item.scalar.map(\.value).flatMap { family.kind($0) != nil ? $0 : nil }
-            findings.append(Finding(.entryNotMapping(family.noun, found: ScalarRules.found(item), named: named,
-                                                     firstKind: family.kinds[0].name), at: item))
+            findings.append(
+                Finding(
+                    .entryNotMapping(
+                        family.noun, found: ScalarRules.found(item), named: named,
+                        firstKind: family.kinds[0].name), at: item))
             return nil
         }
         guard let kindName = keyName(pair.key) else { return nil }
@@ -247,8 +253,10 @@ struct PolicyDecoder {
         if pairs.count > 1 {
             let extra = pairs.dropFirst().compactMap { $0.key.scalar?.value }
             let options = extra.filter { kind.table.key($0) != nil }
-            findings.append(Finding(.entryWithExtraKeys(family.noun, kind: kindName, extra: extra, options: options),
-                                    at: pairs[1].key))
+            findings.append(
+                Finding(
+                    .entryWithExtraKeys(family.noun, kind: kindName, extra: extra, options: options),
+                    at: pairs[1].key))
         }
         let place = kind.table.place
         var options: DecodedMapping

@@ -1,5 +1,5 @@
-import YAMLTree
 import JSONValue
+import YAMLTree
 
 /// Decodes one scalar against a scalar `ValueKind`, with the YAML 1.1 and quoting checks.
 struct ScalarRules {
@@ -58,8 +58,10 @@ struct ScalarRules {
             warnYAML11(scalar, node: node, key: key)
             if let rule, !rule.check(text) {
                 let lowered = text.lowercased()
-                add(.notOfForm(key, form: rule.description, found: Self.found(node),
-                               lowercased: lowered != text && rule.check(lowered) ? lowered : nil), node)
+                add(
+                    .notOfForm(
+                        key, form: rule.description, found: Self.found(node),
+                        lowercased: lowered != text && rule.check(lowered) ? lowered : nil), node)
                 return nil
             }
             return .text(text)
@@ -189,7 +191,8 @@ struct ScalarRules {
         guard let value = DurationText.parse(text) else {
             var sexagesimal: Int?
             if let reading = YAML11.reading(of: scalar), case .sexagesimal(let seconds) = reading { sexagesimal = seconds }
-            add(.badDuration(key, found: Self.found(node), text: text, sexagesimal: sexagesimal, guess: Self.guessDuration(text)),
+            add(
+                .badDuration(key, found: Self.found(node), text: text, sexagesimal: sexagesimal, guess: Self.guessDuration(text)),
                 node)
             return nil
         }

@@ -1,4 +1,5 @@
 public import JSONValue
+
 /// The policy's JSON Schema (draft 2020-12), generated from the key tables, for editors
 /// (yaml-language-server) and other tools. It gives the verdict `lint` gives on structure —
 /// types, required keys, unknown keys — as a YAML 1.2 reader sees the document: a bare number
@@ -13,9 +14,12 @@ public enum JSONSchemaExport {
             ("$schema", .string("https://json-schema.org/draft/2020-12/schema")),
             ("$id", .string(id)),
             ("title", .string("updatectl update policy, version 1")),
-            ("description", .string(
-                "A YAML file (often cloud-init user-data) whose top-level `updates:` mapping is the policy. "
-                    + "Other top-level keys are ignored.")),
+            (
+                "description",
+                .string(
+                    "A YAML file (often cloud-init user-data) whose top-level `updates:` mapping is the policy. "
+                        + "Other top-level keys are ignored.")
+            ),
             ("type", .string("object")),
             ("required", .array([.string("updates")])),
             ("properties", .object([("updates", table(PolicySchema.updates))])),
@@ -41,8 +45,16 @@ public enum JSONSchemaExport {
             .object([("not", .object([("required", .array([.string(name), .string(other)]))]))])
         }
         for (name, other) in alternatives where table.key(other)?.required == true {
-            all.append(.object([("anyOf", .array([.object([("required", .array([.string(other)]))]),
-                                                   .object([("required", .array([.string(name)]))])]))]))
+            all.append(
+                .object([
+                    (
+                        "anyOf",
+                        .array([
+                            .object([("required", .array([.string(other)]))]),
+                            .object([("required", .array([.string(name)]))]),
+                        ])
+                    )
+                ]))
         }
         if !all.isEmpty { pairs.append(("allOf", .array(all))) }
         return .object(pairs)
@@ -75,15 +87,25 @@ public enum JSONSchemaExport {
         case .path:
             return .object([("type", .string("string")), ("pattern", .string("^/"))])
         case .duration:
-            return .object([("oneOf", .array([
-                .object([("type", .string("integer")), ("minimum", .int(0))]),
-                .object([("type", .string("string")), ("pattern", .string(durationPattern)), ("minLength", .int(2))]),
-            ]))])
+            return .object([
+                (
+                    "oneOf",
+                    .array([
+                        .object([("type", .string("integer")), ("minimum", .int(0))]),
+                        .object([("type", .string("string")), ("pattern", .string(durationPattern)), ("minLength", .int(2))]),
+                    ])
+                )
+            ])
         case .percentage:
-            return .object([("oneOf", .array([
-                .object([("type", .string("number")), ("minimum", .int(0)), ("maximum", .int(100))]),
-                .object([("type", .string("string")), ("pattern", .string("^[0-9]+(\\.[0-9]+)?%$"))]),
-            ]))])
+            return .object([
+                (
+                    "oneOf",
+                    .array([
+                        .object([("type", .string("number")), ("minimum", .int(0)), ("maximum", .int(100))]),
+                        .object([("type", .string("string")), ("pattern", .string("^[0-9]+(\\.[0-9]+)?%$"))]),
+                    ])
+                )
+            ])
         case .integer(let min, let max):
             var pairs: [(String, JSON)] = [("type", .string("integer")), ("minimum", .int(min))]
             if let max { pairs.append(("maximum", .int(max))) }
@@ -95,8 +117,14 @@ public enum JSONSchemaExport {
         case .timeOfDay:
             return .object([("type", .string("string")), ("pattern", .string("^([01]?[0-9]|2[0-3]):[0-5][0-9]$"))])
         case .timeRange:
-            return .object([("type", .string("string")), ("pattern", .string(
-                "^(([01]?[0-9]|2[0-3]):[0-5][0-9]-([01]?[0-9]|2[0-3]):[0-5][0-9])?$"))])
+            return .object([
+                ("type", .string("string")),
+                (
+                    "pattern",
+                    .string(
+                        "^(([01]?[0-9]|2[0-3]):[0-5][0-9]-([01]?[0-9]|2[0-3]):[0-5][0-9])?$")
+                ),
+            ])
         case .timeZone:
             return .object([("type", .string("string")), ("minLength", .int(1))])
         case .days:
@@ -116,8 +144,13 @@ public enum JSONSchemaExport {
             return .object([("type", .string("string")), ("pattern", .string("^(\\[[0-9A-Fa-f:.]+\\]|[^:\\[\\]]+):[0-9]{1,5}$"))])
         case .rate:
             return .object([
-                ("oneOf", .array([.object([("type", .string("string")), ("pattern", .string(RateText.pattern))]),
-                                  .object([("const", .int(0))])])),
+                (
+                    "oneOf",
+                    .array([
+                        .object([("type", .string("string")), ("pattern", .string(RateText.pattern))]),
+                        .object([("const", .int(0))]),
+                    ])
+                )
             ])
         case .table(let table):
             return nullable(self.table(table))
@@ -133,26 +166,33 @@ public enum JSONSchemaExport {
         case .timestamp:
             return .object([("type", .string("string")), ("pattern", .string("^[0-9]{4}-[0-9]{2}-[0-9]{2}T"))])
         case .tagged(let tagged):
-            return .object([("oneOf", .array([.object([("type", .string("null"))])] + tagged.variants.map { variant in
-                guard case .object(var pairs) = table(variant.table) else { return .null }
-                if let index = pairs.firstIndex(where: { $0.0 == "properties" }), case .object(var props) = pairs[index].1,
-                    let typeIndex = props.firstIndex(where: { $0.0 == "type" })
-                {
-                    let optional = variant.tag == tagged.defaultTag
-                    props[typeIndex].1 = .object([("const", .string(variant.tag))])
-                    pairs[index].1 = .object(props)
-                    if !optional {
-                        if let requiredIndex = pairs.firstIndex(where: { $0.0 == "required" }),
-                            case .array(let names) = pairs[requiredIndex].1
-                        {
-                            pairs[requiredIndex].1 = .array([.string(tagged.tagKey)] + names)
-                        } else {
-                            pairs.append(("required", .array([.string(tagged.tagKey)])))
-                        }
-                    }
-                }
-                return .object(pairs)
-            }))])
+            return .object([
+                (
+                    "oneOf",
+                    .array(
+                        [.object([("type", .string("null"))])]
+                            + tagged.variants.map { variant in
+                                guard case .object(var pairs) = table(variant.table) else { return .null }
+                                if let index = pairs.firstIndex(where: { $0.0 == "properties" }), case .object(var props) = pairs[index].1,
+                                    let typeIndex = props.firstIndex(where: { $0.0 == "type" })
+                                {
+                                    let optional = variant.tag == tagged.defaultTag
+                                    props[typeIndex].1 = .object([("const", .string(variant.tag))])
+                                    pairs[index].1 = .object(props)
+                                    if !optional {
+                                        if let requiredIndex = pairs.firstIndex(where: { $0.0 == "required" }),
+                                            case .array(let names) = pairs[requiredIndex].1
+                                        {
+                                            pairs[requiredIndex].1 = .array([.string(tagged.tagKey)] + names)
+                                        } else {
+                                            pairs.append(("required", .array([.string(tagged.tagKey)])))
+                                        }
+                                    }
+                                }
+                                return .object(pairs)
+                            })
+                )
+            ])
         }
     }
 

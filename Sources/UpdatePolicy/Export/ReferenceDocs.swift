@@ -18,7 +18,8 @@ public enum ReferenceDocs {
 
             """
         for rule in Rules.all {
-            out += "| [\(rule.id)](#\(rule.id.rawValue.lowercased())-\(rule.name)) | \(rule.name) | \(rule.severity.rawValue) | "
+            out +=
+                "| [\(rule.id)](#\(rule.id.rawValue.lowercased())-\(rule.name)) | \(rule.name) | \(rule.severity.rawValue) | "
                 + rule.summary.replacingOccurrences(of: "|", with: "\\|") + " |\n"
         }
         var area = ""
@@ -56,12 +57,14 @@ public enum ReferenceDocs {
         out += table(PolicySchema.download, heading: "## `download:`")
         out += "\n## Gates (`preflight:`)\n\nEach gate is a one-key mapping `- KIND: {options}`, run in the listed order.\n"
         for kind in PolicySchema.gates { out += table(kind.table, heading: "### `\(kind.name)`") }
-        out += "\n## Probes (`healthcheck.probes:`)\n\nEach probe is a one-key mapping `- KIND: {options}`; "
+        out +=
+            "\n## Probes (`healthcheck.probes:`)\n\nEach probe is a one-key mapping `- KIND: {options}`; "
             + "all probes of a round run concurrently and must all pass.\n"
         for kind in PolicySchema.probes { out += table(kind.table, heading: "### `\(kind.name)`") }
         out += "\n## Backends (`backend:`)\n\n`type:` chooses the backend; `directory` is the default.\n"
         for variant in PolicySchema.backend.variants { out += table(variant.table, heading: "### `type: \(variant.tag)`") }
-        out += "\nVariables in commands: gates and probes may use "
+        out +=
+            "\nVariables in commands: gates and probes may use "
             + PolicySchema.checkVariables.map { "`${\($0)}`" }.joined(separator: ", ")
             + "; backend commands "
             + PolicySchema.backendVariables.map { "`${\($0)}`" }.joined(separator: ", ")
@@ -80,7 +83,8 @@ public enum ReferenceDocs {
                     continue
                 }
                 let value = key.required ? "required" : (key.defaultText.map { "`\($0)`" } ?? "")
-                out += "| `\(prefix + key.name)` | \(typeName(key.kind)) | \(value) | "
+                out +=
+                    "| `\(prefix + key.name)` | \(typeName(key.kind)) | \(value) | "
                     + key.summary.replacingOccurrences(of: "|", with: "\\|") + " |\n"
             }
         }
@@ -97,7 +101,9 @@ public enum ReferenceDocs {
             out += "| `\(key.name)` | \(typeName(key.kind)) | \(value) | \(key.summary.replacingOccurrences(of: "|", with: "\\|")) |\n"
         }
         if let example = table.example {
-            out += "\n```yaml\nupdates:\n" + example.split(separator: "\n", omittingEmptySubsequences: false)
+            out +=
+                "\n```yaml\nupdates:\n"
+                + example.split(separator: "\n", omittingEmptySubsequences: false)
                 .map { $0.isEmpty ? "" : "  " + $0 }.joined(separator: "\n") + "\n```\n"
         }
         return out

@@ -7,8 +7,9 @@ public struct ArchitectureGate: SwitchedGate {
         "architecture", example: "- architecture: true", timeout: "1s", scalarKey: "enabled",
         "Refuses a release whose metadata names another architecture than this machine's, in Go's names (`amd64`, "
             + "`arm64`, `arm`, `386`, `riscv64`…); a release that names none passes. On in every policy unless "
-            + "`- architecture: false` turns it off.", [
-            enabledKey("`false` installs releases built for any architecture."),
+            + "`- architecture: false` turns it off.",
+        [
+            enabledKey("`false` installs releases built for any architecture.")
         ], type: ArchitectureGate.self)
 
     init(enabled: Located<Bool>) { self.enabled = enabled }

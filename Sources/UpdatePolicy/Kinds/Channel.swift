@@ -6,8 +6,9 @@ public struct ChannelGate: SwitchedGate {
     public static let entry = EntryKind.gate(
         "channel", example: "- channel: true", timeout: "1s", scalarKey: "enabled",
         "Refuses a release whose metadata names another channel than the policy's `channel` (a release that names none "
-            + "passes). On in every policy, first among the gates, unless `- channel: false` turns it off.", [
-            enabledKey("`false` installs releases of any channel."),
+            + "passes). On in every policy, first among the gates, unless `- channel: false` turns it off.",
+        [
+            enabledKey("`false` installs releases of any channel.")
         ], type: ChannelGate.self)
 
     init(enabled: Located<Bool>) { self.enabled = enabled }

@@ -6,8 +6,9 @@ public struct DiskWritableProbe: DecodableProbe {
     public static let entry = EntryKind.probe(
         "disk_writable", example: #"- disk_writable: {name: scratch, path: /var/scratch}"#, timeout: "10s",
         "Passes when a small file under `path` can be written, fsynced, read back and removed. One on `data_dir` always "
-            + "runs.", [
-            Key("path", .path, default: "data_dir", "The directory to write in."),
+            + "runs.",
+        [
+            Key("path", .path, default: "data_dir", "The directory to write in.")
         ], type: DiskWritableProbe.self)
 
     init?(_ options: Fields, _ context: inout KindContext) {
@@ -26,8 +27,11 @@ public struct DiskWritableProbe: DecodableProbe {
         let dataDir = context.dataDir.value
         guard !listed.entries(of: DiskWritableProbe.self).contains(where: { $0.kind.path.value == dataDir }) else { return [] }
         let defaults = Fields(mapping: DecodedMapping(node: context.updates.mapping.node), table: entry.table)
-        return [Probe(name: Located(context.names.derive(entry.name), .defaulted),
-                      kind: DiskWritableProbe(path: Located(dataDir, .defaulted)), timeout: defaults.duration("timeout"),
-                      source: .defaulted)]
+        return [
+            Probe(
+                name: Located(context.names.derive(entry.name), .defaulted),
+                kind: DiskWritableProbe(path: Located(dataDir, .defaulted)), timeout: defaults.duration("timeout"),
+                source: .defaulted)
+        ]
     }
 }

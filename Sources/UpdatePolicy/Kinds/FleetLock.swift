@@ -1,5 +1,5 @@
-import YAMLTree
 import JSONValue
+import YAMLTree
 
 /// `fleet_lock`: a reboot slot of the node's group, from a FleetLock server (Zincati's protocol:
 /// Airlock, fleetlock for Kubernetes) or from etcd directly in Airlock's layout. Taken after the
@@ -27,7 +27,10 @@ public struct FleetLockGate: CheckedGate {
     /// FleetLock's group rule, which Airlock's etcd key also relies on.
     static let groupRule = StringRule(
         description: "letters, digits, `.` and `-` (FleetLock's group rule)", pattern: "^[a-zA-Z0-9.-]+$",
-        check: { !$0.isEmpty && $0.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) || $0 == 0x2E || $0 == 0x2D } })
+        check: {
+            !$0.isEmpty
+                && $0.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) || $0 == 0x2E || $0 == 0x2D }
+        })
     public static let idRule = StringRule(
         description: "printable text without spaces, at most 256 bytes", pattern: "^[!-~]{1,256}$",
         check: { !$0.isEmpty && $0.utf8.count <= 256 && $0.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F } })
@@ -44,16 +47,20 @@ public struct FleetLockGate: CheckedGate {
             + "of any run with no update in flight. Without a slot the run is deferred with the release staged. `engine: "
             + "fleetlock` asks a FleetLock server (`POST url/v1/pre-reboot`, `/v1/steady-state`); `engine: etcd` keeps Airlock's "
             + "semaphore (`com.coreos.airlock/groups/GROUP/v1/semaphore`) in etcd itself, every change a compare-and-swap. "
-            + "`--force` does not skip it; `--skip-fleet-lock` does. docs/fleet.md.", [
-            Key("engine", .choice(Engine.allCases.map(\.rawValue)), required: true,
+            + "`--force` does not skip it; `--skip-fleet-lock` does. docs/fleet.md.",
+        [
+            Key(
+                "engine", .choice(Engine.allCases.map(\.rawValue)), required: true,
                 "`fleetlock` (a FleetLock server) or `etcd` (etcd's v3 JSON gateway, Airlock's layout)."),
             Key("url", .url(schemes: ["http", "https"]), "fleetlock: the server's base URL."),
             Key("endpoints", .list(.url(schemes: ["http", "https"])), "etcd: client URLs, tried in turn."),
             Key("group", .string(groupRule), default: "default", "The reboot group."),
-            Key("slots", .integer(min: 1, max: 1000), default: "1",
+            Key(
+                "slots", .integer(min: 1, max: 1000), default: "1",
                 "etcd: how many nodes of the group may hold a slot, when updatectl creates the semaphore (an existing one keeps "
                     + "its own)."),
-            Key("id", .string(idRule), default: "from /etc/machine-id",
+            Key(
+                "id", .string(idRule), default: "from /etc/machine-id",
                 "This node's identity (default: an application-specific id derived from /etc/machine-id, as Zincati does)."),
             Key("id_file", .path, "A file whose first line is this node's identity."),
             Key("ca_file", .path, "PEM certificate authorities for the server's certificate (default: the system's)."),
@@ -139,9 +146,10 @@ public struct FleetLockGate: CheckedGate {
     }
 
     public static let facts = [
-        Key("fleet_lock", .list(.string(ScenarioFleetRule.rule)), default: "[granted]",
+        Key(
+            "fleet_lock", .list(.string(ScenarioFleetRule.rule)), default: "[granted]",
             "Per apply run, what the fleet lock answers: `granted`, `denied` or `down`, each optionally `xN`; the last repeats. "
-                + "A run denied a slot is retried after `run_every`, continuing from the staged release."),
+                + "A run denied a slot is retried after `run_every`, continuing from the staged release.")
     ]
 
     public static let rules = [
@@ -176,36 +184,47 @@ public struct FleetLockGate: CheckedGate {
         switch engine.value {
         case .fleetlock:
             if url == nil {
-                checks.findings.append(Finding(.fleetLockAddress, "`engine: fleetlock` needs `url`, the FleetLock server's base URL",
-                                               start: at, end: checks.end(of: at),
-                                               help: "add `url: https://…` (the base the server's /v1/pre-reboot is under)"))
+                checks.findings.append(
+                    Finding(
+                        .fleetLockAddress, "`engine: fleetlock` needs `url`, the FleetLock server's base URL",
+                        start: at, end: checks.end(of: at),
+                        help: "add `url: https://…` (the base the server's /v1/pre-reboot is under)"))
             }
-            unused("`endpoints` is for `engine: etcd`; a FleetLock server is reached at `url`, and `endpoints` is ignored",
-                   endpoints?.origin.mark, help: "remove `endpoints`, or set `engine: etcd`")
-            unused("`slots` is for `engine: etcd`; a FleetLock server decides its slots, and `slots` is ignored", slots.origin.mark,
-                   help: "remove `slots`")
+            unused(
+                "`endpoints` is for `engine: etcd`; a FleetLock server is reached at `url`, and `endpoints` is ignored",
+                endpoints?.origin.mark, help: "remove `endpoints`, or set `engine: etcd`")
+            unused(
+                "`slots` is for `engine: etcd`; a FleetLock server decides its slots, and `slots` is ignored", slots.origin.mark,
+                help: "remove `slots`")
         case .etcd:
             if endpoints?.value.isEmpty ?? true {
                 let mark = endpoints?.origin.mark ?? at
-                checks.findings.append(Finding(.fleetLockAddress, "`engine: etcd` needs `endpoints`, etcd's client URLs",
-                                               start: mark, end: checks.end(of: mark),
-                                               help: "add `endpoints: [\"https://etcd-1:2379\"]`"))
+                checks.findings.append(
+                    Finding(
+                        .fleetLockAddress, "`engine: etcd` needs `endpoints`, etcd's client URLs",
+                        start: mark, end: checks.end(of: mark),
+                        help: "add `endpoints: [\"https://etcd-1:2379\"]`"))
             }
-            unused("`url` is for `engine: fleetlock`; etcd is reached at `endpoints`, and `url` is ignored", url?.origin.mark,
-                   help: "remove `url`, or set `engine: fleetlock`")
+            unused(
+                "`url` is for `engine: fleetlock`; etcd is reached at `endpoints`, and `url` is ignored", url?.origin.mark,
+                help: "remove `url`, or set `engine: fleetlock`")
         }
         if id != nil {
-            unused("`id` and `id_file` both name this node's identity: `id` is used, `id_file` ignored", idFile?.origin.mark,
-                   help: "keep one")
+            unused(
+                "`id` and `id_file` both name this node's identity: `id` is used, `id_file` ignored", idFile?.origin.mark,
+                help: "keep one")
         }
         var addresses = url.map { [Located($0.value, $0.origin)] } ?? []
         addresses += endpoints.map { list in list.value.map { Located($0, list.origin) } } ?? []
         if let plain = addresses.first(where: { $0.value.scheme == "http" && !Self.isLoopback($0.value) }),
-            let mark = plain.origin.mark {
-            checks.findings.append(Finding(
-                .fleetLockPlaintext, "the fleet lock is reached over plain http (\(plain.value.text)): anyone on the path can take "
-                    + "or give back the group's slots", start: mark, end: checks.end(of: mark),
-                help: "use https, with ca_file (and cert_file/key_file for etcd's client certificates)"))
+            let mark = plain.origin.mark
+        {
+            checks.findings.append(
+                Finding(
+                    .fleetLockPlaintext,
+                    "the fleet lock is reached over plain http (\(plain.value.text)): anyone on the path can take "
+                        + "or give back the group's slots", start: mark, end: checks.end(of: mark),
+                    help: "use https, with ca_file (and cert_file/key_file for etcd's client certificates)"))
         }
     }
 }

@@ -6,7 +6,8 @@ public struct FreeSpaceGate: DecodableGate {
 
     public static let entry = EntryKind.gate(
         "free_space", example: "- free_space: {name: room, headroom: 15%, path: /var/lib/updatectl, timeout: 5s}", timeout: "10s",
-        "Passes when the free bytes on `path` are at least the release's size (all its files) plus the headroom (statfs).", [
+        "Passes when the free bytes on `path` are at least the release's size (all its files) plus the headroom (statfs).",
+        [
             Key("headroom", .percentage, default: "10%", "Extra space needed beyond the release's size."),
             Key("path", .path, default: "the passive slot", "The file system to measure."),
         ], type: FreeSpaceGate.self)
@@ -19,8 +20,10 @@ public struct FreeSpaceGate: DecodableGate {
     public var summary: String { "free space ≥ release size + headroom (statfs)" }
 
     public var parameters: [Parameter] {
-        [Parameter("headroom", .percentage(headroom.value), headroom.origin),
-         Parameter("path", .text(path?.value ?? "passive slot"), path?.origin ?? .defaulted)]
+        [
+            Parameter("headroom", .percentage(headroom.value), headroom.origin),
+            Parameter("path", .text(path?.value ?? "passive slot"), path?.origin ?? .defaulted),
+        ]
     }
 
     static let defaultOrder: Int? = 1
@@ -35,16 +38,17 @@ public struct FreeSpaceGate: DecodableGate {
             summary: "The pre-flight gates do not include `free_space`.",
             rationale: "A download that runs out of space fails late, after the passive slot has been overwritten.",
             fix: "Add `- free_space: {headroom: 10%}` to `preflight`.",
-            example: "updates:\n  preflight:\n    - node_not_blocked: {}"),
+            example: "updates:\n  preflight:\n    - node_not_blocked: {}")
     ]
 
     static func checkPolicy(_ checks: inout CrossChecks) {
         let policy = checks.policy
         guard !policy.preflightOrigin.isInvalid, !policy.preflight.contains(kindOf: FreeSpaceGate.self) else { return }
-        checks.findings.append(Finding(
-            .noFreeSpaceGate,
-            "no `free_space` gate: a download that runs out of space fails late, after the passive slot has been overwritten",
-            start: checks.at(policy.preflightOrigin), help: "add `- free_space: {headroom: 10%}` to preflight"))
+        checks.findings.append(
+            Finding(
+                .noFreeSpaceGate,
+                "no `free_space` gate: a download that runs out of space fails late, after the passive slot has been overwritten",
+                start: checks.at(policy.preflightOrigin), help: "add `- free_space: {headroom: 10%}` to preflight"))
     }
 }
 

@@ -66,18 +66,22 @@ public struct HTTPProbe: DecodableProbe, HTTPEntry {
         guard let url = context.updates.url("healthcheck_url") else { return [] }
         let same = listed.entries(of: HTTPProbe.self).compactMap { $0.kind.url.value.text == url.value.text ? $0.kind.status : nil }
         if let status = same.first(where: { $0.value != 200 }), let mark = url.origin.mark {
-            context.findings.append(Finding(
-                .shorthandConflict,
-                "`healthcheck_url` \(url.value.text) passes on 200, but the `http` probe of the same URL under "
-                    + "`healthcheck.probes` passes on \(status.value)",
-                start: mark, help: "keep one: drop `healthcheck_url`, or the probe",
-                notes: status.origin.mark.map { [Finding.Note(message: "the probe's status", mark: $0)] } ?? []))
+            context.findings.append(
+                Finding(
+                    .shorthandConflict,
+                    "`healthcheck_url` \(url.value.text) passes on 200, but the `http` probe of the same URL under "
+                        + "`healthcheck.probes` passes on \(status.value)",
+                    start: mark, help: "keep one: drop `healthcheck_url`, or the probe",
+                    notes: status.origin.mark.map { [Finding.Note(message: "the probe's status", mark: $0)] } ?? []))
             return []
         }
         guard same.isEmpty else { return [] }
         let defaults = Fields(mapping: DecodedMapping(node: context.updates.mapping.node), table: entry.table)
-        return [Probe(name: Located(context.names.derive("healthcheck_url"), .defaulted),
-                      kind: HTTPProbe(url: url, status: defaults.integer("status")),
-                      timeout: defaults.duration("timeout"), source: .shorthand(key: "healthcheck_url", url.origin))]
+        return [
+            Probe(
+                name: Located(context.names.derive("healthcheck_url"), .defaulted),
+                kind: HTTPProbe(url: url, status: defaults.integer("status")),
+                timeout: defaults.duration("timeout"), source: .shorthand(key: "healthcheck_url", url.origin))
+        ]
     }
 }

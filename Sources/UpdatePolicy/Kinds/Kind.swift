@@ -79,7 +79,9 @@ public protocol ProbeKind: EntryKindDescription {}
 
 /// The diff of two entries of whatever kinds they are: the kind's own account when both are of
 /// the same kind, nothing otherwise.
-public func kindChanges(_ old: any EntryKindDescription, _ new: any EntryKindDescription, step: String)
+public func kindChanges(
+    _ old: any EntryKindDescription, _ new: any EntryKindDescription, step: String
+)
     -> (messages: [String], covered: Set<String>)
 {
     func compare<K: EntryKindDescription>(_ new: K) -> (messages: [String], covered: Set<String>) {
@@ -253,23 +255,35 @@ extension CheckedProbe {
 
 extension EntryKind {
     /// A gate's entry: its options plus `name` and `timeout`.
-    static func gate(_ name: String, example: String, timeout: String, scalarKey: String? = nil, _ summary: String,
-                     _ keys: [Key], type: any EntryKindDescription.Type) -> EntryKind {
-        EntryKind(name, scalarKey: scalarKey, Table("\(name) gate", summary: summary, example: "preflight:\n  " + example,
-                                                    keys + common("gate", timeout: timeout)), type: type)
+    static func gate(
+        _ name: String, example: String, timeout: String, scalarKey: String? = nil, _ summary: String,
+        _ keys: [Key], type: any EntryKindDescription.Type
+    ) -> EntryKind {
+        EntryKind(
+            name, scalarKey: scalarKey,
+            Table(
+                "\(name) gate", summary: summary, example: "preflight:\n  " + example,
+                keys + common("gate", timeout: timeout)), type: type)
     }
 
     /// A probe's entry: its options plus `name` and `timeout`.
-    static func probe(_ name: String, example: String, timeout: String, _ summary: String, _ keys: [Key],
-                      type: any EntryKindDescription.Type) -> EntryKind {
-        EntryKind(name, Table("\(name) probe", summary: summary, example: "healthcheck:\n  probes:\n    " + example,
-                              keys + common("probe", timeout: timeout)), type: type)
+    static func probe(
+        _ name: String, example: String, timeout: String, _ summary: String, _ keys: [Key],
+        type: any EntryKindDescription.Type
+    ) -> EntryKind {
+        EntryKind(
+            name,
+            Table(
+                "\(name) probe", summary: summary, example: "healthcheck:\n  probes:\n    " + example,
+                keys + common("probe", timeout: timeout)), type: type)
     }
 
     private static func common(_ noun: String, timeout: String) -> [Key] {
         [
-            Key("name", .string(PolicySchema.nameRule), default: "the kind", "Unique name of the \(noun) in plans, logs and "
-                + "`status`; a second unnamed \(noun) of a kind gets `-2`, and so on."),
+            Key(
+                "name", .string(PolicySchema.nameRule), default: "the kind",
+                "Unique name of the \(noun) in plans, logs and "
+                    + "`status`; a second unnamed \(noun) of a kind gets `-2`, and so on."),
             Key("timeout", .duration, default: timeout, "How long the \(noun) may take before it counts as failed."),
         ]
     }

@@ -22,7 +22,8 @@ public struct MaintenanceWindowGate: CheckedGate {
 
     public static let entry = EntryKind.gate(
         "maintenance_window", example: #"- maintenance_window: {days: [sat, sun], start: "22:00", end: "04:00", timezone: Europe/Berlin}"#,
-        timeout: "1s", "Passes when now is inside the window. An `end` before `start` crosses midnight.", [
+        timeout: "1s", "Passes when now is inside the window. An `end` before `start` crosses midnight.",
+        [
             Key("days", .days, default: "every day", "Days on which the window opens (the day it starts)."),
             Key("start", .timeOfDay, required: true, "When the window opens, `HH:MM`."),
             Key("end", .timeOfDay, required: true, "When the window closes, `HH:MM`."),
@@ -37,10 +38,12 @@ public struct MaintenanceWindowGate: CheckedGate {
     public var summary: String { "now is inside \(start.value)–\(end.value) \(timezone.value)" }
 
     public var parameters: [Parameter] {
-        [Parameter("days", .list(days.value.map(\.rawValue)), days.origin),
-         Parameter("start", .time(start.value), start.origin),
-         Parameter("end", .time(end.value), end.origin),
-         Parameter("timezone", .text(timezone.value), timezone.origin)]
+        [
+            Parameter("days", .list(days.value.map(\.rawValue)), days.origin),
+            Parameter("start", .time(start.value), start.origin),
+            Parameter("end", .time(end.value), end.origin),
+            Parameter("timezone", .text(timezone.value), timezone.origin),
+        ]
     }
 
     /// KubeSolo OS writes the window as `maintenance_window: "HH:MM-HH:MM"` at the top of
@@ -51,19 +54,24 @@ public struct MaintenanceWindowGate: CheckedGate {
         if let other = listed.entries(of: MaintenanceWindowGate.self).first.map({ listed[$0.index] }) {
             // From update.conf the policy's gate wins; from the policy itself it is the window twice.
             guard let mark = written.origin.mark else { return [] }
-            context.findings.append(Finding(
-                .shorthandConflict,
-                "`\(entry.name): \"\(range)\"` and a `\(entry.name)` gate under `preflight` give the window twice",
-                start: mark, help: "keep one: the gate (which adds days and a time zone), or the one-line form",
-                notes: other.source.mark.map { [Finding.Note(message: "the gate", mark: $0)] } ?? []))
+            context.findings.append(
+                Finding(
+                    .shorthandConflict,
+                    "`\(entry.name): \"\(range)\"` and a `\(entry.name)` gate under `preflight` give the window twice",
+                    start: mark, help: "keep one: the gate (which adds days and a time zone), or the one-line form",
+                    notes: other.source.mark.map { [Finding.Note(message: "the gate", mark: $0)] } ?? []))
             return []
         }
         let defaults = Fields(mapping: DecodedMapping(node: context.updates.mapping.node), table: entry.table)
         let origin = written.origin
-        let gate = MaintenanceWindowGate(days: defaults.days("days"), start: Located(range.start, origin),
-                                         end: Located(range.end, origin), timezone: defaults.text("timezone"))
-        return [Gate(name: Located(context.names.derive(entry.name), .defaulted), kind: gate, timeout: defaults.duration("timeout"),
-                     source: .shorthand(key: entry.name, written.origin))]
+        let gate = MaintenanceWindowGate(
+            days: defaults.days("days"), start: Located(range.start, origin),
+            end: Located(range.end, origin), timezone: defaults.text("timezone"))
+        return [
+            Gate(
+                name: Located(context.names.derive(entry.name), .defaulted), kind: gate, timeout: defaults.duration("timeout"),
+                source: .shorthand(key: entry.name, written.origin))
+        ]
     }
 
     public static let skippedByForce = true
@@ -73,8 +81,12 @@ public struct MaintenanceWindowGate: CheckedGate {
         guard old.lengthMinutes != lengthMinutes else { return ([], []) }
         let delta = lengthMinutes - old.lengthMinutes
         let amount = DurationText.format(.seconds(abs(delta) * 60))
-        return (["maintenance window \(delta < 0 ? "shortened" : "lengthened") by \(amount) "
-            + "(\(old.start.value)–\(old.end.value) → \(start.value)–\(end.value))"], ["start", "end"])
+        return (
+            [
+                "maintenance window \(delta < 0 ? "shortened" : "lengthened") by \(amount) "
+                    + "(\(old.start.value)–\(old.end.value) → \(start.value)–\(end.value))"
+            ], ["start", "end"]
+        )
     }
 
     public static let rules = [
@@ -84,25 +96,28 @@ public struct MaintenanceWindowGate: CheckedGate {
             rationale: "An update started at the window's start can still be verifying, or rolling back, after it "
                 + "closes.",
             fix: "Widen the window or shorten `healthcheck.timeout`.",
-            example: "updates:\n  healthcheck: {timeout: 30m}\n  preflight:\n    - maintenance_window: {start: \"02:00\", end: \"02:15\"}"),
+            example: "updates:\n  healthcheck: {timeout: 30m}\n  preflight:\n    - maintenance_window: {start: \"02:00\", end: \"02:15\"}")
     ]
 
     func check(_ gate: Gate, _ checks: inout CrossChecks) {
         guard let mark = start.origin.mark else { return }
         let timeout = checks.policy.healthcheck.timeout
         if lengthMinutes == 0 {
-            checks.findings.append(Finding(
-                .badValue, "the maintenance window starts and ends at \(start.value): a window of no length never "
-                    + "opens, so no update would ever run",
-                start: end.origin.mark ?? mark, end: checks.end(of: end.origin.mark),
-                help: "give `end` a different time; an end before the start crosses midnight"))
+            checks.findings.append(
+                Finding(
+                    .badValue,
+                    "the maintenance window starts and ends at \(start.value): a window of no length never "
+                        + "opens, so no update would ever run",
+                    start: end.origin.mark ?? mark, end: checks.end(of: end.origin.mark),
+                    help: "give `end` a different time; an end before the start crosses midnight"))
         } else if !timeout.origin.isInvalid, Int64(lengthMinutes) < DurationText.milliseconds(timeout.value) / 60_000 {
-            checks.findings.append(Finding(
-                .windowTooShort,
-                "the maintenance window is open \(checks.format(.seconds(lengthMinutes * 60))), shorter than post-boot "
-                    + "verification can take (healthcheck.timeout \(checks.format(timeout.value))\(checks.said(timeout.origin)), "
-                    + "settle included): an update started in the window can still be verifying or rolling back after it closes",
-                start: mark, help: "widen the window or shorten healthcheck.timeout"))
+            checks.findings.append(
+                Finding(
+                    .windowTooShort,
+                    "the maintenance window is open \(checks.format(.seconds(lengthMinutes * 60))), shorter than post-boot "
+                        + "verification can take (healthcheck.timeout \(checks.format(timeout.value))\(checks.said(timeout.origin)), "
+                        + "settle included): an update started in the window can still be verifying or rolling back after it closes",
+                    start: mark, help: "widen the window or shorten healthcheck.timeout"))
         }
     }
 }

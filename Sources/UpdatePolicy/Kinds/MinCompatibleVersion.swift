@@ -8,8 +8,9 @@ public struct MinCompatibleVersionGate: SwitchedGate {
         "min_compatible_version", example: "- min_compatible_version: true", timeout: "1s", scalarKey: "enabled",
         "Refuses a release whose `min_compatible_version` is newer than the running version (versions compared by their "
             + "three numbers, a leading `v` optional); a release that names none passes. On in every policy unless turned "
-            + "off.", [
-            enabledKey("`false` installs releases that need a newer starting version."),
+            + "off.",
+        [
+            enabledKey("`false` installs releases that need a newer starting version.")
         ], type: MinCompatibleVersionGate.self)
 
     init(enabled: Located<Bool>) { self.enabled = enabled }

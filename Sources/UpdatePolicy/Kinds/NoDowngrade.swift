@@ -8,8 +8,9 @@ public struct NoDowngradeGate: SwitchedGate {
         "no_downgrade", example: "- no_downgrade: true", timeout: "1s", scalarKey: "enabled",
         "Passes when the offered version is newer than the running one and the last committed one (semantic versions). "
             + "On in every policy, first among the gates, unless `- no_downgrade: false` turns it off; write it to place it "
-            + "elsewhere.", [
-            enabledKey("`false` allows downgrades (a lint warning)."),
+            + "elsewhere.",
+        [
+            enabledKey("`false` allows downgrades (a lint warning).")
         ], type: NoDowngradeGate.self)
 
     init(enabled: Located<Bool>) { self.enabled = enabled }
@@ -27,16 +28,17 @@ public struct NoDowngradeGate: SwitchedGate {
                 + "middle and installed, bringing back fixed vulnerabilities.",
             fix: "Remove the entry (downgrades are refused by default); to go back a version, publish it with a higher "
                 + "version number.",
-            example: "updates:\n  preflight:\n    - no_downgrade: false"),
+            example: "updates:\n  preflight:\n    - no_downgrade: false")
     ]
 
     static func checkPolicy(_ checks: inout CrossChecks) {
         for gate in checks.policy.disabledGates {
             guard let off = gate.kind as? NoDowngradeGate, let mark = off.enabled.origin.mark else { continue }
-            checks.findings.append(Finding(
-                .downgradesAllowed,
-                "downgrades are allowed: an older release that is still validly signed can be replayed and installed",
-                start: mark, end: checks.end(of: mark), help: "remove `- no_downgrade: false`; publish a rollback as a higher version"))
+            checks.findings.append(
+                Finding(
+                    .downgradesAllowed,
+                    "downgrades are allowed: an older release that is still validly signed can be replayed and installed",
+                    start: mark, end: checks.end(of: mark), help: "remove `- no_downgrade: false`; publish a rollback as a higher version"))
         }
     }
 }

@@ -9,11 +9,14 @@ public struct NodeNotBlockedGate: DecodableGate {
     public static let entry = EntryKind.gate(
         "node_not_blocked",
         example: "- node_not_blocked: {label: example.com/hold, node: edge-7, kubeconfig: /etc/kubernetes/admin.conf, timeout: 20s}",
-        timeout: "30s", "Passes when the local Kubernetes node does not carry `LABEL=true` "
-            + "(kubectl). With no kubeconfig reachable it passes and says so. `--force` skips it.", [
+        timeout: "30s",
+        "Passes when the local Kubernetes node does not carry `LABEL=true` "
+            + "(kubectl). With no kubeconfig reachable it passes and says so. `--force` skips it.",
+        [
             Key("label", .string(nil), default: "updates.kubesolo.io/block", "The node label that blocks updates when `true`."),
             Key("node", .string(nil), default: "the host name", "The Kubernetes node to look up."),
-            Key("kubeconfig", .path, default: "KUBECONFIG, then /etc/rancher/k3s/k3s.yaml and /var/lib/kubesolo/pki/admin/admin.kubeconfig",
+            Key(
+                "kubeconfig", .path, default: "KUBECONFIG, then /etc/rancher/k3s/k3s.yaml and /var/lib/kubesolo/pki/admin/admin.kubeconfig",
                 "The kubeconfig kubectl uses."),
         ], type: NodeNotBlockedGate.self)
 
@@ -26,9 +29,11 @@ public struct NodeNotBlockedGate: DecodableGate {
     public var summary: String { "the node does not carry \(label.value)=true (kubectl; no kubeconfig = pass)" }
 
     public var parameters: [Parameter] {
-        [Parameter("label", .text(label.value), label.origin),
-         Parameter("node", .text(node?.value ?? "host name"), node?.origin ?? .defaulted),
-         Parameter("kubeconfig", .text(kubeconfig?.value ?? "search"), kubeconfig?.origin ?? .defaulted)]
+        [
+            Parameter("label", .text(label.value), label.origin),
+            Parameter("node", .text(node?.value ?? "host name"), node?.origin ?? .defaulted),
+            Parameter("kubeconfig", .text(kubeconfig?.value ?? "search"), kubeconfig?.origin ?? .defaulted),
+        ]
     }
 
     static let defaultOrder: Int? = 2

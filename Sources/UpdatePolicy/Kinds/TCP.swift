@@ -4,8 +4,9 @@ public struct TCPProbe: DecodableProbe {
 
     public static let entry = EntryKind.probe(
         "tcp", example: #"- tcp: {name: apiserver, address: "127.0.0.1:6443", timeout: 2s}"#, timeout: "5s",
-        "Passes when a TCP connection to `address` opens.", [
-            Key("address", .hostPort, required: true, "`host:port`, `[v6]:port` for IPv6."),
+        "Passes when a TCP connection to `address` opens.",
+        [
+            Key("address", .hostPort, required: true, "`host:port`, `[v6]:port` for IPv6.")
         ], type: TCPProbe.self)
 
     init?(_ options: Fields, _ context: inout KindContext) {

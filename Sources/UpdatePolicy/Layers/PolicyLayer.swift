@@ -35,10 +35,11 @@ public struct PolicyLayer: Sendable {
         var mapping = DecodedMapping(node: Node.emptyMapping(at: origin))
         for (key, text) in values {
             guard let tableKey = PolicySchema.updates.key(key) else { continue }
-            let style: ScalarStyle = switch tableKey.kind {
-            case .integer, .duration, .boolean, .percentage, .rate: .plain
-            default: .doubleQuoted
-            }
+            let style: ScalarStyle =
+                switch tableKey.kind {
+                case .integer, .duration, .boolean, .percentage, .rate: .plain
+                default: .doubleQuoted
+                }
             let node = Node(.scalar(Scalar(text, style: style)), start: origin, end: origin)
             if let decoded = decoder.decodeValue(node, tableKey.kind, key: flagName(key), place: "the command line") {
                 mapping.fields[key] = DecodedField(value: decoded, node: node, source: .flags)

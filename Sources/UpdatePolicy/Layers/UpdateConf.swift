@@ -33,15 +33,18 @@ public enum UpdateConf {
             let line = String(decoding: rawLine, as: UTF8.self)
             let scalars = Array(line.unicodeScalars)
             func mark(_ column: Int) -> Mark {
-                Mark(line: lineNumber, column: column + 1,
-                     offset: offset + String(String.UnicodeScalarView(scalars.prefix(column))).utf8.count)
+                Mark(
+                    line: lineNumber, column: column + 1,
+                    offset: offset + String(String.UnicodeScalarView(scalars.prefix(column))).utf8.count)
             }
             guard let first = scalars.firstIndex(where: { $0 != " " && $0 != "\t" && $0 != "\r" }), scalars[first] != "#" else {
                 continue
             }
             guard let equals = scalars.firstIndex(of: "=") else {
-                findings.append(Finding(.confLineWithoutValue(line.trimmingSpaces), start: mark(first),
-                                        end: mark(scalars.count)))
+                findings.append(
+                    Finding(
+                        .confLineWithoutValue(line.trimmingSpaces), start: mark(first),
+                        end: mark(scalars.count)))
                 continue
             }
             let key = String(String.UnicodeScalarView(scalars[first..<equals])).trimmingSpaces
@@ -55,20 +58,25 @@ public enum UpdateConf {
             }
             guard keys.contains(key), let tableKey = PolicySchema.updates.key(key) else {
                 let guess = Suggestions.closest(to: key, in: keys)
-                findings.append(Finding(.unknownConfKey(key, guess: guess, keys: keys), start: mark(first), end: mark(equals),
-                                        severity: .warning))
+                findings.append(
+                    Finding(
+                        .unknownConfKey(key, guess: guess, keys: keys), start: mark(first), end: mark(equals),
+                        severity: .warning))
                 continue
             }
             if let earlier = seen[key] {
-                findings.append(Finding(.confKeyTwice(key), start: mark(first), end: mark(equals),
-                                        notes: [Finding.Note(message: "the first `\(key)`", mark: earlier)], severity: .warning))
+                findings.append(
+                    Finding(
+                        .confKeyTwice(key), start: mark(first), end: mark(equals),
+                        notes: [Finding.Note(message: "the first `\(key)`", mark: earlier)], severity: .warning))
             }
             seen[key] = mark(first)
             // Text is text here, not YAML: no YAML 1.1 readings; numbers and durations as written.
-            let style: ScalarStyle = switch tableKey.kind {
-            case .integer, .duration, .boolean, .percentage, .rate: .plain
-            default: .doubleQuoted
-            }
+            let style: ScalarStyle =
+                switch tableKey.kind {
+                case .integer, .duration, .boolean, .percentage, .rate: .plain
+                default: .doubleQuoted
+                }
             let node = Node(.scalar(Scalar(value, style: style)), start: mark(valueStart), end: mark(valueEnd))
             if let decoded = decoder.decodeValue(node, tableKey.kind, key: key, place: "update.conf") {
                 mapping.fields[key] = DecodedField(value: decoded, node: node, source: .file(file))

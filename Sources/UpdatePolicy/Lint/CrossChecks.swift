@@ -20,15 +20,22 @@ struct CrossChecks {
         if first == UInt8(ascii: "\"") || first == UInt8(ascii: "'") {
             index += 1
             while index < source.count, source[index] != 0x0A {
-                if first == UInt8(ascii: "\""), source[index] == UInt8(ascii: "\\") { index += 2; continue }
-                if source[index] == first { index += 1; break }
+                if first == UInt8(ascii: "\""), source[index] == UInt8(ascii: "\\") {
+                    index += 2
+                    continue
+                }
+                if source[index] == first {
+                    index += 1
+                    break
+                }
                 index += 1
             }
         } else {
             while index < source.count {
                 let byte = source[index]
                 if byte == 0x0A || byte == 0x0D || byte == UInt8(ascii: ",") || byte == UInt8(ascii: "}")
-                    || byte == UInt8(ascii: "]") || (byte == UInt8(ascii: "#") && index > 0 && source[index - 1] == 0x20) {
+                    || byte == UInt8(ascii: "]") || (byte == UInt8(ascii: "#") && index > 0 && source[index - 1] == 0x20)
+                {
                     break
                 }
                 index += 1
@@ -57,63 +64,70 @@ struct CrossChecks {
             }
             for index in long {
                 let probe = health.probes[index]
-                findings.append(Finding(
-                    .probeTimeoutOverRun,
-                    "probe `\(probe.name.value)` may take \(format(probe.timeout.value))\(said(probe.timeout.origin)), longer "
-                        + "than the whole verification run (healthcheck.timeout \(format(timeout.value))\(said(timeout.origin))): "
-                        + "the run's deadline cuts it off first",
-                    start: at(probe.timeout.origin.isDefault ? originOf(probe.source) : probe.timeout.origin),
-                    end: end(of: probe.timeout.origin.mark), help: "shorten the probe's timeout or lengthen healthcheck.timeout"))
+                findings.append(
+                    Finding(
+                        .probeTimeoutOverRun,
+                        "probe `\(probe.name.value)` may take \(format(probe.timeout.value))\(said(probe.timeout.origin)), longer "
+                            + "than the whole verification run (healthcheck.timeout \(format(timeout.value))\(said(timeout.origin))): "
+                            + "the run's deadline cuts it off first",
+                        start: at(probe.timeout.origin.isDefault ? originOf(probe.source) : probe.timeout.origin),
+                        end: end(of: probe.timeout.origin.mark), help: "shorten the probe's timeout or lengthen healthcheck.timeout"))
             }
             let interval = health.interval
             if !interval.origin.isInvalid, interval.value < .seconds(1), let mark = interval.origin.mark {
-                findings.append(Finding(
-                    .shortInterval,
-                    "healthcheck.interval \(format(interval.value)) is under a second: probe rounds would run back to back "
-                        + "(updatectl waits at least 100ms between them)",
-                    start: mark, end: end(of: mark), help: "use a few seconds, e.g. 10s"))
+                findings.append(
+                    Finding(
+                        .shortInterval,
+                        "healthcheck.interval \(format(interval.value)) is under a second: probe rounds would run back to back "
+                            + "(updatectl waits at least 100ms between them)",
+                        start: mark, end: end(of: mark), help: "use a few seconds, e.g. 10s"))
             }
             if !interval.origin.isInvalid, interval.value > timeout.value {
-                findings.append(Finding(
-                    .intervalOverTimeout,
-                    "healthcheck.interval \(format(interval.value)) is longer than healthcheck.timeout "
-                        + "\(format(timeout.value))\(said(timeout.origin)): only one probe round can run, so one slow start "
-                        + "fails the update",
-                    start: at(interval.origin), end: end(of: interval.origin.mark),
-                    help: "make the interval a fraction of the timeout, e.g. 10s"))
+                findings.append(
+                    Finding(
+                        .intervalOverTimeout,
+                        "healthcheck.interval \(format(interval.value)) is longer than healthcheck.timeout "
+                            + "\(format(timeout.value))\(said(timeout.origin)): only one probe round can run, so one slow start "
+                            + "fails the update",
+                        start: at(interval.origin), end: end(of: interval.origin.mark),
+                        help: "make the interval a fraction of the timeout, e.g. 10s"))
             }
         }
 
         let explicitProbes = health.probes.contains { if case .defaulted = $0.source { return false } else { return true } }
         if case .policy(let mark) = policy.autoRollbackAfter.origin, policy.autoRollbackAfter.value == 0, explicitProbes {
-            findings.append(Finding(
-                .rollbackOff,
-                "auto_rollback_after is 0 while probes are configured: failed verification is counted but never rolls "
-                    + "back, so a bad update stays on the node until someone acts",
-                start: mark, end: end(of: mark), help: "set auto_rollback_after to the failed runs that should roll back, e.g. 3"))
+            findings.append(
+                Finding(
+                    .rollbackOff,
+                    "auto_rollback_after is 0 while probes are configured: failed verification is counted but never rolls "
+                        + "back, so a bad update stays on the node until someone acts",
+                    start: mark, end: end(of: mark), help: "set auto_rollback_after to the failed runs that should roll back, e.g. 3"))
         } else if policy.autoRollbackAfter.origin.isDefault,
             health.probes.contains(where: { if case .entry = $0.source { return true } else { return false } })
         {
-            findings.append(Finding(
-                .rollbackOff,
-                "probes are configured but auto_rollback_after is not set, so it is 0: failed verification never rolls back",
-                start: anchor.start, help: "add `auto_rollback_after: 3` (or the count you want)"))
+            findings.append(
+                Finding(
+                    .rollbackOff,
+                    "probes are configured but auto_rollback_after is not set, so it is 0: failed verification never rolls back",
+                    start: anchor.start, help: "add `auto_rollback_after: 3` (or the count you want)"))
         }
 
         if let server = policy.server, policy.publicKey == nil, let mark = server.origin.mark {
             let scheme = server.value.scheme
             if scheme == "https" {
-                findings.append(Finding(
-                    .unauthenticated,
-                    "no public_key: the server is authenticated by TLS, but the release itself is not signed-checked",
-                    start: mark, end: end(of: mark), help: "set `public_key: ed25519:<base64>` and sign latest.json",
-                    severity: .info))
+                findings.append(
+                    Finding(
+                        .unauthenticated,
+                        "no public_key: the server is authenticated by TLS, but the release itself is not signed-checked",
+                        start: mark, end: end(of: mark), help: "set `public_key: ed25519:<base64>` and sign latest.json",
+                        severity: .info))
             } else {
-                findings.append(Finding(
-                    .unauthenticated,
-                    "updates come over `\(scheme)` without a public_key: anyone who can change those bytes can install "
-                        + "an OS on the node",
-                    start: mark, end: end(of: mark), help: "set `public_key: ed25519:<base64>` and sign latest.json"))
+                findings.append(
+                    Finding(
+                        .unauthenticated,
+                        "updates come over `\(scheme)` without a public_key: anyone who can change those bytes can install "
+                            + "an OS on the node",
+                        start: mark, end: end(of: mark), help: "set `public_key: ed25519:<base64>` and sign latest.json"))
             }
         }
 
@@ -144,11 +158,12 @@ struct CrossChecks {
         if case .command(let backend) = policy.backend, policy.reboot.value == .auto, backend.commands["reboot"] == nil,
             let mark = policy.reboot.origin.mark
         {
-            findings.append(Finding(
-                .rebootCommandMissing,
-                "reboot is auto, but the command backend has no `reboot` command: the update is activated and the node "
-                    + "never reboots into it",
-                start: mark, end: end(of: mark), help: "add `reboot: [/usr/sbin/reboot]` to the backend, or set `reboot: manual`"))
+            findings.append(
+                Finding(
+                    .rebootCommandMissing,
+                    "reboot is auto, but the command backend has no `reboot` command: the update is activated and the node "
+                        + "never reboots into it",
+                    start: mark, end: end(of: mark), help: "add `reboot: [/usr/sbin/reboot]` to the backend, or set `reboot: manual`"))
         }
     }
 
@@ -158,7 +173,8 @@ struct CrossChecks {
     private mutating func shellVariableCheck(_ command: Located<[String]>, _ what: @autoclosure () -> String) {
         let argv = command.value
         guard let program = argv.first, let mark = command.origin.mark,
-            Self.shells.contains(String(program[(program.utf8.lastIndex(of: UInt8(ascii: "/")).map(program.index(after:)) ?? program.startIndex)...]))
+            Self.shells.contains(
+                String(program[(program.utf8.lastIndex(of: UInt8(ascii: "/")).map(program.index(after:)) ?? program.startIndex)...]))
         else { return }
         var index = 1
         if program.hasSuffix("busybox"), argv.count > 1, Self.shells.contains(argv[1]) { index = 2 }
@@ -169,11 +185,12 @@ struct CrossChecks {
             let script = argv[index]
             guard let start = script.range(of: "${"), let close = script[start.upperBound...].firstIndex(of: "}") else { return }
             let variable = String(script[start.upperBound..<close])
-            findings.append(Finding(
-                .variableInShell,
-                "\(what()) substitutes `${\(variable)}` into a shell script (`\(option)`): a value with a quote or `;` in it "
-                    + "becomes shell code",
-                start: mark, help: "pass it as an argument instead: [\(program), \(option), '… \"$1\" …', sh, \"${\(variable)}\"]"))
+            findings.append(
+                Finding(
+                    .variableInShell,
+                    "\(what()) substitutes `${\(variable)}` into a shell script (`\(option)`): a value with a quote or `;` in it "
+                        + "becomes shell code",
+                    start: mark, help: "pass it as an argument instead: [\(program), \(option), '… \"$1\" …', sh, \"${\(variable)}\"]"))
             return
         }
     }
@@ -186,13 +203,14 @@ struct CrossChecks {
         let timeout = health.timeout
         let settle = health.settle
         if !settle.origin.isInvalid, settle.value > .zero, settle.value >= timeout.value {
-            findings.append(Finding(
-                .settleNotUnderTimeout,
-                "healthcheck.settle \(format(settle.value)) is not shorter than healthcheck.timeout "
-                    + "\(format(timeout.value))\(said(timeout.origin)), which includes it: no probe round can run before "
-                    + "the deadline, so verification can never pass",
-                start: at(settle.origin), end: end(of: settle.origin.mark),
-                help: "make healthcheck.timeout longer than the settle, with room for probe rounds"))
+            findings.append(
+                Finding(
+                    .settleNotUnderTimeout,
+                    "healthcheck.settle \(format(settle.value)) is not shorter than healthcheck.timeout "
+                        + "\(format(timeout.value))\(said(timeout.origin)), which includes it: no probe round can run before "
+                        + "the deadline, so verification can never pass",
+                    start: at(settle.origin), end: end(of: settle.origin.mark),
+                    help: "make healthcheck.timeout longer than the settle, with room for probe rounds"))
         }
     }
 

@@ -48,15 +48,18 @@ public enum PolicyLinter {
     /// Lints the YAML policy `document`; with `layers` (update.conf below it, flags above it) the
     /// policy is the merge of them all, while the findings stay the document's own (each layer
     /// has its own).
-    public static func lint(_ document: YAMLDocument, file: String, options: LintOptions, layers: [PolicyLayer] = [])
+    public static func lint(
+        _ document: YAMLDocument, file: String, options: LintOptions, layers: [PolicyLayer] = []
+    )
         -> LintResult
     {
         var findings = document.problems.map(finding(for:))
         var policy: Policy?
         var notAPolicy = false
         if let root = document.root {
-            policy = decode(root, source: document.source, file: file, timeZones: options.timeZones, layers: layers,
-                            findings: &findings, notAPolicy: &notAPolicy)
+            policy = decode(
+                root, source: document.source, file: file, timeZones: options.timeZones, layers: layers,
+                findings: &findings, notAPolicy: &notAPolicy)
         }
         if options.inlineSuppressions {
             var suppressions = Suppressions(source: document.source)
@@ -68,8 +71,10 @@ public enum PolicyLinter {
         return result
     }
 
-    private static func decode(_ root: Node, source: [UInt8], file: String, timeZones: any TimeZoneDatabase,
-                               layers: [PolicyLayer], findings: inout [Finding], notAPolicy: inout Bool) -> Policy? {
+    private static func decode(
+        _ root: Node, source: [UInt8], file: String, timeZones: any TimeZoneDatabase,
+        layers: [PolicyLayer], findings: inout [Finding], notAPolicy: inout Bool
+    ) -> Policy? {
         guard let pairs = root.mapping else {
             findings.append(Finding(.topLevelNotMapping(root.kindDescription), at: root))
             notAPolicy = true

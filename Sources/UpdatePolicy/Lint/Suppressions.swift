@@ -1,9 +1,10 @@
+import YAMLTree
+
 #if canImport(Glibc)
 internal import Glibc
 #elseif canImport(Darwin)
 internal import Darwin
 #endif
-import YAMLTree
 
 /// Inline suppressions: `# updatectl: disable=UPD301,UPD404` silences those codes on its own line
 /// when it trails a value, or on the next line when the comment stands alone on its line.
@@ -55,8 +56,9 @@ struct Suppressions {
         }
         for comment in found {
             let standalone = source[comment.lineStart..<comment.hash].allSatisfy { $0 == 0x20 || $0 == 0x09 }
-            parse(comment: source, from: comment.hash + 1, to: comment.end, line: comment.line, lineStart: comment.lineStart,
-                  standalone: standalone)
+            parse(
+                comment: source, from: comment.hash + 1, to: comment.end, line: comment.line, lineStart: comment.lineStart,
+                standalone: standalone)
         }
     }
 
@@ -76,9 +78,11 @@ struct Suppressions {
                     let code = String(decoding: source[codeStart..<cursor], as: UTF8.self)
                     let column = String(decoding: source[lineStart..<codeStart], as: UTF8.self).unicodeScalars.count + 1
                     let width = String(decoding: source[codeStart..<cursor], as: UTF8.self).unicodeScalars.count
-                    entries.append(Entry(code: code, mark: Mark(line: line, column: column, offset: codeStart),
-                                         end: Mark(line: line, column: column + width, offset: cursor),
-                                         target: standalone ? line + 1 : line))
+                    entries.append(
+                        Entry(
+                            code: code, mark: Mark(line: line, column: column, offset: codeStart),
+                            end: Mark(line: line, column: column + width, offset: cursor),
+                            target: standalone ? line + 1 : line))
                 }
                 if cursor < end, source[cursor] == 0x20 { break }
                 codeStart = cursor + 1
@@ -102,17 +106,19 @@ struct Suppressions {
             let end = entry.end
             if Rules.lookup(entry.code) == nil || Rules.lookup(entry.code)?.id.rawValue != entry.code {
                 let guess = Suggestions.closest(to: entry.code, in: Rules.all.map(\.id.rawValue))
-                kept.append(Finding(
-                    .badSuppression, "`\(entry.code)` is not a rule code, so this suppression silences nothing",
-                    start: entry.mark, end: end,
-                    help: guess.map { "did you mean `\($0)`?" } ?? "codes look like UPD404; `updatectl lint --explain` lists them"))
+                kept.append(
+                    Finding(
+                        .badSuppression, "`\(entry.code)` is not a rule code, so this suppression silences nothing",
+                        start: entry.mark, end: end,
+                        help: guess.map { "did you mean `\($0)`?" } ?? "codes look like UPD404; `updatectl lint --explain` lists them"))
             } else {
                 // The message names no line number: fingerprints (GitLab, SARIF) must survive lines
                 // inserted above.
                 let place = entry.target == entry.mark.line ? "its line has" : "the line below it has"
-                kept.append(Finding(
-                    .unusedSuppression, "the suppression of \(entry.code) silences nothing: \(place) no such finding",
-                    start: entry.mark, end: end, help: "remove it"))
+                kept.append(
+                    Finding(
+                        .unusedSuppression, "the suppression of \(entry.code) silences nothing: \(place) no such finding",
+                        start: entry.mark, end: end, help: "remove it"))
             }
         }
         return kept

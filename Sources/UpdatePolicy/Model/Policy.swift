@@ -64,8 +64,10 @@ public struct Download: Sendable {
     public var proxy: Located<PolicyURL>?
     public var noProxy: Located<String>?
 
-    public init(minRate: Located<Int>, maxRate: Located<Int>, retries: Located<Int>, proxy: Located<PolicyURL>? = nil,
-                noProxy: Located<String>? = nil) {
+    public init(
+        minRate: Located<Int>, maxRate: Located<Int>, retries: Located<Int>, proxy: Located<PolicyURL>? = nil,
+        noProxy: Located<String>? = nil
+    ) {
         self.minRate = minRate
         self.maxRate = maxRate
         self.retries = retries

@@ -7,57 +7,76 @@ public enum ScenarioSchema {
         pattern: "^(pass|fail|hang)( after [0-9a-z]+)?( x[0-9]+)?$",
         check: { ProbeScript.parseRepeated($0) != nil })
 
-    public static let release = Table("release", summary: "What the update server offers.", [
-        Key("version", .string(nil), required: true, "The offered version."),
-        Key("format", .choice(["kubesolo", "image"]), default: "kubesolo",
-            "KubeSolo OS's vmlinuz and initramfs pair, or updatectl's one image."),
-        Key("channel", .string(nil), "The release's `channel` (none: the channel gate passes)."),
-        Key("architecture", .string(nil), "The release's `architecture` (none: the architecture gate passes)."),
-        Key("min_compatible_version", .string(nil), "The release's `min_compatible_version`."),
-        Key("signature", .choice(["valid", "bad", "missing"]), default: "valid",
-            "`latest.json.sig` as served: valid, signed with another key, or absent."),
-        Key("expires", .timestamp, "The metadata's `expires`."),
-    ])
+    public static let release = Table(
+        "release", summary: "What the update server offers.",
+        [
+            Key("version", .string(nil), required: true, "The offered version."),
+            Key(
+                "format", .choice(["kubesolo", "image"]), default: "kubesolo",
+                "KubeSolo OS's vmlinuz and initramfs pair, or updatectl's one image."),
+            Key("channel", .string(nil), "The release's `channel` (none: the channel gate passes)."),
+            Key("architecture", .string(nil), "The release's `architecture` (none: the architecture gate passes)."),
+            Key("min_compatible_version", .string(nil), "The release's `min_compatible_version`."),
+            Key(
+                "signature", .choice(["valid", "bad", "missing"]), default: "valid",
+                "`latest.json.sig` as served: valid, signed with another key, or absent."),
+            Key("expires", .timestamp, "The metadata's `expires`."),
+        ])
 
-    public static let download = Table("download", summary: "How the image download goes.", [
-        Key("outcome", .choice(["ok", "corrupt", "interrupted", "larger"]), default: "ok",
-            "`corrupt`: bytes that do not hash right; `interrupted`: the connection drops; `larger`: more bytes than announced."),
-        Key("duration", .duration, default: "1m", "How long the download takes."),
-        Key("drops", .integer(min: 0, max: 1000), default: "0", "The link drops this many times during the download, "
-            + "each after an equal part of the file; each try goes on from where the last stopped."),
-        Key("unavailable_for", .duration, default: "0", "The server answers 503 to the download for this long from its "
-            + "first request (virtual time); the run retries as `download.retries` allows."),
-    ])
+    public static let download = Table(
+        "download", summary: "How the image download goes.",
+        [
+            Key(
+                "outcome", .choice(["ok", "corrupt", "interrupted", "larger"]), default: "ok",
+                "`corrupt`: bytes that do not hash right; `interrupted`: the connection drops; `larger`: more bytes than announced."),
+            Key("duration", .duration, default: "1m", "How long the download takes."),
+            Key(
+                "drops", .integer(min: 0, max: 1000), default: "0",
+                "The link drops this many times during the download, "
+                    + "each after an equal part of the file; each try goes on from where the last stopped."),
+            Key(
+                "unavailable_for", .duration, default: "0",
+                "The server answers 503 to the download for this long from its "
+                    + "first request (virtual time); the run retries as `download.retries` allows."),
+        ])
 
     /// The facts the gate and probe kinds read (each kind declares its own).
     public static let facts = Table("facts", summary: "What the gates find on the node.", PolicyKinds.facts)
 
-    public static let expect = Table("expect", summary: "The outcome the scenario expects; a mismatch exits 1.", [
-        Key("outcome", .choice(["success", "rolled_back", "deferred", "refused", "failed", "up_to_date", "activated"]), required: true,
-            "How the simulated update ends."),
-        Key("runs", .integer(min: 0, max: nil), "How many healthcheck runs it takes."),
-        Key("within", .duration, "The outcome is reached by this virtual time."),
-    ])
+    public static let expect = Table(
+        "expect", summary: "The outcome the scenario expects; a mismatch exits 1.",
+        [
+            Key(
+                "outcome", .choice(["success", "rolled_back", "deferred", "refused", "failed", "up_to_date", "activated"]), required: true,
+                "How the simulated update ends."),
+            Key("runs", .integer(min: 0, max: nil), "How many healthcheck runs it takes."),
+            Key("within", .duration, "The outcome is reached by this virtual time."),
+        ])
 
-    public static let scenario = Table("scenario", summary: "A scripted run of a policy against a simulated world.", [
-        Key("description", .string(nil), "What the scenario shows."),
-        Key("start", .timestamp, default: "2026-01-05T02:00:00Z", "Virtual time when `apply` starts (a Monday)."),
-        Key("running_version", .string(nil), default: "1.0.0", "The version the node runs."),
-        Key("release", .table(release), required: true, "What the server offers."),
-        Key("download", .table(download), "How the download goes."),
-        Key("facts", .table(facts), "What the gates find."),
-        Key("gates", .dictionary(.choice(["pass", "block", "error"])),
-            "Answers that replace a gate's own check, by gate name (exec and http gates pass unless given here)."),
-        Key("boot", .choice(["new", "old"]), default: "new",
-            "Which slot the node comes up on after the reboot (`old`: the bootloader falls back)."),
-        Key("reboot_after", .duration, default: "1m", "Time from activation until the node runs again after its reboot."),
-        Key("probes", .dictionary(.list(.string(outcomeRule))),
-            "Per probe, the outcome of each round, across runs (`hang` waits out the probe's timeout); the last repeats; "
-            + "probes not named pass in 50 ms."),
-        Key("runs", .integer(min: 1, max: 1000), default: "10", "Most healthcheck runs (one after each boot or timer)."),
-        Key("run_every", .duration, default: "10m", "Time from a failed healthcheck run to the next one."),
-        Key("expect", .table(expect), "The expected outcome."),
-    ])
+    public static let scenario = Table(
+        "scenario", summary: "A scripted run of a policy against a simulated world.",
+        [
+            Key("description", .string(nil), "What the scenario shows."),
+            Key("start", .timestamp, default: "2026-01-05T02:00:00Z", "Virtual time when `apply` starts (a Monday)."),
+            Key("running_version", .string(nil), default: "1.0.0", "The version the node runs."),
+            Key("release", .table(release), required: true, "What the server offers."),
+            Key("download", .table(download), "How the download goes."),
+            Key("facts", .table(facts), "What the gates find."),
+            Key(
+                "gates", .dictionary(.choice(["pass", "block", "error"])),
+                "Answers that replace a gate's own check, by gate name (exec and http gates pass unless given here)."),
+            Key(
+                "boot", .choice(["new", "old"]), default: "new",
+                "Which slot the node comes up on after the reboot (`old`: the bootloader falls back)."),
+            Key("reboot_after", .duration, default: "1m", "Time from activation until the node runs again after its reboot."),
+            Key(
+                "probes", .dictionary(.list(.string(outcomeRule))),
+                "Per probe, the outcome of each round, across runs (`hang` waits out the probe's timeout); the last repeats; "
+                    + "probes not named pass in 50 ms."),
+            Key("runs", .integer(min: 1, max: 1000), default: "10", "Most healthcheck runs (one after each boot or timer)."),
+            Key("run_every", .duration, default: "10m", "Time from a failed healthcheck run to the next one."),
+            Key("expect", .table(expect), "The expected outcome."),
+        ])
 }
 
 /// One scripted probe outcome.

@@ -1,4 +1,5 @@
 import JSONValue
+
 /// The policy's key tables: the one source of truth that drives decoding, unknown-key hints, the
 /// JSON Schema (`updatectl schema`) and the key reference in docs/policy.md.
 public enum PolicySchema {
@@ -26,9 +27,10 @@ public enum PolicySchema {
         description: "lower-case letters, digits, `.`, `_` and `-`",
         pattern: "^[a-z0-9._-]+$",
         check: { text in
-            !text.isEmpty && text.utf8.allSatisfy { byte in
-                (byte >= 97 && byte <= 122) || (byte >= 48 && byte <= 57) || byte == 46 || byte == 95 || byte == 45
-            }
+            !text.isEmpty
+                && text.utf8.allSatisfy { byte in
+                    (byte >= 97 && byte <= 122) || (byte >= 48 && byte <= 57) || byte == 46 || byte == 95 || byte == 45
+                }
         })
 
     static let nameRule = StringRule(
@@ -68,107 +70,150 @@ public enum PolicySchema {
     public static let probeFamily = EntryFamily(
         noun: "probe", kinds: probes, otherNoun: "gate", otherKinds: gates.map(\.name), otherPlace: "preflight")
 
-    public static let healthcheck = Table("healthcheck", summary: "Post-boot verification.", example: """
-        healthcheck:
-          timeout: 10m
-          interval: 15s
-          settle: 30s
-          probes:
-            \(RuleExamples.probeExample)
-        """, [
-        Key("timeout", .duration, default: "5m", "Deadline of one verification run, settle included."),
-        Key("interval", .duration, default: "10s", "Pause between probe rounds."),
-        Key("settle", .duration, default: "0s", "Wait after boot before the first probe round."),
-        Key("probes", .entries(probeFamily), default: "[]", "Probes; all must pass in the same round."),
-    ])
+    public static let healthcheck = Table(
+        "healthcheck", summary: "Post-boot verification.",
+        example: """
+            healthcheck:
+              timeout: 10m
+              interval: 15s
+              settle: 30s
+              probes:
+                \(RuleExamples.probeExample)
+            """,
+        [
+            Key("timeout", .duration, default: "5m", "Deadline of one verification run, settle included."),
+            Key("interval", .duration, default: "10s", "Pause between probe rounds."),
+            Key("settle", .duration, default: "0s", "Wait after boot before the first probe round."),
+            Key("probes", .entries(probeFamily), default: "[]", "Probes; all must pass in the same round."),
+        ])
 
-    public static let download = Table("download", summary: "How images are downloaded.", example: """
-        download:
-          min_rate: 64KiB/s
-          max_rate: 2MiB/s
-          retries: 8
-          proxy: http://proxy.example.com:3128
-          no_proxy: 10.0.0.0/8,.cluster.local
-        """, [
-        Key("min_rate", .rate, default: "32KiB/s", "Slowest acceptable transfer: a download slower than this for a minute "
-            + "is stopped, and one that takes longer than its size at this rate plus a minute fails; `0` turns both off."),
-        Key("max_rate", .rate, default: "0", "Fastest transfer: downloads are held to this rate so they do not fill a "
-            + "metered or shared link; `0` for no cap."),
-        Key("retries", .integer(min: 0, max: 1000), default: "8", "Failed tries in a row, none of which gained a byte, "
-            + "after which a download gives up for this run. A try that drops the connection, times out or gets a 5xx "
-            + "is retried after a random wait of up to 1 s, 2 s, 4 s … (at most 5 minutes), and goes on from the byte it "
-            + "reached; a try that gained bytes starts the count again."),
-        Key("proxy", .url(schemes: ["http", "https"]), "The proxy for every request to the update server, the registry and the "
-            + "fleet lock; without it the `https_proxy`, `http_proxy` and `no_proxy` environment variables apply."),
-        Key("no_proxy", .string(nil), "Hosts reached without `proxy`: a comma list of names, domains (`.corp`) and "
-            + "addresses, as the `no_proxy` variable takes them."),
-    ])
+    public static let download = Table(
+        "download", summary: "How images are downloaded.",
+        example: """
+            download:
+              min_rate: 64KiB/s
+              max_rate: 2MiB/s
+              retries: 8
+              proxy: http://proxy.example.com:3128
+              no_proxy: 10.0.0.0/8,.cluster.local
+            """,
+        [
+            Key(
+                "min_rate", .rate, default: "32KiB/s",
+                "Slowest acceptable transfer: a download slower than this for a minute "
+                    + "is stopped, and one that takes longer than its size at this rate plus a minute fails; `0` turns both off."),
+            Key(
+                "max_rate", .rate, default: "0",
+                "Fastest transfer: downloads are held to this rate so they do not fill a "
+                    + "metered or shared link; `0` for no cap."),
+            Key(
+                "retries", .integer(min: 0, max: 1000), default: "8",
+                "Failed tries in a row, none of which gained a byte, "
+                    + "after which a download gives up for this run. A try that drops the connection, times out or gets a 5xx "
+                    + "is retried after a random wait of up to 1 s, 2 s, 4 s … (at most 5 minutes), and goes on from the byte it "
+                    + "reached; a try that gained bytes starts the count again."),
+            Key(
+                "proxy", .url(schemes: ["http", "https"]),
+                "The proxy for every request to the update server, the registry and the "
+                    + "fleet lock; without it the `https_proxy`, `http_proxy` and `no_proxy` environment variables apply."),
+            Key(
+                "no_proxy", .string(nil),
+                "Hosts reached without `proxy`: a comma list of names, domains (`.corp`) and "
+                    + "addresses, as the `no_proxy` variable takes them."),
+        ])
 
     public static let commandOperations = ["stage", "activate", "rollback", "commit", "reboot", "booted_slot", "running_version"]
 
     public static let backend = TaggedTable(
         name: "backend", tagKey: "type",
         variants: [
-            ("directory", Table("directory backend", summary: "Slot images and boot markers in a directory; needs no root.",
-                                example: "backend: {type: directory, root: /var/lib/updatectl/slots, initial_version: 1.0.0}", [
-                Key("type", .choice(backendTypes), default: "directory", "Which backend."),
-                Key("root", .path, default: "/var/lib/updatectl/slots", "Holds the slot images and markers."),
-                Key("initial_version", .string(nil), default: "0.0.0", "Version recorded for slot `a` when the root is new."),
-            ])),
-            ("command", Table("command backend", summary: "The operator's commands drive a real bootloader (argv lists, no shell).",
-                              example: """
-                              backend:
-                                type: command
-                                stage: [/usr/bin/dd, "if=${IMAGE}", "of=/dev/disk/by-partlabel/root-${SLOT}", bs=4M, conv=fsync]
-                                activate: [/usr/bin/grub-editenv, /boot/grub/grubenv, set, "boot_once=${SLOT}"]
-                                rollback: [/usr/bin/grub-editenv, /boot/grub/grubenv, unset, boot_once]
-                                commit: [/usr/bin/grub-editenv, /boot/grub/grubenv, set, "boot_slot=${SLOT}"]
-                                reboot: [/usr/bin/systemctl, reboot]
-                                booted_slot: [/usr/local/sbin/booted-slot]
-                                running_version: [/usr/local/sbin/os-version]
-                                timeout: 10m
-                              """, [
-                Key("type", .choice(backendTypes), default: "directory", "Which backend."),
-                Key("stage", .command(variables: backendVariables), required: true, "Writes the release to slot `${SLOT}`: `${VMLINUZ}` and `${INITRAMFS}` (KubeSolo OS's pair) or `${IMAGE}` "
-                    + "(the one-image form), all in `${FILES}`."),
-                Key("activate", .command(variables: backendVariables), required: true, "Makes `${SLOT}` boot next."),
-                Key("rollback", .command(variables: backendVariables), required: true, "Makes the previous slot boot next."),
-                Key("commit", .command(variables: backendVariables), "Marks the booted slot good."),
-                Key("reboot", .command(variables: backendVariables), "Reboots the node (needed with `reboot: auto`)."),
-                Key("booted_slot", .command(variables: backendVariables), required: true, "Prints `a` or `b`."),
-                Key("running_version", .command(variables: backendVariables),
-                    "Prints the running version; without it, `VERSION_ID` of /etc/os-release is used."),
-                Key("timeout", .duration, default: "5m", "Deadline of each command."),
-            ])),
-            ("kubesolo", Table("kubesolo backend", summary: "A KubeSolo OS node: GRUB's environment block and the A/B partitions "
-                + "found by label (docs/bootloaders.md).", example: """
-                backend:
-                  type: kubesolo
-                  grubenv: /boot/grub/grubenv
-                  label_a: KSOLOA
-                  label_b: KSOLOB
-                  data_label: KSOLODATA
-                  mount_dir: /run/updatectl/slot
-                  boot_tries: 3
-                  slot_param: kubesolo.slot
-                  version_file: version
-                  reboot: [/sbin/reboot]
-                """, [
-                Key("type", .choice(backendTypes), default: "directory", "Which backend."),
-                Key("grubenv", .path, default: "/boot/grub/grubenv", "GRUB's environment block: `active_slot`, `boot_counter`, "
-                    + "`boot_success`."),
-                Key("label_a", .string(labelRule), default: "KSOLOA", "File system label of slot A."),
-                Key("label_b", .string(labelRule), default: "KSOLOB", "File system label of slot B."),
-                Key("data_label", .string(labelRule), default: "KSOLODATA", "The data partition's label: never written as a slot."),
-                Key("mount_dir", .path, default: "/run/updatectl/slot", "Where a slot that is not mounted is mounted while it is "
-                    + "read or written."),
-                Key("boot_tries", .integer(min: 1, max: 9), default: "3",
-                    "`boot_counter` after activation: unverified boots before GRUB falls back."),
-                Key("slot_param", .string(nil), default: "kubesolo.slot", "A kernel command-line parameter naming the booted slot "
-                    + "(`A`/`B`), when GRUB passes one; without it the slot comes from GRUB's environment."),
-                Key("version_file", .string(nil), default: "version", "The file in a slot's root that holds its version."),
-                Key("reboot", .command(variables: []), default: "[/sbin/reboot]", "Reboots the node (with `reboot: auto`)."),
-            ])),
+            (
+                "directory",
+                Table(
+                    "directory backend", summary: "Slot images and boot markers in a directory; needs no root.",
+                    example: "backend: {type: directory, root: /var/lib/updatectl/slots, initial_version: 1.0.0}",
+                    [
+                        Key("type", .choice(backendTypes), default: "directory", "Which backend."),
+                        Key("root", .path, default: "/var/lib/updatectl/slots", "Holds the slot images and markers."),
+                        Key("initial_version", .string(nil), default: "0.0.0", "Version recorded for slot `a` when the root is new."),
+                    ])
+            ),
+            (
+                "command",
+                Table(
+                    "command backend", summary: "The operator's commands drive a real bootloader (argv lists, no shell).",
+                    example: """
+                        backend:
+                          type: command
+                          stage: [/usr/bin/dd, "if=${IMAGE}", "of=/dev/disk/by-partlabel/root-${SLOT}", bs=4M, conv=fsync]
+                          activate: [/usr/bin/grub-editenv, /boot/grub/grubenv, set, "boot_once=${SLOT}"]
+                          rollback: [/usr/bin/grub-editenv, /boot/grub/grubenv, unset, boot_once]
+                          commit: [/usr/bin/grub-editenv, /boot/grub/grubenv, set, "boot_slot=${SLOT}"]
+                          reboot: [/usr/bin/systemctl, reboot]
+                          booted_slot: [/usr/local/sbin/booted-slot]
+                          running_version: [/usr/local/sbin/os-version]
+                          timeout: 10m
+                        """,
+                    [
+                        Key("type", .choice(backendTypes), default: "directory", "Which backend."),
+                        Key(
+                            "stage", .command(variables: backendVariables), required: true,
+                            "Writes the release to slot `${SLOT}`: `${VMLINUZ}` and `${INITRAMFS}` (KubeSolo OS's pair) or `${IMAGE}` "
+                                + "(the one-image form), all in `${FILES}`."),
+                        Key("activate", .command(variables: backendVariables), required: true, "Makes `${SLOT}` boot next."),
+                        Key("rollback", .command(variables: backendVariables), required: true, "Makes the previous slot boot next."),
+                        Key("commit", .command(variables: backendVariables), "Marks the booted slot good."),
+                        Key("reboot", .command(variables: backendVariables), "Reboots the node (needed with `reboot: auto`)."),
+                        Key("booted_slot", .command(variables: backendVariables), required: true, "Prints `a` or `b`."),
+                        Key(
+                            "running_version", .command(variables: backendVariables),
+                            "Prints the running version; without it, `VERSION_ID` of /etc/os-release is used."),
+                        Key("timeout", .duration, default: "5m", "Deadline of each command."),
+                    ])
+            ),
+            (
+                "kubesolo",
+                Table(
+                    "kubesolo backend",
+                    summary: "A KubeSolo OS node: GRUB's environment block and the A/B partitions "
+                        + "found by label (docs/bootloaders.md).",
+                    example: """
+                        backend:
+                          type: kubesolo
+                          grubenv: /boot/grub/grubenv
+                          label_a: KSOLOA
+                          label_b: KSOLOB
+                          data_label: KSOLODATA
+                          mount_dir: /run/updatectl/slot
+                          boot_tries: 3
+                          slot_param: kubesolo.slot
+                          version_file: version
+                          reboot: [/sbin/reboot]
+                        """,
+                    [
+                        Key("type", .choice(backendTypes), default: "directory", "Which backend."),
+                        Key(
+                            "grubenv", .path, default: "/boot/grub/grubenv",
+                            "GRUB's environment block: `active_slot`, `boot_counter`, "
+                                + "`boot_success`."),
+                        Key("label_a", .string(labelRule), default: "KSOLOA", "File system label of slot A."),
+                        Key("label_b", .string(labelRule), default: "KSOLOB", "File system label of slot B."),
+                        Key("data_label", .string(labelRule), default: "KSOLODATA", "The data partition's label: never written as a slot."),
+                        Key(
+                            "mount_dir", .path, default: "/run/updatectl/slot",
+                            "Where a slot that is not mounted is mounted while it is "
+                                + "read or written."),
+                        Key(
+                            "boot_tries", .integer(min: 1, max: 9), default: "3",
+                            "`boot_counter` after activation: unverified boots before GRUB falls back."),
+                        Key(
+                            "slot_param", .string(nil), default: "kubesolo.slot",
+                            "A kernel command-line parameter naming the booted slot "
+                                + "(`A`/`B`), when GRUB passes one; without it the slot comes from GRUB's environment."),
+                        Key("version_file", .string(nil), default: "version", "The file in a slot's root that holds its version."),
+                        Key("reboot", .command(variables: []), default: "[/sbin/reboot]", "Reboots the node (with `reboot: auto`)."),
+                    ])
+            ),
         ],
         defaultTag: "directory")
 
@@ -180,66 +225,84 @@ public enum PolicySchema {
         pattern: "^[^/\\s]{1,16}$",
         check: { label in !label.isEmpty && label.utf8.count <= 16 && !label.contains { $0 == "/" || $0.isWhitespace } })
 
-    public static let updates = Table("updates", summary: "The policy: the mapping under the top-level `updates:` key.", example: """
-        server: https://updates.example.com/kubesolo
-        # or, from an OCI registry instead: registry: registry.example.com/kubesolo/os
-        tag: stable
-        registry_auth: /etc/updatectl/registry-auth
-        channel: stable
-        layout: kubesolo
-        public_key: ed25519:Hn1+J4gUuOPxSNmoJfiFmdZ3Rvb4vnwYrH7s+dqvFiU=
-        maintenance_window: "22:00-04:00"
-        preflight:
-          \(RuleExamples.defaultGate)
-        healthcheck_url: http://127.0.0.1:10248/healthz
-        kube_system_settle: 30s
-        healthcheck: {timeout: 5m}
-        auto_rollback_after: 3
-        activation: auto
-        reboot: auto
-        data_dir: /var/lib/kubesolo
-        backend: {type: directory}
-        download: {min_rate: 64KiB/s}
-        """, [
-        Key("server", .url(schemes: ["https", "http", "file"]), required: true,
-            "Base URL of the update server (or, instead, `registry`)."),
-        Key("registry", .string(registryRule), insteadOf: "server",
-            "Instead of `server`: the OCI repository releases are pulled from, `host[:port]/path` (https; `http://` "
-                + "first for a plain-HTTP registry)."),
-        Key("tag", .string(tagRule), default: "the channel", "With `registry`: the tag to pull (`stable`, `v0.3.0`)."),
-        Key("registry_auth", .path,
-            "With `registry`: a file holding `user:password` for basic credentials or the registry's token service."),
-        Key("channel", .string(channelRule), default: "stable",
-            "The channel this node follows: the release's `channel` must be it (the `channel` gate); with "
-                + "`layout: per_channel` it is also a path segment."),
-        Key("layout", .choice(["kubesolo", "per_channel"]), default: "kubesolo",
-            "Where the metadata is: `kubesolo` reads `<server>/latest.json` (KubeSolo OS's layout, the channel inside "
-                + "the document); `per_channel` reads `<server>/<channel>/latest.json`."),
-        Key("public_key", .publicKey,
-            "Verifies the release's signatures: `ed25519:<base64>`, or a key file's path (64 hex characters, as KubeSolo "
-                + "OS writes it, or base64, or PEM)."),
-        Key("pubkey", .path, insteadOf: "public_key", "KubeSolo OS's spelling: the path of the public key file; the same as `public_key: PATH`."),
-        Key("maintenance_window", .timeRange,
-            "KubeSolo OS's spelling, `\"HH:MM-HH:MM\"` (UTC; may cross midnight; empty = always open): one "
-                + "`maintenance_window` gate, first among the written gates."),
-        Key("preflight", .entries(gateFamily), default: defaultPreflightText,
-            "Gates, run in the listed order before anything is downloaded; \(alwaysOnGates) is added first unless "
-                + "listed or turned off."),
-        Key("healthcheck_url", .url(schemes: ["http", "https"]), "Upstream shorthand: one `http` probe, 200 = pass."),
-        Key("kube_system_settle", .duration, default: "30s",
-            "Upstream shorthand: a kube-system probe (every kube-system pod running this long) with this settle; `0` turns "
-                + "it off."),
-        Key("healthcheck", .table(healthcheck), "Post-boot verification."),
-        Key("auto_rollback_after", .integer(min: 0, max: nil), default: "0",
-            "Consecutive failed verification runs that roll back; `0` turns automatic rollback off."),
-        Key("activation", .choice(["auto", "separate"]), default: "auto",
-            "`auto`: `apply` downloads, stages and activates in one run; `separate`: `apply` stops at `staged`, as "
-                + "KubeSolo OS's agent does, and `updatectl activate` goes on."),
-        Key("reboot", .choice(["manual", "auto"]), default: "manual",
-            "After activation, reboot through the backend (`auto`) or leave it to the operator (`manual`)."),
-        Key("data_dir", .path, default: "/var/lib/kubesolo", "Holds `update/state.json`; the always-on disk probe writes here."),
-        Key("backend", .tagged(backend), default: "{type: directory, root: /var/lib/updatectl/slots}",
-            "How actions touch the system."),
-        Key("download", .table(download), "How images are downloaded (the slowest link tolerated)."),
-    ])
+    public static let updates = Table(
+        "updates", summary: "The policy: the mapping under the top-level `updates:` key.",
+        example: """
+            server: https://updates.example.com/kubesolo
+            # or, from an OCI registry instead: registry: registry.example.com/kubesolo/os
+            tag: stable
+            registry_auth: /etc/updatectl/registry-auth
+            channel: stable
+            layout: kubesolo
+            public_key: ed25519:Hn1+J4gUuOPxSNmoJfiFmdZ3Rvb4vnwYrH7s+dqvFiU=
+            maintenance_window: "22:00-04:00"
+            preflight:
+              \(RuleExamples.defaultGate)
+            healthcheck_url: http://127.0.0.1:10248/healthz
+            kube_system_settle: 30s
+            healthcheck: {timeout: 5m}
+            auto_rollback_after: 3
+            activation: auto
+            reboot: auto
+            data_dir: /var/lib/kubesolo
+            backend: {type: directory}
+            download: {min_rate: 64KiB/s}
+            """,
+        [
+            Key(
+                "server", .url(schemes: ["https", "http", "file"]), required: true,
+                "Base URL of the update server (or, instead, `registry`)."),
+            Key(
+                "registry", .string(registryRule), insteadOf: "server",
+                "Instead of `server`: the OCI repository releases are pulled from, `host[:port]/path` (https; `http://` "
+                    + "first for a plain-HTTP registry)."),
+            Key("tag", .string(tagRule), default: "the channel", "With `registry`: the tag to pull (`stable`, `v0.3.0`)."),
+            Key(
+                "registry_auth", .path,
+                "With `registry`: a file holding `user:password` for basic credentials or the registry's token service."),
+            Key(
+                "channel", .string(channelRule), default: "stable",
+                "The channel this node follows: the release's `channel` must be it (the `channel` gate); with "
+                    + "`layout: per_channel` it is also a path segment."),
+            Key(
+                "layout", .choice(["kubesolo", "per_channel"]), default: "kubesolo",
+                "Where the metadata is: `kubesolo` reads `<server>/latest.json` (KubeSolo OS's layout, the channel inside "
+                    + "the document); `per_channel` reads `<server>/<channel>/latest.json`."),
+            Key(
+                "public_key", .publicKey,
+                "Verifies the release's signatures: `ed25519:<base64>`, or a key file's path (64 hex characters, as KubeSolo "
+                    + "OS writes it, or base64, or PEM)."),
+            Key(
+                "pubkey", .path, insteadOf: "public_key",
+                "KubeSolo OS's spelling: the path of the public key file; the same as `public_key: PATH`."),
+            Key(
+                "maintenance_window", .timeRange,
+                "KubeSolo OS's spelling, `\"HH:MM-HH:MM\"` (UTC; may cross midnight; empty = always open): one "
+                    + "`maintenance_window` gate, first among the written gates."),
+            Key(
+                "preflight", .entries(gateFamily), default: defaultPreflightText,
+                "Gates, run in the listed order before anything is downloaded; \(alwaysOnGates) is added first unless "
+                    + "listed or turned off."),
+            Key("healthcheck_url", .url(schemes: ["http", "https"]), "Upstream shorthand: one `http` probe, 200 = pass."),
+            Key(
+                "kube_system_settle", .duration, default: "30s",
+                "Upstream shorthand: a kube-system probe (every kube-system pod running this long) with this settle; `0` turns "
+                    + "it off."),
+            Key("healthcheck", .table(healthcheck), "Post-boot verification."),
+            Key(
+                "auto_rollback_after", .integer(min: 0, max: nil), default: "0",
+                "Consecutive failed verification runs that roll back; `0` turns automatic rollback off."),
+            Key(
+                "activation", .choice(["auto", "separate"]), default: "auto",
+                "`auto`: `apply` downloads, stages and activates in one run; `separate`: `apply` stops at `staged`, as "
+                    + "KubeSolo OS's agent does, and `updatectl activate` goes on."),
+            Key(
+                "reboot", .choice(["manual", "auto"]), default: "manual",
+                "After activation, reboot through the backend (`auto`) or leave it to the operator (`manual`)."),
+            Key("data_dir", .path, default: "/var/lib/kubesolo", "Holds `update/state.json`; the always-on disk probe writes here."),
+            Key(
+                "backend", .tagged(backend), default: "{type: directory, root: /var/lib/updatectl/slots}",
+                "How actions touch the system."),
+            Key("download", .table(download), "How images are downloaded (the slowest link tolerated)."),
+        ])
 }

@@ -1,4 +1,5 @@
 import JSONValue
+
 /// What a key's value must be. The decoder, the JSON Schema and the reference docs read it.
 public indirect enum ValueKind: Sendable {
     /// Text; with a pattern description and a check when the text is constrained.
@@ -70,8 +71,10 @@ public struct Key: Sendable {
     /// both`), and a required key is satisfied by either.
     public var insteadOf: String?
 
-    public init(_ name: String, _ kind: ValueKind, default defaultText: String? = nil, required: Bool = false,
-                insteadOf: String? = nil, _ summary: String) {
+    public init(
+        _ name: String, _ kind: ValueKind, default defaultText: String? = nil, required: Bool = false,
+        insteadOf: String? = nil, _ summary: String
+    ) {
         self.name = name
         self.kind = kind
         self.defaultText = defaultText

@@ -1,4 +1,5 @@
 import JSONValue
+
 /// Transfer rates as policies write them: a number, a unit and `/s` — `32KiB/s`, `2MiB/s`,
 /// `500kB/s`, `1000B/s`. IEC units (`KiB`, `MiB`, `GiB`) count 1024s, SI units (`kB`, `MB`, `GB`)
 /// 1000s; `0` means no limit.

@@ -21,10 +21,12 @@ public struct RegistryReference: Sendable, Hashable, CustomStringConvertible {
         let hostOK = !host.isEmpty && host.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || ".-:".contains($0)) }
         // Distribution's grammar: lower-case components separated by `/`, each with `.`, `_`, `-`.
         let components = repository.split(separator: "/", omittingEmptySubsequences: false)
-        let repositoryOK = !components.isEmpty && components.allSatisfy { part in
-            !part.isEmpty && part.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || "._-".contains($0)) }
-                && part.first!.isASCII && (part.first!.isLowercase || part.first!.isNumber)
-        }
+        let repositoryOK =
+            !components.isEmpty
+            && components.allSatisfy { part in
+                !part.isEmpty && part.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || "._-".contains($0)) }
+                    && part.first!.isASCII && (part.first!.isLowercase || part.first!.isNumber)
+            }
         guard hostOK, repositoryOK else { return nil }
         return RegistryReference(host: host, repository: repository, plainHTTP: plain)
     }

@@ -53,7 +53,8 @@ public struct TimeRange: Sendable, Hashable, CustomStringConvertible {
 
     public static func parse(_ text: String) -> TimeRange? {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 2, let start = TimeOfDay.parse(String(parts[0]).filter { $0 != " " }), let end = TimeOfDay.parse(String(parts[1]).filter { $0 != " " })
+        guard parts.count == 2, let start = TimeOfDay.parse(String(parts[0]).filter { $0 != " " }),
+            let end = TimeOfDay.parse(String(parts[1]).filter { $0 != " " })
         else { return nil }
         return TimeRange(start: start, end: end)
     }

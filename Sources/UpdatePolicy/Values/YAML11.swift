@@ -17,8 +17,9 @@ enum YAML11 {
         guard let first = text.utf8.first else { return nil }
         let lower = first | 0x20
         let isDigit = first >= 48 && first <= 57
-        guard isDigit || lower == UInt8(ascii: "y") || lower == UInt8(ascii: "n") || lower == UInt8(ascii: "o")
-            || lower == UInt8(ascii: "t") || lower == UInt8(ascii: "f")
+        guard
+            isDigit || lower == UInt8(ascii: "y") || lower == UInt8(ascii: "n") || lower == UInt8(ascii: "o")
+                || lower == UInt8(ascii: "t") || lower == UInt8(ascii: "f")
         else { return nil }
         if !isDigit, text.utf8.count > 5 { return nil }
         if isDigit, !text.utf8.allSatisfy({ ($0 >= 48 && $0 <= 58) || $0 == 95 }) { return nil }

@@ -1,5 +1,5 @@
-import UpdatePolicy
 import UpdateAgent
+import UpdatePolicy
 
 /// Everything one `lint` run found, with the paths as reports show them.
 struct LintReport {

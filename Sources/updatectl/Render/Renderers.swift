@@ -1,7 +1,7 @@
+import JSONValue
 import UpdateAgent
 import UpdatePolicy
 import YAMLTree
-import JSONValue
 
 /// The output formats of `lint`.
 enum LintFormat: String, CaseIterable {
@@ -45,7 +45,8 @@ enum TextRenderer {
                 let gutter = String(repeating: " ", count: String(finding.start.line).count)
                 out += "\(gutter)--> \(file.path):\(finding.start.line):\(finding.start.column)\n"
                 if let line = lines.line(finding.start.line) {
-                    let end = finding.end.line == finding.start.line && finding.end.column > finding.start.column
+                    let end =
+                        finding.end.line == finding.start.line && finding.end.column > finding.start.column
                         ? finding.end.column : (finding.end.line > finding.start.line ? nil : finding.start.column + 1)
                     let (shown, caret) = SourceLines.caret(line, from: finding.start.column, to: end)
                     out += "\(gutter) |\n"
@@ -59,7 +60,8 @@ enum TextRenderer {
                 out += "\n"
             }
             for (rule, count) in hidden {
-                out += "note: \(count) more \(rule) finding\(count == 1 ? "" : "s") in \(file.path) not shown "
+                out +=
+                    "note: \(count) more \(rule) finding\(count == 1 ? "" : "s") in \(file.path) not shown "
                     + "(--format concise or json lists every one)\n\n"
             }
         }
@@ -74,7 +76,8 @@ enum ConciseRenderer {
     static func render(_ report: LintReport) -> String {
         var out = ""
         for (file, finding) in report.findings {
-            out += "\(VisibleText.escape(file.path)):\(finding.start.line):\(finding.start.column): "
+            out +=
+                "\(VisibleText.escape(file.path)):\(finding.start.line):\(finding.start.column): "
                 + "\(finding.severity.rawValue)[\(finding.rule)] \(VisibleText.escape(finding.message))\n"
         }
         return out
@@ -96,22 +99,29 @@ enum JSONRenderer {
                 ("name", .string(Rules.rule(finding.rule).name)),
                 ("message", .string(finding.message)),
                 ("help", .optional(finding.help)),
-                ("notes", .array(finding.notes.map { note in
-                    .object([
-                        ("line", .int(note.mark.line)), ("column", .int(note.mark.column)), ("message", .string(note.message)),
-                    ])
-                })),
+                (
+                    "notes",
+                    .array(
+                        finding.notes.map { note in
+                            .object([
+                                ("line", .int(note.mark.line)), ("column", .int(note.mark.column)), ("message", .string(note.message)),
+                            ])
+                        })
+                ),
             ])
         }
         return JSON.object([
             ("schema_version", .int(1)),
             ("findings", .array(findings)),
-            ("summary", .object([
-                ("files", .int(report.files.count)),
-                ("errors", .int(report.count(.error))),
-                ("warnings", .int(report.count(.warning))),
-                ("infos", .int(report.count(.info))),
-            ])),
+            (
+                "summary",
+                .object([
+                    ("files", .int(report.files.count)),
+                    ("errors", .int(report.count(.error))),
+                    ("warnings", .int(report.count(.warning))),
+                    ("infos", .int(report.count(.info))),
+                ])
+            ),
         ]).render() + "\n"
     }
 }
@@ -152,12 +162,16 @@ enum SARIFRenderer {
                 ("message", .object([("text", .string(message))])),
                 ("locations", .array([location(file.path, finding.start, finding.end)])),
                 ("partialFingerprints", .object([("updatectl/v1", .string(fingerprints.next(file.path, finding)))])),
-                ("relatedLocations", .array(finding.notes.enumerated().map { offset, note in
-                    guard case .object(var pairs) = location(file.path, note.mark, nil) else { return .null }
-                    pairs.insert(("id", .int(offset + 1)), at: 0)
-                    pairs.append(("message", .object([("text", .string(note.message))])))
-                    return .object(pairs)
-                })),
+                (
+                    "relatedLocations",
+                    .array(
+                        finding.notes.enumerated().map { offset, note in
+                            guard case .object(var pairs) = location(file.path, note.mark, nil) else { return .null }
+                            pairs.insert(("id", .int(offset + 1)), at: 0)
+                            pairs.append(("message", .object([("text", .string(note.message))])))
+                            return .object(pairs)
+                        })
+                ),
             ])
         }
         let notifications: [JSON] = report.unreadable.map { problem in
@@ -171,22 +185,40 @@ enum SARIFRenderer {
         return JSON.object([
             ("$schema", .string("https://json.schemastore.org/sarif-2.1.0.json")),
             ("version", .string("2.1.0")),
-            ("runs", .array([.object([
-                ("tool", .object([("driver", .object([
-                    ("name", .string("updatectl")),
-                    ("version", .string(Updatectl.version)),
-                    ("informationUri", .string(Rule.documentationBase)),
-                    ("rules", .array(ruleObjects)),
-                ]))])),
-                ("automationDetails", .object([("id", .string("updatectl/lint/"))])),
-                ("originalUriBaseIds", .object([("%SRCROOT%", .object([("uri", .string("file://" + uri(base)))]))])),
-                ("invocations", .array([.object([
-                    ("executionSuccessful", .bool(report.unreadable.isEmpty)),
-                    ("toolExecutionNotifications", .array(notifications)),
-                ])])),
-                ("columnKind", .string("unicodeCodePoints")),
-                ("results", .array(results)),
-            ])])),
+            (
+                "runs",
+                .array([
+                    .object([
+                        (
+                            "tool",
+                            .object([
+                                (
+                                    "driver",
+                                    .object([
+                                        ("name", .string("updatectl")),
+                                        ("version", .string(Updatectl.version)),
+                                        ("informationUri", .string(Rule.documentationBase)),
+                                        ("rules", .array(ruleObjects)),
+                                    ])
+                                )
+                            ])
+                        ),
+                        ("automationDetails", .object([("id", .string("updatectl/lint/"))])),
+                        ("originalUriBaseIds", .object([("%SRCROOT%", .object([("uri", .string("file://" + uri(base)))]))])),
+                        (
+                            "invocations",
+                            .array([
+                                .object([
+                                    ("executionSuccessful", .bool(report.unreadable.isEmpty)),
+                                    ("toolExecutionNotifications", .array(notifications)),
+                                ])
+                            ])
+                        ),
+                        ("columnKind", .string("unicodeCodePoints")),
+                        ("results", .array(results)),
+                    ])
+                ])
+            ),
         ]).render() + "\n"
     }
 
@@ -257,7 +289,8 @@ enum GitHubRenderer {
             properties.append(("title", "\(finding.rule) \(Rules.rule(finding.rule).name)"))
             var message = finding.message
             if let help = finding.help { message += "\nhelp: \(help)" }
-            out += "::\(command) " + properties.map { "\($0)=\(escapeProperty($1))" }.joined(separator: ",")
+            out +=
+                "::\(command) " + properties.map { "\($0)=\(escapeProperty($1))" }.joined(separator: ",")
                 + "::\(escapeData(message))\n"
         }
         out += "updatectl lint: \(report.summary)"
@@ -273,7 +306,8 @@ enum GitHubRenderer {
         out += "\n| where | rule | severity | message |\n| --- | --- | --- | --- |\n"
         for (file, finding) in report.findings {
             let rule = Rules.rule(finding.rule)
-            out += "| \(cell("\(file.path):\(finding.start.line):\(finding.start.column)")) | [\(rule.id) \(rule.name)](\(rule.documentationURI)) "
+            out +=
+                "| \(cell("\(file.path):\(finding.start.line):\(finding.start.column)")) | [\(rule.id) \(rule.name)](\(rule.documentationURI)) "
                 + "| \(finding.severity.rawValue) | \(cell(finding.message)) |\n"
         }
         return out + "\n"
@@ -342,10 +376,13 @@ enum GitLabRenderer {
                 ("categories", .array([.string(finding.rule.rawValue.hasPrefix("UPD4") ? "Bug Risk" : "Style")])),
                 ("severity", .string(severity(finding.severity))),
                 ("fingerprint", .string(fingerprints.next(file.path, finding))),
-                ("location", .object([
-                    ("path", .string(file.path)),
-                    ("lines", .object([("begin", .int(finding.start.line)), ("end", .int(finding.end.line))])),
-                ])),
+                (
+                    "location",
+                    .object([
+                        ("path", .string(file.path)),
+                        ("lines", .object([("begin", .int(finding.start.line)), ("end", .int(finding.end.line))])),
+                    ])
+                ),
             ])
         }
         return JSON.array(issues).render() + "\n"

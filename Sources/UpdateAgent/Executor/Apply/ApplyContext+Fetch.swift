@@ -45,8 +45,10 @@ extension ApplyContext {
             }
             guard response.status == 200 else {
                 let missing = what == "signature" && response.status == 404
-                throw RunFailure(missing ? .signature : .network, "GET \(url) answered HTTP \(response.status)"
-                    + (missing ? ": the signature is missing" : ""))
+                throw RunFailure(
+                    missing ? .signature : .network,
+                    "GET \(url) answered HTTP \(response.status)"
+                        + (missing ? ": the signature is missing" : ""))
             }
             return body
         } catch let failure as RunFailure {
@@ -126,9 +128,10 @@ extension ApplyContext {
         let settings = run.policy.download
         let download = ReleaseDownload(
             transport: env.transport, reporter: env.reporter, clock: env.clock,
-            settings: ReleaseDownload.Settings(minRate: settings.minRate.value, maxRate: settings.maxRate.value,
-                                               retries: settings.retries.value, atOnce: env.downloadsAtOnce,
-                                               jitter: env.jitter),
+            settings: ReleaseDownload.Settings(
+                minRate: settings.minRate.value, maxRate: settings.maxRate.value,
+                retries: settings.retries.value, atOnce: env.downloadsAtOnce,
+                jitter: env.jitter),
             total: offered.metadata.size ?? 0)
         for (job, file) in zip(jobs, try download.run(jobs)) {
             downloaded.written[job.file.name] = file.count

@@ -8,22 +8,29 @@ extension ApplyContext {
     /// An outcome when the run ends here; nil to go on with the plan.
     mutating func resume() throws -> ApplyOutcome? {
         let sidecar = try env.store.readSidecar()
-        let activationBoot = state.activationBootID
+        let activationBoot =
+            state.activationBootID
             ?? sidecar.activation.flatMap { $0.version == state.toVersion ? $0.bootID : nil }
         switch state.phase {
-        case .activated where !run.dryRun && run.policy.reboot.value == .auto
+        case .activated
+        where !run.dryRun && run.policy.reboot.value == .auto
             && activationBoot != nil && activationBoot == (try? env.backend.bootID()):
             // Activated, but the run stopped before its reboot: finish it.
-            env.reporter.note("the update to \(state.toVersion ?? "a new version") is activated but the node has not "
-                + "rebooted since; rebooting now")
+            env.reporter.note(
+                "the update to \(state.toVersion ?? "a new version") is activated but the node has not "
+                    + "rebooted since; rebooting now")
             try env.backend.reboot()
             return .activated(version: state.toVersion ?? "", rebooted: true)
-        case .rolledBack where !run.dryRun && (try? env.backend.runningVersion()) == state.toVersion
+        case .rolledBack
+        where !run.dryRun && (try? env.backend.runningVersion()) == state.toVersion
             && state.toVersion != nil && state.toVersion != state.fromVersion:
             return try finishRollbackReboot()
         case .activated, .verifying:
-            return .failed(RunFailure(.interrupted, "an update to \(state.toVersion ?? "a new version") is \(state.phase.rawValue) "
-                + "and waits for its post-boot check: run `updatectl healthcheck` (or `updatectl rollback`) first"))
+            return .failed(
+                RunFailure(
+                    .interrupted,
+                    "an update to \(state.toVersion ?? "a new version") is \(state.phase.rawValue) "
+                        + "and waits for its post-boot check: run `updatectl healthcheck` (or `updatectl rollback`) first"))
         case .staged where state.toVersion != nil:
             // A resting phase (activation: separate, a run that stopped after staging, or the
             // Go agent's apply): the release stays staged unless a different one is offered.
@@ -46,11 +53,15 @@ extension ApplyContext {
     private mutating func finishRollbackReboot() throws -> ApplyOutcome {
         let previous = ((try? env.backend.bootedSlot()) ?? .a).other.rawValue
         guard run.policy.reboot.value == .auto else {
-            return .failed(RunFailure(.interrupted, "\(state.toVersion ?? "the update") was rolled back, but the node still "
-                + "runs it: reboot the node into slot \(previous) first"))
+            return .failed(
+                RunFailure(
+                    .interrupted,
+                    "\(state.toVersion ?? "the update") was rolled back, but the node still "
+                        + "runs it: reboot the node into slot \(previous) first"))
         }
-        env.reporter.note("\(state.toVersion ?? "the update") was rolled back, but the node still runs it; rebooting "
-            + "into slot \(previous) now")
+        env.reporter.note(
+            "\(state.toVersion ?? "the update") was rolled back, but the node still runs it; rebooting "
+                + "into slot \(previous) now")
         try env.backend.reboot()
         return .rebooted(slot: previous)
     }
@@ -67,8 +78,9 @@ extension ApplyContext {
             }
             state.interruptedAttempts += 1
         }
-        env.reporter.note("the previous attempt was interrupted in phase \(state.phase.rawValue); starting over"
-            + (state.phase == .downloading ? ", keeping what it downloaded" : ""))
+        env.reporter.note(
+            "the previous attempt was interrupted in phase \(state.phase.rawValue); starting over"
+                + (state.phase == .downloading ? ", keeping what it downloaded" : ""))
         // The passive slot held the partial release: the one the node does not run.
         if let slot = try? env.backend.bootedSlot().other {
             env.backend.invalidate(slot: slot, keepingDownloads: state.phase == .downloading)

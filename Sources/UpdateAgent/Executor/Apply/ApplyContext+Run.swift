@@ -9,9 +9,12 @@ extension ApplyContext {
         if let outcome = try resume() { return outcome }
         let interrupted = max(state.interruptedAttempts, try env.store.readSidecar().interrupted(state.toVersion))
         if interrupted >= ApplyRun.interruptionLimit {
-            return .failed(RunFailure(.interrupted, "the last \(interrupted) attempts at \(state.toVersion ?? "this version") were "
-                + "interrupted (killed, or power lost mid-update); not retrying until someone looks: check the node, "
-                + "then run `updatectl state reset --yes`"))
+            return .failed(
+                RunFailure(
+                    .interrupted,
+                    "the last \(interrupted) attempts at \(state.toVersion ?? "this version") were "
+                        + "interrupted (killed, or power lost mid-update); not retrying until someone looks: check the node, "
+                        + "then run `updatectl state reset --yes`"))
         }
         do {
             booted = try env.backend.bootedSlot()
@@ -48,14 +51,18 @@ extension ApplyContext {
             case .missing: state = UpdateState()
             case .state(let read): state = read
             case .broken(let problem):
-                return RunFailure(.interrupted, "the state file \(env.store.path) cannot be parsed (\(problem)); it was left in "
-                    + "place. A real run would move it aside and stop: check the node, then run `updatectl state reset --yes`")
+                return RunFailure(
+                    .interrupted,
+                    "the state file \(env.store.path) cannot be parsed (\(problem)); it was left in "
+                        + "place. A real run would move it aside and stop: check the node, then run `updatectl state reset --yes`")
             }
         }
         let broken = env.store.brokenFiles()
         guard broken.isEmpty else {
-            return RunFailure(.interrupted, "a broken state file was moved aside earlier (\(broken.joined(separator: ", "))), so "
-                + "an update may have been in flight; check the node, then run `updatectl state reset --yes`")
+            return RunFailure(
+                .interrupted,
+                "a broken state file was moved aside earlier (\(broken.joined(separator: ", "))), so "
+                    + "an update may have been in flight; check the node, then run `updatectl state reset --yes`")
         }
         return nil
     }
@@ -84,8 +91,11 @@ extension ApplyContext {
         guard let lock else { return .failed(RunFailure(.lock, "activate takes the state lock")) }
         state = try env.store.load(holding: lock, clock: env.clock)
         guard state.phase == .staged, let version = state.toVersion else {
-            return .failed(RunFailure(.interrupted, "nothing is staged (phase \(state.phase.rawValue)): `updatectl apply` stages a "
-                + "release first"))
+            return .failed(
+                RunFailure(
+                    .interrupted,
+                    "nothing is staged (phase \(state.phase.rawValue)): `updatectl apply` stages a "
+                        + "release first"))
         }
         do {
             let inFlight = try InFlight.staged(state, backend: env.backend)

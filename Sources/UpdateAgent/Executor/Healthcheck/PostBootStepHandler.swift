@@ -23,7 +23,7 @@ extension HealthcheckContext {
         case .rollback(let after): RollbackStep(after: after)
         case .releaseHeld(let gate, _): GiveBackStep(gate: gate)
         case .fetchMetadata, .fetchManifest, .verifySignature, .verifyCosign, .compareVersions, .gate, .download, .verifyFiles,
-             .verifyFileSignatures, .stage, .activate, .reboot:
+            .verifyFileSignatures, .stage, .activate, .reboot:
             MisplacedPostBootStep()
         }
     }

@@ -6,31 +6,38 @@ extension Message {
     // MARK: wrong-type (of a scalar)
 
     static func textIsBoolean(_ key: String, _ text: String) -> Message {
-        Message(.wrongType, "`\(key)` expects text, found the boolean `\(text)` (every YAML reader reads it as one)",
-                help: "quote it: `\"\(text)\"`")
+        Message(
+            .wrongType, "`\(key)` expects text, found the boolean `\(text)` (every YAML reader reads it as one)",
+            help: "quote it: `\"\(text)\"`")
     }
 
     /// `reading`: how YAML 1.1 reads the text, when it reads it as something.
     static func notBoolean(_ key: String, found: String, text: String, reading: YAML11.Reading?) -> Message {
-        let help = reading.map {
-            "YAML 1.1 tools read `\(text)` as \(YAML11.describe($0)) and YAML 1.2 tools as text; write `\($0.booleanText ?? "true")`"
-        } ?? "write `true` or `false`"
+        let help =
+            reading.map {
+                "YAML 1.1 tools read `\(text)` as \(YAML11.describe($0)) and YAML 1.2 tools as text; write `\($0.booleanText ?? "true")`"
+            } ?? "write `true` or `false`"
         return Message(.wrongType, "`\(key)` expects true or false, found \(found)", help: help)
     }
 
     static func quotedNumber(_ key: String, found: String, digits: String?) -> Message {
-        Message(.wrongType, "`\(key)` expects a whole number, found \(found)",
-                help: digits.map { "quoted digits are text: write `\($0)` without quotes" })
+        Message(
+            .wrongType, "`\(key)` expects a whole number, found \(found)",
+            help: digits.map { "quoted digits are text: write `\($0)` without quotes" })
     }
 
     static func octalNumber(_ key: String, _ text: String, octal: Int) -> Message {
-        Message(.wrongType, "`\(key)`: `\(text)` has a leading zero, which YAML 1.1 tools read as octal \(octal) and "
-            + "YAML 1.2 tools as \(Int(text) ?? 0)", help: "write the number without leading zeros")
+        Message(
+            .wrongType,
+            "`\(key)`: `\(text)` has a leading zero, which YAML 1.1 tools read as octal \(octal) and "
+                + "YAML 1.2 tools as \(Int(text) ?? 0)", help: "write the number without leading zeros")
     }
 
     static func numberReadOtherwise(_ key: String, _ text: String, reading: YAML11.Reading) -> Message {
-        Message(.wrongType, "`\(key)` expects a whole number, found `\(text)`, which YAML 1.1 tools read as "
-            + YAML11.describe(reading))
+        Message(
+            .wrongType,
+            "`\(key)` expects a whole number, found `\(text)`, which YAML 1.1 tools read as "
+                + YAML11.describe(reading))
     }
 
     static func notWholeNumber(_ key: String, range: String, found: String) -> Message {
@@ -54,62 +61,71 @@ extension Message {
     }
 
     static func notARate(_ key: String, found: String) -> Message {
-        Message(.badValue, "`\(key)` must be a rate like 2MiB/s or 500kB/s, found \(found)",
-                help: "a number, a unit (B, KiB, MiB, GiB, kB, MB, GB) and `/s`; `0` for no limit")
+        Message(
+            .badValue, "`\(key)` must be a rate like 2MiB/s or 500kB/s, found \(found)",
+            help: "a number, a unit (B, KiB, MiB, GiB, kB, MB, GB) and `/s`; `0` for no limit")
     }
 
     // MARK: bad-path
 
     static func badPath(_ key: String, found: String, empty: Bool) -> Message {
-        Message(.badPath, empty ? "`\(key)` is empty" : "`\(key)` must be an absolute path, found \(found)",
-                help: "paths start with `/`; updatectl runs from init, with no useful working directory")
+        Message(
+            .badPath, empty ? "`\(key)` is empty" : "`\(key)` must be an absolute path, found \(found)",
+            help: "paths start with `/`; updatectl runs from init, with no useful working directory")
     }
 
     // MARK: bad-url
 
     static func badURL(_ key: String, _ problem: PolicyURL.Problem, found: String, schemes: [String]) -> Message {
-        let message = switch problem {
-        case .notAbsolute: "`\(key)` must be an absolute URL, found \(found)"
-        case .scheme(let scheme): "`\(key)` may not use the `\(scheme)` scheme; it takes " + schemes.map { "`\($0)`" }.joined(separator: ", ")
-        case .noHost: "the URL in `\(key)` has no host (or, for `file`, no absolute path)"
-        case .whitespace: "the URL in `\(key)` contains white space"
-        case .badPort: "the URL in `\(key)` has a port outside 1–65535"
-        }
-        return Message(.badURL, message,
-                       help: "write e.g. `\(schemes[0])://\(schemes[0] == "file" ? "/srv/updates" : "updates.example.com/os")`")
+        let message =
+            switch problem {
+            case .notAbsolute: "`\(key)` must be an absolute URL, found \(found)"
+            case .scheme(let scheme):
+                "`\(key)` may not use the `\(scheme)` scheme; it takes " + schemes.map { "`\($0)`" }.joined(separator: ", ")
+            case .noHost: "the URL in `\(key)` has no host (or, for `file`, no absolute path)"
+            case .whitespace: "the URL in `\(key)` contains white space"
+            case .badPort: "the URL in `\(key)` has a port outside 1–65535"
+            }
+        return Message(
+            .badURL, message,
+            help: "write e.g. `\(schemes[0])://\(schemes[0] == "file" ? "/srv/updates" : "updates.example.com/os")`")
     }
 
     // MARK: bad-duration
 
     static func quotedDuration(_ key: String, found: String, digits: String) -> Message {
-        Message(.badDuration, "`\(key)` expects a duration like 30s, found \(found)",
-                help: "quoted digits are text: write `\(digits)` (seconds) or `\(digits)s` without quotes")
+        Message(
+            .badDuration, "`\(key)` expects a duration like 30s, found \(found)",
+            help: "quoted digits are text: write `\(digits)` (seconds) or `\(digits)s` without quotes")
     }
 
     /// `sexagesimal`: the seconds YAML 1.1 reads `h:m:s` text as; `guess`: `30s` for `30 seconds`.
     static func badDuration(_ key: String, found: String, text: String, sexagesimal: Int?, guess: String?) -> Message {
-        let help = if text.hasPrefix("-") {
-            "durations cannot be negative"
-        } else if let sexagesimal {
-            "YAML 1.1 tools read `\(text)` as \(sexagesimal) (base 60); write `\(DurationText.format(.seconds(sexagesimal)))`"
-        } else if let guess {
-            "did you mean `\(guess)`?"
-        } else {
-            "write a number with a unit: `250ms`, `30s`, `5m`, `1h30m`"
-        }
+        let help =
+            if text.hasPrefix("-") {
+                "durations cannot be negative"
+            } else if let sexagesimal {
+                "YAML 1.1 tools read `\(text)` as \(sexagesimal) (base 60); write `\(DurationText.format(.seconds(sexagesimal)))`"
+            } else if let guess {
+                "did you mean `\(guess)`?"
+            } else {
+                "write a number with a unit: `250ms`, `30s`, `5m`, `1h30m`"
+            }
         return Message(.badDuration, "`\(key)` expects a duration like 30s, found \(found)", help: help)
     }
 
     // MARK: bad-percentage
 
     static func quotedPercentage(_ key: String, found: String, text: String) -> Message {
-        Message(.badPercentage, "`\(key)` expects a percentage like 10%, found \(found)",
-                help: "write `\(text)%` or `\(text)` without quotes")
+        Message(
+            .badPercentage, "`\(key)` expects a percentage like 10%, found \(found)",
+            help: "write `\(text)%` or `\(text)` without quotes")
     }
 
     static func badPercentage(_ key: String, found: String) -> Message {
-        Message(.badPercentage, "`\(key)` expects a percentage like 10%, found \(found)",
-                help: "write a number from 0 to 100, with or without `%`")
+        Message(
+            .badPercentage, "`\(key)` expects a percentage like 10%, found \(found)",
+            help: "write a number from 0 to 100, with or without `%`")
     }
 
     // MARK: out-of-range
@@ -129,29 +145,35 @@ extension Message {
     // MARK: bad-time-of-day, bad-time-zone, bad-day
 
     static func badTimeOfDay(_ key: String, found: String) -> Message {
-        Message(.badTimeOfDay, "`\(key)` must be a time of day `HH:MM` from 00:00 to 23:59, found \(found)",
-                help: "write e.g. `\"02:30\"`")
+        Message(
+            .badTimeOfDay, "`\(key)` must be a time of day `HH:MM` from 00:00 to 23:59, found \(found)",
+            help: "write e.g. `\"02:30\"`")
     }
 
     static func badTimeRange(_ key: String, found: String) -> Message {
-        Message(.badTimeOfDay, "`\(key)` must be a window `HH:MM-HH:MM` (times from 00:00 to 23:59) or empty, found \(found)",
-                help: "write e.g. `\"22:00-04:00\"`; an end before the start crosses midnight")
+        Message(
+            .badTimeOfDay, "`\(key)` must be a window `HH:MM-HH:MM` (times from 00:00 to 23:59) or empty, found \(found)",
+            help: "write e.g. `\"22:00-04:00\"`; an end before the start crosses midnight")
     }
 
     static func unknownTimeZone(_ name: String, guess: String?) -> Message {
-        Message(.badTimeZone, "`\(name)` is not an IANA time zone",
-                help: guess.map { "did you mean `\($0)`?" } ?? "write a name such as `Europe/Berlin` or `UTC`")
+        Message(
+            .badTimeZone, "`\(name)` is not an IANA time zone",
+            help: guess.map { "did you mean `\($0)`?" } ?? "write a name such as `Europe/Berlin` or `UTC`")
     }
 
     static func notADay(_ text: String, reading: YAML11.Reading?, guess: String?) -> Message {
         var message = "`\(text)` is not a day of the week"
         if let reading { message += "; YAML 1.1 tools read it as \(YAML11.describe(reading))" }
-        return Message(.badDay, message, help: guess.map { "did you mean `\($0)`? days are mon, tue, wed, thu, fri, sat, sun" }
-            ?? "days are mon, tue, wed, thu, fri, sat, sun")
+        return Message(
+            .badDay, message,
+            help: guess.map { "did you mean `\($0)`? days are mon, tue, wed, thu, fri, sat, sun" }
+                ?? "days are mon, tue, wed, thu, fri, sat, sun")
     }
 
-    static let noDays = Message(.badDay, "the list of days is empty, so the window never opens",
-                                help: "list the days, or leave `days` out for every day")
+    static let noDays = Message(
+        .badDay, "the list of days is empty, so the window never opens",
+        help: "list the days, or leave `days` out for every day")
 
     // MARK: bad-public-key
 
@@ -160,39 +182,45 @@ extension Message {
         help: "e.g. the output of `openssl pkey -pubin -outform DER | tail -c 32 | base64`")
 
     static func publicKeyForm(found: String) -> Message {
-        Message(.badPublicKey, "`public_key` must be `ed25519:<base64>` or an absolute path, found \(found)",
-                help: "write `ed25519:` followed by the base64 of the key, or the key file's absolute path")
+        Message(
+            .badPublicKey, "`public_key` must be `ed25519:<base64>` or an absolute path, found \(found)",
+            help: "write `ed25519:` followed by the base64 of the key, or the key file's absolute path")
     }
 
     // MARK: bad-address
 
     static func badAddress(_ key: String, found: String) -> Message {
-        Message(.badAddress, "`\(key)` must be `host:port` with a port from 1 to 65535, found \(found)",
-                help: "write e.g. `\"127.0.0.1:6443\"` (`\"[::1]:6443\"` for IPv6)")
+        Message(
+            .badAddress, "`\(key)` must be `host:port` with a port from 1 to 65535, found \(found)",
+            help: "write e.g. `\"127.0.0.1:6443\"` (`\"[::1]:6443\"` for IPv6)")
     }
 
     // MARK: bad-command
 
-    static let emptyCommand = Message(.badCommand, "the command is empty",
-                                      help: "write the program's absolute path and its arguments")
+    static let emptyCommand = Message(
+        .badCommand, "the command is empty",
+        help: "write the program's absolute path and its arguments")
 
     static func programNotAbsolute(_ program: String) -> Message {
-        Message(.badCommand, program.isEmpty ? "the program is empty" : "the program `\(program)` is not an absolute path",
-                help: "commands run without a search path: write e.g. `/usr/bin/\(program.isEmpty ? "true" : program)`")
+        Message(
+            .badCommand, program.isEmpty ? "the program is empty" : "the program `\(program)` is not an absolute path",
+            help: "commands run without a search path: write e.g. `/usr/bin/\(program.isEmpty ? "true" : program)`")
     }
 
     // MARK: unknown-variable
 
     static func unknownVariable(_ name: String, guess: String?, known: String) -> Message {
-        Message(.unknownVariable, "unknown variable `${\(name)}`",
-                help: (guess.map { "did you mean `${\($0)}`? " } ?? "") + "the variables here are \(known)")
+        Message(
+            .unknownVariable, "unknown variable `${\(name)}`",
+            help: (guess.map { "did you mean `${\($0)}`? " } ?? "") + "the variables here are \(known)")
     }
 
     static func badVariableSyntax(_ problem: CommandTemplate.Problem, known: String) -> Message {
-        let message = switch problem {
-        case .unclosed: "`${` is not closed by `}`"
-        case .empty: "`${}` names no variable"
-        }
+        let message =
+            switch problem {
+            case .unclosed: "`${` is not closed by `}`"
+            case .empty: "`${}` names no variable"
+            }
         return Message(.unknownVariable, message, help: "the variables here are \(known); `$${` writes a literal `${`")
     }
 
@@ -200,7 +228,9 @@ extension Message {
 
     static func readOtherwiseByYAML11(_ text: String, _ reading: YAML11.Reading) -> Message {
         let rule: RuleID = if case .boolean = reading { .yaml11Boolean } else { .yaml11Number }
-        return Message(rule, "`\(text)` is read as text here, but YAML 1.1 tools (cloud-init's among them) read it as "
-            + "\(YAML11.describe(reading))", help: "quote it: `\"\(text)\"`")
+        return Message(
+            rule,
+            "`\(text)` is read as text here, but YAML 1.1 tools (cloud-init's among them) read it as "
+                + "\(YAML11.describe(reading))", help: "quote it: `\"\(text)\"`")
     }
 }

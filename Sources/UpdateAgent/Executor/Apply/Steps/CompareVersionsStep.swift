@@ -16,8 +16,10 @@ struct CompareVersionsStep: ApplyStepHandler {
             if staged == version {
                 offered.alreadyStaged = true
                 context.release = .offered(offered)
-                context.report(index, step, .pass, "running \(running); \(staged) is staged already in slot "
-                    + "\(context.state.targetSlot ?? context.booted.other.rawValue)")
+                context.report(
+                    index, step, .pass,
+                    "running \(running); \(staged) is staged already in slot "
+                        + "\(context.state.targetSlot ?? context.booted.other.rawValue)")
                 return nil
             }
             // Another release: the staged one is dropped and this one downloaded.
@@ -36,14 +38,19 @@ struct CompareVersionsStep: ApplyStepHandler {
         return nil
     }
 
-    private func deferRolledBack(_ version: String, _ earlier: Sidecar.RolledBack, _ index: Int, _ step: Step,
-                                 _ context: inout ApplyContext) throws -> ApplyOutcome? {
+    private func deferRolledBack(
+        _ version: String, _ earlier: Sidecar.RolledBack, _ index: Int, _ step: Step,
+        _ context: inout ApplyContext
+    ) throws -> ApplyOutcome? {
         let run = context.run, running = context.running
-        let reason = "\(version) was rolled back at \(earlier.at.wholeSeconds) (\(earlier.reason)); waiting for a newer "
+        let reason =
+            "\(version) was rolled back at \(earlier.at.wholeSeconds) (\(earlier.reason)); waiting for a newer "
             + "version, or `--force` to install it again"
         if run.force {
-            context.report(index, step, .pass, "running \(running), offered \(version), which was rolled back at "
-                + "\(earlier.at.wholeSeconds): installing it again (--force)")
+            context.report(
+                index, step, .pass,
+                "running \(running), offered \(version), which was rolled back at "
+                    + "\(earlier.at.wholeSeconds): installing it again (--force)")
             return nil
         }
         context.report(index, step, .block, reason)

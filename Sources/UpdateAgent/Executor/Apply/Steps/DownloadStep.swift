@@ -10,8 +10,10 @@ struct DownloadStep: ApplyStepHandler {
         if offered.alreadyStaged { return context.skip(index, step, "\(metadata.version) is staged already") }
         let target = context.booted.other
         if context.run.dryRun {
-            context.report(index, step, .skip, "dry run: would download \(metadata.fileNames) "
-                + (metadata.size.map { "(\(ByteText.show(UInt64($0)))) " } ?? "") + "into slot \(target.rawValue)")
+            context.report(
+                index, step, .skip,
+                "dry run: would download \(metadata.fileNames) "
+                    + (metadata.size.map { "(\(ByteText.show(UInt64($0)))) " } ?? "") + "into slot \(target.rawValue)")
             return nil
         }
         context.state.targetSlot = target.rawValue
@@ -24,8 +26,10 @@ struct DownloadStep: ApplyStepHandler {
         }
         let downloaded = try context.downloadAll(offered, paths: paths)
         context.release = .downloaded(downloaded)
-        context.report(index, step, .done, metadata.files.map { "\($0.name) \(ByteText.show(UInt64(downloaded.written[$0.name] ?? 0)))" }
-            .joined(separator: ", ") + " written for slot \(target.rawValue)")
+        context.report(
+            index, step, .done,
+            metadata.files.map { "\($0.name) \(ByteText.show(UInt64(downloaded.written[$0.name] ?? 0)))" }
+                .joined(separator: ", ") + " written for slot \(target.rawValue)")
         return nil
     }
 }

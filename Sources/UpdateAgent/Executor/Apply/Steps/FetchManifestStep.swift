@@ -11,7 +11,9 @@ struct FetchManifestStep: ApplyStepHandler {
         let policy = context.run.policy, env = context.env
         let credentials: String?
         do {
-            credentials = try policy.registryAuth.map { path throws(RegistryClient.Failure) in try RegistryClient.credentials(file: path.value) }
+            credentials = try policy.registryAuth.map { path throws(RegistryClient.Failure) in
+                try RegistryClient.credentials(file: path.value)
+            }
         } catch {
             throw RunFailure(.network, "\(error)")
         }
@@ -27,8 +29,9 @@ struct FetchManifestStep: ApplyStepHandler {
         let manifest = resolved.manifestDigest.prefix(19)
         if policy.publicKey == nil {
             context.release = .offered(OfferedRelease(metadata: offered))
-            env.reporter.note("no public_key: this release is not authenticated; whoever can change the registry's "
-                + "content or the connection chooses what is installed")
+            env.reporter.note(
+                "no public_key: this release is not authenticated; whoever can change the registry's "
+                    + "content or the connection chooses what is installed")
             context.report(index, step, .done, "offered \(context.describe(offered)) (manifest \(manifest)…), unauthenticated")
         } else {
             var release = resolved

@@ -17,8 +17,9 @@ struct FetchMetadataStep: ApplyStepHandler {
             var offered = try context.parseMetadata(bytes)
             context.learnSizes(&offered)
             context.release = .offered(OfferedRelease(metadata: offered))
-            context.env.reporter.note("no public_key: this release is not authenticated; whoever can change the server's "
-                + "files or the connection chooses what is installed")
+            context.env.reporter.note(
+                "no public_key: this release is not authenticated; whoever can change the server's "
+                    + "files or the connection chooses what is installed")
             context.report(index, step, .done, "offered \(context.describe(offered)), unauthenticated")
         }
         return nil

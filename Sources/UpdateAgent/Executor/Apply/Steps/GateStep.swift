@@ -40,7 +40,8 @@ struct GateStep: ApplyStepHandler {
     private func input(_ context: ApplyContext) -> GateInput {
         let env = context.env, run = context.run, state = context.state
         let committed = (try? env.backend.committedVersion()) ?? (state.phase == .success ? state.toVersion : nil)
-        let offered = context.offeredMetadata
+        let offered =
+            context.offeredMetadata
             ?? ReleaseMetadata(version: context.stagedVersion ?? state.toVersion ?? "", format: .image, files: [], bytes: [])
         var input = GateInput(
             offered: offered, runningVersion: context.running, committedVersion: committed, state: state,

@@ -15,8 +15,11 @@ struct RebootStep: ApplyStepHandler {
             } catch {
                 // Activated already: the state stays activated; the next boot verifies.
                 context.report(index, step, .fail, "\(error)")
-                return .failed(RunFailure(.backend, "the update is activated but the reboot failed: \(error); reboot the node, "
-                    + "then run `updatectl healthcheck`"))
+                return .failed(
+                    RunFailure(
+                        .backend,
+                        "the update is activated but the reboot failed: \(error); reboot the node, "
+                            + "then run `updatectl healthcheck`"))
             }
             context.report(index, step, .done, "rebooting into slot \(context.booted.other.rawValue)")
         case .manual:

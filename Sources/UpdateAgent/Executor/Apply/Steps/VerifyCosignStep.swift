@@ -19,7 +19,8 @@ struct VerifyCosignStep: ApplyStepHandler {
             throw RunFailure(.signature, "\(error)")
         }
         context.release = .offered(OfferedRelease(metadata: resolved.release))
-        context.report(index, step, .pass, "cosign signature of \(signed.prefix(19))… verifies; offered \(context.describe(resolved.release))")
+        context.report(
+            index, step, .pass, "cosign signature of \(signed.prefix(19))… verifies; offered \(context.describe(resolved.release))")
         return nil
     }
 }

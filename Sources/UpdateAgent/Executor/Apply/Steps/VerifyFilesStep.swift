@@ -11,16 +11,22 @@ struct VerifyFilesStep: ApplyStepHandler {
         for file in offered.metadata.files {
             let count = downloaded.written[file.name] ?? 0
             if let size = file.size, count != size {
-                throw RunFailure(.size, "size mismatch: \(count) bytes of \(file.name) downloaded, \(size) "
-                    + (file.sizeAnnounced ? "announced" : "said by the server (Content-Length)"))
+                throw RunFailure(
+                    .size,
+                    "size mismatch: \(count) bytes of \(file.name) downloaded, \(size) "
+                        + (file.sizeAnnounced ? "announced" : "said by the server (Content-Length)"))
             }
             guard downloaded.digests[file.name] == file.sha256 else {
-                throw RunFailure(.checksum, "sha256 mismatch: \(file.name) hashes to \(downloaded.digests[file.name] ?? "?"), "
-                    + "the metadata says \(file.sha256)")
+                throw RunFailure(
+                    .checksum,
+                    "sha256 mismatch: \(file.name) hashes to \(downloaded.digests[file.name] ?? "?"), "
+                        + "the metadata says \(file.sha256)")
             }
         }
-        context.report(index, step, .pass, offered.metadata.files.map { "\($0.name) sha256 \($0.sha256.prefix(12))… matches" }
-            .joined(separator: "; "))
+        context.report(
+            index, step, .pass,
+            offered.metadata.files.map { "\($0.name) sha256 \($0.sha256.prefix(12))… matches" }
+                .joined(separator: "; "))
         return nil
     }
 }

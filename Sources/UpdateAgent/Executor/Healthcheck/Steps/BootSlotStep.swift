@@ -7,7 +7,8 @@ struct BootSlotStep: PostBootStepHandler {
     func perform(_ index: Int, _ step: Step, _ context: inout HealthcheckContext) throws {
         let inFlight = context.inFlight
         guard inFlight.runsUpdate else {
-            let message = "the node booted slot \(inFlight.booted.rawValue) (\(inFlight.running)), not the new slot "
+            let message =
+                "the node booted slot \(inFlight.booted.rawValue) (\(inFlight.running)), not the new slot "
                 + "\(inFlight.target.rawValue): the bootloader fell back to the previous version"
             context.report(index, step, .fail, message)
             // Recorded before the state says so: a crash in between still holds the version back.

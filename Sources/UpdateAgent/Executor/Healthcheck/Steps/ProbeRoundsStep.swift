@@ -29,8 +29,9 @@ struct ProbeRoundsStep: PostBootStepHandler {
                 passed = true
                 break
             }
-            env.reporter.note("round \(round) at +\(offset): \(failed.count) of \(results.count) probes failed: "
-                + failed.map { "\($0.name) (\($0.detail))" }.joined(separator: "; "))
+            env.reporter.note(
+                "round \(round) at +\(offset): \(failed.count) of \(results.count) probes failed: "
+                    + failed.map { "\($0.name) (\($0.detail))" }.joined(separator: "; "))
             // Never back to back, whatever the policy says (a lint warning below a second).
             let pause = max(interval, Self.minimumInterval)
             if env.clock.instant() + pause >= deadline { break }

@@ -10,9 +10,11 @@ struct RollbackStep: PostBootStepHandler {
     func perform(_ index: Int, _ step: Step, _ context: inout HealthcheckContext) throws {
         guard case .counted(let count, let message) = context.verdict else { return }
         guard after > 0, count >= after else {
-            context.report(index, step, .skip, after == 0
-                ? "automatic rollback is off (auto_rollback_after: 0)"
-                : "\(count) of \(after) failed runs before an automatic rollback")
+            context.report(
+                index, step, .skip,
+                after == 0
+                    ? "automatic rollback is off (auto_rollback_after: 0)"
+                    : "\(count) of \(after) failed runs before an automatic rollback")
             try context.save()
             return
         }
