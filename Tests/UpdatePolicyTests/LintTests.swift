@@ -48,7 +48,8 @@ import YAMLTree
     }
 
     @Test func everyRuleIDConstantIsInTheCatalogOnce() throws {
-        // The constants are read from their source: a constant without a catalog entry would
+        // Each code is written once, in its `Rule` (the `RuleID` constants read it from there);
+        // the definitions are read from their source: one defined but not in the catalog would
         // make `--explain` and the docs silently miss a rule that lint reports.
         let sources = ShippedPolicyTests.root.appendingPathComponent("Sources")
         var source = ""
@@ -56,12 +57,16 @@ import YAMLTree
         where file.pathExtension == "swift" {
             source += try String(contentsOf: file, encoding: .utf8) + "\n"
         }
-        let constants = source.split(separator: "\n").compactMap { line -> String? in
-            guard let range = line.range(of: "= RuleID(\"") else { return nil }
-            return String(line[range.upperBound...].prefix(6))
+        #expect(!source.contains("RuleID(\"UPD"), "a code written as a RuleID constant, not read from its Rule")
+        let lines = source.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        // A rule's definition: `Rule(` then, on the next line, `"UPDnnn", "name", .severity`.
+        let defined = zip(lines, lines.dropFirst()).compactMap { line, next -> String? in
+            guard line.hasSuffix("= Rule("), next.hasPrefix("\"UPD") else { return nil }
+            return String(next.dropFirst().prefix(6))
         }
-        #expect(constants.count >= 45)
-        #expect(Set(constants) == Set(Rules.all.map(\.id.rawValue)), "constants without a catalog entry, or the reverse")
+        #expect(defined.count >= 45)
+        #expect(Set(defined).count == defined.count, "a code defined twice")
+        #expect(Set(defined) == Set(Rules.all.map(\.id.rawValue)), "rules defined without a catalog entry, or the reverse")
         let ids = Rules.all.map(\.id)
         #expect(Set(ids).count == ids.count)
         #expect(Set(Rules.all.map(\.name)).count == ids.count)

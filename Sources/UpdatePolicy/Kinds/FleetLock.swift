@@ -152,28 +152,30 @@ public struct FleetLockGate: CheckedGate {
                 + "A run denied a slot is retried after `run_every`, continuing from the staged release.")
     ]
 
-    public static let rules = [
-        Rule(
-            "UPD413", "fleet-lock-address", .error,
-            summary: "A `fleet_lock` gate without the address its engine needs.",
-            rationale: "`engine: fleetlock` talks to a FleetLock server at `url`; `engine: etcd` to etcd's `endpoints`. A "
-                + "gate that cannot reach its engine defers every update forever.",
-            fix: "Give `url` for `fleetlock`, `endpoints` for `etcd`.",
-            example: "updates:\n  preflight:\n    - fleet_lock: {engine: etcd, url: \"https://airlock.example.com\"}"),
-        Rule(
-            "UPD414", "fleet-lock-plaintext", .warning,
-            summary: "A `fleet_lock` engine reached over plain HTTP, off this machine.",
-            rationale: "Anyone on the path can then take or give back slots for the whole group, and read node ids.",
-            fix: "Use HTTPS (with `ca_file`, and `cert_file`/`key_file` where etcd asks for client certificates).",
-            example: "updates:\n  preflight:\n    - fleet_lock: {engine: fleetlock, url: \"http://airlock.example.com\"}"),
-        Rule(
-            "UPD415", "fleet-lock-unused-key", .warning,
-            summary: "A `fleet_lock` key its engine does not use (`url` with etcd, `endpoints` or `slots` with a FleetLock "
-                + "server), or `id_file` beside `id`.",
-            rationale: "The key is ignored: whoever reads the policy may believe it takes effect.",
-            fix: "Remove the key, or set the engine it belongs to.",
-            example: "updates:\n  preflight:\n    - fleet_lock: {engine: fleetlock, url: \"https://airlock.example.com\", slots: 2}"),
-    ]
+    public static let rules = [fleetLockAddress, fleetLockPlaintext, fleetLockUnusedKey]
+
+    static let fleetLockAddress = Rule(
+        "UPD413", "fleet-lock-address", .error,
+        summary: "A `fleet_lock` gate without the address its engine needs.",
+        rationale: "`engine: fleetlock` talks to a FleetLock server at `url`; `engine: etcd` to etcd's `endpoints`. A "
+            + "gate that cannot reach its engine defers every update forever.",
+        fix: "Give `url` for `fleetlock`, `endpoints` for `etcd`.",
+        example: "updates:\n  preflight:\n    - fleet_lock: {engine: etcd, url: \"https://airlock.example.com\"}")
+
+    static let fleetLockPlaintext = Rule(
+        "UPD414", "fleet-lock-plaintext", .warning,
+        summary: "A `fleet_lock` engine reached over plain HTTP, off this machine.",
+        rationale: "Anyone on the path can then take or give back slots for the whole group, and read node ids.",
+        fix: "Use HTTPS (with `ca_file`, and `cert_file`/`key_file` where etcd asks for client certificates).",
+        example: "updates:\n  preflight:\n    - fleet_lock: {engine: fleetlock, url: \"http://airlock.example.com\"}")
+
+    static let fleetLockUnusedKey = Rule(
+        "UPD415", "fleet-lock-unused-key", .warning,
+        summary: "A `fleet_lock` key its engine does not use (`url` with etcd, `endpoints` or `slots` with a FleetLock "
+            + "server), or `id_file` beside `id`.",
+        rationale: "The key is ignored: whoever reads the policy may believe it takes effect.",
+        fix: "Remove the key, or set the engine it belongs to.",
+        example: "updates:\n  preflight:\n    - fleet_lock: {engine: fleetlock, url: \"https://airlock.example.com\", slots: 2}")
 
     func check(_ gate: Gate, _ checks: inout CrossChecks) {
         let at = engine.origin.mark ?? gate.source.mark ?? checks.policy.start
@@ -255,7 +257,7 @@ public enum ScenarioFleetRule {
 }
 
 extension RuleID {
-    public static let fleetLockAddress = RuleID("UPD413")
-    public static let fleetLockPlaintext = RuleID("UPD414")
-    public static let fleetLockUnusedKey = RuleID("UPD415")
+    public static let fleetLockAddress = FleetLockGate.fleetLockAddress.id
+    public static let fleetLockPlaintext = FleetLockGate.fleetLockPlaintext.id
+    public static let fleetLockUnusedKey = FleetLockGate.fleetLockUnusedKey.id
 }

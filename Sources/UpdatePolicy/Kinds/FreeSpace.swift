@@ -32,14 +32,14 @@ public struct FreeSpaceGate: DecodableGate {
 
     public static let facts = [Key("free_space", .choice(["enough", "short"]), default: "enough", "Free space for the image.")]
 
-    public static let rules = [
-        Rule(
-            "UPD405", "no-free-space-gate", .warning,
-            summary: "The pre-flight gates do not include `free_space`.",
-            rationale: "A download that runs out of space fails late, after the passive slot has been overwritten.",
-            fix: "Add `- free_space: {headroom: 10%}` to `preflight`.",
-            example: "updates:\n  preflight:\n    - node_not_blocked: {}")
-    ]
+    public static let rules = [noFreeSpaceGate]
+
+    static let noFreeSpaceGate = Rule(
+        "UPD405", "no-free-space-gate", .warning,
+        summary: "The pre-flight gates do not include `free_space`.",
+        rationale: "A download that runs out of space fails late, after the passive slot has been overwritten.",
+        fix: "Add `- free_space: {headroom: 10%}` to `preflight`.",
+        example: "updates:\n  preflight:\n    - node_not_blocked: {}")
 
     static func checkPolicy(_ checks: inout CrossChecks) {
         let policy = checks.policy
@@ -53,5 +53,5 @@ public struct FreeSpaceGate: DecodableGate {
 }
 
 extension RuleID {
-    public static let noFreeSpaceGate = RuleID("UPD405")
+    public static let noFreeSpaceGate = FreeSpaceGate.noFreeSpaceGate.id
 }

@@ -89,15 +89,15 @@ public struct MaintenanceWindowGate: CheckedGate {
         )
     }
 
-    public static let rules = [
-        Rule(
-            "UPD407", "window-too-short", .warning,
-            summary: "A maintenance window is shorter than post-boot verification can take.",
-            rationale: "An update started at the window's start can still be verifying, or rolling back, after it "
-                + "closes.",
-            fix: "Widen the window or shorten `healthcheck.timeout`.",
-            example: "updates:\n  healthcheck: {timeout: 30m}\n  preflight:\n    - maintenance_window: {start: \"02:00\", end: \"02:15\"}")
-    ]
+    public static let rules = [windowTooShort]
+
+    static let windowTooShort = Rule(
+        "UPD407", "window-too-short", .warning,
+        summary: "A maintenance window is shorter than post-boot verification can take.",
+        rationale: "An update started at the window's start can still be verifying, or rolling back, after it "
+            + "closes.",
+        fix: "Widen the window or shorten `healthcheck.timeout`.",
+        example: "updates:\n  healthcheck: {timeout: 30m}\n  preflight:\n    - maintenance_window: {start: \"02:00\", end: \"02:15\"}")
 
     func check(_ gate: Gate, _ checks: inout CrossChecks) {
         guard let mark = start.origin.mark else { return }
@@ -123,5 +123,5 @@ public struct MaintenanceWindowGate: CheckedGate {
 }
 
 extension RuleID {
-    public static let windowTooShort = RuleID("UPD407")
+    public static let windowTooShort = MaintenanceWindowGate.windowTooShort.id
 }

@@ -20,16 +20,16 @@ public struct NoDowngradeGate: SwitchedGate {
 
     public static let withoutIt: String? = ": downgrades are no longer refused"
 
-    public static let rules = [
-        Rule(
-            "UPD410", "downgrades-allowed", .warning,
-            summary: "`- no_downgrade: false` turns off the check that refuses older releases.",
-            rationale: "An old release that is still validly signed can then be replayed by a mirror or a man in the "
-                + "middle and installed, bringing back fixed vulnerabilities.",
-            fix: "Remove the entry (downgrades are refused by default); to go back a version, publish it with a higher "
-                + "version number.",
-            example: "updates:\n  preflight:\n    - no_downgrade: false")
-    ]
+    public static let rules = [downgradesAllowed]
+
+    static let downgradesAllowed = Rule(
+        "UPD410", "downgrades-allowed", .warning,
+        summary: "`- no_downgrade: false` turns off the check that refuses older releases.",
+        rationale: "An old release that is still validly signed can then be replayed by a mirror or a man in the "
+            + "middle and installed, bringing back fixed vulnerabilities.",
+        fix: "Remove the entry (downgrades are refused by default); to go back a version, publish it with a higher "
+            + "version number.",
+        example: "updates:\n  preflight:\n    - no_downgrade: false")
 
     static func checkPolicy(_ checks: inout CrossChecks) {
         for gate in checks.policy.disabledGates {
@@ -44,5 +44,5 @@ public struct NoDowngradeGate: SwitchedGate {
 }
 
 extension RuleID {
-    public static let downgradesAllowed = RuleID("UPD410")
+    public static let downgradesAllowed = NoDowngradeGate.downgradesAllowed.id
 }

@@ -42,14 +42,14 @@ public struct RolloutGate: CheckedGate {
         )
     }
 
-    public static let rules = [
-        Rule(
-            "UPD408", "rollout-zero", .warning,
-            summary: "`rollout: {percent: 0}`: no node ever takes the update.",
-            rationale: "A zero rollout is a pause written as a rollout; it is easy to ship by mistake.",
-            fix: "Raise the percentage, or say what is meant by removing the server or the gate.",
-            example: "updates:\n  preflight:\n    - rollout: {percent: 0}")
-    ]
+    public static let rules = [rolloutZero]
+
+    static let rolloutZero = Rule(
+        "UPD408", "rollout-zero", .warning,
+        summary: "`rollout: {percent: 0}`: no node ever takes the update.",
+        rationale: "A zero rollout is a pause written as a rollout; it is easy to ship by mistake.",
+        fix: "Raise the percentage, or say what is meant by removing the server or the gate.",
+        example: "updates:\n  preflight:\n    - rollout: {percent: 0}")
 
     func check(_ gate: Gate, _ checks: inout CrossChecks) {
         guard percent.value == 0, let mark = percent.origin.mark else { return }
@@ -61,5 +61,5 @@ public struct RolloutGate: CheckedGate {
 }
 
 extension RuleID {
-    public static let rolloutZero = RuleID("UPD408")
+    public static let rolloutZero = RolloutGate.rolloutZero.id
 }
