@@ -37,15 +37,6 @@ extension RuleID {
     public static let badAddress = Rules.badAddress.id
     public static let badPath = Rules.badPath.id
 
-    public static let settleNotUnderTimeout = Rules.settleNotUnderTimeout.id
-    public static let probeTimeoutOverRun = Rules.probeTimeoutOverRun.id
-    public static let intervalOverTimeout = Rules.intervalOverTimeout.id
-    public static let rollbackOff = Rules.rollbackOff.id
-    public static let unauthenticated = Rules.unauthenticated.id
-    public static let rebootCommandMissing = Rules.rebootCommandMissing.id
-    public static let variableInShell = Rules.variableInShell.id
-    public static let shortInterval = Rules.shortInterval.id
-
     public static let hostProgram = Rules.hostProgram.id
     public static let hostFile = Rules.hostFile.id
     public static let hostPermissions = Rules.hostPermissions.id
@@ -54,8 +45,10 @@ extension RuleID {
 
 /// Every rule updatectl knows, with its documentation. `updatectl lint --explain CODE` prints one.
 public enum Rules {
-    /// Every rule: the general ones below and the ones gate and probe kinds own, by code.
-    public static let all: [Rule] = (general + PolicyKinds.rules).sorted { $0.id < $1.id }
+    /// Every rule, by code: the general ones below, the cross-field ones (one per file in
+    /// `Lint/Rules/`) and the ones gate and probe kinds own.
+    public static let all: [Rule] = (general + (CrossChecks.rules + CrossChecks.rulesAfterKinds).map { $0.rule } + PolicyKinds.rules)
+        .sorted { $0.id < $1.id }
 
     static let general: [Rule] = [
         unusedSuppression,
@@ -92,14 +85,6 @@ public enum Rules {
         badPublicKey,
         badAddress,
         badPath,
-        settleNotUnderTimeout,
-        probeTimeoutOverRun,
-        intervalOverTimeout,
-        rollbackOff,
-        unauthenticated,
-        rebootCommandMissing,
-        variableInShell,
-        shortInterval,
         hostProgram,
         hostFile,
         hostPermissions,
@@ -370,67 +355,6 @@ extension Rules {
         rationale: "updatectl runs from init with no meaningful working directory.",
         fix: "Write an absolute path.",
         example: "updates:\n  data_dir: var/lib/kubesolo")
-
-    static let settleNotUnderTimeout = Rule(
-        "UPD401", "settle-not-under-timeout", .error,
-        summary: "A settle time is not shorter than the verification run's timeout.",
-        rationale: "The run ends before the settle is over, so verification can never pass and every update "
-            + "counts as failed.",
-        fix: "Make `healthcheck.timeout` longer than every settle, with room for a probe round.",
-        example: "updates:\n  kube_system_settle: 5m\n  healthcheck: {timeout: 5m}")
-
-    static let probeTimeoutOverRun = Rule(
-        "UPD402", "probe-timeout-over-run", .warning,
-        summary: "A probe's timeout is longer than the whole verification run's timeout.",
-        rationale: "The run's deadline cuts the probe off first, so the probe's own timeout never applies.",
-        fix: "Shorten the probe's timeout or lengthen `healthcheck.timeout`.",
-        example: "updates:\n  healthcheck:\n    timeout: 1m\n    probes:\n      - exec: {command: [/bin/true], timeout: 5m}")
-
-    static let intervalOverTimeout = Rule(
-        "UPD403", "interval-over-timeout", .warning,
-        summary: "The probe interval is longer than the verification run's timeout.",
-        rationale: "Only one probe round can run, so one slow start fails the update.",
-        fix: "Make `healthcheck.interval` a fraction of `healthcheck.timeout`.",
-        example: "updates:\n  healthcheck: {timeout: 1m, interval: 2m}")
-
-    static let rollbackOff = Rule(
-        "UPD404", "rollback-off", .warning,
-        summary: "`auto_rollback_after: 0` while probes are configured.",
-        rationale: "Failed verification is counted but never rolls back: a bad update stays on the node "
-            + "until someone acts.",
-        fix: "Set `auto_rollback_after` to the number of failed runs that should roll back (3 is common).",
-        example: "updates:\n  auto_rollback_after: 0\n  healthcheck:\n    probes:\n      \(RuleExamples.probe())")
-
-    static let unauthenticated = Rule(
-        "UPD406", "unauthenticated-updates", .warning,
-        summary: "No `public_key`: updates are not verified as signed.",
-        rationale: "Over `http` or `file` anyone who can change the bytes can install an OS on the node; over "
-            + "`https` the server is authenticated but the release is not (reported as info).",
-        fix: "Set `public_key: ed25519:<base64>` and sign `latest.json`.",
-        example: "updates:\n  server: http://updates.example.com")
-
-    static let rebootCommandMissing = Rule(
-        "UPD409", "reboot-command-missing", .error,
-        summary: "`reboot: auto` with a `command` backend that has no `reboot` command.",
-        rationale: "The update is activated but the node never reboots into it.",
-        fix: "Add `reboot: [/usr/sbin/reboot]` to the backend, or set `reboot: manual`.",
-        example: "updates:\n  reboot: auto\n  backend:\n    type: command\n    stage: [...]")
-
-    static let variableInShell = Rule(
-        "UPD411", "variable-in-shell", .warning,
-        summary: "A `${VARIABLE}` is substituted into the script of a shell's `-c`.",
-        rationale: "updatectl substitutes the text itself; a value with a quote, `;` or `$(…)` in it becomes shell "
-            + "code. Release versions come from the update server.",
-        fix: "Pass the value as an argument and use it quoted: `[/bin/sh, -c, 'tool \"$1\"', sh, \"${VERSION}\"]`.",
-        example: "updates:\n  preflight:\n    - exec: {command: [/bin/sh, -c, \"check ${VERSION}\"]}")
-
-    static let shortInterval = Rule(
-        "UPD412", "short-interval", .warning,
-        summary: "`healthcheck.interval` is under a second.",
-        rationale: "Each round runs every probe; rounds back to back load a node that is just booting and rarely "
-            + "see a different answer. updatectl waits at least 100ms between rounds whatever the policy says.",
-        fix: "Use an interval of a few seconds, e.g. 10s.",
-        example: "updates:\n  healthcheck: {interval: 200ms}")
 
     static let hostProgram = Rule(
         "UPD501", "host-program", .error,

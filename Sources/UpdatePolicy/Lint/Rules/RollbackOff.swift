@@ -1,0 +1,38 @@
+import YAMLTree
+
+/// Probes configured while failed verification never rolls back.
+enum RollbackOff: PolicyRule {
+    static let rule = Rule(
+        "UPD404", "rollback-off", .warning,
+        summary: "`auto_rollback_after: 0` while probes are configured.",
+        rationale: "Failed verification is counted but never rolls back: a bad update stays on the node "
+            + "until someone acts.",
+        fix: "Set `auto_rollback_after` to the number of failed runs that should roll back (3 is common).",
+        example: "updates:\n  auto_rollback_after: 0\n  healthcheck:\n    probes:\n      \(RuleExamples.probe())")
+
+    static func check(_ checks: inout CrossChecks) {
+        let policy = checks.policy, probes = policy.healthcheck.probes
+        let explicitProbes = probes.contains { if case .defaulted = $0.source { return false } else { return true } }
+        if case .policy(let mark) = policy.autoRollbackAfter.origin, policy.autoRollbackAfter.value == 0, explicitProbes {
+            checks.findings.append(
+                Finding(
+                    .rollbackOff,
+                    "auto_rollback_after is 0 while probes are configured: failed verification is counted but never rolls "
+                        + "back, so a bad update stays on the node until someone acts",
+                    start: mark, end: checks.end(of: mark), help: "set auto_rollback_after to the failed runs that should roll back, e.g. 3"
+                ))
+        } else if policy.autoRollbackAfter.origin.isDefault,
+            probes.contains(where: { if case .entry = $0.source { return true } else { return false } })
+        {
+            checks.findings.append(
+                Finding(
+                    .rollbackOff,
+                    "probes are configured but auto_rollback_after is not set, so it is 0: failed verification never rolls back",
+                    start: checks.anchor.start, help: "add `auto_rollback_after: 3` (or the count you want)"))
+        }
+    }
+}
+
+extension RuleID {
+    public static let rollbackOff = RollbackOff.rule.id
+}
