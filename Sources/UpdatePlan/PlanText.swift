@@ -81,19 +81,7 @@ public enum PlanText {
                         + (plan.layout.origin.isDefault ? " [default]" : "") + ")"
                 ))
         }
-        switch plan.backend {
-        case .directory(let root, _):
-            rows.append(("backend", "directory, root \(root.value)" + (root.origin.isDefault ? " [default]" : "")))
-        case .command(let commands):
-            rows.append(("backend", "command (" + commands.commands.keys.sorted().joined(separator: ", ") + ")"))
-        case .kubesolo(let kubesolo):
-            rows.append(
-                (
-                    "backend",
-                    "kubesolo, slots \(kubesolo.labelA.value)/\(kubesolo.labelB.value), GRUB environment "
-                        + kubesolo.grubenv.value
-                ))
-        }
+        rows.append(("backend", plan.backend.described.header))
         if let key = plan.publicKey {
             rows.append(("signature", "on: \(Planner.describe(key.value))"))
         } else {

@@ -79,7 +79,7 @@ public enum Planner {
         }
 
         // Apply: downloading, staged, activated.
-        let destination = if case .kubesolo = policy.backend { "the data partition (data_dir/update)" } else { "the passive slot" }
+        let destination = policy.backend.described.downloadDestination
         add(
             "download.files", .action, .downloading, .apply,
             "stream the release's files (KubeSolo OS's vmlinuz and kubesolo-os.gz, or one image) to \(destination), "
@@ -222,74 +222,13 @@ public enum Planner {
         probe.kind.parameters + [Parameter("timeout", .duration(probe.timeout.value), probe.timeout.origin)]
     }
 
-    /// Where the operation's behaviour is written: the command backend's command for it, the
-    /// directory backend's root.
-    static func backendOrigin(_ backend: Backend, _ operation: String) -> Origin {
-        switch backend {
-        case .directory(let root, _): root.origin
-        case .command(let commands): commands.commands[operation]?.origin ?? .defaulted
-        case .kubesolo(let kubesolo): operation == "reboot" ? kubesolo.reboot.origin : kubesolo.grubenv.origin
-        }
-    }
+    /// Where the operation's behaviour is written (the backend's description says).
+    static func backendOrigin(_ backend: Backend, _ operation: String) -> Origin { backend.described.origin(of: operation) }
 
-    static func backendSummary(_ backend: Backend, _ operation: String) -> String {
-        switch backend {
-        case .directory(let root, _):
-            switch operation {
-            case "stage": "move the release's files into the passive slot's folder in \(root.value)"
-            case "activate": "move the next-boot marker in \(root.value) to the passive slot"
-            case "commit": "write the committed marker in \(root.value)"
-            case "rollback": "move the next-boot marker in \(root.value) back to the previous slot"
-            default: "\"reboot\": the next-boot marker becomes the booted slot"
-            }
-        case .command(let commands):
-            if let argv = commands.commands[operation] {
-                "run \(argv.value.joined(separator: " "))"
-            } else {
-                "no `\(operation)` command: nothing to run"
-            }
-        case .kubesolo(let kubesolo):
-            switch operation {
-            case "stage":
-                "mount the passive slot (\(kubesolo.labelA.value) or \(kubesolo.labelB.value)) and write vmlinuz, "
-                    + "kubesolo-os.gz and its version durably (temporary names, fsync, rename); the active slot is not touched"
-            case "activate":
-                "GRUB environment: active_slot = the passive slot, boot_counter = \(kubesolo.bootTries.value), "
-                    + "boot_success = 0 (GRUB falls back after \(kubesolo.bootTries.value) unverified boots)"
-            case "commit": "GRUB environment: boot_success = 1, boot_counter = \(kubesolo.bootTries.value)"
-            case "rollback":
-                "GRUB environment: active_slot = the previous slot, boot_counter = \(kubesolo.bootTries.value), "
-                    + "boot_success = 1"
-            default: "run \(kubesolo.reboot.value.joined(separator: " "))"
-            }
-        }
-    }
+    static func backendSummary(_ backend: Backend, _ operation: String) -> String { backend.described.summary(of: operation) }
 
     static func backendParameters(_ policy: Policy, _ operation: String) -> [Parameter] {
-        let type = policy.backendType
-        switch policy.backend {
-        case .directory(let root, _):
-            return [Parameter("backend", .text("directory"), type.origin), Parameter("root", .text(root.value), root.origin)]
-        case .command(let commands):
-            var out = [Parameter("backend", .text("command"), type.origin)]
-            if let argv = commands.commands[operation] { out.append(Parameter(operation, .list(argv.value), argv.origin)) }
-            out.append(Parameter("timeout", .duration(commands.timeout.value), commands.timeout.origin))
-            return out
-        case .kubesolo(let kubesolo):
-            var out = [Parameter("backend", .text("kubesolo"), type.origin)]
-            switch operation {
-            case "stage":
-                out += [
-                    Parameter("label_a", .text(kubesolo.labelA.value), kubesolo.labelA.origin),
-                    Parameter("label_b", .text(kubesolo.labelB.value), kubesolo.labelB.origin),
-                    Parameter("mount_dir", .text(kubesolo.mountDir.value), kubesolo.mountDir.origin),
-                ]
-            case "reboot":
-                out.append(Parameter("reboot", .list(kubesolo.reboot.value), kubesolo.reboot.origin))
-            default:
-                out.append(Parameter("grubenv", .text(kubesolo.grubenv.value), kubesolo.grubenv.origin))
-            }
-            return out
-        }
+        [Parameter("backend", .text(policy.backend.type), policy.backendType.origin)] + policy.backend.described.parameters(of: operation)
     }
+
 }

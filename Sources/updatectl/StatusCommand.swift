@@ -229,8 +229,8 @@ enum StatusMetrics {
             [([("gate", state.deferral?.gate ?? "")], state.deferral == nil ? "0" : "1")])
         metric(
             "last_failure",
-            "1 for the reason the last attempt failed or was rolled back (state.json's last_failure_reason), "
-                + "0 for the others; all 0 when the last error has no reason or there is none.",
+            "1 for state.json's last_failure_reason (why the last recorded failure happened), 0 for the others; all 0 "
+                + "when it has none. It stays until a success or an idle run clears last_error.",
             RunFailure.Reason.allCases.map { ([("reason", $0.rawValue)], $0.rawValue == state.lastFailureReason ? "1" : "0") })
         metric(
             "state_broken", "1 when the state file cannot be parsed, or a broken one waits for `updatectl state reset`.",

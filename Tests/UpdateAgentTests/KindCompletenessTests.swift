@@ -1,8 +1,8 @@
 import Foundation
 import Testing
-import UpdatePolicy
 
 @testable import UpdateAgent
+@testable import UpdatePolicy
 
 /// Every gate and probe kind is complete: described on the policy side (`PolicyKinds`), able to
 /// run on the agent side, and simulated when it reads scenario facts. A kind missing a part fails
@@ -27,6 +27,17 @@ import UpdatePolicy
         if !kind.facts.isEmpty {
             #expect(kind is any SimulatesFacts.Type, "the probe kind `\(name)` reads scenario facts but does not simulate them")
         }
+    }
+
+    /// Every backend is one unit too: its description (keys, decoding, plan text) in
+    /// UpdatePolicy/Backends, its runner made by the agent side, and the schema's variants are
+    /// the descriptions'.
+    @Test func everyBackendIsDescribedAndRuns() {
+        for backend in Backends.all {
+            #expect(backend is any BackendMaking.Type, "the backend `\(backend.type)` has no agent side (UpdateAgent/Backends)")
+        }
+        #expect(Backends.all.map { $0.type } == PolicySchema.backend.variants.map(\.tag))
+        #expect(Set(Backends.all.map { $0.type }).count == Backends.all.count)
     }
 
     /// Every kind's evaluation is tested in `KindEvaluationTests`, in a test named after it

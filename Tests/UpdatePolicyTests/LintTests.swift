@@ -58,12 +58,9 @@ import YAMLTree
             source += try String(contentsOf: file, encoding: .utf8) + "\n"
         }
         #expect(!source.contains("RuleID(\"UPD"), "a code written as a RuleID constant, not read from its Rule")
-        let lines = source.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-        // A rule's definition: `Rule(` then, on the next line, `"UPDnnn", "name", .severity`.
-        let defined = zip(lines, lines.dropFirst()).compactMap { line, next -> String? in
-            guard line.hasSuffix("= Rule("), next.hasPrefix("\"UPD") else { return nil }
-            return String(next.dropFirst().prefix(6))
-        }
+        // A rule's definition: `= Rule(` then, on the same line or the next, `"UPDnnn", "name", .severity`.
+        let definition = try Regex(#"= Rule\(\s*"(UPD[0-9]{3})""#)
+        let defined = source.matches(of: definition).compactMap { match in match.output[1].substring.map(String.init) }
         #expect(defined.count >= 45)
         #expect(Set(defined).count == defined.count, "a code defined twice")
         #expect(Set(defined) == Set(Rules.all.map(\.id.rawValue)), "rules defined without a catalog entry, or the reverse")

@@ -80,3 +80,9 @@ extension UpdateBackend {
     /// After a failed download or stage: the slot must not be booted, and its downloads go.
     public func invalidate(slot: Slot) { invalidate(slot: slot, keepingDownloads: false) }
 }
+
+/// The agent side of a backend description (`UpdatePolicy/Backends`): the runner that carries out
+/// its operations on this node. Each backend's file here adds it to its description.
+protocol BackendMaking: BackendDescription {
+    func makeBackend(dataDir: String, runner: any CommandRunner) -> any UpdateBackend
+}

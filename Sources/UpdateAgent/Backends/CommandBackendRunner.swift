@@ -118,3 +118,9 @@ public struct CommandBackendRunner: UpdateBackend {
         try run("commit", ["SLOT": slot.rawValue, "VERSION": version])
     }
 }
+
+extension CommandBackend: BackendMaking {
+    func makeBackend(dataDir: String, runner: any CommandRunner) -> any UpdateBackend {
+        CommandBackendRunner(config: self, dataDir: dataDir, runner: runner)
+    }
+}

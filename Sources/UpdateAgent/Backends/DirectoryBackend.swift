@@ -140,3 +140,9 @@ public struct DirectoryBackend: UpdateBackend {
         try writeMarker("committed", slot.rawValue)
     }
 }
+
+extension DirectoryBackendConfig: BackendMaking {
+    func makeBackend(dataDir: String, runner: any CommandRunner) -> any UpdateBackend {
+        DirectoryBackend(root: root.value, initialVersion: initialVersion.value)
+    }
+}

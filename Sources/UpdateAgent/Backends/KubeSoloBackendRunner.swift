@@ -380,3 +380,9 @@ public struct KubeSoloBackendRunner: UpdateBackend {
         }
     }
 }
+
+extension KubeSoloBackend: BackendMaking {
+    func makeBackend(dataDir: String, runner: any CommandRunner) -> any UpdateBackend {
+        KubeSoloBackendRunner(config: self, dataDir: dataDir, runner: runner)
+    }
+}

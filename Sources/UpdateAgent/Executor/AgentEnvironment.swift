@@ -39,15 +39,11 @@ public struct AgentEnvironment: Sendable {
         self.probes = probes ?? Probes(checks)
     }
 
-    /// The backend a policy names.
+    /// The backend a policy names, made by its description's agent side.
     public static func backend(for policy: Policy, runner: any CommandRunner) -> any UpdateBackend {
-        switch policy.backend {
-        case .directory(let root, let initialVersion):
-            DirectoryBackend(root: root.value, initialVersion: initialVersion.value)
-        case .command(let config):
-            CommandBackendRunner(config: config, dataDir: policy.dataDir.value, runner: runner)
-        case .kubesolo(let config):
-            KubeSoloBackendRunner(config: config, dataDir: policy.dataDir.value, runner: runner)
+        guard let making = policy.backend.described as? any BackendMaking else {
+            preconditionFailure("the backend `\(policy.backend.type)` has no agent side (UpdateAgent/Backends)")
         }
+        return making.makeBackend(dataDir: policy.dataDir.value, runner: runner)
     }
 }

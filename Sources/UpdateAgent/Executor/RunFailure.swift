@@ -19,7 +19,8 @@ public struct RunFailure: Error, Sendable, Equatable, CustomStringConvertible {
         case backend
         /// A gate could not decide (its check failed to run).
         case gate
-        /// A lock (the state lock, a fleet lock) could not be had or given back.
+        /// A gate held across the reboot (a fleet lock) could not decide. (A state lock another
+        /// updatectl holds is not a failure: the command exits 4.)
         case lock
         /// The post-boot probes did not pass.
         case probe

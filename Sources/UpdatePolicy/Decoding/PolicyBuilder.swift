@@ -156,22 +156,8 @@ struct PolicyBuilder {
         guard let table = PolicySchema.backend.table(for: type) ?? PolicySchema.backend.table(for: PolicySchema.backend.defaultTag) else {
             preconditionFailure("the backend table has no variant for its default tag")
         }
-        let f = Fields(mapping: mapping, table: table)
-        if type == "kubesolo" {
-            return .kubesolo(
-                KubeSoloBackend(
-                    grubenv: f.text("grubenv"), labelA: f.text("label_a"), labelB: f.text("label_b"), dataLabel: f.text("data_label"),
-                    mountDir: f.text("mount_dir"), bootTries: f.integer("boot_tries"), slotParam: f.text("slot_param"),
-                    versionFile: f.text("version_file"), reboot: f.command("reboot") ?? Located(["/sbin/reboot"], .defaulted)))
-        }
-        if type == "command" {
-            var commands: [String: Located<[String]>] = [:]
-            for operation in PolicySchema.commandOperations {
-                if let command = f.command(operation) { commands[operation] = command }
-            }
-            return .command(CommandBackend(commands: commands, timeout: f.duration("timeout")))
-        }
-        return .directory(root: f.text("root"), initialVersion: f.text("initial_version"))
+        let fields = Fields(mapping: mapping, table: table)
+        return (Backends.named(type) ?? DirectoryBackendConfig.self).decode(fields)
     }
 }
 

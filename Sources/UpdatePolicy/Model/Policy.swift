@@ -130,30 +130,5 @@ public enum Backend: Sendable {
     case command(CommandBackend)
     case kubesolo(KubeSoloBackend)
 
-    public var type: String {
-        switch self {
-        case .directory: "directory"
-        case .command: "command"
-        case .kubesolo: "kubesolo"
-        }
-    }
-}
-
-/// A KubeSolo OS node: GRUB's environment block and the slot partitions by label.
-public struct KubeSoloBackend: Sendable {
-    public var grubenv: Located<String>
-    public var labelA: Located<String>
-    public var labelB: Located<String>
-    public var dataLabel: Located<String>
-    public var mountDir: Located<String>
-    public var bootTries: Located<Int>
-    public var slotParam: Located<String>
-    public var versionFile: Located<String>
-    public var reboot: Located<[String]>
-}
-
-public struct CommandBackend: Sendable {
-    /// argv templates by operation (`stage`, `activate`, `rollback`, `commit`, `reboot`, `booted_slot`).
-    public var commands: [String: Located<[String]>]
-    public var timeout: Located<Duration>
+    public var type: String { Swift.type(of: described).type }
 }

@@ -1,7 +1,7 @@
 import UpdatePlan
 
 /// One operation of the apply part of a plan, as a small type that carries it out against the
-/// run's context. `ApplyContext.perform` picks the handler with an exhaustive switch over the
+/// run's context. `ApplyContext.handler(for:)` picks it with an exhaustive switch over the
 /// operation, so a new operation does not compile until it is handled (docs/extending.md,
 /// "Adding a step").
 protocol ApplyStepHandler {
