@@ -42,6 +42,11 @@ struct HealthcheckCommand: ParsableCommand {
         case .fellBack(let message):
             printError("error: \(message); recorded as rolled_back")
             throw ExitStatus.failure.exitCode
+        case .returnedToPrevious(let version, let slot, let rebooted):
+            printError(
+                "error: the node runs \(version), which was rolled back: slot \(slot) boots next"
+                    + (rebooted ? "; rebooting into it" : "; reboot the node into it"))
+            throw ExitStatus.failure.exitCode
         case .refused(let message):
             printError("error: \(message)")
             throw ExitStatus.failure.exitCode

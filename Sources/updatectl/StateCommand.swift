@@ -21,7 +21,7 @@ struct StateCommand: ParsableCommand {
                 """
         )
 
-        @Argument(help: "The policy, for its data_dir (optional).", completion: .file())
+        @Argument(help: "The policy, for its data_dir and its backend's passive slot (optional).", completion: .file())
         var policy: String?
 
         @OptionGroup var stateOptions: StateOptions
@@ -38,11 +38,20 @@ struct StateCommand: ParsableCommand {
         func run() throws {
             let loaded = try policy.map { try PolicyLoader.load($0) }
             let path = stateOptions.path(policy: loaded)
-            let lock = try Locking.acquire(statePath: path)
+            let backend = loaded.map { AgentEnvironment.backend(for: $0, runner: ProcessRunner()) }
+            let lock = try Locking.exitingWhenBusy { try StateLock.acquire(statePath: path, extraLock: backend?.lockPath) }
             defer { lock.release() }
             let cleared = try StateStore(path: path).reset(holding: lock, clock: Clocks.wall)
             print("reset \(path) to idle")
             for file in cleared { print("cleared \(file) (renamed to \(file).cleared)") }
+            // With the policy, its backend's passive slot loses what an interrupted staging left.
+            guard let backend else { return }
+            do {
+                let passive = try backend.bootedSlot().other
+                for name in try backend.removeLeftovers(slot: passive) { print("removed \(name), left by an interrupted staging") }
+            } catch {
+                printError("warning: the passive slot could not be checked for what an interrupted staging left: \(error)")
+            }
         }
     }
 }

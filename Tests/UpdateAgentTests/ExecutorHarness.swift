@@ -127,6 +127,9 @@ final class FailingBackend: UpdateBackend, @unchecked Sendable {
     func nextSlot() throws -> Slot? { try base.nextSlot() }
     func committedVersion() throws -> String? { try base.committedVersion() }
     func confirmBoot() throws -> String? { try base.confirmBoot() }
-    func freeBytes(for slot: Slot) throws -> UInt64? { try base.freeBytes(for: slot) }
+    func slotSpace(for slot: Slot, replacing names: [String]) throws -> SlotSpace? {
+        try base.slotSpace(for: slot, replacing: names)
+    }
+    func removeLeftovers(slot: Slot) throws -> [String] { try base.removeLeftovers(slot: slot) }
     var lockPath: String? { base.lockPath }
 }

@@ -112,8 +112,10 @@ import UpdatePolicy
         #expect(failure.reason == reason && failure.message.hasPrefix("\(step): ") && failure.message.contains("(scripted)"))
         let state = try harness.state()
         if operation == .activate {
-            // Staged already: the release stays staged for the next run (or `activate`).
-            #expect(state.phase == .staged && state.lastFailureReason == nil)
+            // Staged already: the release stays staged for the next run (or `activate`), and the
+            // failure is recorded all the same.
+            #expect(state.phase == .staged && state.lastFailureReason == reason.rawValue)
+            #expect(state.lastError?.hasPrefix("\(step): ") == true)
         } else {
             #expect(state.phase == .failed && state.lastFailureReason == reason.rawValue)
         }
@@ -217,11 +219,12 @@ import UpdatePolicy
     @Test func aFailedCommitKeepsTheUpdateInVerification() throws {
         let harness = try ExecutorHarness(policy: Self.policy(), scenario: Self.scenario(), failing: [.commit])
         #expect(try harness.apply() == .activated(version: "1.1.0", rebooted: true))
-        guard case .failed(0, false, let message) = try harness.healthcheck() else {
+        guard case .refused(let message) = try harness.healthcheck() else {
             Issue.record("the commit did not fail")
             return
         }
         #expect(message.hasPrefix("the probes passed but the backend could not commit"))
+        #expect(message.hasSuffix("the state stays verifying and the next run verifies again"), "\(message)")
         #expect(try harness.state().phase == .verifying)
         #expect(try harness.decisions()["healthcheck.commit"] == "fail")
     }

@@ -41,6 +41,15 @@ import Glibc
                     signatureURL: nil)
             ])
         #expect(Self.decision(try harness.evaluate("- free_space: {}", offered: unsized)) == "error")
+        // A slot partition the backend measures: the files the release replaces count as free.
+        harness.passiveSlot = SlotSpace(free: 60 << 20, reclaimable: 55 << 20)
+        let outcome = try harness.evaluate("- free_space: {headroom: 10%}")
+        #expect(Self.decision(outcome) == "pass", "\(outcome)")
+        #expect("\(outcome)".contains("(60.0 MiB free + 55.0 MiB in files the release replaces), needed 110 MiB"), "\(outcome)")
+        harness.passiveSlot = SlotSpace(free: 60 << 20, reclaimable: 40 << 20)
+        #expect(Self.decision(try harness.evaluate("- free_space: {headroom: 10%}")) == "block")
+        // A `path:` is measured as it is.
+        #expect(Self.decision(try harness.evaluate("- free_space: {headroom: 10%, path: /var}")) == "block")
     }
 
     @Test func nodeNotBlocked() throws {

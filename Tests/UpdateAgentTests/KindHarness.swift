@@ -84,11 +84,17 @@ struct KindHarness {
                         name: "image", url: "https://u.example.com/image", sha256: "", size: imageSize, sizeAnnounced: true,
                         signatureURL: nil)
                 ])
-        let input = GateInput(
+        var input = GateInput(
             offered: offered, runningVersion: runningVersion, committedVersion: committedVersion, state: state,
             imageDirectory: "/var/lib/updatectl/slots/b", force: force, channel: "stable", dataDir: "/var/lib/kubesolo")
+        let slot = passiveSlot
+        input.passiveSpace = { _ in slot }
         return Gates(environment).evaluate(gate, input)
     }
+
+    /// The passive slot's room as a backend that measures it itself reports it (nil: the
+    /// free space of the image directory is measured).
+    var passiveSlot: SlotSpace?
 
     var environment: CheckEnvironment {
         CheckEnvironment(clock: clock, runner: runner, transport: transport, system: system, kubernetes: kubernetes, fleet: fleet)

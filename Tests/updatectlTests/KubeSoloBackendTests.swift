@@ -53,7 +53,7 @@ import Glibc
 /// GRUB at every "reboot" (its fallback after three unverified boots included) and the booted
 /// system (its /etc/os-release and initramfs).
 final class LoopNode: @unchecked Sendable {
-    static let tools = ["losetup", "mkfs.ext4", "blkid", "mount", "umount", "grub-editenv"]
+    static let tools = ["losetup", "mkfs.ext4", "mkfs.vfat", "blkid", "mount", "umount", "grub-editenv"]
     /// Loop devices and mounting need root; without them the test says what it skipped.
     static let available: Bool =
         getuid() == 0 && tools.allSatisfy { TestComponents.program($0) != nil || onSystemPath($0) }
@@ -65,7 +65,9 @@ final class LoopNode: @unchecked Sendable {
     let labels: (a: String, b: String)
     var devices: [String] = []
     var boot = 1
-    var grubenv: String { node.root.appendingPathComponent("boot/grubenv").path }
+    var grubenv: String
+    /// File systems the test mounted besides the slots (an EFI partition), unmounted at the end.
+    var extraMounts: [String] = []
     var system: URL { node.root.appendingPathComponent("system") }
     var mounts: URL { node.root.appendingPathComponent("mnt") }
 
@@ -73,6 +75,7 @@ final class LoopNode: @unchecked Sendable {
 
     init() throws {
         node = try TestNode()
+        grubenv = node.root.appendingPathComponent("boot/grubenv").path
         let tag = String(UUID().uuidString.prefix(6)).lowercased()
         labels = ("KSA" + tag, "KSB" + tag)
         for label in [labels.a, labels.b] {
@@ -215,7 +218,44 @@ final class LoopNode: @unchecked Sendable {
         return "devices \(devices)\nlosetup -a:\n\(losetup)blkid:\n\(blkid)"
     }
 
+    /// Whether the running kernel mounts FAT (some build it without).
+    static let kernelHasFAT: Bool =
+        ((try? String(contentsOfFile: "/proc/filesystems", encoding: .utf8)) ?? "").split(separator: "\n")
+        .contains { $0.hasSuffix("\tvfat") }
+
+    /// Moves the grubenv onto its own file system on its own loop device (an EFI system
+    /// partition), mounted at `efi/` in the node's root: FAT, or ext4 where the kernel has no FAT
+    /// (said on standard output). Returns the file system's type.
+    @discardableResult
+    func moveGrubenvToEFIPartition() throws -> String {
+        let image = node.root.appendingPathComponent("efi.img").path
+        #expect(FileManager.default.createFile(atPath: image, contents: nil))
+        _ = truncate(image, 8 << 20)
+        let type = Self.kernelHasFAT ? "vfat" : "ext4"
+        if !Self.kernelHasFAT { print("LoopNode: this kernel has no FAT driver; the EFI partition is ext4 instead") }
+        let made =
+            Self.kernelHasFAT
+            ? try CLI.runProgram(try Self.tool("mkfs.vfat"), ["-n", "KSOLOEFI", image])
+            : try CLI.runProgram(try Self.tool("mkfs.ext4"), ["-q", "-F", "-L", "KSOLOEFI" + labels.a.suffix(6), image])
+        #expect(made.status == 0, "\(made.stderr)")
+        let attached = try CLI.runProgram(try Self.tool("losetup"), ["--find", "--show", image])
+        #expect(attached.status == 0, "\(attached.stderr)")
+        devices.append(attached.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        let point = node.root.appendingPathComponent("efi").path
+        try FileManager.default.createDirectory(atPath: point + "/grub", withIntermediateDirectories: true)
+        let mounted = try CLI.runProgram(try Self.tool("mount"), ["-t", type, devices.last!, point])
+        #expect(mounted.status == 0, "\(mounted.stderr)")
+        extraMounts.append(point)
+        try FileManager.default.createDirectory(atPath: point + "/grub", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: grubenv, toPath: point + "/grub/grubenv")
+        grubenv = point + "/grub/grubenv"
+        return type
+    }
+
     func detach() {
+        if let umount = TestComponents.onPath("umount") {
+            for point in extraMounts { _ = try? CLI.runProgram(umount, [point]) }
+        }
         if let umount = TestComponents.onPath("umount"), let entries = try? FileManager.default.contentsOfDirectory(atPath: mounts.path) {
             for entry in entries { _ = try? CLI.runProgram(umount, [mounts.appendingPathComponent(entry).path]) }
             _ = try? CLI.runProgram(umount, [mounts.appendingPathComponent("updatectl/a").path])

@@ -49,9 +49,13 @@ public protocol UpdateBackend: Sendable {
     func committedVersion() throws -> String?
     /// The slot the bootloader boots next, when the backend can tell (nil: it cannot).
     func nextSlot() throws -> Slot?
-    /// Free bytes where `slot`'s files go, when that is not what `imageDirectory` measures (a
-    /// partition that is not mounted); nil: measure `imageDirectory`.
-    func freeBytes(for slot: Slot) throws -> UInt64?
+    /// Room where `slot`'s files go, when that is not what `imageDirectory` measures (a partition
+    /// that is not mounted), counting the files named `names` there as free when staging replaces
+    /// them; nil: measure `imageDirectory`.
+    func slotSpace(for slot: Slot, replacing names: [String]) throws -> SlotSpace?
+    /// Removes what an interrupted staging left in `slot` under updatectl's temporary names;
+    /// returns what it removed. Every run does it before measuring or staging, `state reset` too.
+    func removeLeftovers(slot: Slot) throws -> [String]
     /// After a passing healthcheck with no update in flight: tells a bootloader that counts
     /// unverified boots that this boot of the booted slot is good, when it is the slot that boots
     /// next. Returns what it changed (nil: nothing).
@@ -62,7 +66,8 @@ extension UpdateBackend {
     public var lockPath: String? { nil }
     public func committedVersion() throws -> String? { nil }
     public func nextSlot() throws -> Slot? { nil }
-    public func freeBytes(for slot: Slot) throws -> UInt64? { nil }
+    public func slotSpace(for slot: Slot, replacing names: [String]) throws -> SlotSpace? { nil }
+    public func removeLeftovers(slot: Slot) throws -> [String] { [] }
     public func confirmBoot() throws -> String? { nil }
 }
 
@@ -85,4 +90,17 @@ extension UpdateBackend {
 /// its operations on this node. Each backend's file here adds it to its description.
 protocol BackendMaking: BackendDescription {
     func makeBackend(dataDir: String, runner: any CommandRunner) -> any UpdateBackend
+}
+
+/// Room in a slot's file system for a new release: what is free now, and what staging frees
+/// before it writes (the old release's files it replaces, leftover temporary names).
+public struct SlotSpace: Sendable, Equatable {
+    public var free: UInt64
+    public var reclaimable: UInt64
+    public var available: UInt64 { free + reclaimable }
+
+    public init(free: UInt64, reclaimable: UInt64) {
+        self.free = free
+        self.reclaimable = reclaimable
+    }
 }

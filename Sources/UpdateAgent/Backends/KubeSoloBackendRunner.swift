@@ -47,20 +47,13 @@ public struct KubeSoloBackendRunner: UpdateBackend {
         }
     }
 
-    /// Sets variables with `grub-editenv` when it is installed, else with updatectl's own writer
-    /// of the same format (a new file renamed over the old, as grub-editenv does, then synced).
+    /// Sets variables: a new 1024-byte block (every byte written, never sparse) is written beside
+    /// the old one, synced, renamed over it and the directory synced, so that a power cut leaves
+    /// the old block or the new one, never a truncated file. `grub-editenv set` rewrites the file
+    /// in place (`O_TRUNC`) and is not used; the bytes are the ones it would write. A link is
+    /// followed: the file it names is replaced and the link stays.
     func writeEnvironment(_ values: [(String, String)]) throws {
-        let path = config.grubenv.value
-        if let editenv = Self.program("grub-editenv") {
-            let result = try runner.run(
-                [editenv, path, "set"] + values.map { "\($0.0)=\($0.1)" }, timeout: .seconds(30),
-                environment: [:])
-            guard result.succeeded else {
-                throw BackendError("grub-editenv \(path) set failed with \(result.ending): \(result.stderr.trimmingSpaces)")
-            }
-            try AtomicFile.syncDirectory(Paths.directory(of: path))
-            return
-        }
+        let path = Self.resolved(config.grubenv.value)
         var environment = try readEnvironment()
         for (name, value) in values {
             do {
@@ -69,7 +62,35 @@ public struct KubeSoloBackendRunner: UpdateBackend {
                 throw BackendError("\(error)")
             }
         }
+        Self.removeTemporaries(in: Paths.directory(of: path), of: [Paths.fileName(of: path)])
         try AtomicFile.write(environment.bytes, to: path, mode: 0o644)
+    }
+
+    /// `path` with every link resolved, when it exists.
+    static func resolved(_ path: String) -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard realpath(path, &buffer) != nil else { return path }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Whether `name` is a temporary name updatectl gives a file before renaming it over `target`:
+    /// `TARGET.updatectl-new` (a copy into a slot) or `TARGET.tmp-PID` (an atomic write).
+    static func isTemporary(_ name: String, of target: String) -> Bool {
+        if name == target + ".updatectl-new" { return true }
+        let prefix = target + ".tmp-"
+        guard name.hasPrefix(prefix) else { return false }
+        let pid = name.dropFirst(prefix.count)
+        return !pid.isEmpty && pid.allSatisfy { $0.isASCII && $0.isNumber }
+    }
+
+    /// The temporary names of `targets` left in `directory` by a run that was killed or lost
+    /// power, removed; returns their names.
+    @discardableResult
+    static func removeTemporaries(in directory: String, of targets: [String]) -> [String] {
+        guard let entries = try? DirectoryListing.entries(directory) else { return [] }
+        let names = entries.map(\.name).filter { name in targets.contains { isTemporary(name, of: $0) } }.sorted()
+        for name in names { unlink(directory + "/" + name) }
+        return names
     }
 
     /// A program on PATH, or in the system directories.
@@ -257,25 +278,69 @@ public struct KubeSoloBackendRunner: UpdateBackend {
         return Dictionary(uniqueKeysWithValues: names.map { ($0, directory + "/" + $0) })
     }
 
-    /// Free bytes on the slot's own file system (mounted read-only to ask).
-    public func freeBytes(for slot: Slot) throws -> UInt64? {
+    /// Free bytes on the slot's own file system (mounted read-only to ask), and what staging frees
+    /// there first: the files the release replaces, the version file and leftover temporary names.
+    public func slotSpace(for slot: Slot, replacing names: [String]) throws -> SlotSpace? {
         try withSlot(slot, writable: false) { point in
             var info = statvfs()
             guard statvfs(point, &info) == 0 else { throw SystemError("cannot statfs", point) }
-            return UInt64(info.f_bavail) * UInt64(info.f_frsize)
+            let replaced = Set(names + [config.versionFile.value] + slotTemporaries(point))
+            let reclaimable = replaced.reduce(UInt64(0)) { total, name in
+                var file = stat()
+                guard lstat(point + "/" + name, &file) == 0, file.st_mode & S_IFMT == S_IFREG else { return total }
+                return total + UInt64(file.st_blocks) * 512
+            }
+            return SlotSpace(free: UInt64(info.f_bavail) * UInt64(info.f_frsize), reclaimable: reclaimable)
         }
     }
 
-    /// Writes every file, then the version file, into the passive slot's file system: each
-    /// under a temporary name, synced, renamed over the old one, the directory synced last. The
-    /// downloads are removed afterwards.
+    /// updatectl's temporary names in a slot mounted at `point`, relative to it: copies not yet
+    /// renamed (`NAME.updatectl-new`) and a version file's atomic write (`VERSION.tmp-PID`).
+    func slotTemporaries(_ point: String) -> [String] {
+        var names = ((try? DirectoryListing.entries(point)) ?? []).map(\.name).filter { $0.hasSuffix(".updatectl-new") }
+        let versionFile = config.versionFile.value
+        let directory = versionFile.contains("/") ? Paths.directory(of: versionFile) + "/" : ""
+        for entry in (try? DirectoryListing.entries(point + "/" + directory)) ?? []
+        where Self.isTemporary(entry.name, of: Paths.fileName(of: versionFile)) {
+            names.append(directory + entry.name)
+        }
+        return names.sorted()
+    }
+
+    /// Removes updatectl's temporary names from `slot` (a run killed while staging leaves one as
+    /// large as a release file): looked for read-only, and the slot is mounted writable only when
+    /// there is one.
+    public func removeLeftovers(slot: Slot) throws -> [String] {
+        let found = try withSlot(slot, writable: false) { slotTemporaries($0) }
+        guard !found.isEmpty else { return [] }
+        return try withSlot(slot, writable: true) { point in
+            let names = slotTemporaries(point)
+            for name in names where unlink(point + "/" + name) != 0 && errno != ENOENT {
+                throw SystemError("cannot remove", point + "/" + name)
+            }
+            try AtomicFile.syncDirectory(point)
+            return names.map { "slot \(Self.grubName(slot)): \($0)" }
+        }
+    }
+
+    /// Writes the release into the passive slot's file system. The slot does not boot until it is
+    /// activated, so its old release goes first, making room: the version file (synced, so the
+    /// slot never claims a version it does not hold), leftover temporary names and the files the
+    /// release replaces. Then each file under a temporary name, synced, renamed; the version file
+    /// last and the directory synced. The downloads are removed afterwards.
     public func stage(files: [String: String], slot: Slot, version: String, fromVersion: String) throws {
         defer { invalidate(slot: slot) }
         try withSlot(slot, writable: true) { point in
+            let versionPath = point + "/" + config.versionFile.value
+            if unlink(versionPath) == 0 { try AtomicFile.syncDirectory(Paths.directory(of: versionPath)) }
+            for name in slotTemporaries(point) + files.keys.sorted() where unlink(point + "/" + name) != 0 && errno != ENOENT {
+                throw SystemError("cannot remove", point + "/" + name)
+            }
+            try AtomicFile.syncDirectory(point)
             for (name, source) in files.sorted(by: { $0.key < $1.key }) {
                 try Self.copy(source, to: point + "/" + name)
             }
-            try AtomicFile.write(Array((version + "\n").utf8), to: point + "/" + config.versionFile.value, mode: 0o644)
+            try AtomicFile.write(Array((version + "\n").utf8), to: versionPath, mode: 0o644)
             try AtomicFile.syncDirectory(point)
         }
     }
@@ -306,6 +371,7 @@ public struct KubeSoloBackendRunner: UpdateBackend {
                 throw error
             }
         }
+        TestPause.here("kubesolo.copied-unrenamed")
         guard fsync(output) == 0 else {
             close(output)
             throw SystemError("cannot fsync", temporary)

@@ -26,9 +26,9 @@ public struct GateInput: Sendable {
     public var force: Bool
     public var channel: String
     public var dataDir: String
-    /// Free bytes where the passive slot's files go, when the backend measures them itself (a
-    /// partition that is not mounted); nil: measure `imageDirectory`.
-    public var passiveFreeBytes: @Sendable () throws -> UInt64? = { nil }
+    /// Room where the passive slot's files go (the release's file names given), when the backend
+    /// measures it itself (a partition that is not mounted); nil: measure `imageDirectory`.
+    public var passiveSpace: @Sendable ([String]) throws -> SlotSpace? = { _ in nil }
     /// A dry run: nothing may be taken or changed (a fleet lock is only looked at).
     public var dryRun = false
     /// `--skip-fleet-lock`: activate without a fleet reboot slot.

@@ -8,6 +8,10 @@ public enum HealthcheckOutcome: Sendable, Equatable {
     case failed(failures: Int, rolledBack: Bool, message: String)
     /// The node booted the old slot: the bootloader fell back.
     case fellBack(String)
+    /// The node runs a release that was rolled back (a missed reboot, or the bootloader booted it
+    /// again): never marked good; `slot` boots next, and the node was rebooted into it when
+    /// `rebooted`.
+    case returnedToPrevious(version: String, slot: String, rebooted: Bool)
     /// Not after an activation: the probes ran once and changed nothing.
     case probedOnly(passed: Bool)
     case refused(String)
@@ -47,7 +51,7 @@ public struct HealthcheckRun {
     public func run() throws -> HealthcheckOutcome {
         let lock = try StateLock.acquire(statePath: env.store.path, extraLock: env.backend.lockPath)
         defer { lock.release() }
-        let state = try env.store.load(holding: lock, clock: env.clock)
+        let state = try env.loadState(holding: lock)
         let broken = env.store.brokenFiles()
         if !broken.isEmpty {
             return .refused(
@@ -112,7 +116,7 @@ public struct HealthcheckRun {
         case .committed:
             return .success(version: state.toVersion ?? "")
         case .commitFailed(let message):
-            return .failed(failures: state.healthCheckFailures, rolledBack: false, message: message)
+            return .refused("\(message); the state stays \(state.phase.rawValue) and the next run verifies again")
         case .counted(let count, let message):
             return .failed(failures: count, rolledBack: false, message: message)
         case .rolledBack(let count, let reason, let previous):
@@ -135,6 +139,14 @@ public struct HealthcheckRun {
     /// No update waits for verification: the probes run once and change nothing; the boot is
     /// marked good when they pass, and a steady node gives back what it holds.
     private func probeOnce(_ state: UpdateState, lock: StateLock) throws -> HealthcheckOutcome {
+        if env.runsRolledBackRelease(state) {
+            let version = state.toVersion ?? ""
+            let reboot = policy.reboot.value == .auto
+            env.reporter.note("the node runs \(version), which was rolled back: it is not marked good")
+            let slot = try env.returnToPrevious(state, reboot: reboot)
+            env.reporter.note(reboot ? "rebooting into slot \(slot.rawValue)" : "reboot the node to return to slot \(slot.rawValue)")
+            return .returnedToPrevious(version: version, slot: slot.rawValue, rebooted: reboot)
+        }
         env.reporter.note(
             "phase \(state.phase.rawValue): no update waits for verification, so the probes run once "
                 + "and the state is not changed")
@@ -152,7 +164,11 @@ public struct HealthcheckRun {
                 result.passed ? .pass : .fail, result.detail)
         }
         var passed = results.allSatisfy(\.passed)
-        if passed {
+        let running = try? env.backend.runningVersion()
+        if passed, let running, let held = try env.store.readSidecar().rollback(of: running) {
+            // A release that was rolled back is never marked good, whatever the probes say.
+            env.reporter.note("the node runs \(running), which was rolled back (\(held.reason)): the boot is not marked good")
+        } else if passed {
             do {
                 if let confirmed = try env.backend.confirmBoot() { env.reporter.note(confirmed) }
             } catch {
@@ -196,7 +212,7 @@ public struct RollbackRun {
         let env = environment
         let lock = try StateLock.acquire(statePath: env.store.path, extraLock: env.backend.lockPath)
         defer { lock.release() }
-        var state = try env.store.load(holding: lock, clock: env.clock)
+        var state = try env.loadState(holding: lock)
         switch state.phase {
         case .staged:
             let inFlight: InFlight

@@ -12,11 +12,17 @@ extension FreeSpaceGate: GateEvaluating, SimulatesFacts {
         let size = UInt64(known)
         let needed = UInt64((Double(size) * (1 + headroom.value / 100)).rounded(.up))
         do {
-            let partition = path == nil ? try input.passiveFreeBytes() : nil
-            let free = try partition ?? env.system.freeBytes(at: target)
-            let place = partition == nil ? target : "the passive slot's partition"
+            let names = input.offered.files.map(\.name)
+            if path == nil, let space = try input.passiveSpace(names) {
+                let detail =
+                    "free space \(ByteText.show(space.available)) on the passive slot's partition "
+                    + "(\(ByteText.show(space.free)) free + \(ByteText.show(space.reclaimable)) in files the release replaces), "
+                    + "needed \(ByteText.show(needed)) (release \(ByteText.show(size)) + \(PercentText.show(headroom.value)))"
+                return space.available >= needed ? .pass(detail) : .block(detail.replacingFirst("free space", with: "only"))
+            }
+            let free = try env.system.freeBytes(at: target)
             let detail =
-                "free space \(ByteText.show(free)) on \(place), needed \(ByteText.show(needed)) "
+                "free space \(ByteText.show(free)) on \(target), needed \(ByteText.show(needed)) "
                 + "(release \(ByteText.show(size)) + \(PercentText.show(headroom.value)))"
             return free >= needed ? .pass(detail) : .block(detail.replacingFirst("free space", with: "only"))
         } catch {

@@ -176,6 +176,8 @@ public enum Simulator {
                 return finish("success", "success after \(runs) run\(runs == 1 ? "" : "s")", runs: runs)
             case .fellBack:
                 return finish("rolled_back", "rolled back: the bootloader fell back", runs: runs)
+            case .returnedToPrevious:
+                return finish("rolled_back", "rolled back: the node ran a rolled-back release", runs: runs)
             case .failed(_, let rolledBack, _):
                 if rolledBack {
                     clock.sleep(for: scenario.rebootAfter)

@@ -6,7 +6,8 @@ public struct FreeSpaceGate: DecodableGate {
 
     public static let entry = EntryKind.gate(
         "free_space", example: "- free_space: {name: room, headroom: 15%, path: /var/lib/updatectl, timeout: 5s}", timeout: "10s",
-        "Passes when the free bytes on `path` are at least the release's size (all its files) plus the headroom (statfs).",
+        "Passes when the free bytes on `path` are at least the release's size (all its files) plus the headroom (statfs). "
+            + "On the passive slot, the files the release replaces there count as free: staging removes them first.",
         [
             Key("headroom", .percentage, default: "10%", "Extra space needed beyond the release's size."),
             Key("path", .path, default: "the passive slot", "The file system to measure."),
@@ -17,7 +18,7 @@ public struct FreeSpaceGate: DecodableGate {
         path = options.optionalText("path")
     }
 
-    public var summary: String { "free space ≥ release size + headroom (statfs)" }
+    public var summary: String { "free space ≥ release size + headroom (statfs; files the release replaces count as free)" }
 
     public var parameters: [Parameter] {
         [

@@ -21,9 +21,7 @@ extension ApplyContext {
                     + "rebooted since; rebooting now")
             try env.backend.reboot()
             return .activated(version: state.toVersion ?? "", rebooted: true)
-        case .rolledBack
-        where !run.dryRun && (try? env.backend.runningVersion()) == state.toVersion
-            && state.toVersion != nil && state.toVersion != state.fromVersion:
+        case .rolledBack where !run.dryRun && env.runsRolledBackRelease(state):
             return try finishRollbackReboot()
         case .activated, .verifying:
             return .failed(
@@ -48,22 +46,33 @@ extension ApplyContext {
         return nil
     }
 
-    /// Rolled back, but the run stopped before its reboot: the node still runs the rolled-back
-    /// release and the previous slot boots next.
+    /// Rolled back, but the node still runs the rolled-back release (the run stopped before its
+    /// reboot, or the bootloader booted it again): the previous slot is made to boot next, then
+    /// the node reboots into it (with `reboot: auto`).
     private mutating func finishRollbackReboot() throws -> ApplyOutcome {
-        let previous = ((try? env.backend.bootedSlot()) ?? .a).other.rawValue
-        guard run.policy.reboot.value == .auto else {
+        let auto = run.policy.reboot.value == .auto
+        let previous: Slot
+        do {
+            previous = try env.returnToPrevious(state, reboot: false)
+        } catch {
+            return .failed(
+                RunFailure(
+                    .backend,
+                    "\(state.toVersion ?? "the update") was rolled back, but the node runs it and the previous slot cannot be made to boot next: \(error)"
+                ))
+        }
+        guard auto else {
             return .failed(
                 RunFailure(
                     .interrupted,
                     "\(state.toVersion ?? "the update") was rolled back, but the node still "
-                        + "runs it: reboot the node into slot \(previous) first"))
+                        + "runs it: slot \(previous.rawValue) boots next; reboot the node into it"))
         }
         env.reporter.note(
             "\(state.toVersion ?? "the update") was rolled back, but the node still runs it; rebooting "
-                + "into slot \(previous) now")
+                + "into slot \(previous.rawValue) now")
         try env.backend.reboot()
-        return .rebooted(slot: previous)
+        return .rebooted(slot: previous.rawValue)
     }
 
     /// An attempt stopped in checking, downloading or staged: counted (past a bound, apply stops

@@ -20,8 +20,11 @@ extension ApplyContext {
             booted = try env.backend.bootedSlot()
             running = try env.backend.runningVersion()
         } catch {
-            return .failed(RunFailure(.backend, "the backend cannot say what the node runs: \(error)"))
+            let failure = RunFailure(.backend, "the backend cannot say what the node runs: \(error)")
+            try record(failure)
+            return .failed(failure)
         }
+        if !run.dryRun { removeLeftovers() }
         if !run.dryRun, stagedVersion == nil {
             state.policySHA256 = run.policySHA256
             state.bootedSlot = booted.rawValue
@@ -41,11 +44,23 @@ extension ApplyContext {
         return .activated(version: state.toVersion ?? "", rebooted: run.policy.reboot.value == .auto)
     }
 
+    /// What an interrupted staging left in the passive slot goes before anything measures or
+    /// stages there (it would hold the space a new release needs).
+    private func removeLeftovers() {
+        do {
+            for name in try env.backend.removeLeftovers(slot: booted.other) {
+                env.reporter.note("removed \(name), left by an interrupted staging")
+            }
+        } catch {
+            env.reporter.note("the passive slot could not be cleared of what an interrupted staging left: \(error)")
+        }
+    }
+
     /// The state, under the lock (a dry run reads it without); a broken one, or one moved aside
     /// earlier, refuses the run.
     private mutating func load() throws -> RunFailure? {
         if let lock {
-            state = try env.store.load(holding: lock, clock: env.clock)
+            state = try env.loadState(holding: lock)
         } else {
             switch try env.store.read() {
             case .missing: state = UpdateState()
@@ -81,7 +96,11 @@ extension ApplyContext {
             }
         }
         let failed = failure.prefixed("\(step.id): ")
-        if !run.dryRun, state.phase != .staged { try transition(.failed, .init(failure: failed)) }
+        if state.phase == .staged {
+            try record(failed)
+        } else {
+            try transition(.failed, .init(failure: failed))
+        }
         return .failed(failed)
     }
 
@@ -89,7 +108,7 @@ extension ApplyContext {
     /// `staged` phase holds.
     mutating func activate() throws -> ApplyOutcome {
         guard let lock else { return .failed(RunFailure(.lock, "activate takes the state lock")) }
-        state = try env.store.load(holding: lock, clock: env.clock)
+        state = try env.loadState(holding: lock)
         guard state.phase == .staged, let version = state.toVersion else {
             return .failed(
                 RunFailure(
@@ -113,7 +132,9 @@ extension ApplyContext {
                 if let outcome = try handler(for: step.operation).perform(index, step, &self) { return outcome }
             } catch let failure as RunFailure {
                 report(index, step, .fail, failure.message)
-                return .failed(failure.prefixed("\(step.id): "))
+                let failed = failure.prefixed("\(step.id): ")
+                try record(failed)
+                return .failed(failed)
             }
         }
         return .activated(version: version, rebooted: run.policy.reboot.value == .auto)

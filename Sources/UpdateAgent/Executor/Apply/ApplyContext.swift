@@ -90,6 +90,17 @@ struct ApplyContext {
         state = try env.store.transition(state, to: next, event: event, clock: env.clock)
     }
 
+    /// A failure that leaves the phase as it is (a staged release stays staged; a run that never
+    /// started an attempt): its message and code are recorded all the same, for `status` and the
+    /// metrics.
+    mutating func record(_ failure: RunFailure) throws {
+        guard !run.dryRun, lock != nil else { return }
+        state.lastRun = records
+        state.lastError = failure.message
+        state.lastFailureReason = failure.reason.rawValue
+        state = try env.store.save(state, clock: env.clock)
+    }
+
     /// The offered release's metadata, from whichever stage holds it.
     var offeredMetadata: ReleaseMetadata? { offeredRelease?.metadata }
 

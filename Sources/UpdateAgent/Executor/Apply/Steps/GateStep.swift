@@ -49,7 +49,7 @@ struct GateStep: ApplyStepHandler {
             channel: run.policy.channel.value, dataDir: run.policy.dataDir.value)
         let backend = env.backend
         let passive = context.booted.other
-        input.passiveFreeBytes = { try backend.freeBytes(for: passive) }
+        input.passiveSpace = { try backend.slotSpace(for: passive, replacing: $0) }
         input.dryRun = run.dryRun
         input.skipFleetLock = run.skipFleetLock
         return input

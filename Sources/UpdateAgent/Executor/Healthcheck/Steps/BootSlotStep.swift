@@ -11,6 +11,15 @@ struct BootSlotStep: PostBootStepHandler {
                 "the node booted slot \(inFlight.booted.rawValue) (\(inFlight.running)), not the new slot "
                 + "\(inFlight.target.rawValue): the bootloader fell back to the previous version"
             context.report(index, step, .fail, message)
+            // The slot it fell back to is the verified previous one: marked good, as a rollback
+            // marks it, so that the bootloader does not count its boots down and fall back again.
+            do {
+                let state = context.state
+                try context.env.backend.rollback(
+                    to: inFlight.booted, version: state.fromVersion ?? "", fromVersion: state.toVersion ?? "")
+            } catch {
+                context.env.reporter.note("slot \(inFlight.booted.rawValue) could not be marked good: \(error)")
+            }
             // Recorded before the state says so: a crash in between still holds the version back.
             try context.rememberRollback(reason: "the bootloader fell back")
             try context.transition(.rolledBack, .init(error: message, reason: .probe))
