@@ -64,13 +64,19 @@ import Glibc
         #expect(Self.decision(try harness.evaluate("- node_not_blocked: {}")) == "block")
         harness.kubernetes = ScriptedKubernetes(answers: [])
         #expect(Self.decision(try harness.evaluate("- node_not_blocked: {}")) == "error")
-        // No cluster at all passes and says so (upstream's air-gap behaviour).
+        // No cluster at all is skipped, passes and says so (upstream's air-gap behaviour)…
         harness.kubernetes = ScriptedKubernetes(access: .noKubernetes("no kubectl and no kubeconfig"))
-        guard case .pass(let detail) = try harness.evaluate("- node_not_blocked: {}") else {
-            Issue.record("a node without Kubernetes must pass")
+        guard case .skipped(let detail) = try harness.evaluate("- node_not_blocked: {}") else {
+            Issue.record("a node without Kubernetes must be skipped")
             return
         }
-        #expect(detail.contains("passing, as the upstream agent does"))
+        #expect(detail == "skipped: no kubectl and no kubeconfig; passing, as the upstream agent does (when_unreachable: pass)")
+        // … unless the policy says otherwise: then the run is deferred.
+        guard case .block(let reason) = try harness.evaluate("- node_not_blocked: {when_unreachable: fail}") else {
+            Issue.record("when_unreachable: fail must defer")
+            return
+        }
+        #expect(reason == "no kubectl and no kubeconfig: cannot tell whether node edge-1 is blocked (when_unreachable: fail)")
     }
 
     /// No error case: a window is inside or outside (its time zone is checked by lint).

@@ -6,7 +6,7 @@ import Testing
     static let kubectl = TestComponents.program("kubectl")
 
     /// A node served at its real size (a k3s Node object of 30–60 KiB, not a 100-byte stub).
-    func node(labels: [String: String]?, status: Int = 200) async throws -> (TestServer, TestNode, String) {
+    func node(labels: [String: String]?, status: Int = 200, options: String = "") async throws -> (TestServer, TestNode, String) {
         let server = try await TestServer()
         let release = ReleaseFixture()
         try release.publish(server, version: "1.1.0", image: ReleaseFixture.image(2000))
@@ -19,7 +19,7 @@ import Testing
         let kubeconfig = try node.writeKubeconfig(server: server.base)
         try node.writePolicy(
             server: server.base, publicKey: release.publicKeyText,
-            preflight: "    - free_space: {}\n    - node_not_blocked: {node: edge-1, kubeconfig: \(kubeconfig)}\n")
+            preflight: "    - free_space: {}\n    - node_not_blocked: {node: edge-1, kubeconfig: \(kubeconfig)\(options)}\n")
         return (server, node, kubeconfig)
     }
 
@@ -84,6 +84,24 @@ import Testing
             result.stdout.contains("kubectl is installed but no kubeconfig was found")
                 || result.stdout.contains("no kubectl and no kubeconfig"))
         #expect(result.stdout.contains("passing, as the upstream agent does"))
+        #expect(result.stdout.contains("preflight.node_not_blocked       skip  skipped: "), "\(result.stdout)")
+    }
+
+    /// `when_unreachable: fail`: a cluster that does not answer defers the run (exit 3) and the
+    /// plan says so beforehand.
+    @Test(.enabled(if: kubectl != nil))
+    func anUnreachableClusterDefersWhenThePolicySaysFail() async throws {
+        let (server, node, kubeconfig) = try await node(labels: nil, options: ", when_unreachable: fail")
+        defer { Task { await server.stop() } }
+        let text = try String(contentsOfFile: kubeconfig, encoding: .utf8)
+        try text.replacingOccurrences(of: server.base, with: "http://127.0.0.1:9").write(
+            toFile: kubeconfig, atomically: true, encoding: .utf8)
+        let plan = try await CLI.runAsync(["plan", node.policyPath])
+        #expect(plan.stdout.contains("no cluster to ask: the run is deferred"), "\(plan.stdout)")
+        let result = try await node.apply(environment: TestNode.withKubectl)
+        #expect(result.status == 3, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("cannot tell whether node edge-1 is blocked (when_unreachable: fail)"), "\(result.stdout)")
+        #expect(try node.state()["deferred_gate"] as? String == "node_not_blocked")
     }
 
     @Test(.enabled(if: kubectl != nil))

@@ -10,7 +10,8 @@ public enum GateOutcome: Sendable, Equatable {
     /// The release is not for this node (another channel or architecture, too old a starting
     /// version): recorded as failed, before any download.
     case refuse(String)
-    /// `--force` skipped it.
+    /// Not evaluated, which lets the run go on: `--force` skipped it, or it had nothing to ask
+    /// (`node_not_blocked` with no cluster, `when_unreachable: pass`).
     case skipped(String)
 }
 
