@@ -25,7 +25,7 @@ doc="$root/usr/share/doc/updatectl"
 
 install -d "$root/DEBIAN" "$root/usr/bin" "$root/usr/share/man/man1" "$root/usr/share/bash-completion/completions" \
     "$root/usr/share/zsh/vendor-completions" "$root/usr/share/fish/vendor_completions.d" "$root/lib/systemd/system" \
-    "$doc/examples" "$doc/docs"
+    "$doc/examples" "$doc/docs" "$root/usr/share/updatectl"
 install -m 0755 "$work/updatectl" "$root/usr/bin/updatectl"
 for page in "$from"/share/man/man1/*.1; do
     gzip -9n < "$page" > "$root/usr/share/man/man1/$(basename "$page").gz"
@@ -38,6 +38,9 @@ for unit in "$from"/lib/systemd/system/*; do
     chmod 0644 "$root/lib/systemd/system/$(basename "$unit")"
 done
 install -m 0644 "$from"/share/doc/updatectl/policies/*.yaml "$doc/examples/"
+sed 's|/usr/local/bin/updatectl|/usr/bin/updatectl|g' "$from/share/updatectl/updatectl-agent.sh" > "$root/usr/share/updatectl/updatectl-agent.sh"
+chmod 0755 "$root/usr/share/updatectl/updatectl-agent.sh"
+install -m 0644 "$from/share/updatectl/updatectl-agent.yaml" "$root/usr/share/updatectl/updatectl-agent.yaml"
 install -m 0644 "$from"/share/doc/updatectl/docs/*.md "$doc/docs/"
 install -m 0644 "$from/share/doc/updatectl/README.md" "$doc/README.md"
 year=$(date -u -r "$from/bin/updatectl" +%Y)

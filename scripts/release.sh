@@ -25,7 +25,7 @@ root="$work/$name"
 doc="$root/share/doc/updatectl"
 install -d "$root/bin" "$root/share/man/man1" "$root/share/bash-completion/completions" \
     "$root/share/zsh/site-functions" "$root/share/fish/vendor_completions.d" "$root/lib/systemd/system" \
-    "$doc/policies" "$doc/docs"
+    "$doc/policies" "$doc/docs" "$root/share/updatectl"
 install -m 0755 "$work/updatectl" "$root/bin/updatectl"
 # The man page, from the command definitions (the binary's --experimental-dump-help) by
 # swift-argument-parser's generate-manual, the tool its GenerateManual plugin runs; dated with the
@@ -48,6 +48,10 @@ done
 # scripts/package-deb.sh points them at /usr/bin.
 install -m 0644 examples/systemd/*.service examples/systemd/*.timer "$root/lib/systemd/system/"
 install -m 0644 policies/*.yaml "$doc/policies/"
+# For a node without systemd: the init-stage script that supervises `updatectl agent`, and the
+# DaemonSet that runs it from the cluster (docs/install.md).
+install -m 0755 examples/kubesolo/updatectl-agent.sh "$root/share/updatectl/updatectl-agent.sh"
+install -m 0644 examples/kubernetes/updatectl-agent.yaml "$root/share/updatectl/updatectl-agent.yaml"
 install -m 0644 docs/*.md "$doc/docs/"
 install -m 0644 README.md LICENSE "$doc/"
 # A manifest of the installed files: `cd /usr/local && sha256sum -c share/doc/updatectl/SHA256SUMS`.

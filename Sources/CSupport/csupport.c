@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -17,6 +18,8 @@
 int csupport_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 
 int csupport_o_path(void) { return O_PATH; }
+
+void csupport_line_buffered_stdout(void) { setvbuf(stdout, NULL, _IOLBF, 0); }
 
 int csupport_cloexec_from(int lowest) {
     if (syscall(SYS_close_range, (unsigned)lowest, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return 0;

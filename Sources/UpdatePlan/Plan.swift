@@ -13,7 +13,23 @@ public struct Plan: Sendable {
     public var autoRollbackAfter: Located<Int>
     public var layout: Located<MetadataLayout>
     public var activation: Located<ActivationMode>
+    /// When `updatectl agent` checks for updates.
+    public var agent: AgentSchedule
+    /// One verification run's deadline, and the pause between runs while the version is unverified.
+    public var verifyTimeout: Located<Duration>
+    public var retryEvery: Located<Duration>
+    /// The maintenance windows the agent waits for, in the plan's words ("02:00–05:00 UTC").
+    public var windows: [String]
     public var steps: [Step]
+
+    /// How long after the boot into an unverified release `updatectl agent` has rolled it back
+    /// at the latest: `auto_rollback_after` runs of at most `timeout` each, `retry_every` apart
+    /// (nil: automatic rollback is off).
+    public var rollbackWithin: Duration? {
+        let runs = autoRollbackAfter.value
+        guard runs > 0 else { return nil }
+        return verifyTimeout.value * runs + retryEvery.value * (runs - 1)
+    }
 
     /// The first step of the post-boot part (the healthcheck run).
     public var postBootStart: Int { steps.firstIndex { $0.part == .postBoot } ?? steps.count }

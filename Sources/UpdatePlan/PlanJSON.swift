@@ -21,6 +21,16 @@ public enum PlanJSON {
             ("signature", .bool(plan.publicKey != nil)),
             ("reboot", .string(plan.reboot.value.rawValue)),
             ("auto_rollback_after", .int(plan.autoRollbackAfter.value)),
+            (
+                "agent",
+                .object([
+                    ("check_every_seconds", .int(Int(plan.agent.checkEvery.value.components.seconds))),
+                    ("jitter_seconds", .int(Int(plan.agent.jitter.value.components.seconds))),
+                    ("maintenance_windows", .array(plan.windows.map { .string($0) })),
+                    ("verify_retry_every_seconds", .int(Int(plan.retryEvery.value.components.seconds))),
+                    ("rollback_within_seconds", plan.rollbackWithin.map { .int(Int($0.components.seconds)) } ?? .null),
+                ])
+            ),
             ("steps", .array(plan.steps.enumerated().map { index, step in self.step(step, index: index, plan: plan) })),
             ("on_failure", .array(PlanText.onFailure(plan).map { .string($0) })),
         ]

@@ -34,7 +34,9 @@ public enum PlanText {
                 out +=
                     part == .activate
                     ? "   -- `updatectl activate` (activation: separate) --\n"
-                    : "   -- after the reboot: `updatectl healthcheck` --\n"
+                    : "   -- after the reboot: `updatectl agent` verifies (a run every "
+                        + DurationText.format(plan.retryEvery.value) + " until committed or rolled back), "
+                        + "or `updatectl healthcheck` once --\n"
             }
             let marker = resume?.index == index ? "=> " : "   "
             out += line(rows[index], marker: marker).trimmingTrailing + "\n"
@@ -94,7 +96,26 @@ public enum PlanText {
                 plan.reboot.value.rawValue + (plan.reboot.origin.isDefault ? " [default]" : "")
                     + "; automatic rollback " + (after == 0 ? "off" : "after \(after) failed run\(after == 1 ? "" : "s")")
             ))
+        rows.append(("agent", schedule(plan)))
         return rows
+    }
+
+    /// What `updatectl agent` does on its own, and by when an unverified release is gone.
+    static func schedule(_ plan: Plan) -> String {
+        let format = DurationText.format
+        var text =
+            "a check every \(format(plan.agent.checkEvery.value)) + up to \(format(plan.agent.jitter.value)) jitter"
+            + (plan.windows.isEmpty ? "" : ", waiting for the maintenance window (\(plan.windows.joined(separator: "; ")))")
+        if let within = plan.rollbackWithin {
+            text +=
+                "; an unverified release is rolled back by itself at most \(format(within)) after the agent starts on its boot ("
+                + "\(plan.autoRollbackAfter.value) run\(plan.autoRollbackAfter.value == 1 ? "" : "s") of at most "
+                + "\(format(plan.verifyTimeout.value)), \(format(plan.retryEvery.value)) apart)"
+                + (plan.reboot.value == .auto ? " and rebooted out of" : "; the reboot out of it is yours (reboot: manual)")
+        } else {
+            text += "; an unverified release stays until `updatectl rollback` (automatic rollback off)"
+        }
+        return text
     }
 
     static func origin(_ step: Step, _ plan: Plan) -> String {

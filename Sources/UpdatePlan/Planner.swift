@@ -176,7 +176,9 @@ public enum Planner {
             policyFile: policy.file, server: policy.server, registry: policy.registry, tag: policy.tag,
             channel: policy.channel, backend: policy.backend,
             publicKey: policy.publicKey, reboot: policy.reboot, autoRollbackAfter: policy.autoRollbackAfter,
-            layout: policy.layout, activation: policy.activation,
+            layout: policy.layout, activation: policy.activation, agent: policy.agent,
+            verifyTimeout: policy.healthcheck.timeout, retryEvery: policy.healthcheck.retryEvery,
+            windows: policy.preflight.compactMap { $0.kind.window },
             steps: steps)
     }
 

@@ -28,7 +28,8 @@ struct Updatectl: ParsableCommand {
         version: versionLine,
         subcommands: [
             Lint.self, PlanCommand.self, CheckCommand.self, ApplyCommand.self, ActivateCommand.self, HealthcheckCommand.self,
-            RollbackCommand.self, FleetCommand.self, SimulateCommand.self, StatusCommand.self, StateCommand.self, Schema.self, Tree.self,
+            AgentCommand.self, RollbackCommand.self, FleetCommand.self, SimulateCommand.self, StatusCommand.self, StateCommand.self,
+            Schema.self, Tree.self,
         ]
     )
 

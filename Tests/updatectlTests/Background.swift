@@ -9,12 +9,15 @@ final class BackgroundProcess: @unchecked Sendable {
     private let reader = DispatchGroup()
 
     /// Starts `program` (default: `updatectl`); any other program comes from `TestComponents`.
-    init(_ arguments: [String], program: String? = nil, environment: [String: String] = [:]) throws {
+    /// With `withStandardOutput`, standard output is read with standard error, as one text.
+    init(
+        _ arguments: [String], program: String? = nil, environment: [String: String] = [:], withStandardOutput: Bool = false
+    ) throws {
         process.executableURL = program.map { URL(fileURLWithPath: $0) } ?? CLI.binary
         process.arguments = arguments
         process.environment = controlledEnvironment(environment)
         process.standardError = stderrPipe
-        process.standardOutput = FileHandle.nullDevice
+        process.standardOutput = withStandardOutput ? stderrPipe : FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
         try process.run()
         let handle = stderrPipe.fileHandleForReading

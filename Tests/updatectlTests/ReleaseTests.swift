@@ -72,7 +72,8 @@ enum ReleaseArtifacts {
             "bin/updatectl", "share/man/man1/updatectl.1", "share/bash-completion/completions/updatectl",
             "share/zsh/site-functions/_updatectl", "share/fish/vendor_completions.d/updatectl.fish",
             "lib/systemd/system/updatectl-apply.service", "lib/systemd/system/updatectl-apply.timer",
-            "lib/systemd/system/updatectl-healthcheck.service", "share/doc/updatectl/policies/default.yaml",
+            "lib/systemd/system/updatectl-healthcheck.service", "lib/systemd/system/updatectl-agent.service",
+            "share/updatectl/updatectl-agent.sh", "share/updatectl/updatectl-agent.yaml", "share/doc/updatectl/policies/default.yaml",
             "share/doc/updatectl/policies/kubesolo.yaml", "share/doc/updatectl/docs/install.md",
             "share/doc/updatectl/LICENSE", "share/doc/updatectl/SHA256SUMS",
         ] {

@@ -23,4 +23,8 @@ char **csupport_argv(void);
 /// The commit a release build was made from ("" in a build that scripts/release.sh did not stamp).
 const char *csupport_build_commit(void);
 
+/// Makes standard output line-buffered, so that a long-running process's log reaches a pipe
+/// (a supervisor's journal) a line at a time instead of when the buffer fills.
+void csupport_line_buffered_stdout(void);
+
 #endif

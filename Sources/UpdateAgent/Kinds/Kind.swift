@@ -30,6 +30,12 @@ protocol GateEvaluating: GateKind {
     func evaluate(_ gate: Gate, _ input: GateInput, _ env: CheckEnvironment) -> GateOutcome
 }
 
+/// The agent side of a gate about the time of day (`GateKind.window`): whether it is open at a
+/// moment, so that `updatectl agent` can wait for the next opening.
+protocol WindowEvaluating: GateEvaluating {
+    func isOpen(at time: Timestamp) -> Bool
+}
+
 /// The agent side of a gate held across the reboot (`GatePlacement.heldAcrossReboot`): what
 /// `evaluate` takes, `release` gives back.
 protocol HeldGateEvaluating: GateEvaluating {

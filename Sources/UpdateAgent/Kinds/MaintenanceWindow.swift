@@ -1,6 +1,8 @@
 public import UpdatePolicy
 
-extension MaintenanceWindowGate: GateEvaluating {
+extension MaintenanceWindowGate: WindowEvaluating {
+    func isOpen(at time: Timestamp) -> Bool { isInside(LocalTime.reading(at: time, zone: timezone.value)) }
+
     func evaluate(_ gate: Gate, _ input: GateInput, _ env: CheckEnvironment) -> GateOutcome {
         let now = LocalTime.reading(at: env.clock.now(), zone: timezone.value)
         let dayList = days.value.count == 7 ? "every day" : days.value.map(\.rawValue).joined(separator: ", ")

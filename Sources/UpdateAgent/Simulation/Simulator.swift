@@ -145,7 +145,7 @@ public enum Simulator {
             }
             // Denied a fleet slot: the release stays staged and the timer's next run asks again.
             guard case .deferred(let gate, _) = applied, held.contains(gate), applyRuns < scenario.runs else { break }
-            clock.sleep(for: scenario.runEvery)
+            clock.sleep(for: scenario.runEvery ?? policy.agent.checkEvery.value + policy.agent.jitter.value / 2)
             reporter.add("-", "staged", "event", "apply run \(applyRuns + 1)")
         }
         switch applied {
@@ -184,7 +184,7 @@ public enum Simulator {
                     reporter.add("-", "rolled_back", "event", "the node is up on slot \(backend.bootedNow.rawValue)")
                     return finish("rolled_back", "rolled back after \(runs) failed run\(runs == 1 ? "" : "s")", runs: runs)
                 }
-                clock.sleep(for: scenario.runEvery)
+                clock.sleep(for: scenario.runEvery ?? policy.healthcheck.retryEvery.value)
             case .probedOnly, .refused:
                 return finish("failed", "healthcheck refused", runs: runs)
             }

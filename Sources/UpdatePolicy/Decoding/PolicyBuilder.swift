@@ -85,13 +85,14 @@ struct PolicyBuilder {
             healthcheckURL: fields.url("healthcheck_url"), kubeSystemSettle: fields.duration("kube_system_settle"),
             healthcheck: Healthcheck(
                 timeout: health.duration("timeout"), interval: health.duration("interval"),
-                settle: health.duration("settle"), probes: probes),
+                settle: health.duration("settle"), retryEvery: health.duration("retry_every"), probes: probes),
             autoRollbackAfter: fields.integer("auto_rollback_after"),
             reboot: Located(RebootMode(rawValue: fields.text("reboot").value) ?? .manual, fields.origin("reboot")),
             dataDir: dataDir, backend: backend(fields), backendType: backendType(fields), disabledGates: disabled,
             download: download(fields.nested("download", PolicySchema.download)),
             layout: Located(MetadataLayout(rawValue: fields.text("layout").value) ?? .kubesolo, fields.origin("layout")),
-            activation: Located(ActivationMode(rawValue: fields.text("activation").value) ?? .auto, fields.origin("activation")))
+            activation: Located(ActivationMode(rawValue: fields.text("activation").value) ?? .auto, fields.origin("activation")),
+            agent: agent(fields.nested("agent", PolicySchema.agent)))
     }
 
     /// The entry's own kind decodes it; the decoder only hands over entries of the family's kinds.
@@ -131,6 +132,10 @@ struct PolicyBuilder {
         -> (name: Located<String>, timeout: Located<Duration>)
     {
         (context.names.name(entry, explicit: fields.optionalText("name")), fields.duration("timeout"))
+    }
+
+    private func agent(_ fields: Fields) -> AgentSchedule {
+        AgentSchedule(checkEvery: fields.duration("check_every"), jitter: fields.duration("jitter"))
     }
 
     private func download(_ fields: Fields) -> Download {

@@ -64,9 +64,13 @@ public protocol GateKind: EntryKindDescription {
     /// It judges the release, not the moment: a release it stops is refused (recorded as a
     /// failed check, exit 1), not deferred to a later run.
     static var refuses: Bool { get }
+    /// A gate about the time of day (a maintenance window): how the plan names the window that
+    /// `updatectl agent` waits for instead of polling into it; nil for any other gate.
+    var window: String? { get }
 }
 
 extension GateKind {
+    public var window: String? { nil }
     public static var placement: GatePlacement { .beforeDownload }
     public var releaseSummary: String? { nil }
     public static var skippedByForce: Bool { false }

@@ -37,6 +37,12 @@ public struct MaintenanceWindowGate: CheckedGate {
 
     public var summary: String { "now is inside \(start.value)–\(end.value) \(timezone.value)" }
 
+    /// The window in the plan's words: `02:00–05:00 UTC`, with its days when not every day.
+    public var window: String? {
+        "\(start.value)–\(end.value) \(timezone.value)"
+            + (days.value.count == 7 ? "" : " (" + days.value.map(\.rawValue).joined(separator: ", ") + ")")
+    }
+
     public var parameters: [Parameter] {
         [
             Parameter("days", .list(days.value.map(\.rawValue)), days.origin),

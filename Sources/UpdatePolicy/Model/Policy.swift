@@ -35,6 +35,14 @@ public struct Policy: Sendable {
     public var layout: Located<MetadataLayout>
     /// Whether `apply` activates what it staged, or stops at `staged` for `activate`.
     public var activation: Located<ActivationMode>
+    /// When `updatectl agent` checks for updates.
+    public var agent: AgentSchedule
+}
+
+/// When `updatectl agent` checks for updates: every `checkEvery` plus a random part of `jitter`.
+public struct AgentSchedule: Sendable {
+    public var checkEvery: Located<Duration>
+    public var jitter: Located<Duration>
 }
 
 /// Where `latest.json` is on an update server.
@@ -85,6 +93,8 @@ public struct Healthcheck: Sendable {
     public var timeout: Located<Duration>
     public var interval: Located<Duration>
     public var settle: Located<Duration>
+    /// Between verification runs while the new version is unverified (`updatectl agent`).
+    public var retryEvery: Located<Duration>
     /// Every probe that runs: those written under `probes:`, those the shorthands stand for, and
     /// the always-on one on `data_dir`.
     public var probes: [Probe]

@@ -27,7 +27,10 @@ public struct Scenario: Sendable {
     public var rebootAfter: Duration
     public var probes: [String: [ProbeScript]]
     public var runs: Int
-    public var runEvery: Duration
+    /// Time between runs when the scenario overrides the node's schedule; nil: the policy's
+    /// (`healthcheck.retry_every` between verification runs, `agent.check_every` and half the
+    /// jitter between update checks), as `updatectl agent` runs them.
+    public var runEvery: Duration?
     public var expectedOutcome: String?
     public var expectedRuns: Int?
     public var expectedWithin: Duration?
@@ -102,7 +105,7 @@ public enum ScenarioLinter {
             downloadOutcome: download.text("outcome").value, downloadDuration: download.duration("duration").value,
             facts: ScenarioFacts(fields: facts), gates: gates,
             boot: f.text("boot").value, rebootAfter: f.duration("reboot_after").value, probes: probes,
-            runs: f.integer("runs").value, runEvery: f.duration("run_every").value,
+            runs: f.integer("runs").value, runEvery: f.optionalDuration("run_every")?.value,
             expectedOutcome: expect.optionalText("outcome")?.value, expectedRuns: expectedRuns,
             expectedWithin: expect.optionalDuration("within")?.value)
         scenario.downloadDrops = download.integer("drops").value

@@ -73,8 +73,12 @@ public enum ScenarioSchema {
                 "probes", .dictionary(.list(.string(outcomeRule))),
                 "Per probe, the outcome of each round, across runs (`hang` waits out the probe's timeout); the last repeats; "
                     + "probes not named pass in 50 ms."),
-            Key("runs", .integer(min: 1, max: 1000), default: "10", "Most healthcheck runs (one after each boot or timer)."),
-            Key("run_every", .duration, default: "10m", "Time from a failed healthcheck run to the next one."),
+            Key("runs", .integer(min: 1, max: 1000), default: "10", "Most healthcheck runs (and update checks a fleet lock denies)."),
+            Key(
+                "run_every", .duration, default: "the policy's schedule",
+                "Overrides the node's schedule: the time from a failed healthcheck run to the next one, and between update "
+                    + "checks a fleet lock denies. Without it, `healthcheck.retry_every` and `agent.check_every` plus half of "
+                    + "`agent.jitter`, as `updatectl agent` runs them."),
             Key("expect", .table(expect), "The expected outcome."),
         ])
 }

@@ -77,6 +77,7 @@ public enum PolicySchema {
               timeout: 10m
               interval: 15s
               settle: 30s
+              retry_every: 2m
               probes:
                 \(RuleExamples.probeExample)
             """,
@@ -84,7 +85,28 @@ public enum PolicySchema {
             Key("timeout", .duration, default: "5m", "Deadline of one verification run, settle included."),
             Key("interval", .duration, default: "10s", "Pause between probe rounds."),
             Key("settle", .duration, default: "0s", "Wait after boot before the first probe round."),
+            Key(
+                "retry_every", .duration, default: "1m",
+                "Pause between verification runs while the new version is unverified: `updatectl agent` runs them until "
+                    + "the version is committed or `auto_rollback_after` failed runs roll it back."),
             Key("probes", .entries(probeFamily), default: "[]", "Probes; all must pass in the same round."),
+        ])
+
+    public static let agent = Table(
+        "agent", summary: "When `updatectl agent` checks for updates.",
+        example: """
+            agent:
+              check_every: 1h
+              jitter: 10m
+            """,
+        [
+            Key(
+                "check_every", .duration, default: "1h",
+                "Time between update checks (each one an `apply` through the gates); a maintenance window that is closed "
+                    + "then is waited for instead."),
+            Key(
+                "jitter", .duration, default: "10m",
+                "A random extra wait of up to this much before each check, so that a fleet does not ask at once."),
         ])
 
     public static let download = Table(
@@ -157,6 +179,7 @@ public enum PolicySchema {
             data_dir: /var/lib/kubesolo
             backend: {type: directory}
             download: {min_rate: 64KiB/s}
+            agent: {check_every: 1h}
             """,
         [
             Key(
@@ -214,5 +237,6 @@ public enum PolicySchema {
                 "backend", .tagged(backend), default: "{type: directory, root: /var/lib/updatectl/slots}",
                 "How actions touch the system."),
             Key("download", .table(download), "How images are downloaded (the slowest link tolerated)."),
+            Key("agent", .table(agent), "When `updatectl agent` checks for updates."),
         ])
 }

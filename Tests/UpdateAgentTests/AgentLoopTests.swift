@@ -1,0 +1,162 @@
+import Foundation
+import Testing
+import UpdatePlan
+import UpdatePolicy
+
+@testable import UpdateAgent
+
+/// `updatectl agent`'s loop on the simulated node and a virtual clock: nobody runs a command,
+/// and the node still ends verified or rolled back, in the time the plan prints.
+@Suite struct AgentLoopTests {
+    static func policy(_ extra: String = "", rollbackAfter: Int = 3, reboot: String = "auto") -> String {
+        """
+        updates:
+          server: https://updates.example.com
+          public_key: ed25519:11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=
+          reboot: \(reboot)
+          auto_rollback_after: \(rollbackAfter)
+          kube_system_settle: 0
+          healthcheck:
+            interval: 10s
+            timeout: 2m
+            retry_every: 3m
+            probes:
+              - http: {name: app, url: "http://127.0.0.1:8080/health"}
+          agent: {check_every: 1h, jitter: 10m}
+        \(extra)
+        """
+    }
+
+    /// Runs the agent on `harness` until `stop` says so (or 400 events: a loop that never ends
+    /// fails the test instead of hanging it); returns the events with the virtual time of each.
+    static func run(
+        _ harness: ExecutorHarness, stop: @escaping (AgentEvent) -> Bool
+    ) -> [(at: Timestamp, event: AgentEvent)] {
+        var events: [(Timestamp, AgentEvent)] = []
+        var loop = AgentLoop(plan: harness.plan, policy: harness.setup.policy, policySHA256: nil, environment: harness.environment)
+        loop.observe = { event in
+            events.append((harness.setup.clock.now(), event))
+            return stop(event) || events.count >= 400
+        }
+        loop.run()
+        return events
+    }
+
+    /// A release that boots but never passes: the agent applies it, verifies every retry_every,
+    /// rolls it back at the third failed run and reboots out of it, within the plan's bound.
+    @Test func aBrokenReleaseThatBootsIsRolledBackWithoutAnOperator() throws {
+        let harness = try ExecutorHarness(policy: Self.policy(), scenario: ExecutorTests.scenario("probes: {app: [fail]}"))
+        let events = Self.run(harness) { event in
+            if case .verified(.failed(_, true, _)) = event { return true }
+            return false
+        }
+        let booted = try #require(
+            events.first { if case .applied(.activated(_, true)) = $0.event { true } else { false } }?.at, "\(events)")
+        let rolledBack = try #require(events.last?.at)
+        guard case .verified(.failed(3, true, _)) = events.last?.event else {
+            Issue.record("no rollback after 3 runs: \(events)")
+            return
+        }
+        let bound = try #require(harness.plan.rollbackWithin)
+        #expect(bound == .seconds(3 * 120 + 2 * 180))
+        #expect(rolledBack - booted <= bound, "rolled back \(rolledBack - booted) after the boot; the plan says within \(bound)")
+        // Once at the agent's start (nothing in flight: the boot is confirmed), then three runs.
+        let verifications = events.filter { if case .verified = $0.event { true } else { false } }
+        #expect(verifications.count == 4, "\(events)")
+        #expect(try harness.state().phase == .rolledBack)
+        // The reboot into the previous slot was asked for: the simulated node runs it.
+        #expect(harness.setup.backend.bootedNow == .a)
+        #expect(
+            PlanText.render(harness.plan).contains(
+                "rolled back by itself at most 12m after the agent starts on its boot (3 runs of at most 2m, 3m apart)"))
+    }
+
+    /// A good release: applied, verified and committed on the first run, and the fleet slot it
+    /// held across the reboot given back, all by the agent.
+    @Test func aGoodReleaseIsCommittedAndTheFleetSlotGivenBack() throws {
+        let policy = Self.policy(
+            """
+              preflight:
+                - fleet_lock: {engine: fleetlock, url: "https://fleetlock.example.com", group: edge}
+            """)
+        let harness = try ExecutorHarness(policy: policy, scenario: ExecutorTests.scenario())
+        let events = Self.run(harness) { event in
+            if case .verified(.success) = event { return true }
+            return false
+        }
+        guard case .verified(.success("1.1.0")) = events.last?.event else {
+            Issue.record("not committed: \(events)")
+            return
+        }
+        #expect(try harness.state().phase == .success)
+        #expect(harness.reported.contains("release.fleet_lock done"), "\(harness.reported)")
+        #expect(try harness.environment.store.readSidecar().held.isEmpty)
+    }
+
+    /// Nothing to do: the agent confirms the boot, checks, and then waits a check interval
+    /// (plus jitter) for the next check instead of polling.
+    @Test func anUpToDateNodeWaitsForItsNextCheck() throws {
+        let harness = try ExecutorHarness(
+            policy: Self.policy(), scenario: ExecutorTests.scenario(release: "version: 1.0.0"))
+        var checks = 0
+        let events = Self.run(harness) { event in
+            if case .applied = event { checks += 1 }
+            return checks == 3
+        }
+        let times = events.compactMap { if case .applied(.upToDate) = $0.event { $0.at } else { nil } }
+        #expect(times.count == 3, "\(events)")
+        // 1h plus half of the 10m jitter (the simulated jitter is the middle), between checks.
+        for (earlier, later) in zip(times, times.dropFirst()) { #expect(later - earlier == .seconds(3600 + 300)) }
+    }
+
+    /// A closed maintenance window is waited for, to the minute it opens, and the agent says so.
+    @Test func aClosedWindowIsWaitedForNotPolled() throws {
+        let harness = try ExecutorHarness(
+            policy: Self.policy("  maintenance_window: \"02:00-03:00\""),
+            scenario: ExecutorTests.scenario("start: \"2026-01-05T10:17:30Z\""))
+        let events = Self.run(harness) { event in
+            if case .applied = event { return true }
+            return false
+        }
+        let waits = events.compactMap { if case .waiting(let until, let reason) = $0.event { (until, reason) } else { nil } }
+        #expect(waits.contains { $0.0 == Timestamp.parse("2026-01-06T02:00:00Z")! && $0.1.contains("maintenance window") }, "\(waits)")
+        guard case .applied(.activated("1.1.0", true)) = events.last?.event else {
+            Issue.record("no update in the window: \(events)")
+            return
+        }
+        // The only update check ran in the window (the event is told when the run has ended).
+        let checks = events.filter { if case .applied = $0.event { true } else { false } }
+        #expect(checks.count == 1, "\(checks)")
+        let at = try #require(events.last?.at)
+        #expect(at >= Timestamp.parse("2026-01-06T02:00:00Z")! && at < Timestamp.parse("2026-01-06T02:10:00Z")!, "\(at)")
+    }
+
+    /// A stop request ends a wait at once, and the loop returns.
+    @Test func aStopRequestEndsTheLoop() throws {
+        let harness = try ExecutorHarness(
+            policy: Self.policy(), scenario: ExecutorTests.scenario(release: "version: 1.0.0"))
+        let stop = StopFlag()
+        var loop = AgentLoop(plan: harness.plan, policy: harness.setup.policy, policySHA256: nil, environment: harness.environment)
+        var waits = 0
+        loop.observe = { event in
+            if case .waiting = event {
+                waits += 1
+                stop.set()
+            }
+            return waits > 5
+        }
+        loop.shouldStop = { stop.isSet }
+        let start = harness.setup.clock.now()
+        loop.run()
+        #expect(waits == 1)
+        #expect(harness.setup.clock.now() - start < .seconds(60))
+    }
+}
+
+/// A flag set from one place and read from another.
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
+}
