@@ -106,11 +106,14 @@ import YAMLTree
         #expect(policy.reboot == Located(.manual, .defaulted))
         #expect(policy.dataDir == Located("/var/lib/kubesolo", .defaulted))
         #expect(policy.healthcheck.probes.map(\.name.value) == ["kube_system_ready", "disk_writable"])
-        guard case .directory(let root, _) = policy.backend else {
-            Issue.record("expected the directory backend")
+        // No `backend:`: a KubeSolo OS node's, every key at its default.
+        guard case .kubesolo(let backend) = policy.backend else {
+            Issue.record("expected the kubesolo backend")
             return
         }
-        #expect(root == Located("/var/lib/updatectl/slots", .defaulted))
+        #expect(backend.grubenv == Located("/boot/grub/grubenv", .defaulted))
+        #expect(backend.labelA == Located("KSOLOA", .defaulted) && backend.labelB == Located("KSOLOB", .defaulted))
+        #expect(policy.backendType == Located("kubesolo", .defaulted))
     }
 
     @Test func shorthandsExpandToProbes() throws {

@@ -37,6 +37,46 @@ import Glibc
         }
     }
 
+    /// A policy that names no backend drives a KubeSolo OS node: `plan` says kubesolo and `lint
+    /// --on-host` checks this host's boot layout and says why; a `directory` backend, which
+    /// changes no real system, is a warning on a host (UPD505).
+    @Test func lintOnHostSaysWhichBackendRunsHere() throws {
+        let directory = try TemporaryDirectory()
+        try directory.write(
+            "policy.yaml",
+            """
+            updates:
+              server: https://u.example.com  # updatectl: disable=UPD406
+              kube_system_settle: 0
+              backend:
+                grubenv: \(directory.url.path)/no-grubenv
+
+            """)
+        let policy = directory.url.appendingPathComponent("policy.yaml").path
+        let plan = try CLI.run(["plan", policy])
+        #expect(
+            plan.stdout.contains("  backend    kubesolo, slots KSOLOA/KSOLOB, GRUB environment \(directory.url.path)/no-grubenv"),
+            "\(plan.stdout)")
+        let host = try CLI.run(["lint", "--format", "json", "--on-host", policy])
+        #expect(host.status == 1)
+        #expect(host.stdout.contains("the policy names no `backend:`, so it is kubesolo"), "\(host.stdout)")
+        try directory.write(
+            "toy.yaml",
+            """
+            updates:
+              server: https://u.example.com  # updatectl: disable=UPD406
+              kube_system_settle: 0
+              backend: {type: directory, root: \(directory.url.path)/slots}
+
+            """)
+        let toy = try CLI.run(["lint", "--format", "concise", "--on-host", directory.url.appendingPathComponent("toy.yaml").path])
+        #expect(
+            toy.stdout.split(separator: "\n").contains {
+                $0.contains("toy.yaml:4:") && $0.contains("warning[UPD505] the directory backend changes no real system")
+            }, "\(toy.stdout)")
+        #expect(!toy.stdout.contains("UPD502"), "\(toy.stdout)")
+    }
+
     /// A key file holding a key the signature rules refuse (the identity point: small order; a
     /// non-canonical encoding) is reported by `lint --on-host`, where the key is read.
     @Test func lintOnHostReportsAKeyTheSignatureRulesRefuse() throws {

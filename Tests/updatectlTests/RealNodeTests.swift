@@ -301,7 +301,8 @@ import Glibc
                     + "cat \"$0\" > \(root)/slot-$1; touch \(root)/stage-done', \"${IMAGE}\", \"${SLOT}\"]"))
         let apply = try BackgroundProcess(["apply", node.policyPath], environment: node.environment)
         let started = try await onOwnThread {
-            for _ in 0..<1000 where !FileManager.default.fileExists(atPath: root + "/stage-started") { usleep(10_000) }
+            // Up to 60 s: on a loaded machine the apply takes a while to get there.
+            for _ in 0..<6000 where !FileManager.default.fileExists(atPath: root + "/stage-started") { usleep(10_000) }
             return FileManager.default.fileExists(atPath: root + "/stage-started")
         }
         #expect(started)

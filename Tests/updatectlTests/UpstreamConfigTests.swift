@@ -10,7 +10,8 @@ import Testing
         #expect(lint.stdout.contains("2 files checked: no problems"))
         let plan = try CLI.run(["plan", "examples/kubesolo/user-data.yaml"], directory: Paths.root)
         #expect(plan.status == 0, "\(plan.stderr)")
-        #expect(plan.stdout.contains("preflight.maintenance_window         examples/kubesolo/user-data.yaml:12:23 (maintenance_window)"))
+        #expect(plan.stdout.contains("preflight.maintenance_window         examples/kubesolo/user-data.yaml:13:23 (maintenance_window)"))
+        #expect(plan.stdout.contains("  backend    kubesolo, slots KSOLOA/KSOLOB, GRUB environment /boot/grub/grubenv"), "\(plan.stdout)")
         #expect(plan.stdout.contains("now is inside 02:00–05:00 UTC"))
         #expect(plan.stdout.contains("signature  on: /etc/kubesolo/update.pub"))
     }

@@ -37,7 +37,20 @@ public enum HostChecks {
                 program(command, "the backend's `\(operation)`")
             }
         }
-        if case .kubesolo(let backend) = policy.backend { out += kubeSolo(backend, policy: policy) }
+        switch policy.backend {
+        case .kubesolo(let backend):
+            out += kubeSolo(backend, policy: policy)
+        case .directory(let root, _):
+            out.append(
+                Finding(
+                    .hostBackend,
+                    "the directory backend changes no real system: it moves marker files under \(root.value), so `apply` "
+                        + "on this host would report updates the OS never gets",
+                    start: policy.backendType.origin.mark ?? policy.start,
+                    help: "on a KubeSolo OS node write `backend: {type: kubesolo}` (the default), else `type: command`"))
+        case .command:
+            break
+        }
         if let key = policy.publicKey, case .file(let path) = key.value, let mark = key.origin.mark {
             do {
                 _ = try Signature.key(key.value)
@@ -68,6 +81,19 @@ public enum HostChecks {
     /// The node's boot layout as the kubesolo backend will find it: the programs it runs, GRUB's
     /// environment block, and two distinct slot partitions by label, none of them the data partition.
     static func kubeSolo(_ backend: KubeSoloBackend, policy: Policy) -> [Finding] {
+        let found = kubeSoloLayout(backend, policy: policy)
+        // A policy that names no backend gets this one: say so where the findings point.
+        guard policy.backendType.origin.isDefault else { return found }
+        return found.map { finding in
+            var finding = finding
+            finding.help =
+                (finding.help.map { $0 + "; " } ?? "")
+                + "the policy names no `backend:`, so it is kubesolo (write `backend: {type: command}` for another boot scheme)"
+            return finding
+        }
+    }
+
+    static func kubeSoloLayout(_ backend: KubeSoloBackend, policy: Policy) -> [Finding] {
         var out: [Finding] = []
         let node = KubeSoloBackendRunner(config: backend, dataDir: "/", runner: ProcessRunner())
         let at = backend.labelA.origin.mark ?? policy.start

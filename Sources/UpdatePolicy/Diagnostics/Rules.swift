@@ -41,6 +41,7 @@ extension RuleID {
     public static let hostFile = Rules.hostFile.id
     public static let hostPermissions = Rules.hostPermissions.id
     public static let hostKubernetes = Rules.hostKubernetes.id
+    public static let hostBackend = Rules.hostBackend.id
 }
 
 /// Every rule updatectl knows, with its documentation. `updatectl lint --explain CODE` prints one.
@@ -89,6 +90,7 @@ public enum Rules {
         hostFile,
         hostPermissions,
         hostKubernetes,
+        hostBackend,
     ]
 
     private static let byID: [RuleID: Rule] = Dictionary(uniqueKeysWithValues: all.map { ($0.id, $0) })
@@ -389,4 +391,13 @@ extension Rules {
             + "when the node has a kubeconfig: a good update would be rolled back.",
         fix: "Install kubectl, or set `kube_system_settle: 0` and drop the gate on nodes without Kubernetes.",
         example: "updates:\n  kube_system_settle: 30s")
+
+    static let hostBackend = Rule(
+        "UPD505", "host-backend", .warning,
+        summary: "With `--on-host`: the policy uses the `directory` backend, which changes no real system.",
+        rationale: "The directory backend only moves marker files under its root: on a real node `apply` would say "
+            + "\"rebooting into slot b\" while the OS never changes, and `status` would report success.",
+        fix: "Name this node's backend: `backend: {type: kubesolo}` on a KubeSolo OS node (the default when no backend "
+            + "is written), or `type: command` with your own commands.",
+        example: "updates:\n  backend: {type: directory, root: /var/lib/updatectl/slots}")
 }

@@ -147,7 +147,7 @@ public enum PolicySchema {
     public static let commandOperations = ["stage", "activate", "rollback", "commit", "reboot", "booted_slot", "running_version"]
 
     public static let backend = TaggedTable(
-        name: "backend", tagKey: "type", variants: Backends.all.map { ($0.type, $0.table) }, defaultTag: "directory")
+        name: "backend", tagKey: "type", variants: Backends.all.map { ($0.type, $0.table) }, defaultTag: "kubesolo")
 
     static var backendTypes: [String] { Backends.all.map { $0.type } }
 
@@ -234,8 +234,10 @@ public enum PolicySchema {
                 "After activation, reboot through the backend (`auto`) or leave it to the operator (`manual`)."),
             Key("data_dir", .path, default: "/var/lib/kubesolo", "Holds `update/state.json`; the always-on disk probe writes here."),
             Key(
-                "backend", .tagged(backend), default: "{type: directory, root: /var/lib/updatectl/slots}",
-                "How actions touch the system."),
+                "backend", .tagged(backend), default: "{type: kubesolo}",
+                "How actions touch the system: `kubesolo` (a KubeSolo OS node's GRUB and slot partitions, the default), "
+                    + "`command` (your own commands for another boot scheme) or `directory` (marker files for demos and tests: "
+                    + "it changes no real system, so it is used only when written)."),
             Key("download", .table(download), "How images are downloaded (the slowest link tolerated)."),
             Key("agent", .table(agent), "When `updatectl agent` checks for updates."),
         ])
