@@ -119,7 +119,11 @@ import UpdatePolicy
             return false
         }
         let waits = events.compactMap { if case .waiting(let until, let reason) = $0.event { (until, reason) } else { nil } }
-        #expect(waits.contains { $0.0 == Timestamp.parse("2026-01-06T02:00:00Z")! && $0.1.contains("maintenance window") }, "\(waits)")
+        // The opening, plus the (simulated: half of 10m) jitter, so a fleet does not ask at one second.
+        #expect(
+            waits.contains {
+                $0.0 == Timestamp.parse("2026-01-06T02:05:00Z")! && $0.1 == "the maintenance window opens at 2026-01-06T02:00:00Z"
+            }, "\(waits)")
         guard case .applied(.activated("1.1.0", true)) = events.last?.event else {
             Issue.record("no update in the window: \(events)")
             return
@@ -128,7 +132,7 @@ import UpdatePolicy
         let checks = events.filter { if case .applied = $0.event { true } else { false } }
         #expect(checks.count == 1, "\(checks)")
         let at = try #require(events.last?.at)
-        #expect(at >= Timestamp.parse("2026-01-06T02:00:00Z")! && at < Timestamp.parse("2026-01-06T02:10:00Z")!, "\(at)")
+        #expect(at >= Timestamp.parse("2026-01-06T02:05:00Z")! && at < Timestamp.parse("2026-01-06T02:15:00Z")!, "\(at)")
     }
 
     /// A stop request ends a wait at once, and the loop returns.
@@ -159,4 +163,57 @@ final class StopFlag: @unchecked Sendable {
     private var value = false
     func set() { lock.withLock { value = true } }
     var isSet: Bool { lock.withLock { value } }
+}
+
+/// What an operator's trial of the agent found, each kept from coming back.
+@Suite struct AgentLoopRecoveryTests {
+    /// Right after a boot the probes may fail (services still starting): the agent confirms the
+    /// boot later in the same boot instead of never (a GRUB that counts every boot would fall back).
+    @Test func aBootThatIsNotConfirmedAtOnceIsConfirmedLater() throws {
+        let harness = try ExecutorHarness(
+            policy: AgentLoopTests.policy(),
+            scenario: ExecutorTests.scenario("probes: {app: [fail, fail, pass]}", release: "version: 1.0.0"))
+        let events = AgentLoopTests.run(harness) { event in
+            if case .verified(.probedOnly(true)) = event { return true }
+            return false
+        }
+        let probed = events.compactMap { if case .verified(.probedOnly(let passed)) = $0.event { passed } else { nil } }
+        #expect(probed == [false, false, true], "\(events)")
+        let waits = events.compactMap { if case .waiting(let until, let reason) = $0.event { (until, reason) } else { nil } }
+        #expect(waits.filter { $0.1 == "the boot's next confirmation" }.count == 2, "\(waits)")
+        // The update check did not wait for the confirmation.
+        #expect(events.contains { if case .applied(.upToDate) = $0.event { true } else { false } }, "\(events)")
+    }
+
+    /// The failure that reached auto_rollback_after was saved but the rollback was not (a crash in
+    /// between): the next run finishes the rollback instead of verifying again and refusing to
+    /// commit a slot the bootloader no longer boots.
+    @Test func anInterruptedAutomaticRollbackIsFinished() throws {
+        let harness = try ExecutorHarness(policy: ExecutorTests.policy(rollbackAfter: 2), scenario: ExecutorTests.scenario())
+        #expect(try harness.apply() == .activated(version: "1.1.0", rebooted: true))
+        var state = try harness.state()
+        state.healthCheckFailures = 2
+        state.lastError = "no probe round passed in 1m"
+        try harness.environment.store.save(state)
+        try harness.setup.backend.rollback(to: .a, version: "1.0.0", fromVersion: "1.1.0")
+        guard case .failed(2, true, _) = try harness.healthcheck() else {
+            Issue.record("the rollback was not finished")
+            return
+        }
+        #expect(try harness.state().phase == .rolledBack)
+        #expect(try harness.environment.store.readSidecar().rollback(of: "1.1.0") != nil)
+    }
+
+    /// `rollback` of a staged release after a crash that activated it without the state saying
+    /// so: the bootloader is pointed back at the running slot.
+    @Test func aStagedRollbackPointsTheBootloaderBack() throws {
+        let harness = try ExecutorHarness(
+            policy: ExecutorTests.policy("  activation: separate"), scenario: ExecutorTests.scenario())
+        #expect(try harness.apply() == .staged(version: "1.1.0"))
+        try harness.setup.backend.activate(slot: .b, version: "1.1.0", fromVersion: "1.0.0")
+        #expect(try harness.setup.backend.nextSlot() == .b)
+        let outcome = try RollbackRun(policy: harness.setup.policy, environment: harness.environment).run()
+        #expect(outcome == .rolledBack(slot: "a", rebooted: false, rebootNeeded: false))
+        #expect(try harness.setup.backend.nextSlot() == .a)
+    }
 }

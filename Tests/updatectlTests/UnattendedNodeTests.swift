@@ -114,6 +114,9 @@ import Glibc
         #expect(applied.stdout.contains("removed slot B: kubesolo-os.gz.updatectl-new"), "\(applied.stdout)")
         #expect(try leftovers().isEmpty)
         #expect(try node.files("B")["version"] == Data("1.1.0\n".utf8))
+        // The killed run's mount of slot B is not left behind either.
+        let mounts = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
+        #expect(!mounts.contains(node.mounts.appendingPathComponent("updatectl/b").path + " "), "\(mounts)")
     }
 
     /// The passive slot's old release is overwritten, so it counts as free: a release larger
@@ -243,6 +246,28 @@ import Glibc
         try node.writePolicy(server: server, release: release)
         #expect(try await node.run("apply").status == 0)
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == real)
+        #expect(try node.grub()["active_slot"] == "B")
+    }
+
+    /// A node whose blkid, mount and umount are busybox's (KubeSolo OS's base): the slots are
+    /// found by label all the same (busybox's blkid takes no options; its listing is read).
+    @Test(.enabled(if: available && TestComponents.program("busybox") != nil))
+    func busyboxToolsFindAndMountTheSlots() async throws {
+        let busybox = try #require(TestComponents.program("busybox"))
+        let (server, _, node) = try await setUp()
+        defer {
+            node.detach()
+            Task { await server.stop() }
+        }
+        let bin = node.node.root.appendingPathComponent("busybox-bin")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        for applet in ["blkid", "mount", "umount"] {
+            try FileManager.default.createSymbolicLink(atPath: bin.appendingPathComponent(applet).path, withDestinationPath: busybox)
+        }
+        let applied = try await CLI.runAsync(
+            ["apply", node.node.policyPath], environment: node.environment().merging(["PATH": bin.path]) { $1 })
+        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
+        #expect(try node.files("B")["version"] == Data("1.1.0\n".utf8))
         #expect(try node.grub()["active_slot"] == "B")
     }
 }

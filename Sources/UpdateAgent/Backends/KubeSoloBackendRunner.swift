@@ -120,6 +120,22 @@ public struct KubeSoloBackendRunner: UpdateBackend {
                         + "refusing to guess which is the slot")
             }
             if let device = devices.first { return device }
+            // busybox's blkid takes no options: it lists every device as
+            // `/dev/sda2: LABEL="KSOLOA" UUID="…" TYPE="ext4"`.
+            let listed = try runner.run([blkid], timeout: .seconds(30), environment: [:])
+            let labelled = listed.stdout.split(separator: "\n").compactMap { line -> String? in
+                guard let colon = line.firstIndex(of: ":"), line[line.index(after: colon)...].contains("LABEL=\"\(label)\"")
+                else { return nil }
+                let fields = line[line.index(after: colon)...].split(separator: " ")
+                guard fields.contains(where: { $0 == "LABEL=\"\(label)\"" }) else { return nil }
+                return String(line[..<colon])
+            }
+            if labelled.count > 1 {
+                throw BackendError(
+                    "\(labelled.count) partitions carry the label \(label) (\(labelled.joined(separator: ", "))): "
+                        + "refusing to guess which is the slot")
+            }
+            if let device = labelled.first { return device }
         }
         let link = "/dev/disk/by-label/" + label
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
@@ -167,13 +183,18 @@ public struct KubeSoloBackendRunner: UpdateBackend {
     /// when `writable`), else mounted under `mount_dir` for the call and unmounted after.
     func withSlot<T>(_ slot: Slot, writable: Bool, _ body: (String) throws -> T) throws -> T {
         let device = try device(slot)
+        let point = config.mountDir.value + "/" + Self.grubName(slot).lowercased()
+        if let existing = Self.mountPoint(of: device), existing.path == point, let umount = Self.program("umount") {
+            // updatectl's own mount, left by a run that was killed: unmounted first, then mounted
+            // as this call needs it (never left behind).
+            _ = try? runner.run([umount, point], timeout: .seconds(60), environment: [:])
+        }
         if let existing = Self.mountPoint(of: device) {
             guard existing.writable || !writable else {
                 throw BackendError("slot \(Self.grubName(slot)) (\(device)) is mounted read-only at \(existing.path)")
             }
             return try body(existing.path)
         }
-        let point = config.mountDir.value + "/" + Self.grubName(slot).lowercased()
         try AtomicFile.makeDirectories(point)
         guard let mount = Self.program("mount"), let umount = Self.program("umount") else {
             throw BackendError("mount and umount are not installed")

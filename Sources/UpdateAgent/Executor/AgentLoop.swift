@@ -79,11 +79,10 @@ public struct AgentLoop {
 
     /// Runs until `shouldStop` or `observe` says so.
     public func run() {
-        var nextCheck = env.clock.now()
-        var confirmedBoot: String?
+        var schedule = Schedule(nextCheck: env.clock.now(), nextConfirmation: env.clock.now())
         while !shouldStop() {
             do {
-                switch try tick(nextCheck: &nextCheck, confirmedBoot: &confirmedBoot) {
+                switch try tick(&schedule) {
                 case .stop: return
                 case .again: continue
                 case .wait(let until, let reason):
@@ -117,14 +116,29 @@ public struct AgentLoop {
 
     private var retryEvery: Duration { max(policy.healthcheck.retryEvery.value, .seconds(1)) }
     private var checkEvery: Duration { max(policy.agent.checkEvery.value, .seconds(1)) }
+    /// A random part of `agent.jitter`.
+    private var jitter: Duration { .seconds(env.jitter() * Double(policy.agent.jitter.value.components.seconds)) }
 
     /// One round: verification first, then the slots still held, then the update check when due.
-    private func tick(nextCheck: inout Timestamp, confirmedBoot: inout String?) throws -> Next {
+    /// When the agent acts next, and the boot it has confirmed.
+    private struct Schedule {
+        var nextCheck: Timestamp
+        /// The boot confirmed (its probes passed once), and when to try again while it is not.
+        var confirmedBoot: String?
+        var nextConfirmation: Timestamp
+    }
+
+    private func tick(_ schedule: inout Schedule) throws -> Next {
         let state = try currentState()
         let boot = try? env.backend.bootID()
         switch state.phase {
         case .activated where state.activationBootID != nil && state.activationBootID == boot:
             // Activated in this boot: the reboot into it is still to come.
+            if let opening = nextWindowOpening(after: env.clock.now()), opening > env.clock.now() {
+                return .wait(
+                    until: opening,
+                    reason: "the maintenance window opens then: the reboot into \(state.toVersion ?? "the update") waits for it")
+            }
             guard policy.reboot.value == .auto else {
                 return .wait(
                     until: env.clock.now() + checkEvery,
@@ -132,6 +146,11 @@ public struct AgentLoop {
             }
             let outcome = try apply()
             if observe(.applied(outcome)) { return .stop }
+            if case .failed(let failure) = outcome {
+                // A reboot that fails is not retried at once: every `check_every`, in the window.
+                note("\(failure.message)")
+                return .wait(until: env.clock.now() + checkEvery, reason: "the next try at the reboot")
+            }
             return .reboot("the node reboots into \(state.toVersion ?? "the update")", from: boot)
         case .activated, .verifying:
             let outcome = try HealthcheckRun(plan: plan, policy: policy, environment: env).run()
@@ -145,31 +164,57 @@ public struct AgentLoop {
                     : .wait(
                         until: env.clock.now() + checkEvery, reason: "rolled back: reboot the node into the previous slot (reboot: manual)")
             case .success, .fellBack, .probedOnly, .returnedToPrevious:
-                confirmedBoot = boot
+                schedule.confirmedBoot = boot
                 return .again
             }
         default:
             break
         }
-        if confirmedBoot == nil || confirmedBoot != boot {
-            // Once per boot: the boot is confirmed (or a rolled-back release left) and what a
-            // steady node holds is given back.
+        let unconfirmed = schedule.confirmedBoot == nil || schedule.confirmedBoot != boot
+        if unconfirmed, env.clock.now() >= schedule.nextConfirmation {
+            // Once per boot, until it passes: the boot is confirmed (a bootloader that counts
+            // every boot falls back from a slot nobody marks good), a rolled-back release is left,
+            // and what a steady node holds is given back. Probes that fail right after the boot
+            // (services still starting) are tried again every `retry_every`, beside the update
+            // checks, which do not wait for them.
             let outcome = try HealthcheckRun(plan: plan, policy: policy, environment: env).run()
-            confirmedBoot = boot
             if observe(.verified(outcome)) { return .stop }
-            if case .returnedToPrevious(_, _, true) = outcome { return .reboot("the node reboots into the previous slot", from: boot) }
-        } else if [.idle, .success, .failed, .rolledBack].contains(state.phase), try !env.store.readSidecar().held.isEmpty {
+            switch outcome {
+            case .returnedToPrevious(_, _, true):
+                return .reboot("the node reboots into the previous slot", from: boot)
+            case .probedOnly(false):
+                note("the probes did not all pass, so this boot is not confirmed yet; trying again in \(DurationText.format(retryEvery))")
+                schedule.nextConfirmation = env.clock.now() + retryEvery
+            default:
+                schedule.confirmedBoot = boot
+            }
+        } else if !unconfirmed, [.idle, .success, .failed, .rolledBack].contains(state.phase),
+            try !env.store.readSidecar().held.isEmpty
+        {
             if try giveBack() { return .stop }
         }
         let now = env.clock.now()
-        if now < nextCheck { return .wait(until: nextCheck, reason: "the next update check") }
+        let stillUnconfirmed = schedule.confirmedBoot != boot
+        func wake(_ time: Timestamp, _ reason: String) -> Next {
+            if stillUnconfirmed, schedule.nextConfirmation < time {
+                return .wait(until: schedule.nextConfirmation, reason: "the boot's next confirmation")
+            }
+            return .wait(until: time, reason: reason)
+        }
+        if now < schedule.nextCheck { return wake(schedule.nextCheck, "the next update check") }
         if let opening = nextWindowOpening(after: now), opening > now {
-            nextCheck = opening
-            return .wait(until: opening, reason: "the maintenance window opens then")
+            // Spread over the jitter from the opening, so a fleet does not ask at the same second.
+            schedule.nextCheck = opening + jitter
+            return wake(schedule.nextCheck, "the maintenance window opens at \(opening)")
         }
         let outcome = try apply()
-        nextCheck = env.clock.now() + checkEvery + .seconds(env.jitter() * Double(policy.agent.jitter.value.components.seconds))
+        schedule.nextCheck = env.clock.now() + checkEvery + jitter
         if observe(.applied(outcome)) { return .stop }
+        switch outcome {
+        case .failed(let failure): note("the update check failed: \(failure.message)")
+        case .deferred(let gate, let reason), .refused(let gate, let reason): note("\(gate): \(reason)")
+        default: break
+        }
         if case .activated(_, true) = outcome { return .reboot("the node reboots into the update", from: boot) }
         if case .rebooted = outcome { return .reboot("the node reboots into the previous slot", from: boot) }
         return .again

@@ -68,6 +68,15 @@ public struct HealthcheckRun {
         case .failure(let refusal): return .refused(refusal.message)
         }
         var context = HealthcheckContext(run: self, lock: lock, state: state, inFlight: inFlight)
+        let after = policy.autoRollbackAfter.value
+        if after > 0, state.healthCheckFailures >= after, inFlight.runsUpdate {
+            // The failure that reached the threshold was saved, the rollback was not (a crash in
+            // between): it was decided, so it is finished instead of verifying again.
+            env.reporter.note(
+                "\(state.healthCheckFailures) failed runs were counted but the rollback they call for was not saved; "
+                    + "finishing it")
+            context.verdict = .counted(count: state.healthCheckFailures, message: state.lastError ?? "verification failed")
+        }
         for (index, step) in steps.enumerated() {
             try context.handler(for: step.operation).perform(index, step, &context)
         }
@@ -222,6 +231,8 @@ public struct RollbackRun {
                 return .refused("\(error)")
             }
             env.backend.invalidate(slot: inFlight.target)
+            // It may have been activated just before a crash that kept the state from saying so.
+            try env.backend.rollback(to: inFlight.booted, version: state.fromVersion ?? "", fromVersion: state.toVersion ?? "")
             try env.store.rememberRollback(of: state.toVersion, reason: "rolled back by hand", at: env.clock.now(), holding: lock)
             state = try env.store.transition(
                 state, to: .rolledBack, event: .init(error: "rolled back by hand before activation"),

@@ -275,6 +275,7 @@ final class SimulatedBackend: UpdateBackend, @unchecked Sendable {
         }
     }
     func rollback(to slot: Slot, version: String, fromVersion: String) throws { lock.withLock { next = slot } }
+    func nextSlot() throws -> Slot? { lock.withLock { next } }
     func commit(slot: Slot, version: String) throws {}
     func bootID() throws -> String { "simulated-boot-\(lock.withLock { rebooted })" }
 }

@@ -53,8 +53,10 @@ public enum ReferenceDocs {
 
             """
         out += table(PolicySchema.updates, heading: "## `updates:`")
-        out += table(PolicySchema.healthcheck, heading: "## `healthcheck:`")
-        out += table(PolicySchema.download, heading: "## `download:`")
+        // Every nested table of `updates:`, in its order (healthcheck, download, agent…).
+        for key in PolicySchema.updates.keys {
+            if case .table(let nested) = key.kind { out += table(nested, heading: "## `\(key.name):`") }
+        }
         out += "\n## Gates (`preflight:`)\n\nEach gate is a one-key mapping `- KIND: {options}`, run in the listed order.\n"
         for kind in PolicySchema.gates { out += table(kind.table, heading: "### `\(kind.name)`") }
         out +=
