@@ -133,4 +133,44 @@ import Glibc
         #expect(try node.state()["phase"] as? String == "rolled_back")
         #expect(node.marker("booted") == "a")
     }
+
+    /// SIGTERM while an update check is in its gates (phase `checking`): the run goes on to the
+    /// end (downloaded, staged, activated, rebooted), is saved, and the agent exits 0; the next
+    /// agent verifies and commits from there.
+    @Test func sigtermDuringAnUpdateCheckFinishesTheRun() async throws {
+        let server = try await TestServer()
+        defer { Task { await server.stop() } }
+        let release = ReleaseFixture()
+        try release.publish(server, version: "1.1.0", image: ReleaseFixture.image(20_000))
+        server.set("/healthz", body: Data(), status: 200)
+        let node = try TestNode()
+        try node.writePolicy(
+            server: server.base, publicKey: release.publicKeyText,
+            preflight: "    - free_space: {headroom: 10%}\n    - exec: {name: slow, command: [/bin/sleep, \"2\"]}\n",
+            extra: Self.extra(server, timeout: "1m", retryEvery: "1s"))
+        let realTime = node.environment.filter { $0.key != "UPDATECTL_TEST_NOW" }
+        let running = try BackgroundProcess(["agent", node.policyPath], environment: realTime, withStandardOutput: true)
+        // Up to 60 s for a loaded machine; the gate's sleep keeps the phase `checking` for 2 s.
+        let statePath = node.statePath
+        let checking = try await onOwnThread {
+            for _ in 0..<6000 {
+                if let data = FileManager.default.contents(atPath: statePath),
+                    String(decoding: data, as: UTF8.self).contains("\"phase\": \"checking\"")
+                {
+                    return true
+                }
+                usleep(10_000)
+            }
+            return false
+        }
+        #expect(checking, "\(running.stderr)")
+        kill(running.process.processIdentifier, SIGTERM)
+        #expect(running.wait() == 0, "\(running.stderr)")
+        #expect(running.stderr.contains("agent event: activated"), "\(running.stderr)")
+        #expect(try node.state()["phase"] as? String == "activated")
+        #expect(node.marker("booted") == "b")
+        let again = try await agent(node, until: "committed")
+        #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
+        #expect(try node.state()["phase"] as? String == "success")
+    }
 }
