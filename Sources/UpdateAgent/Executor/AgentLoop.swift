@@ -183,7 +183,9 @@ public struct AgentLoop {
             case .returnedToPrevious(_, _, true):
                 return .reboot("the node reboots into the previous slot", from: boot)
             case .probedOnly(false):
-                note("the probes did not all pass, so this boot is not confirmed yet; trying again in \(DurationText.format(retryEvery))")
+                note(
+                    "this boot is not confirmed yet (a probe failed, or the bootloader could not be told: see above); "
+                        + "trying again in \(DurationText.format(retryEvery))")
                 schedule.nextConfirmation = env.clock.now() + retryEvery
             default:
                 schedule.confirmedBoot = boot

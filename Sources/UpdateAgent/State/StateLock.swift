@@ -27,8 +27,8 @@ public final class StateLock: @unchecked Sendable {
                     + "it is still writing or switching a slot. Wait for it to finish"
             }
             let who = holder.map { "process \($0)" } ?? "another process"
-            return "another updatectl (\(who)) holds the lock \(path); it is applying, checking or rolling back "
-                + "an update. Wait for it to finish"
+            return "another updatectl (\(who)) holds the lock \(path); it is checking for, applying, verifying or "
+                + "rolling back an update (an `updatectl agent` holds it only while it runs one). Wait for it to finish"
         }
     }
 
