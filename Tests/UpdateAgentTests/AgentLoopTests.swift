@@ -8,23 +8,10 @@ import UpdatePolicy
 /// `updatectl agent`'s loop on the simulated node and a virtual clock: nobody runs a command,
 /// and the node still ends verified or rolled back, in the time the plan prints.
 @Suite struct AgentLoopTests {
-    static func policy(_ extra: String = "", rollbackAfter: Int = 3, reboot: String = "auto") -> String {
-        """
-        updates:
-          server: https://updates.example.com
-          public_key: ed25519:11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=
-          reboot: \(reboot)
-          auto_rollback_after: \(rollbackAfter)
-          kube_system_settle: 0
-          healthcheck:
-            interval: 10s
-            timeout: 2m
-            retry_every: 3m
-            probes:
-              - http: {name: app, url: "http://127.0.0.1:8080/health"}
-          agent: {check_every: 1h, jitter: 10m}
-        \(extra)
-        """
+    /// ExecutorTests' policy with 2m verification runs 3m apart and an hourly agent.
+    static func policy(_ extra: String = "", rollbackAfter: Int = 3) -> String {
+        ExecutorTests.policy(
+            "  agent: {check_every: 1h, jitter: 10m}\n" + extra, rollbackAfter: rollbackAfter, timeout: "2m", retryEvery: "3m")
     }
 
     /// Runs the agent on `harness` until `stop` says so (or 400 events: a loop that never ends

@@ -10,7 +10,9 @@ import UpdatePolicy
 /// decision it should have), every failure code is recorded where it arises, and the state
 /// machine moves as the lifecycle says.
 @Suite struct ExecutorTests {
-    static func policy(_ extra: String = "", rollbackAfter: Int = 2, reboot: String = "auto") -> String {
+    static func policy(
+        _ extra: String = "", rollbackAfter: Int = 2, reboot: String = "auto", timeout: String = "1m", retryEvery: String = "1m"
+    ) -> String {
         """
         updates:
           server: https://updates.example.com
@@ -20,7 +22,8 @@ import UpdatePolicy
           kube_system_settle: 0
           healthcheck:
             interval: 10s
-            timeout: 1m
+            timeout: \(timeout)
+            retry_every: \(retryEvery)
             probes:
               - http: {name: app, url: "http://127.0.0.1:8080/health"}
         \(extra)
