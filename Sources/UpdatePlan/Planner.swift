@@ -60,11 +60,17 @@ public enum Planner {
                 ],
                 origin: serverOrigin, .fetchMetadata(server: policy.server?.value, channel: policy.channel.value))
             if let key = policy.publicKey {
+                let trust = policy.trust
                 add(
-                    "check.signature", .decision, .checking, .apply,
-                    "verify the metadata's Ed25519 signature (its metadata_sig_url, or latest.json.sig beside it) over its exact "
-                        + "bytes before reading it; refuse a release that signs neither its metadata nor every file; check expiry",
-                    with: [Parameter("public_key", .text(describe(key.value)), key.origin)], origin: key.origin,
+                    "check.signature", .decision, .checking, .apply, signatureSummary(trust),
+                    with: [
+                        Parameter("public_key", .text(describe(key.value)), key.origin),
+                        Parameter(
+                            "require_signed_metadata", .boolean(trust.requireSignedMetadata.value), trust.requireSignedMetadata.origin),
+                        Parameter("follow_metadata_sig_url", .boolean(trust.followMetadataSigURL.value), trust.followMetadataSigURL.origin),
+                        Parameter("max_metadata_age", .duration(trust.maxMetadataAge.value), trust.maxMetadataAge.origin),
+                        Parameter("allow_older_metadata", .boolean(trust.allowOlderMetadata.value), trust.allowOlderMetadata.origin),
+                    ], origin: key.origin,
                     .verifySignature(key.value))
             }
         }
@@ -209,7 +215,27 @@ public enum Planner {
         switch key {
         case .ed25519(let bytes): "ed25519 inline (" + Base64.encode(bytes).prefix(8) + "…)"
         case .file(let path): path
+        case .any(let keys): "any of " + keys.map(describe).joined(separator: ", ")
         }
+    }
+
+    /// What `check.signature` does under the policy's trust settings.
+    static func signatureSummary(_ trust: MetadataTrust) -> String {
+        var text =
+            "verify the metadata's Ed25519 signature (latest.json.sig beside it"
+            + (trust.followMetadataSigURL.value ? ", else where its metadata_sig_url points" : "")
+            + ") over its exact bytes before reading it; "
+        text +=
+            trust.requireSignedMetadata.value
+            ? "refuse unsigned metadata; "
+            : "accept unsigned metadata only when every file is signed (its fields are then not authenticated); "
+        if !trust.allowOlderMetadata.value {
+            text += "refuse signed metadata older than the newest accepted (a lower version, an earlier release_date); "
+        }
+        if trust.maxMetadataAge.value > .zero {
+            text += "refuse metadata whose release_date is older than \(DurationText.format(trust.maxMetadataAge.value)); "
+        }
+        return text + "check expiry"
     }
 
     static func gateSummary(_ gate: Gate) -> String { gate.kind.summary }

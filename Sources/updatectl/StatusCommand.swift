@@ -48,7 +48,9 @@ struct StatusCommand: ParsableCommand {
             throw ExitStatus.failure.exitCode
         }
         var report = StatusReport(path: path, reading: reading, broken: store.brokenFiles())
-        report.held = (try? store.readSidecar().held) ?? []
+        let sidecar = try? store.readSidecar()
+        report.held = sidecar?.held ?? []
+        report.newestMetadata = sidecar?.newestMetadata
         let rendered: String
         switch json ? .json : format {
         case .text: rendered = StatusText.render(report, now: clock.now())
@@ -77,6 +79,8 @@ struct StatusReport {
     var broken: [String]
     /// Fleet reboot slots this node took and has not given back (the sidecar's record).
     var held: [Sidecar.Held] = []
+    /// The newest signed metadata accepted (the sidecar's record).
+    var newestMetadata: Sidecar.NewestMetadata?
 
     /// The state the lifecycle is in; a missing file is an idle node.
     var state: UpdateState? {
@@ -113,6 +117,16 @@ struct StatusReport {
                         ])
                     })
             ))
+        fields.append(
+            (
+                "newest_metadata",
+                newestMetadata.map { newest in
+                    .object([
+                        ("version", .string(newest.version)), ("release_date", newest.releaseDate.map(JSON.string) ?? .null),
+                        ("accepted_at", .string(newest.at.description)), ("sha256", .string(newest.sha256)),
+                    ])
+                } ?? .null
+            ))
         return .object(fields)
     }
 }
@@ -134,6 +148,15 @@ enum StatusText {
                 "fleet slot".padding(16) + " "
                 + VisibleText.escape("held since \(held.at.wholeSeconds) (gate \(held.gate)): \(held.detail)")
                 + "\n"
+        }
+        if let newest = report.newestMetadata {
+            var text = "\(newest.version)"
+            if let date = newest.releaseDate {
+                let released = Timestamp.parse(date) ?? Timestamp.parse(date + "T00:00:00Z")
+                text += ", release_date \(date)" + (released.map { " (\(age($0, now)))" } ?? "")
+            }
+            text += ", accepted \(newest.at.wholeSeconds) (\(age(newest.at, now)))"
+            out += "signed metadata".padding(16) + " " + VisibleText.escape(text) + "\n"
         }
         for file in report.broken {
             out +=

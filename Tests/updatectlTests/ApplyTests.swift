@@ -187,7 +187,7 @@ import Testing
         server.remove("/stable/latest.json.sig")
         let result = try await node.apply()
         #expect(result.status == 1)
-        #expect(result.stderr.contains("answered HTTP 404: the signature is missing"))
+        #expect(result.stderr.contains("the metadata is not signed: no signature at \(server.base)/stable/latest.json.sig (HTTP 404)"))
     }
 
     @Test func expiredMetadataFails() async throws {

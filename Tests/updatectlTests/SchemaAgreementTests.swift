@@ -63,6 +63,7 @@ import UpdatePolicy
         case .publicKey: return .text("ed25519:Hn1+J4gUuOPxSNmoJfiFmdZ3Rvb4vnwYrH7s+dqvFiU=")
         case .hostPort: return .text("127.0.0.1:6443")
         case .rate: return .text("64KiB/s")
+        case .size: return .text("2GiB")
         case .timestamp: return .text("2026-01-05T02:00:00Z")
         case .table(let nested): return tree(nested)
         case .tagged(let tagged): return tree(tagged.variants[0].table)

@@ -92,6 +92,8 @@ final class TestServer: @unchecked Sendable {
     /// Answers requests to `path` with `handler`.
     func handle(_ path: String, _ handler: @escaping @Sendable (Request) -> Answer) { lock.withLock { handlers[path] = handler } }
     func remove(_ path: String) { lock.withLock { _ = answers.removeValue(forKey: path) } }
+    /// The body set for `path`, if any.
+    func body(_ path: String) -> Data? { lock.withLock { answers[path]?.body } }
     var requests: [String] { lock.withLock { hits } }
 
     func stop() async {

@@ -42,7 +42,7 @@ struct UpstreamRelease {
     /// `/latest.json` at it; returns the metadata bytes.
     @discardableResult
     func publish(
-        _ server: TestServer, version: String, kernel: Data? = nil, initramfs: Data? = nil,
+        _ server: any ReleaseHost, version: String, kernel: Data? = nil, initramfs: Data? = nil,
         options: Options = Options()
     ) throws -> Data {
         let kernel = kernel ?? Self.content("vmlinuz \(version)", size: 3000)
@@ -53,14 +53,14 @@ struct UpstreamRelease {
             ("vmlinuz_url", "\(version)/vmlinuz"), ("vmlinuz_sha256", hex(kernel)),
             ("initramfs_url", "\(version)/kubesolo-os.gz"), ("initramfs_sha256", hex(initramfs)),
         ]
-        server.set("/\(version)/vmlinuz", body: kernel)
-        server.set("/\(version)/kubesolo-os.gz", body: initramfs)
+        server.put("/\(version)/vmlinuz", kernel)
+        server.put("/\(version)/kubesolo-os.gz", initramfs)
         if let kernelSignature = try signature(kernel, options.fileSignatures),
             let initramfsSignature = try signature(initramfs, options.fileSignatures)
         {
             fields += [("vmlinuz_sig_url", "\(version)/vmlinuz.sig"), ("initramfs_sig_url", "\(version)/kubesolo-os.gz.sig")]
-            server.set("/\(version)/vmlinuz.sig", body: kernelSignature)
-            server.set("/\(version)/kubesolo-os.gz.sig", body: initramfsSignature)
+            server.put("/\(version)/vmlinuz.sig", kernelSignature)
+            server.put("/\(version)/kubesolo-os.gz.sig", initramfsSignature)
         }
         if options.metadataSignature != .none { fields.append(("metadata_sig_url", "latest.json.sig")) }
         for (name, value) in [
@@ -71,9 +71,9 @@ struct UpstreamRelease {
             if let value { fields.append((name, value)) }
         }
         let metadata = Data(("{\n" + fields.map { "  \"\($0.0)\": \"\($0.1)\"" }.joined(separator: ",\n") + "\n}\n").utf8)
-        server.set("/latest.json", body: metadata)
+        server.put("/latest.json", metadata)
         if let metadataSignature = try signature(metadata, options.metadataSignature) {
-            server.set("/latest.json.sig", body: metadataSignature)
+            server.put("/latest.json.sig", metadataSignature)
         } else {
             server.remove("/latest.json.sig")
         }
@@ -81,24 +81,46 @@ struct UpstreamRelease {
     }
 }
 
-/// A node that reads KubeSolo OS's layout, with the key as a hex file named by `pubkey`.
+/// Where a test publishes a release: a `TestServer`, or the folder a TLS server serves.
+protocol ReleaseHost {
+    func put(_ path: String, _ body: Data)
+    func remove(_ path: String)
+}
+
+extension TestServer: ReleaseHost {
+    func put(_ path: String, _ body: Data) { set(path, body: body) }
+}
+
+/// A node that reads KubeSolo OS's layout, with the key as a hex file named by `pubkey` (or the
+/// policy line `key` instead).
 extension TestNode {
-    static func upstream(_ release: UpstreamRelease, server: TestServer, extra: String = "") throws -> TestNode {
+    static func upstream(
+        _ release: UpstreamRelease, server: TestServer, extra: String = "", key: String? = nil, initialVersion: String = "1.0.0",
+        gate: String = "free_space: {headroom: 10%}"
+    ) throws -> TestNode {
+        try upstream(release, base: server.base, extra: extra, key: key, initialVersion: initialVersion, gate: gate)
+    }
+
+    static func upstream(
+        _ release: UpstreamRelease, base: String, extra: String = "", key: String? = nil, initialVersion: String = "1.0.0",
+        gate: String = "free_space: {headroom: 10%}"
+    ) throws -> TestNode {
         let node = try TestNode()
         try node.directory.write("release.pub", release.publicKeyHex)
+        let keyFile = node.root.appendingPathComponent("release.pub").path
         try node.directory.write(
             "policy.yaml",
             """
             updates:
-              server: \(server.base)
-              pubkey: \(node.root.appendingPathComponent("release.pub").path)
+              server: \(base)
+              \(key?.replacingOccurrences(of: "RELEASE_PUB", with: keyFile) ?? "pubkey: " + keyFile)
               data_dir: \(node.data)
               reboot: auto
               auto_rollback_after: 3
               kube_system_settle: 0
               preflight:
-                - free_space: {headroom: 10%}
-              backend: {type: directory, root: \(node.slots), initial_version: 1.0.0}
+                - \(gate)
+              backend: {type: directory, root: \(node.slots), initial_version: \(initialVersion)}
             \(extra)
             """)
         return node
@@ -131,8 +153,9 @@ extension TestNode {
         #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
         #expect(
             applied.stdout.contains(
-                "check.signature                  pass  signature verifies; offered 1.1.0 "
+                "check.signature                  pass  signature verifies (latest.json.sig); offered 1.1.0 "
                     + "(vmlinuz and kubesolo-os.gz, 11.7 KiB) for amd64 on stable"))
+        #expect(applied.stdout.contains("kubesolo-os.gz; released 5d 17h ago"), "the age of the signed metadata is said")
         #expect(applied.stdout.contains("preflight.channel                pass  the release is for channel stable"))
         #expect(applied.stdout.contains("preflight.architecture           pass  the release is built for amd64, as this machine is"))
         #expect(applied.stdout.contains("preflight.min_compatible_version pass  the running version 1.0.0 is at least 0.9.0"))
@@ -234,33 +257,45 @@ extension TestNode {
         #expect(node.marker("next") == "a")
     }
 
-    /// With a key, a release that signs nothing is refused before a byte of it is downloaded.
+    /// With a key, a release that signs nothing is refused before a byte of it is downloaded:
+    /// its metadata is not signed, and (when unsigned metadata is accepted) neither are its files.
     @Test func anUnsignedReleaseFailsClosed() async throws {
         var options = UpstreamRelease.Options()
         options.metadataSignature = .none
         options.fileSignatures = .none
-        let (server, _, node) = try await setUp(options)
+        let (server, release, node) = try await setUp(options)
         defer { Task { await server.stop() } }
         let applied = try await node.apply(environment: node.amd64)
         #expect(applied.status == 1)
         #expect(
-            applied.stderr.contains(
-                "the release signs neither its metadata (no metadata_sig_url) nor vmlinuz and "
-                    + "kubesolo-os.gz"), "\(applied.stderr)")
+            applied.stderr.contains("the metadata is not signed: no signature at \(server.base)/latest.json.sig (HTTP 404)"),
+            "\(applied.stderr)")
+        let lenient = try TestNode.upstream(release, server: server, extra: "  require_signed_metadata: false")
+        let accepted = try await lenient.apply(environment: lenient.amd64)
+        #expect(accepted.status == 1)
+        #expect(
+            accepted.stderr.contains("the release signs neither its metadata nor vmlinuz and kubesolo-os.gz"), "\(accepted.stderr)")
         #expect(!server.requests.contains { $0.hasSuffix("/vmlinuz") || $0.hasSuffix(".gz") }, "not even a HEAD")
     }
 
-    /// Upstream's usual case: the files are signed, the metadata is not. Accepted, and said.
-    @Test func signedFilesWithoutAMetadataSignatureAreAcceptedAndSaid() async throws {
+    /// Upstream's usual case, the files signed and the metadata not, is refused unless the policy
+    /// says `require_signed_metadata: false`; then it is accepted, said, and lint warns.
+    @Test func signedFilesWithoutAMetadataSignatureNeedThePolicysWord() async throws {
         var options = UpstreamRelease.Options()
         options.metadataSignature = .none
-        let (server, _, node) = try await setUp(options)
+        let (server, release, node) = try await setUp(options)
         defer { Task { await server.stop() } }
-        let applied = try await node.apply(environment: node.amd64)
+        let refused = try await node.apply(environment: node.amd64)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("the metadata is not signed"), "\(refused.stderr)")
+        let lenient = try TestNode.upstream(release, server: server, extra: "  require_signed_metadata: false")
+        let lint = try await lenient.run("lint")
+        #expect(lint.stdout.contains("warning[UPD416]"), "\(lint.stdout)")
+        let applied = try await lenient.apply(environment: lenient.amd64)
         #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
         #expect(
             applied.stdout.contains(
-                "note: latest.json names no metadata_sig_url: its version, channel and other fields "
+                "note: latest.json is not signed (require_signed_metadata: false): its version, channel and other fields "
                     + "are not authenticated"))
         #expect(applied.stdout.contains("metadata unsigned, every file signed"))
     }

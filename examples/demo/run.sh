@@ -58,12 +58,13 @@ case "$(uname -m)" in
     *) arch=$(uname -m) ;;
 esac
 
-# Output without what changes from run to run: the folder, the port, free space, timings.
+# Output without what changes from run to run: the folder, the port, free space, timings, ages.
 tidy() {
     sed -e "s|$work|\$DEMO|g" -e "s|$repo|\$REPO|g" -e "s|127\.0\.0\.1:$port|127.0.0.1:PORT|g" \
         -e 's/free space [0-9.]* [KMGT]*i*B on/free space … on/' \
         -e '/^      downloaded /d' -e '/^note: round /d' \
         -e 's/([0-9]* rounds)/(… rounds)/' -e 's/passed after [0-9a-z]*/passed after …/' \
+        -e 's/; released [0-9dhm ]* ago/; released … ago/' \
         -e "s/ $arch\([ ,]\)/ \$ARCH\1/g"
 }
 step() {

@@ -51,11 +51,14 @@ public enum HostChecks {
         case .command:
             break
         }
-        if let key = policy.publicKey, case .file(let path) = key.value, let mark = key.origin.mark {
+        if let key = policy.publicKey, !key.value.files.isEmpty, let mark = key.origin.mark {
             do {
-                _ = try Signature.key(key.value)
+                _ = try Signature.keys(key.value)
             } catch {
-                out.append(Finding(.hostFile, "\(error)", start: mark, help: "install the release key at \(path)"))
+                out.append(
+                    Finding(
+                        .hostFile, "\(error)", start: mark,
+                        help: "install the release key at " + key.value.files.joined(separator: " and ")))
             }
         }
         if LiveSystem().kubectl() == nil {

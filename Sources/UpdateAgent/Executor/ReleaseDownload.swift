@@ -35,6 +35,8 @@ struct ReleaseDownload: Sendable {
         var maxRate = 0
         /// Failed tries in a row without a byte gained, after which a file gives up.
         var retries = 8
+        /// The most bytes a file whose size is not known may have (`download.max_release_size`).
+        var maxFileSize = ReleaseMetadata.maximumSize
         /// Files download at once (`AgentEnvironment.downloadsAtOnce`).
         var atOnce = true
         /// A number in [0, 1) for each backoff (`AgentEnvironment.jitter`).
@@ -134,7 +136,7 @@ struct ReleaseDownload: Sendable {
         }
         let box = ProgressBox(progress)
         var request = TransportRequest(
-            url: file.url, maxBytes: file.size ?? ReleaseMetadata.maximumSize, timeout: timeout,
+            url: file.url, maxBytes: file.size ?? settings.maxFileSize, timeout: timeout,
             lowSpeed: settings.minRate > 0 ? (settings.minRate, 60) : nil, headers: headers)
         request.maxRate = settings.maxRate
         request.onResponse = { status, headers in try box.answered(status, headers, shared: shared) }
@@ -174,10 +176,16 @@ struct ReleaseDownload: Sendable {
             }
             return RunFailure(.network, "GET \(file.url) answered HTTP \(status.code)")
         case TransportError.tooLarge:
+            guard let size = file.size else {
+                return RunFailure(
+                    .size,
+                    "\(file.name) is larger than `download.max_release_size` (\(RateText.formatSize(settings.maxFileSize))), "
+                        + "and the metadata gives no size; cut off")
+            }
             return RunFailure(
                 .size,
-                "\(file.name) is larger than the \(file.size ?? 0) bytes "
-                    + (file.sizeAnnounced ? "announced" : "the server said (Content-Length)") + "; cut off")
+                "\(file.name) is larger than the \(size) bytes "
+                    + (file.sizeAnnounced ? "announced" : "the server said (Content-Length)") + "; cut off at the first byte past them")
         case TransportError.timedOut(let reason):
             return Transient(
                 reason: "slower than \(RateText.format(settings.minRate)) for a minute, or past the "

@@ -117,10 +117,12 @@ public enum CosignSignature {
     /// `sha256:abc…` → `sha256-abc….sig`.
     public static func tag(for digest: String) -> String { "sha256-" + digest.dropFirst("sha256:".count) + ".sig" }
 
-    /// Verifies that `key` signed one of `digests` (the tag's, then the chosen manifest's), and
-    /// says which; fails closed when no signature is found or none verifies.
-    public static func verify(_ client: RegistryClient, digests: [String], key: [UInt8]) throws(RegistryClient.Failure) -> String {
-        if let problem = Ed25519.keyProblem(key) { throw RegistryClient.Failure(message: problem.description) }
+    /// Verifies that one of `keys` signed one of `digests` (the tag's, then the chosen
+    /// manifest's), and says which; fails closed when no signature is found or none verifies.
+    public static func verify(_ client: RegistryClient, digests: [String], keys: [[UInt8]]) throws(RegistryClient.Failure) -> String {
+        for key in keys {
+            if let problem = Ed25519.keyProblem(key) { throw RegistryClient.Failure(message: problem.description) }
+        }
         var seen: [String] = []
         for digest in digests {
             let tag = tag(for: digest)
@@ -142,7 +144,10 @@ public enum CosignSignature {
                     seen.append("\(tag): a payload that does not name \(digest)")
                     continue
                 }
-                if payload.withUnsafeBytes({ Ed25519.verify(signature: signature, message: $0, publicKey: key) }) { return digest }
+                let verified = payload.withUnsafeBytes { bytes in
+                    keys.contains { Ed25519.verify(signature: signature, message: bytes, publicKey: $0) }
+                }
+                if verified { return digest }
                 seen.append("\(tag): a signature that does not verify with the configured public key")
             }
         }

@@ -8,7 +8,7 @@ public struct ReleaseMetadata: Sendable {
     /// How the release is laid out.
     public enum Format: String, Sendable {
         /// KubeSolo OS: `vmlinuz_url` + `initramfs_url`, each with its SHA-256 and optional
-        /// detached signature, no sizes.
+        /// detached signature; sizes only as updatectl's `vmlinuz_size` and `initramfs_size`.
         case kubesolo
         /// updatectl's generic form: one `url`, `sha256` and `size`.
         case image
@@ -167,6 +167,18 @@ public struct ReleaseMetadata: Sendable {
             return value
         }
 
+        func announcedSize(_ key: String, required: Bool) throws(Invalid) -> Int? {
+            guard let value = json[key] else {
+                if required { throw Invalid(message: "no positive `\(key)`") }
+                return nil
+            }
+            guard let size = value.intValue, size > 0 else { throw Invalid(message: "`\(key)` is not a positive whole number") }
+            guard size <= maximumSize else {
+                throw Invalid(message: "`\(key)` \(size) is larger than the \(maximumSize >> 30) GiB updatectl accepts for one file")
+            }
+            return size
+        }
+
         let version = try string("version")
         guard isPlainVersion(version) else {
             throw Invalid(
@@ -178,20 +190,19 @@ public struct ReleaseMetadata: Sendable {
         if json["vmlinuz_url"] != nil || json["initramfs_url"] != nil {
             format = .kubesolo
             for (name, prefix) in [(kernelName, "vmlinuz"), (initramfsName, "initramfs")] {
+                // `vmlinuz_size` and `initramfs_size`: updatectl's addition; KubeSolo OS's agent ignores them.
+                let size = try announcedSize("\(prefix)_size", required: false)
                 files.append(
                     File(
                         name: name, url: try url("\(prefix)_url", try string("\(prefix)_url")), sha256: try digest("\(prefix)_sha256"),
-                        size: nil, sizeAnnounced: false,
+                        size: size, sizeAnnounced: size != nil,
                         signatureURL: try optional("\(prefix)_sig_url").map { text throws(Invalid) in try url("\(prefix)_sig_url", text) }))
             }
         } else {
             format = .image
             let location = try url("url", try string("url"))
             let hash = try digest("sha256")
-            guard let size = json["size"]?.intValue, size > 0 else { throw Invalid(message: "no positive `size`") }
-            guard size <= maximumSize else {
-                throw Invalid(message: "`size` \(size) is larger than the \(maximumSize >> 30) GiB updatectl accepts for one file")
-            }
+            guard let size = try announcedSize("size", required: true) else { throw Invalid(message: "no positive `size`") }
             files.append(
                 File(
                     name: "image", url: location, sha256: hash, size: size, sizeAnnounced: true,
@@ -211,6 +222,13 @@ public struct ReleaseMetadata: Sendable {
             metadataSignatureURL: try optional("metadata_sig_url").map { text throws(Invalid) in try url("metadata_sig_url", text) },
             channel: try optional("channel"), minCompatibleVersion: minimum, architecture: try optional("architecture"),
             releaseNotes: try optional("release_notes"), releaseDate: try optional("release_date"), expires: expires, bytes: bytes)
+    }
+
+    /// The signed `release_date` as an instant: RFC 3339, or a date alone (`2026-05-14`, taken as
+    /// its midnight UTC); nil when there is none or it is neither.
+    public var releaseTime: Timestamp? {
+        guard let text = releaseDate else { return nil }
+        return Timestamp.parse(text) ?? Timestamp.parse(text + "T00:00:00Z")
     }
 
     /// `url` as an absolute URL: kept when it has a scheme, else resolved against `base`.

@@ -15,23 +15,37 @@ public enum Signature {
         public var description: String { message }
     }
 
-    /// The 32-byte key: inline, or read from a file holding 64 hex characters (KubeSolo OS's
-    /// key file), `ed25519:<base64>`, bare base64 of 32 bytes, or a PEM `PUBLIC KEY`
-    /// (SubjectPublicKeyInfo). A key the stricter rules refuse (not canonical, of small order:
-    /// `Ed25519.keyProblem`) is refused here, when it is read.
-    public static func key(_ spec: PublicKeySpec) throws(Failure) -> [UInt8] {
-        let key = try read(spec)
-        if let problem = Ed25519.keyProblem(key) {
-            if case .file(let path) = spec { throw Failure(message: "the public key file \(path): \(problem.description)") }
-            throw Failure(message: problem.description)
+    /// The 32-byte keys, in the order written (a list while a key is rotated; any one verifies):
+    /// each inline, or read from a file holding 64 hex characters (KubeSolo OS's key file),
+    /// `ed25519:<base64>`, bare base64 of 32 bytes, or a PEM `PUBLIC KEY` (SubjectPublicKeyInfo).
+    /// A key the stricter rules refuse (not canonical, of small order: `Ed25519Key.problem`) is
+    /// refused here, when it is read.
+    public static func keys(_ spec: PublicKeySpec) throws(Failure) -> [[UInt8]] {
+        var keys: [[UInt8]] = []
+        for single in spec.keys {
+            let key = try read(single)
+            if let problem = Ed25519.keyProblem(key) {
+                if case .file(let path) = single { throw Failure(message: "the public key file \(path): \(problem.description)") }
+                throw Failure(message: problem.description)
+            }
+            keys.append(key)
         }
-        return key
+        guard !keys.isEmpty else { throw Failure(message: "no public key is configured") }
+        return keys
+    }
+
+    /// The first key of `spec` (one key, as the tests and the benchmark use it).
+    public static func key(_ spec: PublicKeySpec) throws(Failure) -> [UInt8] {
+        let keys = try keys(spec)
+        return keys[0]
     }
 
     private static func read(_ spec: PublicKeySpec) throws(Failure) -> [UInt8] {
         switch spec {
         case .ed25519(let bytes):
             return bytes
+        case .any:
+            throw Failure(message: "a list of public keys inside a list")
         case .file(let path):
             let bytes: [UInt8]
             do {
@@ -74,42 +88,56 @@ public enum Signature {
         return nil
     }
 
-    /// Verifies the signature file `signatureFile` over `message` with `key`; `what` names the
-    /// signed thing in messages ("latest.json", "vmlinuz").
+    /// Verifies the signature file `signatureFile` over `message` with any of `keys`; `what`
+    /// names the signed thing in messages ("latest.json", "vmlinuz").
     public static func verify(
-        message: UnsafeRawBufferPointer, signatureFile: [UInt8], key: [UInt8], what: String
+        message: UnsafeRawBufferPointer, signatureFile: [UInt8], keys: [[UInt8]], what: String
     )
         throws(Failure)
     {
-        let signature = try checked(signatureFile: signatureFile, key: key, what: what)
-        guard Ed25519.verify(signature: signature, message: message, publicKey: key) else { throw badSignature(what) }
+        let signature = try checked(signatureFile: signatureFile, keys: keys, what: what)
+        guard keys.contains(where: { Ed25519.verify(signature: signature, message: message, publicKey: $0) }) else {
+            throw badSignature(what, keys: keys.count)
+        }
+    }
+
+    public static func verify(message: [UInt8], signatureFile: [UInt8], keys: [[UInt8]], what: String) throws(Failure) {
+        let outcome: Result<Void, Failure> = message.withUnsafeBytes { bytes in
+            Result { () throws(Failure) in try verify(message: bytes, signatureFile: signatureFile, keys: keys, what: what) }
+        }
+        try outcome.get()
     }
 
     public static func verify(message: [UInt8], signatureFile: [UInt8], key: [UInt8], what: String) throws(Failure) {
-        let outcome: Result<Void, Failure> = message.withUnsafeBytes { bytes in
-            Result { () throws(Failure) in try verify(message: bytes, signatureFile: signatureFile, key: key, what: what) }
-        }
-        try outcome.get()
+        try verify(message: message, signatureFile: signatureFile, keys: [key], what: what)
+    }
+
+    public static func verify(file path: String, signatureFile: [UInt8], key: [UInt8], what: String) throws {
+        try verify(file: path, signatureFile: signatureFile, keys: [key], what: what)
     }
 
     /// Verifies a signature over the bytes of the file at `path` (written and fsynced before):
     /// pure Ed25519 hashes the whole message inside the library, so the file is read through a
     /// read-only mapping, never copied into the heap. Its pages are the page cache's, given back
     /// when the mapping goes (they count in the resident size meanwhile, as file pages).
-    public static func verify(file path: String, signatureFile: [UInt8], key: [UInt8], what: String) throws {
-        let signature = try checked(signatureFile: signatureFile, key: key, what: what)
-        let verified = try MappedFile.withBytes(path) { Ed25519.verify(signature: signature, message: $0, publicKey: key) }
-        guard verified else { throw badSignature(what) }
+    public static func verify(file path: String, signatureFile: [UInt8], keys: [[UInt8]], what: String) throws {
+        let signature = try checked(signatureFile: signatureFile, keys: keys, what: what)
+        let verified = try MappedFile.withBytes(path) { bytes in
+            keys.contains { Ed25519.verify(signature: signature, message: bytes, publicKey: $0) }
+        }
+        guard verified else { throw badSignature(what, keys: keys.count) }
     }
 
-    /// The signature's 64 bytes, once it and the key are known to be well formed.
-    private static func checked(signatureFile: [UInt8], key: [UInt8], what: String) throws(Failure) -> [UInt8] {
+    /// The signature's 64 bytes, once it and the keys are known to be well formed.
+    private static func checked(signatureFile: [UInt8], keys: [[UInt8]], what: String) throws(Failure) -> [UInt8] {
         guard let signature = decode(signatureFile) else {
             throw Failure(
                 message: "the signature of \(what) is malformed: it must be the 64 bytes of an Ed25519 signature, "
                     + "raw, as 128 hex characters or in base64")
         }
-        if let problem = Ed25519.keyProblem(key) { throw Failure(message: problem.description) }
+        for key in keys {
+            if let problem = Ed25519.keyProblem(key) { throw Failure(message: problem.description) }
+        }
         guard Ed25519.hasCanonicalS(signature) else {
             throw Failure(
                 message: "the signature of \(what) is not canonical: its S is not below the group order L "
@@ -118,10 +146,10 @@ public enum Signature {
         return signature
     }
 
-    private static func badSignature(_ what: String) -> Failure {
+    private static func badSignature(_ what: String, keys: Int) -> Failure {
         Failure(
-            message: "bad signature: the signature of \(what) does not verify with the configured public key "
-                + "(signed with another key, or over other bytes)")
+            message: "bad signature: the signature of \(what) does not verify with the configured public key"
+                + (keys > 1 ? " (any of the \(keys))" : "") + " (signed with another key, or over other bytes)")
     }
 }
 

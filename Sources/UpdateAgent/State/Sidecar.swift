@@ -9,7 +9,7 @@ import Glibc
 /// that decide safety and must survive the upstream Go agent rewriting `state.json` (its `Save`
 /// drops every key it does not know): the versions that were rolled back, so the next timer run
 /// does not install the same bad release again; the last activation (which slot, in which boot);
-/// and how often attempts at a version were interrupted.
+/// how often attempts at a version were interrupted; and the newest signed metadata accepted.
 public struct Sidecar: Sendable, Equatable {
     public struct RolledBack: Sendable, Equatable {
         public var version: String
@@ -62,6 +62,27 @@ public struct Sidecar: Sendable, Equatable {
     }
 
     public var held: [Held] = []
+
+    /// The newest signed metadata accepted: what later metadata may not be older than (a replay
+    /// of an older signed document, a mirror frozen on one), and what `status` shows.
+    public struct NewestMetadata: Sendable, Equatable {
+        public var version: String
+        /// The metadata's signed `release_date`, as written.
+        public var releaseDate: String?
+        /// When it was accepted.
+        public var at: Timestamp
+        /// SHA-256 of its exact bytes.
+        public var sha256: String
+
+        public init(version: String, releaseDate: String?, at: Timestamp, sha256: String) {
+            self.version = version
+            self.releaseDate = releaseDate
+            self.at = at
+            self.sha256 = sha256
+        }
+    }
+
+    public var newestMetadata: NewestMetadata?
 
     /// Interruptions of attempts at `version`.
     public func interrupted(_ version: String?) -> Int {
@@ -132,6 +153,12 @@ public struct Sidecar: Sendable, Equatable {
                         })
                 ))
         }
+        if let newestMetadata {
+            var fields: [(String, JSON)] = [("version", .string(newestMetadata.version))]
+            if let date = newestMetadata.releaseDate { fields.append(("release_date", .string(date))) }
+            fields += [("at", .string(newestMetadata.at.description)), ("sha256", .string(newestMetadata.sha256))]
+            pairs.append(("newest_metadata", .object(fields)))
+        }
         return .object(pairs)
     }
 
@@ -149,6 +176,13 @@ public struct Sidecar: Sendable, Equatable {
             let count = interruptions["count"]?.intValue
         {
             sidecar.interruptions = Interruptions(version: version, count: count)
+        }
+        if let newest = json["newest_metadata"], let version = newest["version"]?.stringValue,
+            let at = newest["at"]?.stringValue.flatMap(Timestamp.parse)
+        {
+            sidecar.newestMetadata = NewestMetadata(
+                version: version, releaseDate: newest["release_date"]?.stringValue, at: at,
+                sha256: newest["sha256"]?.stringValue ?? "")
         }
         if case .array(let entries)? = json["held"] {
             for entry in entries {

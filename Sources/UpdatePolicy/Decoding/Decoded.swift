@@ -17,6 +17,7 @@ public enum DecodedValue: Sendable {
     case publicKey(PublicKeySpec)
     case address(HostPort)
     case rate(Int)
+    case size(Int)
     case mapping(DecodedMapping)
     case entries([DecodedEntry])
     case dictionary([(key: String, keyNode: Node, value: DecodedValue)])
@@ -103,8 +104,21 @@ public struct DecodedEntry: Sendable {
     public var incomplete: Bool
 }
 
-/// `ed25519:<base64>` inline, or a path to a key file.
+/// `ed25519:<base64>` inline, or a path to a key file; or a list of those, any one of which
+/// verifies (a key being rotated out beside its successor).
 public enum PublicKeySpec: Sendable, Hashable {
     case ed25519([UInt8])
     case file(String)
+    case any([PublicKeySpec])
+
+    /// The single keys, in the order written.
+    public var keys: [PublicKeySpec] {
+        if case .any(let keys) = self { return keys.flatMap(\.keys) }
+        return [self]
+    }
+
+    /// The key files named.
+    public var files: [String] {
+        keys.compactMap { if case .file(let path) = $0 { path } else { nil } }
+    }
 }

@@ -121,6 +121,12 @@ struct Fields {
         return Located(defaultValue(key).rate, origin)
     }
 
+    func size(_ key: String) -> Located<Int> {
+        let (found, origin) = lookUp(key)
+        if case .size(let value)? = found { return Located(value, origin) }
+        return Located(defaultValue(key).size, origin)
+    }
+
     func boolean(_ key: String) -> Located<Bool> {
         let (found, origin) = lookUp(key)
         if case .boolean(let value)? = found { return Located(value, origin) }

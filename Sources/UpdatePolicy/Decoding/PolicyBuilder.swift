@@ -81,7 +81,12 @@ struct PolicyBuilder {
             file: file, start: updates.node.start, server: registry == nil ? server : nil, registry: registry,
             tag: fields.optionalText("tag") ?? Located(channel.value, .defaulted), registryAuth: fields.optionalText("registry_auth"),
             channel: channel,
-            publicKey: publicKey, preflight: preflight, preflightOrigin: fields.origin("preflight"),
+            publicKey: publicKey,
+            trust: MetadataTrust(
+                requireSignedMetadata: fields.boolean("require_signed_metadata"),
+                followMetadataSigURL: fields.boolean("follow_metadata_sig_url"),
+                maxMetadataAge: fields.duration("max_metadata_age"), allowOlderMetadata: fields.boolean("allow_older_metadata")),
+            caFile: fields.optionalText("ca_file"), preflight: preflight, preflightOrigin: fields.origin("preflight"),
             healthcheckURL: fields.url("healthcheck_url"), kubeSystemSettle: fields.duration("kube_system_settle"),
             healthcheck: Healthcheck(
                 timeout: health.duration("timeout"), interval: health.duration("interval"),
@@ -141,7 +146,7 @@ struct PolicyBuilder {
     private func download(_ fields: Fields) -> Download {
         Download(
             minRate: fields.rate("min_rate"), maxRate: fields.rate("max_rate"), retries: fields.integer("retries"),
-            proxy: fields.url("proxy"), noProxy: fields.optionalText("no_proxy"))
+            maxReleaseSize: fields.size("max_release_size"), proxy: fields.url("proxy"), noProxy: fields.optionalText("no_proxy"))
     }
 
     private func backendType(_ fields: Fields) -> Located<String> {

@@ -128,6 +128,17 @@ struct PolicyDecoder {
                 }
             }
             return .dictionary(out)
+        case .publicKey where node.sequence != nil:
+            // A list of keys, any one of which verifies (a rotation).
+            guard let items = node.sequence, !items.isEmpty else {
+                findings.append(Finding(.noPublicKeys, at: node))
+                return nil
+            }
+            var keys: [PublicKeySpec] = []
+            for item in items {
+                if case .publicKey(let key)? = decodeValue(item, .publicKey, key: key, place: place) { keys.append(key) }
+            }
+            return keys.count == items.count ? .publicKey(.any(keys)) : nil
         case .list(let itemKind):
             guard let items = node.sequence else {
                 wrongType(node, expected: "a list")

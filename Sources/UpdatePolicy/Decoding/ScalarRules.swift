@@ -31,6 +31,7 @@ struct ScalarRules {
         case .list: "a list"
         case .timestamp: "a time like \"2026-01-05T02:00:00Z\""
         case .rate: "a rate like 2MiB/s"
+        case .size: "a size like 4GiB"
         }
     }
 
@@ -125,6 +126,10 @@ struct ScalarRules {
                     add(.publicKeyNotEd25519, node)
                     return nil
                 }
+                if let problem = Ed25519Key.problem(key) {
+                    add(.publicKeyRefused(problem), node)
+                    return nil
+                }
                 return .publicKey(.ed25519(key))
             }
             guard text.hasPrefix("/") else {
@@ -150,6 +155,12 @@ struct ScalarRules {
                 return nil
             }
             return .rate(rate)
+        case .size:
+            guard let size = RateText.parseSize(text), size > 0 else {
+                add(.notASize(key, found: Self.found(node)), node)
+                return nil
+            }
+            return .size(size)
         case .table, .entries, .tagged, .days, .command, .dictionary, .list:
             return nil
         }

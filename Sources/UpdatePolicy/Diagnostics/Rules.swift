@@ -339,8 +339,9 @@ extension Rules {
 
     static let badPublicKey = Rule(
         "UPD313", "bad-public-key", .error,
-        summary: "`public_key` is neither `ed25519:<base64 of 32 bytes>` nor an absolute path.",
-        rationale: "A key that cannot be read turns every signed update into a failure.",
+        summary: "`public_key` is neither `ed25519:<base64 of 32 bytes>` nor an absolute path, or it is no real signing key.",
+        rationale: "A key that cannot be read turns every signed update into a failure; a key of small order (the "
+            + "identity point and its kin) lets one fixed signature verify many messages.",
         fix: "Write `ed25519:` and the base64 of the 32-byte public key, or the key file's absolute path.",
         example: "updates:\n  public_key: ed25519:abc")
 

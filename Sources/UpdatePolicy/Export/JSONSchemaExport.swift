@@ -139,7 +139,12 @@ public enum JSONSchemaExport {
                 ("items", .object([("type", .array([.string("string"), .string("number"), .string("boolean")]))])),
             ])
         case .publicKey:
-            return .object([("type", .string("string")), ("pattern", .string("^(ed25519:[A-Za-z0-9+/]{43}=|/)"))])
+            let one = JSON.object([("type", .string("string")), ("pattern", .string("^(ed25519:[A-Za-z0-9+/]{43}=|/)"))])
+            return .object([
+                ("oneOf", .array([one, .object([("type", .string("array")), ("minItems", .int(1)), ("items", one)])]))
+            ])
+        case .size:
+            return .object([("type", .string("string")), ("pattern", .string(RateText.sizePattern))])
         case .hostPort:
             return .object([("type", .string("string")), ("pattern", .string("^(\\[[0-9A-Fa-f:.]+\\]|[^:\\[\\]]+):[0-9]{1,5}$"))])
         case .rate:

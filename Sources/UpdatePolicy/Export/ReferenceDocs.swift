@@ -126,7 +126,7 @@ public enum ReferenceDocs {
         case .timeZone: "IANA time zone"
         case .days: "list of `mon`…`sun`"
         case .command: "command (argv list)"
-        case .publicKey: "`ed25519:<base64>` or path"
+        case .publicKey: "`ed25519:<base64>` or path, or a list of them"
         case .hostPort: "`host:port`"
         case .table(let table): "mapping (`\(table.name):` below)"
         case .entries(let family): "list of \(family.noun)s"
@@ -135,6 +135,7 @@ public enum ReferenceDocs {
         case .list(let item): "list of \(typeName(item))"
         case .timestamp: "RFC 3339 time"
         case .rate: "rate (`2MiB/s`)"
+        case .size: "size (`4GiB`)"
         }
     }
 }

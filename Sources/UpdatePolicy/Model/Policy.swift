@@ -15,6 +15,10 @@ public struct Policy: Sendable {
     public var registryAuth: Located<String>?
     public var channel: Located<String>
     public var publicKey: Located<PublicKeySpec>?
+    /// What signed metadata must be, with a public key.
+    public var trust: MetadataTrust
+    /// Certificate authorities (PEM) for the update server and the registry, instead of the system's.
+    public var caFile: Located<String>?
     public var preflight: [Gate]
     /// Whether `preflight:` was written (else the default gates stand).
     public var preflightOrigin: Origin
@@ -37,6 +41,30 @@ public struct Policy: Sendable {
     public var activation: Located<ActivationMode>
     /// When `updatectl agent` checks for updates.
     public var agent: AgentSchedule
+}
+
+/// How far signed metadata is trusted (with a `public_key`).
+public struct MetadataTrust: Sendable {
+    /// The metadata's own signature is required (`latest.json.sig` beside it); false accepts
+    /// unsigned metadata when every file is signed.
+    public var requireSignedMetadata: Located<Bool>
+    /// Also look where the metadata's `metadata_sig_url` points when no signature is beside it.
+    public var followMetadataSigURL: Located<Bool>
+    /// The oldest signed metadata accepted (`release_date`); zero for no limit.
+    public var maxMetadataAge: Located<Duration>
+    /// Accept signed metadata older than the newest accepted (a lower version, an earlier
+    /// `release_date`): a publisher's deliberate step back.
+    public var allowOlderMetadata: Located<Bool>
+
+    public init(
+        requireSignedMetadata: Located<Bool>, followMetadataSigURL: Located<Bool>, maxMetadataAge: Located<Duration>,
+        allowOlderMetadata: Located<Bool>
+    ) {
+        self.requireSignedMetadata = requireSignedMetadata
+        self.followMetadataSigURL = followMetadataSigURL
+        self.maxMetadataAge = maxMetadataAge
+        self.allowOlderMetadata = allowOlderMetadata
+    }
 }
 
 /// When `updatectl agent` checks for updates: every `checkEvery` plus a random part of `jitter`.
@@ -68,17 +96,20 @@ public struct Download: Sendable {
     public var maxRate: Located<Int>
     /// Failed tries in a row without a byte gained before a download gives up for the run.
     public var retries: Located<Int>
+    /// The largest release file accepted when the metadata does not say its size.
+    public var maxReleaseSize: Located<Int>
     /// The proxy for every request, when the policy names one.
     public var proxy: Located<PolicyURL>?
     public var noProxy: Located<String>?
 
     public init(
-        minRate: Located<Int>, maxRate: Located<Int>, retries: Located<Int>, proxy: Located<PolicyURL>? = nil,
-        noProxy: Located<String>? = nil
+        minRate: Located<Int>, maxRate: Located<Int>, retries: Located<Int>, maxReleaseSize: Located<Int>,
+        proxy: Located<PolicyURL>? = nil, noProxy: Located<String>? = nil
     ) {
         self.minRate = minRate
         self.maxRate = maxRate
         self.retries = retries
+        self.maxReleaseSize = maxReleaseSize
         self.proxy = proxy
         self.noProxy = noProxy
     }

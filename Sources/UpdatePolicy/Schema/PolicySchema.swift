@@ -116,6 +116,7 @@ public enum PolicySchema {
               min_rate: 64KiB/s
               max_rate: 2MiB/s
               retries: 8
+              max_release_size: 2GiB
               proxy: http://proxy.example.com:3128
               no_proxy: 10.0.0.0/8,.cluster.local
             """,
@@ -134,6 +135,11 @@ public enum PolicySchema {
                     + "after which a download gives up for this run. A try that drops the connection, times out or gets a 5xx "
                     + "is retried after a random wait of up to 1 s, 2 s, 4 s … (at most 5 minutes), and goes on from the byte it "
                     + "reached; a try that gained bytes starts the count again."),
+            Key(
+                "max_release_size", .size, default: "4GiB",
+                "The largest file of a release accepted when the metadata does not give its size (KubeSolo OS's "
+                    + "`latest.json` gives none unless it has `vmlinuz_size` and `initramfs_size`): a server that says more, "
+                    + "or sends more, is refused at the first byte past it."),
             Key(
                 "proxy", .url(schemes: ["http", "https"]),
                 "The proxy for every request to the update server, the registry and the "
@@ -167,6 +173,11 @@ public enum PolicySchema {
             channel: stable
             layout: kubesolo
             public_key: ed25519:Hn1+J4gUuOPxSNmoJfiFmdZ3Rvb4vnwYrH7s+dqvFiU=
+            require_signed_metadata: true
+            follow_metadata_sig_url: false
+            max_metadata_age: 336h
+            allow_older_metadata: false
+            ca_file: /etc/updatectl/ca.pem
             maintenance_window: "22:00-04:00"
             preflight:
               \(RuleExamples.defaultGate)
@@ -204,7 +215,29 @@ public enum PolicySchema {
             Key(
                 "public_key", .publicKey,
                 "Verifies the release's signatures: `ed25519:<base64>`, or a key file's path (64 hex characters, as KubeSolo "
-                    + "OS writes it, or base64, or PEM)."),
+                    + "OS writes it, or base64, or PEM), or a list of these, any one of which verifies (key rotation)."),
+            Key(
+                "require_signed_metadata", .boolean, default: "true",
+                "With a `public_key`: the metadata's own signature (`latest.json.sig` beside it) is required. `false` "
+                    + "accepts unsigned metadata when every file it names is signed; its version, channel and other fields "
+                    + "are then not authenticated (lint warns)."),
+            Key(
+                "follow_metadata_sig_url", .boolean, default: "false",
+                "Also look for the metadata's signature where its `metadata_sig_url` points, when none is beside it. "
+                    + "The signature must verify over the metadata's exact bytes either way."),
+            Key(
+                "max_metadata_age", .duration, default: "0s",
+                "With a `public_key`: the oldest signed metadata accepted, judged by its signed `release_date` (metadata "
+                    + "without one is refused); publishers re-sign within it, so a frozen mirror is noticed. `0s` turns "
+                    + "it off."),
+            Key(
+                "allow_older_metadata", .boolean, default: "false",
+                "Accept signed metadata older than the newest accepted before (a lower version, or the same version "
+                    + "with an earlier `release_date`): a publisher's deliberate step back. Off, a replayed document is "
+                    + "refused (`apply --force` accepts it once)."),
+            Key(
+                "ca_file", .path,
+                "Certificate authorities (PEM) for the update server and the registry, instead of the system's bundle."),
             Key(
                 "pubkey", .path, insteadOf: "public_key",
                 "KubeSolo OS's spelling: the path of the public key file; the same as `public_key: PATH`."),

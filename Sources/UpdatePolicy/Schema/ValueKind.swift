@@ -37,6 +37,8 @@ public indirect enum ValueKind: Sendable {
     case timestamp
     /// Bytes per second, written like `2MiB/s`.
     case rate
+    /// Bytes, written like `4GiB`.
+    case size
 }
 
 /// A constraint on text, such as the channel's `[a-z0-9._-]+`.
@@ -135,6 +137,7 @@ struct ParsedDefault: Sendable {
     let integer: Int
     let percentage: Double
     let rate: Int
+    let size: Int
     let boolean: Bool
 
     init(_ text: String) {
@@ -143,6 +146,7 @@ struct ParsedDefault: Sendable {
         integer = Int(text) ?? 0
         percentage = Double(text.hasSuffix("%") ? String(text.dropLast()) : text) ?? 0
         rate = RateText.parse(text) ?? 0
+        size = RateText.parseSize(text) ?? 0
         boolean = text == "true"
     }
 }

@@ -32,4 +32,19 @@ public enum RateText {
 
     /// The JSON Schema pattern of the same syntax.
     public static let pattern = "^(0|[0-9]{1,9}(B|KiB|MiB|GiB|kB|KB|MB|GB)/s)$"
+
+    /// Bytes written as sizes are (`4GiB`, `500MB`, `1024B`, the units of rates without `/s`);
+    /// nil when `text` is not a size.
+    public static func parseSize(_ text: String) -> Int? {
+        parse(text == "0" ? text : text + "/s")
+    }
+
+    /// `4GiB`, `512MiB`, `1500B`.
+    public static func formatSize(_ bytes: Int) -> String {
+        let rate = format(bytes)
+        return rate.hasSuffix("/s") ? String(rate.dropLast(2)) : rate
+    }
+
+    /// The JSON Schema pattern of sizes.
+    public static let sizePattern = "^(0|[0-9]{1,9}(B|KiB|MiB|GiB|kB|KB|MB|GB))$"
 }

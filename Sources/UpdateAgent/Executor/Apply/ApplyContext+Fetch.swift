@@ -9,10 +9,41 @@ extension ApplyContext {
     /// not wait minutes to say so.
     static let documentTries = 3
 
+    /// The transport to the update server and the registry: with the policy's `ca_file`, their
+    /// certificates are checked against it instead of the system's bundle.
+    var releaseTransport: any Transport {
+        guard let caFile = run.policy.caFile?.value else { return env.transport }
+        return CertificateAuthorities(base: env.transport, caFile: caFile)
+    }
+
+    /// The policy's `ca_file` can be read (else every request would fail on the link, and be tried
+    /// again for nothing).
+    func checkCAFile() throws(RunFailure) {
+        guard let caFile = run.policy.caFile?.value else { return }
+        let problem: String?
+        do {
+            problem = try AtomicFile.read(caFile, limit: 4 << 20, followingLinks: true) == nil ? "no such file" : nil
+        } catch {
+            problem = "\(error)"
+        }
+        if let problem { throw RunFailure(.network, "cannot read the certificate authorities of `ca_file` \(caFile): \(problem)") }
+    }
+
     /// A small document (metadata, a signature) whole. A failure on the link (the connection,
     /// a timeout, 5xx, 408, 429) is tried again after a random wait, as downloads are, but at
     /// most `documentTries` times (and never more than `download.retries` allows).
     func fetch(_ url: String, limit: Int, what: String) throws(RunFailure) -> [UInt8] {
+        guard let body = try fetchUnlessMissing(url, limit: limit, what: what) else {
+            let missing = what == "signature"
+            throw RunFailure(
+                missing ? .signature : .network, "GET \(url) answered HTTP 404" + (missing ? ": the signature is missing" : ""))
+        }
+        return body
+    }
+
+    /// `fetch`, with nil for a document the server does not have (404).
+    func fetchUnlessMissing(_ url: String, limit: Int, what: String) throws(RunFailure) -> [UInt8]? {
+        try checkCAFile()
         var failed = 0
         while true {
             do {
@@ -35,21 +66,16 @@ extension ApplyContext {
 
     private struct TransientFetch: Error { var message: String }
 
-    private func fetchOnce(_ url: String, limit: Int, what: String) throws -> [UInt8] {
+    private func fetchOnce(_ url: String, limit: Int, what: String) throws -> [UInt8]? {
         // What a document that is no good means: a signature's trouble is the signature's.
         let reason: RunFailure.Reason = what == "signature" ? .signature : .metadata
         do {
-            let (response, body) = try env.transport.fetch(TransportRequest(url: url, maxBytes: limit))
+            let (response, body) = try releaseTransport.fetch(TransportRequest(url: url, maxBytes: limit))
             if ReleaseDownload.isTransient(status: response.status) {
                 throw TransientFetch(message: "GET \(url) answered HTTP \(response.status)")
             }
-            guard response.status == 200 else {
-                let missing = what == "signature" && response.status == 404
-                throw RunFailure(
-                    missing ? .signature : .network,
-                    "GET \(url) answered HTTP \(response.status)"
-                        + (missing ? ": the signature is missing" : ""))
-            }
+            if response.status == 404 { return nil }
+            guard response.status == 200 else { throw RunFailure(.network, "GET \(url) answered HTTP \(response.status)") }
             return body
         } catch let failure as RunFailure {
             throw failure
@@ -66,11 +92,11 @@ extension ApplyContext {
         }
     }
 
-    /// The public key a signature step names, read (and refused by the key rules) as a
+    /// The public keys a signature step names, read (and refused by the key rules) as a
     /// signature failure.
-    func key(_ spec: PublicKeySpec) throws(RunFailure) -> [UInt8] {
+    func keys(_ spec: PublicKeySpec) throws(RunFailure) -> [[UInt8]] {
         do {
-            return try Signature.key(spec)
+            return try Signature.keys(spec)
         } catch {
             throw RunFailure(.signature, "\(error)")
         }
@@ -86,15 +112,28 @@ extension ApplyContext {
     }
 
     /// Sizes the metadata does not give, from the server's `Content-Length` (a HEAD): the
-    /// free-space gate needs them, and a download longer than said is cut off.
-    func learnSizes(_ offered: inout ReleaseMetadata) {
-        for index in offered.files.indices where offered.files[index].size == nil {
-            let request = TransportRequest(url: offered.files[index].url, maxBytes: 0, timeout: .seconds(30), method: "HEAD")
-            if let response = try? env.transport.get(request, onData: { _ in }), response.status == 200,
-                let length = response.contentLength, length > 0, length <= ReleaseMetadata.maximumSize
-            {
-                offered.files[index].size = length
+    /// free-space gate needs them, and a download longer than said is cut off. A file the server
+    /// does not have is said now, before any gate; one it says is larger than
+    /// `download.max_release_size` is refused now. A server that answers no HEAD leaves the size
+    /// unknown (the download is then cut off at `max_release_size`).
+    func learnSizes(_ offered: inout ReleaseMetadata) throws(RunFailure) {
+        let limit = run.policy.download.maxReleaseSize.value
+        for index in offered.files.indices {
+            let file = offered.files[index]
+            guard file.size == nil else { continue }
+            let request = TransportRequest(url: file.url, maxBytes: 0, timeout: .seconds(30), method: "HEAD", headers: file.headers)
+            guard let response = try? releaseTransport.get(request, onData: { _ in }) else { continue }
+            if response.status == 404 || response.status == 410 {
+                throw RunFailure(.network, "HEAD \(file.url) answered HTTP \(response.status): the server does not have \(file.name)")
             }
+            guard response.status == 200, let length = response.contentLength, length >= 0 else { continue }
+            guard length <= limit else {
+                throw RunFailure(
+                    .size,
+                    "the server says \(file.name) is \(ByteText.show(UInt64(length))) (Content-Length), more than "
+                        + "`download.max_release_size` (\(RateText.formatSize(limit))): refused before the download")
+            }
+            offered.files[index].size = length
         }
     }
 
@@ -112,25 +151,25 @@ extension ApplyContext {
         var downloaded = DownloadedRelease(offered: offered, paths: paths)
         let files = offered.metadata.files
         var jobs: [ReleaseDownload.Job] = []
-        // With a key that can be read, each file's signature is fetched before the file; one
-        // that cannot be had now is fetched again, and its failure reported, at verification.
+        // With a key that can be read, each file's signature is fetched before the file: one the
+        // server does not have is said now, not after a long download.
         let verifiesFiles = plan.steps.contains { step in
-            if case .verifyFileSignatures(let spec) = step.operation { return (try? Signature.key(spec)) != nil }
+            if case .verifyFileSignatures(let spec) = step.operation { return (try? Signature.keys(spec)) != nil }
             return false
         }
         for file in files {
             guard let path = paths[file.name] else { throw RunFailure(.backend, "the backend gave no path for \(file.name)") }
             if verifiesFiles, let url = file.signatureURL {
-                downloaded.signatureFiles[file.name] = try? fetch(url, limit: 4096, what: "signature")
+                downloaded.signatureFiles[file.name] = try fetch(url, limit: 4096, what: "signature")
             }
             jobs.append(ReleaseDownload.Job(file: file, path: path))
         }
         let settings = run.policy.download
         let download = ReleaseDownload(
-            transport: env.transport, reporter: env.reporter, clock: env.clock,
+            transport: releaseTransport, reporter: env.reporter, clock: env.clock,
             settings: ReleaseDownload.Settings(
                 minRate: settings.minRate.value, maxRate: settings.maxRate.value,
-                retries: settings.retries.value, atOnce: env.downloadsAtOnce,
+                retries: settings.retries.value, maxFileSize: settings.maxReleaseSize.value, atOnce: env.downloadsAtOnce,
                 jitter: env.jitter),
             total: offered.metadata.size ?? 0)
         for (job, file) in zip(jobs, try download.run(jobs)) {

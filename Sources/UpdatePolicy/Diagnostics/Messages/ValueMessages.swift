@@ -66,6 +66,12 @@ extension Message {
             help: "a number, a unit (B, KiB, MiB, GiB, kB, MB, GB) and `/s`; `0` for no limit")
     }
 
+    static func notASize(_ key: String, found: String) -> Message {
+        Message(
+            .badValue, "`\(key)` must be a size like 4GiB or 500MB, found \(found)",
+            help: "a positive number and a unit (B, KiB, MiB, GiB, kB, MB, GB)")
+    }
+
     // MARK: bad-path
 
     static func badPath(_ key: String, found: String, empty: Bool) -> Message {
@@ -186,6 +192,15 @@ extension Message {
             .badPublicKey, "`public_key` must be `ed25519:<base64>` or an absolute path, found \(found)",
             help: "write `ed25519:` followed by the base64 of the key, or the key file's absolute path")
     }
+
+    static func publicKeyRefused(_ problem: Ed25519Key.Problem) -> Message {
+        Message(
+            .badPublicKey, "`public_key` is refused: \(problem)",
+            help: "use the public key of the signing key pair the releases are signed with")
+    }
+
+    static let noPublicKeys = Message(
+        .badPublicKey, "`public_key` is an empty list", help: "list at least one key, or leave `public_key` out")
 
     // MARK: bad-address
 

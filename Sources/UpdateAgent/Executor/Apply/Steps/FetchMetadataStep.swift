@@ -15,7 +15,7 @@ struct FetchMetadataStep: ApplyStepHandler {
             context.report(index, step, .done, "fetched \(url) (\(bytes.count) bytes); its signature is checked next")
         } else {
             var offered = try context.parseMetadata(bytes)
-            context.learnSizes(&offered)
+            try context.learnSizes(&offered)
             context.release = .offered(OfferedRelease(metadata: offered))
             context.env.reporter.note(
                 "no public_key: this release is not authenticated; whoever can change the server's "

@@ -11,10 +11,10 @@ struct VerifyCosignStep: ApplyStepHandler {
         guard let (client, resolved) = fetched.registry else { throw RunFailure(.metadata, "no manifest was fetched") }
         let signed: String
         do {
-            let key = try Signature.key(self.key)
+            let keys = try Signature.keys(self.key)
             var digests = [resolved.tagDigest]
             if resolved.manifestDigest != resolved.tagDigest { digests.append(resolved.manifestDigest) }
-            signed = try CosignSignature.verify(client, digests: digests, key: key)
+            signed = try CosignSignature.verify(client, digests: digests, keys: keys)
         } catch {
             throw RunFailure(.signature, "\(error)")
         }

@@ -11,7 +11,7 @@ struct VerifyFileSignaturesStep: ApplyStepHandler {
         if offered.alreadyStaged { return context.skip(index, step, "\(offered.metadata.version) is staged already") }
         guard !context.run.dryRun else { return context.skip(index, step) }
         let downloaded = try context.downloaded(for: step)
-        let key = try context.key(self.key)
+        let keys = try context.keys(self.key)
         var said: [String] = []
         for file in offered.metadata.files {
             guard let url = file.signatureURL else {
@@ -20,7 +20,7 @@ struct VerifyFileSignaturesStep: ApplyStepHandler {
             }
             let signature = try downloaded.signatureFiles[file.name] ?? context.fetch(url, limit: 4096, what: "signature")
             do {
-                try Signature.verify(file: downloaded.paths[file.name] ?? "", signatureFile: signature, key: key, what: file.name)
+                try Signature.verify(file: downloaded.paths[file.name] ?? "", signatureFile: signature, keys: keys, what: file.name)
             } catch let failure as Signature.Failure {
                 throw RunFailure(.signature, "\(failure)")
             } catch {
