@@ -81,17 +81,20 @@ struct UpstreamRelease {
     }
 }
 
-/// A node that reads KubeSolo OS's layout, with the key as a hex file named by `pubkey`.
+/// A node that reads KubeSolo OS's layout, with the key as a hex file named by `pubkey`
+/// (`keyFile`, in the node's directory).
 extension TestNode {
-    static func upstream(_ release: UpstreamRelease, server: TestServer, extra: String = "") throws -> TestNode {
+    static func upstream(
+        _ release: UpstreamRelease, server: TestServer, extra: String = "", keyFile: String = "release.pub"
+    ) throws -> TestNode {
         let node = try TestNode()
-        try node.directory.write("release.pub", release.publicKeyHex)
+        try node.directory.write(keyFile, release.publicKeyHex)
         try node.directory.write(
             "policy.yaml",
             """
             updates:
               server: \(server.base)
-              pubkey: \(node.root.appendingPathComponent("release.pub").path)
+              pubkey: \(node.root.appendingPathComponent(keyFile).path)
               data_dir: \(node.data)
               reboot: auto
               auto_rollback_after: 3
