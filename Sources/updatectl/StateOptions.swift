@@ -54,11 +54,11 @@ enum PolicyLoader {
             printError("error: cannot read \(problem.path): \(problem.reason)")
             throw ExitStatus.usage.exitCode
         case .noPolicy:
-            print("no update policy on this node: \(path ?? "") (found by the search order) has no `updates:` section; nothing to do")
+            printLine("no update policy on this node: \(path ?? "") (found by the search order) has no `updates:` section; nothing to do")
             throw ExitStatus.success.exitCode
         case .errors(let results, let flagFindings):
             let report = LintReport(files: results.map { LintReport.File(path: DisplayPath.relative($0.file), result: $0) })
-            if !results.isEmpty { printError(TextRenderer.render(report), terminator: "") }
+            if !results.isEmpty { printErrorText(TextRenderer.render(report)) }
             for finding in flagFindings { printError("error: \(finding.message)" + (finding.help.map { " (\($0))" } ?? "")) }
             let named = results.map(\.file).map(DisplayPath.relative) + (flagFindings.isEmpty ? [] : ["the command line"])
             printError("error: \(named.joined(separator: " and ")) \(named.count == 1 ? "has" : "have") lint errors, \(consequence)")
