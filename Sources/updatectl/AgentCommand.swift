@@ -60,7 +60,7 @@ struct AgentCommand: ParsableCommand {
         var events = 0
         var reached = until == nil
         loop.observe = { event in
-            print("agent event: \(event.name)")
+            printLine("agent event: \(event.name)")
             events += 1
             if event.name == until { reached = true }
             // On a virtual clock an agent that never gets there would run for ever.

@@ -57,18 +57,18 @@ struct ApplyCommand: ParsableCommand {
     static func report(_ outcome: ApplyOutcome) throws {
         switch outcome {
         case .upToDate(let version):
-            print("up to date: the node runs \(version)")
+            printLine("up to date: the node runs \(version)")
         case .activated(let version, let rebooted):
-            print(
+            printLine(
                 rebooted
                     ? "activated \(version); the node is rebooting into it"
                     : "activated \(version); reboot to run it, then `updatectl healthcheck`")
         case .staged(let version):
-            print("staged \(version); `updatectl activate` activates it (activation: separate)")
+            printLine("staged \(version); `updatectl activate` activates it (activation: separate)")
         case .available(let version, let deferredBy):
-            print("an update is available: \(version)" + (deferredBy.map { "; `apply` would be deferred by \($0) now" } ?? ""))
+            printLine("an update is available: \(version)" + (deferredBy.map { "; `apply` would be deferred by \($0) now" } ?? ""))
         case .deferred(let gate, let reason):
-            print("deferred by \(gate): \(reason)")
+            printLine("deferred by \(gate): \(reason)")
             throw ExitStatus.deferred.exitCode
         case .refused(let gate, let reason):
             printError("error: refused by \(gate): \(reason)")
@@ -77,13 +77,13 @@ struct ApplyCommand: ParsableCommand {
             printError("error: \(message)")
             throw ExitStatus.failure.exitCode
         case .rebooted(let slot):
-            print("rebooting into slot \(slot), which a rollback chose")
+            printLine("rebooting into slot \(slot), which a rollback chose")
         case .dryRun(let blockedBy):
             if let blockedBy {
-                print("dry run: a real run would be deferred by \(blockedBy); nothing was changed")
+                printLine("dry run: a real run would be deferred by \(blockedBy); nothing was changed")
                 throw ExitStatus.deferred.exitCode
             }
-            print("dry run: a real run would download, verify, stage and activate; nothing was changed")
+            printLine("dry run: a real run would download, verify, stage and activate; nothing was changed")
         }
     }
 }
@@ -100,7 +100,7 @@ final class ConsoleReporter: RunReporter, @unchecked Sendable {
     func stepFinished(index: Int, total: Int, step: Step, decision: StepDecision, detail: String) {
         clearBar()
         let counter = "[\(String(index + 1).leftPadded(String(total).count))/\(total)]"
-        print("\(counter) \(step.id.padding(32)) \(decision.rawValue.padding(5)) \(VisibleText.escape(detail))")
+        printLine("\(counter) \(step.id.padding(32)) \(decision.rawValue.padding(5)) \(detail)")
     }
 
     func progress(bytes: Int, total: Int) {
@@ -116,7 +116,7 @@ final class ConsoleReporter: RunReporter, @unchecked Sendable {
             let decile = Int(fraction * 10)
             if decile > lastPlainDecile {
                 lastPlainDecile = decile
-                print("      downloaded \(Int(fraction * 100))% (\(bytes) of \(total) bytes\(speed.map { ", \($0)" } ?? ""))")
+                printLine("      downloaded \(Int(fraction * 100))% (\(bytes) of \(total) bytes\(speed.map { ", \($0)" } ?? ""))")
             }
         }
     }
@@ -142,7 +142,7 @@ final class ConsoleReporter: RunReporter, @unchecked Sendable {
 
     func note(_ text: String) {
         clearBar()
-        print("note: \(VisibleText.escape(text))")
+        printLine("note: \(text)")
     }
 
     func finish() { clearBar() }

@@ -31,13 +31,13 @@ struct CheckCommand: ParsableCommand {
         live.reporter.finish()
         switch outcome {
         case .upToDate(let version):
-            print("no update: the node runs \(version), the version offered")
+            printLine("no update: the node runs \(version), the version offered")
             throw ExitStatus.noUpdate.exitCode
         case .deferred(let gate, let reason) where gate == "check.version":
-            print("no update: \(reason)")
+            printLine("no update: \(reason)")
             throw ExitStatus.noUpdate.exitCode
         case .available(let version, let deferredBy):
-            print("an update is available: \(version)" + (deferredBy.map { "; `apply` would be deferred by \($0) now" } ?? ""))
+            printLine("an update is available: \(version)" + (deferredBy.map { "; `apply` would be deferred by \($0) now" } ?? ""))
         default:
             try ApplyCommand.report(outcome)
         }

@@ -41,7 +41,7 @@ struct FleetStatusCommand: ParsableCommand {
         if json {
             print(JSON.array(reports.map { Self.json($0, held: held) }).render())
         } else {
-            print(reports.map { Self.text($0, held: held) }.joined(separator: "\n"), terminator: "")
+            printText(reports.map { Self.text($0, held: held) }.joined(separator: "\n"))
         }
         if reports.contains(where: { $0.problem != nil }) { throw ExitStatus.failure.exitCode }
     }
@@ -165,7 +165,7 @@ struct FleetUnlockCommand: ParsableCommand {
         for (name, answer) in results {
             switch answer {
             case .done(let detail):
-                print("\(name): \(detail)")
+                printLine("\(name): \(detail)")
             case .refused(let reason), .unreachable(let reason):
                 failed = true
                 printError("error: \(name): \(reason)")

@@ -31,9 +31,9 @@ struct HealthcheckCommand: ParsableCommand {
         let outcome = try Locking.exitingWhenBusy { try run.run() }
         switch outcome {
         case .success(let version):
-            print("verified and committed \(version)")
+            printLine("verified and committed \(version)")
         case .probedOnly(let passed):
-            print(passed ? "all probes passed" : "some probes failed")
+            printLine(passed ? "all probes passed" : "some probes failed")
             if !passed { throw ExitStatus.failure.exitCode }
         case .failed(let failures, let rolledBack, let message):
             printError("error: verification failed (\(failures) in a row): \(message)")

@@ -69,7 +69,7 @@ struct Lint: ParsableCommand {
                 printError("error: no rule is called `\(explain)`; the rules are listed in docs/lint-rules.md")
                 throw ExitStatus.usage.exitCode
             }
-            print(RuleDocs.explain(rule), terminator: "")
+            printText(RuleDocs.explain(rule))
             return
         }
         let (named, unreadable) = PolicyFiles.expand(paths)
@@ -104,7 +104,7 @@ struct Lint: ParsableCommand {
         if let output {
             try OutputFile.write(rendered, to: output)
         } else {
-            print(rendered, terminator: "")
+            printText(rendered)
         }
         if chosen == .github, let summary = Environment.get("GITHUB_STEP_SUMMARY"), !summary.isEmpty {
             StepSummary.append(GitHubRenderer.stepSummary(report), to: summary)

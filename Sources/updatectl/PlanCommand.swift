@@ -60,10 +60,10 @@ struct PlanCommand: ParsableCommand {
             switch format {
             case .text:
                 if changes.isEmpty {
-                    print("The plans are equal.")
+                    printLine("The plans are equal.")
                 } else {
-                    for change in changes { print("\(symbol(change.kind)) \(change.message)") }
-                    print("\(changes.count) change\(changes.count == 1 ? "" : "s")")
+                    for change in changes { printLine("\(symbol(change.kind)) \(change.message)") }
+                    printLine("\(changes.count) change\(changes.count == 1 ? "" : "s")")
                 }
             case .json:
                 print(
@@ -96,7 +96,7 @@ struct PlanCommand: ParsableCommand {
             resume = plan.resume(from: try Self.readState(state).phase)
         }
         switch format {
-        case .text: print(PlanText.render(plan, resume: resume), terminator: "")
+        case .text: printText(PlanText.render(plan, resume: resume))
         case .json: print(PlanJSON.render(plan, resume: resume).render())
         }
     }
@@ -130,7 +130,7 @@ struct PlanCommand: ParsableCommand {
             printError("error: the state file \(path) does not exist")
             throw ExitStatus.usage.exitCode
         case .broken(let problem):
-            printError("error: the state file \(path) is not valid: \(VisibleText.escape(problem))")
+            printError("error: the state file \(path) is not valid: \(problem)")
             throw ExitStatus.usage.exitCode
         }
     }

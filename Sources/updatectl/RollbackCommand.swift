@@ -18,11 +18,11 @@ struct RollbackCommand: ParsableCommand {
         switch try Locking.exitingWhenBusy({ try run.run() }) {
         case .rolledBack(let slot, let rebooted, let rebootNeeded):
             if rebooted {
-                print("rolled back: rebooting into slot \(slot)")
+                printLine("rolled back: rebooting into slot \(slot)")
             } else if rebootNeeded {
-                print("rolled back: slot \(slot) boots next; reboot the node to run it")
+                printLine("rolled back: slot \(slot) boots next; reboot the node to run it")
             } else {
-                print("rolled back: the node stays on slot \(slot)")
+                printLine("rolled back: the node stays on slot \(slot)")
             }
         case .refused(let message):
             printError("error: \(message)")

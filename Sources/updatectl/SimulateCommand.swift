@@ -45,7 +45,7 @@ struct SimulateCommand: ParsableCommand {
         let (parsed, lint) = ScenarioLinter.lint(bytes, file: DisplayPath.relative(scenario))
         if !lint.findings.isEmpty {
             let report = LintReport(files: [LintReport.File(path: DisplayPath.relative(scenario), result: lint)])
-            printError(TextRenderer.render(report), terminator: "")
+            printErrorText(TextRenderer.render(report))
         }
         guard let parsed else {
             printError("error: \(scenario) has errors, so nothing was simulated")
@@ -59,7 +59,7 @@ struct SimulateCommand: ParsableCommand {
             throw ExitStatus.failure.exitCode
         }
         switch format {
-        case .text: print(SimulationText.render(result, policy: loaded.file, scenario: parsed), terminator: "")
+        case .text: printText(SimulationText.render(result, policy: loaded.file, scenario: parsed))
         case .json: print(SimulationText.json(result, policy: loaded.file, scenario: parsed).render())
         }
         if result.mismatch != nil { throw ExitStatus.failure.exitCode }
@@ -67,6 +67,8 @@ struct SimulateCommand: ParsableCommand {
 }
 
 enum SimulationText {
+    /// The timeline, one line per event; a value of the scenario's (a release's channel, a
+    /// command's answer) is escaped in its line (`VisibleText`).
     static func render(_ result: SimulationResult, policy: String, scenario: Scenario) -> String {
         var out = "Simulation of \(policy) with \(scenario.file)\n"
         if let description = scenario.description { out += "  \(description)\n" }
@@ -75,9 +77,11 @@ enum SimulationText {
         for event in result.events {
             let time = ("t+" + Simulator.format(event.offset)).padding(width)
             if event.step == "-" {
-                out += "  \(time)  \(event.phase.padding(12)) \(event.decision == "event" ? "--" : "  ") \(event.detail)\n"
+                out +=
+                    "  \(time)  \(event.phase.padding(12)) \(event.decision == "event" ? "--" : "  ") \(VisibleText.escape(event.detail))\n"
             } else {
-                out += "  \(time)  \(event.phase.padding(12)) \(event.step.padding(34)) \(event.decision.padding(5)) \(event.detail)\n"
+                out +=
+                    "  \(time)  \(event.phase.padding(12)) \(event.step.padding(34)) \(event.decision.padding(5)) \(VisibleText.escape(event.detail))\n"
             }
         }
         out += "\nOutcome: \(result.summary)"

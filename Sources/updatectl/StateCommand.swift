@@ -42,13 +42,13 @@ struct StateCommand: ParsableCommand {
             let lock = try Locking.exitingWhenBusy { try StateLock.acquire(statePath: path, extraLock: backend?.lockPath) }
             defer { lock.release() }
             let cleared = try StateStore(path: path).reset(holding: lock, clock: Clocks.wall)
-            print("reset \(path) to idle")
-            for file in cleared { print("cleared \(file) (renamed to \(file).cleared)") }
+            printLine("reset \(path) to idle")
+            for file in cleared { printLine("cleared \(file) (renamed to \(file).cleared)") }
             // With the policy, its backend's passive slot loses what an interrupted staging left.
             guard let backend else { return }
             do {
                 let passive = try backend.bootedSlot().other
-                for name in try backend.removeLeftovers(slot: passive) { print("removed \(name), left by an interrupted staging") }
+                for name in try backend.removeLeftovers(slot: passive) { printLine("removed \(name), left by an interrupted staging") }
             } catch {
                 printError("warning: the passive slot could not be checked for what an interrupted staging left: \(error)")
             }

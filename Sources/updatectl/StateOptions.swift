@@ -54,11 +54,11 @@ enum PolicyLoader {
             printError("error: cannot read \(problem.path): \(problem.reason)")
             throw ExitStatus.usage.exitCode
         case .noPolicy:
-            print("no update policy on this node: \(path ?? "") (found by the search order) has no `updates:` section; nothing to do")
+            printLine("no update policy on this node: \(path ?? "") (found by the search order) has no `updates:` section; nothing to do")
             throw ExitStatus.success.exitCode
         case .errors(let results, let flagFindings):
             let report = LintReport(files: results.map { LintReport.File(path: DisplayPath.relative($0.file), result: $0) })
-            if !results.isEmpty { printError(TextRenderer.render(report), terminator: "") }
+            if !results.isEmpty { printErrorText(TextRenderer.render(report)) }
             for finding in flagFindings { printError("error: \(finding.message)" + (finding.help.map { " (\($0))" } ?? "")) }
             let named = results.map(\.file).map(DisplayPath.relative) + (flagFindings.isEmpty ? [] : ["the command line"])
             printError("error: \(named.joined(separator: " and ")) \(named.count == 1 ? "has" : "have") lint errors, \(consequence)")
@@ -82,15 +82,18 @@ extension AgentEnvironment {
     }
 }
 
-/// `--strict`: like sshd's StrictModes, refuse a policy others can write or a state directory
-/// the running user does not own, instead of warning.
+/// `--strict`: like sshd's StrictModes, refuse a policy or public key file others could change,
+/// or a state directory the running user does not own, instead of warning.
 struct StrictOption: ParsableArguments {
-    @Flag(help: "Refuse (exit 1) instead of warning when the policy is writable by others or the state directory is not yours.")
+    @Flag(
+        help: "Refuse (exit 1) instead of warning when others could change the policy or the key file, or the state directory is not yours."
+    )
     var strict = false
 
-    func check(policyPath: String, statePath: String) throws {
+    func check(policyFiles: [String], keyFiles: [String], statePath: String) throws {
         let directory = statePath.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
-        let problems = HostChecks.strictModes(policyPath: policyPath, stateDirectory: directory.isEmpty ? "." : directory)
+        let problems = HostChecks.strictModes(
+            policyFiles: policyFiles, keyFiles: keyFiles, stateDirectory: directory.isEmpty ? "." : directory)
         for problem in problems { printError((strict ? "error: " : "warning: ") + problem) }
         if strict, !problems.isEmpty { throw ExitStatus.failure.exitCode }
     }
@@ -113,7 +116,8 @@ struct NodeArguments: ParsableArguments {
         var sha256: String
         var reporter: ConsoleReporter
         var environment: AgentEnvironment
-        var plan: UpdatePlan.Plan { Planner.plan(policy) }
+        /// The plan, its signature steps holding the key read from the checked key file.
+        var plan: UpdatePlan.Plan
     }
 
     func live() throws -> Live {
@@ -121,7 +125,8 @@ struct NodeArguments: ParsableArguments {
         let reporter = ConsoleReporter()
         return Live(
             policy: policy, sha256: sha256, reporter: reporter,
-            environment: AgentEnvironment.live(policy: policy, statePath: statePath, reporter: reporter))
+            environment: AgentEnvironment.live(policy: policy, statePath: statePath, reporter: reporter),
+            plan: TrustAnchors.pinningKey(Planner.plan(policy)))
     }
 
     /// Finds, lints and loads the policy, resolves the state path, and applies StrictModes.
@@ -129,7 +134,9 @@ struct NodeArguments: ParsableArguments {
         let (path, searched) = try PolicyLocator.resolve(policy, confFound: flags.standAlone)
         let loaded = try PolicyLoader.loadWithSource(path, discovered: searched, flags: flags)
         let statePath = stateOptions.path(policy: loaded.policy)
-        if let checked = path ?? flags.confPath { try strictOption.check(policyPath: checked, statePath: statePath) }
+        try strictOption.check(
+            policyFiles: [path, flags.confPath].compactMap { $0 }, keyFiles: loaded.policy.publicKey?.value.files ?? [],
+            statePath: statePath)
         return (loaded.policy, loaded.sha256, statePath)
     }
 }

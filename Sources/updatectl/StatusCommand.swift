@@ -60,11 +60,11 @@ struct StatusCommand: ParsableCommand {
         if let output {
             try OutputFile.write(rendered, to: output)
         } else {
-            print(rendered, terminator: "")
+            printText(rendered)
         }
         if case .broken(let problem) = reading {
             printError(
-                "error: the state file \(path) cannot be parsed (\(VisibleText.escape(problem))); it was left in place. "
+                "error: the state file \(path) cannot be parsed (\(problem)); it was left in place. "
                     + "The next apply, healthcheck or rollback moves it aside and stops until `updatectl state reset --yes`")
             throw ExitStatus.failure.exitCode
         }

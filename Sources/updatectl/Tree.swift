@@ -29,7 +29,7 @@ struct Tree: ParsableCommand {
         if let root = document.root {
             var out = ""
             TreePrinter.write(root, into: &out)
-            print(out, terminator: "")
+            printText(out)
         }
         if !document.problems.isEmpty { throw ExitStatus.failure.exitCode }
     }
@@ -62,17 +62,4 @@ enum TreePrinter {
 
     /// The value as a JSON string literal, so control characters and quotes are visible.
     static func quoted(_ value: String) -> String { JSON.quote(value) }
-}
-
-func printError(_ line: String, terminator: String = "\n") {
-    // Keep the order of what was printed: standard output may be buffered (a pipe).
-    fflush(nil)
-    var stderr = StandardError()
-    print(line, terminator: terminator, to: &stderr)
-}
-
-struct StandardError: TextOutputStream {
-    mutating func write(_ string: String) {
-        FileDescriptorWriter.write(string, to: 2)
-    }
 }

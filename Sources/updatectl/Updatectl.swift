@@ -62,7 +62,7 @@ struct Updatectl: ParsableCommand {
                 print(fullMessage(for: error))
                 Glibc.exit(ExitStatus.success.rawValue)
             case .validationFailure:
-                printError(fullMessage(for: error))
+                printErrorText(fullMessage(for: error) + "\n")
                 Glibc.exit(ExitStatus.usage.rawValue)
             default:
                 printError("error: \(error)")

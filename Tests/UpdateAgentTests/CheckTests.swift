@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UpdateAgent
+import UpdatePlan
 import UpdatePolicy
 
 #if canImport(Glibc)
@@ -244,5 +245,50 @@ import Glibc
         defer { unlink(path) }
         #expect(chown(path, 4242, 4242) == 0)
         #expect(ExecutableCheck.problem(path)?.contains("belongs to uid 4242") == true)
+    }
+}
+
+/// The public key file as a node command uses it (`TrustAnchors`).
+@Suite struct TrustAnchorKeyTests {
+    static let key = "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
+
+    func plan(keyFile: String) throws -> Plan {
+        let text = "updates:\n  server: https://updates.example.com\n  public_key: \(keyFile)\n"
+        let policy = try #require(
+            PolicyLinter.lint(Array(text.utf8), file: "policy.yaml", options: LintOptions(timeZones: ZoneInfo())).policy)
+        return Planner.plan(policy)
+    }
+
+    static func keys(_ plan: Plan) -> [PublicKeySpec] {
+        plan.steps.compactMap { step in
+            switch step.operation {
+            case .verifySignature(let key), .verifyCosign(let key), .verifyFileSignatures(let key): key
+            default: nil
+            }
+        }
+    }
+
+    /// The signature steps hold the key read once through the descriptor the StrictModes walk
+    /// checked, not the path, which each step would read again; what the path holds later does
+    /// not reach them. The plan still names the file.
+    @Test func theSignatureStepsHoldTheKeyReadFromTheCheckedFile() throws {
+        let dir = try ScratchDirectory()
+        let path = dir.path + "/release.pub"
+        #expect(
+            FileManager.default.createFile(
+                atPath: path, contents: Data("ed25519:\(Self.key)\n".utf8), attributes: [.posixPermissions: 0o644]))
+        let plan = try plan(keyFile: path)
+        #expect(Self.keys(plan) == [.file(path), .file(path)])
+        let pinned = TrustAnchors.pinningKey(plan)
+        let bytes = try #require(Data(base64Encoded: Self.key))
+        #expect(Self.keys(pinned) == [.ed25519(Array(bytes)), .ed25519(Array(bytes))])
+        #expect(pinned.publicKey?.value == .file(path))
+        #expect(TrustAnchors.keyProblem(path) == nil)
+
+        // A key file others can write is not read that way: the signature step reads it by its
+        // path, after the warning (or `--strict`'s refusal).
+        #expect(chmod(path, 0o666) == 0)
+        #expect(Self.keys(TrustAnchors.pinningKey(plan)) == [.file(path), .file(path)])
+        #expect(TrustAnchors.keyProblem(path)?.hasPrefix("the public key file \(path) is writable by group or others (mode 0666)") == true)
     }
 }

@@ -91,23 +91,24 @@ extension TestServer: ReleaseHost {
     func put(_ path: String, _ body: Data) { set(path, body: body) }
 }
 
-/// A node that reads KubeSolo OS's layout, with the key as a hex file named by `pubkey` (or the
-/// policy line `key` instead).
+/// A node that reads KubeSolo OS's layout, with the key as a hex file named by `pubkey` (`keyFile`,
+/// in the node's directory; or the policy line `key` instead, where RELEASE_PUB names that file).
 extension TestNode {
     static func upstream(
         _ release: UpstreamRelease, server: TestServer, extra: String = "", key: String? = nil, initialVersion: String = "1.0.0",
-        gate: String = "free_space: {headroom: 10%}"
+        gate: String = "free_space: {headroom: 10%}", keyFile: String = "release.pub"
     ) throws -> TestNode {
-        try upstream(release, base: server.base, extra: extra, key: key, initialVersion: initialVersion, gate: gate)
+        try upstream(
+            release, base: server.base, extra: extra, key: key, initialVersion: initialVersion, gate: gate, keyFile: keyFile)
     }
 
     static func upstream(
         _ release: UpstreamRelease, base: String, extra: String = "", key: String? = nil, initialVersion: String = "1.0.0",
-        gate: String = "free_space: {headroom: 10%}"
+        gate: String = "free_space: {headroom: 10%}", keyFile: String = "release.pub"
     ) throws -> TestNode {
         let node = try TestNode()
-        try node.directory.write("release.pub", release.publicKeyHex)
-        let keyFile = node.root.appendingPathComponent("release.pub").path
+        try node.directory.write(keyFile, release.publicKeyHex)
+        let keyFile = node.root.appendingPathComponent(keyFile).path
         try node.directory.write(
             "policy.yaml",
             """

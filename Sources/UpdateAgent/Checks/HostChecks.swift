@@ -52,6 +52,13 @@ public enum HostChecks {
             break
         }
         if let key = policy.publicKey, !key.value.files.isEmpty, let mark = key.origin.mark {
+            for problem in key.value.files.compactMap(TrustAnchors.keyProblem) {
+                out.append(
+                    Finding(
+                        .hostKeyTrust, problem, start: mark,
+                        help: "make the key file and every directory above it root's and not writable by group or others; "
+                            + "`apply --strict` refuses it as it is"))
+            }
             do {
                 _ = try Signature.keys(key.value)
             } catch {
@@ -72,11 +79,19 @@ public enum HostChecks {
                         start: source.mark ?? policy.start, help: "install kubectl, or turn the check off on nodes without Kubernetes"))
             }
         }
-        if let policyPath, policyPath != "-", let writable = TrustedPath.writableByOthers(path: policyPath) {
-            out.append(
-                Finding(
-                    .hostPermissions, "the policy file is \(writable): whoever can change it decides what updatectl runs as root",
-                    start: .start, help: "chmod go-w \(policyPath)"))
+        if let policyPath, policyPath != "-" {
+            if let writable = TrustedPath.writableByOthers(path: policyPath) {
+                out.append(
+                    Finding(
+                        .hostPermissions, "the policy file is \(writable): whoever can change it decides what updatectl runs as root",
+                        start: .start, help: "chmod go-w \(policyPath)"))
+            } else if let problem = TrustAnchors.policyProblem(policyPath) {
+                out.append(
+                    Finding(
+                        .hostPolicyTrust, problem, start: .start,
+                        help: "keep the policy in a directory of root's that group and others cannot write; "
+                            + "`apply --strict` refuses it as it is"))
+            }
         }
         return out
     }
@@ -144,13 +159,11 @@ public enum HostChecks {
         return out
     }
 
-    /// StrictModes for the commands that act on the node: warnings about a policy file others
-    /// can write and a state directory the running user does not own.
-    public static func strictModes(policyPath: String, stateDirectory: String) -> [String] {
-        var out: [String] = []
-        if policyPath != "-", let writable = TrustedPath.writableByOthers(path: policyPath) {
-            out.append("the policy \(policyPath) is \(writable); chmod go-w it")
-        }
+    /// StrictModes for the commands that act on the node: warnings about a policy file or a
+    /// public key file others could change (`TrustAnchors`) and a state directory the running
+    /// user does not own.
+    public static func strictModes(policyFiles: [String], keyFiles: [String], stateDirectory: String) -> [String] {
+        var out = TrustAnchors.problems(policyFiles: policyFiles, keyFiles: keyFiles)
         var info = stat()
         if stat(stateDirectory, &info) == 0, info.st_uid != getuid() {
             out.append(

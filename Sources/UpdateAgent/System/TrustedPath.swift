@@ -21,6 +21,11 @@ public enum TrustedPath {
         public var reason: String
         /// The component does not exist (the walk reached a missing name).
         public var missing: Bool
+        /// Someone other than root and the user running updatectl could change what the path
+        /// reaches: the component, or a link on the way, belongs to another user, or is writable
+        /// by group or others. (Otherwise the walk failed for another reason: not a directory,
+        /// cannot be opened.)
+        public var untrusted = false
 
         public var description: String { "\(path) \(reason)" }
     }
@@ -38,6 +43,24 @@ public enum TrustedPath {
         var info: stat
 
         public func close() { _ = Glibc.close(fd) }
+
+        /// The file's bytes (at most `maxBytes`), read through this descriptor, so they are the
+        /// checked file's whatever its path points at by now; nil when it cannot be read.
+        public func read(maxBytes: Int) -> [UInt8]? {
+            let file = Glibc.open("/proc/self/fd/\(fd)", O_RDONLY | O_CLOEXEC)
+            guard file >= 0 else { return nil }
+            defer { _ = Glibc.close(file) }
+            var bytes: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while bytes.count <= maxBytes {
+                let count = Glibc.read(file, &buffer, buffer.count)
+                if count < 0, errno == EINTR { continue }
+                guard count >= 0 else { return nil }
+                if count == 0 { return bytes }
+                bytes += buffer[0..<count]
+            }
+            return nil
+        }
     }
 
     /// Opens `path` (absolute, or relative to the working directory), checking every component.
@@ -101,7 +124,7 @@ public enum TrustedPath {
                     throw Problem(
                         path: shown,
                         reason: "is a symbolic link owned by uid \(entry.st_uid), neither root nor the user "
-                            + "running updatectl (\(user)); refusing to follow it", missing: false)
+                            + "running updatectl (\(user)); refusing to follow it", missing: false, untrusted: true)
                 }
                 var target = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
                 let length = readlinkat(fd, name, &target, target.count - 1)
@@ -165,11 +188,11 @@ public enum TrustedPath {
         guard info.st_uid == 0 || info.st_uid == user else {
             throw Problem(
                 path: path, reason: "belongs to uid \(info.st_uid), neither root nor the user running updatectl (\(user))",
-                missing: false)
+                missing: false, untrusted: true)
         }
         let sticky = info.st_mode & S_ISVTX != 0
         if let writable = writableByOthers(info.st_mode), final || !sticky {
-            throw Problem(path: path, reason: "is \(writable); chmod go-w it", missing: false)
+            throw Problem(path: path, reason: "is \(writable); chmod go-w it", missing: false, untrusted: true)
         }
     }
 

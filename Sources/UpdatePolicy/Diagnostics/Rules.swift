@@ -42,6 +42,8 @@ extension RuleID {
     public static let hostPermissions = Rules.hostPermissions.id
     public static let hostKubernetes = Rules.hostKubernetes.id
     public static let hostBackend = Rules.hostBackend.id
+    public static let hostKeyTrust = Rules.hostKeyTrust.id
+    public static let hostPolicyTrust = Rules.hostPolicyTrust.id
 }
 
 /// Every rule updatectl knows, with its documentation. `updatectl lint --explain CODE` prints one.
@@ -91,6 +93,8 @@ public enum Rules {
         hostPermissions,
         hostKubernetes,
         hostBackend,
+        hostKeyTrust,
+        hostPolicyTrust,
     ]
 
     private static let byID: [RuleID: Rule] = Dictionary(uniqueKeysWithValues: all.map { ($0.id, $0) })
@@ -401,4 +405,25 @@ extension Rules {
         fix: "Name this node's backend: `backend: {type: kubesolo}` on a KubeSolo OS node (the default when no backend "
             + "is written), or `type: command` with your own commands.",
         example: "updates:\n  backend: {type: directory, root: /var/lib/updatectl/slots}")
+
+    static let hostKeyTrust = Rule(
+        "UPD506", "host-key-trust", .error,
+        summary: "With `--on-host`: the public key file (`public_key: /path`, `pubkey`, update.conf's `pubkey`) belongs "
+            + "to another user or is writable by group or others; or so is a directory above it, or a symbolic link on "
+            + "its way belongs to another user.",
+        rationale: "The key decides which releases are genuine: whoever can replace it signs a release of their own and "
+            + "root installs it. `apply --strict` refuses such a key file (without `--strict`, a warning), as sshd's "
+            + "StrictModes refuses its own files.",
+        fix: "Keep the key file root's, mode 0644, in directories that are root's and not writable by group or others.",
+        example: "updates:\n  pubkey: /srv/shared/release.pub  # in a directory with mode 0777")
+
+    static let hostPolicyTrust = Rule(
+        "UPD507", "host-policy-trust", .warning,
+        summary: "With `--on-host`: the policy file belongs to another user, a directory above it belongs to another "
+            + "user or is writable by group or others, or a symbolic link on its way belongs to another user.",
+        rationale: "Whoever can change or replace the policy decides which server, key and commands updatectl uses as "
+            + "root. `apply --strict` refuses such a policy (without `--strict`, a warning). A policy file writable by "
+            + "others is UPD503.",
+        fix: "Keep the policy root's in directories that are root's and not writable by group or others.",
+        example: "(a policy file in a directory with mode 0777)")
 }
