@@ -93,6 +93,27 @@ import Glibc
         #expect(!strict.stderr.contains("warning:"), "\(strict.stderr)")
     }
 
+    /// Every key file of a `public_key` list is a trust anchor: a second key others can write is
+    /// as dangerous as the first, since any one key verifies.
+    @Test func everyKeyOfAListIsJudged() async throws {
+        let (server, node, key) = try await setUp()
+        defer { Task { await server.stop() } }
+        let second = node.root.appendingPathComponent("keys/next.pub").path
+        try FileManager.default.copyItem(atPath: key, toPath: second)
+        chmod(second, 0o666)
+        let policy = try String(contentsOfFile: node.policyPath, encoding: .utf8)
+        try node.directory.write("policy.yaml", policy.replacingOccurrences(of: "pubkey: \(key)", with: "public_key: [\(key), \(second)]"))
+        let said = "the public key file \(second) is writable by group or others (mode 0666)"
+        let strict = try await node.apply(["--strict"], environment: node.amd64)
+        #expect(strict.status == 1, "\(strict.stdout)\(strict.stderr)")
+        #expect(strict.stderr.contains("error: \(said)"), "\(strict.stderr)")
+        let host = try CLI.run(["lint", "--format", "concise", "--on-host", node.policyPath], environment: node.environment)
+        #expect(host.stdout.contains(":3:15: error[UPD506] \(said)"), "\(host.stdout)")
+        chmod(second, 0o644)
+        let applied = try await node.apply(["--strict"], environment: node.amd64)
+        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
+    }
+
     /// The policy itself: a policy file of another user, or one in a directory others can write,
     /// is refused by `apply --strict` and reported at line 1 by `lint --on-host` (UPD507).
     @Test(arguments: getuid() == 0 ? [false, true] : [false])
