@@ -16,8 +16,11 @@ import Testing
         let metadata = ReleaseMetadata(version: version, format: .image, files: [], releaseDate: released)
         let freshness = MetadataFreshness(metadata: metadata, now: Self.now)
         return Result { () throws(RunFailure) in
-            try freshness.check(
-                maxAge: maxAge, newest: Self.newest, running: running, allowOlder: allowOlder, force: force, note: { _ in })
+            let age = try freshness.age(maxAge: maxAge)
+            if let older = freshness.older(than: Self.newest, running: running, allowOlder: allowOlder, force: force, note: { _ in }) {
+                throw RunFailure(.metadata, older)
+            }
+            return age
         }
     }
 

@@ -53,14 +53,22 @@ struct CompareVersionsStep: ApplyStepHandler {
                     + "\(earlier.at.wholeSeconds): installing it again (--force)")
             return nil
         }
-        context.report(index, step, .block, reason)
+        return try context.deferOffer(index, step, reason)
+    }
+}
+
+extension ApplyContext {
+    /// The offer is not taken (a version rolled back before, metadata older than the newest
+    /// accepted): `check` says so, a dry run notes it and goes on, a real run is deferred
+    /// (idle, the deferral recorded) until something newer is offered.
+    mutating func deferOffer(_ index: Int, _ step: Step, _ reason: String) throws -> ApplyOutcome? {
+        report(index, step, .block, reason)
         if run.checkOnly { return .deferred(gate: step.id, reason: reason) }
         if run.dryRun {
-            if context.blockedBy == nil { context.blockedBy = step.id }
+            if blockedBy == nil { blockedBy = step.id }
             return nil
         }
-        let now = context.env.clock.now()
-        try context.transition(.idle, .init(deferral: UpdateState.Deferral(gate: step.id, reason: reason, at: now)))
+        try transition(.idle, .init(deferral: UpdateState.Deferral(gate: step.id, reason: reason, at: env.clock.now())))
         return .deferred(gate: step.id, reason: reason)
     }
 }

@@ -32,10 +32,14 @@ struct VerifyMetadataSignatureStep: ApplyStepHandler {
         if let expires = offered.expires, expires < now {
             throw RunFailure(.metadata, "the metadata expired at \(expires) (now \(now))")
         }
-        let age = try MetadataFreshness(metadata: offered, now: now).check(
-            maxAge: trust.maxMetadataAge.value, newest: try context.env.store.readSidecar().newestMetadata,
-            running: context.running, allowOlder: trust.allowOlderMetadata.value, force: context.run.force,
-            note: context.env.reporter.note)
+        let freshness = MetadataFreshness(metadata: offered, now: now)
+        let age = try freshness.age(maxAge: trust.maxMetadataAge.value)
+        if let older = freshness.older(
+            than: try context.env.store.readSidecar().newestMetadata, running: context.running,
+            allowOlder: trust.allowOlderMetadata.value, force: context.run.force, note: context.env.reporter.note)
+        {
+            return try context.deferOffer(index, step, older)
+        }
         if signedBy != nil, !context.run.dryRun, let lock = context.lock {
             // Accepted: later metadata may not be older than this (a replay, a frozen mirror).
             let newest = Sidecar.NewestMetadata(
@@ -90,11 +94,9 @@ struct MetadataFreshness {
     let metadata: ReleaseMetadata
     let now: Timestamp
 
-    /// Throws when the metadata is refused; says how old it is, when it has a `release_date`.
-    func check(
-        maxAge: Duration, newest: Sidecar.NewestMetadata?, running: String, allowOlder: Bool, force: Bool,
-        note: (String) -> Void
-    ) throws(RunFailure) -> String? {
+    /// How old the metadata is ("released 3d 4h ago"), when it has a `release_date`; throws when
+    /// `maxAge` (not zero) refuses it.
+    func age(maxAge: Duration) throws(RunFailure) -> String? {
         let released = metadata.releaseTime
         let age = released.map { max(.zero, now - $0) }
         if maxAge > .zero {
@@ -112,21 +114,26 @@ struct MetadataFreshness {
                         + "or the publisher has not signed it again since")
             }
         }
-        if let newest, metadata.version != running, let older = olderThan(newest) {
-            let what =
-                "the metadata offers \(metadata.version)\(older), older than the newest signed metadata accepted "
-                + "(\(newest.version)" + (newest.releaseDate.map { ", release_date \($0)" } ?? "")
-                + ", at \(newest.at.wholeSeconds))"
-            if allowOlder || force {
-                note("\(what): accepted (" + (allowOlder ? "allow_older_metadata: true" : "--force") + ")")
-            } else {
-                throw RunFailure(
-                    .metadata,
-                    "\(what): a replayed document, or one the publisher stepped back; refused. `apply --force` accepts it "
-                        + "once, `allow_older_metadata: true` always")
-            }
-        }
         return age.map { "released \(Self.format($0)) ago" }
+    }
+
+    /// Why the metadata is not taken, when it is older than `newest` (the newest signed metadata
+    /// accepted before) and neither the policy, `--force` nor the running version lets it pass;
+    /// nil when it is taken (an older one let pass is noted).
+    func older(
+        than newest: Sidecar.NewestMetadata?, running: String, allowOlder: Bool, force: Bool, note: (String) -> Void
+    ) -> String? {
+        guard let newest, metadata.version != running, let older = olderThan(newest) else { return nil }
+        let what =
+            "the metadata offers \(metadata.version)\(older), older than the newest signed metadata accepted "
+            + "(\(newest.version)" + (newest.releaseDate.map { ", release_date \($0)" } ?? "")
+            + ", at \(newest.at.wholeSeconds))"
+        if allowOlder || force {
+            note("\(what): accepted (" + (allowOlder ? "allow_older_metadata: true" : "--force") + ")")
+            return nil
+        }
+        return "\(what): a replayed document, or one the publisher stepped back; waiting for a newer one (`apply --force` "
+            + "accepts it once, `allow_older_metadata: true` always)"
     }
 
     /// " (a lower version)" or " (an earlier release_date, …)" when the metadata is older than `newest`.
