@@ -2,6 +2,8 @@ import Crypto
 import Foundation
 import Testing
 
+@testable import UpdateAgent
+
 /// Releases pulled from a real OCI registry (Debian's docker-registry) on 127.0.0.1: multi-arch
 /// indexes, layers by media type, annotations, cosign signatures, token authentication.
 @Suite(.serialized) struct RegistryTests {
@@ -186,4 +188,87 @@ import Testing
         #expect(try Data(contentsOf: URL(fileURLWithPath: node.slots).appendingPathComponent("b/kubesolo-os.gz")) == built.initramfs)
         #expect(registry.tokenServer!.requests.contains("/token"))
     }
+
+    /// Whatever libcurl's version, a request's `Authorization` follows a redirect to the same
+    /// origin and is dropped on a redirect to another port or host; other headers go along.
+    @Test func credentialHeadersStayWithTheirOrigin() async throws {
+        let origin = try await TestServer(), other = try await TestServer()
+        defer {
+            Task {
+                await origin.stop()
+                await other.stop()
+            }
+        }
+        let seen = Locked<[String: String]>([:])
+        for server in [origin, other] {
+            server.handle("/final") { request in
+                seen.withLock { $0["\(server.port)"] = request.headers["authorization"] ?? "none" }
+                return TestServer.Answer(status: 200, body: Data("final".utf8))
+            }
+        }
+        origin.set("/away", TestServer.Answer(status: 307, headers: ["Location": "\(other.base)/final"]))
+        origin.set("/here", TestServer.Answer(status: 302, headers: ["Location": "/final"]))
+        for path in ["/away", "/here"] {
+            let answer = try CurlTransport().fetch(
+                TransportRequest(url: origin.base + path, maxBytes: 1 << 10, headers: ["Authorization: Bearer secret", "Accept: x/y"]))
+            #expect(answer.response.status == 200 && answer.body == Array("final".utf8))
+        }
+        #expect(seen.withLock { $0 } == ["\(other.port)": "none", "\(origin.port)": "Bearer secret"])
+    }
+
+    /// Blobs redirected to another server (a CDN): it gets neither the registry's token nor its
+    /// credentials, served honestly or not. When it answers 401 naming a token service of its
+    /// own, nothing is sent there and the run fails saying why.
+    @Test(.enabled(if: available && TestRegistry.openssl != nil))
+    func credentialsStayWithTheRegistryWhenBlobsAreRedirected() async throws {
+        let cdn = try await TestServer()
+        defer { Task { await cdn.stop() } }
+        let registry = try await TestRegistry(tokenAuth: true, redirectBlobsTo: cdn.base)
+        defer { Task { await registry.stop() } }
+        let hostile = Locked(false)
+        let authorizations = Locked<[String]>([])
+        let storage = registry.storage
+        cdn.handleEverything { request in
+            if let authorization = request.headers["authorization"] { authorizations.withLock { $0.append(authorization) } }
+            guard !hostile.withLock({ $0 }) else {
+                if request.path == "/token" { return TestServer.Answer(status: 200, body: Data(#"{"token": "stolen"}"#.utf8)) }
+                return TestServer.Answer(
+                    status: 401, body: Data("log in".utf8),
+                    headers: ["WWW-Authenticate": #"Bearer realm="\#(cdn.base)/token",service="cdn",scope="blob:pull""#])
+            }
+            guard let blob = try? Data(contentsOf: storage.appendingPathComponent(request.path)) else {
+                return TestServer.Answer(status: 404)
+            }
+            return TestServer.Answer(status: 200, body: blob)
+        }
+        let key = Curve25519.Signing.PrivateKey()
+        let first = try registry.pushRelease(version: "1.1.0", architecture: "amd64", tag: "stable")
+        try registry.sign(first.digest, with: key)
+        let auth = try TemporaryDirectory()
+        try auth.write("registry-auth", TestRegistry.credentials + "\n")
+        let node = try node(registry, key: key, extra: "  registry_auth: \(auth.url.appendingPathComponent("registry-auth").path)")
+        let applied = try await node.apply(environment: ["UPDATECTL_TEST_ARCH": "amd64"])
+        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
+        #expect(cdn.requests.contains { $0.hasSuffix("/data") }, "the blobs did not come from the CDN: \(cdn.requests)")
+        #expect(authorizations.withLock { $0 }.isEmpty, "the CDN saw \(authorizations.withLock { $0 })")
+        let verified = try await node.healthcheck()
+        #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
+
+        hostile.withLock { $0 = true }
+        let second = try registry.pushRelease(version: "1.2.0", architecture: "amd64", tag: "stable")
+        try registry.sign(second.digest, with: key)
+        let refused = try await node.apply(environment: ["UPDATECTL_TEST_ARCH": "amd64"])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("was redirected to \(cdn.base), which answered HTTP 401"), "\(refused.stderr)")
+        #expect(!cdn.requests.contains { $0.hasSuffix("/token") }, "the CDN's token service was asked: \(cdn.requests)")
+        #expect(authorizations.withLock { $0 }.isEmpty, "the CDN saw \(authorizations.withLock { $0 })")
+    }
+}
+
+/// A value shared with a server's handler threads.
+final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+    init(_ value: Value) { self.value = value }
+    func withLock<T>(_ body: (inout Value) -> T) -> T { lock.withLock { body(&value) } }
 }

@@ -5,6 +5,8 @@ public import UpdatePolicy
 /// and small blobs fetched whole, large blobs streamed by the executor with the headers this
 /// client hands out. Anonymous pulls, basic credentials and the token flow (a `401` with
 /// `WWW-Authenticate: Bearer realm=…,service=…,scope=…`) all work; a token is fetched once per run.
+/// Credentials go to the registry itself and to the token service its own `401` names (over
+/// https when the registry is https), never to a server a request was redirected to.
 /// `@unchecked Sendable`: the stored properties are constants but `authorization`, which is read
 /// and written under `lock` only (the token may be fetched on a download's thread).
 public final class RegistryClient: @unchecked Sendable {
@@ -12,6 +14,8 @@ public final class RegistryClient: @unchecked Sendable {
     let transport: any Transport
     /// `user:password`, for basic authentication or the token service.
     let credentials: String?
+    /// The file the credentials came from, for the message when they are refused.
+    let credentialsFile: String?
     private let lock = Mutex()
     private var authorization: String?
 
@@ -28,10 +32,18 @@ public final class RegistryClient: @unchecked Sendable {
         "application/vnd.docker.distribution.manifest.list.v2+json", "application/vnd.docker.distribution.manifest.v2+json",
     ]
 
-    public init(reference: RegistryReference, transport: any Transport, credentials: String?) {
+    public init(reference: RegistryReference, transport: any Transport, credentials: String?, credentialsFile: String? = nil) {
         self.reference = reference
         self.transport = transport
         self.credentials = credentials
+        self.credentialsFile = credentialsFile
+    }
+
+    /// "the registry … refused the credentials in FILE", with what refused them.
+    func refused(_ detail: String) -> Failure {
+        Failure(
+            message: "the registry \(reference.host) refused the credentials in \(credentialsFile ?? "`registry_auth`") (\(detail)); "
+                + "check the user and password")
     }
 
     /// Reads a credentials file: one line `user:password`.
@@ -66,7 +78,17 @@ public final class RegistryClient: @unchecked Sendable {
             } catch {
                 throw Failure(message: "cannot reach the registry at \(url): \(error)")
             }
-            guard answer.response.status == 401, !retried else { return answer }
+            guard answer.response.status == 401 else { return answer }
+            let answered = TransportRequest.origin(of: answer.response.url ?? url)
+            guard answered == TransportRequest.origin(of: url) else {
+                throw Failure(
+                    message: "GET \(url) was redirected to \(answered ?? "another server"), which answered HTTP 401: "
+                        + "updatectl sends the registry's credentials to the registry and its own token service only")
+            }
+            if retried {
+                guard credentials == nil else { throw refused("GET \(url) answered HTTP 401 again with them") }
+                return answer
+            }
             retried = true
             try authenticate(answer.response.header("WWW-Authenticate"))
         }
@@ -87,8 +109,15 @@ public final class RegistryClient: @unchecked Sendable {
             }
             lock.withLock { authorization = "Basic " + Base64.encode(Array(credentials.utf8)) }
         case "bearer":
-            guard let realm = parameters["realm"], realm.hasPrefix("https://") || realm.hasPrefix("http://") else {
+            guard let realm = parameters["realm"], realm.lowercased().hasPrefix("https://") || realm.lowercased().hasPrefix("http://")
+            else {
                 throw Failure(message: "the registry's token challenge names no realm: \(challenge)")
+            }
+            guard reference.plainHTTP || realm.lowercased().hasPrefix("https://") else {
+                throw Failure(
+                    message: "the registry \(reference.host) names a token service over plain http (\(realm)); "
+                        + "updatectl sends nothing to it: the credentials and the token would cross the network in clear. "
+                        + "The registry's token realm must be https")
             }
             var query: [String] = []
             if let service = parameters["service"] { query.append("service=" + Self.escape(service)) }
@@ -100,14 +129,17 @@ public final class RegistryClient: @unchecked Sendable {
                 answer = try transport.fetch(
                     TransportRequest(
                         url: tokenURL, maxBytes: 64 << 10, timeout: .seconds(30),
-                        schemes: ["http", "https"], headers: basic))
+                        schemes: reference.plainHTTP ? ["http", "https"] : ["https"], headers: basic))
             } catch {
                 throw Failure(message: "cannot reach the registry's token service \(realm): \(error)")
+            }
+            if credentials != nil, [401, 403].contains(answer.response.status) {
+                throw refused("its token service \(realm) answered HTTP \(answer.response.status)")
             }
             guard answer.response.status == 200 else {
                 throw Failure(
                     message: "the registry's token service \(realm) answered HTTP \(answer.response.status)"
-                        + (credentials == nil ? " (no credentials given: `registry_auth`)" : " (the credentials were refused?)"))
+                        + (credentials == nil ? " (no credentials given: `registry_auth`)" : ""))
             }
             guard let json = try? JSON.parse(answer.body),
                 let token = json["token"]?.stringValue ?? json["access_token"]?.stringValue, !token.isEmpty

@@ -17,7 +17,8 @@ struct FetchManifestStep: ApplyStepHandler {
         } catch {
             throw RunFailure(.network, "\(error)")
         }
-        let client = RegistryClient(reference: reference, transport: env.transport, credentials: credentials)
+        let client = RegistryClient(
+            reference: reference, transport: env.transport, credentials: credentials, credentialsFile: policy.registryAuth?.value)
         let resolved: RegistryRelease.Resolved
         do {
             resolved = try RegistryRelease.resolve(client, tag: tag, architecture: env.system.architecture())
