@@ -79,7 +79,17 @@ import UpdatePolicy
         #expect(RegistryReference.parse(text)?.base == base)
     }
 
-    @Test(arguments: ["registry.example.com", "registry.example.com/Upper/case", "ftp://x/y", "host//double"])
+    @Test func aDigestAfterAtPinsTheReference() {
+        let digest = "sha256:" + String(repeating: "0a", count: 32)
+        let pinned = RegistryReference.parse("registry.example.com/kubesolo/os@" + digest)
+        #expect(pinned?.digest == digest && pinned?.base == "https://registry.example.com/v2/kubesolo/os")
+        #expect(pinned?.named(digest) == "registry.example.com/kubesolo/os@" + digest)
+    }
+
+    @Test(arguments: [
+        "registry.example.com", "registry.example.com/Upper/case", "ftp://x/y", "host//double", "host/x@sha256:../../y",
+        "host/x@sha256:" + String(repeating: "A", count: 64), "host/x@latest",
+    ])
     func badReferencesAreRefused(text: String) {
         #expect(RegistryReference.parse(text) == nil)
     }

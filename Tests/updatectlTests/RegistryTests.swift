@@ -189,6 +189,87 @@ import Testing
         #expect(registry.tokenServer!.requests.contains("/token"))
     }
 
+    /// `node(…)` without its `tag: stable` line.
+    func untagged(_ registry: TestRegistry, extra: String) throws -> TestNode {
+        let node = try node(registry, key: nil, extra: extra)
+        let policy = try String(contentsOfFile: node.policyPath, encoding: .utf8)
+        try node.directory.write("policy.yaml", policy.replacingOccurrences(of: "  tag: stable\n", with: ""))
+        return node
+    }
+
+    /// `tag: sha256:<hex>`, `registry: …@sha256:<hex>` and `--tag sha256:<hex>` pin the index
+    /// by digest; the index fetched must hash to it.
+    @Test(.enabled(if: available))
+    func aReleaseIsPinnedByDigest() async throws {
+        let registry = try await TestRegistry()
+        defer { Task { await registry.stop() } }
+        let amd64 = try registry.pushRelease(version: "1.1.0", architecture: "amd64")
+        let index = try registry.pushIndex([(amd64.digest, "amd64")], tag: "stable")
+        _ = try registry.pushRelease(version: "1.2.0", architecture: "amd64", tag: "stable")
+        for (extra, flags) in [
+            ("  tag: \(index)", [String]()), ("", ["--registry", "http://\(registry.host)/kubesolo/os@\(index)"]),
+            ("", ["--tag", index]),
+        ] {
+            let node = try untagged(registry, extra: extra)
+            let plan = try await node.run("plan", flags)
+            #expect(plan.stdout.contains("http://\(registry.host)/kubesolo/os@\(index)"), "\(plan.stdout)\(plan.stderr)")
+            let applied = try await node.apply(flags, environment: ["UPDATECTL_TEST_ARCH": "amd64"])
+            #expect(applied.status == 0, "\(flags) \(applied.stdout)\(applied.stderr)")
+            #expect(applied.stdout.contains("offered 1.1.0"), "\(applied.stdout)")
+        }
+        let node = try untagged(registry, extra: "  tag: sha256:\(String(repeating: "A", count: 64))")
+        let lint = try await node.run("lint")
+        #expect(lint.status == 1)
+        #expect(lint.stdout.contains("policy.yaml:7:"), "\(lint.stdout)")
+        #expect(lint.stdout.contains("sha256:<64 lower-case hex digits>"), "\(lint.stdout)")
+    }
+
+    /// A manifest or index that names a blob or manifest by something other than exactly
+    /// `sha256:` and 64 lower-case hex digits is refused before anything else is asked: such a
+    /// name would reach another path of the registry's host, with the credentials.
+    @Test func malformedDigestsInAManifestAreRefusedBeforeAnyRequest() async throws {
+        let server = try await TestServer()
+        defer { Task { await server.stop() } }
+        let escape = "sha256:../../../../other/secret/" + String(repeating: "a", count: 39)
+        let good = "sha256:" + String(repeating: "b", count: 64)
+        let manifest = """
+            {"schemaVersion": 2, "mediaType": "\(TestRegistry.manifestType)",
+             "layers": [{"mediaType": "\(RegistryRelease.kernelMediaType)", "digest": "\(escape)", "size": 10},
+                        {"mediaType": "\(RegistryRelease.initramfsMediaType)", "digest": "\(good)", "size": 10}],
+             "annotations": {"io.kubesolo.os.version": "1.1.0"}}
+            """
+        let index = """
+            {"schemaVersion": 2, "mediaType": "\(TestRegistry.indexType)",
+             "manifests": [{"mediaType": "\(TestRegistry.manifestType)", "digest": "\(escape)", "size": 10,
+                            "platform": {"architecture": "amd64", "os": "linux"}}]}
+            """
+        for (document, expected) in [
+            (manifest, "the kernel layer of http://127.0.0.1:\(server.port)/kubesolo/os:stable has no sha256 digest"),
+            (index, "names the amd64 manifest by \"\(escape)\", not a digest"),
+        ] {
+            let asked = Locked<[String]>([])
+            server.handleEverything { request in
+                asked.withLock { $0.append(request.path) }
+                guard request.path == "/v2/kubesolo/os/manifests/stable" else { return TestServer.Answer(status: 404) }
+                return TestServer.Answer(status: 200, body: Data(document.utf8), headers: ["Content-Type": TestRegistry.manifestType])
+            }
+            let node = try TestNode()
+            try node.directory.write(
+                "policy.yaml",
+                """
+                updates:
+                  registry: http://127.0.0.1:\(server.port)/kubesolo/os
+                  tag: stable
+                  data_dir: \(node.data)
+                  backend: {type: directory, root: \(node.slots), initial_version: 1.0.0}
+                """)
+            let applied = try await node.apply(environment: ["UPDATECTL_TEST_ARCH": "amd64"])
+            #expect(applied.status == 1)
+            #expect(applied.stderr.contains(expected), "\(applied.stderr)")
+            #expect(asked.withLock { $0 } == ["/v2/kubesolo/os/manifests/stable"], "asked for \(asked.withLock { $0 })")
+        }
+    }
+
     /// Whatever libcurl's version, a request's `Authorization` follows a redirect to the same
     /// origin and is dropped on a redirect to another port or host; other headers go along.
     @Test func credentialHeadersStayWithTheirOrigin() async throws {

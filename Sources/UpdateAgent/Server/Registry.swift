@@ -61,8 +61,18 @@ public final class RegistryClient: @unchecked Sendable {
     /// The headers every request of this run carries (the token or basic credentials, once known).
     public var headers: [String] { lock.withLock { authorization.map { ["Authorization: \($0)"] } ?? [] } }
 
-    /// `<base>/manifests/<tag or digest>`, `<base>/blobs/<digest>`.
-    public func url(_ kind: String, _ name: String) -> String { "\(reference.base)/\(kind)/\(name)" }
+    /// `<base>/manifests/<tag or digest>`, `<base>/blobs/<digest>`. A name that is neither a tag
+    /// nor exactly `sha256:` and 64 lower-case hex digits (a manifest's `sha256:../../x` would
+    /// name another path on the registry, asked with the credentials) is refused before any request.
+    public func url(_ kind: String, _ name: String) throws(Failure) -> String {
+        guard RegistryReference.isDigest(name) || (kind == "manifests" && !name.hasPrefix("sha256:") && RegistryReference.isTag(name))
+        else {
+            throw Failure(
+                message: "\(JSON.quote(name)) is not a \(kind == "blobs" ? "digest" : "tag or digest") "
+                    + "(a digest is `sha256:` and 64 lower-case hex digits): nothing was asked of the registry")
+        }
+        return "\(reference.base)/\(kind)/\(name)"
+    }
 
     /// GETs `url` whole (at most `limit` bytes), authenticating when the registry asks to.
     public func fetch(_ url: String, accept: [String] = [], limit: Int) throws(Failure) -> (response: TransportResponse, body: [UInt8]) {
@@ -206,11 +216,11 @@ public final class RegistryClient: @unchecked Sendable {
     /// A manifest by tag or digest: its bytes, media type and digest. Fetched by digest, the bytes
     /// must hash to it.
     public func manifest(_ name: String) throws(Failure) -> (bytes: [UInt8], mediaType: String, digest: String) {
-        let url = url("manifests", name)
+        let url = try url("manifests", name)
         let (response, body) = try fetch(url, accept: Self.manifestTypes, limit: 4 << 20)
         guard response.status == 200 else {
             throw response.status == 404
-                ? Failure(message: "the registry has no \(reference):\(name)", notFound: true)
+                ? Failure(message: "the registry has no \(reference.named(name))", notFound: true)
                 : Failure(message: "GET \(url) answered HTTP \(response.status)")
         }
         let digest = "sha256:" + SHA256Stream.hex(body)
@@ -225,7 +235,7 @@ public final class RegistryClient: @unchecked Sendable {
 
     /// A small blob (a signature payload) whole, checked against its digest.
     public func blob(_ digest: String, limit: Int) throws(Failure) -> [UInt8] {
-        let url = url("blobs", digest)
+        let url = try url("blobs", digest)
         let (response, body) = try fetch(url, limit: limit)
         guard response.status == 200 else { throw Failure(message: "GET \(url) answered HTTP \(response.status)") }
         guard "sha256:" + SHA256Stream.hex(body) == digest else {

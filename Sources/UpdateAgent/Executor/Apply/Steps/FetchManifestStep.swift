@@ -38,7 +38,7 @@ struct FetchManifestStep: ApplyStepHandler {
             var release = resolved
             release.release = offered
             context.release = .fetched(FetchedRelease(bytes: offered.bytes, registry: (client, release)))
-            context.report(index, step, .done, "manifest \(manifest)… of \(reference):\(tag); its signature is checked next")
+            context.report(index, step, .done, "manifest \(manifest)… of \(reference.named(tag)); its signature is checked next")
         }
         return nil
     }
