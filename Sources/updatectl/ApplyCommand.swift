@@ -145,6 +145,11 @@ final class ConsoleReporter: RunReporter, @unchecked Sendable {
         print("note: \(VisibleText.escape(text))")
     }
 
+    func warning(_ text: String) {
+        clearBar()
+        printError("warning: \(VisibleText.escape(text))")
+    }
+
     func finish() { clearBar() }
 
     private func clearBar() {

@@ -78,6 +78,7 @@ import Testing
         #expect(gets.dropFirst().allSatisfy { $0.status == 206 && $0.ifRange == "\"i1\"" })
         #expect(server.sent(Self.initramfsPath) == Self.initramfs.count)
         #expect(applied.stdout.contains("kubesolo-os.gz: transfer closed with"), "\(applied.stdout)")
+        #expect(node.resumeRecords.isEmpty, "left behind once staged: \(node.resumeRecords)")
         #expect(applied.stdout.contains("trying again in"))
     }
 

@@ -189,6 +189,54 @@ import Testing
         #expect(registry.tokenServer!.requests.contains("/token"))
     }
 
+    /// `registry_auth` in update.conf: a world-readable file is warned about, a wrong password is
+    /// said to be refused (naming the file), and the right one pulls; the download's resume
+    /// records are gone once the release is staged. Without a key, lint says the registry's
+    /// releases are unauthenticated (UPD406), as for a server.
+    @Test(.enabled(if: available && TestRegistry.openssl != nil))
+    func registryAuthFromUpdateConfIsCheckedAndUsed() async throws {
+        let registry = try await TestRegistry(tokenAuth: true)
+        defer { Task { await registry.stop() } }
+        let built = try registry.pushRelease(version: "1.1.0", architecture: "amd64", tag: "stable", initramfsSize: 200_000)
+        let node = try TestNode()
+        let auth = node.root.appendingPathComponent("registry-auth").path
+        try node.directory.write("registry-auth", "updatectl:wrong\n")
+        try node.directory.write(
+            "update.conf", "registry=http://\(registry.host)/kubesolo/os\ntag=stable\nregistry_auth=\(auth)\n")
+        try node.directory.write(
+            "policy.yaml",
+            """
+            updates:
+              data_dir: \(node.data)
+              reboot: auto
+              kube_system_settle: 0
+              backend: {type: directory, root: \(node.slots), initial_version: 1.0.0}
+            """)
+        let conf = ["--conf", node.root.appendingPathComponent("update.conf").path]
+        let confLint = try await CLI.runAsync(["lint", node.root.appendingPathComponent("update.conf").path])
+        #expect(confLint.status == 0 && !confLint.stdout.contains("registry_auth"), "\(confLint.stdout)")
+        for (scheme, finding) in [("http", "warning[UPD406]: updates come over `http` without a public_key"), ("https", "info[UPD406]")] {
+            try node.directory.write("registry.yaml", "updates:\n  registry: \(scheme)://\(registry.host)/kubesolo/os\n")
+            let lint = try await CLI.runAsync(["lint", node.root.appendingPathComponent("registry.yaml").path])
+            #expect(lint.stdout.contains(finding), "\(lint.stdout)")
+        }
+
+        let refused = try await node.apply(conf, environment: ["UPDATECTL_TEST_ARCH": "amd64"])
+        #expect(refused.status == 1)
+        #expect(
+            refused.stderr.contains("warning: the registry credentials \(auth) can be read by every user (mode 0644)"),
+            "\(refused.stderr)")
+        #expect(refused.stderr.contains("refused the credentials in \(auth)"), "\(refused.stderr)")
+
+        try node.directory.write("registry-auth", TestRegistry.credentials + "\n")
+        chmod(auth, 0o600)
+        let applied = try await node.apply(conf, environment: ["UPDATECTL_TEST_ARCH": "amd64"])
+        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
+        #expect(!applied.stderr.contains("warning"), "\(applied.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: node.slots).appendingPathComponent("b/kubesolo-os.gz")) == built.initramfs)
+        #expect(node.resumeRecords.isEmpty, "left behind: \(node.resumeRecords)")
+    }
+
     /// `node(…)` without its `tag: stable` line.
     func untagged(_ registry: TestRegistry, extra: String) throws -> TestNode {
         let node = try node(registry, key: nil, extra: extra)
@@ -352,4 +400,12 @@ final class Locked<Value>: @unchecked Sendable {
     private var value: Value
     init(_ value: Value) { self.value = value }
     func withLock<T>(_ body: (inout Value) -> T) -> T { lock.withLock { body(&value) } }
+}
+
+extension TestNode {
+    /// The `FILE.resume` records anywhere under the node's folder.
+    var resumeRecords: [String] {
+        let walker = FileManager.default.enumerator(atPath: root.path)
+        return (walker?.allObjects as? [String] ?? []).filter { $0.hasSuffix(".resume") }
+    }
 }

@@ -1,6 +1,10 @@
 import JSONValue
 public import UpdatePolicy
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A client of an OCI distribution registry (the `/v2/` API), as releases are pulled: manifests
 /// and small blobs fetched whole, large blobs streamed by the executor with the headers this
 /// client hands out. Anonymous pulls, basic credentials and the token flow (a `401` with
@@ -56,6 +60,16 @@ public final class RegistryClient: @unchecked Sendable {
             throw Failure(message: "the registry credentials \(path) must hold one line `user:password`")
         }
         return line
+    }
+
+    /// A warning when the credentials file can be read by its group or by anyone (a mode other
+    /// than 0600 or 0400): nil when only its owner can.
+    public static func exposure(file path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & 0o044 != 0 else { return nil }
+        let mode = String(info.st_mode & 0o777, radix: 8)
+        return "the registry credentials \(path) can be read by \(info.st_mode & 0o004 != 0 ? "every user" : "its group") "
+            + "(mode 0\(mode)): `chmod 600 \(path)`"
     }
 
     /// The headers every request of this run carries (the token or basic credentials, once known).

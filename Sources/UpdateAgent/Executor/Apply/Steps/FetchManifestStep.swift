@@ -17,6 +17,7 @@ struct FetchManifestStep: ApplyStepHandler {
         } catch {
             throw RunFailure(.network, "\(error)")
         }
+        if let path = policy.registryAuth?.value, let exposed = RegistryClient.exposure(file: path) { env.reporter.warning(exposed) }
         let client = RegistryClient(
             reference: reference, transport: env.transport, credentials: credentials, credentialsFile: policy.registryAuth?.value)
         let resolved: RegistryRelease.Resolved
