@@ -43,7 +43,7 @@ final class FlakyServer: @unchecked Sendable {
     private var hits: [Hit] = []
     /// Every answer sends at most this many body bytes and closes: a link that drops every N bytes.
     private var dropEvery: Int?
-    /// By path: the GETs send at most these many body bytes in turn, round and round, forever.
+    /// By path: the GETs send at most these many body bytes in turn, cycling, forever.
     private var cuts: [String: (sizes: [Int], next: Int)] = [:]
     /// Called with each request before it is answered (a test changes a file there).
     private var onRequest: (@Sendable (Hit) -> Void)?
@@ -76,7 +76,7 @@ final class FlakyServer: @unchecked Sendable {
 
     func dropEvery(_ bytes: Int?) { lock.withLock { dropEvery = bytes } }
 
-    /// Every GET of `path` sends the next of `sizes` body bytes (round and round) and closes: a
+    /// Every GET of `path` sends the next of `sizes` body bytes (cycling through them) and closes: a
     /// server that never delivers the whole file.
     func cutForever(_ path: String, after sizes: [Int]) { lock.withLock { cuts[path] = (sizes, 0) } }
 
