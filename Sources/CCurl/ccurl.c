@@ -193,6 +193,13 @@ int ccurl_get(const ccurl_request *request, ccurl_result *result) {
     result->timed_out = code == CURLE_OPERATION_TIMEDOUT;
     result->too_many_redirects = code == CURLE_TOO_MANY_REDIRECTS;
     result->protocol_refused = code == CURLE_UNSUPPORTED_PROTOCOL;
+    const char *effective = NULL, *location = NULL;
+    p_easy_getinfo(curl, CURLINFO_EFFECTIVE_URL, &effective);
+    p_easy_getinfo(curl, CURLINFO_REDIRECT_URL, &location);
+    if (effective && strlen(effective) >= sizeof result->effective_url) result->url_too_long = 1;
+    else if (effective) snprintf(result->effective_url, sizeof result->effective_url, "%s", effective);
+    if (location && strlen(location) >= sizeof result->redirect_url) result->url_too_long = 1;
+    else if (location) snprintf(result->redirect_url, sizeof result->redirect_url, "%s", location);
     if (code != CURLE_OK) {
         snprintf(result->error, sizeof result->error, "%s", errbuf[0] ? errbuf : p_easy_strerror(code));
     }

@@ -1,7 +1,7 @@
 // The part of libcurl's stable ABI that the shim uses, declared here so that building updatectl
 // needs no libcurl headers: libcurl is opened with dlopen at run time. The numbers are libcurl's
 // own (curl/curl.h: CURLOPTTYPE_LONG 0, _OBJECTPOINT 10000, _FUNCTIONPOINT 20000, _OFF_T 30000;
-// CURLINFO_LONG 0x200000), which libcurl keeps unchanged across releases.
+// CURLINFO_STRING 0x100000, CURLINFO_LONG 0x200000), which libcurl keeps unchanged across releases.
 #ifndef CCURL_ABI_H
 #define CCURL_ABI_H
 
@@ -52,6 +52,8 @@ enum {
 enum {
     CURLINFO_RESPONSE_CODE = 0x200000 + 2,
     CURLINFO_REDIRECT_COUNT = 0x200000 + 20,
+    CURLINFO_EFFECTIVE_URL = 0x100000 + 1,
+    CURLINFO_REDIRECT_URL = 0x100000 + 31,
 };
 
 #define CURLPROTO_HTTP (1L << 0)

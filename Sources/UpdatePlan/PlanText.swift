@@ -65,7 +65,7 @@ public enum PlanText {
             rows.append(
                 (
                     "registry",
-                    "\(registry.value):\(plan.tag.value) (channel \(plan.channel.value))"
+                    "\(registry.value.named(plan.tag.value)) (channel \(plan.channel.value))"
                         + (registry.origin.elsewhere.map { " [\($0)]" } ?? "")
                 ))
         } else {

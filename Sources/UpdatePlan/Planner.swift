@@ -31,7 +31,7 @@ public enum Planner {
         if let registry = policy.registry {
             add(
                 "check.metadata", .action, .checking, .apply,
-                "fetch the manifest of \(registry.value):\(policy.tag.value) (an index: the manifest for this machine's "
+                "fetch the manifest of \(registry.value.named(policy.tag.value)) (an index: the manifest for this machine's "
                     + "architecture); the release's fields are its io.kubesolo.os.* annotations",
                 with: [
                     Parameter("registry", .text(registry.value.description), registry.origin),

@@ -145,6 +145,11 @@ final class ConsoleReporter: RunReporter, @unchecked Sendable {
         printLine("note: \(text)")
     }
 
+    func warning(_ text: String) {
+        clearBar()
+        printError("warning: \(VisibleText.escape(text))")
+    }
+
     func finish() { clearBar() }
 
     private func clearBar() {

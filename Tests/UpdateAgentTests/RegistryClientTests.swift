@@ -40,6 +40,24 @@ import UpdatePolicy
         #expect(throws: RegistryClient.Failure.self) { try anonymous.manifest("stable") }
     }
 
+    /// An https registry whose token service is plain http gets nothing sent there: the
+    /// password and the token would cross the network in clear.
+    @Test func anHTTPSRegistryNamingAnHTTPRealmIsRefused() throws {
+        let registry = Registry(challenge: #"Bearer realm="http://auth.example.com/token",service="registry""#, accepted: "never")
+        let client = RegistryClient(reference: reference, transport: registry, credentials: "ops:pw")
+        let failure = #expect(throws: RegistryClient.Failure.self) { try client.manifest("stable") }
+        #expect(failure?.message.contains("names a token service over plain http (http://auth.example.com/token)") == true)
+        #expect(registry.seen.count == 1, "only the registry was asked: \(registry.seen)")
+    }
+
+    /// Credentials that the registry answers 401 to again are said to be refused, naming their file.
+    @Test func refusedCredentialsNameTheirFile() throws {
+        let registry = Registry(challenge: #"Basic realm="registry""#, accepted: "never")
+        let client = RegistryClient(reference: reference, transport: registry, credentials: "ops:wrong", credentialsFile: "/etc/auth")
+        let failure = #expect(throws: RegistryClient.Failure.self) { try client.manifest("stable") }
+        #expect(failure?.message.contains("refused the credentials in /etc/auth") == true, "\(String(describing: failure))")
+    }
+
     @Test func challengesAreParsedWithQuotesAndEscapes() {
         let (scheme, parameters) = RegistryClient.parse(
             challenge:
@@ -61,7 +79,17 @@ import UpdatePolicy
         #expect(RegistryReference.parse(text)?.base == base)
     }
 
-    @Test(arguments: ["registry.example.com", "registry.example.com/Upper/case", "ftp://x/y", "host//double"])
+    @Test func aDigestAfterAtPinsTheReference() {
+        let digest = "sha256:" + String(repeating: "0a", count: 32)
+        let pinned = RegistryReference.parse("registry.example.com/kubesolo/os@" + digest)
+        #expect(pinned?.digest == digest && pinned?.base == "https://registry.example.com/v2/kubesolo/os")
+        #expect(pinned?.named(digest) == "registry.example.com/kubesolo/os@" + digest)
+    }
+
+    @Test(arguments: [
+        "registry.example.com", "registry.example.com/Upper/case", "ftp://x/y", "host//double", "host/x@sha256:../../y",
+        "host/x@sha256:" + String(repeating: "A", count: 64), "host/x@latest",
+    ])
     func badReferencesAreRefused(text: String) {
         #expect(RegistryReference.parse(text) == nil)
     }

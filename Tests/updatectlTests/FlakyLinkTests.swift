@@ -78,7 +78,38 @@ import Testing
         #expect(gets.dropFirst().allSatisfy { $0.status == 206 && $0.ifRange == "\"i1\"" })
         #expect(server.sent(Self.initramfsPath) == Self.initramfs.count)
         #expect(applied.stdout.contains("kubesolo-os.gz: transfer closed with"), "\(applied.stdout)")
+        #expect(node.resumeRecords.isEmpty, "left behind once staged: \(node.resumeRecords)")
         #expect(applied.stdout.contains("trying again in"))
+    }
+
+    /// A server without validators that cuts every answer short, one try further than the next:
+    /// each try starts again from byte 0, and one that does not get past the furthest byte
+    /// reached counts as failed, so the run ends after `retries` of them.
+    @Test(.timeLimit(.minutes(2))) func triesThatNeverGetPastTheFurthestByteEndTheRun() async throws {
+        let (server, node) = try setUp(extra: "  download: {retries: 3}")
+        defer { server.stop() }
+        server.set(Self.initramfsPath, Self.initramfs)
+        server.cutForever(Self.initramfsPath, after: [200 << 10, 100 << 10])
+        let applied = try await node.apply(environment: node.amd64)
+        #expect(applied.status == 1, "\(applied.stdout)\(applied.stderr)")
+        #expect(
+            applied.stderr.contains("failed 4 times in a row without getting past byte \(200 << 10)"), "\(applied.stderr)")
+        let gets = server.requests.filter { $0.path == Self.initramfsPath && $0.method == "GET" }
+        #expect(gets.count == 4, "\(gets.map { "\($0.range ?? "-") \($0.status) \($0.sent)" })")
+    }
+
+    /// A server that gives each try a little more (it resumes, it never stalls long enough for
+    /// the low-speed limit) is held to the file's deadline across all its tries: the size at
+    /// `min_rate` plus a minute, on the run's clock.
+    @Test func aTricklingServerIsHeldToOneDeadlineAcrossTries() async throws {
+        let (server, node) = try setUp(extra: "  download: {min_rate: 1MiB/s}")
+        defer { server.stop() }
+        server.cutForever(Self.initramfsPath, after: [4 << 10])
+        let applied = try await node.apply(environment: node.amd64)
+        #expect(applied.status == 1, "\(applied.stdout)\(applied.stderr)")
+        #expect(applied.stderr.contains("did not finish within 1m2s"), "\(applied.stderr)")
+        #expect(applied.stderr.contains("the server sends it slower than that"), "\(applied.stderr)")
+        #expect(server.sent(Self.initramfsPath) < Self.initramfs.count)
     }
 
     /// 503 twice, then the file: retried, with the waits on the run's clock.

@@ -43,6 +43,8 @@ final class FlakyServer: @unchecked Sendable {
     private var hits: [Hit] = []
     /// Every answer sends at most this many body bytes and closes: a link that drops every N bytes.
     private var dropEvery: Int?
+    /// By path: the GETs send at most these many body bytes in turn, cycling, forever.
+    private var cuts: [String: (sizes: [Int], next: Int)] = [:]
     /// Called with each request before it is answered (a test changes a file there).
     private var onRequest: (@Sendable (Hit) -> Void)?
     private let listener: LoopbackListener
@@ -73,6 +75,10 @@ final class FlakyServer: @unchecked Sendable {
     func script(_ path: String, _ actions: [Action]) { lock.withLock { scripts[path] = actions } }
 
     func dropEvery(_ bytes: Int?) { lock.withLock { dropEvery = bytes } }
+
+    /// Every GET of `path` sends the next of `sizes` body bytes (cycling through them) and closes: a
+    /// server that never delivers the whole file.
+    func cutForever(_ path: String, after sizes: [Int]) { lock.withLock { cuts[path] = (sizes, 0) } }
 
     func onRequest(_ body: @escaping @Sendable (Hit) -> Void) { lock.withLock { onRequest = body } }
 
@@ -110,7 +116,12 @@ final class FlakyServer: @unchecked Sendable {
                 action = script.removeFirst()
                 scripts[hit.path] = script
             }
-            return (files[hit.path], action, dropEvery)
+            var drop = dropEvery
+            if hit.method == "GET", let cut = cuts[hit.path] {
+                drop = cut.sizes[cut.next % cut.sizes.count]
+                cuts[hit.path]?.next += 1
+            }
+            return (files[hit.path], action, drop)
         }
         var status = 200
         var head: [String] = []

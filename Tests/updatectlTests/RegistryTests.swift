@@ -2,6 +2,8 @@ import Crypto
 import Foundation
 import Testing
 
+@testable import UpdateAgent
+
 /// Releases pulled from a real OCI registry (Debian's docker-registry) on 127.0.0.1: multi-arch
 /// indexes, layers by media type, annotations, cosign signatures, token authentication.
 @Suite(.serialized) struct RegistryTests {
@@ -185,5 +187,225 @@ import Testing
         #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: node.slots).appendingPathComponent("b/kubesolo-os.gz")) == built.initramfs)
         #expect(registry.tokenServer!.requests.contains("/token"))
+    }
+
+    /// `registry_auth` in update.conf: a world-readable file is warned about, a wrong password is
+    /// said to be refused (naming the file), and the right one pulls; the download's resume
+    /// records are gone once the release is staged. Without a key, lint says the registry's
+    /// releases are unauthenticated (UPD406), as for a server.
+    @Test(.enabled(if: available && TestRegistry.openssl != nil))
+    func registryAuthFromUpdateConfIsCheckedAndUsed() async throws {
+        let registry = try await TestRegistry(tokenAuth: true)
+        defer { Task { await registry.stop() } }
+        let built = try registry.pushRelease(version: "1.1.0", architecture: "amd64", tag: "stable", initramfsSize: 200_000)
+        let node = try TestNode()
+        let auth = node.root.appendingPathComponent("registry-auth").path
+        try node.directory.write("registry-auth", "updatectl:wrong\n")
+        try node.directory.write(
+            "update.conf", "registry=http://\(registry.host)/kubesolo/os\ntag=stable\nregistry_auth=\(auth)\n")
+        try node.directory.write(
+            "policy.yaml",
+            """
+            updates:
+              data_dir: \(node.data)
+              reboot: auto
+              kube_system_settle: 0
+              backend: {type: directory, root: \(node.slots), initial_version: 1.0.0}
+            """)
+        let conf = ["--conf", node.root.appendingPathComponent("update.conf").path]
+        let confLint = try await CLI.runAsync(["lint", node.root.appendingPathComponent("update.conf").path])
+        #expect(confLint.status == 0 && !confLint.stdout.contains("registry_auth"), "\(confLint.stdout)")
+        for (scheme, finding) in [("http", "warning[UPD406]: updates come over `http` without a public_key"), ("https", "info[UPD406]")] {
+            try node.directory.write("registry.yaml", "updates:\n  registry: \(scheme)://\(registry.host)/kubesolo/os\n")
+            let lint = try await CLI.runAsync(["lint", node.root.appendingPathComponent("registry.yaml").path])
+            #expect(lint.stdout.contains(finding), "\(lint.stdout)")
+        }
+
+        let refused = try await node.apply(conf, environment: ["UPDATECTL_TEST_ARCH": "amd64"])
+        #expect(refused.status == 1)
+        #expect(
+            refused.stderr.contains("warning: the registry credentials \(auth) can be read by every user (mode 0644)"),
+            "\(refused.stderr)")
+        #expect(refused.stderr.contains("refused the credentials in \(auth)"), "\(refused.stderr)")
+
+        try node.directory.write("registry-auth", TestRegistry.credentials + "\n")
+        chmod(auth, 0o600)
+        let applied = try await node.apply(conf, environment: ["UPDATECTL_TEST_ARCH": "amd64"])
+        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
+        #expect(!applied.stderr.contains("warning"), "\(applied.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: node.slots).appendingPathComponent("b/kubesolo-os.gz")) == built.initramfs)
+        #expect(node.resumeRecords.isEmpty, "left behind: \(node.resumeRecords)")
+    }
+
+    /// `node(…)` without its `tag: stable` line.
+    func untagged(_ registry: TestRegistry, extra: String) throws -> TestNode {
+        let node = try node(registry, key: nil, extra: extra)
+        let policy = try String(contentsOfFile: node.policyPath, encoding: .utf8)
+        try node.directory.write("policy.yaml", policy.replacingOccurrences(of: "  tag: stable\n", with: ""))
+        return node
+    }
+
+    /// `tag: sha256:<hex>`, `registry: …@sha256:<hex>` and `--tag sha256:<hex>` pin the index
+    /// by digest; the index fetched must hash to it.
+    @Test(.enabled(if: available))
+    func aReleaseIsPinnedByDigest() async throws {
+        let registry = try await TestRegistry()
+        defer { Task { await registry.stop() } }
+        let amd64 = try registry.pushRelease(version: "1.1.0", architecture: "amd64")
+        let index = try registry.pushIndex([(amd64.digest, "amd64")], tag: "stable")
+        _ = try registry.pushRelease(version: "1.2.0", architecture: "amd64", tag: "stable")
+        for (extra, flags) in [
+            ("  tag: \(index)", [String]()), ("", ["--registry", "http://\(registry.host)/kubesolo/os@\(index)"]),
+            ("", ["--tag", index]),
+        ] {
+            let node = try untagged(registry, extra: extra)
+            let plan = try await node.run("plan", flags)
+            #expect(plan.stdout.contains("http://\(registry.host)/kubesolo/os@\(index)"), "\(plan.stdout)\(plan.stderr)")
+            let applied = try await node.apply(flags, environment: ["UPDATECTL_TEST_ARCH": "amd64"])
+            #expect(applied.status == 0, "\(flags) \(applied.stdout)\(applied.stderr)")
+            #expect(applied.stdout.contains("offered 1.1.0"), "\(applied.stdout)")
+        }
+        let node = try untagged(registry, extra: "  tag: sha256:\(String(repeating: "A", count: 64))")
+        let lint = try await node.run("lint")
+        #expect(lint.status == 1)
+        #expect(lint.stdout.contains("policy.yaml:7:"), "\(lint.stdout)")
+        #expect(lint.stdout.contains("sha256:<64 lower-case hex digits>"), "\(lint.stdout)")
+    }
+
+    /// A manifest or index that names a blob or manifest by something other than exactly
+    /// `sha256:` and 64 lower-case hex digits is refused before anything else is asked: such a
+    /// name would reach another path of the registry's host, with the credentials.
+    @Test func malformedDigestsInAManifestAreRefusedBeforeAnyRequest() async throws {
+        let server = try await TestServer()
+        defer { Task { await server.stop() } }
+        let escape = "sha256:../../../../other/secret/" + String(repeating: "a", count: 39)
+        let good = "sha256:" + String(repeating: "b", count: 64)
+        let manifest = """
+            {"schemaVersion": 2, "mediaType": "\(TestRegistry.manifestType)",
+             "layers": [{"mediaType": "\(RegistryRelease.kernelMediaType)", "digest": "\(escape)", "size": 10},
+                        {"mediaType": "\(RegistryRelease.initramfsMediaType)", "digest": "\(good)", "size": 10}],
+             "annotations": {"io.kubesolo.os.version": "1.1.0"}}
+            """
+        let index = """
+            {"schemaVersion": 2, "mediaType": "\(TestRegistry.indexType)",
+             "manifests": [{"mediaType": "\(TestRegistry.manifestType)", "digest": "\(escape)", "size": 10,
+                            "platform": {"architecture": "amd64", "os": "linux"}}]}
+            """
+        for (document, expected) in [
+            (manifest, "the kernel layer of http://127.0.0.1:\(server.port)/kubesolo/os:stable has no sha256 digest"),
+            (index, "names the amd64 manifest by \"\(escape)\", not a digest"),
+        ] {
+            let asked = Locked<[String]>([])
+            server.handleEverything { request in
+                asked.withLock { $0.append(request.path) }
+                guard request.path == "/v2/kubesolo/os/manifests/stable" else { return TestServer.Answer(status: 404) }
+                return TestServer.Answer(status: 200, body: Data(document.utf8), headers: ["Content-Type": TestRegistry.manifestType])
+            }
+            let node = try TestNode()
+            try node.directory.write(
+                "policy.yaml",
+                """
+                updates:
+                  registry: http://127.0.0.1:\(server.port)/kubesolo/os
+                  tag: stable
+                  data_dir: \(node.data)
+                  backend: {type: directory, root: \(node.slots), initial_version: 1.0.0}
+                """)
+            let applied = try await node.apply(environment: ["UPDATECTL_TEST_ARCH": "amd64"])
+            #expect(applied.status == 1)
+            #expect(applied.stderr.contains(expected), "\(applied.stderr)")
+            #expect(asked.withLock { $0 } == ["/v2/kubesolo/os/manifests/stable"], "asked for \(asked.withLock { $0 })")
+        }
+    }
+
+    /// Whatever libcurl's version, a request's `Authorization` follows a redirect to the same
+    /// origin and is dropped on a redirect to another port or host; other headers go along.
+    @Test func credentialHeadersStayWithTheirOrigin() async throws {
+        let origin = try await TestServer(), other = try await TestServer()
+        defer {
+            Task {
+                await origin.stop()
+                await other.stop()
+            }
+        }
+        let seen = Locked<[String: String]>([:])
+        for server in [origin, other] {
+            server.handle("/final") { request in
+                seen.withLock { $0["\(server.port)"] = request.headers["authorization"] ?? "none" }
+                return TestServer.Answer(status: 200, body: Data("final".utf8))
+            }
+        }
+        origin.set("/away", TestServer.Answer(status: 307, headers: ["Location": "\(other.base)/final"]))
+        origin.set("/here", TestServer.Answer(status: 302, headers: ["Location": "/final"]))
+        for path in ["/away", "/here"] {
+            let answer = try CurlTransport().fetch(
+                TransportRequest(url: origin.base + path, maxBytes: 1 << 10, headers: ["Authorization: Bearer secret", "Accept: x/y"]))
+            #expect(answer.response.status == 200 && answer.body == Array("final".utf8))
+        }
+        #expect(seen.withLock { $0 } == ["\(other.port)": "none", "\(origin.port)": "Bearer secret"])
+    }
+
+    /// Blobs redirected to another server (a CDN): it gets neither the registry's token nor its
+    /// credentials, served honestly or not. When it answers 401 naming a token service of its
+    /// own, nothing is sent there and the run fails saying why.
+    @Test(.enabled(if: available && TestRegistry.openssl != nil))
+    func credentialsStayWithTheRegistryWhenBlobsAreRedirected() async throws {
+        let cdn = try await TestServer()
+        defer { Task { await cdn.stop() } }
+        let registry = try await TestRegistry(tokenAuth: true, redirectBlobsTo: cdn.base)
+        defer { Task { await registry.stop() } }
+        let hostile = Locked(false)
+        let authorizations = Locked<[String]>([])
+        let storage = registry.storage
+        cdn.handleEverything { request in
+            if let authorization = request.headers["authorization"] { authorizations.withLock { $0.append(authorization) } }
+            guard !hostile.withLock({ $0 }) else {
+                if request.path == "/token" { return TestServer.Answer(status: 200, body: Data(#"{"token": "stolen"}"#.utf8)) }
+                return TestServer.Answer(
+                    status: 401, body: Data("log in".utf8),
+                    headers: ["WWW-Authenticate": #"Bearer realm="\#(cdn.base)/token",service="cdn",scope="blob:pull""#])
+            }
+            guard let blob = try? Data(contentsOf: storage.appendingPathComponent(request.path)) else {
+                return TestServer.Answer(status: 404)
+            }
+            return TestServer.Answer(status: 200, body: blob)
+        }
+        let key = Curve25519.Signing.PrivateKey()
+        let first = try registry.pushRelease(version: "1.1.0", architecture: "amd64", tag: "stable")
+        try registry.sign(first.digest, with: key)
+        let auth = try TemporaryDirectory()
+        try auth.write("registry-auth", TestRegistry.credentials + "\n")
+        let node = try node(registry, key: key, extra: "  registry_auth: \(auth.url.appendingPathComponent("registry-auth").path)")
+        let applied = try await node.apply(environment: ["UPDATECTL_TEST_ARCH": "amd64"])
+        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
+        #expect(cdn.requests.contains { $0.hasSuffix("/data") }, "the blobs did not come from the CDN: \(cdn.requests)")
+        #expect(authorizations.withLock { $0 }.isEmpty, "the CDN saw \(authorizations.withLock { $0 })")
+        let verified = try await node.healthcheck()
+        #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
+
+        hostile.withLock { $0 = true }
+        let second = try registry.pushRelease(version: "1.2.0", architecture: "amd64", tag: "stable")
+        try registry.sign(second.digest, with: key)
+        let refused = try await node.apply(environment: ["UPDATECTL_TEST_ARCH": "amd64"])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("was redirected to \(cdn.base), which answered HTTP 401"), "\(refused.stderr)")
+        #expect(!cdn.requests.contains { $0.hasSuffix("/token") }, "the CDN's token service was asked: \(cdn.requests)")
+        #expect(authorizations.withLock { $0 }.isEmpty, "the CDN saw \(authorizations.withLock { $0 })")
+    }
+}
+
+/// A value shared with a server's handler threads.
+final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+    init(_ value: Value) { self.value = value }
+    func withLock<T>(_ body: (inout Value) -> T) -> T { lock.withLock { body(&value) } }
+}
+
+extension TestNode {
+    /// The `FILE.resume` records anywhere under the node's folder.
+    var resumeRecords: [String] {
+        let walker = FileManager.default.enumerator(atPath: root.path)
+        return (walker?.allObjects as? [String] ?? []).filter { $0.hasSuffix(".resume") }
     }
 }

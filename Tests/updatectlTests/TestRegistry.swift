@@ -25,7 +25,10 @@ final class TestRegistry: @unchecked Sendable {
     var host: String { "127.0.0.1:\(port)" }
     var storage: URL { directory.url.appendingPathComponent("storage") }
 
-    init(tokenAuth: Bool = false) async throws {
+    /// `redirectBlobsTo`: the registry answers a blob GET with a redirect to this base URL and
+    /// the blob's storage path (Distribution's `redirect` storage middleware), as registries that
+    /// serve blobs from a CDN do.
+    init(tokenAuth: Bool = false, redirectBlobsTo: String? = nil) async throws {
         directory = try TemporaryDirectory()
         port = try Consumers.freePort()
         var auth = ""
@@ -73,6 +76,7 @@ final class TestRegistry: @unchecked Sendable {
               addr: 127.0.0.1:\(port)
               secret: updatectl-test
             \(auth)
+            \(redirectBlobsTo.map { "middleware:\n  storage:\n    - name: redirect\n      options:\n        baseurl: \($0)\n" } ?? "")
             """)
         process = try BackgroundProcess(
             ["serve", directory.url.appendingPathComponent("config.yml").path],

@@ -31,6 +31,8 @@ final class TestServer: @unchecked Sendable {
 
     /// Paths answered by code instead of a fixed answer (a protocol server built for a test).
     private var handlers: [String: @Sendable (Request) -> Answer] = [:]
+    /// Answers the paths no handler or answer names (a blob store's many paths).
+    private var fallback: (@Sendable (Request) -> Answer)?
     let port: UInt16
 
     var base: String { "http://127.0.0.1:\(port)" }
@@ -48,7 +50,7 @@ final class TestServer: @unchecked Sendable {
         self.port = port
         await server.appendRoute("*") { [weak self] request in
             guard let self else { return HTTPResponse(statusCode: .internalServerError) }
-            if let handler = self.lock.withLock({ self.handlers[request.path] }) {
+            if let handler = self.lock.withLock({ self.handlers[request.path] ?? self.fallback }) {
                 var headers: [String: String] = [:]
                 for (name, value) in request.headers { headers[name.rawValue.lowercased()] = value }
                 let seen = Request(
@@ -91,6 +93,8 @@ final class TestServer: @unchecked Sendable {
     }
     /// Answers requests to `path` with `handler`.
     func handle(_ path: String, _ handler: @escaping @Sendable (Request) -> Answer) { lock.withLock { handlers[path] = handler } }
+    /// Answers every path that has no handler of its own with `handler`.
+    func handleEverything(_ handler: @escaping @Sendable (Request) -> Answer) { lock.withLock { fallback = handler } }
     func remove(_ path: String) { lock.withLock { _ = answers.removeValue(forKey: path) } }
     /// The body set for `path`, if any.
     func body(_ path: String) -> Data? { lock.withLock { answers[path]?.body } }

@@ -71,6 +71,12 @@ typedef struct ccurl_result {
     /// libcurl refused an option (named in `error`): nothing was fetched.
     int option_refused;
     char error[512];
+    /// The URL that answered (after the redirects followed), and the absolute URL a 3xx answer
+    /// points to when redirects are not followed (empty for none). A longer URL sets `url_too_long`
+    /// (4096 bytes: Swift does not import a longer C array).
+    char effective_url[4096];
+    char redirect_url[4096];
+    int url_too_long;
 } ccurl_result;
 
 /// Loads libcurl on first use (it is not linked, so commands that never fetch do not pay for it).

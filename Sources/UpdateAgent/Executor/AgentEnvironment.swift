@@ -16,6 +16,10 @@ public struct AgentEnvironment: Sendable {
     /// The files of a release download at once; `simulate` takes them one after the other, so
     /// its virtual time and its report do not depend on thread timing.
     public var downloadsAtOnce = true
+    /// Each file's download has one deadline across its tries (`ReleaseDownload`). `simulate`
+    /// turns it off: its files are small stand-ins for a download that takes the scenario's
+    /// `download.duration`, so a deadline from their size would judge the wrong number of bytes.
+    public var downloadDeadline = true
     /// A number in [0, 1) for each retry's random wait; `simulate` takes the middle (0.5), so a
     /// scenario's timeline is the same on every run.
     public var jitter: @Sendable () -> Double = { Double.random(in: 0..<1) }

@@ -39,6 +39,8 @@ struct ReleaseDownload: Sendable {
         var maxFileSize = ReleaseMetadata.maximumSize
         /// Files download at once (`AgentEnvironment.downloadsAtOnce`).
         var atOnce = true
+        /// Each file has one deadline across its tries (`AgentEnvironment.downloadDeadline`).
+        var deadline = true
         /// A number in [0, 1) for each backoff (`AgentEnvironment.jitter`).
         var jitter: @Sendable () -> Double = { Double.random(in: 0..<1) }
     }
@@ -91,17 +93,41 @@ struct ReleaseDownload: Sendable {
         defer { close(fd) }
         var progress = FileProgress(job: job, fd: fd, shared: shared)
         try progress.resumeFromDisk()
-        // Each try has the file's deadline; the tries are bounded by `retries` and the waits by
-        // the longest backoff, so a run ends.
-        let deadline = file.size.flatMap { ApplyRun.downloadDeadline(size: $0, minRate: settings.minRate) }
+        // The file has one deadline across all its tries (the bytes still needed at `min_rate`,
+        // plus a minute), on the run's clock: a server that trickles, or drops every try and
+        // sends the start again, cannot hold the run. A try that does not get past the furthest
+        // byte ever reached counts as failed, even when it re-fetched bytes from the start.
+        let budget = file.size.flatMap {
+            settings.deadline ? ApplyRun.downloadDeadline(size: $0 - progress.count, minRate: settings.minRate) : nil
+        }
+        let started = clock.instant()
+        var furthest = progress.count
         var failedInARow = 0
+        var tries = 0
         while !progress.complete {
-            let before = progress.count
+            var timeout = budget
+            if let budget {
+                let left = budget - (clock.instant() - started)
+                guard left > .zero else {
+                    throw RunFailure(
+                        .network,
+                        "the download of \(file.url) did not finish within \(DurationText.format(budget)) (its size at "
+                            + "`download.min_rate` \(RateText.format(settings.minRate)), plus a minute) over \(tries) tries; "
+                            + "the server sends it slower than that. On a slower link lower `download.min_rate`")
+                }
+                timeout = max(left, .seconds(1))
+            }
+            tries += 1
+            let tryStarted = Monotonic.now()
             do {
-                try attempt(&progress, shared, timeout: deadline)
+                defer { clock.account(elapsed: .nanoseconds(Int64(Monotonic.now() - tryStarted))) }
+                try attempt(&progress, shared, timeout: timeout)
                 break
             } catch let transient as Transient {
-                if progress.count > before { failedInARow = 0 }
+                if progress.count > furthest {
+                    furthest = progress.count
+                    failedInARow = 0
+                }
                 failedInARow += 1
                 guard failedInARow <= settings.retries else {
                     let kept =
@@ -110,8 +136,8 @@ struct ReleaseDownload: Sendable {
                         : ""
                     throw RunFailure(
                         .network,
-                        "the download of \(file.url) failed \(failedInARow) times in a row"
-                            + " (\(transient.reason))\(kept)")
+                        "the download of \(file.url) failed \(failedInARow) times in a row without getting past byte "
+                            + "\(furthest) (\(transient.reason))\(kept)")
                 }
                 let wait = Self.backoff(tries: failedInARow, random: settings.jitter())
                 shared.note(

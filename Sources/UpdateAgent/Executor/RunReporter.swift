@@ -19,4 +19,10 @@ public protocol RunReporter: Sendable {
     func stepFinished(index: Int, total: Int, step: Step, decision: StepDecision, detail: String)
     func progress(bytes: Int, total: Int)
     func note(_ text: String)
+    /// Something the operator should fix though the run goes on (the command line: stderr).
+    func warning(_ text: String)
+}
+
+extension RunReporter {
+    public func warning(_ text: String) { note("warning: " + text) }
 }

@@ -1,10 +1,16 @@
 import JSONValue
 public import UpdatePolicy
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A client of an OCI distribution registry (the `/v2/` API), as releases are pulled: manifests
 /// and small blobs fetched whole, large blobs streamed by the executor with the headers this
 /// client hands out. Anonymous pulls, basic credentials and the token flow (a `401` with
 /// `WWW-Authenticate: Bearer realm=…,service=…,scope=…`) all work; a token is fetched once per run.
+/// Credentials go to the registry itself and to the token service its own `401` names (over
+/// https when the registry is https), never to a server a request was redirected to.
 /// `@unchecked Sendable`: the stored properties are constants but `authorization`, which is read
 /// and written under `lock` only (the token may be fetched on a download's thread).
 public final class RegistryClient: @unchecked Sendable {
@@ -12,6 +18,8 @@ public final class RegistryClient: @unchecked Sendable {
     let transport: any Transport
     /// `user:password`, for basic authentication or the token service.
     let credentials: String?
+    /// The file the credentials came from, for the message when they are refused.
+    let credentialsFile: String?
     private let lock = Mutex()
     private var authorization: String?
 
@@ -28,10 +36,18 @@ public final class RegistryClient: @unchecked Sendable {
         "application/vnd.docker.distribution.manifest.list.v2+json", "application/vnd.docker.distribution.manifest.v2+json",
     ]
 
-    public init(reference: RegistryReference, transport: any Transport, credentials: String?) {
+    public init(reference: RegistryReference, transport: any Transport, credentials: String?, credentialsFile: String? = nil) {
         self.reference = reference
         self.transport = transport
         self.credentials = credentials
+        self.credentialsFile = credentialsFile
+    }
+
+    /// "the registry … refused the credentials in FILE", with what refused them.
+    func refused(_ detail: String) -> Failure {
+        Failure(
+            message: "the registry \(reference.host) refused the credentials in \(credentialsFile ?? "`registry_auth`") (\(detail)); "
+                + "check the user and password")
     }
 
     /// Reads a credentials file: one line `user:password`.
@@ -46,11 +62,31 @@ public final class RegistryClient: @unchecked Sendable {
         return line
     }
 
+    /// A warning when the credentials file can be read by its group or by anyone (a mode other
+    /// than 0600 or 0400): nil when only its owner can.
+    public static func exposure(file path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & 0o044 != 0 else { return nil }
+        let mode = String(info.st_mode & 0o777, radix: 8)
+        return "the registry credentials \(path) can be read by \(info.st_mode & 0o004 != 0 ? "every user" : "its group") "
+            + "(mode 0\(mode)): `chmod 600 \(path)`"
+    }
+
     /// The headers every request of this run carries (the token or basic credentials, once known).
     public var headers: [String] { lock.withLock { authorization.map { ["Authorization: \($0)"] } ?? [] } }
 
-    /// `<base>/manifests/<tag or digest>`, `<base>/blobs/<digest>`.
-    public func url(_ kind: String, _ name: String) -> String { "\(reference.base)/\(kind)/\(name)" }
+    /// `<base>/manifests/<tag or digest>`, `<base>/blobs/<digest>`. A name that is neither a tag
+    /// nor exactly `sha256:` and 64 lower-case hex digits (a manifest's `sha256:../../x` would
+    /// name another path on the registry, asked with the credentials) is refused before any request.
+    public func url(_ kind: String, _ name: String) throws(Failure) -> String {
+        guard RegistryReference.isDigest(name) || (kind == "manifests" && !name.hasPrefix("sha256:") && RegistryReference.isTag(name))
+        else {
+            throw Failure(
+                message: "\(JSON.quote(name)) is not a \(kind == "blobs" ? "digest" : "tag or digest") "
+                    + "(a digest is `sha256:` and 64 lower-case hex digits): nothing was asked of the registry")
+        }
+        return "\(reference.base)/\(kind)/\(name)"
+    }
 
     /// GETs `url` whole (at most `limit` bytes), authenticating when the registry asks to.
     public func fetch(_ url: String, accept: [String] = [], limit: Int) throws(Failure) -> (response: TransportResponse, body: [UInt8]) {
@@ -66,7 +102,17 @@ public final class RegistryClient: @unchecked Sendable {
             } catch {
                 throw Failure(message: "cannot reach the registry at \(url): \(error)")
             }
-            guard answer.response.status == 401, !retried else { return answer }
+            guard answer.response.status == 401 else { return answer }
+            let answered = TransportRequest.origin(of: answer.response.url ?? url)
+            guard answered == TransportRequest.origin(of: url) else {
+                throw Failure(
+                    message: "GET \(url) was redirected to \(answered ?? "another server"), which answered HTTP 401: "
+                        + "updatectl sends the registry's credentials to the registry and its own token service only")
+            }
+            if retried {
+                guard credentials == nil else { throw refused("GET \(url) answered HTTP 401 again with them") }
+                return answer
+            }
             retried = true
             try authenticate(answer.response.header("WWW-Authenticate"))
         }
@@ -87,8 +133,15 @@ public final class RegistryClient: @unchecked Sendable {
             }
             lock.withLock { authorization = "Basic " + Base64.encode(Array(credentials.utf8)) }
         case "bearer":
-            guard let realm = parameters["realm"], realm.hasPrefix("https://") || realm.hasPrefix("http://") else {
+            guard let realm = parameters["realm"], realm.lowercased().hasPrefix("https://") || realm.lowercased().hasPrefix("http://")
+            else {
                 throw Failure(message: "the registry's token challenge names no realm: \(challenge)")
+            }
+            guard reference.plainHTTP || realm.lowercased().hasPrefix("https://") else {
+                throw Failure(
+                    message: "the registry \(reference.host) names a token service over plain http (\(realm)); "
+                        + "updatectl sends nothing to it: the credentials and the token would cross the network in clear. "
+                        + "The registry's token realm must be https")
             }
             var query: [String] = []
             if let service = parameters["service"] { query.append("service=" + Self.escape(service)) }
@@ -100,14 +153,17 @@ public final class RegistryClient: @unchecked Sendable {
                 answer = try transport.fetch(
                     TransportRequest(
                         url: tokenURL, maxBytes: 64 << 10, timeout: .seconds(30),
-                        schemes: ["http", "https"], headers: basic))
+                        schemes: reference.plainHTTP ? ["http", "https"] : ["https"], headers: basic))
             } catch {
                 throw Failure(message: "cannot reach the registry's token service \(realm): \(error)")
+            }
+            if credentials != nil, [401, 403].contains(answer.response.status) {
+                throw refused("its token service \(realm) answered HTTP \(answer.response.status)")
             }
             guard answer.response.status == 200 else {
                 throw Failure(
                     message: "the registry's token service \(realm) answered HTTP \(answer.response.status)"
-                        + (credentials == nil ? " (no credentials given: `registry_auth`)" : " (the credentials were refused?)"))
+                        + (credentials == nil ? " (no credentials given: `registry_auth`)" : ""))
             }
             guard let json = try? JSON.parse(answer.body),
                 let token = json["token"]?.stringValue ?? json["access_token"]?.stringValue, !token.isEmpty
@@ -174,11 +230,11 @@ public final class RegistryClient: @unchecked Sendable {
     /// A manifest by tag or digest: its bytes, media type and digest. Fetched by digest, the bytes
     /// must hash to it.
     public func manifest(_ name: String) throws(Failure) -> (bytes: [UInt8], mediaType: String, digest: String) {
-        let url = url("manifests", name)
+        let url = try url("manifests", name)
         let (response, body) = try fetch(url, accept: Self.manifestTypes, limit: 4 << 20)
         guard response.status == 200 else {
             throw response.status == 404
-                ? Failure(message: "the registry has no \(reference):\(name)", notFound: true)
+                ? Failure(message: "the registry has no \(reference.named(name))", notFound: true)
                 : Failure(message: "GET \(url) answered HTTP \(response.status)")
         }
         let digest = "sha256:" + SHA256Stream.hex(body)
@@ -193,7 +249,7 @@ public final class RegistryClient: @unchecked Sendable {
 
     /// A small blob (a signature payload) whole, checked against its digest.
     public func blob(_ digest: String, limit: Int) throws(Failure) -> [UInt8] {
-        let url = url("blobs", digest)
+        let url = try url("blobs", digest)
         let (response, body) = try fetch(url, limit: limit)
         guard response.status == 200 else { throw Failure(message: "GET \(url) answered HTTP \(response.status)") }
         guard "sha256:" + SHA256Stream.hex(body) == digest else {

@@ -23,7 +23,7 @@ public enum RegistryRelease {
     public static func resolve(_ client: RegistryClient, tag: String, architecture: String) throws(RegistryClient.Failure) -> Resolved {
         let top = try client.manifest(tag)
         guard let json = try? JSON.parse(top.bytes) else {
-            throw RegistryClient.Failure(message: "the manifest of \(client.reference):\(tag) is not JSON")
+            throw RegistryClient.Failure(message: "the manifest of \(client.reference.named(tag)) is not JSON")
         }
         var manifest = top
         var manifestJSON = json
@@ -34,13 +34,16 @@ public enum RegistryRelease {
                     os: entry["platform"]?["os"]?.stringValue ?? "linux"
                 )
             }
-            guard let chosen = platforms.first(where: { $0.architecture == architecture && $0.os == "linux" }),
-                chosen.digest.hasPrefix("sha256:")
-            else {
+            guard let chosen = platforms.first(where: { $0.architecture == architecture && $0.os == "linux" }) else {
                 let offered = platforms.map(\.architecture).filter { !$0.isEmpty }
                 throw RegistryClient.Failure(
-                    message: "the index \(client.reference):\(tag) has no manifest for \(architecture) "
+                    message: "the index \(client.reference.named(tag)) has no manifest for \(architecture) "
                         + "(it has \(offered.isEmpty ? "none with a platform" : offered.joined(separator: ", ")))")
+            }
+            guard RegistryReference.isDigest(chosen.digest) else {
+                throw RegistryClient.Failure(
+                    message: "the index \(client.reference.named(tag)) names the \(architecture) manifest by "
+                        + "\(JSON.quote(chosen.digest)), not a digest (`sha256:` and 64 lower-case hex digits)")
             }
             manifest = try client.manifest(chosen.digest)
             guard let parsed = try? JSON.parse(manifest.bytes) else {
@@ -48,7 +51,7 @@ public enum RegistryRelease {
             }
             manifestJSON = parsed
         }
-        let release = try release(from: manifestJSON, bytes: manifest.bytes, client: client, name: "\(client.reference):\(tag)")
+        let release = try release(from: manifestJSON, bytes: manifest.bytes, client: client, name: "\(client.reference.named(tag))")
         return Resolved(release: release, tagDigest: top.digest, manifestDigest: manifest.digest)
     }
 
@@ -83,14 +86,16 @@ public enum RegistryRelease {
                     message: "the manifest of \(name) has \(matching.count) \(what) layers "
                         + "(\(mediaType)); it must have one")
             }
-            guard let digest = layer["digest"]?.stringValue, digest.hasPrefix("sha256:"), digest.count == 71,
+            guard let digest = layer["digest"]?.stringValue, RegistryReference.isDigest(digest),
                 let size = layer["size"]?.intValue, size > 0, size <= ReleaseMetadata.maximumSize
             else {
-                throw RegistryClient.Failure(message: "the \(what) layer of \(name) has no sha256 digest or size")
+                throw RegistryClient.Failure(
+                    message: "the \(what) layer of \(name) has no sha256 digest (`sha256:` and 64 lower-case hex digits) or size: "
+                        + "digest \(JSON.quote(layer["digest"]?.stringValue ?? "none"))")
             }
             files.append(
                 ReleaseMetadata.File(
-                    name: fileName, url: client.url("blobs", digest), sha256: String(digest.dropFirst(7)),
+                    name: fileName, url: try client.url("blobs", digest), sha256: String(digest.dropFirst(7)),
                     size: size, sizeAnnounced: true, signatureURL: nil))
         }
         let minimum = annotation("min_compatible_version")

@@ -54,6 +54,28 @@ public struct TransportRequest: Sendable {
     }
 }
 
+extension TransportRequest {
+    /// `scheme://host:port` of `url`, lower-cased, the default port spelt out: the server that
+    /// credentials were meant for. nil for a URL without `://`.
+    public static func origin(of url: String) -> String? {
+        guard let schemeEnd = url.range(of: "://") else { return nil }
+        let scheme = url[..<schemeEnd.lowerBound].lowercased()
+        var authority = url[schemeEnd.upperBound...].prefix { !"/?#".contains($0) }
+        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+        var host = authority.lowercased()
+        let hasPort = host.hasPrefix("[") ? host.contains("]:") : host.contains(":")
+        if !hasPort, let port = ["http": ":80", "https": ":443"][scheme] { host += port }
+        return scheme + "://" + host
+    }
+
+    /// Whether a header line is a credential (`Authorization`, `Cookie`): sent to the request
+    /// URL's origin only, never after a redirect to another.
+    static func isCredential(_ line: String) -> Bool {
+        let name = line.prefix { $0 != ":" }.lowercased()
+        return name == "authorization" || name == "cookie"
+    }
+}
+
 /// A proxy for every request: `url` (`http://host:port`; empty for none, whatever the
 /// environment says) and the hosts reached without it (libcurl's `no_proxy` list).
 public struct ProxySettings: Sendable, Equatable {
@@ -85,11 +107,15 @@ public struct TransportResponse: Sendable {
     public var bytes: Int
     /// The final response's headers (a redirect's are dropped), names as sent.
     public var headers: [(name: String, value: String)] = []
+    /// The URL that answered, after any redirects; nil when the transport does not say (then
+    /// the request's own).
+    public var url: String?
 
-    public init(status: Int, bytes: Int, headers: [(name: String, value: String)] = []) {
+    public init(status: Int, bytes: Int, headers: [(name: String, value: String)] = [], url: String? = nil) {
         self.status = status
         self.bytes = bytes
         self.headers = headers
+        self.url = url
     }
 
     /// The first header of that name (case-insensitive).
@@ -164,6 +190,8 @@ public struct CurlTransport: Transport {
         var status = 0
         var announced = false
         var isFile = false
+        /// A 3xx answer's body is not the document (redirects followed by `get` itself).
+        var dropsRedirectBodies = false
 
         init(
             onData: @escaping (UnsafeRawBufferPointer) throws -> Void,
@@ -175,10 +203,42 @@ public struct CurlTransport: Transport {
         }
     }
 
+    /// A request that carries credentials (`Authorization`, `Cookie`) follows its redirects here
+    /// rather than in libcurl, and sends them to the request URL's origin only: a libcurl older
+    /// than 7.83.1 forwards such headers to another port of the same host (older than 7.58.0, to
+    /// any host), and a blob redirected to a CDN must not take the registry's token along.
     public func get(_ request: TransportRequest, onData: (UnsafeRawBufferPointer) throws -> Void) throws -> TransportResponse {
+        guard request.maxRedirects > 0, request.method == nil || request.method == "HEAD",
+            request.headers.contains(where: TransportRequest.isCredential),
+            let origin = TransportRequest.origin(of: request.url)
+        else { return try perform(request, ownRedirects: false, onData: onData).response }
+        let startsHTTPS = request.url.lowercased().hasPrefix("https:")
+        var current = request
+        current.maxRedirects = 0
+        var redirects = 0
+        while true {
+            let answer = try perform(current, ownRedirects: true, onData: onData)
+            guard (300..<400).contains(answer.response.status), let next = answer.redirect else { return answer.response }
+            redirects += 1
+            guard redirects <= request.maxRedirects else { throw TransportError.tooManyRedirects(request.maxRedirects) }
+            let scheme = next.prefix { $0 != ":" }.lowercased()
+            guard scheme != "file", request.schemes.contains(scheme), !startsHTTPS || scheme == "https" else {
+                throw TransportError.insecureRedirect
+            }
+            current.url = next
+            if TransportRequest.origin(of: next) != origin { current.headers.removeAll(where: TransportRequest.isCredential) }
+        }
+    }
+
+    /// One libcurl transfer; with `ownRedirects` a 3xx answer's body is dropped and its
+    /// `Location` (made absolute) returned for the caller to follow.
+    private func perform(
+        _ request: TransportRequest, ownRedirects: Bool, onData: (UnsafeRawBufferPointer) throws -> Void
+    ) throws -> (response: TransportResponse, redirect: String?) {
         try withoutActuallyEscaping(onData) { onData in
             let context = Context(onData: onData, onResponse: request.onResponse, maxBytes: request.maxBytes)
             context.isFile = request.url.lowercased().hasPrefix("file:")
+            context.dropsRedirectBodies = ownRedirects
             let unmanaged = Unmanaged.passRetained(context)
             defer { unmanaged.release() }
             let isHTTPS = request.url.lowercased().hasPrefix("https:")
@@ -219,6 +279,7 @@ public struct CurlTransport: Transport {
                             }
                             raw.on_data = { data, size, context in
                                 let box = Unmanaged<Context>.fromOpaque(context!).takeUnretainedValue()
+                                if box.dropsRedirectBodies, (300..<400).contains(box.status) { return 1 }
                                 box.received += size
                                 if box.received > box.maxBytes {
                                     box.error = TransportError.tooLarge(limit: box.maxBytes)
@@ -266,9 +327,7 @@ public struct CurlTransport: Transport {
                 }
             }
             if let error = context.error { throw error }
-            let message = withUnsafeBytes(of: result.error) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
+            let message = Self.string(result.error)
             if code == -1 || result.option_refused != 0 { throw TransportError.unavailable(message) }
             if code != 0 {
                 if result.timed_out != 0 { throw TransportError.timedOut(message) }
@@ -278,9 +337,20 @@ public struct CurlTransport: Transport {
                 }
                 throw TransportError.failed(message)
             }
+            if result.url_too_long != 0 { throw TransportError.failed("a redirect names a URL longer than 4 KiB") }
             let status = request.url.lowercased().hasPrefix("file:") ? 200 : Int(result.status)
-            return TransportResponse(status: status, bytes: context.received, headers: context.headers)
+            let effective = Self.string(result.effective_url), redirect = Self.string(result.redirect_url)
+            return (
+                TransportResponse(
+                    status: status, bytes: context.received, headers: context.headers, url: effective.isEmpty ? request.url : effective),
+                redirect.isEmpty ? nil : redirect
+            )
         }
+    }
+
+    /// A NUL-terminated C array of the result as a string.
+    private static func string<T>(_ array: T) -> String {
+        withUnsafeBytes(of: array) { raw in String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self) }
     }
 
     /// `texts` as C strings (NULL for nil), valid inside `body`.

@@ -101,6 +101,7 @@ struct SimulationSetup {
             store: StateStore(path: scratch + "/state.json"), reporter: reporter,
             gates: ScenarioGates(world: world, real: realGates), probes: ScenarioProbes(world: world), fleet: fleet)
         environment.downloadsAtOnce = false
+        environment.downloadDeadline = false
         environment.jitter = { 0.5 }
         (self.clock, self.start, self.world, self.reporter, self.backend) = (clock, start, world, reporter, backend)
         (self.policy, self.plan, self.environment) = (policy, Planner.plan(policy), environment)

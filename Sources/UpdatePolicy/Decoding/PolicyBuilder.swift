@@ -79,7 +79,8 @@ struct PolicyBuilder {
         let channel = fields.text("channel")
         return Policy(
             file: file, start: updates.node.start, server: registry == nil ? server : nil, registry: registry,
-            tag: fields.optionalText("tag") ?? Located(channel.value, .defaulted), registryAuth: fields.optionalText("registry_auth"),
+            tag: registry.flatMap { pinned in pinned.value.digest.map { Located($0, pinned.origin) } } ?? fields.optionalText("tag")
+                ?? Located(channel.value, .defaulted), registryAuth: fields.optionalText("registry_auth"),
             channel: channel,
             publicKey: publicKey,
             trust: MetadataTrust(

@@ -10,7 +10,7 @@ public enum UpdateConf {
 
     /// The keys KubeSolo OS writes, by the policy key each sets (the same names).
     public static let keys = [
-        "server", "channel", "maintenance_window", "pubkey", "registry", "tag", "healthcheck_url", "auto_rollback_after",
+        "server", "channel", "maintenance_window", "pubkey", "registry", "tag", "registry_auth", "healthcheck_url", "auto_rollback_after",
         "kube_system_settle",
     ]
 

@@ -8,20 +8,18 @@ public enum PolicySchema {
     /// Variables that backend commands may use.
     public static let backendVariables = ["IMAGE", "VMLINUZ", "INITRAMFS", "FILES", "SLOT", "VERSION", "FROM_VERSION"]
 
-    /// `host[:port]/path`, optionally `http://` or `https://` first.
+    /// `host[:port]/path`, optionally `http://` or `https://` first, optionally `@sha256:<hex>` last.
     static let registryRule = StringRule(
-        description: "`host[:port]/path`, optionally after `http://` or `https://`",
-        pattern: "^(https?://)?[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[a-z0-9._/-]+)+$",
+        description: "`host[:port]/path`, optionally after `http://` or `https://`, optionally pinned by `@sha256:<64 hex digits>`",
+        pattern: "^(https?://)?[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[a-z0-9._/-]+)+(@sha256:[0-9a-f]{64})?$",
         check: { RegistryReference.parse($0) != nil })
 
-    /// An OCI tag: letters, digits, `_`, `.` and `-`, at most 128, not starting with `.` or `-`.
+    /// An OCI tag (letters, digits, `_`, `.` and `-`, at most 128, not starting with `.` or `-`),
+    /// or a digest that pins the index or manifest: `sha256:` and 64 lower-case hex digits.
     static let tagRule = StringRule(
-        description: "an OCI tag (letters, digits, `_`, `.`, `-`; at most 128)",
-        pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$",
-        check: { tag in
-            guard let first = tag.first, tag.count <= 128, first != ".", first != "-" else { return false }
-            return tag.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_.-".contains($0)) }
-        })
+        description: "an OCI tag (letters, digits, `_`, `.`, `-`; at most 128) or a digest `sha256:<64 lower-case hex digits>`",
+        pattern: "^([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|sha256:[0-9a-f]{64})$",
+        check: { RegistryReference.isTag($0) || RegistryReference.isDigest($0) })
 
     static let channelRule = StringRule(
         description: "lower-case letters, digits, `.`, `_` and `-`",
@@ -124,17 +122,18 @@ public enum PolicySchema {
             Key(
                 "min_rate", .rate, default: "32KiB/s",
                 "Slowest acceptable transfer: a download slower than this for a minute "
-                    + "is stopped, and one that takes longer than its size at this rate plus a minute fails; `0` turns both off."),
+                    + "is stopped, and a file that takes longer than its size at this rate plus a minute, across all its tries, "
+                    + "fails; `0` turns both off."),
             Key(
                 "max_rate", .rate, default: "0",
                 "Fastest transfer: downloads are held to this rate so they do not fill a "
                     + "metered or shared link; `0` for no cap."),
             Key(
                 "retries", .integer(min: 0, max: 1000), default: "8",
-                "Failed tries in a row, none of which gained a byte, "
+                "Failed tries in a row, none of which got past the furthest byte reached before, "
                     + "after which a download gives up for this run. A try that drops the connection, times out or gets a 5xx "
                     + "is retried after a random wait of up to 1 s, 2 s, 4 s … (at most 5 minutes), and goes on from the byte it "
-                    + "reached; a try that gained bytes starts the count again."),
+                    + "reached; a try that got further starts the count again."),
             Key(
                 "max_release_size", .size, default: "4GiB",
                 "The largest file of a release accepted when the metadata does not give its size (KubeSolo OS's "
@@ -199,8 +198,11 @@ public enum PolicySchema {
             Key(
                 "registry", .string(registryRule), insteadOf: "server",
                 "Instead of `server`: the OCI repository releases are pulled from, `host[:port]/path` (https; `http://` "
-                    + "first for a plain-HTTP registry)."),
-            Key("tag", .string(tagRule), default: "the channel", "With `registry`: the tag to pull (`stable`, `v0.3.0`)."),
+                    + "first for a plain-HTTP registry); `@sha256:<hex>` last pins an index or manifest by digest (then `tag` "
+                    + "is not used)."),
+            Key(
+                "tag", .string(tagRule), default: "the channel",
+                "With `registry`: the tag to pull (`stable`, `v0.3.0`), or `sha256:<hex>` to pin an index or manifest by digest."),
             Key(
                 "registry_auth", .path,
                 "With `registry`: a file holding `user:password` for basic credentials or the registry's token service."),

@@ -170,7 +170,7 @@ extension ApplyContext {
             settings: ReleaseDownload.Settings(
                 minRate: settings.minRate.value, maxRate: settings.maxRate.value,
                 retries: settings.retries.value, maxFileSize: settings.maxReleaseSize.value, atOnce: env.downloadsAtOnce,
-                jitter: env.jitter),
+                deadline: env.downloadDeadline, jitter: env.jitter),
             total: offered.metadata.size ?? 0)
         for (job, file) in zip(jobs, try download.run(jobs)) {
             downloaded.written[job.file.name] = file.count

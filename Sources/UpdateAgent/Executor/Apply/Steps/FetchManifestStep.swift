@@ -18,7 +18,10 @@ struct FetchManifestStep: ApplyStepHandler {
             throw RunFailure(.network, "\(error)")
         }
         try context.checkCAFile()
-        let client = RegistryClient(reference: reference, transport: context.releaseTransport, credentials: credentials)
+        if let path = policy.registryAuth?.value, let exposed = RegistryClient.exposure(file: path) { env.reporter.warning(exposed) }
+        let client = RegistryClient(
+            reference: reference, transport: context.releaseTransport, credentials: credentials,
+            credentialsFile: policy.registryAuth?.value)
         let resolved: RegistryRelease.Resolved
         do {
             resolved = try RegistryRelease.resolve(client, tag: tag, architecture: env.system.architecture())
@@ -38,7 +41,7 @@ struct FetchManifestStep: ApplyStepHandler {
             var release = resolved
             release.release = offered
             context.release = .fetched(FetchedRelease(bytes: offered.bytes, registry: (client, release)))
-            context.report(index, step, .done, "manifest \(manifest)… of \(reference):\(tag); its signature is checked next")
+            context.report(index, step, .done, "manifest \(manifest)… of \(reference.named(tag)); its signature is checked next")
         }
         return nil
     }

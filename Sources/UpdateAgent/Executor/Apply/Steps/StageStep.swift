@@ -1,6 +1,10 @@
 import UpdatePlan
 import UpdatePolicy
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `stage.slot`: the backend moves the verified files into the passive slot; the phase becomes
 /// staged (with `activation: separate` the run rests there).
 struct StageStep: ApplyStepHandler {
@@ -16,6 +20,8 @@ struct StageStep: ApplyStepHandler {
         } catch {
             throw RunFailure(.backend, "\(error)")
         }
+        // The download's resume records (`FILE.resume`) have served their purpose.
+        for path in downloaded.paths.values { unlink(path + ".resume") }
         TestPause.here("apply.staged-unsaved")
         try context.transition(.staged)
         context.release = .staged(StagedRelease(version: version, offered: offered))
