@@ -59,6 +59,16 @@ public indirect enum JSON: Sendable, Equatable {
         }
     }
 
+    /// Characters a terminal or an editor acts on although JSON allows them raw: the line and
+    /// paragraph separators and the bidirectional controls (written as `\u` escapes, as C1 and DEL
+    /// are, so `status --format json | cat` cannot reorder or hide what follows).
+    static func isInvisibleControl(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x061C, 0x200E, 0x200F, 0x2028, 0x2029, 0x202A...0x202E, 0x2066...0x2069: true
+        default: false
+        }
+    }
+
     /// `text` as a JSON string literal, quotes included. `goStyle`: byte for byte as Go's
     /// `encoding/json` writes it (`<`, `>`, `&`, U+2028 and U+2029 escaped, DEL not), for values
     /// other Go programs compare (Airlock's semaphore).
@@ -81,7 +91,7 @@ public indirect enum JSON: Sendable, Equatable {
                 let escaped =
                     goStyle
                     ? scalar.value < 0x20 || scalar == "<" || scalar == ">" || scalar == "&" || scalar == "\u{2028}" || scalar == "\u{2029}"
-                    : scalar.value < 0x20 || scalar.value == 0x7F
+                    : scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || isInvisibleControl(scalar)
                 if escaped {
                     let hex = String(scalar.value, radix: 16)
                     out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex

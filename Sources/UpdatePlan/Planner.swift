@@ -37,7 +37,7 @@ public enum Planner {
                     Parameter("registry", .text(registry.value.description), registry.origin),
                     Parameter("tag", .text(policy.tag.value), policy.tag.origin),
                     Parameter("channel", .text(policy.channel.value), policy.channel.origin),
-                ],
+                ] + (policy.registryAuth.map { [Parameter("registry_auth", .text($0.value), $0.origin)] } ?? []),
                 origin: registry.origin, .fetchManifest(registry.value, tag: policy.tag.value))
             if let key = policy.publicKey {
                 add(

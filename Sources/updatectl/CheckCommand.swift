@@ -33,7 +33,8 @@ struct CheckCommand: ParsableCommand {
         case .upToDate(let version):
             printLine("no update: the node runs \(version), the version offered")
             throw ExitStatus.noUpdate.exitCode
-        case .deferred(let gate, let reason) where gate == "check.version":
+        case .deferred(let gate, let reason) where gate == "check.version" || gate == "check.signature":
+            // A version rolled back before, or metadata older than the newest accepted: nothing newer.
             printLine("no update: \(reason)")
             throw ExitStatus.noUpdate.exitCode
         case .available(let version, let deferredBy):

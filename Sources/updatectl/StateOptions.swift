@@ -90,10 +90,10 @@ struct StrictOption: ParsableArguments {
     )
     var strict = false
 
-    func check(policyFiles: [String], keyFiles: [String], statePath: String) throws {
+    func check(policyFiles: [String], keyFiles: [String], caFile: String?, statePath: String) throws {
         let directory = statePath.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
         let problems = HostChecks.strictModes(
-            policyFiles: policyFiles, keyFiles: keyFiles, stateDirectory: directory.isEmpty ? "." : directory)
+            policyFiles: policyFiles, keyFiles: keyFiles, caFile: caFile, stateDirectory: directory.isEmpty ? "." : directory)
         for problem in problems { printError((strict ? "error: " : "warning: ") + problem) }
         if strict, !problems.isEmpty { throw ExitStatus.failure.exitCode }
     }
@@ -136,7 +136,7 @@ struct NodeArguments: ParsableArguments {
         let statePath = stateOptions.path(policy: loaded.policy)
         try strictOption.check(
             policyFiles: [path, flags.confPath].compactMap { $0 }, keyFiles: loaded.policy.publicKey?.value.files ?? [],
-            statePath: statePath)
+            caFile: loaded.policy.caFile?.value, statePath: statePath)
         return (loaded.policy, loaded.sha256, statePath)
     }
 }

@@ -32,4 +32,15 @@ import Testing
         }
         #expect(value.render(indent: 0).hasPrefix(#"{"b":[1,-0.5,"#))
     }
+
+    /// Characters a terminal acts on (C1's CSI, NEL) or that reorder text (bidi controls) are
+    /// written as escapes, so a hostile value in `status --format json` cannot reach a terminal raw;
+    /// other text, and Go's style for Airlock, stay as they were.
+    @Test func terminalControlsAreEscaped() throws {
+        let hostile = "a\u{9B}2J\u{85}\u{202E}b\u{7F}é€"
+        let written = JSON.quote(hostile)
+        #expect(written == #""a\u009b2J\u0085\u202eb\u007fé€""#)
+        #expect(try JSON.parse(Array(written.utf8)) == .string(hostile))
+        #expect(JSON.quote("\u{202E}", goStyle: true) == "\"\u{202E}\"")
+    }
 }

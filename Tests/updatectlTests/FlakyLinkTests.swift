@@ -96,6 +96,11 @@ import Testing
             applied.stderr.contains("failed 4 times in a row without getting past byte \(200 << 10)"), "\(applied.stderr)")
         let gets = server.requests.filter { $0.path == Self.initramfsPath && $0.method == "GET" }
         #expect(gets.count == 4, "\(gets.map { "\($0.range ?? "-") \($0.status) \($0.sent)" })")
+        // Without a validator nothing is resumed, and the notes say so.
+        #expect(gets.allSatisfy { $0.range == nil })
+        #expect(
+            applied.stdout.contains("from byte 0 (the server gives no ETag or Last-Modified to go on from byte \(200 << 10) by)"),
+            "\(applied.stdout)")
     }
 
     /// A server that gives each try a little more (it resumes, it never stalls long enough for

@@ -87,7 +87,8 @@ import UpdateAgent
             "\(status.stdout)")
         try release.publish(server, version: "1.1.0")
         let checked = try await node.run("check", environment: node.amd64)
-        #expect(checked.status == 3, "\(checked.stdout)\(checked.stderr)")
+        #expect(checked.status == 5, "\(checked.stdout)\(checked.stderr)")
+        #expect(checked.stdout.contains("no update: the metadata offers 1.1.0, older than"), "\(checked.stdout)")
         let replayed = try await node.apply(environment: node.amd64)
         // Deferred as a gate defers (exit 3): the node waits for a newer release.
         #expect(replayed.status == 3, "\(replayed.stdout)\(replayed.stderr)")
@@ -102,6 +103,13 @@ import UpdateAgent
         #expect(forced.status == 0, "\(forced.stdout)\(forced.stderr)")
         #expect(forced.stdout.contains("older than the newest signed metadata accepted"), "\(forced.stdout)")
         #expect(forced.stdout.contains("accepted (--force)"))
+        // What --force let pass does not lower the record: the node now runs 1.1.0 (up to date),
+        // and 1.2.0 stays the newest accepted.
+        #expect(try await node.healthcheck().status == 0)
+        let again = try await node.apply(environment: node.amd64)
+        #expect(again.stdout.contains("up to date"), "\(again.stdout)")
+        let after = try await node.run("status")
+        #expect(after.stdout.contains("signed metadata  1.2.0, release_date 2026-11-25T10:00:00Z"), "\(after.stdout)")
     }
 
     /// `max_metadata_age`: a mirror frozen on an old, validly signed document is noticed.
@@ -196,7 +204,7 @@ import UpdateAgent
         #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
         let wrong = try TestNode.upstream(release, server: server, key: "public_key: [\(inline(retired)), \(inline(other))]")
         let refused = try await wrong.apply(environment: wrong.amd64)
-        expectRefused(refused, "does not verify with the configured public key (any of the 2)")
+        expectRefused(refused, "does not verify with any of the 2 configured public keys")
     }
 
     /// A small-order public key (one fixed signature verifies many messages) fails lint at its
@@ -210,6 +218,7 @@ import UpdateAgent
         #expect(lint.stdout.contains("error[UPD313]"), "\(lint.stdout)")
         #expect(lint.stdout.contains("point of small order"), "\(lint.stdout)")
         #expect(lint.stdout.contains("policy.yaml:3:15"), "\(lint.stdout)")
+        #expect(!lint.stdout.contains("UPD406"), "the policy has a key, though a refused one: \(lint.stdout)")
     }
 
     /// `ca_file`: an update server whose certificate a private CA signed is trusted through the

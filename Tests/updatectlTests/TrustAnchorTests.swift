@@ -114,6 +114,27 @@ import Glibc
         #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
     }
 
+    /// `ca_file` decides which servers are genuine: judged as the key is, and a missing one is
+    /// reported by `lint --on-host`.
+    @Test func theCAFileIsATrustAnchor() async throws {
+        let (server, node, _) = try await setUp()
+        defer { Task { await server.stop() } }
+        let ca = node.root.appendingPathComponent("keys/ca.pem").path
+        try node.directory.write("keys/ca.pem", "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n")
+        chmod(ca, 0o666)
+        let policy = try String(contentsOfFile: node.policyPath, encoding: .utf8)
+        try node.directory.write("policy.yaml", policy + "  ca_file: \(ca)\n")
+        let said = "the certificate authorities of `ca_file` \(ca) is writable by group or others (mode 0666)"
+        let strict = try await node.apply(["--strict"], environment: node.amd64)
+        #expect(strict.status == 1, "\(strict.stdout)\(strict.stderr)")
+        #expect(strict.stderr.contains("error: \(said)"), "\(strict.stderr)")
+        let host = try CLI.run(["lint", "--format", "concise", "--on-host", node.policyPath], environment: node.environment)
+        #expect(host.stdout.contains("error[UPD506] \(said)"), "\(host.stdout)")
+        try FileManager.default.removeItem(atPath: ca)
+        let missing = try CLI.run(["lint", "--format", "concise", "--on-host", node.policyPath], environment: node.environment)
+        #expect(missing.stdout.contains("error[UPD502] the certificate authorities of `ca_file` \(ca) cannot be read here"))
+    }
+
     /// The policy itself: a policy file of another user, or one in a directory others can write,
     /// is refused by `apply --strict` and reported at line 1 by `lint --on-host` (UPD507).
     @Test(arguments: getuid() == 0 ? [false, true] : [false])

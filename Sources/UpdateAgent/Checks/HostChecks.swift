@@ -68,6 +68,21 @@ public enum HostChecks {
                         help: "install the release key at " + key.value.files.joined(separator: " and ")))
             }
         }
+        if let caFile = policy.caFile, let mark = caFile.origin.mark {
+            if let problem = TrustAnchors.caProblem(caFile.value) {
+                out.append(
+                    Finding(
+                        .hostKeyTrust, problem, start: mark,
+                        help: "make the file and every directory above it root's and not writable by group or others; "
+                            + "`apply --strict` refuses it as it is"))
+            }
+            if access(caFile.value, R_OK) != 0 {
+                out.append(
+                    Finding(
+                        .hostFile, "the certificate authorities of `ca_file` \(caFile.value) cannot be read here", start: mark,
+                        help: "install the PEM bundle of the update server's certificate authority at \(caFile.value)"))
+            }
+        }
         if LiveSystem().kubectl() == nil {
             let gates = policy.preflight.filter { type(of: $0.kind).usesKubernetes }.map { ("gate `\($0.name.value)`", $0.source) }
             let probes = policy.healthcheck.probes.filter { type(of: $0.kind).usesKubernetes }
@@ -162,8 +177,8 @@ public enum HostChecks {
     /// StrictModes for the commands that act on the node: warnings about a policy file or a
     /// public key file others could change (`TrustAnchors`) and a state directory the running
     /// user does not own.
-    public static func strictModes(policyFiles: [String], keyFiles: [String], stateDirectory: String) -> [String] {
-        var out = TrustAnchors.problems(policyFiles: policyFiles, keyFiles: keyFiles)
+    public static func strictModes(policyFiles: [String], keyFiles: [String], caFile: String?, stateDirectory: String) -> [String] {
+        var out = TrustAnchors.problems(policyFiles: policyFiles, keyFiles: keyFiles, caFile: caFile)
         var info = stat()
         if stat(stateDirectory, &info) == 0, info.st_uid != getuid() {
             out.append(

@@ -28,10 +28,18 @@ public enum TrustAnchors {
         problem(path).map { describe("the public key file", path, $0) + " (whoever can change it chooses the releases this node installs)" }
     }
 
+    /// What StrictModes says of the policy's `ca_file` at `path`, or nil.
+    public static func caProblem(_ path: String) -> String? {
+        problem(path).map {
+            describe("the certificate authorities of `ca_file`", path, $0)
+                + " (whoever can change it can stand in for the update server)"
+        }
+    }
+
     /// What StrictModes says about the files of a node command: the policy files (the YAML
-    /// policy, update.conf) and the public key files.
-    public static func problems(policyFiles: [String], keyFiles: [String]) -> [String] {
-        policyFiles.compactMap(policyProblem) + keyFiles.compactMap(keyProblem)
+    /// policy, update.conf), the public key files and the `ca_file`.
+    public static func problems(policyFiles: [String], keyFiles: [String], caFile: String? = nil) -> [String] {
+        policyFiles.compactMap(policyProblem) + keyFiles.compactMap(keyProblem) + (caFile.flatMap(caProblem).map { [$0] } ?? [])
     }
 
     /// Names the component the problem is about when it is not the file itself.

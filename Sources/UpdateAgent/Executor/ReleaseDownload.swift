@@ -104,17 +104,18 @@ struct ReleaseDownload: Sendable {
         var furthest = progress.count
         var failedInARow = 0
         var tries = 0
+        func pastDeadline(_ budget: Duration) -> RunFailure {
+            RunFailure(
+                .network,
+                "the download of \(file.url) did not finish within \(DurationText.format(budget)) (its size at "
+                    + "`download.min_rate` \(RateText.format(settings.minRate)), plus a minute) over \(tries) tries; "
+                    + "the server sends it slower than that. On a slower link lower `download.min_rate`")
+        }
         while !progress.complete {
             var timeout = budget
             if let budget {
                 let left = budget - (clock.instant() - started)
-                guard left > .zero else {
-                    throw RunFailure(
-                        .network,
-                        "the download of \(file.url) did not finish within \(DurationText.format(budget)) (its size at "
-                            + "`download.min_rate` \(RateText.format(settings.minRate)), plus a minute) over \(tries) tries; "
-                            + "the server sends it slower than that. On a slower link lower `download.min_rate`")
-                }
+                guard left > .zero else { throw pastDeadline(budget) }
                 timeout = max(left, .seconds(1))
             }
             tries += 1
@@ -140,9 +141,15 @@ struct ReleaseDownload: Sendable {
                             + "\(furthest) (\(transient.reason))\(kept)")
                 }
                 let wait = Self.backoff(tries: failedInARow, random: settings.jitter())
-                shared.note(
-                    "\(file.name): \(transient.reason); trying again in \(DurationText.format(wait))"
-                        + (progress.count > 0 ? " from byte \(progress.count)" : ""))
+                // A wait that would end past the deadline is not waited: the file cannot make it.
+                if let budget, clock.instant() - started + wait >= budget { throw pastDeadline(budget) }
+                let from =
+                    progress.count == 0
+                    ? ""
+                    : progress.validator != nil
+                        ? " from byte \(progress.count)"
+                        : " from byte 0 (the server gives no ETag or Last-Modified to go on from byte \(progress.count) by)"
+                shared.note("\(file.name): \(transient.reason); trying again in \(DurationText.format(wait))" + from)
                 clock.sleep(for: wait)
             }
         }

@@ -148,8 +148,9 @@ public enum Signature {
 
     private static func badSignature(_ what: String, keys: Int) -> Failure {
         Failure(
-            message: "bad signature: the signature of \(what) does not verify with the configured public key"
-                + (keys > 1 ? " (any of the \(keys))" : "") + " (signed with another key, or over other bytes)")
+            message: "bad signature: the signature of \(what) does not verify with "
+                + (keys > 1 ? "any of the \(keys) configured public keys" : "the configured public key")
+                + " (signed with another key, or over other bytes)")
     }
 }
 

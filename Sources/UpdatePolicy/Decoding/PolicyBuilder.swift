@@ -77,7 +77,7 @@ struct PolicyBuilder {
         findings += context.names.findings + context.findings
 
         let channel = fields.text("channel")
-        return Policy(
+        var policy = Policy(
             file: file, start: updates.node.start, server: registry == nil ? server : nil, registry: registry,
             tag: registry.flatMap { pinned in pinned.value.digest.map { Located($0, pinned.origin) } } ?? fields.optionalText("tag")
                 ?? Located(channel.value, .defaulted), registryAuth: fields.optionalText("registry_auth"),
@@ -99,6 +99,8 @@ struct PolicyBuilder {
             layout: Located(MetadataLayout(rawValue: fields.text("layout").value) ?? .kubesolo, fields.origin("layout")),
             activation: Located(ActivationMode(rawValue: fields.text("activation").value) ?? .auto, fields.origin("activation")),
             agent: agent(fields.nested("agent", PolicySchema.agent)))
+        policy.publicKeyInvalid = updates.invalid["public_key"] != nil || updates.invalid["pubkey"] != nil
+        return policy
     }
 
     /// The entry's own kind decodes it; the decoder only hands over entries of the family's kinds.

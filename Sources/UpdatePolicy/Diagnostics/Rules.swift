@@ -408,13 +408,13 @@ extension Rules {
 
     static let hostKeyTrust = Rule(
         "UPD506", "host-key-trust", .error,
-        summary: "With `--on-host`: the public key file (`public_key: /path`, `pubkey`, update.conf's `pubkey`) belongs "
-            + "to another user or is writable by group or others; or so is a directory above it, or a symbolic link on "
-            + "its way belongs to another user.",
+        summary: "With `--on-host`: a public key file (`public_key: /path`, `pubkey`, update.conf's `pubkey`) or the "
+            + "`ca_file` belongs to another user or is writable by group or others; or so is a directory above it, or a "
+            + "symbolic link on its way belongs to another user.",
         rationale: "The key decides which releases are genuine: whoever can replace it signs a release of their own and "
-            + "root installs it. `apply --strict` refuses such a key file (without `--strict`, a warning), as sshd's "
-            + "StrictModes refuses its own files.",
-        fix: "Keep the key file root's, mode 0644, in directories that are root's and not writable by group or others.",
+            + "root installs it; whoever can replace the `ca_file` can stand in for the update server. `apply --strict` "
+            + "refuses such a file (without `--strict`, a warning), as sshd's StrictModes refuses its own files.",
+        fix: "Keep the file root's, mode 0644, in directories that are root's and not writable by group or others.",
         example: "updates:\n  pubkey: /srv/shared/release.pub  # in a directory with mode 0777")
 
     static let hostPolicyTrust = Rule(

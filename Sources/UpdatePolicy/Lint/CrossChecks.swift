@@ -55,7 +55,7 @@ struct CrossChecks {
     /// the order their findings are made; the kinds' own checks run between the two lists.
     static let rules: [any PolicyRule.Type] = [
         SettleNotUnderTimeout.self, ProbeTimeoutOverRun.self, ShortInterval.self, IntervalOverTimeout.self, RollbackOff.self,
-        Unauthenticated.self, UnsignedMetadata.self, VariableInShell.self,
+        Unauthenticated.self, UnsignedMetadata.self, MetadataTrustIgnored.self, VariableInShell.self,
     ]
     static let rulesAfterKinds: [any PolicyRule.Type] = [RebootCommandMissing.self]
 

@@ -15,6 +15,9 @@ public struct Policy: Sendable {
     public var registryAuth: Located<String>?
     public var channel: Located<String>
     public var publicKey: Located<PublicKeySpec>?
+    /// `public_key` was written but did not decode (already reported): the policy means to
+    /// verify, so it is not "unauthenticated".
+    public var publicKeyInvalid = false
     /// What signed metadata must be, with a public key.
     public var trust: MetadataTrust
     /// Certificate authorities (PEM) for the update server and the registry, instead of the system's.

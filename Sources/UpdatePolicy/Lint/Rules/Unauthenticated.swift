@@ -12,7 +12,8 @@ enum Unauthenticated: PolicyRule {
 
     static func check(_ checks: inout CrossChecks) {
         let policy = checks.policy
-        guard policy.publicKey == nil else { return }
+        // A `public_key` that did not decode is reported as such: the policy means to verify.
+        guard policy.publicKey == nil, !policy.publicKeyInvalid else { return }
         let source: (mark: Mark, https: Bool, scheme: String, help: String)
         if let server = policy.server, let mark = server.origin.mark {
             source = (mark, server.value.scheme == "https", server.value.scheme, "sign latest.json")

@@ -34,14 +34,16 @@ struct VerifyMetadataSignatureStep: ApplyStepHandler {
         }
         let freshness = MetadataFreshness(metadata: offered, now: now)
         let age = try freshness.age(maxAge: trust.maxMetadataAge.value)
+        let newest = try context.env.store.readSidecar().newestMetadata
         if let older = freshness.older(
-            than: try context.env.store.readSidecar().newestMetadata, running: context.running,
-            allowOlder: trust.allowOlderMetadata.value, force: context.run.force, note: context.env.reporter.note)
+            than: newest, running: context.running, allowOlder: trust.allowOlderMetadata.value, force: context.run.force,
+            note: context.env.reporter.note)
         {
             return try context.deferOffer(index, step, older)
         }
-        if signedBy != nil, !context.run.dryRun, let lock = context.lock {
-            // Accepted: later metadata may not be older than this (a replay, a frozen mirror).
+        if signedBy != nil, !context.run.dryRun, let lock = context.lock, newest.flatMap(freshness.olderThan) == nil {
+            // The newest accepted, never lowered (an older one let pass by --force, the policy or
+            // the running version stays below it): later metadata may not be older than this.
             let newest = Sidecar.NewestMetadata(
                 version: offered.version, releaseDate: offered.releaseDate, at: now, sha256: SHA256Stream.hex(fetched.bytes))
             try context.env.store.updateSidecar(holding: lock) { $0.newestMetadata = newest }
@@ -136,8 +138,9 @@ struct MetadataFreshness {
             + "accepts it once, `allow_older_metadata: true` always)"
     }
 
-    /// " (a lower version)" or " (an earlier release_date, …)" when the metadata is older than `newest`.
-    private func olderThan(_ newest: Sidecar.NewestMetadata) -> String? {
+    /// "" (a lower version) or " released …" (the same version, an earlier `release_date`) when
+    /// the metadata is older than `newest`; nil when it is not.
+    func olderThan(_ newest: Sidecar.NewestMetadata) -> String? {
         guard let offered = SemanticVersion(metadata.version), let before = SemanticVersion(newest.version) else {
             return nil
         }
