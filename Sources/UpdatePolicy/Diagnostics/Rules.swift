@@ -339,7 +339,9 @@ extension Rules {
         summary: "A `${VAR}` in a command that updatectl does not substitute.",
         rationale: "Commands run without a shell, so an unknown variable would reach the program as literal text.",
         fix: "Use one of the variables the message lists, or write `$${...}` for a literal `${...}`.",
-        example: "updates:\n  backend:\n    type: command\n    stage: [/usr/bin/dd, \"if=${IMAGE}\", \"of=${SLOTT}\"]")
+        example: "updates:\n  backend:\n    type: command\n    stage: [/usr/bin/dd, \"if=${IMAGE}\", \"of=${SLOTT}\"]\n"
+            + "    activate: [/usr/local/sbin/ab-switch, \"${SLOT}\"]\n    rollback: [/usr/local/sbin/ab-switch, --back]\n    booted_slot: [/usr/local/sbin/ab-switch, --booted]"
+    )
 
     static let badPublicKey = Rule(
         "UPD313", "bad-public-key", .error,

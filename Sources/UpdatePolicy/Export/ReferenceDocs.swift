@@ -31,10 +31,21 @@ public enum ReferenceDocs {
             out += "\n### \(rule.id) \(rule.name)\n\n"
             out += "Severity: \(rule.severity.rawValue).\n\n\(rule.summary)\n\n"
             out += "**Why.** \(rule.rationale)\n\n**Fix.** \(rule.fix)\n\n"
-            out += "```yaml\n\(rule.example)\n```\n\n"
+            out += "```\(exampleInfo(rule))\n\(rule.example)\n```\n\n"
             out += "Silence: `# updatectl: disable=\(rule.id)`\n"
         }
         return out
+    }
+
+    /// The info string of a rule's example, which the docs' test runner reads: the rule it must
+    /// show (`expect=`), or why it is not linted here (a file too large to show, a host's files,
+    /// an update.conf).
+    static func exampleInfo(_ rule: Rule) -> String {
+        if rule.example.hasPrefix("(") { return "text" }
+        if rule.example.hasPrefix("# update.conf") { return "ini expect=\(rule.id) file=update.conf" }
+        if rule.id.rawValue.hasPrefix("UPD5") { return "yaml skip=\"the finding depends on this host's files: lint --on-host\"" }
+        if rule.example.contains("...") { return "yaml skip=\"abbreviated: the real file is too deep to show\"" }
+        return "yaml expect=\(rule.id)"
     }
 
     /// docs/policy.md

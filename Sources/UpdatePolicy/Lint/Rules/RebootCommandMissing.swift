@@ -5,7 +5,9 @@ enum RebootCommandMissing: PolicyRule {
         summary: "`reboot: auto` with a `command` backend that has no `reboot` command.",
         rationale: "The update is activated but the node never reboots into it.",
         fix: "Add `reboot: [/usr/sbin/reboot]` to the backend, or set `reboot: manual`.",
-        example: "updates:\n  reboot: auto\n  backend:\n    type: command\n    stage: [...]")
+        example: "updates:\n  reboot: auto\n  backend:\n    type: command\n    stage: [/usr/bin/dd, \"if=${IMAGE}\", \"of=${SLOT}\"]\n"
+            + "    activate: [/usr/local/sbin/ab-switch, \"${SLOT}\"]\n    rollback: [/usr/local/sbin/ab-switch, --back]\n    booted_slot: [/usr/local/sbin/ab-switch, --booted]"
+    )
 
     static func check(_ checks: inout CrossChecks) {
         let policy = checks.policy
