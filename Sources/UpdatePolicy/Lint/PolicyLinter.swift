@@ -97,7 +97,13 @@ public enum PolicyLinter {
             return nil
         }
         var decoder = PolicyDecoder(timeZones: timeZones)
-        let updates = PolicyLayer.merge(decoder.decodeTable(pair.value, PolicySchema.updates, place: "updates"), layers)
+        let written = decoder.decodeTable(pair.value, PolicySchema.updates, place: "updates")
+        // cloud-init's own `network` is no part of the policy: checked as cloud-init checks it, no more.
+        if case .mapping(let network)? = written["network"]?.value, network.node.mapping != nil {
+            _ = decoder.checkRequired(
+                network, PolicySchema.cloudInitNetwork, place: PolicySchema.cloudInitNetwork.place, anchor: network.node)
+        }
+        let updates = PolicyLayer.merge(written, layers)
         findings += decoder.findings
         var builder = PolicyBuilder()
         let policy = builder.build(updates, keyNode: pair.key, file: file)
