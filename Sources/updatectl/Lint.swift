@@ -49,7 +49,7 @@ struct Lint: ParsableCommand {
 
     @Flag(
         help:
-            "Leave out YAML files that are plainly no policy (no top-level `updates:` key, nor one that looks like a misspelt `updates` or holds policy keys): for hooks that see every YAML file of a repository."
+            "Check only policies: files with an `updates:` section (or a key that looks like a misspelt `updates`) and files named policy.yaml or update.conf; skip the rest (manifests, Helm values, empty files) and count them: for hooks that see every YAML file of a repository."
     )
     var skipNonPolicies = false
 
@@ -84,7 +84,7 @@ struct Lint: ParsableCommand {
         for (index, outcome) in results.enumerated() {
             switch outcome {
             case .success(var result):
-                if skipNonPolicies, result.notAPolicy {
+                if skipNonPolicies, result.notAPolicy, !PolicyFiles.isNamedPolicy(files[index]) {
                     report.skipped += 1
                     continue
                 }

@@ -81,4 +81,35 @@ import Testing
         #expect(failing.stdout.contains("policies/broken.yaml:4:"), "\(failing.stdout)")
         #expect(!failing.stdout.contains("ci.yml"), "a workflow is no policy: \(failing.stdout)")
     }
+
+    /// A GitOps repository (Fixtures/gitops: multi-document manifests, a Helm chart whose values
+    /// have top-level `server:` and `channel:`, an empty and a comment-only file, a good policy, a
+    /// broken one) and a workflow: the hook fails for the broken policy alone, with its finding,
+    /// and passes once it is mended.
+    @Test(.enabled(if: preCommit != nil && git != nil))
+    func theHookChecksOnlyThePoliciesOfAMixedRepository() throws {
+        let repository = try Repository()
+        let fixtures = Paths.tests.appendingPathComponent("Fixtures/gitops")
+        for item in try FileManager.default.contentsOfDirectory(atPath: fixtures.path) {
+            try FileManager.default.copyItem(
+                at: fixtures.appendingPathComponent(item), to: repository.directory.url.appendingPathComponent(item))
+        }
+        try repository.directory.write(".github/workflows/ci.yml", "name: ci\non: [push]\njobs: {}\n")
+        _ = try repository.git(["add", "."])
+        let failing = try repository.tryRepo()
+        #expect(failing.status == 1, "\(failing.stdout)\(failing.stderr)")
+        #expect(failing.stdout.contains("Failed"), "\(failing.stdout)")
+        let places = failing.stdout.split(separator: "\n").filter { $0.contains("--> ") }
+        #expect(places.count == 1 && places[0].contains("policies/night.yaml:6:"), "\(failing.stdout)")
+        #expect(failing.stdout.contains("error[UPD306]"), "\(failing.stdout)")
+        #expect(failing.stdout.contains("3 files checked, 6 skipped (not policies): 1 error"), "\(failing.stdout)")
+
+        try repository.directory.write(
+            "policies/night.yaml",
+            "updates:\n  server: https://updates.example.com/kubesolo\n  public_key: /etc/updatectl/release.pub\n")
+        _ = try repository.git(["add", "."])
+        let passing = try repository.tryRepo()
+        #expect(passing.status == 0, "\(passing.stdout)\(passing.stderr)")
+        #expect(passing.stdout.contains("Passed"), "\(passing.stdout)")
+    }
 }

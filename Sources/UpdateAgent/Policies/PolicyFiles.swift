@@ -85,6 +85,15 @@ public enum PolicyFiles {
         files += found.sorted()
     }
 
+    /// Whether a file's name makes it a policy whatever it holds: updatectl's own `policy.yaml`
+    /// (`policy.yml`) and KubeSolo OS's `update.conf`, the files the search order reads as
+    /// policies. cloud-init's user-data is not among them: one without `updates:` is a node
+    /// without a policy (policy-discovery.md).
+    public static func isNamedPolicy(_ path: String) -> Bool {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        return name == "policy.yaml" || name == "policy.yml" || name == "update.conf"
+    }
+
     /// Reads and lints one file (`-` is standard input; a `.conf` file is KubeSolo OS's
     /// update.conf); an over-size file is a finding, an unreadable one an error. `layers` (update.conf,
     /// flags) go into the policy a YAML file makes.

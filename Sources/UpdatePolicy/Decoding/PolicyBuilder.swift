@@ -15,7 +15,7 @@ struct PolicyBuilder {
             let otherMark = fields.origin(other).mark
             findings.append(
                 Finding(
-                    .twoOfOne(key.name, other), start: field.start,
+                    .twoOfOne(key.name, other), start: field.start, end: field.end,
                     notes: otherMark.map { [Finding.Note(message: "`\(other)`", mark: $0)] } ?? []))
         }
         let server = fields.url("server")

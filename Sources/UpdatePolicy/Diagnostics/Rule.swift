@@ -35,16 +35,32 @@ public struct Rule: Sendable, Hashable {
         self.example = example
     }
 
-    /// Where the rule's section of docs/lint-rules.md is published: reports link there
-    /// (SARIF's `helpUri`). The heading `### UPD201 unknown-key` has the anchor `upd201-unknown-key`.
-    public static let documentationBase = "https://updatectl.dev/docs/lint-rules"
+    /// The rule's section of the reference in updatectl's source tree: the heading
+    /// `### UPD201 unknown-key` has the anchor `upd201-unknown-key`. There is no published site, so
+    /// reports name this path (and `lint --explain`) instead of a URL.
+    public var documentationPath: String { "docs/lint-rules.md#\(id.rawValue.lowercased())-\(name)" }
 
-    public var documentationURI: String { "\(Self.documentationBase)#\(id.rawValue.lowercased())-\(name)" }
+    /// Where to read more, as reports say it.
+    public var documentationPointer: String { "`updatectl lint --explain \(id)`, or \(documentationPath) in updatectl's source" }
+
+    /// The category GitLab's Code Quality report files the rule under (Code Climate's list):
+    /// trust, signatures and what an attacker could use are Security; values that YAML 1.1 and 1.2
+    /// read differently are Compatibility; suppression hygiene is Style; everything else, unknown
+    /// keys included (a setting the author believes in effect is not), is Bug Risk.
+    public var codeQualityCategory: String {
+        switch id.rawValue {
+        case "UPD313", "UPD406", "UPD410", "UPD411", "UPD414", "UPD416", "UPD417", "UPD501", "UPD503", "UPD506", "UPD507":
+            "Security"
+        case "UPD309", "UPD310": "Compatibility"
+        case "UPD001", "UPD002": "Style"
+        default: "Bug Risk"
+        }
+    }
 
     /// The rule's documentation as Markdown (SARIF's `help.markdown`, shown by code scanning).
     public var markdown: String {
         "**\(id) \(name)** (\(severity.rawValue)): \(summary)\n\n**Why:** \(rationale)\n\n**Fix:** \(fix)\n\n"
-            + "```yaml\n\(example)\n```\n\nSilence one finding with `# updatectl: disable=\(id)`."
+            + "```yaml\n\(example)\n```\n\nSilence one finding with `# updatectl: disable=\(id)`. More: \(documentationPointer)."
     }
 
     /// The area a rule belongs to, from the hundreds digit of its code.

@@ -7,12 +7,10 @@ public import JSONValue
 /// mapping left empty (null) is an empty mapping. Value rules a schema cannot express (time
 /// zones, cross-field checks) stay lint's alone (docs/lint.md lists them).
 public enum JSONSchemaExport {
-    public static let id = "https://updatectl.dev/schema/policy-v1.json"
 
     public static func schema() -> JSON {
         .object([
             ("$schema", .string("https://json-schema.org/draft/2020-12/schema")),
-            ("$id", .string(id)),
             ("title", .string("updatectl update policy, version 1")),
             (
                 "description",

@@ -123,7 +123,8 @@ public struct MaintenanceWindowGate: CheckedGate {
                     "the maintenance window is open \(checks.format(.seconds(lengthMinutes * 60))), shorter than post-boot "
                         + "verification can take (healthcheck.timeout \(checks.format(timeout.value))\(checks.said(timeout.origin)), "
                         + "settle included): an update started in the window can still be verifying or rolling back after it closes",
-                    start: mark, help: "widen the window or shorten healthcheck.timeout"))
+                    start: mark, end: checks.end(of: end.origin.mark.map { $0.offset > mark.offset ? $0 : mark } ?? mark),
+                    help: "widen the window or shorten healthcheck.timeout"))
         }
     }
 }

@@ -8,9 +8,10 @@ public struct LintResult: Sendable {
     public var policy: Policy?
     /// The bytes read, for rendering source lines under findings.
     public var source: [UInt8]
-    /// The file is YAML but plainly no policy: its top level is not a mapping, or a mapping with
-    /// no `updates` key, no key that looks like a misspelt one and no policy key (`lint
-    /// --skip-non-policies` leaves such files out).
+    /// The file has no `updates:` section: its top level is not a mapping, or a mapping with no
+    /// `updates` key and no key that looks like a misspelt one; or it could not be read as one
+    /// YAML document (empty, several documents, a template) and no line starts with `updates:`.
+    /// `lint --skip-non-policies` leaves such files out unless they are named as a policy.
     public var notAPolicy = false
 
     public var errorCount: Int { findings.count { $0.severity == .error } }
@@ -60,6 +61,8 @@ public enum PolicyLinter {
             policy = decode(
                 root, source: document.source, file: file, timeZones: options.timeZones, layers: layers,
                 findings: &findings, notAPolicy: &notAPolicy)
+        } else if !document.problems.contains(where: { $0.kind == .tooLarge || $0.kind == .unreadable }) {
+            notAPolicy = !startsAnUpdatesLine(document.source)
         }
         if options.inlineSuppressions {
             var suppressions = Suppressions(source: document.source)
@@ -84,7 +87,9 @@ public enum PolicyLinter {
             let near = pairs.compactMap { $0.key.scalar?.value }.first { Suggestions.closest(to: $0, in: ["updates"]) != nil }
             let policyKeys = pairs.contains { PolicySchema.updates.key($0.key.scalar?.value ?? "") != nil }
             findings.append(Finding(.noUpdates(near: near, policyKeysAtTop: policyKeys), start: root.start))
-            notAPolicy = near == nil && !policyKeys
+            // Policy keys at the top level without `updates:` are as often a Helm chart's values
+            // (`server:`, `channel:`) as a policy missing its section: only `updates` decides.
+            notAPolicy = near == nil
             return nil
         }
         if pair.value.scalar?.isNull == true || pair.value.mapping == nil {
@@ -92,7 +97,13 @@ public enum PolicyLinter {
             return nil
         }
         var decoder = PolicyDecoder(timeZones: timeZones)
-        let updates = PolicyLayer.merge(decoder.decodeTable(pair.value, PolicySchema.updates, place: "updates"), layers)
+        let written = decoder.decodeTable(pair.value, PolicySchema.updates, place: "updates")
+        // cloud-init's own `network` is no part of the policy: checked as cloud-init checks it, no more.
+        if case .mapping(let network)? = written["network"]?.value, network.node.mapping != nil {
+            _ = decoder.checkRequired(
+                network, PolicySchema.cloudInitNetwork, place: PolicySchema.cloudInitNetwork.place, anchor: network.node)
+        }
+        let updates = PolicyLayer.merge(written, layers)
         findings += decoder.findings
         var builder = PolicyBuilder()
         let policy = builder.build(updates, keyNode: pair.key, file: file)
@@ -101,6 +112,22 @@ public enum PolicyLinter {
         checks.run()
         findings += checks.findings
         return policy
+    }
+
+    /// Whether a line of a file that is no single YAML document starts with the key `updates:`
+    /// (plain or quoted): a policy in one of several documents, or behind a syntax error.
+    static func startsAnUpdatesLine(_ source: [UInt8]) -> Bool {
+        source.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true).contains { line in
+            var rest = line[...]
+            if let quote = rest.first, quote == UInt8(ascii: "\"") || quote == UInt8(ascii: "'") {
+                guard rest.dropFirst().starts(with: "updates".utf8), rest.dropFirst(8).first == quote else { return false }
+                rest = rest.dropFirst(9)
+            } else {
+                guard rest.starts(with: "updates".utf8) else { return false }
+                rest = rest.dropFirst(7)
+            }
+            return rest.drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }.first == UInt8(ascii: ":")
+        }
     }
 
     /// Lints KubeSolo OS's update.conf: its own findings (syntax, unknown keys, values) at their

@@ -190,6 +190,7 @@ public enum PolicySchema {
             backend: {type: directory}
             download: {min_rate: 64KiB/s}
             agent: {check_every: 1h}
+            network: {when: [boot, hotplug]}
             """,
         [
             Key(
@@ -275,5 +276,22 @@ public enum PolicySchema {
                     + "it changes no real system, so it is used only when written)."),
             Key("download", .table(download), "How images are downloaded (the slowest link tolerated)."),
             Key("agent", .table(agent), "When `updatectl agent` checks for updates."),
+            Key(
+                "network", .table(cloudInitNetwork),
+                "cloud-init's own key, not updatectl's: the events on which standard cloud-init applies the network "
+                    + "configuration again. Checked as cloud-init checks it, then left to cloud-init."),
+        ])
+
+    /// cloud-init's `updates.network` (its schema's `cc_install_hotplug`): one required key, `when`.
+    public static let cloudInitNetwork = Table(
+        "network", summary: "cloud-init's network update events (read by cloud-init, not by updatectl).",
+        example: """
+            network:
+              when: [boot, hotplug]
+            """,
+        [
+            Key(
+                "when", .list(.choice(["boot-new-instance", "boot-legacy", "boot", "hotplug"])), required: true,
+                "The events on which cloud-init applies the network configuration again.")
         ])
 }

@@ -12,7 +12,7 @@ struct LintReport {
     var files: [File]
     /// Inputs that could not be read (the run is not a complete check).
     var unreadable: [PolicyFiles.Unreadable] = []
-    /// YAML files left out as plainly no policy (`--skip-non-policies`).
+    /// Files skipped as not policies (`--skip-non-policies`).
     var skipped = 0
 
     var findings: [(file: File, finding: Finding)] {
@@ -31,7 +31,7 @@ struct LintReport {
             if n > 0 { parts.append("\(n) \(noun)\(n == 1 || severity == .info ? "" : "s")") }
         }
         var checked = "\(files.count) file\(files.count == 1 ? "" : "s") checked"
-        if skipped > 0 { checked += " (\(skipped) without a policy left out)" }
+        if skipped > 0 { checked += ", \(skipped) skipped (not policies)" }
         return parts.isEmpty ? "\(checked): no problems" : "\(checked): " + parts.joined(separator: ", ")
     }
 

@@ -145,8 +145,11 @@ enum SARIFRenderer {
                 ("name", .string(rule.name)),
                 ("shortDescription", .object([("text", .string(rule.summary))])),
                 ("fullDescription", .object([("text", .string(rule.rationale))])),
-                ("helpUri", .string(rule.documentationURI)),
-                ("help", .object([("text", .string(rule.fix)), ("markdown", .string(rule.markdown))])),
+                // No `helpUri`: SARIF wants an absolute URI there, and updatectl has no published site.
+                (
+                    "help",
+                    .object([("text", .string("\(rule.fix) More: \(rule.documentationPointer).")), ("markdown", .string(rule.markdown))])
+                ),
                 ("defaultConfiguration", .object([("level", .string(level(rule.severity)))])),
                 ("properties", .object([("tags", .array([.string(rule.area)]))])),
             ])
@@ -197,7 +200,6 @@ enum SARIFRenderer {
                                     .object([
                                         ("name", .string("updatectl")),
                                         ("version", .string(Updatectl.version)),
-                                        ("informationUri", .string(Rule.documentationBase)),
                                         ("rules", .array(ruleObjects)),
                                     ])
                                 )
@@ -307,10 +309,10 @@ enum GitHubRenderer {
         for (file, finding) in report.findings {
             let rule = Rules.rule(finding.rule)
             out +=
-                "| \(cell("\(file.path):\(finding.start.line):\(finding.start.column)")) | [\(rule.id) \(rule.name)](\(rule.documentationURI)) "
+                "| \(cell("\(file.path):\(finding.start.line):\(finding.start.column)")) | \(rule.id) \(rule.name) "
                 + "| \(finding.severity.rawValue) | \(cell(finding.message)) |\n"
         }
-        return out + "\n"
+        return out + "\nEach rule is explained by `updatectl lint --explain CODE` and in docs/lint-rules.md of updatectl's source.\n\n"
     }
 
     /// Table cells: a pipe or a newline would end the cell or the row.
@@ -372,8 +374,9 @@ enum GitLabRenderer {
             .object([
                 ("type", .string("issue")),
                 ("check_name", .string("\(finding.rule) \(Rules.rule(finding.rule).name)")),
-                ("description", .string(finding.message)),
-                ("categories", .array([.string(finding.rule.rawValue.hasPrefix("UPD4") ? "Bug Risk" : "Style")])),
+                // One line: GitLab shows the description as a title.
+                ("description", .string(VisibleText.escape(finding.message))),
+                ("categories", .array([.string(Rules.rule(finding.rule).codeQualityCategory)])),
                 ("severity", .string(severity(finding.severity))),
                 ("fingerprint", .string(fingerprints.next(file.path, finding))),
                 (

@@ -16,14 +16,20 @@ enum ProbeTimeoutOverRun: PolicyRule {
         }
         for index in long {
             let probe = health.probes[index]
+            // The value that makes the conflict: the probe's timeout when written, else the run's
+            // (a default probe timeout, as the always-on probe's, is nowhere in the policy).
+            let at =
+                !probe.timeout.origin.isDefault
+                ? probe.timeout.origin
+                : !timeout.origin.isDefault ? timeout.origin : checks.origin(of: probe.source)
             checks.findings.append(
                 Finding(
                     .probeTimeoutOverRun,
                     "probe `\(probe.name.value)` may take \(checks.format(probe.timeout.value))\(checks.said(probe.timeout.origin)), "
                         + "longer than the whole verification run (healthcheck.timeout \(checks.format(timeout.value))"
                         + "\(checks.said(timeout.origin))): the run's deadline cuts it off first",
-                    start: checks.at(probe.timeout.origin.isDefault ? checks.origin(of: probe.source) : probe.timeout.origin),
-                    end: checks.end(of: probe.timeout.origin.mark), help: "shorten the probe's timeout or lengthen healthcheck.timeout"))
+                    start: checks.at(at), end: checks.end(of: at.mark),
+                    help: "shorten the probe's timeout or lengthen healthcheck.timeout"))
         }
     }
 }
