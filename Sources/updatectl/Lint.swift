@@ -54,8 +54,20 @@ struct Lint: ParsableCommand {
     var skipNonPolicies = false
 
     @Option(
-        help: "Print the documentation of a rule (e.g. UPD404 or rollback-off) and exit.", completion: .list(Rules.all.map(\.id.rawValue)))
+        help: "Print the documentation of a rule (e.g. UPD404 or rollback-off) and exit; `all` (or no code) lists the rules.",
+        completion: .list(["all"] + Rules.all.map(\.id.rawValue)))
     var explain: String?
+
+    /// `--explain` given last, or before another option: it lists the rules (`--explain all`).
+    static func listingRules(_ arguments: [String]) -> [String] {
+        guard arguments.first == "lint" else { return arguments }
+        var out: [String] = []
+        for (index, argument) in arguments.enumerated() {
+            out.append(argument)
+            if argument == "--explain", index + 1 == arguments.count || arguments[index + 1].hasPrefix("-") { out.append("all") }
+        }
+        return out
+    }
 
     func validate() throws {
         if explain == nil, paths.isEmpty {
@@ -64,9 +76,13 @@ struct Lint: ParsableCommand {
     }
 
     func run() throws {
-        if let explain {
-            guard let rule = Rules.lookup(explain) else {
-                printError("error: no rule is called `\(explain)`; the rules are listed in docs/lint-rules.md")
+        if let code = explain {
+            if code == "all" {
+                printText(RuleDocs.list())
+                return
+            }
+            guard let rule = Rules.lookup(code) else {
+                printError("error: no rule is called `\(code)`; `updatectl lint --explain` lists them")
                 throw ExitStatus.usage.exitCode
             }
             printText(RuleDocs.explain(rule))

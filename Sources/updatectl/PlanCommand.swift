@@ -130,8 +130,10 @@ struct PlanCommand: ParsableCommand {
             printError("error: the state file \(path) does not exist")
             throw ExitStatus.usage.exitCode
         case .broken(let problem):
+            // A broken state file is a failure, as every command says it (docs/exit-codes.md); a
+            // path that cannot be read at all is a usage error.
             printError("error: the state file \(path) is not valid: \(problem)")
-            throw ExitStatus.usage.exitCode
+            throw ExitStatus.failure.exitCode
         }
     }
 }

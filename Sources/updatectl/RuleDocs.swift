@@ -1,6 +1,13 @@
 import UpdatePolicy
 
 enum RuleDocs {
+    /// `updatectl lint --explain` without a code: every rule, one line each.
+    static func list() -> String {
+        func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(1, width - text.count)) }
+        return Rules.all.map { pad($0.id.rawValue, 8) + pad($0.name, 30) + pad($0.severity.rawValue, 9) + $0.summary }
+            .joined(separator: "\n") + "\n\n`updatectl lint --explain CODE` prints one rule.\n"
+    }
+
     /// `updatectl lint --explain CODE`.
     static func explain(_ rule: Rule) -> String {
         """

@@ -50,7 +50,7 @@ struct Updatectl: ParsableCommand {
     /// other error is printed as `error: …` and exits 1.
     static func main() {
         do {
-            var command = try parseAsRoot(commandLine)
+            var command = try parseAsRoot(Lint.listingRules(commandLine))
             try command.run()
         } catch let stop as ExitCode {
             Glibc.exit(stop.rawValue)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import UpdatePolicy
 
 enum Paths {
     static let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
@@ -30,6 +31,20 @@ func assertSnapshot(_ text: String, named name: String, sourceLocation: SourceLo
         #expect(result.status == 1)
         // SARIF names the working directory (originalUriBaseIds): where the checkout is varies.
         try assertSnapshot(result.stdout.replacingOccurrences(of: Paths.tests.path, with: "$TESTS"), named: "broken.\(format).txt")
+    }
+
+    /// `lint --explain` without a code lists every rule (docs/lint-rules.md sends users there);
+    /// with one it explains it; with an unknown one it says how to list them.
+    @Test func explainWithoutACodeListsTheRules() throws {
+        let listed = try CLI.run(["lint", "--explain"])
+        #expect(listed.status == 0, "\(listed.stderr)")
+        #expect(listed.stdout.split(separator: "\n").filter { $0.hasPrefix("UPD") }.count == Rules.all.count)
+        #expect(listed.stdout.contains("UPD406  unauthenticated-updates"))
+        #expect(try CLI.run(["lint", "--explain", "--format", "json"]).status == 0)
+        let one = try CLI.run(["lint", "--explain", "UPD401"])
+        #expect(one.stdout.hasPrefix("UPD401 settle-not-under-timeout"))
+        let unknown = try CLI.run(["lint", "--explain", "UPD999"])
+        #expect(unknown.status == 2 && unknown.stderr.contains("`updatectl lint --explain` lists them"))
     }
 
     @Test func jsonCarriesEveryFieldAndTheSummary() throws {

@@ -58,12 +58,38 @@ import Testing
         #expect(resume["phase"] as? String == "activated")
     }
 
+    /// A broken state file is a failure (exit 1), as `status` and docs/exit-codes.md say; a state
+    /// file that is not there is a path mistake (exit 2).
     @Test func aBrokenStateFileIsAClearError() throws {
         let directory = try TemporaryDirectory()
         try directory.write("state.json", "{\"phase\": \"exploded\"}")
         let result = try CLI.run(["plan", example, "--state", directory.url.appendingPathComponent("state.json").path])
-        #expect(result.status == 2)
+        #expect(result.status == 1)
         #expect(result.stderr.contains("unknown phase \"exploded\""))
+        let missing = try CLI.run(["plan", example, "--state", directory.url.appendingPathComponent("none.json").path])
+        #expect(missing.status == 2)
+    }
+
+    /// The command backend's plan says where the files really go: the data partition, for the
+    /// stage command.
+    @Test func theCommandBackendsDownloadsAreWhereThePlanSays() throws {
+        let directory = try TemporaryDirectory()
+        try directory.write(
+            "policy.yaml",
+            """
+            updates:
+              server: https://u.example.com
+              backend:
+                type: command
+                stage: [/usr/bin/true, "${FILES}"]
+                activate: [/usr/bin/true]
+                rollback: [/usr/bin/true]
+                booted_slot: [/usr/bin/echo, a]
+
+            """)
+        let plan = try CLI.run(["plan", directory.url.appendingPathComponent("policy.yaml").path])
+        #expect(plan.stdout.contains("to data_dir/update/incoming-SLOT, for the stage command"), "\(plan.stdout)")
+        #expect(!plan.stdout.contains("to the passive slot"))
     }
 
     @Test func diffExitsZeroWhenEqualAndOneWithTheChanges() throws {

@@ -47,7 +47,7 @@ public struct CommandBackend: BackendDecoding {
     }
 
     public var header: String { "command (" + commands.keys.sorted().joined(separator: ", ") + ")" }
-    public var downloadDestination: String { "the passive slot" }
+    public var downloadDestination: String { "data_dir/update/incoming-SLOT, for the stage command" }
 
     public func summary(of operation: String) -> String {
         if let argv = commands[operation] { return "run \(argv.value.joined(separator: " "))" }

@@ -7,7 +7,7 @@ public enum ReferenceDocs {
             # Lint rules
 
             Generated from the rule catalog (`Sources/UpdatePolicy/Diagnostics/Rules.swift`); a test keeps \
-            this page equal to it. `updatectl lint --explain CODE` prints one rule.
+            this page equal to it. `updatectl lint --explain CODE` prints one rule; `updatectl lint --explain` lists them.
 
             Codes are stable and grouped by area: `UPD0xx` inline suppressions, `UPD1xx` YAML, `UPD2xx` \
             structure, `UPD3xx` values, `UPD4xx` cross-field rules. Silence one finding with a comment naming \

@@ -4,7 +4,7 @@ import YAMLTree
 enum Unauthenticated: PolicyRule {
     static let rule = Rule(
         "UPD406", "unauthenticated-updates", .warning,
-        summary: "No `public_key`: updates are not verified as signed.",
+        summary: "No `public_key`: updates are not verified as signed (a warning over `http` or `file`, info over `https`).",
         rationale: "Over `http` or `file` anyone who can change the bytes can install an OS on the node; over "
             + "`https` the server is authenticated but the release is not (reported as info).",
         fix: "Set `public_key: ed25519:<base64>` and sign `latest.json` (with `registry`: sign the release with cosign).",
