@@ -38,6 +38,11 @@ struct StateCommand: ParsableCommand {
         func run() throws {
             let loaded = try policy.map { try PolicyLoader.load($0) }
             let path = stateOptions.path(policy: loaded)
+            // Nothing there: said, and nothing written (no lock file, no directory).
+            if try Locking.exitingWhenBusy({ try StateStore(path: path).holdsNothingToReset() }) {
+                printLine("no state file at \(path): nothing to reset")
+                return
+            }
             let backend = loaded.map { AgentEnvironment.backend(for: $0, runner: ProcessRunner()) }
             let lock = try Locking.exitingWhenBusy { try StateLock.acquire(statePath: path, extraLock: backend?.lockPath) }
             defer { lock.release() }
