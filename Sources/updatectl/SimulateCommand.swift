@@ -15,7 +15,7 @@ struct SimulateCommand: ParsableCommand {
             against it on a virtual clock. When the scenario declares `expect:`, a different \
             outcome exits 1, so scenarios can live in CI next to their policies.
 
-            \(ExitStatus.helpTable)
+            \(ExitStatus.helpTable(for: [.success, .failure, .usage]))
             """
     )
 

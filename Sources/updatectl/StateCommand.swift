@@ -17,7 +17,7 @@ struct StateCommand: ParsableCommand {
                 the node runs. It takes the state lock, so it waits for no one: while another \
                 updatectl runs it exits 4.
 
-                \(ExitStatus.helpTable)
+                \(ExitStatus.helpTable(for: [.success, .failure, .usage, .busy]))
                 """
         )
 
