@@ -54,6 +54,17 @@ import Testing
         Self.expectGapless(result)
     }
 
+    /// `activate` (after `activation: separate` staged a release) counts the activation's steps.
+    @Test func theActivationCounterCountsItsOwnSteps() async throws {
+        let (server, _, node) = try await TestNode.offered(extra: "  activation: separate\n")
+        defer { Task { await server.stop() } }
+        let staged = try await node.apply()
+        #expect(staged.status == 0, "\(staged.stdout)\(staged.stderr)")
+        let activated = try await node.run("activate")
+        #expect(activated.status == 0, "\(activated.stdout)\(activated.stderr)")
+        Self.expectGapless(activated)
+    }
+
     /// A verification run shows one verdict: the failure (with how far it is from a rollback),
     /// then the rollback that the third failure makes.
     @Test func theVerificationCounterCountsTheStepsShown() async throws {
