@@ -33,7 +33,7 @@ struct AgentCommand: ParsableCommand {
             Run it under a supervisor that restarts it (the shipped systemd unit, the \
             KubeSolo OS init script, the Kubernetes DaemonSet: docs/install.md).
 
-            \(ExitStatus.helpTable)
+            \(ExitStatus.helpTable(for: [.success, .failure, .usage]))
             """
     )
 

@@ -27,7 +27,7 @@ struct ApplyCommand: ParsableCommand {
             fleet-lock gate is skipped only by --skip-fleet-lock, which activates without a \
             reboot slot of the group (docs/fleet.md).
 
-            \(ExitStatus.helpTable)
+            \(ExitStatus.helpTable(for: [.success, .failure, .usage, .deferred, .busy]))
             """
     )
 

@@ -16,7 +16,7 @@ struct CheckCommand: ParsableCommand {
             release that was rolled back); 1 the release is refused (channel, architecture, \
             min_compatible_version) or cannot be verified; 2 usage.
 
-            \(ExitStatus.helpTable)
+            \(ExitStatus.helpTable(for: [.success, .failure, .usage, .noUpdate]))
             """
     )
 
@@ -55,7 +55,7 @@ struct ActivateCommand: ParsableCommand {
             becomes `activated`, and with `reboot: auto` the node reboots. After the reboot, \
             `updatectl healthcheck` verifies it. Refused (exit 1) when nothing is staged.
 
-            \(ExitStatus.helpTable)
+            \(ExitStatus.helpTable(for: [.success, .failure, .usage, .deferred, .busy]))
             """
     )
 

@@ -27,12 +27,28 @@ enum ExitStatus: Int32, CaseIterable {
         }
     }
 
+    /// The meaning in one command's table, which says nothing of other commands.
+    var commandMeaning: String {
+        switch self {
+        case .success: "success"
+        case .failure: "failure: the command ran and the answer is no"
+        case .noUpdate: "no update available (up to date)"
+        case .usage, .deferred, .busy: meaning
+        }
+    }
+
     /// Thrown to end the command with this status.
     var exitCode: ExitCode { ExitCode(rawValue) }
 
-    /// The table as `--help` shows it.
-    static var helpTable: String {
-        "EXIT STATUS:\n" + allCases.map { "  \($0.rawValue)  \($0.meaning)" }.joined(separator: "\n")
+    /// The whole table, as `updatectl --help` (and the man page's EXIT STATUS) shows it.
+    static var helpTable: String { table(allCases.map { ($0, $0.meaning) }) }
+
+    /// The codes one command can return, as its `--help` shows them (docs/exit-codes.md lists
+    /// which command returns which).
+    static func helpTable(for codes: [ExitStatus]) -> String { table(codes.map { ($0, $0.commandMeaning) }) }
+
+    private static func table(_ rows: [(ExitStatus, String)]) -> String {
+        "EXIT STATUS:\n" + rows.map { "  \($0.0.rawValue)  \($0.1)" }.joined(separator: "\n")
     }
 }
 

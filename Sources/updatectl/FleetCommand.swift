@@ -21,6 +21,8 @@ struct FleetStatusCommand: ParsableCommand {
             etcd: the semaphore as stored (Airlock's layout). A FleetLock server has no request \
             that lists holders; for it, what this node recorded when it took a slot is shown. \
             Exit 1 when an engine cannot be read.
+
+            \(ExitStatus.helpTable(for: [.success, .failure, .usage]))
             """
     )
 
@@ -123,7 +125,7 @@ struct FleetUnlockCommand: ParsableCommand {
             node that is still rebooting into an update lets another node reboot at the same time: \
             for this node, mid-update, it needs --force.
 
-            \(ExitStatus.helpTable)
+            \(ExitStatus.helpTable(for: [.success, .failure, .usage]))
             """
     )
 

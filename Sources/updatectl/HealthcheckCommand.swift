@@ -16,7 +16,7 @@ struct HealthcheckCommand: ParsableCommand {
 
             In any other phase the probes run once and nothing changes.
 
-            \(ExitStatus.helpTable)
+            \(ExitStatus.helpTable(for: [.success, .failure, .usage, .busy]))
             """
     )
 

@@ -18,7 +18,7 @@ struct Lint: ParsableCommand {
             Silence a finding with a comment naming its code, on its line or alone on the line \
             before it:  # updatectl: disable=UPD404
 
-            \(ExitStatus.helpTable)
+            \(ExitStatus.helpTable(for: [.success, .failure, .usage]))
             """
     )
 

@@ -20,7 +20,7 @@ struct PlanCommand: ParsableCommand {
             --diff compares the compiled plans, not the text: steps added, removed or moved and \
             parameters changed. It exits 0 when the plans are equal and 1 when they differ.
 
-            \(ExitStatus.helpTable)
+            \(ExitStatus.helpTable(for: [.success, .failure, .usage]))
             """
     )
 

@@ -5,7 +5,7 @@ struct RollbackCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rollback",
         abstract: "Roll back by hand to the previous slot, from phase staged, activated or verifying.",
-        discussion: ExitStatus.helpTable
+        discussion: ExitStatus.helpTable(for: [.success, .failure, .usage, .busy])
     )
 
     @OptionGroup var node: NodeArguments

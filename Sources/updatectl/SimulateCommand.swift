@@ -15,7 +15,7 @@ struct SimulateCommand: ParsableCommand {
             against it on a virtual clock. When the scenario declares `expect:`, a different \
             outcome exits 1, so scenarios can live in CI next to their policies.
 
-            \(ExitStatus.helpTable)
+            \(ExitStatus.helpTable(for: [.success, .failure, .usage]))
             """
     )
 
@@ -42,7 +42,7 @@ struct SimulateCommand: ParsableCommand {
             printError("error: cannot read \(scenario): \(error.reason)")
             throw ExitStatus.usage.exitCode
         }
-        let (parsed, lint) = ScenarioLinter.lint(bytes, file: DisplayPath.relative(scenario))
+        let (parsed, lint) = ScenarioLinter.lint(bytes, file: DisplayPath.relative(scenario), policy: loaded)
         if !lint.findings.isEmpty {
             let report = LintReport(files: [LintReport.File(path: DisplayPath.relative(scenario), result: lint)])
             printErrorText(TextRenderer.render(report))

@@ -17,7 +17,7 @@ struct StateCommand: ParsableCommand {
                 the node runs. It takes the state lock, so it waits for no one: while another \
                 updatectl runs it exits 4.
 
-                \(ExitStatus.helpTable)
+                \(ExitStatus.helpTable(for: [.success, .failure, .usage, .busy]))
                 """
         )
 
@@ -38,6 +38,11 @@ struct StateCommand: ParsableCommand {
         func run() throws {
             let loaded = try policy.map { try PolicyLoader.load($0) }
             let path = stateOptions.path(policy: loaded)
+            // Nothing there: said, and nothing written (no lock file, no directory).
+            if try Locking.exitingWhenBusy({ try StateStore(path: path).holdsNothingToReset() }) {
+                printLine("no state file at \(path): nothing to reset")
+                return
+            }
             let backend = loaded.map { AgentEnvironment.backend(for: $0, runner: ProcessRunner()) }
             let lock = try Locking.exitingWhenBusy { try StateLock.acquire(statePath: path, extraLock: backend?.lockPath) }
             defer { lock.release() }

@@ -9,11 +9,14 @@ struct StatusCommand: ParsableCommand {
         commandName: "status",
         abstract: "Show where the update lifecycle is: phase, versions, attempts, failures, errors, deferral.",
         discussion: """
-            --format json prints the state object itself (the state.json format); --format \
+            --format json prints one object, {"status_version": 1, ...}: the state file read and \
+            whether it is there or broken, broken files moved aside, the state object as it is \
+            (unknown keys included; null when missing or broken), the fleet slots held and the \
+            newest signed metadata accepted (docs/state.md). --format \
             prometheus prints node_exporter textfile metrics, so a stuck update can raise an alert:
               updatectl status --format prometheus --output /var/lib/node_exporter/updatectl.prom
 
-            \(ExitStatus.helpTable)
+            \(ExitStatus.helpTable(for: [.success, .failure, .usage]))
             """
     )
 

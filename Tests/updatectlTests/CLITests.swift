@@ -89,4 +89,52 @@ import Testing
         }
         #expect(try CLI.run(["lint", "--help"]).stdout.contains("2  usage: bad flags"))
     }
+
+    /// docs/exit-codes.md's table of which command returns which code, row by row.
+    static let documented: [(command: String, codes: [Int])] = {
+        let page = (try? String(contentsOf: Paths.root.appendingPathComponent("docs/exit-codes.md"), encoding: .utf8)) ?? ""
+        let table = page.components(separatedBy: "<!-- exit-codes-by-command -->").dropFirst().first ?? ""
+        return table.split(separator: "\n").dropFirst(2).compactMap { line in
+            let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard cells.count == 2 else { return nil }
+            return (
+                cells[0].trimmingCharacters(in: ["`"]),
+                cells[1].split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            )
+        }
+    }()
+
+    /// Each command's `--help` lists the codes that command can return, and only those, as
+    /// docs/exit-codes.md says.
+    @Test func eachCommandsHelpListsItsOwnExitCodes() throws {
+        #expect(Self.documented.count == 13, "\(Self.documented)")
+        for (command, codes) in Self.documented {
+            let help = try CLI.run(command.split(separator: " ").map(String.init) + ["--help"]).stdout
+            let table = try #require(help.components(separatedBy: "EXIT STATUS:\n").dropFirst().first, "\(command): \(help)")
+            let listed = table.split(separator: "\n").prefix { $0.hasPrefix("  ") }.compactMap { Int($0.split(separator: " ")[0]) }
+            #expect(listed == codes, "\(command) --help lists \(listed)")
+        }
+    }
+
+    /// The node commands take KubeSolo OS's flags, and their help says so.
+    @Test(arguments: ["rollback", "healthcheck", "fleet status", "fleet unlock", "apply", "check", "agent"])
+    func nodeCommandsListTheServerAndChannelFlags(command: String) throws {
+        let help = try CLI.run(command.split(separator: " ").map(String.init) + ["--help"]).stdout
+        #expect(help.contains("--server <server>") && help.contains("--channel <channel>"), "\(help)")
+    }
+
+    /// `status --format json` is said as it is: an object around the state, not the state itself.
+    @Test func statusHelpDescribesItsJSON() throws {
+        let help = try CLI.run(["status", "--help"]).stdout
+        #expect(help.contains("{\"status_version\": 1, ...}"), "\(help)")
+        #expect(!help.contains("the state object itself"))
+    }
+
+    /// `simulate` needs a scenario: its usage line says so, and leaving it out is a usage error.
+    @Test func simulatesUsageShowsTheScenarioAsRequired() throws {
+        let help = try CLI.run(["simulate", "--help"]).stdout
+        #expect(help.contains("USAGE: updatectl simulate [<policy>] --scenario <scenario> [--format <format>]"), "\(help)")
+        let without = try CLI.run(["simulate", "policies/default.yaml"], directory: Paths.root)
+        #expect(without.status == 2 && without.stderr.contains("Missing expected argument '--scenario <scenario>'"), "\(without.stderr)")
+    }
 }

@@ -23,6 +23,66 @@ import Testing
         return (server, node)
     }
 
+    /// The `[n/total]` counters of a run's output, in order.
+    static func counters(_ output: String) -> [(number: Int, total: Int)] {
+        output.split(separator: "\n").compactMap { line in
+            guard line.hasPrefix("["), let close = line.firstIndex(of: "]") else { return nil }
+            let parts = line[line.index(after: line.startIndex)..<close].split(separator: "/")
+            guard parts.count == 2, let number = Int(parts[0].trimmingCharacters(in: .whitespaces)), let total = Int(parts[1]) else {
+                return nil
+            }
+            return (number, total)
+        }
+    }
+
+    /// Every counter of a run numbers the steps shown, 1, 2, 3… without gaps, out of as many.
+    static func expectGapless(_ result: CLI.Result, sourceLocation: SourceLocation = #_sourceLocation) {
+        let counters = counters(result.stdout)
+        #expect(!counters.isEmpty, "\(result.stdout)", sourceLocation: sourceLocation)
+        #expect(counters.map(\.number) == Array(1...max(1, counters.count)), "\(result.stdout)", sourceLocation: sourceLocation)
+        #expect(counters.allSatisfy { $0.total == counters.count }, "\(result.stdout)", sourceLocation: sourceLocation)
+    }
+
+    /// The counter numbers the steps a run shows out of the steps it shows when it goes through:
+    /// `check` ends before the download; a dry run and a real run show every apply step.
+    @Test(arguments: [["check"], ["apply", "--dry-run"], ["apply"]])
+    func theApplyCounterCountsTheStepsShown(command: [String]) async throws {
+        let (server, _, node) = try await TestNode.offered()
+        defer { Task { await server.stop() } }
+        let result = try await node.run(command[0], Array(command.dropFirst()))
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        Self.expectGapless(result)
+    }
+
+    /// `activate` (after `activation: separate` staged a release) counts the activation's steps.
+    @Test func theActivationCounterCountsItsOwnSteps() async throws {
+        let (server, _, node) = try await TestNode.offered(extra: "  activation: separate\n")
+        defer { Task { await server.stop() } }
+        let staged = try await node.apply()
+        #expect(staged.status == 0, "\(staged.stdout)\(staged.stderr)")
+        let activated = try await node.run("activate")
+        #expect(activated.status == 0, "\(activated.stdout)\(activated.stderr)")
+        Self.expectGapless(activated)
+    }
+
+    /// A verification run shows one verdict: the failure (with how far it is from a rollback),
+    /// then the rollback that the third failure makes.
+    @Test func theVerificationCounterCountsTheStepsShown() async throws {
+        let (server, node) = try await activated(healthy: false)
+        defer { Task { await server.stop() } }
+        for run in 1...3 {
+            let result = try await node.healthcheck()
+            #expect(result.status == 1)
+            Self.expectGapless(result)
+            let last = result.stdout.split(separator: "\n").last { $0.hasPrefix("[") } ?? ""
+            #expect(
+                last.hasSuffix(
+                    run < 3
+                        ? "fail  \(run) consecutive failed run\(run == 1 ? "" : "s"); an automatic rollback at 3"
+                        : "done  3 consecutive failed runs: slot a boots next"), "\(result.stdout)")
+        }
+    }
+
     @Test func successOnTheFirstRunCommits() async throws {
         let (server, node) = try await activated()
         defer { Task { await server.stop() } }
@@ -69,7 +129,7 @@ import Testing
         let result = try await node.healthcheck()
         #expect(result.status == 1)
         #expect(result.stderr.contains("verification failed (1 in a row)"))
-        #expect(result.stdout.contains("healthcheck.rollback             skip  1 of 3 failed runs before an automatic rollback"))
+        #expect(result.stdout.contains("healthcheck.failure              fail  1 consecutive failed run; an automatic rollback at 3"))
         let state = try node.state()
         #expect(state["phase"] as? String == "activated")
         #expect(state["health_check_failures"] as? Int == 1)

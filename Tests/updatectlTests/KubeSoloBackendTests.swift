@@ -379,7 +379,9 @@ final class LoopNode: @unchecked Sendable {
         for _ in 1...2 { #expect(try await node.run("healthcheck").status == 1) }
         result = try await node.run("healthcheck")
         #expect(result.status == 1)
-        #expect(result.stdout.contains("healthcheck.rollback             done  slot b boots next"), "\(result.stdout)")
+        #expect(
+            result.stdout.contains("healthcheck.rollback             done  3 consecutive failed runs: slot b boots next"),
+            "\(result.stdout)")
         let grub = try node.grub()
         #expect(grub["active_slot"] == "B" && grub["boot_success"] == "1", "\(grub)")
         #expect(try node.reboot() == "B")

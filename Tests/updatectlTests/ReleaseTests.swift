@@ -136,6 +136,24 @@ enum ReleaseArtifacts {
         #expect(man.contains(".Nm updatectl") && man.contains("fleet") && !man.contains("\n\n"))
         #expect(man.contains(".Sh \"EXIT STATUS\"\n.Bl -tag -width 3n\n.It 0\n") && man.contains(".It 5\ncheck: no update available"))
         #expect(!man.contains(".Ex -std"))
+        // ENVIRONMENT and FILES before EXIT STATUS and SEE ALSO after it, in mdoc's order; no
+        // test switch among the variables; nothing for mandoc's linter to say.
+        let sections = man.split(separator: "\n").filter { $0.hasPrefix(".Sh ") }.map { String($0.dropFirst(4)) }
+        #expect(
+            sections == ["NAME", "SYNOPSIS", "DESCRIPTION", "ENVIRONMENT", "FILES", "\"EXIT STATUS\"", "\"SEE ALSO\"", "AUTHORS"],
+            "\(sections)")
+        for entry in [
+            ".It Ev UPDATECTL_POLICY", ".It Ev https_proxy , http_proxy , no_proxy", ".It Pa /var/lib/kubesolo/update/state.json\n",
+        ] {
+            #expect(man.contains(entry), "\(entry)")
+        }
+        for entry in [".It Pa /var/lib/kubesolo/update/updatectl.json", ".It Pa /boot/grub/grubenv", ".It Pa /etc/kubesolo/update.pub"] {
+            #expect(man.contains(entry), "\(entry)")
+        }
+        #expect(!man.contains("UPDATECTL_TEST_"))
+        let mandoc = try #require(TestComponents.program("mandoc"))
+        let linted = try CLI.runProgram(mandoc, ["-Tlint", root.appendingPathComponent("share/man/man1/updatectl.1").path])
+        #expect(linted.status == 0 && linted.stdout.isEmpty && linted.stderr.isEmpty, "\(linted.stdout)\(linted.stderr)")
         let unit = try String(contentsOf: root.appendingPathComponent("lib/systemd/system/updatectl-apply.service"), encoding: .utf8)
         #expect(unit.contains("ExecStart=/usr/local/bin/updatectl apply"))
     }

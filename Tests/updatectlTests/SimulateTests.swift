@@ -72,6 +72,57 @@ import Testing
         #expect(object["outcome"] as? String == object["expected"] as? String)
     }
 
+    /// A scenario that scripts a probe the policy does not have tests nothing: a finding, not a run.
+    @Test func aScenarioForAProbeThePolicyLacksIsAFinding() throws {
+        let result = try CLI.run(
+            ["simulate", "policies/default.yaml", "--scenario", "examples/scenarios/probe-never-answers.yaml"],
+            directory: Paths.root)
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.isEmpty, "nothing was simulated: \(result.stdout)")
+        #expect(result.stderr.contains("error[UPD201]: policies/default.yaml has no probe named `apiserver`"), "\(result.stderr)")
+        #expect(result.stderr.contains(" --> examples/scenarios/probe-never-answers.yaml:11:5\n"), "\(result.stderr)")
+        #expect(result.stderr.contains("= help: the policy's probes are: `"), "\(result.stderr)")
+        #expect(result.stderr.contains("`disk_writable`"), "\(result.stderr)")
+    }
+
+    /// Misspelt gate and probe names, and a misspelt key, each at its line and column with the
+    /// name it was probably meant to be.
+    @Test func misspeltNamesAndKeysInAScenarioAreFindings() throws {
+        let directory = try TemporaryDirectory()
+        try directory.write(
+            "typos.yaml",
+            """
+            scenario:
+              release: {version: 1.1.0}
+              gates:
+                maintenance_windw: block
+              probes:
+                apiservr: [fail]
+                ingres: [fail]
+              reboot_afer: 2m
+              expect: {outcome: deferred}
+
+            """)
+        let result = try CLI.run(
+            ["simulate", "policies/hardened.yaml", "--scenario", directory.url.appendingPathComponent("typos.yaml").path],
+            directory: Paths.root)
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.isEmpty, "nothing was simulated: \(result.stdout)")
+        let findings: [(String, String, String)] = [
+            ("policies/hardened.yaml has no gate named `maintenance_windw`", "typos.yaml:4:5", "did you mean `maintenance_window`?"),
+            ("policies/hardened.yaml has no probe named `apiservr`", "typos.yaml:6:5", "did you mean `apiserver`?"),
+            ("policies/hardened.yaml has no probe named `ingres`", "typos.yaml:7:5", "the policy's probes are: `kube_system_ready`"),
+            ("unknown key `reboot_afer` in scenario", "typos.yaml:8:3", "did you mean `reboot_after`?"),
+        ]
+        for (message, place, help) in findings {
+            let block = try #require(
+                result.stderr.components(separatedBy: "\n\n").first { $0.contains("error[UPD201]: \(message)") },
+                "\(message): \(result.stderr)")
+            #expect(block.contains(place + "\n"), "\(block)")
+            #expect(block.contains("= help: \(help)"), "\(block)")
+        }
+    }
+
     @Test func theTextTimelineShowsVirtualTimeAndTheOutcome() throws {
         let result = try CLI.run(
             ["simulate", "policies/hardened.yaml", "--scenario", "examples/scenarios/probe-never-answers.yaml"],
@@ -228,7 +279,7 @@ import Testing
 }
 
 @Suite struct SimulateEdgeTests {
-    /// A rollback step that did not run shows the phase the run was in, not `rolled_back`.
+    /// A failure that does not roll back yet shows the phase the run was in, not `rolled_back`.
     @Test func aSkippedRollbackDoesNotClaimItsPhase() throws {
         let directory = try TemporaryDirectory()
         try directory.write(
@@ -245,9 +296,10 @@ import Testing
         let result = try CLI.run(
             ["simulate", "policies/hardened.yaml", "--scenario", directory.url.appendingPathComponent("s.yaml").path],
             directory: Paths.root)
-        let lines = result.stdout.split(separator: "\n").filter { $0.contains("healthcheck.rollback") }
+        let lines = result.stdout.split(separator: "\n").filter { $0.contains("healthcheck.failure") }
         #expect(!lines.isEmpty, "\(result.stdout)")
-        for line in lines where line.contains(" skip ") {
+        #expect(!result.stdout.contains("healthcheck.rollback"), "\(result.stdout)")
+        for line in lines {
             #expect(!line.contains("rolled_back"), "\(line)")
             #expect(line.contains("activated"), "\(line)")
         }

@@ -46,10 +46,27 @@ import Glibc
     @Test func aLockFileThatIsAFIFOIsRefused() async throws {
         let directory = try TemporaryDirectory()
         let state = directory.url.appendingPathComponent("state.json").path
+        try directory.write("state.json", #"{"phase": "failed", "started_at": "0001-01-01T00:00:00Z", "attempt_count": 1}"#)
         #expect(mkfifo(state + ".lock", 0o600) == 0)
         let result = try await CLI.runAsync(["state", "reset", "--yes", "--state", state])
         #expect(result.status == 1)
         #expect(result.stderr.contains("refusing \(state).lock: it is a FIFO, not a regular file"))
+    }
+
+    /// With no state file there is nothing to reset: said, and nothing is written (no file, no
+    /// lock, no directory).
+    @Test func resettingWithoutAStateFileSaysSoAndWritesNothing() async throws {
+        let directory = try TemporaryDirectory()
+        let data = directory.url.appendingPathComponent("data").path
+        let missing = try await CLI.runAsync(["state", "reset", "--yes", "--state", data + "/update/state.json"])
+        #expect(missing.status == 0, "\(missing.stderr)")
+        #expect(missing.stdout == "no state file at \(data)/update/state.json: nothing to reset\n")
+        #expect(!FileManager.default.fileExists(atPath: data))
+        try FileManager.default.createDirectory(atPath: data + "/update", withIntermediateDirectories: true)
+        let empty = try await CLI.runAsync(["state", "reset", "--yes", "--state", data + "/update/state.json"])
+        #expect(empty.status == 0, "\(empty.stderr)")
+        #expect(empty.stdout.hasPrefix("no state file at "))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: data + "/update").isEmpty)
     }
 
     @Test(.enabled(if: isRoot, "needs root to give files to another user"))

@@ -52,6 +52,7 @@ import Testing
     @Test func twoWritersStartedTogetherNeverBothHoldTheLock() throws {
         let directory = try TemporaryDirectory()
         let state = directory.url.appendingPathComponent("state.json").path
+        try directory.write("state.json", #"{"phase": "failed", "started_at": "0001-01-01T00:00:00Z", "attempt_count": 1}"#)
         // Each writer stops while holding the lock, so a second holder would also stop there.
         let writers = try (0..<6).map { _ in
             try BackgroundProcess(["state", "reset", "--yes", "--state", state], environment: ["UPDATECTL_TEST_PAUSE": "lock.held"])
@@ -123,7 +124,7 @@ import Testing
         let policy = directory.url.appendingPathComponent("policy.yaml").path
         let reset = try CLI.run(["state", "reset", "--yes", policy])
         #expect(reset.status == 0)
-        #expect(FileManager.default.fileExists(atPath: data + "/update/state.json"))
+        #expect(reset.stdout == "no state file at \(data)/update/state.json: nothing to reset\n")
         let status = try CLI.run(["status", policy])
         #expect(status.stdout.contains("state file       \(data)/update/state.json"))
     }

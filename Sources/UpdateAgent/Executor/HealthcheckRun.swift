@@ -34,6 +34,23 @@ public struct HealthcheckRun {
     /// The post-boot part of the plan, which the run walks.
     var steps: [Step] { plan.steps.filter { $0.part == .postBoot } }
 
+    /// How many steps a verification run shows when it goes through: one verdict among
+    /// `healthcheck.commit`, `healthcheck.failure` and `healthcheck.rollback` (a rollback's line
+    /// says the failed runs that led to it).
+    var verificationStepsShown: Int {
+        steps.filter { step in
+            switch step.operation {
+            case .countFailure, .rollback: false
+            default: true
+            }
+        }.count
+    }
+
+    /// Consecutive failed runs that roll back (0: never), as the plan's rollback step says.
+    var rollbackAfter: Int {
+        steps.lazy.compactMap { if case .rollback(let after) = $0.operation { after } else { nil } }.first ?? 0
+    }
+
     /// The probes of the plan's probe steps, in order.
     var probes: [Probe] {
         steps.compactMap { if case .probe(let probe) = $0.operation { probe } else { nil } }
@@ -77,8 +94,8 @@ public struct HealthcheckRun {
                     + "finishing it")
             context.verdict = .counted(count: state.healthCheckFailures, message: state.lastError ?? "verification failed")
         }
-        for (index, step) in steps.enumerated() {
-            try context.handler(for: step.operation).perform(index, step, &context)
+        for step in steps {
+            try context.handler(for: step.operation).perform(step, &context)
         }
         return finish(context)
     }
@@ -160,16 +177,24 @@ public struct HealthcheckRun {
             "phase \(state.phase.rawValue): no update waits for verification, so the probes run once "
                 + "and the state is not changed")
         var records: [UpdateState.StepRecord] = []
-        func report(_ step: (offset: Int, element: Step)?, _ decision: StepDecision, _ detail: String) {
-            guard let (index, step) = step else { return }
+        let givesBack = [.idle, .success, .failed, .rolledBack].contains(state.phase)
+        var numbering = StepNumbering(
+            total: steps.filter { step in
+                switch step.operation {
+                case .probe: true
+                case .releaseHeld: givesBack
+                default: false
+                }
+            }.count)
+        func report(_ step: Step?, _ decision: StepDecision, _ detail: String) {
+            guard let step else { return }
             records.append(.init(step: step.id, decision: decision.rawValue, detail: detail))
-            env.reporter.stepFinished(index: index, total: steps.count, step: step, decision: decision, detail: detail)
+            numbering.report(step, decision, detail, to: env.reporter)
         }
-        let numbered = Array(steps.enumerated())
         let results = env.probes.round(probes, variables: variables(state)).results
         for result in results {
             report(
-                numbered.first { if case .probe(let probe) = $0.element.operation { probe.name.value == result.name } else { false } },
+                steps.first { if case .probe(let probe) = $0.operation { probe.name.value == result.name } else { false } },
                 result.passed ? .pass : .fail, result.detail)
         }
         var passed = results.allSatisfy(\.passed)
@@ -185,11 +210,11 @@ public struct HealthcheckRun {
                 passed = false
             }
         }
-        if [.idle, .success, .failed, .rolledBack].contains(state.phase) {
+        if givesBack {
             if !HeldGates.names(policy).isEmpty { TestPause.here("healthcheck.release") }
             for (gate, answer) in HeldGates.releaseAll(policy, env, lock: lock) {
-                let step = numbered.first {
-                    if case .releaseHeld(let held, _) = $0.element.operation { held.name.value == gate } else { false }
+                let step = steps.first {
+                    if case .releaseHeld(let held, _) = $0.operation { held.name.value == gate } else { false }
                 }
                 switch answer {
                 case .done(let detail): report(step, .done, detail)

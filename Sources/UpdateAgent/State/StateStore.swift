@@ -150,6 +150,14 @@ public struct StateStore: Sendable {
         return saved
     }
 
+    /// Whether `reset` would find nothing to clear: no state file (parsed or not), no broken one
+    /// moved aside, no interruption or activation in the sidecar. Only reads: creates nothing.
+    public func holdsNothingToReset() throws -> Bool {
+        guard case .missing = try read() else { return false }
+        let sidecar = try readSidecar()
+        return brokenFiles().isEmpty && sidecar.interruptions == nil && sidecar.activation == nil
+    }
+
     /// `state reset --yes`: a fresh idle state, the sidecar's interruption count and activation
     /// record cleared, and broken files marked `.cleared` (a state file that does not parse is
     /// first moved aside like any writer moves it, so it is kept too).

@@ -38,7 +38,8 @@ public struct Scenario: Sendable {
 
 /// Reads and checks a scenario file as a policy is linted: every finding at its line and column.
 public enum ScenarioLinter {
-    public static func lint(_ bytes: [UInt8], file: String) -> (scenario: Scenario?, result: LintResult) {
+    /// With `policy`, the gate and probe names the scenario scripts are checked against it too.
+    public static func lint(_ bytes: [UInt8], file: String, policy: Policy? = nil) -> (scenario: Scenario?, result: LintResult) {
         let document = YAMLParser.parse(bytes)
         var findings = document.problems.map(PolicyLinter.finding(for:))
         var scenario: Scenario?
@@ -50,6 +51,7 @@ public enum ScenarioLinter {
                 _ = decoder.checkRequired(decoded, ScenarioSchema.scenario, place: "the scenario", anchor: pair.key)
                 scenario = build(decoded, file: file, decoder: &decoder)
                 findings += decoder.findings
+                if let policy { findings += unknownNames(decoded, in: policy) }
             } else {
                 findings.append(Finding(.noScenario, start: root.start))
             }
@@ -59,6 +61,26 @@ public enum ScenarioLinter {
         findings.sort { ($0.start.offset, $0.rule) < ($1.start.offset, $1.rule) }
         let result = LintResult(file: file, findings: findings, policy: nil, source: document.source)
         return (result.errorCount == 0 ? scenario : nil, result)
+    }
+
+    /// Gate and probe names the scenario scripts that the policy has no step for: their answers
+    /// would never be asked for, and the scenario would test nothing.
+    private static func unknownNames(_ decoded: DecodedMapping, in policy: Policy) -> [Finding] {
+        let scripted: [(key: String, noun: String, names: [String], off: [String])] = [
+            ("gates", "gate", policy.preflight.map(\.name.value), policy.disabledGates.map(\.name.value)),
+            ("probes", "probe", policy.healthcheck.probes.map(\.name.value), []),
+        ]
+        var findings: [Finding] = []
+        for (key, noun, names, off) in scripted {
+            guard case .dictionary(let entries)? = decoded[key]?.value else { continue }
+            for entry in entries where !names.contains(entry.key) {
+                let message = Message.unknownScenarioName(
+                    entry.key, noun: noun, policy: policy.file, guess: Suggestions.closest(to: entry.key, in: names),
+                    turnedOff: off.contains(entry.key), names: names)
+                findings.append(Finding(message, at: entry.keyNode))
+            }
+        }
+        return findings
     }
 
     private static func build(_ decoded: DecodedMapping, file: String, decoder: inout PolicyDecoder) -> Scenario {

@@ -30,12 +30,15 @@ extension ApplyContext {
             state.bootedSlot = booted.rawValue
             try transition(.checking, .init(fromVersion: running))
         }
-        for (index, step) in run.steps.enumerated() {
-            if run.checkOnly, case .download = step.operation { break }
+        // `check` stops before the download.
+        let steps =
+            run.checkOnly ? Array(run.steps.prefix { step in if case .download = step.operation { false } else { true } }) : run.steps
+        numbering = StepNumbering(total: steps.count)
+        for step in steps {
             do {
-                if let outcome = try handler(for: step.operation).perform(index, step, &self) { return outcome }
+                if let outcome = try handler(for: step.operation).perform(step, &self) { return outcome }
             } catch let failure as RunFailure {
-                return try fail(index, step, failure)
+                return try fail(step, failure)
             }
         }
         if run.checkOnly { return .available(version: offeredMetadata?.version ?? "", deferredBy: blockedBy) }
@@ -85,8 +88,8 @@ extension ApplyContext {
     /// A step failed: recorded, the passive slot's partial release invalidated (a failed
     /// download keeps its bytes for the next run), and the attempt failed — unless a staged
     /// release was kept while checking for a newer one.
-    private mutating func fail(_ index: Int, _ step: Step, _ failure: RunFailure) throws -> ApplyOutcome {
-        report(index, step, .fail, failure.message)
+    private mutating func fail(_ step: Step, _ failure: RunFailure) throws -> ApplyOutcome {
+        report(step, .fail, failure.message)
         if let target = state.targetSlot.flatMap(Slot.init(rawValue:)), state.phase == .downloading {
             // The SHA-256 check still decides over kept bytes; files that failed a check are not kept.
             if case .download = step.operation {
@@ -127,11 +130,13 @@ extension ApplyContext {
         release = .staged(StagedRelease(version: version, offered: nil))
         // From the plan's first activation step (a gate held across the reboot, or activate.slot)
         // to the reboot: the same steps `apply` runs there.
-        for (index, step) in plan.steps.enumerated() where index >= plan.activationStart && step.part != .postBoot {
+        let steps = plan.steps.enumerated().filter { $0.offset >= plan.activationStart && $0.element.part != .postBoot }.map(\.element)
+        numbering = StepNumbering(total: steps.count)
+        for step in steps {
             do {
-                if let outcome = try handler(for: step.operation).perform(index, step, &self) { return outcome }
+                if let outcome = try handler(for: step.operation).perform(step, &self) { return outcome }
             } catch let failure as RunFailure {
-                report(index, step, .fail, failure.message)
+                report(step, .fail, failure.message)
                 let failed = failure.prefixed("\(step.id): ")
                 try record(failed)
                 return .failed(failed)

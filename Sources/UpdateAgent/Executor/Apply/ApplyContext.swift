@@ -71,16 +71,16 @@ struct ApplyContext {
         self.lock = lock
     }
 
-    /// The steps of the apply part, for the counter the reporter shows.
-    var stepCount: Int { run.steps.count }
+    /// The counter shown beside each step; set to the steps of the part a run walks.
+    var numbering = StepNumbering(total: 0)
 
-    mutating func report(_ index: Int, _ step: Step, _ decision: StepDecision, _ detail: String) {
+    mutating func report(_ step: Step, _ decision: StepDecision, _ detail: String) {
         records.append(.init(step: step.id, decision: decision.rawValue, detail: detail))
-        env.reporter.stepFinished(index: index, total: stepCount, step: step, decision: decision, detail: detail)
+        numbering.report(step, decision, detail, to: env.reporter)
     }
 
-    mutating func skip(_ index: Int, _ step: Step, _ why: String = "dry run: not carried out") -> ApplyOutcome? {
-        report(index, step, .skip, why)
+    mutating func skip(_ step: Step, _ why: String = "dry run: not carried out") -> ApplyOutcome? {
+        report(step, .skip, why)
         return nil
     }
 

@@ -5,10 +5,10 @@ import UpdatePlan
 /// operation, so a new operation does not compile until it is handled (docs/extending.md,
 /// "Adding a step").
 protocol ApplyStepHandler {
-    /// Carries out `step`, the `index`th of the apply part: nil goes on, an outcome ends the run,
+    /// Carries out `step`, one of the apply part: nil goes on, an outcome ends the run,
     /// a thrown `RunFailure` fails it (recorded with its code); any other error stops the run
     /// as it is (the state could not be written, say).
-    func perform(_ index: Int, _ step: Step, _ context: inout ApplyContext) throws -> ApplyOutcome?
+    func perform(_ step: Step, _ context: inout ApplyContext) throws -> ApplyOutcome?
 }
 
 extension ApplyContext {
@@ -38,7 +38,7 @@ extension ApplyContext {
 struct MisplacedStep: ApplyStepHandler {
     var part: String
 
-    func perform(_ index: Int, _ step: Step, _ context: inout ApplyContext) throws -> ApplyOutcome? {
+    func perform(_ step: Step, _ context: inout ApplyContext) throws -> ApplyOutcome? {
         throw RunFailure(.metadata, "\(step.id) is a \(part) step in the apply part of the plan (a bug in the plan; please report it)")
     }
 }

@@ -47,17 +47,25 @@ struct HealthcheckContext {
     var results: [ProbeResult] = []
     /// The first slot is being given back (crash tests stop there once).
     var givingBack = false
+    var numbering: StepNumbering
 
     init(run: HealthcheckRun, lock: StateLock, state: UpdateState, inFlight: InFlight) {
         self.run = run
         self.lock = lock
         self.state = state
         self.inFlight = inFlight
+        self.numbering = StepNumbering(total: run.verificationStepsShown)
     }
 
-    mutating func report(_ index: Int, _ step: Step, _ decision: StepDecision, _ detail: String) {
+    mutating func report(_ step: Step, _ decision: StepDecision, _ detail: String) {
+        record(step, decision, detail)
+        numbering.report(step, decision, detail, to: env.reporter)
+    }
+
+    /// A step's decision kept in the state's `last_run` without a line of its own (another
+    /// step's line says it).
+    mutating func record(_ step: Step, _ decision: StepDecision, _ detail: String) {
         records.append(.init(step: step.id, decision: decision.rawValue, detail: detail))
-        env.reporter.stepFinished(index: index, total: run.steps.count, step: step, decision: decision, detail: detail)
     }
 
     /// The state written with this run's step records.

@@ -5,9 +5,9 @@ import UpdatePolicy
 /// the verification run's context. `HealthcheckContext.handler(for:)` picks it with an
 /// exhaustive switch, so a new operation does not compile until it is handled.
 protocol PostBootStepHandler {
-    /// Carries out `step`, the `index`th of the post-boot part, reading and setting the
+    /// Carries out `step`, one of the post-boot part, reading and setting the
     /// context's verdict. A step the verdict makes moot reports nothing.
-    func perform(_ index: Int, _ step: Step, _ context: inout HealthcheckContext) throws
+    func perform(_ step: Step, _ context: inout HealthcheckContext) throws
 }
 
 extension HealthcheckContext {
@@ -31,7 +31,7 @@ extension HealthcheckContext {
 
 /// An apply operation in the post-boot part: the planner never writes one there.
 struct MisplacedPostBootStep: PostBootStepHandler {
-    func perform(_ index: Int, _ step: Step, _ context: inout HealthcheckContext) throws {
+    func perform(_ step: Step, _ context: inout HealthcheckContext) throws {
         throw RunFailure(.probe, "\(step.id) is an apply step in the post-boot part of the plan (a bug in the plan; please report it)")
     }
 }

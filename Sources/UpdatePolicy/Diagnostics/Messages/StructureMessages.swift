@@ -152,6 +152,25 @@ extension Message {
         .missingUpdates, "the file has no top-level `scenario:` mapping",
         help: "write the scenario under a top-level `scenario:` key")
 
+    /// A gate or probe name a scenario scripts that `policy` has no step for.
+    static func unknownScenarioName(
+        _ name: String, noun: String, policy: String, guess: String?, turnedOff: Bool, names: [String]
+    ) -> Message {
+        let help =
+            if let guess {
+                "did you mean `\(guess)`?"
+            } else if turnedOff {
+                "the policy turns the `\(name)` \(noun) off"
+            } else if names.isEmpty {
+                "the policy has no \(noun)s"
+            } else {
+                "the policy's \(noun)s are: " + names.map { "`\($0)`" }.joined(separator: ", ")
+            }
+        return Message(
+            .unknownKey, "\(policy) has no \(noun) named `\(name)`, so what the scenario scripts for it is never asked for",
+            help: help)
+    }
+
     static func tooManyProbeOutcomes(limit: Int) -> Message {
         Message(
             .outOfRange, "the scenario scripts more than \(limit) probe outcomes in all",

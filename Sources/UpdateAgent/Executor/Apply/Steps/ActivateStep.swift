@@ -4,8 +4,8 @@ import UpdatePolicy
 /// `activate.slot`: the passive slot boots next. The activation is recorded in the sidecar
 /// (with this boot's id) before the bootloader is told, and in the state after.
 struct ActivateStep: ApplyStepHandler {
-    func perform(_ index: Int, _ step: Step, _ context: inout ApplyContext) throws -> ApplyOutcome? {
-        guard !context.run.dryRun else { return context.skip(index, step) }
+    func perform(_ step: Step, _ context: inout ApplyContext) throws -> ApplyOutcome? {
+        guard !context.run.dryRun else { return context.skip(step) }
         let env = context.env, version = context.targetVersion, slot = context.booted.other
         do {
             let boot = try env.backend.bootID()
@@ -22,7 +22,7 @@ struct ActivateStep: ApplyStepHandler {
             throw RunFailure(.backend, "\(error)")
         }
         TestPause.here("apply.activated-unsaved")
-        context.report(index, step, .done, "slot \(slot.rawValue) boots next")
+        context.report(step, .done, "slot \(slot.rawValue) boots next")
         context.state.deferral = nil
         try context.transition(.activated)
         return nil

@@ -4,11 +4,11 @@ import UpdatePolicy
 /// `check.version`: stops when the offered version runs already; goes on to activation when it
 /// is the staged one; defers a version that was rolled back before (unless `--force`).
 struct CompareVersionsStep: ApplyStepHandler {
-    func perform(_ index: Int, _ step: Step, _ context: inout ApplyContext) throws -> ApplyOutcome? {
+    func perform(_ step: Step, _ context: inout ApplyContext) throws -> ApplyOutcome? {
         var offered = try context.offered(for: step)
         let version = offered.metadata.version, running = context.running, run = context.run
         if version == running {
-            context.report(index, step, .stop, "up to date: the node runs \(running)")
+            context.report(step, .stop, "up to date: the node runs \(running)")
             if !run.dryRun, context.state.phase != .staged { try context.transition(.idle) }
             return .upToDate(version: running)
         }
@@ -17,7 +17,7 @@ struct CompareVersionsStep: ApplyStepHandler {
                 offered.alreadyStaged = true
                 context.release = .offered(offered)
                 context.report(
-                    index, step, .pass,
+                    step, .pass,
                     "running \(running); \(staged) is staged already in slot "
                         + "\(context.state.targetSlot ?? context.booted.other.rawValue)")
                 return nil
@@ -32,14 +32,14 @@ struct CompareVersionsStep: ApplyStepHandler {
             context.stagedVersion = nil
         }
         if let earlier = try context.env.store.readSidecar().rollback(of: version) {
-            return try deferRolledBack(version, earlier, index, step, &context)
+            return try deferRolledBack(version, earlier, step, &context)
         }
-        context.report(index, step, .pass, "running \(running), offered \(version)")
+        context.report(step, .pass, "running \(running), offered \(version)")
         return nil
     }
 
     private func deferRolledBack(
-        _ version: String, _ earlier: Sidecar.RolledBack, _ index: Int, _ step: Step,
+        _ version: String, _ earlier: Sidecar.RolledBack, _ step: Step,
         _ context: inout ApplyContext
     ) throws -> ApplyOutcome? {
         let run = context.run, running = context.running
@@ -48,12 +48,12 @@ struct CompareVersionsStep: ApplyStepHandler {
             + "version, or `--force` to install it again"
         if run.force {
             context.report(
-                index, step, .pass,
+                step, .pass,
                 "running \(running), offered \(version), which was rolled back at "
                     + "\(earlier.at.wholeSeconds): installing it again (--force)")
             return nil
         }
-        return try context.deferOffer(index, step, reason)
+        return try context.deferOffer(step, reason)
     }
 }
 
@@ -61,8 +61,8 @@ extension ApplyContext {
     /// The offer is not taken (a version rolled back before, metadata older than the newest
     /// accepted): `check` says so, a dry run notes it and goes on, a real run is deferred
     /// (idle, the deferral recorded) until something newer is offered.
-    mutating func deferOffer(_ index: Int, _ step: Step, _ reason: String) throws -> ApplyOutcome? {
-        report(index, step, .block, reason)
+    mutating func deferOffer(_ step: Step, _ reason: String) throws -> ApplyOutcome? {
+        report(step, .block, reason)
         if run.checkOnly { return .deferred(gate: step.id, reason: reason) }
         if run.dryRun {
             if blockedBy == nil { blockedBy = step.id }

@@ -4,14 +4,14 @@ import UpdatePolicy
 /// `download.files`: the release's files into the passive slot's download folder, at once,
 /// hashed while they are written (`ReleaseDownload`). The attempt starts here (downloading).
 struct DownloadStep: ApplyStepHandler {
-    func perform(_ index: Int, _ step: Step, _ context: inout ApplyContext) throws -> ApplyOutcome? {
+    func perform(_ step: Step, _ context: inout ApplyContext) throws -> ApplyOutcome? {
         let offered = try context.offered(for: step)
         let metadata = offered.metadata
-        if offered.alreadyStaged { return context.skip(index, step, "\(metadata.version) is staged already") }
+        if offered.alreadyStaged { return context.skip(step, "\(metadata.version) is staged already") }
         let target = context.booted.other
         if context.run.dryRun {
             context.report(
-                index, step, .skip,
+                step, .skip,
                 "dry run: would download \(metadata.fileNames) "
                     + (metadata.size.map { "(\(ByteText.show(UInt64($0)))) " } ?? "") + "into slot \(target.rawValue)")
             return nil
@@ -27,7 +27,7 @@ struct DownloadStep: ApplyStepHandler {
         let downloaded = try context.downloadAll(offered, paths: paths)
         context.release = .downloaded(downloaded)
         context.report(
-            index, step, .done,
+            step, .done,
             metadata.files.map { "\($0.name) \(ByteText.show(UInt64(downloaded.written[$0.name] ?? 0)))" }
                 .joined(separator: ", ") + " written for slot \(target.rawValue)")
         return nil

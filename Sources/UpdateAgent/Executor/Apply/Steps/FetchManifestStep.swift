@@ -7,7 +7,7 @@ struct FetchManifestStep: ApplyStepHandler {
     var reference: RegistryReference
     var tag: String
 
-    func perform(_ index: Int, _ step: Step, _ context: inout ApplyContext) throws -> ApplyOutcome? {
+    func perform(_ step: Step, _ context: inout ApplyContext) throws -> ApplyOutcome? {
         let policy = context.run.policy, env = context.env
         let credentials: String?
         do {
@@ -36,12 +36,12 @@ struct FetchManifestStep: ApplyStepHandler {
             env.reporter.note(
                 "no public_key: this release is not authenticated; whoever can change the registry's "
                     + "content or the connection chooses what is installed")
-            context.report(index, step, .done, "offered \(context.describe(offered)) (manifest \(manifest)…), unauthenticated")
+            context.report(step, .done, "offered \(context.describe(offered)) (manifest \(manifest)…), unauthenticated")
         } else {
             var release = resolved
             release.release = offered
             context.release = .fetched(FetchedRelease(bytes: offered.bytes, registry: (client, release)))
-            context.report(index, step, .done, "manifest \(manifest)… of \(reference.named(tag)); its signature is checked next")
+            context.report(step, .done, "manifest \(manifest)… of \(reference.named(tag)); its signature is checked next")
         }
         return nil
     }

@@ -6,13 +6,13 @@ import UpdatePolicy
 struct FetchMetadataStep: ApplyStepHandler {
     var server: PolicyURL?
 
-    func perform(_ index: Int, _ step: Step, _ context: inout ApplyContext) throws -> ApplyOutcome? {
+    func perform(_ step: Step, _ context: inout ApplyContext) throws -> ApplyOutcome? {
         guard server != nil else { throw RunFailure(.metadata, "the policy has no server") }
         let url = context.plan.metadataURL
         let bytes = try context.fetch(url, limit: 64 << 10, what: "metadata")
         if context.run.policy.publicKey != nil {
             context.release = .fetched(FetchedRelease(bytes: bytes))
-            context.report(index, step, .done, "fetched \(url) (\(bytes.count) bytes); its signature is checked next")
+            context.report(step, .done, "fetched \(url) (\(bytes.count) bytes); its signature is checked next")
         } else {
             var offered = try context.parseMetadata(bytes)
             try context.learnSizes(&offered)
@@ -20,7 +20,7 @@ struct FetchMetadataStep: ApplyStepHandler {
             context.env.reporter.note(
                 "no public_key: this release is not authenticated; whoever can change the server's "
                     + "files or the connection chooses what is installed")
-            context.report(index, step, .done, "offered \(context.describe(offered)), unauthenticated")
+            context.report(step, .done, "offered \(context.describe(offered)), unauthenticated")
         }
         return nil
     }

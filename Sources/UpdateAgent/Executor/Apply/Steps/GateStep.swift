@@ -6,11 +6,11 @@ import UpdatePolicy
 struct GateStep: ApplyStepHandler {
     var gate: Gate
 
-    func perform(_ index: Int, _ step: Step, _ context: inout ApplyContext) throws -> ApplyOutcome? {
+    func perform(_ step: Step, _ context: inout ApplyContext) throws -> ApplyOutcome? {
         let env = context.env, run = context.run
         switch env.gates.evaluate(gate, input(context)) {
         case .pass(let detail):
-            context.report(index, step, .pass, detail)
+            context.report(step, .pass, detail)
             if !run.dryRun, type(of: gate.kind).placement == .heldAcrossReboot, let lock = context.lock {
                 let held = Sidecar.Held(gate: gate.name.value, detail: detail, at: env.clock.now())
                 try env.store.updateSidecar(holding: lock) { sidecar in
@@ -19,18 +19,18 @@ struct GateStep: ApplyStepHandler {
                 }
             }
         case .skipped(let detail):
-            context.report(index, step, .skip, detail)
+            context.report(step, .skip, detail)
         case .error(let detail):
             // A fleet lock that cannot decide is the lock's trouble, not a gate's.
             throw RunFailure(type(of: gate.kind).placement == .heldAcrossReboot ? .lock : .gate, detail)
         case .refuse(let reason):
-            context.report(index, step, .fail, reason)
+            context.report(step, .fail, reason)
             if !run.dryRun {
                 try context.transition(.failed, .init(failure: RunFailure(.metadata, "refused by \(gate.name.value): \(reason)")))
             }
             return .refused(gate: gate.name.value, reason: reason)
         case .block(let reason):
-            context.report(index, step, .block, reason)
+            context.report(step, .block, reason)
             return try deferRun(reason, &context)
         }
         return nil

@@ -6,24 +6,24 @@ import UpdatePolicy
 struct RebootStep: ApplyStepHandler {
     var mode: RebootMode
 
-    func perform(_ index: Int, _ step: Step, _ context: inout ApplyContext) throws -> ApplyOutcome? {
-        guard !context.run.dryRun else { return context.skip(index, step) }
+    func perform(_ step: Step, _ context: inout ApplyContext) throws -> ApplyOutcome? {
+        guard !context.run.dryRun else { return context.skip(step) }
         switch mode {
         case .auto:
             do {
                 try context.env.backend.reboot()
             } catch {
                 // Activated already: the state stays activated; the next boot verifies.
-                context.report(index, step, .fail, "\(error)")
+                context.report(step, .fail, "\(error)")
                 return .failed(
                     RunFailure(
                         .backend,
                         "the update is activated but the reboot failed: \(error); reboot the node, "
                             + "then run `updatectl healthcheck`"))
             }
-            context.report(index, step, .done, "rebooting into slot \(context.booted.other.rawValue)")
+            context.report(step, .done, "rebooting into slot \(context.booted.other.rawValue)")
         case .manual:
-            context.report(index, step, .stop, "reboot the node, then run `updatectl healthcheck`")
+            context.report(step, .stop, "reboot the node, then run `updatectl healthcheck`")
         }
         context.state.lastRun = context.records
         try context.env.store.save(context.state, clock: context.env.clock)

@@ -5,21 +5,21 @@ import UpdatePolicy
 struct ReleaseHeldStep: ApplyStepHandler {
     var gate: Gate
 
-    func perform(_ index: Int, _ step: Step, _ context: inout ApplyContext) throws -> ApplyOutcome? {
+    func perform(_ step: Step, _ context: inout ApplyContext) throws -> ApplyOutcome? {
         let env = context.env, run = context.run
-        if run.checkOnly { return context.skip(index, step, "check takes and gives back nothing") }
+        if run.checkOnly { return context.skip(step, "check takes and gives back nothing") }
         if let staged = context.stagedVersion {
-            return context.skip(index, step, "\(staged) is staged: a slot taken for it is kept for its activation")
+            return context.skip(step, "\(staged) is staged: a slot taken for it is kept for its activation")
         }
-        if run.dryRun { return context.skip(index, step, HeldGates.previewRelease(gate, env.checks) ?? "dry run: not carried out") }
+        if run.dryRun { return context.skip(step, HeldGates.previewRelease(gate, env.checks) ?? "dry run: not carried out") }
         switch HeldGates.release(gate, env.checks) {
         case .done(let detail)?:
-            context.report(index, step, .done, detail)
+            context.report(step, .done, detail)
             if let lock = context.lock {
                 try env.store.updateSidecar(holding: lock) { $0.held.removeAll { $0.gate == gate.name.value } }
             }
         case .refused(let reason)?, .unreachable(let reason)?:
-            context.report(index, step, .skip, "not given back now (\(reason)); the next run tries again")
+            context.report(step, .skip, "not given back now (\(reason)); the next run tries again")
         case nil:
             break
         }

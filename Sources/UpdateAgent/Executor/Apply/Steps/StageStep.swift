@@ -8,11 +8,11 @@ import Glibc
 /// `stage.slot`: the backend moves the verified files into the passive slot; the phase becomes
 /// staged (with `activation: separate` the run rests there).
 struct StageStep: ApplyStepHandler {
-    func perform(_ index: Int, _ step: Step, _ context: inout ApplyContext) throws -> ApplyOutcome? {
+    func perform(_ step: Step, _ context: inout ApplyContext) throws -> ApplyOutcome? {
         let offered = try context.offered(for: step)
         let version = offered.metadata.version
-        if offered.alreadyStaged { return context.skip(index, step, "\(version) is staged already") }
-        guard !context.run.dryRun else { return context.skip(index, step) }
+        if offered.alreadyStaged { return context.skip(step, "\(version) is staged already") }
+        guard !context.run.dryRun else { return context.skip(step) }
         let downloaded = try context.downloaded(for: step)
         let slot = context.booted.other
         do {
@@ -25,7 +25,7 @@ struct StageStep: ApplyStepHandler {
         TestPause.here("apply.staged-unsaved")
         try context.transition(.staged)
         context.release = .staged(StagedRelease(version: version, offered: offered))
-        context.report(index, step, .done, "slot \(slot.rawValue) holds \(version)")
+        context.report(step, .done, "slot \(slot.rawValue) holds \(version)")
         if context.run.policy.activation.value == .separate {
             context.env.reporter.note("activation: separate: \(version) waits in slot \(slot.rawValue) for `updatectl activate`")
         }

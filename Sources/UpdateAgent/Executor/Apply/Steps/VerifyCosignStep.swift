@@ -6,7 +6,7 @@ import UpdatePolicy
 struct VerifyCosignStep: ApplyStepHandler {
     var key: PublicKeySpec
 
-    func perform(_ index: Int, _ step: Step, _ context: inout ApplyContext) throws -> ApplyOutcome? {
+    func perform(_ step: Step, _ context: inout ApplyContext) throws -> ApplyOutcome? {
         let fetched = try context.fetched(for: step)
         guard let (client, resolved) = fetched.registry else { throw RunFailure(.metadata, "no manifest was fetched") }
         let signed: String
@@ -20,7 +20,7 @@ struct VerifyCosignStep: ApplyStepHandler {
         }
         context.release = .offered(OfferedRelease(metadata: resolved.release))
         context.report(
-            index, step, .pass, "cosign signature of \(signed.prefix(19))… verifies; offered \(context.describe(resolved.release))")
+            step, .pass, "cosign signature of \(signed.prefix(19))… verifies; offered \(context.describe(resolved.release))")
         return nil
     }
 }

@@ -6,10 +6,10 @@ import UpdatePolicy
 struct VerifyFileSignaturesStep: ApplyStepHandler {
     var key: PublicKeySpec
 
-    func perform(_ index: Int, _ step: Step, _ context: inout ApplyContext) throws -> ApplyOutcome? {
+    func perform(_ step: Step, _ context: inout ApplyContext) throws -> ApplyOutcome? {
         let offered = try context.offered(for: step)
-        if offered.alreadyStaged { return context.skip(index, step, "\(offered.metadata.version) is staged already") }
-        guard !context.run.dryRun else { return context.skip(index, step) }
+        if offered.alreadyStaged { return context.skip(step, "\(offered.metadata.version) is staged already") }
+        guard !context.run.dryRun else { return context.skip(step) }
         let downloaded = try context.downloaded(for: step)
         let keys = try context.keys(self.key)
         var said: [String] = []
@@ -28,7 +28,7 @@ struct VerifyFileSignaturesStep: ApplyStepHandler {
             }
             said.append("\(file.name): signature verifies")
         }
-        context.report(index, step, .pass, said.joined(separator: "; "))
+        context.report(step, .pass, said.joined(separator: "; "))
         return nil
     }
 }

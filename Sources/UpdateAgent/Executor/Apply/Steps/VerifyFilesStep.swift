@@ -3,10 +3,10 @@ import UpdatePolicy
 
 /// `verify.files`: every file's size is the one announced and its SHA-256 the metadata's.
 struct VerifyFilesStep: ApplyStepHandler {
-    func perform(_ index: Int, _ step: Step, _ context: inout ApplyContext) throws -> ApplyOutcome? {
+    func perform(_ step: Step, _ context: inout ApplyContext) throws -> ApplyOutcome? {
         let offered = try context.offered(for: step)
-        if offered.alreadyStaged { return context.skip(index, step, "\(offered.metadata.version) is staged already") }
-        guard !context.run.dryRun else { return context.skip(index, step) }
+        if offered.alreadyStaged { return context.skip(step, "\(offered.metadata.version) is staged already") }
+        guard !context.run.dryRun else { return context.skip(step) }
         let downloaded = try context.downloaded(for: step)
         for file in offered.metadata.files {
             let count = downloaded.written[file.name] ?? 0
@@ -24,7 +24,7 @@ struct VerifyFilesStep: ApplyStepHandler {
             }
         }
         context.report(
-            index, step, .pass,
+            step, .pass,
             offered.metadata.files.map { "\($0.name) sha256 \($0.sha256.prefix(12))… matches" }
                 .joined(separator: "; "))
         return nil

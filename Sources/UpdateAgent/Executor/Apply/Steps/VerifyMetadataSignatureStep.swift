@@ -10,7 +10,7 @@ import UpdatePolicy
 struct VerifyMetadataSignatureStep: ApplyStepHandler {
     var key: PublicKeySpec
 
-    func perform(_ index: Int, _ step: Step, _ context: inout ApplyContext) throws -> ApplyOutcome? {
+    func perform(_ step: Step, _ context: inout ApplyContext) throws -> ApplyOutcome? {
         let fetched = try context.fetched(for: step)
         let keys = try context.keys(self.key)
         let trust = context.run.policy.trust
@@ -39,7 +39,7 @@ struct VerifyMetadataSignatureStep: ApplyStepHandler {
             than: newest, running: context.running, allowOlder: trust.allowOlderMetadata.value, force: context.run.force,
             note: context.env.reporter.note)
         {
-            return try context.deferOffer(index, step, older)
+            return try context.deferOffer(step, older)
         }
         if signedBy != nil, !context.run.dryRun, let lock = context.lock, newest.flatMap(freshness.olderThan) == nil {
             // The newest accepted, never lowered (an older one let pass by --force, the policy or
@@ -51,7 +51,7 @@ struct VerifyMetadataSignatureStep: ApplyStepHandler {
         try context.learnSizes(&offered)
         context.release = .offered(OfferedRelease(metadata: offered))
         context.report(
-            index, step, .pass,
+            step, .pass,
             (signedBy.map { "signature verifies (\($0))" } ?? "metadata unsigned, every file signed")
                 + "; offered \(context.describe(offered))" + (age.map { "; \($0)" } ?? "")
                 + (offered.expires.map { "; valid until \($0)" } ?? ""))

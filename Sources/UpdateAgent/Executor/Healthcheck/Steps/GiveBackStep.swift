@@ -7,8 +7,11 @@ import UpdatePolicy
 struct GiveBackStep: PostBootStepHandler {
     var gate: Gate
 
-    func perform(_ index: Int, _ step: Step, _ context: inout HealthcheckContext) throws {
-        guard context.verdict.isSteady else { return }
+    func perform(_ step: Step, _ context: inout HealthcheckContext) throws {
+        guard context.verdict.isSteady else {
+            context.report(step, .skip, "kept: the node is not steady yet (neither committed nor rolled back)")
+            return
+        }
         if !context.givingBack {
             context.givingBack = true
             TestPause.here("healthcheck.release")
@@ -17,9 +20,9 @@ struct GiveBackStep: PostBootStepHandler {
         switch HeldGates.release(gate, env.checks) {
         case .done(let detail)?:
             try? env.store.updateSidecar(holding: context.lock) { $0.held.removeAll { $0.gate == gate.name.value } }
-            context.report(index, step, .done, detail)
+            context.report(step, .done, detail)
         case .refused(let reason)?, .unreachable(let reason)?:
-            context.report(index, step, .skip, "not given back now (\(reason)); the next run tries again")
+            context.report(step, .skip, "not given back now (\(reason)); the next run tries again")
         case nil:
             break
         }

@@ -10,7 +10,7 @@ struct ProbeRoundsStep: PostBootStepHandler {
     /// The shortest pause between probe rounds.
     static let minimumInterval = Duration.milliseconds(100)
 
-    func perform(_ index: Int, _ step: Step, _ context: inout HealthcheckContext) throws {
+    func perform(_ step: Step, _ context: inout HealthcheckContext) throws {
         guard case .verifying = context.verdict else { return }
         let env = context.env, start = context.start, deadline = start + timeout
         let probes = context.run.probes, values = context.variables
@@ -40,12 +40,12 @@ struct ProbeRoundsStep: PostBootStepHandler {
         let elapsed = DurationText.format(.seconds((env.clock.instant() - start).components.seconds))
         if passed {
             context.verdict = .passed
-            context.report(index, step, .pass, "round \(round) passed after \(elapsed)")
+            context.report(step, .pass, "round \(round) passed after \(elapsed)")
         } else {
             let failures = context.results.filter { !$0.passed }.map { "\($0.name): \($0.detail)" }.joined(separator: "; ")
             let message = "no probe round passed in \(DurationText.format(timeout)) (\(round) rounds); last round: \(failures)"
             context.verdict = .notPassed(message)
-            context.report(index, step, .fail, message)
+            context.report(step, .fail, message)
         }
     }
 }

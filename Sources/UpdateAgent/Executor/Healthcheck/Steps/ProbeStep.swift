@@ -5,8 +5,8 @@ import UpdatePolicy
 struct ProbeStep: PostBootStepHandler {
     var name: String
 
-    func perform(_ index: Int, _ step: Step, _ context: inout HealthcheckContext) throws {
+    func perform(_ step: Step, _ context: inout HealthcheckContext) throws {
         guard let result = context.results.first(where: { $0.name == name }) else { return }
-        context.report(index, step, result.passed ? .pass : .fail, result.detail)
+        context.report(step, result.passed ? .pass : .fail, result.detail)
     }
 }

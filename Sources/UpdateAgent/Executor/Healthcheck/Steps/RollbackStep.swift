@@ -7,29 +7,31 @@ import UpdatePolicy
 struct RollbackStep: PostBootStepHandler {
     var after: Int
 
-    func perform(_ index: Int, _ step: Step, _ context: inout HealthcheckContext) throws {
+    func perform(_ step: Step, _ context: inout HealthcheckContext) throws {
         guard case .counted(let count, let message) = context.verdict else { return }
         guard after > 0, count >= after else {
-            context.report(
-                index, step, .skip,
+            // The failure's line says it.
+            context.record(
+                step, .skip,
                 after == 0
                     ? "automatic rollback is off (auto_rollback_after: 0)"
                     : "\(count) of \(after) failed runs before an automatic rollback")
             try context.save()
             return
         }
+        let runs = "\(count) consecutive failed runs"
         let previous = context.inFlight.previous, state = context.state
         do {
             try context.env.backend.rollback(to: previous, version: state.fromVersion ?? "", fromVersion: state.toVersion ?? "")
             TestPause.here("healthcheck.rollback-unsaved")
         } catch {
-            context.report(index, step, .fail, "\(error)")
+            context.report(step, .fail, "\(runs); \(error)")
             try context.save()
             context.verdict = .counted(count: count, message: "\(message); the rollback failed: \(error)")
             return
         }
         let reason = "rolled back to slot \(previous.rawValue) after \(count) consecutive failed verification runs; \(message)"
-        context.report(index, step, .done, "slot \(previous.rawValue) boots next")
+        context.report(step, .done, "\(runs): slot \(previous.rawValue) boots next")
         context.state.lastRun = context.records
         try context.rememberRollback(reason: "\(count) consecutive failed verification runs")
         try context.transition(.rolledBack, .init(error: reason, reason: .probe))

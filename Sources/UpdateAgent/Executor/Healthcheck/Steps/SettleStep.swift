@@ -5,13 +5,13 @@ import UpdatePolicy
 struct SettleStep: PostBootStepHandler {
     var duration: Duration
 
-    func perform(_ index: Int, _ step: Step, _ context: inout HealthcheckContext) throws {
+    func perform(_ step: Step, _ context: inout HealthcheckContext) throws {
         guard case .verifying = context.verdict else { return }
         if duration > .zero {
             context.env.clock.sleep(for: duration)
-            context.report(index, step, .done, "waited \(DurationText.format(duration))")
+            context.report(step, .done, "waited \(DurationText.format(duration))")
         } else {
-            context.report(index, step, .skip, "no settle")
+            context.report(step, .skip, "no settle")
         }
     }
 }
