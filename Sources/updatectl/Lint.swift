@@ -100,7 +100,7 @@ struct Lint: ParsableCommand {
         for (index, outcome) in results.enumerated() {
             switch outcome {
             case .success(var result):
-                if skipNonPolicies, result.notAPolicy, !PolicyFiles.isNamedPolicy(files[index]) {
+                if skipNonPolicies, result.notAPolicy, !PolicyFiles.isNamedPolicy(files[index]) || result.certainlyNotAPolicy {
                     report.skipped += 1
                     continue
                 }

@@ -60,6 +60,26 @@ import Testing
         #expect((conflict.endLine, conflict.endColumn) == (4, 11 + "/etc/kubesolo/update.pub".count))
     }
 
+    /// Each of UPD207's other shorthands underlines its whole value too.
+    @Test(arguments: [
+        (
+            "  healthcheck_url: http://127.0.0.1:10248/healthz\n  healthcheck:\n    probes:\n"
+                + "      - http: {url: \"http://127.0.0.1:10248/healthz\", status: 204}\n",
+            "http://127.0.0.1:10248/healthz"
+        ),
+        ("  kube_system_settle: 45s\n  healthcheck:\n    probes:\n      - kube_system_ready: {settle: 60s}\n", "45s"),
+        (
+            "  maintenance_window: \"01:00-01:10\"\n  preflight:\n    - maintenance_window: {start: \"02:00\", end: \"04:00\"}\n",
+            "\"01:00-01:10\""
+        ),
+    ])
+    func everyShorthandConflictUnderlinesItsValue(lines: String, value: String) throws {
+        let found = try findings("updates:\n  server: https://u.example.com\n" + lines)
+        let conflict = try #require(found.first { $0.rule == "UPD207" }, "\(found.map(\.rule))")
+        #expect((conflict.line, conflict.endLine) == (3, 3))
+        #expect(conflict.endColumn - conflict.column == value.count, "\(conflict)")
+    }
+
     /// UPD407 underlines the window, from its start to the end of its end.
     @Test func windowTooShortUnderlinesTheWindow() throws {
         let line = #"    - maintenance_window: {start: "02:00", end: "02:15"}"#

@@ -253,6 +253,18 @@ import Testing
         #expect(second.stdout.contains("https://other.example.com"))
     }
 
+    /// A scenario's facts for a gate the policy lacks script nothing: the shipped fleet-slot-busy
+    /// scenario against a policy without a fleet lock is a finding, not a pass.
+    @Test func factsForAGateThePolicyLacksAreAFinding() throws {
+        let result = try CLI.run(
+            ["simulate", "policies/hardened.yaml", "--scenario", "examples/scenarios/fleet-slot-busy.yaml"], directory: Paths.root)
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect(result.stderr.contains("has no `fleet_lock` step, so the fact `fleet_lock` is never asked for"), "\(result.stderr)")
+        let fitting = try CLI.run(
+            ["simulate", "policies/fleet.yaml", "--scenario", "examples/scenarios/fleet-slot-busy.yaml"], directory: Paths.root)
+        #expect(fitting.status == 0, "\(fitting.stdout)\(fitting.stderr)")
+    }
+
     @Test func noPolicyAnywhereSaysWhereItLooked() throws {
         let directory = try TemporaryDirectory()
         let result = try CLI.run(["apply"], environment: ["UPDATECTL_TEST_ROOT": directory.url.path])

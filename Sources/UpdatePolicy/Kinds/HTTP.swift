@@ -71,7 +71,8 @@ public struct HTTPProbe: DecodableProbe, HTTPEntry {
                     .shorthandConflict,
                     "`healthcheck_url` \(url.value.text) passes on 200, but the `http` probe of the same URL under "
                         + "`healthcheck.probes` passes on \(status.value)",
-                    start: mark, help: "keep one: drop `healthcheck_url`, or the probe",
+                    start: mark, end: context.updates.mapping["healthcheck_url"]?.end,
+                    help: "keep one: drop `healthcheck_url`, or the probe",
                     notes: status.origin.mark.map { [Finding.Note(message: "the probe's status", mark: $0)] } ?? []))
             return []
         }

@@ -62,7 +62,8 @@ public struct KubeSystemReadyProbe: CheckedProbe {
                     Finding(
                         .shorthandConflict,
                         "`kube_system_settle` \(said), but the `kube_system_ready` probe's settle is \(DurationText.format(other.value))",
-                        start: mark, help: "keep one: the shorthand or the probe under `healthcheck.probes`",
+                        start: mark, end: context.updates.mapping["kube_system_settle"]?.end,
+                        help: "keep one: the shorthand or the probe under `healthcheck.probes`",
                         notes: other.origin.mark.map { [Finding.Note(message: "the probe's settle", mark: $0)] }
                             ?? [Finding.Note(message: "the probe, with the default settle of 30s", mark: mark)]))
             }

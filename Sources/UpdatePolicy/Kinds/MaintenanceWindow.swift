@@ -64,7 +64,8 @@ public struct MaintenanceWindowGate: CheckedGate {
                 Finding(
                     .shorthandConflict,
                     "`\(entry.name): \"\(range)\"` and a `\(entry.name)` gate under `preflight` give the window twice",
-                    start: mark, help: "keep one: the gate (which adds days and a time zone), or the one-line form",
+                    start: mark, end: context.updates.mapping[entry.name]?.end,
+                    help: "keep one: the gate (which adds days and a time zone), or the one-line form",
                     notes: other.source.mark.map { [Finding.Note(message: "the gate", mark: $0)] } ?? []))
             return []
         }

@@ -13,6 +13,9 @@ public struct LintResult: Sendable {
     /// YAML document (empty, several documents, a template) and no line starts with `updates:`.
     /// `lint --skip-non-policies` leaves such files out unless they are named as a policy.
     public var notAPolicy = false
+    /// Not a policy whatever its name: a Kubernetes object (`apiVersion` and `kind`), or a file whose
+    /// `updates` is another tool's (a list: Dependabot's).
+    public var certainlyNotAPolicy = false
 
     public var errorCount: Int { findings.count { $0.severity == .error } }
 
@@ -56,11 +59,11 @@ public enum PolicyLinter {
     {
         var findings = document.problems.map(finding(for:))
         var policy: Policy?
-        var notAPolicy = false
+        var notAPolicy = false, certainlyNotAPolicy = false
         if let root = document.root {
             policy = decode(
                 root, source: document.source, file: file, timeZones: options.timeZones, layers: layers,
-                findings: &findings, notAPolicy: &notAPolicy)
+                findings: &findings, notAPolicy: &notAPolicy, certainlyNotAPolicy: &certainlyNotAPolicy)
         } else if !document.problems.contains(where: { $0.kind == .tooLarge || $0.kind == .unreadable }) {
             notAPolicy = !startsAnUpdatesLine(document.source)
         }
@@ -71,29 +74,52 @@ public enum PolicyLinter {
         findings.sort { ($0.start.offset, $0.rule, $0.message) < ($1.start.offset, $1.rule, $1.message) }
         var result = LintResult(file: file, findings: findings, policy: policy, source: document.source)
         result.notAPolicy = notAPolicy
+        result.certainlyNotAPolicy = certainlyNotAPolicy
         return result
     }
 
     private static func decode(
         _ root: Node, source: [UInt8], file: String, timeZones: any TimeZoneDatabase,
-        layers: [PolicyLayer], findings: inout [Finding], notAPolicy: inout Bool
+        layers: [PolicyLayer], findings: inout [Finding], notAPolicy: inout Bool, certainlyNotAPolicy: inout Bool
     ) -> Policy? {
         guard let pairs = root.mapping else {
             findings.append(Finding(.topLevelNotMapping(root.kindDescription), at: root))
             notAPolicy = true
             return nil
         }
+        let topKeys = pairs.compactMap { $0.key.scalar?.value }
+        let kubernetesObject = topKeys.contains("apiVersion") && topKeys.contains("kind")
         guard let pair = pairs.first(where: { $0.key.scalar?.value == "updates" }) else {
-            let near = pairs.compactMap { $0.key.scalar?.value }.first { Suggestions.closest(to: $0, in: ["updates"]) != nil }
+            let nearPair = pairs.first { $0.key.scalar.map { looksLikeUpdates($0.value) } ?? false }
+            let near = nearPair?.key.scalar?.value
             let policyKeys = pairs.contains { PolicySchema.updates.key($0.key.scalar?.value ?? "") != nil }
-            findings.append(Finding(.noUpdates(near: near, policyKeysAtTop: policyKeys), start: root.start))
+            findings.append(Finding(.noUpdates(near: near, policyKeysAtTop: policyKeys), start: nearPair?.key.start ?? root.start))
             // Policy keys at the top level without `updates:` are as often a Helm chart's values
             // (`server:`, `channel:`) as a policy missing its section: only `updates` decides.
-            notAPolicy = near == nil
+            notAPolicy = near == nil || kubernetesObject
+            certainlyNotAPolicy = kubernetesObject
             return nil
         }
         if pair.value.scalar?.isNull == true || pair.value.mapping == nil {
             findings.append(Finding(.updatesNotMapping(ScalarRules.found(pair.value)), at: pair.value))
+            // A list or a text under `updates` is another tool's (Dependabot's list of ecosystems).
+            if pair.value.scalar?.isNull != true {
+                notAPolicy = true
+                certainlyNotAPolicy = true
+            }
+            return nil
+        }
+        if let keys = pair.value.mapping?.compactMap({ $0.key.scalar?.value }), !keys.isEmpty, keys.allSatisfy({ $0 == "network" }) {
+            // cloud-init's own `updates: {network: …}` alone: checked as cloud-init checks it, and no
+            // policy (the policy may be written elsewhere, e.g. by `write_files`).
+            var decoder = PolicyDecoder(timeZones: timeZones)
+            let written = decoder.decodeTable(pair.value, PolicySchema.updates, place: "updates")
+            if case .mapping(let network)? = written["network"]?.value, network.node.mapping != nil {
+                _ = decoder.checkRequired(
+                    network, PolicySchema.cloudInitNetwork, place: PolicySchema.cloudInitNetwork.place, anchor: network.node)
+            }
+            findings += decoder.findings
+            notAPolicy = true
             return nil
         }
         var decoder = PolicyDecoder(timeZones: timeZones)
@@ -112,6 +138,22 @@ public enum PolicyLinter {
         checks.run()
         findings += checks.findings
         return policy
+    }
+
+    /// A top-level key that is `updates` misspelt: `update`, or `updates` with two letters swapped
+    /// or one left out. Words that merely look alike (`updated`, `updater`, `Updates` in a Helm
+    /// chart's values) are other keys.
+    static func looksLikeUpdates(_ key: String) -> Bool {
+        let target = Array("updates"), letters = Array(key)
+        if key == "update" { return true }
+        if letters.count == 7, letters.sorted() == target.sorted(), letters != target {
+            let differ = zip(letters, target).enumerated().filter { $0.element.0 != $0.element.1 }.map(\.offset)
+            return differ.count == 2 && differ[1] == differ[0] + 1
+        }
+        if letters.count == 6 {
+            return target.indices.contains { index in Array(target[..<index] + target[(index + 1)...]) == letters }
+        }
+        return false
     }
 
     /// Whether a line of a file that is no single YAML document starts with the key `updates:`

@@ -51,7 +51,7 @@ public enum ScenarioLinter {
                 _ = decoder.checkRequired(decoded, ScenarioSchema.scenario, place: "the scenario", anchor: pair.key)
                 scenario = build(decoded, file: file, decoder: &decoder)
                 findings += decoder.findings
-                if let policy { findings += unknownNames(decoded, in: policy) }
+                if let policy { findings += unknownNames(decoded, in: policy) + unusedFacts(decoded, in: policy) }
             } else {
                 findings.append(Finding(.noScenario, start: root.start))
             }
@@ -79,6 +79,32 @@ public enum ScenarioLinter {
                     turnedOff: off.contains(entry.key), names: names)
                 findings.append(Finding(message, at: entry.keyNode))
             }
+        }
+        return findings
+    }
+
+    /// Facts the scenario scripts that no gate or probe of the policy reads (a `fleet_lock` answer
+    /// for a policy without a fleet lock): they would never be asked for either.
+    private static func unusedFacts(_ decoded: DecodedMapping, in policy: Policy) -> [Finding] {
+        guard case .mapping(let facts)? = decoded["facts"]?.value else { return [] }
+        let present = Set(
+            policy.preflight.map { ObjectIdentifier(type(of: $0.kind)) }
+                + policy.healthcheck.probes.map { ObjectIdentifier(type(of: $0.kind)) })
+        let kinds: [(id: ObjectIdentifier, name: String, facts: [Key])] =
+            PolicyKinds.decodableGates.map { (ObjectIdentifier($0), $0.entry.name, $0.facts) }
+            + PolicyKinds.decodableProbes.map { (ObjectIdentifier($0), $0.entry.name, $0.facts) }
+        var findings: [Finding] = []
+        for name in facts.fields.keys {
+            var readers = kinds.filter { kind in kind.facts.contains { $0.name == name } }
+            // The fleet lock's identity is the machine id too, when its id file is not given.
+            if name == "machine_id" { readers += kinds.filter { $0.name == "fleet_lock" } }
+            guard !readers.isEmpty, !readers.contains(where: { present.contains($0.id) }), let field = facts[name] else { continue }
+            let message = Message(
+                .unknownKey,
+                "\(policy.file) has no " + readers.map { "`\($0.name)`" }.joined(separator: " or ")
+                    + " step, so the fact `\(name)` is never asked for and the scenario does not test it",
+                help: "add the gate or probe to the policy, or remove the fact")
+            findings.append(Finding(message, start: field.start, end: field.end))
         }
         return findings
     }
