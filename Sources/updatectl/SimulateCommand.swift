@@ -48,6 +48,10 @@ struct SimulateCommand: ParsableCommand {
             printErrorText(TextRenderer.render(report))
         }
         guard let parsed else {
+            // A CI step that reads the JSON gets the findings (lint's JSON form), not an empty document.
+            if format == .json {
+                print(JSONRenderer.render(LintReport(files: [LintReport.File(path: DisplayPath.relative(scenario), result: lint)])))
+            }
             printError("error: \(scenario) has errors, so nothing was simulated")
             throw ExitStatus.failure.exitCode
         }

@@ -31,6 +31,8 @@ struct Tree: ParsableCommand {
             TreePrinter.write(root, into: &out)
             printText(out)
         }
+        // A file that cannot be read is a usage mistake (2), as for every command; bad YAML is 1.
+        if document.problems.contains(where: { $0.kind == .unreadable }) { throw ExitStatus.usage.exitCode }
         if !document.problems.isEmpty { throw ExitStatus.failure.exitCode }
     }
 }

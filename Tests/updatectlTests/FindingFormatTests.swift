@@ -124,4 +124,18 @@ import Testing
         #expect(!written.contains("](http"), "\(written)")
         #expect(!(try CLI.run(["schema"]).stdout.contains("\"$id\"")))
     }
+
+    /// The job summary shows control characters as the other formats do, not dropped or turned
+    /// into line breaks.
+    @Test func theStepSummaryShowsControlCharacters() throws {
+        let directory = try TemporaryDirectory()
+        let summary = directory.url.appendingPathComponent("summary.md").path
+        _ = try lint(
+            "updates:\n  server: https://u.example.com\n  \"we\\rird\": 1\n  \"two\\r\\nlines\": 2\n", format: "github",
+            environment: ["GITHUB_STEP_SUMMARY": summary])
+        let written = try String(contentsOfFile: summary, encoding: .utf8)
+        #expect(written.contains("we\\rird"), "\(written)")
+        #expect(written.contains("two\\r\\nlines"), "\(written)")
+        #expect(!written.contains("<br>") && !written.contains("\r"))
+    }
 }

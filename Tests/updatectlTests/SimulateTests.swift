@@ -265,6 +265,19 @@ import Testing
         #expect(fitting.status == 0, "\(fitting.stdout)\(fitting.stderr)")
     }
 
+    /// With `--format json`, a scenario with errors gives its findings as JSON on standard output
+    /// (what a CI step parses), and `tree` of a path that cannot be read is a usage error.
+    @Test func jsonOutputCarriesTheScenariosFindings() throws {
+        let result = try CLI.run(
+            ["simulate", "policies/default.yaml", "--scenario", "examples/scenarios/probe-never-answers.yaml", "--format", "json"],
+            directory: Paths.root)
+        #expect(result.status == 1)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)")
+        let rules = (object["findings"] as? [[String: Any]])?.compactMap { $0["rule"] as? String } ?? []
+        #expect(rules.contains("UPD201"), "\(result.stdout)")
+        #expect(try CLI.run(["tree", "/nonexistent/policy.yaml"]).status == 2)
+    }
+
     @Test func noPolicyAnywhereSaysWhereItLooked() throws {
         let directory = try TemporaryDirectory()
         let result = try CLI.run(["apply"], environment: ["UPDATECTL_TEST_ROOT": directory.url.path])

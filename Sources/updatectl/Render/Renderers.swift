@@ -315,18 +315,10 @@ enum GitHubRenderer {
         return out + "\nEach rule is explained by `updatectl lint --explain CODE` and in docs/lint-rules.md of updatectl's source.\n\n"
     }
 
-    /// Table cells: a pipe or a newline would end the cell or the row.
+    /// Table cells: a pipe would end the cell; control characters (a newline would end the row)
+    /// are shown as the text and annotations show them (`\r`, `\n`, `\u{1b}`).
     static func cell(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "|": out += "\\|"
-            case "\n": out += "<br>"
-            case "\r": break
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
+        VisibleText.escape(text).split(separator: "|", omittingEmptySubsequences: false).joined(separator: "\\|")
     }
 
     /// The toolkit's `escapeData`: `%`, CR and LF.
