@@ -155,7 +155,7 @@ enum StatusText {
         if let newest = report.newestMetadata {
             var text = "\(newest.version)"
             if let date = newest.releaseDate {
-                let released = Timestamp.parse(date) ?? Timestamp.parse(date + "T00:00:00Z")
+                let released = ReleaseMetadata.time(ofReleaseDate: date)
                 text += ", release_date \(date)" + (released.map { " (\(age($0, now)))" } ?? "")
             }
             text += ", accepted \(newest.at.wholeSeconds) (\(age(newest.at, now)))"

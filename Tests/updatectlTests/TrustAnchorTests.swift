@@ -93,6 +93,18 @@ import Glibc
         #expect(!strict.stderr.contains("warning:"), "\(strict.stderr)")
     }
 
+    /// `apply --strict` refuses the node's policy saying `said`, and `lint --on-host` reports it
+    /// as UPD506 (`at` the position, when given).
+    func expectRefusedAndReported(
+        _ node: TestNode, _ said: String, at position: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        let strict = try await node.apply(["--strict"], environment: node.amd64)
+        #expect(strict.status == 1, "\(strict.stdout)\(strict.stderr)", sourceLocation: sourceLocation)
+        #expect(strict.stderr.contains("error: \(said)"), "\(strict.stderr)", sourceLocation: sourceLocation)
+        let host = try CLI.run(["lint", "--format", "concise", "--on-host", node.policyPath], environment: node.environment)
+        #expect(host.stdout.contains("\(position)error[UPD506] \(said)"), "\(host.stdout)", sourceLocation: sourceLocation)
+    }
+
     /// Every key file of a `public_key` list is a trust anchor: a second key others can write is
     /// as dangerous as the first, since any one key verifies.
     @Test func everyKeyOfAListIsJudged() async throws {
@@ -103,12 +115,8 @@ import Glibc
         chmod(second, 0o666)
         let policy = try String(contentsOfFile: node.policyPath, encoding: .utf8)
         try node.directory.write("policy.yaml", policy.replacingOccurrences(of: "pubkey: \(key)", with: "public_key: [\(key), \(second)]"))
-        let said = "the public key file \(second) is writable by group or others (mode 0666)"
-        let strict = try await node.apply(["--strict"], environment: node.amd64)
-        #expect(strict.status == 1, "\(strict.stdout)\(strict.stderr)")
-        #expect(strict.stderr.contains("error: \(said)"), "\(strict.stderr)")
-        let host = try CLI.run(["lint", "--format", "concise", "--on-host", node.policyPath], environment: node.environment)
-        #expect(host.stdout.contains(":3:15: error[UPD506] \(said)"), "\(host.stdout)")
+        try await expectRefusedAndReported(
+            node, "the public key file \(second) is writable by group or others (mode 0666)", at: ":3:15: ")
         chmod(second, 0o644)
         let applied = try await node.apply(["--strict"], environment: node.amd64)
         #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
@@ -124,12 +132,8 @@ import Glibc
         chmod(ca, 0o666)
         let policy = try String(contentsOfFile: node.policyPath, encoding: .utf8)
         try node.directory.write("policy.yaml", policy + "  ca_file: \(ca)\n")
-        let said = "the certificate authorities of `ca_file` \(ca) is writable by group or others (mode 0666)"
-        let strict = try await node.apply(["--strict"], environment: node.amd64)
-        #expect(strict.status == 1, "\(strict.stdout)\(strict.stderr)")
-        #expect(strict.stderr.contains("error: \(said)"), "\(strict.stderr)")
-        let host = try CLI.run(["lint", "--format", "concise", "--on-host", node.policyPath], environment: node.environment)
-        #expect(host.stdout.contains("error[UPD506] \(said)"), "\(host.stdout)")
+        try await expectRefusedAndReported(
+            node, "the certificate authorities of `ca_file` \(ca) is writable by group or others (mode 0666)", at: "")
         try FileManager.default.removeItem(atPath: ca)
         let missing = try CLI.run(["lint", "--format", "concise", "--on-host", node.policyPath], environment: node.environment)
         #expect(missing.stdout.contains("error[UPD502] the certificate authorities of `ca_file` \(ca) cannot be read here"))

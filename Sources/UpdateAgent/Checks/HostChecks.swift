@@ -51,14 +51,22 @@ public enum HostChecks {
         case .command:
             break
         }
+        // The trust anchors (key files, the CA bundle) others could change: at the key naming them.
+        var anchors: [(problem: String, mark: Mark)] = []
+        if let key = policy.publicKey, let mark = key.origin.mark {
+            anchors += key.value.files.compactMap(TrustAnchors.keyProblem).map { ($0, mark) }
+        }
+        if let caFile = policy.caFile, let mark = caFile.origin.mark, let problem = TrustAnchors.caProblem(caFile.value) {
+            anchors.append((problem, mark))
+        }
+        for anchor in anchors {
+            out.append(
+                Finding(
+                    .hostKeyTrust, anchor.problem, start: anchor.mark,
+                    help: "make the file and every directory above it root's and not writable by group or others; "
+                        + "`apply --strict` refuses it as it is"))
+        }
         if let key = policy.publicKey, !key.value.files.isEmpty, let mark = key.origin.mark {
-            for problem in key.value.files.compactMap(TrustAnchors.keyProblem) {
-                out.append(
-                    Finding(
-                        .hostKeyTrust, problem, start: mark,
-                        help: "make the key file and every directory above it root's and not writable by group or others; "
-                            + "`apply --strict` refuses it as it is"))
-            }
             do {
                 _ = try Signature.keys(key.value)
             } catch {
@@ -69,13 +77,6 @@ public enum HostChecks {
             }
         }
         if let caFile = policy.caFile, let mark = caFile.origin.mark {
-            if let problem = TrustAnchors.caProblem(caFile.value) {
-                out.append(
-                    Finding(
-                        .hostKeyTrust, problem, start: mark,
-                        help: "make the file and every directory above it root's and not writable by group or others; "
-                            + "`apply --strict` refuses it as it is"))
-            }
             if access(caFile.value, R_OK) != 0 {
                 out.append(
                     Finding(

@@ -226,9 +226,11 @@ public struct ReleaseMetadata: Sendable {
 
     /// The signed `release_date` as an instant: RFC 3339, or a date alone (`2026-05-14`, taken as
     /// its midnight UTC); nil when there is none or it is neither.
-    public var releaseTime: Timestamp? {
-        guard let text = releaseDate else { return nil }
-        return Timestamp.parse(text) ?? Timestamp.parse(text + "T00:00:00Z")
+    public var releaseTime: Timestamp? { releaseDate.flatMap(Self.time(ofReleaseDate:)) }
+
+    /// A `release_date` as an instant: RFC 3339, or a date alone at its midnight UTC.
+    public static func time(ofReleaseDate text: String) -> Timestamp? {
+        Timestamp.parse(text) ?? Timestamp.parse(text + "T00:00:00Z")
     }
 
     /// `url` as an absolute URL: kept when it has a scheme, else resolved against `base`.

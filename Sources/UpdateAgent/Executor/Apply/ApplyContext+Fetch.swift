@@ -43,7 +43,6 @@ extension ApplyContext {
 
     /// `fetch`, with nil for a document the server does not have (404).
     func fetchUnlessMissing(_ url: String, limit: Int, what: String) throws(RunFailure) -> [UInt8]? {
-        try checkCAFile()
         var failed = 0
         while true {
             do {

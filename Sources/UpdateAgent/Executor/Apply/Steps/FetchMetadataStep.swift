@@ -9,6 +9,7 @@ struct FetchMetadataStep: ApplyStepHandler {
     func perform(_ step: Step, _ context: inout ApplyContext) throws -> ApplyOutcome? {
         guard server != nil else { throw RunFailure(.metadata, "the policy has no server") }
         let url = context.plan.metadataURL
+        try context.checkCAFile()
         let bytes = try context.fetch(url, limit: 64 << 10, what: "metadata")
         if context.run.policy.publicKey != nil {
             context.release = .fetched(FetchedRelease(bytes: bytes))

@@ -146,7 +146,7 @@ struct MetadataFreshness {
         }
         if offered < before { return "" }
         guard offered == before, let date = metadata.releaseTime,
-            let earlier = newest.releaseDate.flatMap({ Timestamp.parse($0) ?? Timestamp.parse($0 + "T00:00:00Z") }), date < earlier
+            let earlier = newest.releaseDate.flatMap(ReleaseMetadata.time(ofReleaseDate:)), date < earlier
         else { return nil }
         return " released \(metadata.releaseDate ?? "")"
     }
