@@ -112,11 +112,11 @@ import Testing
         #expect(try fleet.holders() == ["node-a"], "killed before giving it back")
         #expect(try await b.apply().status == 3, "node-b waits for node-a's slot")
         // A dry run reads the semaphore and says what a real run would give back, changing nothing.
-        let preview = try CLI.run(["apply", "--dry-run", a.policyPath], environment: a.environment)
+        let preview = try await CLI.runAsync(["apply", "--dry-run", a.policyPath], environment: a.environment)
         #expect(
             preview.stdout.contains("initialize.fleet_lock            skip  dry run: would give back node-a's slot of group workers"),
             "\(preview.stdout)")
-        let other = try CLI.run(["apply", "--dry-run", b.policyPath], environment: b.environment)
+        let other = try await CLI.runAsync(["apply", "--dry-run", b.policyPath], environment: b.environment)
         #expect(other.stdout.contains("skip  1.1.0 is staged: a slot taken for it is kept"), "\(other.stdout)")
         #expect(other.stdout.contains("block dry run: the 1 reboot slot of group workers is held, by node-a"), "\(other.stdout)")
         #expect(try fleet.holders() == ["node-a"])

@@ -338,8 +338,9 @@ import Testing
         origin.set("/away", TestServer.Answer(status: 307, headers: ["Location": "\(other.base)/final"]))
         origin.set("/here", TestServer.Answer(status: 302, headers: ["Location": "/final"]))
         for path in ["/away", "/here"] {
-            let answer = try CurlTransport().fetch(
-                TransportRequest(url: origin.base + path, maxBytes: 1 << 10, headers: ["Authorization: Bearer secret", "Accept: x/y"]))
+            let request = TransportRequest(
+                url: origin.base + path, maxBytes: 1 << 10, headers: ["Authorization: Bearer secret", "Accept: x/y"])
+            let answer = try await onOwnThread { try CurlTransport().fetch(request) }
             #expect(answer.response.status == 200 && answer.body == Array("final".utf8))
         }
         #expect(seen.withLock { $0 } == ["\(other.port)": "none", "\(origin.port)": "Bearer secret"])

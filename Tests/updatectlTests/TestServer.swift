@@ -106,14 +106,39 @@ final class TestServer: @unchecked Sendable {
     }
 }
 
-/// Runs jobs on Dispatch threads instead of the cooperative pool, so that in-process servers keep
-/// answering while other tests block the pool's few threads.
+/// Runs jobs on threads of its own, neither the cooperative pool nor Dispatch's: in-process
+/// servers keep answering while other tests block those pools' few threads (a synchronous wait
+/// for the binary, or a handler that holds its answer back). Eight threads: a handler that blocks
+/// one leaves the others to the other servers.
 final class ThreadTaskExecutor: TaskExecutor, @unchecked Sendable {
-    static let shared = ThreadTaskExecutor()
-    private let queue = DispatchQueue(label: "test-server", attributes: .concurrent)
+    static let shared = ThreadTaskExecutor(threads: 8)
+    private let condition = NSCondition()
+    private var jobs: [UnownedJob] = []
+
+    private init(threads: Int) {
+        for index in 0..<threads {
+            let thread = Thread { [self] in work() }
+            thread.name = "test-server-\(index)"
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+    }
+
+    private func work() {
+        while true {
+            condition.lock()
+            while jobs.isEmpty { condition.wait() }
+            let job = jobs.removeFirst()
+            condition.unlock()
+            job.runSynchronously(on: asUnownedTaskExecutor())
+        }
+    }
 
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
-        queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+        condition.lock()
+        jobs.append(job)
+        condition.signal()
+        condition.unlock()
     }
 }

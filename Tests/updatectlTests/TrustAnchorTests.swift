@@ -71,7 +71,7 @@ import Glibc
         #expect(!FileManager.default.fileExists(atPath: node.statePath), "refused before the run")
         #expect(!server.requests.contains("/latest.json"), "refused before anything is fetched")
 
-        let host = try CLI.run(["lint", "--format", "concise", "--on-host", node.policyPath], environment: node.environment)
+        let host = try await CLI.runAsync(["lint", "--format", "concise", "--on-host", node.policyPath], environment: node.environment)
         #expect(host.status == 1, "\(host.stdout)")
         #expect(host.stdout.contains(":3:11: error[UPD506] \(said)"), "\(host.stdout)")
 
@@ -85,7 +85,7 @@ import Glibc
     @Test func aKeyFileOnlyRootCanChangePasses() async throws {
         let (server, node, _) = try await setUp()
         defer { Task { await server.stop() } }
-        let host = try CLI.run(["lint", "--format", "concise", "--on-host", node.policyPath], environment: node.environment)
+        let host = try await CLI.runAsync(["lint", "--format", "concise", "--on-host", node.policyPath], environment: node.environment)
         #expect(!host.stdout.contains("UPD506") && !host.stdout.contains("UPD507"), "\(host.stdout)")
         let strict = try await node.apply(["--strict"], environment: node.amd64)
         #expect(strict.status == 0, "\(strict.stdout)\(strict.stderr)")
@@ -101,7 +101,7 @@ import Glibc
         let strict = try await node.apply(["--strict"], environment: node.amd64)
         #expect(strict.status == 1, "\(strict.stdout)\(strict.stderr)", sourceLocation: sourceLocation)
         #expect(strict.stderr.contains("error: \(said)"), "\(strict.stderr)", sourceLocation: sourceLocation)
-        let host = try CLI.run(["lint", "--format", "concise", "--on-host", node.policyPath], environment: node.environment)
+        let host = try await CLI.runAsync(["lint", "--format", "concise", "--on-host", node.policyPath], environment: node.environment)
         #expect(host.stdout.contains("\(position)error[UPD506] \(said)"), "\(host.stdout)", sourceLocation: sourceLocation)
     }
 
@@ -135,7 +135,7 @@ import Glibc
         try await expectRefusedAndReported(
             node, "the certificate authorities of `ca_file` \(ca) is writable by group or others (mode 0666)", at: "")
         try FileManager.default.removeItem(atPath: ca)
-        let missing = try CLI.run(["lint", "--format", "concise", "--on-host", node.policyPath], environment: node.environment)
+        let missing = try await CLI.runAsync(["lint", "--format", "concise", "--on-host", node.policyPath], environment: node.environment)
         #expect(missing.stdout.contains("error[UPD502] the certificate authorities of `ca_file` \(ca) cannot be read here"))
     }
 
@@ -163,7 +163,7 @@ import Glibc
         #expect(strict.stderr.contains("error: \(said)"), "\(strict.stderr)")
         #expect(!FileManager.default.fileExists(atPath: node.statePath), "refused before the run")
 
-        let host = try CLI.run(["lint", "--format", "concise", "--on-host", policy], environment: node.environment)
+        let host = try await CLI.runAsync(["lint", "--format", "concise", "--on-host", policy], environment: node.environment)
         #expect(host.stdout.contains(":1:1: warning[UPD507] \(said)"), "\(host.stdout)")
     }
 }
