@@ -8,13 +8,14 @@ import UpdatePolicy
 /// The etcd engine's rules against an etcd gateway scripted in memory: what it writes, when it
 /// gives up, what it refuses to overwrite. (The real etcd runs in FleetEtcdTests.)
 @Suite struct FleetEngineTests {
-    /// etcd's KV for one key, over the JSON gateway: range and txn with a version compare.
+    /// etcd's KV for one key, over the JSON gateway: range and txn with a `mod_revision` compare.
     final class Gateway: Transport, @unchecked Sendable {
         let lock = NSLock()
         var value: [UInt8]?
-        var version = 0
+        /// The key's `mod_revision`: 0 while it does not exist, the store's revision once written.
+        var revision = 0
         var swaps = 0
-        /// Before each swap: another writer bumps the version (the swap then fails).
+        /// Before each swap: another writer changes the key (the swap then fails).
         var interfere = false
         var requests: [String] = []
 
@@ -29,7 +30,7 @@ import UpdatePolicy
                             "kvs",
                             .array([
                                 .object([
-                                    ("key", body["key"]!), ("version", .string(String(version))),
+                                    ("key", body["key"]!), ("mod_revision", .string(String(revision))),
                                     ("value", .string(Base64.encode(value))),
                                 ])
                             ])
@@ -37,15 +38,16 @@ import UpdatePolicy
                     ])
                 }
                 guard case .array(let compares)? = body["compare"],
-                    let wanted = compares.first?["version"]?.stringValue.flatMap({ Int($0) }),
+                    compares.first?["target"] == .string("MOD"),
+                    let wanted = compares.first?["mod_revision"]?.stringValue.flatMap({ Int($0) }),
                     case .array(let puts)? = body["success"],
                     let put = puts.first?["request_put"]?["value"]?.stringValue.flatMap({ Base64.decode($0) })
                 else { return .object([("error", .string("bad request"))]) }
                 swaps += 1
-                if interfere { version += 1 }
-                guard wanted == version else { return .object([("header", .object([]))]) }
+                if interfere { revision += 1 }
+                guard wanted == revision else { return .object([("header", .object([]))]) }
                 value = put
-                version += 1
+                revision += 1
                 return .object([("succeeded", .bool(true))])
             }
             let bytes = Array(answer.render(indent: 0).utf8)
@@ -68,7 +70,7 @@ import UpdatePolicy
         let answer = engine(gateway, slots: 2).lock(id: "node-b")
         #expect(answer == .done("took a reboot slot of group edge.site-1 in etcd (1 of 2 slots held: node-b)"))
         #expect(gateway.text == #"{"total_slots":2,"holders":["node-b"]}"#)
-        // Created with a compare on version 0 (Airlock's initialisation), then swapped.
+        // Created with a compare on mod_revision 0 (absent: Airlock's initialisation), then swapped.
         #expect(gateway.requests == ["kv/range", "kv/txn", "kv/range", "kv/txn"])
         #expect(
             engine(gateway).lock(id: "node-a")
@@ -87,7 +89,7 @@ import UpdatePolicy
     @Test func aSemaphoreThatKeepsChangingIsNotFought() {
         let gateway = Gateway()
         gateway.value = Array(#"{"total_slots":3,"holders":[]}"#.utf8)
-        gateway.version = 4
+        gateway.revision = 4
         gateway.interfere = true
         guard case .refused(let reason) = engine(gateway).lock(id: "node-a") else {
             Issue.record("a semaphore that always changes was not refused")
@@ -103,7 +105,7 @@ import UpdatePolicy
     func aForeignValueIsNeverOverwritten(value: String) {
         let gateway = Gateway()
         gateway.value = Array(value.utf8)
-        gateway.version = 1
+        gateway.revision = 1
         guard case .refused(let reason) = engine(gateway).lock(id: "node-a") else {
             Issue.record("\(value) was taken for a semaphore")
             return

@@ -246,6 +246,63 @@ import Testing
         await fleet.stop()
     }
 
+    /// The semaphore deleted and created again between a node's read and its swap (an operator
+    /// who deleted a broken key; another node that created it anew, full): its `version` is back
+    /// where the node read it, but the swap compares `mod_revision`, so it fails; the node reads
+    /// again and is refused the slot the new semaphore gives to someone else. An HTTP proxy in
+    /// front of etcd holds the node's swap while etcdctl deletes and creates the key.
+    @Test(.enabled(if: available))
+    func aSemaphoreCreatedAgainBetweenReadAndSwapIsReadAgain() async throws {
+        let proxy = try await EtcdProxy()
+        let fleet = try await Self.fleet(
+            ["node-a"],
+            endpoints: { etcd in
+                proxy.target = etcd.endpoint
+                return "[\"\(proxy.server.base)\"]"
+            })
+        let etcd = fleet.etcd, key = fleet.key
+        try etcd.put(key, #"{"total_slots":1,"holders":[]}"#)
+        #expect(try etcd.version(key) == 1)
+        proxy.beforeFirstSwap = {
+            _ = try etcd.etcdctl(["del", key])
+            _ = try etcd.etcdctl(["put", key, #"{"total_slots":1,"holders":["node-x"]}"#])
+        }
+        let a = try #require(fleet.nodes["node-a"])
+        let result = try await a.apply()
+        #expect(proxy.swaps >= 1, "the node's swap went through the proxy")
+        #expect(try etcd.version(key) == 1, "created again: the version the node read")
+        #expect(result.status == 3, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("the 1 reboot slot of group workers is held, by node-x"), "\(result.stdout)")
+        #expect(try fleet.holders() == ["node-x"], "node-x's grant is not erased")
+        #expect(a.marker("next") == "a", "nothing activated")
+        await proxy.stop()
+        await fleet.stop()
+    }
+
+    /// A gate's `timeout` bounds the whole gate, however many endpoints hang: six endpoints that
+    /// accept a connection and never answer, `timeout: 2s`. Asking each for 2 s in turn would take
+    /// 12 s per operation, 24 s for the run's give-back and take; the run ends well before that,
+    /// and says which endpoints were not asked.
+    @Test func aGatesTimeoutBoundsAllItsEndpointsTogether() async throws {
+        let (server, release) = (try await TestServer(), ReleaseFixture())
+        try release.publish(server, version: "1.1.0", image: ReleaseFixture.image(3000))
+        let hung = try (0..<6).map { _ in try LoopbackListener() }
+        defer { hung.forEach { $0.stop() } }
+        let node = try TestNode()
+        let endpoints = hung.map { "\"http://127.0.0.1:\($0.port)\"" }.joined(separator: ", ")
+        try node.writePolicy(
+            server: server.base, publicKey: release.publicKeyText,
+            preflight: "    - fleet_lock: {engine: etcd, endpoints: [\(endpoints)], id: node-a, timeout: 2s}\n")
+        let started = ContinuousClock.now
+        let result = try await node.apply()
+        let took = ContinuousClock.now - started
+        #expect(result.status == 3, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("not asked, the gate's timeout of 2s was spent"), "\(result.stdout)")
+        #expect(took < .seconds(16), "took \(took); each endpoint in turn would take 24 s")
+        #expect(try node.state()["phase"] as? String == "staged")
+        await server.stop()
+    }
+
     /// What updatectl stores is byte for byte what Go's encoding/json makes of Airlock's struct
     /// (compiled here with Debian's Go), including ids Go escapes.
     @Test(.enabled(if: available && GoAgent.go != nil))
@@ -343,7 +400,7 @@ enum GoSemaphore {
 }
 
 /// A transport to a real etcd that lets another writer in just before its first swap (a
-/// `/v3/kv/txn` that compares a version other than 0), and counts the swaps.
+/// `/v3/kv/txn` that does not create the key), and counts the swaps.
 final class RacingTransport: Transport, @unchecked Sendable {
     private let real = CurlTransport()
     private let race: () throws -> Void
@@ -356,8 +413,7 @@ final class RacingTransport: Transport, @unchecked Sendable {
     var swaps: Int { lock.withLock { count } }
 
     func get(_ request: TransportRequest, onData: (UnsafeRawBufferPointer) throws -> Void) throws -> TransportResponse {
-        if request.url.hasSuffix("/v3/kv/txn"), let body = request.body, !String(decoding: body, as: UTF8.self).contains(#""version":"0""#)
-        {
+        if request.url.hasSuffix("/v3/kv/txn"), let body = request.body, !EtcdProxy.creates(String(decoding: body, as: UTF8.self)) {
             let first = lock.withLock {
                 count += 1
                 defer { raced = true }
@@ -367,6 +423,51 @@ final class RacingTransport: Transport, @unchecked Sendable {
         }
         return try real.get(request, onData: onData)
     }
+}
+
+/// An HTTP proxy in front of a real etcd (updatectl's own client forwards each request) that runs
+/// `beforeFirstSwap` before it forwards the first compare-and-swap of an existing key, and counts
+/// those swaps.
+final class EtcdProxy: @unchecked Sendable {
+    let server: TestServer
+    private let lock = NSLock()
+    private var upstream = ""
+    private var hook: (@Sendable () throws -> Void)?
+    private var count = 0
+
+    var target: String {
+        get { lock.withLock { upstream } }
+        set { lock.withLock { upstream = newValue } }
+    }
+    var beforeFirstSwap: (@Sendable () throws -> Void)? {
+        get { lock.withLock { hook } }
+        set { lock.withLock { hook = newValue } }
+    }
+    var swaps: Int { lock.withLock { count } }
+
+    /// A transaction that creates the key (compares it with absent), as opposed to a swap.
+    static func creates(_ body: String) -> Bool { body.contains(#""version":"0""#) || body.contains(#""mod_revision":"0""#) }
+
+    init() async throws {
+        server = try await TestServer()
+        server.handleEverything { [self] request in
+            if request.path == "/v3/kv/txn", !Self.creates(String(decoding: request.body, as: UTF8.self)) {
+                let race = lock.withLock {
+                    count += 1
+                    defer { hook = nil }
+                    return hook
+                }
+                try? race?()
+            }
+            let forwarded = TransportRequest(
+                url: target + request.path, maxBytes: 1 << 20, timeout: .seconds(30), method: request.method,
+                headers: ["Content-Type: application/json"], body: Array(request.body))
+            guard let (response, body) = try? CurlTransport().fetch(forwarded) else { return TestServer.Answer(status: 502) }
+            return TestServer.Answer(status: response.status, body: Data(body), headers: ["Content-Type": "application/json"])
+        }
+    }
+
+    func stop() async { await server.stop() }
 }
 
 /// One lock request through updatectl's etcd engine, in process.

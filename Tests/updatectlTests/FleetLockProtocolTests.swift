@@ -19,6 +19,14 @@ final class TestFleetLockServer: @unchecked Sendable {
         set { lock.withLock { scripted = newValue } }
     }
     private var scripted: TestServer.Answer?
+    /// Answers each request instead, given its operation and the server's own answer to compute
+    /// (outside the server's lock): a test that holds a request back until other nodes have got
+    /// somewhere.
+    var around: (@Sendable (String, TestServer.Request, () -> TestServer.Answer) -> TestServer.Answer)? {
+        get { lock.withLock { hook } }
+        set { lock.withLock { hook = newValue } }
+    }
+    private var hook: (@Sendable (String, TestServer.Request, () -> TestServer.Answer) -> TestServer.Answer)?
 
     var base: String { server.base + prefix }
     var requests: [TestServer.Request] { lock.withLock { seen } }
@@ -28,7 +36,10 @@ final class TestFleetLockServer: @unchecked Sendable {
         self.prefix = prefix
         self.slots = slots
         for operation in ["pre-reboot", "steady-state"] {
-            server.handle(prefix + "/v1/" + operation) { [self] request in answer(operation, request) }
+            server.handle(prefix + "/v1/" + operation) { [self] request in
+                guard let around else { return answer(operation, request) }
+                return around(operation, request) { answer(operation, request) }
+            }
         }
     }
 
@@ -184,6 +195,108 @@ final class TestFleetLockServer: @unchecked Sendable {
         await server.stop()
     }
 
+    /// Two fleet locks, asked in opposite orders by two nodes at once, each node granted its first
+    /// and refused its second (each server holds a node's second request back until the other
+    /// node's has arrived too, and answers neither before both answers are known): all or none, each node gives back the slot it was granted
+    /// before it defers, so neither holds anything and the next run of either goes through, where
+    /// holding and waiting would have left each waiting for the other for ever.
+    @Test func severalFleetLocksAreTakenAllOrNone() async throws {
+        let (server, release) = try await offered()
+        let rack = try await TestFleetLockServer(slots: 1), site = try await TestFleetLockServer(slots: 1)
+        func node(_ id: String, _ order: [(String, TestFleetLockServer)]) throws -> TestNode {
+            let node = try TestNode()
+            try node.writePolicy(
+                server: server.base, publicKey: release.publicKeyText,
+                preflight: order.map { name, lock in
+                    "    - fleet_lock: {name: \(name), engine: fleetlock, url: \"\(lock.base)\", group: workers, id: \(id), "
+                        + "timeout: 120s}\n"
+                }.joined())
+            return node
+        }
+        let a = try node("node-a", [("rack", rack), ("site", site)])
+        let b = try node("node-b", [("site", site), ("rack", rack)])
+        // Each node's second request waits at its server until the other's has arrived (both
+        // nodes then hold their first slot), and is answered once both answers are known.
+        let arrived = Meeting(count: 2), decided = Meeting(count: 2)
+        func second(_ id: String) -> @Sendable (String, TestServer.Request, () -> TestServer.Answer) -> TestServer.Answer {
+            { operation, request, answer in
+                guard operation == "pre-reboot", String(decoding: request.body, as: UTF8.self).contains(id) else { return answer() }
+                arrived.arrive()
+                let answered = answer()
+                decided.arrive()
+                return answered
+            }
+        }
+        rack.around = second("node-b")
+        site.around = second("node-a")
+        let (pathA, envA, pathB, envB) = (a.policyPath, a.environment, b.policyPath, b.environment)
+        async let first = CLI.runAsync(["apply", pathA], environment: envA)
+        async let second = CLI.runAsync(["apply", pathB], environment: envB)
+        let (resultA, resultB) = (try await first, try await second)
+        #expect(arrived.met && decided.met, "both nodes got their first slot and asked for their second at once")
+        #expect(resultA.status == 3, "\(resultA.stdout)\(resultA.stderr)")
+        #expect(resultB.status == 3, "\(resultB.stdout)\(resultB.stderr)")
+        #expect(resultA.stdout.contains("all fleet locks or none: gave back the slot rack granted"), "\(resultA.stdout)")
+        #expect(resultB.stdout.contains("all fleet locks or none: gave back the slot site granted"), "\(resultB.stdout)")
+        #expect(rack.holders("workers") == [], "the deferred nodes hold nothing")
+        #expect(site.holders("workers") == [])
+        for deferred in [a, b] {
+            #expect(try deferred.state()["phase"] as? String == "staged")
+            #expect(deferred.marker("next") == "a", "nothing activated")
+        }
+        // No deadlock: the next run of either node takes both slots and activates.
+        rack.around = nil
+        site.around = nil
+        let again = try await a.apply()
+        #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
+        #expect(rack.holders("workers") == ["node-a"] && site.holders("workers") == ["node-a"])
+        // node-b is refused its first lock now, and still holds nothing.
+        #expect(try await b.apply().status == 3)
+        #expect(rack.holders("workers") == ["node-a"] && site.holders("workers") == ["node-a"])
+        await rack.stop()
+        await site.stop()
+        await server.stop()
+    }
+
+    /// `lint` warns about a second `fleet_lock` gate, once, at that gate, saying why.
+    @Test func lintWarnsAboutASecondFleetLockAtIt() throws {
+        let findings = try Self.lintFindings(second: "id: edge-1")
+        let several = findings.filter { $0["rule"] as? String == "UPD419" }
+        #expect(several.count == 1, "\(findings)")
+        let finding = try #require(several.first)
+        #expect(finding["severity"] as? String == "warning")
+        #expect(finding["name"] as? String == "several-fleet-locks")
+        #expect(finding["line"] as? Int == 6 && finding["column"] as? Int == 7, "at the second gate: \(finding)")
+        #expect((finding["message"] as? String ?? "").contains("gives back the slots the others granted"), "\(finding)")
+    }
+
+    /// An `id` that is not printable ASCII is an error that says ASCII (the only ids a run sends).
+    @Test func aFleetIdThatIsNotASCIIIsAnErrorThatSaysSo() throws {
+        let findings = try Self.lintFindings(second: "id: édge-1")
+        let id = try #require(findings.first { ($0["message"] as? String ?? "").contains("édge-1") }, "\(findings)")
+        #expect(id["severity"] as? String == "error")
+        #expect((id["message"] as? String ?? "").contains("printable ASCII"), "\(id)")
+    }
+
+    /// `lint --format json`'s findings for a policy with two fleet locks, the second with `second`.
+    static func lintFindings(second: String) throws -> [[String: Any]] {
+        let directory = try TemporaryDirectory()
+        try directory.write(
+            "policy.yaml",
+            """
+            updates:
+              server: https://u.example.com
+              public_key: ed25519:Hn1+J4gUuOPxSNmoJfiFmdZ3Rvb4vnwYrH7s+dqvFiU=
+              preflight:
+                - fleet_lock: {engine: fleetlock, url: "https://airlock.example.com", group: rack-4, id: edge-1}
+                - fleet_lock: {name: site, engine: fleetlock, url: "https://airlock.example.com", group: site-7, \(second)}
+
+            """)
+        let result = try CLI.run(["lint", "--format", "json", directory.url.appendingPathComponent("policy.yaml").path])
+        let object = try #require(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stderr)")
+        return try #require(object["findings"] as? [[String: Any]])
+    }
+
     /// `fleet unlock ID` posts a steady-state on that node's behalf; `fleet status` says a
     /// FleetLock server does not list holders and shows what this node recorded.
     @Test func unlockAndStatusSpeakTheProtocol() async throws {
@@ -203,5 +316,25 @@ final class TestFleetLockServer: @unchecked Sendable {
         #expect(String(decoding: last.body, as: UTF8.self) == #"{"client_params":{"id":"node-a","group":"workers"}}"#)
         await fleetLock.stop()
         await server.stop()
+    }
+}
+
+/// A meeting point for threads: each `arrive` waits (up to a minute) until `count` have arrived.
+final class Meeting: @unchecked Sendable {
+    private let condition = NSCondition()
+    private let count: Int
+    private var arrived = 0
+
+    init(count: Int) { self.count = count }
+
+    var met: Bool { condition.withLock { arrived >= count } }
+
+    func arrive() {
+        condition.lock()
+        defer { condition.unlock() }
+        arrived += 1
+        condition.broadcast()
+        let until = Date(timeIntervalSinceNow: 60)
+        while arrived < count, condition.wait(until: until) {}
     }
 }

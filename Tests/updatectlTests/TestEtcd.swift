@@ -75,6 +75,13 @@ final class TestEtcd: @unchecked Sendable {
         #expect(result.status == 0, "\(result.stderr)")
     }
 
+    /// The key's `version` (1 after it is created, again after it is deleted and created anew).
+    func version(_ key: String) throws -> Int? {
+        let result = try etcdctl(["get", key, "--write-out", "json"])
+        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        return ((object?["kvs"] as? [[String: Any]])?.first?["version"] as? NSNumber)?.intValue
+    }
+
     static func semaphoreKey(group: String) -> String { "com.coreos.airlock/groups/\(group)/v1/semaphore" }
 
     /// A certificate authority, a server certificate for 127.0.0.1 and a client certificate.

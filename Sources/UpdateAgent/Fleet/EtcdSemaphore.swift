@@ -5,8 +5,10 @@ import UpdatePolicy
 /// updatectl, Airlock and Zincati nodes shares one: the key
 /// `com.coreos.airlock/groups/<group>/v1/semaphore` holds `{"total_slots":N,"holders":[ids]}`
 /// (ids sorted, written as Go's encoding/json writes them), created when absent, and every change
-/// is a compare-and-swap on the key's version. etcd is reached through its v3 JSON gateway
-/// (`/v3/kv/range`, `/v3/kv/txn`), trying the endpoints in turn.
+/// is a compare-and-swap on the key's `mod_revision` (not its `version`, which starts again at 1
+/// when the key is deleted and created anew). etcd is reached through its v3 JSON gateway
+/// (`/v3/kv/range`, `/v3/kv/txn`), trying the endpoints in turn; the gate's `timeout` bounds each
+/// operation as a whole, every endpoint and every retry included.
 struct EtcdSemaphore: FleetEngine {
     let spec: FleetEngineSpec
     let gateway: EtcdGateway
@@ -16,7 +18,7 @@ struct EtcdSemaphore: FleetEngine {
 
     init(spec: FleetEngineSpec, transport: any Transport) {
         self.spec = spec
-        gateway = EtcdGateway(endpoints: spec.urls, tls: spec.tls, timeout: spec.timeout, transport: transport)
+        gateway = EtcdGateway(endpoints: spec.urls, tls: spec.tls, transport: transport)
     }
 
     var key: String { Self.key(group: spec.group) }
@@ -67,7 +69,7 @@ struct EtcdSemaphore: FleetEngine {
     }
 
     func snapshot() throws(FleetError) -> FleetSnapshot? {
-        guard let (bytes, _) = try gateway.get(key) else {
+        guard let (bytes, _) = try gateway.get(key, within: FleetDeadline(spec.timeout)) else {
             return FleetSnapshot(totalSlots: spec.slots, holders: [], exists: false)
         }
         let semaphore = try AirlockSemaphore.parse(bytes, key: key)
@@ -80,14 +82,16 @@ struct EtcdSemaphore: FleetEngine {
     }
 
     /// Reads the semaphore (creating it when absent), decides, and writes by compare-and-swap on
-    /// the version read; a lost swap reads again, up to `attempts` times.
+    /// the `mod_revision` read; a lost swap reads again, up to `attempts` times, all within the
+    /// gate's `timeout`.
     func change(id: String, _ decide: (AirlockSemaphore) -> Decision) -> FleetAnswer {
+        let deadline = FleetDeadline(spec.timeout)
         do {
             for _ in 1...Self.attempts {
-                guard let (bytes, version) = try gateway.get(key) else {
+                guard let (bytes, revision) = try gateway.get(key, within: deadline) else {
                     // Airlock's initialisation: create it only if nobody did meanwhile.
                     let fresh = AirlockSemaphore(totalSlots: spec.slots, holders: [])
-                    _ = try gateway.putIfVersion(key, value: fresh.encoded, version: 0)
+                    _ = try gateway.put(key, value: fresh.encoded, ifModRevision: 0, within: deadline)
                     continue
                 }
                 let semaphore = try AirlockSemaphore.parse(bytes, key: key)
@@ -95,7 +99,7 @@ struct EtcdSemaphore: FleetEngine {
                 case .keep(let answer):
                     return answer
                 case .write(let next, let answer):
-                    if try gateway.putIfVersion(key, value: next.encoded, version: version) { return answer }
+                    if try gateway.put(key, value: next.encoded, ifModRevision: revision, within: deadline) { return answer }
                 }
             }
             return .refused(
@@ -171,32 +175,33 @@ struct AirlockSemaphore: Equatable {
 struct EtcdGateway {
     let endpoints: [String]
     let tls: TLSFiles
-    let timeout: Duration
     let transport: any Transport
 
-    /// The key's value and version; nil when it does not exist.
-    func get(_ key: String) throws(FleetError) -> (value: [UInt8], version: Int)? {
-        let answer = try call("/v3/kv/range", .object([("key", .string(Base64.encode(Array(key.utf8))))]))
+    /// The key's value and `mod_revision` (the cluster's revision of the key's last change, which
+    /// no other write of any key ever repeats); nil when it does not exist.
+    func get(_ key: String, within deadline: FleetDeadline) throws(FleetError) -> (value: [UInt8], modRevision: Int)? {
+        let answer = try call("/v3/kv/range", .object([("key", .string(Base64.encode(Array(key.utf8))))]), within: deadline)
         guard case .array(let kvs)? = answer["kvs"], let first = kvs.first else { return nil }
         guard let value = first["value"]?.stringValue.flatMap(Base64.decode),
-            let version = first["version"].flatMap(Self.number), version > 0
+            let revision = first["mod_revision"].flatMap(Self.number), revision > 0
         else {
-            throw FleetError("etcd's answer for \(key) has no value or version")
+            throw FleetError("etcd's answer for \(key) has no value or mod_revision")
         }
-        return (value, version)
+        return (value, revision)
     }
 
-    /// Puts `value` when the key's version is still `version` (0: the key does not exist);
-    /// false when another writer changed it first.
-    func putIfVersion(_ key: String, value: [UInt8], version: Int) throws(FleetError) -> Bool {
+    /// Puts `value` when the key's `mod_revision` is still `revision` (0: the key does not
+    /// exist); false when another writer changed it first, deleted it, or deleted and created it
+    /// again (its `version` would then be back where it was; its `mod_revision` never is).
+    func put(_ key: String, value: [UInt8], ifModRevision revision: Int, within deadline: FleetDeadline) throws(FleetError) -> Bool {
         let encodedKey = JSON.string(Base64.encode(Array(key.utf8)))
         let request = JSON.object([
             (
                 "compare",
                 .array([
                     .object([
-                        ("target", .string("VERSION")), ("result", .string("EQUAL")), ("key", encodedKey),
-                        ("version", .string(String(version))),
+                        ("target", .string("MOD")), ("result", .string("EQUAL")), ("key", encodedKey),
+                        ("mod_revision", .string(String(revision))),
                     ])
                 ])
             ),
@@ -215,21 +220,26 @@ struct EtcdGateway {
                 ])
             ),
         ])
-        let answer = try call("/v3/kv/txn", request)
+        let answer = try call("/v3/kv/txn", request, within: deadline)
         return answer["succeeded"] == .bool(true)
     }
 
     /// An int64 as the gateway writes it: a string, or a number.
     static func number(_ json: JSON) -> Int? { json.stringValue.flatMap { Int($0) } ?? json.intValue }
 
-    /// POSTs to each endpoint in turn until one answers 200 with JSON.
-    func call(_ path: String, _ body: JSON) throws(FleetError) -> JSON {
+    /// POSTs to each endpoint in turn until one answers 200 with JSON, each request given what is
+    /// left of `deadline`; an endpoint not asked because nothing is left is said so.
+    func call(_ path: String, _ body: JSON, within deadline: FleetDeadline) throws(FleetError) -> JSON {
         var failures: [String] = []
         var reached = false
         for endpoint in endpoints {
+            guard let left = deadline.left else {
+                failures.append("\(endpoint): not asked, the gate's timeout of \(DurationText.format(deadline.total)) was spent")
+                continue
+            }
             let url = (endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint) + path
             let request = TransportRequest(
-                url: url, maxBytes: 1 << 20, connectTimeout: min(timeout, .seconds(5)), timeout: timeout, maxRedirects: 0,
+                url: url, maxBytes: 1 << 20, connectTimeout: min(left, .seconds(5)), timeout: left, maxRedirects: 0,
                 schemes: ["http", "https"], method: "POST", headers: ["Content-Type: application/json"],
                 body: Array(body.render(indent: 0).utf8), tls: tls)
             let response: TransportResponse

@@ -44,7 +44,8 @@ public struct FleetEngineSpec: Sendable {
     /// etcd: `total_slots` of a semaphore updatectl creates.
     public var slots: Int
     public var tls: TLSFiles
-    /// Of each request.
+    /// Of each operation (taking, giving back, reading) as a whole: every endpoint and every retry
+    /// comes out of it.
     public var timeout: Duration
 
     public init(engine: Engine, urls: [String], group: String, slots: Int, tls: TLSFiles, timeout: Duration) {
@@ -54,6 +55,26 @@ public struct FleetEngineSpec: Sendable {
         self.slots = slots
         self.tls = tls
         self.timeout = timeout
+    }
+}
+
+/// What is left of one operation's `timeout`, on the monotonic clock: the requests an operation
+/// makes (each endpoint in turn, each compare-and-swap retried) share it, so that hung endpoints
+/// cannot stretch a gate past its `timeout`.
+struct FleetDeadline {
+    let total: Duration
+    private let end: UInt64
+
+    init(_ total: Duration) {
+        self.total = total
+        end = Monotonic.now() &+ Monotonic.nanoseconds(total)
+    }
+
+    /// The time left; nil once less than a millisecond is (a request's timeout of 0 means none).
+    var left: Duration? {
+        let now = Monotonic.now()
+        guard end > now, end - now >= 1_000_000 else { return nil }
+        return .nanoseconds(Int64(end - now))
     }
 }
 

@@ -64,12 +64,19 @@ public enum HeldGates {
     /// Used when the node is steady (after a commit or a rollback, and when a run finds no update
     /// in flight).
     public static func releaseAll(_ policy: Policy, _ env: AgentEnvironment, lock: StateLock?) -> [(gate: String, answer: FleetAnswer)] {
-        entries(policy).map { entry in
-            let answer = entry.kind.release(entry.gate, env.checks)
+        release(entries(policy).map(\.gate), env, lock: lock)
+    }
+
+    /// Gives back what each of `gates` that is a held gate holds for this node, recording it in
+    /// the sidecar; one answer per held gate.
+    static func release(_ gates: [Gate], _ env: AgentEnvironment, lock: StateLock?) -> [(gate: String, answer: FleetAnswer)] {
+        gates.compactMap { gate in
+            guard let kind = gate.kind as? any HeldGateEvaluating else { return nil }
+            let answer = kind.release(gate, env.checks)
             if case .done = answer, let lock {
-                try? env.store.updateSidecar(holding: lock) { $0.held.removeAll { $0.gate == entry.gate.name.value } }
+                try? env.store.updateSidecar(holding: lock) { $0.held.removeAll { $0.gate == gate.name.value } }
             }
-            return (entry.gate.name.value, answer)
+            return (gate.name.value, answer)
         }
     }
 

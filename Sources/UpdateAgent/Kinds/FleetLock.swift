@@ -19,7 +19,10 @@ extension FleetLockGate: HeldGateEvaluating, SimulatesFacts {
             }
             let line = text.split(separator: "\n").first.map { String($0).trimmingSpaces } ?? ""
             guard Self.idRule.check(line) else {
-                return .failure(FleetError("\(idFile.value) does not hold a fleet id (printable text without spaces on its first line)"))
+                return .failure(
+                    FleetError(
+                        "\(idFile.value) does not hold a fleet id (printable ASCII without spaces, at most 256 characters, on "
+                            + "its first line)"))
             }
             return .success(line)
         }

@@ -32,7 +32,7 @@ public struct FleetLockGate: CheckedGate {
                 && $0.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) || $0 == 0x2E || $0 == 0x2D }
         })
     public static let idRule = StringRule(
-        description: "printable text without spaces, at most 256 bytes", pattern: "^[!-~]{1,256}$",
+        description: "printable ASCII without spaces (`!` to `~`), at most 256 characters", pattern: "^[!-~]{1,256}$",
         check: { !$0.isEmpty && $0.utf8.count <= 256 && $0.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F } })
 
     public static let entry = EntryKind.gate(
@@ -152,7 +152,7 @@ public struct FleetLockGate: CheckedGate {
                 + "A run denied a slot is retried after `run_every`, continuing from the staged release.")
     ]
 
-    public static let rules = [fleetLockAddress, fleetLockPlaintext, fleetLockUnusedKey]
+    public static let rules = [fleetLockAddress, fleetLockPlaintext, fleetLockUnusedKey, severalFleetLocks]
 
     static let fleetLockAddress = Rule(
         "UPD413", "fleet-lock-address", .error,
@@ -177,8 +177,31 @@ public struct FleetLockGate: CheckedGate {
         fix: "Remove the key, or set the engine it belongs to.",
         example: "updates:\n  preflight:\n    - fleet_lock: {engine: fleetlock, url: \"https://airlock.example.com\", slots: 2}")
 
+    static let severalFleetLocks = Rule(
+        "UPD419", "several-fleet-locks", .warning,
+        summary: "More than one `fleet_lock` gate in a policy.",
+        rationale: "Each gate is a lock of its own, asked one after the other: two locks are not one grant. updatectl "
+            + "takes them all or none (a run that one of them defers gives back the slots the others granted it), so "
+            + "nodes asking in opposite orders do not wait for each other for ever; but a node then activates only "
+            + "when every lock has a free slot at the same moment, and takes and gives back slots on every run until "
+            + "it does.",
+        fix: "Keep one `fleet_lock` gate: one group whose slots say how many nodes may reboot at once. Where two are "
+            + "needed, list them in the same order in every node's policy.",
+        example: "updates:\n  preflight:\n    - fleet_lock: {engine: fleetlock, url: \"https://airlock.example.com\", group: rack-4}\n"
+            + "    - fleet_lock: {name: site, engine: fleetlock, url: \"https://airlock.example.com\", group: site-7}")
+
     func check(_ gate: Gate, _ checks: inout CrossChecks) {
         let at = engine.origin.mark ?? gate.source.mark ?? checks.policy.start
+        let locks = checks.policy.preflight.filter { $0.kind is FleetLockGate }
+        if locks.count > 1, locks[1].name.value == gate.name.value, let mark = gate.source.mark {
+            checks.findings.append(
+                Finding(
+                    .severalFleetLocks,
+                    "a second `fleet_lock` gate (`\(gate.name.value)`, after `\(locks[0].name.value)`): a node activates only "
+                        + "when every one grants it a slot, and a run that one defers gives back the slots the others granted",
+                    start: mark, end: checks.end(of: mark),
+                    help: "keep one fleet_lock gate; if both are needed, list them in the same order on every node"))
+        }
         func unused(_ message: String, _ mark: Mark?, help: String) {
             guard let mark else { return }
             checks.findings.append(Finding(.fleetLockUnusedKey, message, start: mark, end: checks.end(of: mark), help: help))
@@ -260,4 +283,5 @@ extension RuleID {
     public static let fleetLockAddress = FleetLockGate.fleetLockAddress.id
     public static let fleetLockPlaintext = FleetLockGate.fleetLockPlaintext.id
     public static let fleetLockUnusedKey = FleetLockGate.fleetLockUnusedKey.id
+    public static let severalFleetLocks = FleetLockGate.severalFleetLocks.id
 }

@@ -62,6 +62,9 @@ struct ApplyContext {
     var release = ReleaseStage.none
     /// The first gate that would defer a real run (dry run and check).
     var blockedBy: String?
+    /// The held gates (fleet locks) that granted this run a slot, in order: given back when a
+    /// later one defers the run (all of them or none).
+    var heldThisRun: [Gate] = []
     /// The version a resting `staged` phase holds: a run that is offered it again goes on to
     /// activation instead of downloading it again.
     var stagedVersion: String?

@@ -11,11 +11,14 @@ struct GateStep: ApplyStepHandler {
         switch env.gates.evaluate(gate, input(context)) {
         case .pass(let detail):
             context.report(step, .pass, detail)
-            if !run.dryRun, type(of: gate.kind).placement == .heldAcrossReboot, let lock = context.lock {
-                let held = Sidecar.Held(gate: gate.name.value, detail: detail, at: env.clock.now())
-                try env.store.updateSidecar(holding: lock) { sidecar in
-                    sidecar.held.removeAll { $0.gate == held.gate }
-                    sidecar.held.append(held)
+            if !run.dryRun, type(of: gate.kind).placement == .heldAcrossReboot {
+                context.heldThisRun.append(gate)
+                if let lock = context.lock {
+                    let held = Sidecar.Held(gate: gate.name.value, detail: detail, at: env.clock.now())
+                    try env.store.updateSidecar(holding: lock) { sidecar in
+                        sidecar.held.removeAll { $0.gate == held.gate }
+                        sidecar.held.append(held)
+                    }
                 }
             }
         case .skipped(let detail):
@@ -29,7 +32,8 @@ struct GateStep: ApplyStepHandler {
                 try context.transition(.failed, .init(failure: RunFailure(.metadata, "refused by \(gate.name.value): \(reason)")))
             }
             return .refused(gate: gate.name.value, reason: reason)
-        case .block(let reason):
+        case .block(let blocked):
+            let reason = blocked + giveBackTaken(&context)
             context.report(step, .block, reason)
             return try deferRun(reason, &context)
         }
@@ -53,6 +57,23 @@ struct GateStep: ApplyStepHandler {
         input.dryRun = run.dryRun
         input.skipFleetLock = run.skipFleetLock
         return input
+    }
+
+    /// All fleet locks or none: a real run that is deferred gives back the slots the held gates
+    /// before this one granted it, so that no node holds one lock while it waits for another (two
+    /// nodes asking in opposite orders would each hold what the other waits for, for ever). What
+    /// was given back is said after the reason.
+    private func giveBackTaken(_ context: inout ApplyContext) -> String {
+        guard !context.run.dryRun, !context.heldThisRun.isEmpty else { return "" }
+        let answers = HeldGates.release(context.heldThisRun, context.env, lock: context.lock)
+        context.heldThisRun = []
+        let sentences = answers.map { gate, answer in
+            switch answer {
+            case .done: "gave back the slot \(gate) granted"
+            case .refused(let why), .unreachable(let why): "could not give back the slot \(gate) granted (\(why))"
+            }
+        }
+        return "; all fleet locks or none: " + sentences.joined(separator: "; ")
     }
 
     /// A gate said no: a dry run notes it and goes on; a real run is deferred, the staged
