@@ -73,6 +73,7 @@ enum ReleaseArtifacts {
             "share/zsh/site-functions/_updatectl", "share/fish/vendor_completions.d/updatectl.fish",
             "lib/systemd/system/updatectl-apply.service", "lib/systemd/system/updatectl-apply.timer",
             "lib/systemd/system/updatectl-healthcheck.service", "lib/systemd/system/updatectl-agent.service",
+            "lib/systemd/system/updatectl-metrics.service", "lib/systemd/system/updatectl-metrics.timer",
             "share/updatectl/updatectl-agent.sh", "share/updatectl/updatectl-agent.yaml", "share/doc/updatectl/policies/default.yaml",
             "share/updatectl/prometheus/updatectl-alerts.yaml", "share/updatectl/prometheus/updatectl-alerts.test.yaml",
             "share/updatectl/prometheus/updatectl-dashboard.json",
