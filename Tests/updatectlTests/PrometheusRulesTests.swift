@@ -293,3 +293,146 @@ import Testing
         #expect(written.contains("updatectl_phase{phase=\"staged\"} 1\n") && written.contains("updatectl_fleet_slots_held 2\n"))
     }
 }
+
+/// The whole way: `updatectl status --format prometheus` on real state files, node_exporter's
+/// textfile collector serving them, and a real Prometheus that scrapes two such nodes and
+/// evaluates the shipped rules. Prometheus knows only the wall clock, so the state's times are
+/// set hours and days before it, far from every threshold.
+@Suite struct PrometheusFleetTests {
+    static let prometheus = TestComponents.program("prometheus")
+    static let nodeExporter = TestComponents.program("prometheus-node-exporter")
+
+    static func rfc3339(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }
+
+    /// A node's state and sidecar, its metrics written by the binary into `textfile/`, and the
+    /// file's time set to `written`.
+    static func node(
+        _ directory: TemporaryDirectory, state: String, sidecar: String, written: Date
+    ) throws -> String {
+        try directory.write("state.json", state)
+        try directory.write("updatectl.json", sidecar)
+        try directory.write("textfile/README", "node_exporter's textfile directory\n")
+        let output = directory.url.appendingPathComponent("textfile/updatectl.prom").path
+        let result = try CLI.run([
+            "status", "--state", directory.url.appendingPathComponent("state.json").path, "--format", "prometheus", "--output", output,
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        try FileManager.default.setAttributes([.modificationDate: written], ofItemAtPath: output)
+        return directory.url.appendingPathComponent("textfile").path
+    }
+
+    @Test(
+        .enabled(
+            if: prometheus != nil && nodeExporter != nil, "prometheus or prometheus-node-exporter is not installed (Debian's packages)")
+    )
+    func prometheusRaisesTheAlertsOfAStuckNodeAndNoneOfASteadyOne() async throws {
+        let now = Date()
+        func ago(_ seconds: Double) -> String { Self.rfc3339(now.addingTimeInterval(-seconds)) }
+        let hour = 3600.0
+        let day = 86400.0
+        // Staged three hours ago and deferred by its window since; a fleet slot held for two hours,
+        // a rollback an hour ago, metadata released 40 days ago and last accepted 3 days ago, and
+        // the metrics file written 2 hours ago.
+        let stuck = try TemporaryDirectory()
+        let stuckFiles = try Self.node(
+            stuck,
+            state: """
+                {"phase": "staged", "from_version": "1.2.0", "to_version": "1.3.0", "started_at": "\(ago(4 * hour))",
+                 "updated_at": "\(ago(3 * hour))", "attempt_count": 1, "health_check_failures": 0,
+                 "deferred_gate": "preflight.maintenance_window", "deferred_reason": "outside the window",
+                 "deferred_at": "\(ago(600))"}
+
+                """,
+            sidecar: """
+                {"sidecar_version": 1, "rolled_back": [{"version": "1.2.1", "at": "\(ago(hour))", "reason": "probe"}],
+                 "held": [{"gate": "fleet_lock", "at": "\(ago(2 * hour))", "detail": "took a reboot slot"}],
+                 "newest_metadata": {"version": "1.3.0", "release_date": "\(ago(40 * day))", "at": "\(ago(3 * day))", "sha256": "4be1"}}
+
+                """, written: now.addingTimeInterval(-2 * hour))
+        // Updated an hour ago, its metadata fresh, its file just written.
+        let steady = try TemporaryDirectory()
+        let steadyFiles = try Self.node(
+            steady,
+            state: """
+                {"phase": "success", "from_version": "1.2.0", "to_version": "1.3.0", "started_at": "\(ago(2 * hour))",
+                 "updated_at": "\(ago(hour))", "attempt_count": 1, "health_check_failures": 0}
+
+                """,
+            sidecar: """
+                {"sidecar_version": 1,
+                 "newest_metadata": {"version": "1.3.0", "release_date": "\(ago(day))", "at": "\(ago(600))", "sha256": "4be1"}}
+
+                """, written: now)
+
+        var exporters: [BackgroundProcess] = []
+        defer { for exporter in exporters { exporter.kill() } }
+        var instances: [String: String] = [:]
+        for (name, files) in [("stuck", stuckFiles), ("steady", steadyFiles)] {
+            let port = try Consumers.freePort()
+            exporters.append(
+                try BackgroundProcess(
+                    [
+                        "--web.listen-address=127.0.0.1:\(port)", "--collector.disable-defaults", "--collector.textfile",
+                        "--collector.textfile.directory=\(files)",
+                    ], program: try #require(Self.nodeExporter)))
+            #expect(await Consumers.waitUntilServing("http://127.0.0.1:\(port)/metrics"), "\(exporters.last?.stderr ?? "")")
+            instances["127.0.0.1:\(port)"] = name
+        }
+
+        let server = try TemporaryDirectory()
+        try server.write(
+            "prometheus.yml",
+            """
+            global:
+              scrape_interval: 1s
+              evaluation_interval: 1s
+            rule_files:
+              - \(PrometheusRulesTests.rules.path)
+            scrape_configs:
+              - job_name: node
+                static_configs:
+                  - targets: [\(instances.keys.sorted().map { "\"\($0)\"" }.joined(separator: ", "))]
+
+            """)
+        let port = try Consumers.freePort()
+        let prometheus = try BackgroundProcess(
+            [
+                "--config.file=\(server.url.appendingPathComponent("prometheus.yml").path)",
+                "--storage.tsdb.path=\(server.url.appendingPathComponent("data").path)", "--web.listen-address=127.0.0.1:\(port)",
+            ], program: try #require(Self.prometheus))
+        defer { prometheus.kill() }
+
+        let expected: Set<String> = [
+            "stuck UpdatectlUpdateStuck firing", "stuck UpdatectlRolledBack firing", "stuck UpdatectlFleetSlotHeldTooLong firing",
+            "stuck UpdatectlReleaseMetadataOld firing", "stuck UpdatectlMetadataNotRefreshed firing",
+            "stuck UpdatectlNodeNotReporting firing", "stuck UpdatectlDeferredForDays pending",
+        ]
+        let url = "http://127.0.0.1:\(port)/api/v1/alerts"
+        let names = instances
+        /// "node alertname state" for each alert Prometheus has.
+        @Sendable func alerts() -> Set<String> {
+            guard let body = Consumers.get(url)?.body,
+                let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
+                let list = (object["data"] as? [String: Any])?["alerts"] as? [[String: Any]]
+            else { return [] }
+            return Set(
+                list.map { alert in
+                    let labels = alert["labels"] as? [String: String] ?? [:]
+                    let node = names[labels["instance"] ?? ""] ?? labels["instance"] ?? "?"
+                    return "\(node) \(labels["alertname"] ?? "?") \(alert["state"] as? String ?? "?")"
+                })
+        }
+        // Both nodes' series are in before the alerts are counted.
+        let query = "http://127.0.0.1:\(port)/api/v1/query?query=count(updatectl_phase%3D%3D1)"
+        #expect(
+            await Consumers.poll(seconds: 120) { Consumers.get(query)?.body.contains("\"2\"]") == true },
+            "\(Consumers.get(query)?.body ?? "")\n\(prometheus.stderr)")
+        // Once all have come, a few more rounds of evaluation add none.
+        #expect(await Consumers.poll(seconds: 120) { alerts() == expected }, "\(alerts().sorted())\n\(prometheus.stderr)")
+        let changed = await Consumers.poll(seconds: 3) {
+            let now = alerts()
+            return !now.isEmpty && now != expected
+        }
+        #expect(!changed, "\(alerts().sorted())")
+    }
+}
