@@ -2,7 +2,8 @@
 # A Debian package of the release build: dist/updatectl_VERSION-1_ARCH.deb, made with dpkg-deb
 # from dist/updatectl-VERSION-linux-ARCH.tar.gz (scripts/release.sh, which it runs first):
 # /usr/bin/updatectl, the systemd units (not enabled: docs/install.md), the man page, bash/zsh/fish
-# completions, the docs and the shipped policies under /usr/share/doc/updatectl.
+# completions, the docs and the shipped policies under /usr/share/doc/updatectl, the Prometheus
+# alerting rules and Grafana dashboard under /usr/share/updatectl/prometheus.
 # DEB_MAINTAINER="Name <mail>" names the maintainer; UPDATECTL_DIST=DIR as for release.sh.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/release-build.sh"
@@ -25,7 +26,7 @@ doc="$root/usr/share/doc/updatectl"
 
 install -d "$root/DEBIAN" "$root/usr/bin" "$root/usr/share/man/man1" "$root/usr/share/bash-completion/completions" \
     "$root/usr/share/zsh/vendor-completions" "$root/usr/share/fish/vendor_completions.d" "$root/lib/systemd/system" \
-    "$doc/examples" "$doc/docs" "$root/usr/share/updatectl"
+    "$doc/examples" "$doc/docs" "$root/usr/share/updatectl" "$root/usr/share/updatectl/prometheus"
 install -m 0755 "$work/updatectl" "$root/usr/bin/updatectl"
 for page in "$from"/share/man/man1/*.1; do
     gzip -9n < "$page" > "$root/usr/share/man/man1/$(basename "$page").gz"
@@ -41,6 +42,7 @@ install -m 0644 "$from"/share/doc/updatectl/policies/*.yaml "$doc/examples/"
 sed 's|/usr/local/bin/updatectl|/usr/bin/updatectl|g' "$from/share/updatectl/updatectl-agent.sh" > "$root/usr/share/updatectl/updatectl-agent.sh"
 chmod 0755 "$root/usr/share/updatectl/updatectl-agent.sh"
 install -m 0644 "$from/share/updatectl/updatectl-agent.yaml" "$root/usr/share/updatectl/updatectl-agent.yaml"
+install -m 0644 "$from"/share/updatectl/prometheus/* "$root/usr/share/updatectl/prometheus/"
 install -m 0644 "$from"/share/doc/updatectl/docs/*.md "$doc/docs/"
 install -m 0644 "$from/share/doc/updatectl/README.md" "$doc/README.md"
 year=$(date -u -r "$from/bin/updatectl" +%Y)

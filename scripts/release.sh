@@ -3,7 +3,8 @@
 # (it needs glibc, and libcurl only when it speaks HTTP, opened at run time), stripped, stamped
 # with the commit. Writes, in dist/:
 #   updatectl-VERSION-linux-ARCH.tar.gz   bin/updatectl, the man page, bash/zsh/fish completions,
-#                                         the systemd units, the shipped policies, the docs and a
+#                                         the systemd units, the shipped policies, the Prometheus
+#                                         alerting rules and Grafana dashboard, the docs and a
 #                                         SHA256SUMS of its files (share/doc/updatectl/); unpack it
 #                                         into /usr/local (docs/install.md)
 #   updatectl-VERSION-linux-ARCH.debug    the debug symbols the binary was stripped of
@@ -25,7 +26,7 @@ root="$work/$name"
 doc="$root/share/doc/updatectl"
 install -d "$root/bin" "$root/share/man/man1" "$root/share/bash-completion/completions" \
     "$root/share/zsh/site-functions" "$root/share/fish/vendor_completions.d" "$root/lib/systemd/system" \
-    "$doc/policies" "$doc/docs" "$root/share/updatectl"
+    "$doc/policies" "$doc/docs" "$root/share/updatectl" "$root/share/updatectl/prometheus"
 install -m 0755 "$work/updatectl" "$root/bin/updatectl"
 # The man page, from the command definitions (the binary's --experimental-dump-help) by
 # swift-argument-parser's generate-manual, the tool its GenerateManual plugin runs; dated with the
@@ -52,6 +53,9 @@ install -m 0644 policies/*.yaml "$doc/policies/"
 # DaemonSet that runs it from the cluster (docs/install.md).
 install -m 0755 examples/kubesolo/updatectl-agent.sh "$root/share/updatectl/updatectl-agent.sh"
 install -m 0644 examples/kubernetes/updatectl-agent.yaml "$root/share/updatectl/updatectl-agent.yaml"
+# The alerting rules (with their promtool unit tests) and the Grafana dashboard over the metrics
+# of `updatectl status --format prometheus` (docs/fleet.md).
+install -m 0644 examples/prometheus/* "$root/share/updatectl/prometheus/"
 install -m 0644 docs/*.md "$doc/docs/"
 install -m 0644 README.md LICENSE "$doc/"
 # A manifest of the installed files: `cd /usr/local && sha256sum -c share/doc/updatectl/SHA256SUMS`.

@@ -54,6 +54,7 @@ struct StatusCommand: ParsableCommand {
         let sidecar = try? store.readSidecar()
         report.held = sidecar?.held ?? []
         report.newestMetadata = sidecar?.newestMetadata
+        report.rolledBack = sidecar?.rolledBack ?? []
         let rendered: String
         switch json ? .json : format {
         case .text: rendered = StatusText.render(report, now: clock.now())
@@ -84,6 +85,8 @@ struct StatusReport {
     var held: [Sidecar.Held] = []
     /// The newest signed metadata accepted (the sidecar's record).
     var newestMetadata: Sidecar.NewestMetadata?
+    /// The versions rolled back and held back, newest last (the sidecar's record).
+    var rolledBack: [Sidecar.RolledBack] = []
 
     /// The state the lifecycle is in; a missing file is an idle node.
     var state: UpdateState? {
@@ -277,6 +280,33 @@ enum StatusMetrics {
             "Attempts at the current target version (state.json's attempt_count, as KubeSolo OS's agent "
                 + "exposes it; it starts again at a new version).", [([], String(state.attemptCount))],
             prefix: "kubesolo_update_", type: "counter")
+        // The times the shipped alerting rules and dashboard read (examples/prometheus); each is 0
+        // when there is none.
+        func time(_ name: String, _ help: String, _ time: Timestamp?) {
+            metric(name, help + " 0 when there is none.", [([], time.map(seconds) ?? "0")])
+        }
+        time(
+            "attempt_started_timestamp_seconds", "When the current or last attempt started its download (started_at), in Unix time.",
+            state.startedAt.flatMap { $0.isGoZero ? nil : $0 })
+        time(
+            "last_deferral_timestamp_seconds",
+            "When a gate last deferred a run (deferred_at; the gate is updatectl_deferred's label), in Unix time.",
+            state.deferral.flatMap { $0.at.isGoZero ? nil : $0.at })
+        metric("fleet_slots_held", "Fleet reboot slots this node took and has not given back.", [([], String(report.held.count))])
+        time(
+            "fleet_slot_held_since_timestamp_seconds", "When the oldest fleet reboot slot this node holds was granted, in Unix time.",
+            report.held.map(\.at).min())
+        metric(
+            "rolled_back_versions", "Versions rolled back and held back from being offered again (at most 32).",
+            [([], String(report.rolledBack.count))])
+        time("last_rollback_timestamp_seconds", "When the newest rollback recorded happened, in Unix time.", report.rolledBack.last?.at)
+        time(
+            "metadata_release_date_timestamp_seconds",
+            "The signed release_date of the newest release metadata accepted, in Unix time.",
+            report.newestMetadata?.releaseDate.flatMap(ReleaseMetadata.time(ofReleaseDate:)))
+        time(
+            "metadata_accepted_timestamp_seconds", "When apply last accepted the newest signed release metadata, in Unix time.",
+            report.newestMetadata?.at)
         return out
     }
 

@@ -73,7 +73,10 @@ enum ReleaseArtifacts {
             "share/zsh/site-functions/_updatectl", "share/fish/vendor_completions.d/updatectl.fish",
             "lib/systemd/system/updatectl-apply.service", "lib/systemd/system/updatectl-apply.timer",
             "lib/systemd/system/updatectl-healthcheck.service", "lib/systemd/system/updatectl-agent.service",
+            "lib/systemd/system/updatectl-metrics.service", "lib/systemd/system/updatectl-metrics.timer",
             "share/updatectl/updatectl-agent.sh", "share/updatectl/updatectl-agent.yaml", "share/doc/updatectl/policies/default.yaml",
+            "share/updatectl/prometheus/updatectl-alerts.yaml", "share/updatectl/prometheus/updatectl-alerts.test.yaml",
+            "share/updatectl/prometheus/updatectl-dashboard.json",
             "share/doc/updatectl/policies/kubesolo.yaml", "share/doc/updatectl/docs/install.md",
             "share/doc/updatectl/LICENSE", "share/doc/updatectl/SHA256SUMS",
         ] {
@@ -261,7 +264,8 @@ enum ReleaseArtifacts {
             "./usr/bin/updatectl", "./usr/share/man/man1/updatectl.1.gz", "./usr/share/bash-completion/completions/updatectl",
             "./usr/share/zsh/vendor-completions/_updatectl", "./usr/share/fish/vendor_completions.d/updatectl.fish",
             "./lib/systemd/system/updatectl-apply.timer", "./usr/share/doc/updatectl/copyright",
-            "./usr/share/doc/updatectl/examples/kubesolo.yaml",
+            "./usr/share/doc/updatectl/examples/kubesolo.yaml", "./usr/share/updatectl/prometheus/updatectl-alerts.yaml",
+            "./usr/share/updatectl/prometheus/updatectl-dashboard.json",
         ] {
             #expect(contents.contains(path), "\(path) is not in the package")
         }
