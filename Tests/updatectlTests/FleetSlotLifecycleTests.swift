@@ -161,6 +161,11 @@ import Testing
         #expect(fleetLock.holders("workers") == ["node-b"])
 
         try write(a, server, release, lock: Self.lock(fleetLock), id: "node-a", reboot: "auto")
+        // healthcheck, which would reboot out of a rolled-back release too, does not without a slot.
+        let probed = try await a.healthcheck()
+        #expect(probed.status == 1, "\(probed.stdout)\(probed.stderr)")
+        #expect(probed.stderr.contains("fleet_lock has no reboot slot for the reboot into it"), "\(probed.stderr)")
+        #expect(a.marker("booted") == "b", "not rebooted without a slot")
         let deferred = try await a.apply()
         #expect(deferred.status == 3, "\(deferred.stdout)\(deferred.stderr)")
         #expect(deferred.stdout.contains("no reboot slot for the reboot into slot a"), "\(deferred.stdout)")
@@ -218,6 +223,17 @@ import Testing
         await server.stop()
     }
 
+    /// `updatectl agent` on `node` until its first event named `event`, on a virtual clock.
+    func agent(_ node: TestNode, until event: String) async throws -> (CLI.Result, [Substring]) {
+        let result = try await CLI.runAsync(
+            ["agent", node.policyPath],
+            environment: node.environment.merging(["UPDATECTL_TEST_NOW": "2026-01-05T02:00:00Z", "UPDATECTL_TEST_AGENT_UNTIL": event]) {
+                $1
+            })
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        return (result, result.stdout.split(separator: "\n").filter { $0.hasPrefix("agent event: ") }.map { $0.dropFirst(13) })
+    }
+
     /// `updatectl agent`: the verification run's tries all fail, and so do the next round's; the
     /// agent tries again `retry_every` later, before its next update check, and gets it back.
     @Test func theAgentGivesBackOnItsNextRoundsBeforeAnythingElse() async throws {
@@ -225,13 +241,7 @@ import Testing
         let fleetLock = try await TestFleetLockServer(slots: 1)
         let a = try node(server, release, fleetLock, id: "node-a")
         fleetLock.giveBackFailures = 8
-        let result = try await CLI.runAsync(
-            ["agent", a.policyPath],
-            environment: a.environment.merging(["UPDATECTL_TEST_NOW": "2026-01-05T02:00:00Z", "UPDATECTL_TEST_AGENT_UNTIL": "up_to_date"]) {
-                $1
-            })
-        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
-        let events = result.stdout.split(separator: "\n").filter { $0.hasPrefix("agent event: ") }.map { $0.dropFirst(13) }
+        let (result, events) = try await agent(a, until: "up_to_date")
         #expect(
             events == ["probed", "activated", "waiting", "committed", "gave_back", "waiting", "gave_back", "waiting", "up_to_date"],
             "\(result.stdout)")
@@ -239,6 +249,27 @@ import Testing
         #expect(result.stdout.contains("trying again in 1m"), "\(result.stdout)")
         #expect(fleetLock.holders("workers") == [])
         #expect(fleetLock.giveBackFailures == 0)
+        await fleetLock.stop()
+        await server.stop()
+    }
+
+    /// The agent rolls back and reboots: the slot is still its own when the agent stops there,
+    /// and its first round after the reboot gives it back.
+    @Test func theAgentHoldsTheSlotAcrossItsRollbacksReboot() async throws {
+        let (server, release) = try await offered()
+        let fleetLock = try await TestFleetLockServer(slots: 1)
+        let a = try node(server, release, fleetLock, id: "node-a"), b = try node(server, release, fleetLock, id: "node-b")
+        server.set("/healthz-node-a", body: Data(), status: 503)
+        let (rolled, events) = try await agent(a, until: "rolled_back")
+        #expect(events == ["probed", "activated", "waiting", "rolled_back"], "\(rolled.stdout)")
+        #expect(a.marker("booted") == "a", "rebooted into the previous slot")
+        #expect(fleetLock.holders("workers") == ["node-a"])
+        #expect(try await b.apply().status == 3)
+        server.set("/healthz-node-a", body: Data(), status: 200)
+        let (steady, _) = try await agent(a, until: "probed")
+        #expect(steady.stdout.contains("release.fleet_lock"), "\(steady.stdout)")
+        #expect(fleetLock.holders("workers") == [])
+        #expect(try await b.apply().status == 0)
         await fleetLock.stop()
         await server.stop()
     }

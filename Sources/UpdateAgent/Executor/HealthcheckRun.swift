@@ -173,10 +173,9 @@ public struct HealthcheckRun {
             // they were given back by hand).
             if let refused = HeldGates.takeAll(policy, env, lock: lock) {
                 let slot = try env.returnToPrevious(state, reboot: false)
-                env.reporter.note(
+                return .refused(
                     "slot \(slot.rawValue) boots next, but \(refused.gate) has no reboot slot for the reboot into it "
-                        + "(\(refused.reason)); the next run asks again")
-                return .returnedToPrevious(version: version, slot: slot.rawValue, rebooted: false)
+                        + "(\(refused.reason)); not rebooting now, the next run asks again")
             }
             let slot = try env.returnToPrevious(state, reboot: reboot)
             env.reporter.note(reboot ? "rebooting into slot \(slot.rawValue)" : "reboot the node to return to slot \(slot.rawValue)")
