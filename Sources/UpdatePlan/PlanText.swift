@@ -146,8 +146,9 @@ public enum PlanText {
             + (held
                 ? [
                     "no fleet reboot slot (the group is full, or its lock does not answer) defers the run with the release staged "
-                        + "(exit 3); the next run asks again without downloading; the slot is held across the reboot and given back "
-                        + "after the commit or a rollback, or by the next run that finds no update in flight"
+                        + "(exit 3); the next run asks again without downloading; the slot is held across the reboot (a rollback's "
+                        + "too) and given back after the commit, after the reboot that ends a rollback, or by the next run that finds "
+                        + "no update in flight; a deferral by the fleet lock spends no attempt"
                 ] : [])
     }
 }

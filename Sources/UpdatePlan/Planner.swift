@@ -174,7 +174,8 @@ public enum Planner {
         for gate in held {
             add(
                 "release.\(gate.name.value)", .action, .success, .postBoot,
-                "after a commit, a rollback or a bootloader fallback: " + (gate.kind.releaseSummary ?? "give back what the gate holds"),
+                "after a commit or a bootloader fallback, and after a rollback once the node has rebooted into the previous slot: "
+                    + (gate.kind.releaseSummary ?? "give back what the gate holds"),
                 with: gateParameters(gate), origin: origin(gate.source), note: note(gate.source), .releaseHeld(gate, .steadyState))
         }
 

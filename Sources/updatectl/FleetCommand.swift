@@ -123,7 +123,8 @@ struct FleetUnlockCommand: ParsableCommand {
             etcd: ID is removed from the semaphore by compare-and-swap (nothing changes if it holds \
             no slot). FleetLock: `POST /v1/steady-state` on ID's behalf. Giving back the slot of a \
             node that is still rebooting into an update lets another node reboot at the same time: \
-            for this node, mid-update, it needs --force.
+            for this node, mid-update (or rolled back and not yet rebooted out of the update), it \
+            needs --force.
 
             \(ExitStatus.helpTable(for: [.success, .failure, .usage]))
             """
@@ -150,13 +151,20 @@ struct FleetUnlockCommand: ParsableCommand {
             throw ExitStatus.usage.exitCode
         }
         let mine = HeldGates.reports(policy, environment.checks).contains { (try? $0.id.get()) == id }
-        if mine, !force, case .state(let state)? = try? environment.store.read(),
-            [.staged, .activated, .verifying].contains(state.phase)
-        {
-            printError(
-                "error: \(id) is this node, and its update to \(state.toVersion ?? "a new version") is \(state.phase.rawValue): "
-                    + "it holds the slot until it is verified; --force gives it back anyway")
-            throw ExitStatus.failure.exitCode
+        if mine, !force, case .state(let state)? = try? environment.store.read() {
+            let version = state.toVersion ?? "a new version"
+            if [.staged, .activated, .verifying].contains(state.phase) {
+                printError(
+                    "error: \(id) is this node, and its update to \(version) is \(state.phase.rawValue): "
+                        + "it holds the slot until it is verified; --force gives it back anyway")
+                throw ExitStatus.failure.exitCode
+            }
+            if state.phase == .rolledBack, !HeldGates.isSteady(state, environment) {
+                printError(
+                    "error: \(id) is this node, and it rolled back \(version) but still runs it: it holds the slot until it "
+                        + "has rebooted into the previous slot; --force gives it back anyway")
+                throw ExitStatus.failure.exitCode
+            }
         }
         let results = HeldGates.release(holder: id, gate: gate, policy, environment.checks)
         guard !results.isEmpty else {

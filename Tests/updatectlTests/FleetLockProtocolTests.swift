@@ -27,6 +27,13 @@ final class TestFleetLockServer: @unchecked Sendable {
         set { lock.withLock { hook = newValue } }
     }
     private var hook: (@Sendable (String, TestServer.Request, () -> TestServer.Answer) -> TestServer.Answer)?
+    /// The next this many give-backs of a slot that is held are answered 500, as Airlock answers
+    /// when its own compare-and-swap loses to another node's.
+    var giveBackFailures: Int {
+        get { lock.withLock { failingGiveBacks } }
+        set { lock.withLock { failingGiveBacks = newValue } }
+    }
+    private var failingGiveBacks = 0
 
     var base: String { server.base + prefix }
     var requests: [TestServer.Request] { lock.withLock { seen } }
@@ -74,6 +81,10 @@ final class TestFleetLockServer: @unchecked Sendable {
                     held.append(id)
                 }
             } else {
+                if held.contains(id), failingGiveBacks > 0 {
+                    failingGiveBacks -= 1
+                    return Self.error(500, "failed_unlock", "unlock failed: the semaphore changed meanwhile")
+                }
                 held.removeAll { $0 == id }
             }
             holders[group] = held

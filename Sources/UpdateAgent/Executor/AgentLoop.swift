@@ -190,10 +190,6 @@ public struct AgentLoop {
             default:
                 schedule.confirmedBoot = boot
             }
-        } else if !unconfirmed, [.idle, .success, .failed, .rolledBack].contains(state.phase),
-            try !env.store.readSidecar().held.isEmpty
-        {
-            if try giveBack() { return .stop }
         }
         let now = env.clock.now()
         let stillUnconfirmed = schedule.confirmedBoot != boot
@@ -202,6 +198,16 @@ public struct AgentLoop {
                 return .wait(until: schedule.nextConfirmation, reason: "the boot's next confirmation")
             }
             return .wait(until: time, reason: reason)
+        }
+        // A slot a steady node still holds (a give-back that failed, the rollback's reboot done)
+        // goes back before the update check; while it cannot, the agent tries again every
+        // `retry_every` and checks for nothing else.
+        if HeldGates.isSteady(try currentState(), env), try !env.store.readSidecar().held.isEmpty {
+            switch try giveBack() {
+            case .stop: return .stop
+            case .failed: return wake(env.clock.now() + retryEvery, "the next try at giving back the reboot slot")
+            case .done: break
+            }
         }
         if now < schedule.nextCheck { return wake(schedule.nextCheck, "the next update check") }
         if let opening = nextWindowOpening(after: now), opening > now {
@@ -236,23 +242,28 @@ public struct AgentLoop {
         try ApplyRun(plan: plan, policy: policy, policySHA256: policySHA256, environment: env).run()
     }
 
-    /// Gives back the slots a steady node still holds (a give-back that failed earlier); true
-    /// when `observe` says stop.
-    private func giveBack() throws -> Bool {
+    private enum GiveBack {
+        case done, failed, stop
+    }
+
+    /// Gives back the slots a steady node still holds (a give-back that failed earlier, or the
+    /// slot kept across a rollback's reboot); `stop` when `observe` says so.
+    private func giveBack() throws -> GiveBack {
         let lock = try StateLock.acquire(statePath: env.store.path, extraLock: env.backend.lockPath)
         defer { lock.release() }
+        var result = GiveBack.done
         for (gate, answer) in HeldGates.releaseAll(policy, env, lock: lock) {
-            let event: AgentEvent
             switch answer {
-            case .done(let detail): event = .gaveBack(gate: gate, done: true, detail: detail)
-            case .refused(let reason), .unreachable(let reason): event = .gaveBack(gate: gate, done: false, detail: reason)
+            case .done(let detail):
+                note("\(gate): \(detail)")
+                if observe(.gaveBack(gate: gate, done: true, detail: detail)) { return .stop }
+            case .refused(let reason), .unreachable(let reason):
+                note("\(gate): not given back now (\(reason)); trying again in \(DurationText.format(retryEvery))")
+                result = .failed
+                if observe(.gaveBack(gate: gate, done: false, detail: reason)) { return .stop }
             }
-            if case .gaveBack(_, let done, let detail) = event {
-                note("\(gate): " + (done ? detail : "not given back now (\(detail)); the next round tries again"))
-            }
-            if observe(event) { return true }
         }
-        return false
+        return result
     }
 
     /// When every maintenance window of the policy is open at once next, from `now` on (minute by

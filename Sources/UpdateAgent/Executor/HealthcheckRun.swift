@@ -169,6 +169,14 @@ public struct HealthcheckRun {
             let version = state.toVersion ?? ""
             let reboot = policy.reboot.value == .auto
             env.reporter.note("the node runs \(version), which was rolled back: it is not marked good")
+            // The reboot out of it takes the fleet slots first (held since the rollback, unless
+            // they were given back by hand).
+            if let refused = HeldGates.takeAll(policy, env, lock: lock) {
+                let slot = try env.returnToPrevious(state, reboot: false)
+                return .refused(
+                    "slot \(slot.rawValue) boots next, but \(refused.gate) has no reboot slot for the reboot into it "
+                        + "(\(refused.reason)); not rebooting now, the next run asks again")
+            }
             let slot = try env.returnToPrevious(state, reboot: reboot)
             env.reporter.note(reboot ? "rebooting into slot \(slot.rawValue)" : "reboot the node to return to slot \(slot.rawValue)")
             return .returnedToPrevious(version: version, slot: slot.rawValue, rebooted: reboot)
@@ -276,8 +284,16 @@ public struct RollbackRun {
             TestPause.here("rollback.unsaved")
             try env.store.rememberRollback(of: state.toVersion, reason: "rolled back by hand", at: env.clock.now(), holding: lock)
             state = try env.store.transition(state, to: .rolledBack, event: .init(error: "rolled back by hand"), clock: env.clock)
-            releaseHeld(lock: lock)
             let runningNew = inFlight.runsUpdate
+            if runningNew {
+                // The reboot into the previous slot is still to come: the slots are held across
+                // it, and the first run after it gives them back.
+                for gate in HeldGates.names(policy) {
+                    env.reporter.note("\(gate): the reboot slot is kept until the node has rebooted into slot \(previous.rawValue)")
+                }
+            } else {
+                releaseHeld(lock: lock)
+            }
             if runningNew, policy.reboot.value == .auto {
                 try env.backend.reboot()
                 return .rolledBack(slot: previous.rawValue, rebooted: true, rebootNeeded: false)

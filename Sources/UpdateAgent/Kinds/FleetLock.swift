@@ -77,6 +77,13 @@ extension FleetLockGate: HeldGateEvaluating, SimulatesFacts {
         }
     }
 
+    func take(_ gate: Gate, _ env: CheckEnvironment) -> FleetAnswer {
+        switch identity(env) {
+        case .success(let id): env.fleet.engine(spec(gate)).lock(id: id)
+        case .failure(let error): .unreachable("\(error)")
+        }
+    }
+
     func release(holder: String, _ gate: Gate, _ env: CheckEnvironment) -> FleetAnswer {
         env.fleet.engine(spec(gate)).unlock(id: holder)
     }

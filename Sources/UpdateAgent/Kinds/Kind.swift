@@ -41,6 +41,9 @@ protocol WindowEvaluating: GateEvaluating {
 protocol HeldGateEvaluating: GateEvaluating {
     /// Gives back what `evaluate` took for this node; succeeds when nothing is held.
     func release(_ gate: Gate, _ env: CheckEnvironment) -> FleetAnswer
+    /// Takes what `evaluate` takes, for a reboot that is not an activation (the one that ends a
+    /// rollback); succeeds when this node holds it already.
+    func take(_ gate: Gate, _ env: CheckEnvironment) -> FleetAnswer
     /// Gives back what `holder` took (`updatectl fleet unlock`).
     func release(holder: String, _ gate: Gate, _ env: CheckEnvironment) -> FleetAnswer
     /// What is held, by whom, for `updatectl fleet status`.

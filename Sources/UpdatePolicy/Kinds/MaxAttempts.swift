@@ -4,8 +4,9 @@ public struct MaxAttemptsGate: DecodableGate {
 
     public static let entry = EntryKind.gate(
         "max_attempts", example: "- max_attempts: 3", timeout: "1s", scalarKey: "max",
-        "Passes while the state's `attempt_count` for the offered version is below `max`. `- max_attempts: 3` is short "
-            + "for `{max: 3}`.",
+        "Passes while the state's `attempt_count` for the offered version is below `max`; a staged release the run takes "
+            + "up (one the fleet lock made wait) goes on with the attempt that staged it, which is not counted against it. "
+            + "`- max_attempts: 3` is short for `{max: 3}`.",
         [
             Key("max", .integer(min: 1, max: nil), required: true, "Attempts allowed per target version.")
         ], type: MaxAttemptsGate.self)

@@ -47,8 +47,9 @@ extension ApplyContext {
     }
 
     /// Rolled back, but the node still runs the rolled-back release (the run stopped before its
-    /// reboot, or the bootloader booted it again): the previous slot is made to boot next, then
-    /// the node reboots into it (with `reboot: auto`).
+    /// reboot, or the bootloader booted it again): the previous slot is made to boot next, the
+    /// fleet slots are taken (deferred without them), then the node reboots into it (with
+    /// `reboot: auto`).
     private mutating func finishRollbackReboot() throws -> ApplyOutcome {
         let auto = run.policy.reboot.value == .auto
         let previous: Slot
@@ -60,6 +61,16 @@ extension ApplyContext {
                     .backend,
                     "\(state.toVersion ?? "the update") was rolled back, but the node runs it and the previous slot cannot be made to boot next: \(error)"
                 ))
+        }
+        // The reboot lets the node's workloads go down as the update's did: it takes the fleet
+        // slots first (held already, unless they were given back by hand), and waits without one.
+        if run.skipFleetLock {
+            for gate in HeldGates.names(run.policy) { env.reporter.note("\(gate): skipped by --skip-fleet-lock") }
+        } else if let refused = HeldGates.takeAll(run.policy, env, lock: lock) {
+            let reason =
+                "no reboot slot for the reboot into slot \(previous.rawValue) that ends the rollback of "
+                + "\(state.toVersion ?? "the update") (\(refused.reason)); the next run asks again"
+            return .deferred(gate: refused.gate, reason: reason)
         }
         guard auto else {
             return .failed(

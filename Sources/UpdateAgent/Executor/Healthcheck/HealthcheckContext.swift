@@ -19,14 +19,16 @@ enum Verdict {
     case commitFailed(String)
     /// The failure is counted (`count` in a row) and no rollback is due, or the rollback failed.
     case counted(count: Int, message: String)
-    /// Rolled back to `slot` after `count` failed runs: steady.
+    /// Rolled back to `slot` after `count` failed runs: decided, but the node runs the new slot
+    /// until it reboots into `slot`.
     case rolledBack(count: Int, reason: String, slot: Slot)
 
-    /// The node is steady: what a held gate took can be given back.
+    /// The node is steady: what a held gate took can be given back. Not after a rollback: the
+    /// reboot into the previous slot is still to come.
     var isSteady: Bool {
         switch self {
-        case .fellBack, .committed, .rolledBack: true
-        case .verifying, .passed, .notPassed, .commitFailed, .counted: false
+        case .fellBack, .committed: true
+        case .verifying, .passed, .notPassed, .commitFailed, .counted, .rolledBack: false
         }
     }
 }

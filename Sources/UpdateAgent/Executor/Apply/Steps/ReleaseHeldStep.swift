@@ -12,12 +12,9 @@ struct ReleaseHeldStep: ApplyStepHandler {
             return context.skip(step, "\(staged) is staged: a slot taken for it is kept for its activation")
         }
         if run.dryRun { return context.skip(step, HeldGates.previewRelease(gate, env.checks) ?? "dry run: not carried out") }
-        switch HeldGates.release(gate, env.checks) {
+        switch HeldGates.giveBack(gate, env, lock: context.lock) {
         case .done(let detail)?:
             context.report(step, .done, detail)
-            if let lock = context.lock {
-                try env.store.updateSidecar(holding: lock) { $0.held.removeAll { $0.gate == gate.name.value } }
-            }
         case .refused(let reason)?, .unreachable(let reason)?:
             context.report(step, .skip, "not given back now (\(reason)); the next run tries again")
         case nil:

@@ -3,7 +3,7 @@ import UpdatePolicy
 
 /// `healthcheck.rollback`: at `after` consecutive failed runs (0: never), the previous slot
 /// boots next, the version is held back and the phase becomes rolled_back. The reboot into it,
-/// with `reboot: auto`, comes once the fleet slots are given back (`HealthcheckRun`).
+/// with `reboot: auto`, ends the run (`HealthcheckRun`); the fleet slots are held across it.
 struct RollbackStep: PostBootStepHandler {
     var after: Int
 
