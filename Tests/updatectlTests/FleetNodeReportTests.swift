@@ -214,6 +214,29 @@ import Testing
         await fleet.stop()
     }
 
+    /// An etcd that takes the connection and never answers: the report gives up after its own
+    /// 3 seconds (not the gate's 5), with a warning, and the run ends as it would have.
+    @Test(.enabled(if: available))
+    func aReportToASilentEtcdGivesUpAfterItsOwnTimeout() async throws {
+        let silent = try LoopbackListener()  // listening, never accepting: requests hang
+        let server = try await TestServer()
+        let release = ReleaseFixture()
+        try release.publish(server, version: "1.1.0", image: ReleaseFixture.image(3000))
+        let node = try TestNode()
+        try node.writePolicy(
+            server: server.base, publicKey: release.publicKeyText,
+            preflight: "    - fleet_lock: {engine: etcd, endpoints: [\"http://127.0.0.1:\(silent.port)\"], group: workers, "
+                + "id: node-a, timeout: 5s}\n")
+        let applied = try await node.apply(["--skip-fleet-lock"])
+        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
+        let warning = try #require(
+            applied.stderr.split(separator: "\n").first { $0.contains("was not reported to etcd") }, "\(applied.stderr)")
+        #expect(warning.contains(/timed out after 3[0-9]{3} milliseconds/), "\(warning)")
+        #expect(try node.state()["phase"] as? String == "activated")
+        silent.stop()
+        await server.stop()
+    }
+
     /// The agent reports after each run it makes: here its boot confirmation, then an update
     /// check deferred by the fleet lock.
     @Test(.enabled(if: available))
