@@ -130,6 +130,9 @@ import Testing
         #expect((reportB["at"] as? String)?.hasPrefix("2026-11-26T10:00:") == true, "\(reportB)")
         let rolledBack = try await a.run("rollback", environment: later)
         #expect(rolledBack.status == 0, "\(rolledBack.stdout)\(rolledBack.stderr)")
+        // A rollback by hand reports at once; the next run (here a healthcheck) reports again.
+        let reportA = try #require(try await Self.report(fleet.etcd, "node-a"))
+        #expect(reportA["phase"] as? String == "rolled_back" && reportA["run"] as? String == "rollback", "\(reportA)")
         let probed = try await a.healthcheck(environment: later)
         #expect(probed.status == 0, "\(probed.stdout)\(probed.stderr)")
 

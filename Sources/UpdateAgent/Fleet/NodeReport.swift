@@ -92,8 +92,13 @@ public enum NodeReports {
         case .verified: run = "healthcheck"
         default: return
         }
+        write(run: run, outcome: event.name, policy, env)
+    }
+
+    /// Writes this node's report after a run that is not one of the agent's (`rollback`).
+    public static func write(run: String, outcome: String, _ policy: Policy, _ env: AgentEnvironment) {
         for (gate, place) in places(policy, env.checks) {
-            if let problem = write(place, run: run, outcome: event.name, env) {
+            if let problem = write(place, run: run, outcome: outcome, env) {
                 env.reporter.warning(
                     "this node's status was not reported to etcd for fleet lock `\(gate.name.value)` (\(problem)); the run is "
                         + "not affected, the next run reports again")
