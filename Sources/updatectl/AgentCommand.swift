@@ -61,6 +61,7 @@ struct AgentCommand: ParsableCommand {
         var reached = until == nil
         loop.observe = { event in
             printLine("agent event: \(event.name)")
+            NodeReports.write(after: event, live.policy, live.environment)
             events += 1
             if event.name == until { reached = true }
             // On a virtual clock an agent that never gets there would run for ever.

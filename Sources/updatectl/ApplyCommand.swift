@@ -50,6 +50,7 @@ struct ApplyCommand: ParsableCommand {
         run.skipFleetLock = skipFleetLock
         let outcome = try Locking.exitingWhenBusy { try run.run() }
         live.reporter.finish()
+        NodeReports.write(after: .applied(outcome), live.policy, live.environment)
         try Self.report(outcome)
     }
 

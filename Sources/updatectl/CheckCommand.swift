@@ -70,6 +70,7 @@ struct ActivateCommand: ParsableCommand {
         run.skipFleetLock = skipFleetLock
         let outcome = try Locking.exitingWhenBusy { try run.activate() }
         live.reporter.finish()
+        NodeReports.write(after: .applied(outcome), live.policy, live.environment)
         try ApplyCommand.report(outcome)
     }
 }

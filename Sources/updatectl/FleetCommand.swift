@@ -16,20 +16,50 @@ struct FleetCommand: ParsableCommand {
 struct FleetStatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show each fleet-lock gate's group, slots and holders, and this node's identity.",
+        abstract: "Show each fleet-lock gate's group, slots and holders, this node's identity, and (etcd) one row per node.",
         discussion: """
-            etcd: the semaphore as stored (Airlock's layout). A FleetLock server has no request \
+            etcd: the semaphore as stored (Airlock's layout), and one row per node that reports \
+            its status (/updatectl/v1/nodes/GROUP/ID): version, phase, offered version, age of \
+            its last report, deferral or last error. A row is flagged stale (a holder of a slot \
+            without a report, or a report older than --stale-after), rolled_back, or stuck (an \
+            update in flight for longer than --stuck-after). A FleetLock server has no request \
             that lists holders; for it, what this node recorded when it took a slot is shown. \
-            Exit 1 when an engine cannot be read.
+            Exit 1 when an engine or the reports cannot be read, or a node is flagged.
 
             \(ExitStatus.helpTable(for: [.success, .failure, .usage]))
             """
     )
 
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case text, json
+    }
+
     @OptionGroup var node: NodeArguments
 
-    @Flag(help: "JSON instead of text.")
+    @Option(help: "Output format: text or json.")
+    var format: Format = .text
+
+    @Flag(help: "The same as --format json.")
     var json = false
+
+    @Option(
+        help: ArgumentHelp(
+            "Flag a node whose last report is older than this (default: two run intervals, agent.check_every plus agent.jitter).",
+            valueName: "duration"),
+        transform: FleetStatusCommand.duration)
+    var staleAfter: Duration?
+
+    @Option(
+        help: ArgumentHelp(
+            "Flag a node whose update stays in one phase (checking to verifying) for longer than this (default: 6h).",
+            valueName: "duration"),
+        transform: FleetStatusCommand.duration)
+    var stuckAfter: Duration?
+
+    static func duration(_ text: String) throws -> Duration {
+        guard let value = DurationText.parse(text) else { throw ValidationError("`\(text)` is not a duration (30s, 15m, 2h)") }
+        return value
+    }
 
     func run() throws {
         let (policy, _, statePath) = try node.prepare()
@@ -40,12 +70,29 @@ struct FleetStatusCommand: ParsableCommand {
             throw ExitStatus.failure.exitCode
         }
         let held = (try? environment.store.readSidecar().held) ?? []
-        if json {
-            print(JSON.array(reports.map { Self.json($0, held: held) }).render())
-        } else {
-            printText(reports.map { Self.text($0, held: held) }.joined(separator: "\n"))
+        let now = environment.checks.clock.now()
+        let staleAfter = self.staleAfter ?? policy.agent.runInterval * 2
+        let nodes = reports.map { report -> FleetNodeRows? in
+            let read: Result<[NodeReport], FleetError>?
+            do throws(FleetError) {
+                read = try NodeReports.read(gate: report.gate, policy, environment.checks).map { .success($0) }
+            } catch {
+                read = .failure(error)
+            }
+            return read.map {
+                FleetNodeRows(
+                    reading: $0, holders: report.snapshot?.holders ?? [], now: now, staleAfter: staleAfter,
+                    stuckAfter: stuckAfter ?? .seconds(6 * 3600))
+            }
         }
-        if reports.contains(where: { $0.problem != nil }) { throw ExitStatus.failure.exitCode }
+        if json || format == .json {
+            print(JSON.array(zip(reports, nodes).map { Self.json($0, held: held, nodes: $1) }).render())
+        } else {
+            printText(zip(reports, nodes).map { Self.text($0, held: held) + ($1?.text ?? "") }.joined(separator: "\n"))
+        }
+        if reports.contains(where: { $0.problem != nil }) || nodes.contains(where: { $0?.problem != nil || ($0?.flagged ?? 0) > 0 }) {
+            throw ExitStatus.failure.exitCode
+        }
     }
 
     static func text(_ report: HeldReport, held: [Sidecar.Held]) -> String {
@@ -87,7 +134,7 @@ struct FleetStatusCommand: ParsableCommand {
             .joined(separator: "\n") + "\n"
     }
 
-    static func json(_ report: HeldReport, held: [Sidecar.Held]) -> JSON {
+    static func json(_ report: HeldReport, held: [Sidecar.Held], nodes: FleetNodeRows?) -> JSON {
         var pairs: [(String, JSON)] = [
             ("gate", .string(report.gate)), ("engine", .string(report.engine)), ("address", .string(report.address)),
             ("group", .string(report.group)),
@@ -111,6 +158,7 @@ struct FleetStatusCommand: ParsableCommand {
         pairs.append(("error", JSON.optional(report.problem)))
         let record = held.first { $0.gate == report.gate }
         pairs.append(("recorded", record.map { .object([("at", .string($0.at.description)), ("detail", .string($0.detail))]) } ?? .null))
+        pairs += nodes?.json ?? [("nodes", .null)]
         return .object(pairs)
     }
 }

@@ -25,10 +25,10 @@ struct HealthcheckCommand: ParsableCommand {
     func run() throws {
         let (loaded, _, statePath) = try node.prepare()
         let reporter = ConsoleReporter()
-        let run = HealthcheckRun(
-            plan: Planner.plan(loaded), policy: loaded,
-            environment: AgentEnvironment.live(policy: loaded, statePath: statePath, reporter: reporter))
+        let environment = AgentEnvironment.live(policy: loaded, statePath: statePath, reporter: reporter)
+        let run = HealthcheckRun(plan: Planner.plan(loaded), policy: loaded, environment: environment)
         let outcome = try Locking.exitingWhenBusy { try run.run() }
+        NodeReports.write(after: .verified(outcome), loaded, environment)
         switch outcome {
         case .success(let version):
             printLine("verified and committed \(version)")

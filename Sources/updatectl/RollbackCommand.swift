@@ -12,11 +12,11 @@ struct RollbackCommand: ParsableCommand {
 
     func run() throws {
         let (loaded, _, statePath) = try node.prepare()
-        let run = RollbackRun(
-            policy: loaded,
-            environment: AgentEnvironment.live(policy: loaded, statePath: statePath, reporter: ConsoleReporter()))
+        let environment = AgentEnvironment.live(policy: loaded, statePath: statePath, reporter: ConsoleReporter())
+        let run = RollbackRun(policy: loaded, environment: environment)
         switch try Locking.exitingWhenBusy({ try run.run() }) {
         case .rolledBack(let slot, let rebooted, let rebootNeeded):
+            NodeReports.write(run: "rollback", outcome: "rolled_back", loaded, environment)
             if rebooted {
                 printLine("rolled back: rebooting into slot \(slot)")
             } else if rebootNeeded {

@@ -1,6 +1,6 @@
 public import UpdatePolicy
 
-extension FleetLockGate: HeldGateEvaluating, SimulatesFacts {
+extension FleetLockGate: HeldGateEvaluating, SimulatesFacts, NodeReporting {
     func spec(_ gate: Gate) -> FleetEngineSpec {
         let urls = engine.value == .fleetlock ? [url?.value.text].compactMap { $0 } : (endpoints?.value.map(\.text) ?? [])
         return FleetEngineSpec(
@@ -86,6 +86,11 @@ extension FleetLockGate: HeldGateEvaluating, SimulatesFacts {
 
     func release(holder: String, _ gate: Gate, _ env: CheckEnvironment) -> FleetAnswer {
         env.fleet.engine(spec(gate)).unlock(id: holder)
+    }
+
+    func reportPlace(_ gate: Gate, _ env: CheckEnvironment, agent: AgentSchedule) -> NodeReportPlace? {
+        guard engine.value == .etcd else { return nil }
+        return NodeReportPlace(id: identity(env), group: group.value, ttl: reportTTL(agent: agent), spec: spec(gate))
     }
 
     func report(_ gate: Gate, _ env: CheckEnvironment) -> HeldReport {

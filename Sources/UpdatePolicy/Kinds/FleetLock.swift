@@ -23,6 +23,8 @@ public struct FleetLockGate: CheckedGate {
     public var caFile: Located<String>?
     public var certFile: Located<String>?
     public var keyFile: Located<String>?
+    /// etcd: how long this node's report outlives it (its lease); nil: `reportTTL(agent:)`'s default.
+    public var reportTTLOption: Located<Duration>?
 
     /// FleetLock's group rule, which Airlock's etcd key also relies on.
     static let groupRule = StringRule(
@@ -39,7 +41,7 @@ public struct FleetLockGate: CheckedGate {
         "fleet_lock",
         example: "- fleet_lock: {engine: etcd, endpoints: [\"https://etcd-1.example.com:2379\", \"https://etcd-2.example.com:2379\"], "
             + "group: workers, slots: 2, ca_file: /etc/updatectl/etcd-ca.pem, cert_file: /etc/updatectl/etcd-client.pem, "
-            + "key_file: /etc/updatectl/etcd-client.key, id_file: /etc/updatectl/node-id, timeout: 30s}\n"
+            + "key_file: /etc/updatectl/etcd-client.key, id_file: /etc/updatectl/node-id, report_ttl: 4h, timeout: 30s}\n"
             + "  - fleet_lock: {name: site, engine: fleetlock, url: \"https://airlock.example.com/\", group: site-7, id: edge-0042}",
         timeout: "30s",
         "Takes one of the group's reboot slots after the release is downloaded, verified and staged, just before activation, "
@@ -66,6 +68,10 @@ public struct FleetLockGate: CheckedGate {
             Key("ca_file", .path, "PEM certificate authorities for the server's certificate (default: the system's)."),
             Key("cert_file", .path, "PEM client certificate (etcd with client-certificate authentication)."),
             Key("key_file", .path, "PEM key of the client certificate."),
+            Key(
+                "report_ttl", .duration, default: "3 × (agent.check_every + agent.jitter)",
+                "etcd: how long this node's report (`/updatectl/v1/nodes/GROUP/ID`, written after every run) outlives its last "
+                    + "run: the lease it is written with. A node that stops running drops out of `updatectl fleet status` then."),
         ], type: FleetLockGate.self)
 
     init?(_ options: Fields, _ context: inout KindContext) {
@@ -80,7 +86,12 @@ public struct FleetLockGate: CheckedGate {
         caFile = options.optionalText("ca_file")
         certFile = options.optionalText("cert_file")
         keyFile = options.optionalText("key_file")
+        reportTTLOption = options.optionalDuration("report_ttl")
     }
+
+    /// The lease of this node's report: `report_ttl`, or three run intervals (a node that missed
+    /// three runs in a row has gone).
+    public func reportTTL(agent: AgentSchedule) -> Duration { reportTTLOption?.value ?? agent.runInterval * 3 }
 
     public static let placement = GatePlacement.heldAcrossReboot
 
@@ -121,6 +132,9 @@ public struct FleetLockGate: CheckedGate {
         for (name, file) in [("ca_file", caFile), ("cert_file", certFile), ("key_file", keyFile)] {
             if let file { out.append(Parameter(name, .text(file.value), file.origin)) }
         }
+        if engine.value == .etcd, let reportTTLOption {
+            out.append(Parameter("report_ttl", .duration(reportTTLOption.value), reportTTLOption.origin))
+        }
         return out
     }
 
@@ -152,7 +166,7 @@ public struct FleetLockGate: CheckedGate {
                 + "A run denied a slot is retried after `run_every`, continuing from the staged release.")
     ]
 
-    public static let rules = [fleetLockAddress, fleetLockPlaintext, fleetLockUnusedKey, severalFleetLocks]
+    public static let rules = [fleetLockAddress, fleetLockPlaintext, fleetLockUnusedKey, fleetReportTTLShort, severalFleetLocks]
 
     static let fleetLockAddress = Rule(
         "UPD413", "fleet-lock-address", .error,
@@ -171,8 +185,8 @@ public struct FleetLockGate: CheckedGate {
 
     static let fleetLockUnusedKey = Rule(
         "UPD415", "fleet-lock-unused-key", .warning,
-        summary: "A `fleet_lock` key its engine does not use (`url` with etcd, `endpoints` or `slots` with a FleetLock "
-            + "server), or `id_file` beside `id`.",
+        summary: "A `fleet_lock` key its engine does not use (`url` with etcd, `endpoints`, `slots` or `report_ttl` with a "
+            + "FleetLock server), or `id_file` beside `id`.",
         rationale: "The key is ignored: whoever reads the policy may believe it takes effect.",
         fix: "Remove the key, or set the engine it belongs to.",
         example: "updates:\n  preflight:\n    - fleet_lock: {engine: fleetlock, url: \"https://airlock.example.com\", slots: 2}")
@@ -189,6 +203,16 @@ public struct FleetLockGate: CheckedGate {
             + "needed, list them in the same order in every node's policy.",
         example: "updates:\n  preflight:\n    - fleet_lock: {engine: fleetlock, url: \"https://airlock.example.com\", group: rack-4}\n"
             + "    - fleet_lock: {name: site, engine: fleetlock, url: \"https://airlock.example.com\", group: site-7}")
+
+    static let fleetReportTTLShort = Rule(
+        "UPD418", "fleet-report-ttl-short", .warning,
+        summary: "A `fleet_lock` `report_ttl` no longer than the time between two of the node's runs.",
+        rationale: "A node's report in etcd is written with a lease of `report_ttl` after every run. When the lease ends "
+            + "before the next run (`agent.check_every` plus `agent.jitter`), a healthy node keeps dropping out of "
+            + "`updatectl fleet status`, and a holder of a slot shows as one that stopped reporting.",
+        fix: "Leave `report_ttl` out (three run intervals), or make it longer than `agent.check_every` plus `agent.jitter`.",
+        example: "updates:\n  agent: {check_every: 1h}\n  preflight:\n    - fleet_lock: {engine: etcd, endpoints: "
+            + "[\"https://etcd-1:2379\"], report_ttl: 10m}")
 
     func check(_ gate: Gate, _ checks: inout CrossChecks) {
         let at = engine.origin.mark ?? gate.source.mark ?? checks.policy.start
@@ -221,6 +245,9 @@ public struct FleetLockGate: CheckedGate {
             unused(
                 "`slots` is for `engine: etcd`; a FleetLock server decides its slots, and `slots` is ignored", slots.origin.mark,
                 help: "remove `slots`")
+            unused(
+                "`report_ttl` is for `engine: etcd`; nodes report their status to etcd only, and `report_ttl` is ignored",
+                reportTTLOption?.origin.mark, help: "remove `report_ttl`")
         case .etcd:
             if endpoints?.value.isEmpty ?? true {
                 let mark = endpoints?.origin.mark ?? at
@@ -233,6 +260,16 @@ public struct FleetLockGate: CheckedGate {
             unused(
                 "`url` is for `engine: fleetlock`; etcd is reached at `endpoints`, and `url` is ignored", url?.origin.mark,
                 help: "remove `url`, or set `engine: fleetlock`")
+            let interval = checks.policy.agent.runInterval
+            if let reportTTLOption, reportTTLOption.value <= interval, let mark = reportTTLOption.origin.mark {
+                checks.findings.append(
+                    Finding(
+                        .fleetReportTTLShort,
+                        "`report_ttl: \(DurationText.format(reportTTLOption.value))` ends before the node's next run (every "
+                            + "\(DurationText.format(interval)) at most: agent.check_every plus agent.jitter): its report "
+                            + "expires between runs", start: mark, end: checks.end(of: mark),
+                        help: "remove `report_ttl` (three run intervals: \(DurationText.format(interval * 3))) or make it longer"))
+            }
         }
         if id != nil {
             unused(
@@ -252,6 +289,12 @@ public struct FleetLockGate: CheckedGate {
                     help: "use https, with ca_file (and cert_file/key_file for etcd's client certificates)"))
         }
     }
+}
+
+extension AgentSchedule {
+    /// The longest time between two runs of a node on the agent's schedule: `check_every` plus
+    /// the whole of `jitter`.
+    public var runInterval: Duration { checkEvery.value + jitter.value }
 }
 
 extension FleetLockGate {
@@ -284,4 +327,5 @@ extension RuleID {
     public static let fleetLockPlaintext = FleetLockGate.fleetLockPlaintext.id
     public static let fleetLockUnusedKey = FleetLockGate.fleetLockUnusedKey.id
     public static let severalFleetLocks = FleetLockGate.severalFleetLocks.id
+    public static let fleetReportTTLShort = FleetLockGate.fleetReportTTLShort.id
 }

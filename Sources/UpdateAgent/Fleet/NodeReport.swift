@@ -1,0 +1,240 @@
+public import JSONValue
+public import UpdatePlan
+public import UpdatePolicy
+
+/// What a node says of itself after every run, in etcd beside the group's semaphore:
+/// `/updatectl/v1/nodes/<group>/<id>` (both query-escaped, as Airlock escapes the group), a JSON
+/// object written with a lease of the gate's `report_ttl`, so that the key of a node that stops
+/// running expires (docs/fleet.md, "Node reports").
+public struct NodeReport: Sendable, Equatable {
+    public var id: String
+    public var group: String
+    /// The version the node runs.
+    public var version: String?
+    public var phase: Phase
+    /// The version the node is updating to (or last tried), when it is not the one it runs.
+    public var offered: String?
+    /// When the node first reported this phase (and offered version).
+    public var phaseSince: Timestamp
+    /// When the report was written, by the node's clock.
+    public var at: Timestamp
+    /// `apply` or `healthcheck`, and how it ended (the agent's event names: `deferred`, `committed`…).
+    public var run: String
+    public var outcome: String
+    public var deferral: UpdateState.Deferral?
+    public var lastError: String?
+    /// The lease's time to live.
+    public var ttl: Duration
+
+    /// Version 1 of the layout.
+    public static let prefix = "/updatectl/v1/nodes/"
+
+    public static func groupPrefix(_ group: String) -> String { prefix + EtcdSemaphore.queryEscape(group) + "/" }
+
+    public var key: String { Self.groupPrefix(group) + EtcdSemaphore.queryEscape(id) }
+
+    public var json: JSON {
+        .object([
+            ("report_version", .int(1)), ("id", .string(id)), ("group", .string(group)), ("version", JSON.optional(version)),
+            ("phase", .string(phase.rawValue)), ("offered", JSON.optional(offered)), ("phase_since", .string(phaseSince.description)),
+            ("at", .string(at.description)), ("run", .string(run)), ("outcome", .string(outcome)),
+            (
+                "deferral",
+                deferral.map { .object([("gate", .string($0.gate)), ("reason", .string($0.reason)), ("at", .string($0.at.description))]) }
+                    ?? .null
+            ),
+            ("last_error", JSON.optional(lastError)), ("ttl_seconds", .int(Int(ttl.components.seconds))),
+        ])
+    }
+
+    /// A stored report; nil when the value is not one (another tool's key under the prefix).
+    public static func parse(_ bytes: [UInt8]) -> NodeReport? {
+        guard let json = try? JSON.parse(bytes, replacingInvalidUTF8: true), json["report_version"]?.intValue == 1,
+            let id = json["id"]?.stringValue, let group = json["group"]?.stringValue,
+            let phase = json["phase"]?.stringValue.flatMap(Phase.init(rawValue:)),
+            let at = json["at"]?.stringValue.flatMap(Timestamp.parse)
+        else { return nil }
+        var deferral: UpdateState.Deferral?
+        if let gate = json["deferral"]?["gate"]?.stringValue {
+            deferral = UpdateState.Deferral(
+                gate: gate, reason: json["deferral"]?["reason"]?.stringValue ?? "",
+                at: json["deferral"]?["at"]?.stringValue.flatMap(Timestamp.parse) ?? at)
+        }
+        return NodeReport(
+            id: id, group: group, version: json["version"]?.stringValue, phase: phase, offered: json["offered"]?.stringValue,
+            phaseSince: json["phase_since"]?.stringValue.flatMap(Timestamp.parse) ?? at, at: at,
+            run: json["run"]?.stringValue ?? "", outcome: json["outcome"]?.stringValue ?? "", deferral: deferral,
+            lastError: json["last_error"]?.stringValue, ttl: .seconds(json["ttl_seconds"]?.intValue ?? 0))
+    }
+}
+
+/// Writing and reading node reports, for every `fleet_lock` gate with `engine: etcd`.
+public enum NodeReports {
+    /// The longest any one request of a report may take (the gate's `timeout` when shorter): a
+    /// report never holds up the node for long.
+    static let requestTimeout = Duration.seconds(3)
+
+    static func places(_ policy: Policy, _ env: CheckEnvironment) -> [(gate: Gate, place: NodeReportPlace)] {
+        policy.preflight.compactMap { gate in
+            (gate.kind as? any NodeReporting)?.reportPlace(gate, env, agent: policy.agent).map { (gate, $0) }
+        }
+    }
+
+    /// After a run (`event` says which and how it ended): writes this node's report to each etcd
+    /// fleet lock of the policy. Never fails the run: a report that cannot be written is a warning
+    /// through the environment's reporter. A dry run, and a check that changes nothing, report
+    /// nothing.
+    public static func write(after event: AgentEvent, _ policy: Policy, _ env: AgentEnvironment) {
+        let run: String
+        switch event {
+        case .applied(.dryRun), .applied(.available): return
+        case .applied: run = "apply"
+        case .verified: run = "healthcheck"
+        default: return
+        }
+        write(run: run, outcome: event.name, policy, env)
+    }
+
+    /// Writes this node's report after a run that is not one of the agent's (`rollback`).
+    public static func write(run: String, outcome: String, _ policy: Policy, _ env: AgentEnvironment) {
+        for (gate, place) in places(policy, env.checks) {
+            if let problem = write(place, run: run, outcome: outcome, env) {
+                env.reporter.warning(
+                    "this node's status was not reported to etcd for fleet lock `\(gate.name.value)` (\(problem)); the run is "
+                        + "not affected, the next run reports again")
+            }
+        }
+    }
+
+    /// Writes one report; why not, when it was not written.
+    static func write(_ place: NodeReportPlace, run: String, outcome: String, _ env: AgentEnvironment) -> String? {
+        let id: String
+        switch place.id {
+        case .success(let value): id = value
+        case .failure(let error): return error.description
+        }
+        let state: UpdateState
+        switch try? env.store.read() {
+        case .state(let value)?: state = value
+        default: state = UpdateState()
+        }
+        let version = try? env.backend.runningVersion()
+        let now = env.checks.clock.now().wholeSeconds
+        var report = NodeReport(
+            id: id, group: place.group, version: version, phase: state.phase,
+            offered: state.toVersion == version ? nil : state.toVersion, phaseSince: now, at: now, run: run, outcome: outcome,
+            deferral: state.deferral, lastError: state.lastError, ttl: place.ttl)
+        let gateway = place.gateway(env.checks.transport)
+        // One bound for the whole report, as for a gate: what one request spends, the next has not.
+        let deadline = FleetDeadline(min(place.spec.timeout, requestTimeout))
+        do {
+            let previous = try gateway.entry(report.key, within: deadline)
+            if let previous, let earlier = NodeReport.parse(previous.value), earlier.phase == report.phase,
+                earlier.offered == report.offered, earlier.phaseSince < now
+            {
+                report.phaseSince = earlier.phaseSince
+            }
+            let lease = try gateway.grantLease(ttl: report.ttl, within: deadline)
+            try gateway.put(report.key, value: Array(report.json.render(indent: 0).utf8), lease: lease, within: deadline)
+            // The lease of the previous report holds nothing any more: let it go now rather than at its end.
+            if let old = previous?.lease, old != 0, old != lease { try? gateway.revokeLease(old, within: deadline) }
+            return nil
+        } catch {
+            return error.description
+        }
+    }
+
+    /// The reports of the group of the fleet lock named `gateName` (etcd only), sorted by id; nil
+    /// when it is no etcd fleet lock.
+    public static func read(gate gateName: String, _ policy: Policy, _ env: CheckEnvironment) throws(FleetError) -> [NodeReport]? {
+        guard let place = places(policy, env).first(where: { $0.gate.name.value == gateName })?.place else { return nil }
+        let gateway = place.gateway(env.transport)
+        let reports = try gateway.entries(prefix: NodeReport.groupPrefix(place.group), within: FleetDeadline(place.spec.timeout))
+            .compactMap { NodeReport.parse($0.value) }
+        return reports.sorted { Array($0.id.utf8).lexicographicallyPrecedes(Array($1.id.utf8)) }
+    }
+}
+
+/// A gate whose engine keeps node reports (a fleet lock in etcd).
+protocol NodeReporting {
+    /// Where this node reports for `gate`; nil when its engine keeps no reports.
+    func reportPlace(_ gate: Gate, _ env: CheckEnvironment, agent: AgentSchedule) -> NodeReportPlace?
+}
+
+/// Where a node's reports go: its id and group, the lease's time to live, and the etcd to reach.
+struct NodeReportPlace {
+    var id: Result<String, FleetError>
+    var group: String
+    var ttl: Duration
+    var spec: FleetEngineSpec
+
+    func gateway(_ transport: any Transport) -> EtcdGateway {
+        EtcdGateway(endpoints: spec.urls, tls: spec.tls, transport: transport)
+    }
+}
+
+/// What `updatectl fleet status` flags in a node's row.
+public enum NodeFlag: String, Sendable, CaseIterable {
+    /// A holder of a slot with no report, or a report older than the threshold.
+    case stale
+    /// The node's last update was rolled back.
+    case rolledBack = "rolled_back"
+    /// An update in flight (checking to verifying) for longer than the threshold.
+    case stuck
+}
+
+extension NodeReport {
+    /// The flags of this report at `now`.
+    public func flags(now: Timestamp, staleAfter: Duration, stuckAfter: Duration) -> [NodeFlag] {
+        var flags: [NodeFlag] = []
+        if now - at > staleAfter { flags.append(.stale) }
+        if phase == .rolledBack { flags.append(.rolledBack) }
+        if ![.idle, .success, .failed, .rolledBack].contains(phase), now - phaseSince > stuckAfter { flags.append(.stuck) }
+        return flags
+    }
+}
+
+extension EtcdGateway {
+    /// One key's value and lease (0: none); nil when it does not exist.
+    func entry(_ key: String, within deadline: FleetDeadline) throws(FleetError) -> (value: [UInt8], lease: Int)? {
+        try range(["key": Array(key.utf8)], within: deadline).first.map { ($0.value, $0.lease) }
+    }
+
+    /// Every key under `prefix`, with its value and lease.
+    func entries(prefix: String, within deadline: FleetDeadline) throws(FleetError) -> [(key: [UInt8], value: [UInt8], lease: Int)] {
+        var end = Array(prefix.utf8)
+        // etcd's prefix range: the prefix with its last byte increased (the prefixes here end in "/").
+        end[end.count - 1] += 1
+        return try range(["key": Array(prefix.utf8), "range_end": end], within: deadline)
+    }
+
+    private func range(_ fields: [String: [UInt8]], within deadline: FleetDeadline) throws(FleetError) -> [(key: [UInt8], value: [UInt8], lease: Int)] {
+        let body = JSON.object(fields.sorted { $0.key < $1.key }.map { ($0.key, .string(Base64.encode($0.value))) })
+        guard case .array(let kvs)? = try call("/v3/kv/range", body, within: deadline)["kvs"] else { return [] }
+        return kvs.compactMap { kv in
+            guard let key = kv["key"]?.stringValue.flatMap(Base64.decode) else { return nil }
+            let value = kv["value"]?.stringValue.flatMap(Base64.decode) ?? []
+            return (key, value, kv["lease"].flatMap(Self.number) ?? 0)
+        }
+    }
+
+    /// A new lease of `ttl` (etcd rounds it up to its own minimum); its id.
+    func grantLease(ttl: Duration, within deadline: FleetDeadline) throws(FleetError) -> Int {
+        let answer = try call("/v3/lease/grant", .object([("TTL", .string(String(max(ttl.components.seconds, 1))))]), within: deadline)
+        guard let id = answer["ID"].flatMap(Self.number), id != 0 else { throw FleetError("etcd granted no lease") }
+        return id
+    }
+
+    func put(_ key: String, value: [UInt8], lease: Int, within deadline: FleetDeadline) throws(FleetError) {
+        _ = try call(
+            "/v3/kv/put",
+            .object([
+                ("key", .string(Base64.encode(Array(key.utf8)))), ("value", .string(Base64.encode(value))),
+                ("lease", .string(String(lease))),
+            ]), within: deadline)
+    }
+
+    func revokeLease(_ id: Int, within deadline: FleetDeadline) throws(FleetError) {
+        _ = try call("/v3/lease/revoke", .object([("ID", .string(String(id)))]), within: deadline)
+    }
+}
