@@ -263,6 +263,7 @@ public struct RollbackRun {
                 state, to: .rolledBack, event: .init(error: "rolled back by hand before activation"),
                 clock: env.clock)
             releaseHeld(lock: lock)
+            HookCommands.afterRollback(policy, state, env)
             return .rolledBack(slot: inFlight.booted.rawValue, rebooted: false, rebootNeeded: false)
         case .activated, .verifying:
             let inFlight: InFlight
@@ -277,6 +278,7 @@ public struct RollbackRun {
             try env.store.rememberRollback(of: state.toVersion, reason: "rolled back by hand", at: env.clock.now(), holding: lock)
             state = try env.store.transition(state, to: .rolledBack, event: .init(error: "rolled back by hand"), clock: env.clock)
             releaseHeld(lock: lock)
+            HookCommands.afterRollback(policy, state, env)
             let runningNew = inFlight.runsUpdate
             if runningNew, policy.reboot.value == .auto {
                 try env.backend.reboot()

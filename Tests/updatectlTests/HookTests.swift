@@ -1,0 +1,233 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `hooks:` end to end: the real binary, a release server on 127.0.0.1 and the directory backend
+/// in a temporary root; the hook commands are shell scripts that write what they saw to a log.
+@Suite(.serialized) struct HookTests {
+    /// A node on 1.0.0 offered 1.1.0, with a probe on the server's `/healthz` and `hooks` (in
+    /// which LOG stands for the node's hook log and ROOT for its temporary root).
+    func node(
+        hooks: String, healthy: Bool = true, autoRollbackAfter: Int = 3
+    ) async throws -> (server: TestServer, node: TestNode, log: String) {
+        let server = try await TestServer()
+        let release = ReleaseFixture()
+        try release.publish(server, version: "1.1.0", image: ReleaseFixture.image(4000))
+        server.set("/healthz", body: Data("ok".utf8), status: healthy ? 200 : 503)
+        let node = try TestNode()
+        let log = node.root.appendingPathComponent("hooks.log").path
+        let extra =
+            "  healthcheck:\n    timeout: 1m\n    interval: 10s\n    probes:\n      - http: {name: app, url: \"\(server.base)/healthz\"}\n"
+            + "  hooks:\n" + hooks.replacingOccurrences(of: "LOG", with: log).replacingOccurrences(of: "ROOT", with: node.root.path)
+        try node.writePolicy(
+            server: server.base, publicKey: release.publicKeyText, extra: extra, autoRollbackAfter: autoRollbackAfter)
+        return (server, node, log)
+    }
+
+    /// A hook command that appends its `UPDATECTL_*` environment, the directory backend's slot
+    /// markers as it finds them, and its `${VERSION}` argument to LOG.
+    static let recorder =
+        "[/bin/sh, -c, 'env | grep ^UPDATECTL_ | sort >> LOG; "
+        + "echo next=$(cat ROOT/slots/next 2>/dev/null || echo a) booted=$(cat ROOT/slots/booted 2>/dev/null || echo a) "
+        + "committed=$(cat ROOT/slots/committed 2>/dev/null || echo a) arg=$0 >> LOG', '${VERSION}']"
+
+    static func environment(_ hook: String, phase: String, node: TestNode) -> String {
+        """
+        UPDATECTL_CHANNEL=stable
+        UPDATECTL_DATA_DIR=\(node.data)
+        UPDATECTL_FROM_VERSION=1.0.0
+        UPDATECTL_HOOK=\(hook)
+        UPDATECTL_PHASE=\(phase)
+        UPDATECTL_TO_VERSION=1.1.0
+
+        """
+    }
+
+    static func line(_ output: String, of step: String) -> String {
+        output.split(separator: "\n").first { $0.contains(" \(step) ") }.map(String.init) ?? ""
+    }
+
+    /// Requests for the release's image.
+    static func imageRequests(_ server: TestServer) -> Int {
+        server.requests.filter { $0.hasSuffix("/images/os-1.1.0.img") }.count
+    }
+
+    @Test func beforeRebootRunsWithTheVersionsBeforeTheActivation() async throws {
+        let (server, node, log) = try await node(hooks: "    before_reboot:\n      - \(Self.recorder)\n")
+        defer { Task { await server.stop() } }
+        let result = try await node.apply()
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(Self.line(result.stdout, of: "hook.before_reboot").contains(" done "), "\(result.stdout)")
+        let steps = result.stdout.split(separator: "\n").map(String.init)
+        let hook = try #require(steps.firstIndex { $0.contains(" hook.before_reboot ") })
+        let activate = try #require(steps.firstIndex { $0.contains(" activate.slot ") })
+        #expect(hook < activate)
+        // The slot to boot next was still the running one: the hook ran before the activation.
+        let recorded = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(
+            recorded == Self.environment("before_reboot", phase: "staged", node: node) + "next=a booted=a committed=a arg=1.1.0\n")
+        #expect(node.marker("booted") == "b" && node.marker("next") == "b")
+    }
+
+    @Test func aFailingBeforeRebootDefersAndTheNextRunRebootsWithoutDownloadingAgain() async throws {
+        let ready = "ROOT/drained"
+        let (server, node, _) = try await node(
+            hooks: "    before_reboot:\n      - [/bin/sh, -c, 'test -f \(ready) || { echo workloads still running >&2; exit 4; }']\n")
+        defer { Task { await server.stop() } }
+        let deferred = try await node.apply()
+        #expect(deferred.status == 3, "\(deferred.stdout)\(deferred.stderr)")
+        #expect(Self.line(deferred.stdout, of: "hook.before_reboot").contains(" block "), "\(deferred.stdout)")
+        #expect(deferred.stdout.contains("exit status 4: workloads still running"), "\(deferred.stdout)")
+        #expect(deferred.stdout.contains("deferred by hook.before_reboot"), "\(deferred.stdout)")
+        #expect(!deferred.stdout.contains(" activate.slot "))
+        let state = try node.state()
+        #expect(state["phase"] as? String == "staged")
+        #expect(node.marker("booted") == "a" && node.marker("next") == "a")
+        #expect(Self.imageRequests(server) == 1)
+
+        try "".write(toFile: ready.replacingOccurrences(of: "ROOT", with: node.root.path), atomically: true, encoding: .utf8)
+        let applied = try await node.apply()
+        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
+        #expect(Self.line(applied.stdout, of: "hook.before_reboot").contains(" done "), "\(applied.stdout)")
+        #expect(Self.imageRequests(server) == 1, "the staged release was not downloaded again")
+        #expect(node.marker("booted") == "b")
+        #expect(try node.state()["phase"] as? String == "activated")
+    }
+
+    @Test func aHangingBeforeRebootIsKilledWithItsProcessGroupAtItsTimeout() async throws {
+        let (server, node, log) = try await node(
+            hooks: "    timeout: 2s\n    before_reboot:\n      - [/bin/sh, -c, 'sleep 600 & echo $! > LOG; wait']\n")
+        defer { Task { await server.stop() } }
+        let result = try await node.apply()
+        #expect(result.status == 3, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("was killed after its 2s timeout"), "\(result.stdout)")
+        #expect(node.marker("booted") == "a" && node.marker("next") == "a")
+        // The shell's child (updatectl's grandchild) went with the group.
+        let text = try String(contentsOfFile: log, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let pid = try #require(Int32(text))
+        var alive = true
+        for _ in 0..<100 {
+            let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+            alive = stat.map { !$0.contains(") Z ") } ?? false
+            if !alive { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        if alive { kill(pid, SIGKILL) }
+        #expect(!alive, "sleep \(pid) outlived its hook")
+    }
+
+    @Test func afterCommitRunsOnceTheHealthcheckCommitsAndItsFailureIsAWarning() async throws {
+        let (server, node, log) = try await node(
+            hooks: "    after_commit:\n      - [/bin/sh, -c, 'echo chat is down >&2; exit 2']\n      - \(Self.recorder)\n")
+        defer { Task { await server.stop() } }
+        let applied = try await node.apply()
+        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: log), "after_commit ran before the commit")
+        let result = try await node.healthcheck()
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(try node.state()["phase"] as? String == "success")
+        #expect(result.stderr.contains("warning: hook.after_commit: /bin/sh -c echo chat is down"), "\(result.stderr)")
+        #expect(result.stderr.contains("exit status 2: chat is down; the outcome stands"), "\(result.stderr)")
+        let recorded = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(
+            recorded == Self.environment("after_commit", phase: "success", node: node) + "next=b booted=b committed=b arg=1.1.0\n")
+    }
+
+    @Test func afterRollbackRunsAfterAnAutomaticRollbackBeforeItsReboot() async throws {
+        let (server, node, log) = try await node(
+            hooks: "    after_rollback:\n      - \(Self.recorder)\n", healthy: false, autoRollbackAfter: 1)
+        defer { Task { await server.stop() } }
+        let applied = try await node.apply()
+        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
+        let result = try await node.healthcheck()
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect(Self.line(result.stdout, of: "hook.after_rollback").contains(" done "), "\(result.stdout)")
+        #expect(try node.state()["phase"] as? String == "rolled_back")
+        // Slot a boots next, and the node had not rebooted into it yet.
+        let recorded = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(
+            recorded == Self.environment("after_rollback", phase: "rolled_back", node: node)
+                + "next=a booted=b committed=a arg=1.1.0\n")
+        #expect(node.marker("booted") == "a")
+    }
+
+    @Test func afterRollbackRunsAfterARollbackByHand() async throws {
+        let (server, node, log) = try await node(hooks: "    after_rollback:\n      - \(Self.recorder)\n")
+        defer { Task { await server.stop() } }
+        let applied = try await node.apply()
+        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
+        let result = try await node.run("rollback")
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let recorded = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(recorded.hasPrefix(Self.environment("after_rollback", phase: "rolled_back", node: node)), "\(recorded)")
+        #expect(recorded.hasSuffix("next=a booted=b committed=a arg=1.1.0\n"), "\(recorded)")
+    }
+
+    @Test func planShowsEachHookAtItsPlace() async throws {
+        let (server, node, _) = try await node(
+            hooks: "    timeout: 90s\n    before_reboot:\n      - [/usr/local/bin/drain, --all]\n"
+                + "    after_commit:\n      - [/usr/local/bin/notify, committed]\n"
+                + "    after_rollback:\n      - [/usr/local/bin/notify, rolled-back]\n")
+        defer { Task { await server.stop() } }
+        let result = try await node.run("plan")
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let text = result.stdout
+        func position(_ step: String) throws -> String.Index {
+            try #require(text.range(of: step)?.lowerBound, "\(step) in \(text)")
+        }
+        #expect(try position("preflight.free_space") < position("hook.before_reboot"))
+        #expect(try position("hook.before_reboot") < position("activate.slot"))
+        #expect(try position("healthcheck.commit") < position("hook.after_commit"))
+        #expect(try position("hook.after_commit") < position("healthcheck.failure"))
+        #expect(try position("healthcheck.rollback") < position("hook.after_rollback"))
+        #expect(text.contains("command: [/usr/local/bin/drain, --all], timeout: 1m30s"), "\(text)")
+        #expect(text.contains("command: [/usr/local/bin/notify, rolled-back], timeout: 1m30s"), "\(text)")
+    }
+
+    @Test func lintFindsARelativeHookProgram() async throws {
+        let (server, node, _) = try await node(hooks: "    before_reboot:\n      - [drain-node, --all]\n")
+        defer { Task { await server.stop() } }
+        let result = try await node.run("lint")
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        let lines = try String(contentsOfFile: node.policyPath, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        let row = try #require(lines.firstIndex { $0.contains("drain-node") }) + 1
+        #expect(result.stdout.contains("error[UPD311]: the program `drain-node` is not an absolute path"), "\(result.stdout)")
+        #expect(result.stdout.contains("policy.yaml:\(row):10\n"), "\(result.stdout)")
+    }
+
+    @Test func simulateScriptsAFailingBeforeReboot() throws {
+        let directory = try TemporaryDirectory()
+        try directory.write(
+            "policy.yaml",
+            """
+            updates:
+              server: https://updates.example.com/kubesolo
+              reboot: auto
+              hooks:
+                before_reboot:
+                  - [/usr/local/bin/drain-workloads]
+
+            """)
+        try directory.write(
+            "scenario.yaml",
+            """
+            scenario:
+              release: {version: 1.1.0}
+              hooks: {before_reboot: fail}
+              expect: {outcome: deferred}
+
+            """)
+        let result = try CLI.run(
+            [
+                "simulate", directory.url.appendingPathComponent("policy.yaml").path, "--scenario",
+                directory.url.appendingPathComponent("scenario.yaml").path,
+            ])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(Self.line(result.stdout, of: "hook.before_reboot").contains("block"), "\(result.stdout)")
+        #expect(result.stdout.contains("Outcome: deferred by hook.before_reboot"), "\(result.stdout)")
+        #expect(!result.stdout.contains(" activate.slot "), "\(result.stdout)")
+    }
+}
