@@ -11,7 +11,7 @@ import Glibc
     /// A node on 1.0.0 offered 1.1.0, with a probe on the server's `/healthz` and `hooks` (in
     /// which LOG stands for the node's hook log and ROOT for its temporary root).
     func node(
-        hooks: String, healthy: Bool = true, autoRollbackAfter: Int = 3
+        hooks: String, healthy: Bool = true, autoRollbackAfter: Int = 3, reboot: String = "auto"
     ) async throws -> (server: TestServer, node: TestNode, log: String) {
         let server = try await TestServer()
         let release = ReleaseFixture()
@@ -23,7 +23,7 @@ import Glibc
             "  healthcheck:\n    timeout: 1m\n    interval: 10s\n    probes:\n      - http: {name: app, url: \"\(server.base)/healthz\"}\n"
             + "  hooks:\n" + hooks.replacingOccurrences(of: "LOG", with: log).replacingOccurrences(of: "ROOT", with: node.root.path)
         try node.writePolicy(
-            server: server.base, publicKey: release.publicKeyText, extra: extra, autoRollbackAfter: autoRollbackAfter)
+            server: server.base, publicKey: release.publicKeyText, reboot: reboot, extra: extra, autoRollbackAfter: autoRollbackAfter)
         return (server, node, log)
     }
 
@@ -196,6 +196,32 @@ import Glibc
         let row = try #require(lines.firstIndex { $0.contains("drain-node") }) + 1
         #expect(result.stdout.contains("error[UPD311]: the program `drain-node` is not an absolute path"), "\(result.stdout)")
         #expect(result.stdout.contains("policy.yaml:\(row):10\n"), "\(result.stdout)")
+    }
+
+    /// Lint's checks of commands reach hook commands: a `${…}` pasted into a shell script, and
+    /// with `--on-host` a program that is not installed; and a before_reboot that can never run.
+    @Test func lintChecksHookCommandsAsItChecksEveryCommand() async throws {
+        let (server, node, _) = try await node(
+            hooks: "    before_reboot:\n      - [/bin/sh, -c, 'notify ${VERSION}']\n"
+                + "    after_commit:\n      - [/nonexistent/notify, committed]\n",
+            reboot: "manual")
+        defer { Task { await server.stop() } }
+        let lint = try await node.run("lint", ["--format", "concise"])
+        #expect(lint.status == 0, "\(lint.stdout)\(lint.stderr)")
+        let lines = try String(contentsOfFile: node.policyPath, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        let row = try #require(lines.firstIndex { $0.contains("notify ${VERSION}") }) + 1
+        #expect(
+            lint.stdout.contains(
+                "policy.yaml:\(row):7: warning[UPD411] hook `before_reboot` substitutes `${VERSION}` into a shell script"),
+            "\(lint.stdout)")
+        #expect(
+            lint.stdout.contains(
+                "policy.yaml:\(row):7: warning[UPD420] reboot is manual, so updatectl never reboots and the before_reboot "
+                    + "commands never run"),
+            "\(lint.stdout)")
+        let host = try await node.run("lint", ["--format", "concise", "--on-host"])
+        #expect(host.status == 1, "\(host.stdout)\(host.stderr)")
+        #expect(host.stdout.contains("error[UPD501] hook `after_commit`: /nonexistent/notify"), "\(host.stdout)")
     }
 
     @Test func simulateScriptsAFailingBeforeReboot() throws {
