@@ -11,7 +11,7 @@ import Glibc
     /// A node on 1.0.0 offered 1.1.0, with a probe on the server's `/healthz` and `hooks` (in
     /// which LOG stands for the node's hook log and ROOT for its temporary root).
     func node(
-        hooks: String, healthy: Bool = true, autoRollbackAfter: Int = 3, reboot: String = "auto"
+        hooks: String, healthy: Bool = true, autoRollbackAfter: Int = 3, reboot: String = "auto", extra: String = ""
     ) async throws -> (server: TestServer, node: TestNode, log: String) {
         let server = try await TestServer()
         let release = ReleaseFixture()
@@ -22,6 +22,7 @@ import Glibc
         let extra =
             "  healthcheck:\n    timeout: 1m\n    interval: 10s\n    probes:\n      - http: {name: app, url: \"\(server.base)/healthz\"}\n"
             + "  hooks:\n" + hooks.replacingOccurrences(of: "LOG", with: log).replacingOccurrences(of: "ROOT", with: node.root.path)
+            + extra
         try node.writePolicy(
             server: server.base, publicKey: release.publicKeyText, reboot: reboot, extra: extra, autoRollbackAfter: autoRollbackAfter)
         return (server, node, log)
@@ -95,6 +96,35 @@ import Glibc
         #expect(Self.imageRequests(server) == 1, "the staged release was not downloaded again")
         #expect(node.marker("booted") == "b")
         #expect(try node.state()["phase"] as? String == "activated")
+    }
+
+    /// With `activation: separate`, `apply` stops at staged without the hook; `activate` runs it
+    /// before it activates, and is deferred by it as `apply` is.
+    @Test func activateRunsBeforeRebootWithActivationSeparate() async throws {
+        let ready = "ROOT/drained"
+        let (server, node, log) = try await node(
+            hooks: "    before_reboot:\n      - [/bin/sh, -c, 'test -f \(ready) || { echo still busy >&2; exit 1; }']\n"
+                + "      - \(Self.recorder)\n",
+            extra: "  activation: separate\n")
+        defer { Task { await server.stop() } }
+        let staged = try await node.apply()
+        #expect(staged.status == 0, "\(staged.stdout)\(staged.stderr)")
+        #expect(!staged.stdout.contains(" hook.before_reboot "), "\(staged.stdout)")
+        #expect(try node.state()["phase"] as? String == "staged")
+        let deferred = try await node.run("activate")
+        #expect(deferred.status == 3, "\(deferred.stdout)\(deferred.stderr)")
+        #expect(deferred.stdout.contains("deferred by hook.before_reboot"), "\(deferred.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: log), "the commands after the failing one ran")
+        #expect(try node.state()["phase"] as? String == "staged")
+        #expect(node.marker("next") == "a")
+
+        try "".write(toFile: ready.replacingOccurrences(of: "ROOT", with: node.root.path), atomically: true, encoding: .utf8)
+        let activated = try await node.run("activate")
+        #expect(activated.status == 0, "\(activated.stdout)\(activated.stderr)")
+        let recorded = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(
+            recorded == Self.environment("before_reboot", phase: "staged", node: node) + "next=a booted=a committed=a arg=1.1.0\n")
+        #expect(node.marker("booted") == "b")
     }
 
     @Test func aHangingBeforeRebootIsKilledWithItsProcessGroupAtItsTimeout() async throws {
@@ -224,7 +254,9 @@ import Glibc
         #expect(host.stdout.contains("error[UPD501] hook `after_commit`: /nonexistent/notify"), "\(host.stdout)")
     }
 
-    @Test func simulateScriptsAFailingBeforeReboot() throws {
+    /// A scenario's `hooks:` makes a point's commands fail (before_reboot: deferred) or hang
+    /// (after_commit: killed at its timeout on the virtual clock, and the update still succeeds).
+    @Test func simulateScriptsFailingAndHangingHooks() throws {
         let directory = try TemporaryDirectory()
         try directory.write(
             "policy.yaml",
@@ -233,27 +265,38 @@ import Glibc
               server: https://updates.example.com/kubesolo
               reboot: auto
               hooks:
+                timeout: 3m
                 before_reboot:
                   - [/usr/local/bin/drain-workloads]
+                after_commit:
+                  - [/usr/local/bin/notify, committed]
 
             """)
-        try directory.write(
-            "scenario.yaml",
-            """
-            scenario:
-              release: {version: 1.1.0}
-              hooks: {before_reboot: fail}
-              expect: {outcome: deferred}
+        func simulate(_ hooks: String, expect outcome: String) throws -> CLI.Result {
+            try directory.write(
+                "scenario.yaml",
+                """
+                scenario:
+                  release: {version: 1.1.0}
+                  hooks: \(hooks)
+                  expect: {outcome: \(outcome)}
 
-            """)
-        let result = try CLI.run(
-            [
+                """)
+            return try CLI.run([
                 "simulate", directory.url.appendingPathComponent("policy.yaml").path, "--scenario",
                 directory.url.appendingPathComponent("scenario.yaml").path,
             ])
-        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
-        #expect(Self.line(result.stdout, of: "hook.before_reboot").contains("block"), "\(result.stdout)")
-        #expect(result.stdout.contains("Outcome: deferred by hook.before_reboot"), "\(result.stdout)")
-        #expect(!result.stdout.contains(" activate.slot "), "\(result.stdout)")
+        }
+        let failing = try simulate("{before_reboot: fail}", expect: "deferred")
+        #expect(failing.status == 0, "\(failing.stdout)\(failing.stderr)")
+        #expect(Self.line(failing.stdout, of: "hook.before_reboot").contains("block"), "\(failing.stdout)")
+        #expect(failing.stdout.contains("Outcome: deferred by hook.before_reboot"), "\(failing.stdout)")
+        #expect(!failing.stdout.contains(" activate.slot "), "\(failing.stdout)")
+
+        let hanging = try simulate("{after_commit: hang}", expect: "success")
+        #expect(hanging.status == 0, "\(hanging.stdout)\(hanging.stderr)")
+        let line = Self.line(hanging.stdout, of: "hook.after_commit")
+        #expect(line.contains("fail") && line.contains("was killed after its 3m timeout"), "\(hanging.stdout)")
+        #expect(hanging.stdout.contains("Outcome: success"), "\(hanging.stdout)")
     }
 }
