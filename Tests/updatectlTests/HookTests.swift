@@ -11,7 +11,8 @@ import Glibc
     /// A node on 1.0.0 offered 1.1.0, with a probe on the server's `/healthz` and `hooks` (in
     /// which LOG stands for the node's hook log and ROOT for its temporary root).
     func node(
-        hooks: String, healthy: Bool = true, autoRollbackAfter: Int = 3, reboot: String = "auto", extra: String = ""
+        hooks: String, healthy: Bool = true, autoRollbackAfter: Int = 3, reboot: String = "auto", extra: String = "",
+        preflight: String = "    - free_space: {headroom: 10%}\n"
     ) async throws -> (server: TestServer, node: TestNode, log: String) {
         let server = try await TestServer()
         let release = ReleaseFixture()
@@ -24,7 +25,8 @@ import Glibc
             + "  hooks:\n" + hooks.replacingOccurrences(of: "LOG", with: log).replacingOccurrences(of: "ROOT", with: node.root.path)
             + extra
         try node.writePolicy(
-            server: server.base, publicKey: release.publicKeyText, reboot: reboot, extra: extra, autoRollbackAfter: autoRollbackAfter)
+            server: server.base, publicKey: release.publicKeyText, preflight: preflight, reboot: reboot, extra: extra,
+            autoRollbackAfter: autoRollbackAfter)
         return (server, node, log)
     }
 
@@ -96,6 +98,32 @@ import Glibc
         #expect(Self.imageRequests(server) == 1, "the staged release was not downloaded again")
         #expect(node.marker("booted") == "b")
         #expect(try node.state()["phase"] as? String == "activated")
+    }
+
+    /// The fleet slot taken for the reboot is given back when before_reboot defers it, and taken
+    /// again by the run that reboots.
+    @Test func aDeferringBeforeRebootGivesTheFleetSlotBack() async throws {
+        let fleetLock = try await TestFleetLockServer(slots: 1)
+        let ready = "ROOT/drained"
+        let (server, node, _) = try await node(
+            hooks: "    before_reboot:\n      - [/bin/sh, -c, 'test -f \(ready)']\n",
+            preflight: "    - fleet_lock: {engine: fleetlock, url: \"\(fleetLock.base)\", group: workers, id: node-a}\n")
+        defer { Task { await server.stop() } }
+        defer { Task { await fleetLock.stop() } }
+        let deferred = try await node.apply()
+        #expect(deferred.status == 3, "\(deferred.stdout)\(deferred.stderr)")
+        #expect(Self.line(deferred.stdout, of: "preflight.fleet_lock").contains(" pass "), "\(deferred.stdout)")
+        #expect(fleetLock.holders("workers") == [], "\(deferred.stdout)")
+        #expect(
+            fleetLock.requests.map(\.path) == [
+                "/fleet_lock/v1/steady-state", "/fleet_lock/v1/pre-reboot", "/fleet_lock/v1/steady-state",
+            ])
+
+        try "".write(toFile: ready.replacingOccurrences(of: "ROOT", with: node.root.path), atomically: true, encoding: .utf8)
+        let applied = try await node.apply()
+        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
+        #expect(fleetLock.holders("workers") == ["node-a"])
+        #expect(node.marker("booted") == "b")
     }
 
     /// With `activation: separate`, `apply` stops at staged without the hook; `activate` runs it
