@@ -243,6 +243,8 @@ import Glibc
         #expect(try position("healthcheck.rollback") < position("hook.after_rollback"))
         #expect(text.contains("command: [/usr/local/bin/drain, --all], timeout: 1m30s"), "\(text)")
         #expect(text.contains("command: [/usr/local/bin/notify, rolled-back], timeout: 1m30s"), "\(text)")
+        #expect(text.contains("- a before_reboot hook command that fails or runs past its timeout defers the run"), "\(text)")
+        #expect(text.contains("- an after_commit or after_rollback hook command that fails is a warning"), "\(text)")
     }
 
     @Test func lintFindsARelativeHookProgram() async throws {
