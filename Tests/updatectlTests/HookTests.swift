@@ -61,6 +61,12 @@ import Glibc
     @Test func beforeRebootRunsWithTheVersionsBeforeTheActivation() async throws {
         let (server, node, log) = try await node(hooks: "    before_reboot:\n      - \(Self.recorder)\n")
         defer { Task { await server.stop() } }
+        let dryRun = try await node.apply(["--dry-run"])
+        #expect(dryRun.status == 0, "\(dryRun.stdout)\(dryRun.stderr)")
+        #expect(
+            Self.line(dryRun.stdout, of: "hook.before_reboot").contains(" skip  dry run: the hook commands are not run"),
+            "\(dryRun.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: log), "a dry run ran the hook")
         let result = try await node.apply()
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(Self.line(result.stdout, of: "hook.before_reboot").contains(" done "), "\(result.stdout)")
