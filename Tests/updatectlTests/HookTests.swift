@@ -192,6 +192,7 @@ import Glibc
         #expect(!FileManager.default.fileExists(atPath: log), "after_commit ran before the commit")
         let result = try await node.healthcheck()
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        HealthcheckTests.expectGapless(result)
         #expect(try node.state()["phase"] as? String == "success")
         #expect(result.stderr.contains("warning: hook.after_commit: /bin/sh -c echo chat is down"), "\(result.stderr)")
         #expect(result.stderr.contains("exit status 2: chat is down; the outcome stands"), "\(result.stderr)")
@@ -208,6 +209,7 @@ import Glibc
         #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
         let result = try await node.healthcheck()
         #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        HealthcheckTests.expectGapless(result)
         #expect(Self.line(result.stdout, of: "hook.after_rollback").contains(" done "), "\(result.stdout)")
         #expect(try node.state()["phase"] as? String == "rolled_back")
         // Slot a boots next, and the node had not rebooted into it yet.
@@ -216,6 +218,20 @@ import Glibc
             recorded == Self.environment("after_rollback", phase: "rolled_back", node: node)
                 + "next=a booted=b committed=a arg=1.1.0\n")
         #expect(node.marker("booted") == "a")
+    }
+
+    @Test func afterRollbackRunsAfterABootloaderFallback() async throws {
+        let (server, node, log) = try await node(hooks: "    after_rollback:\n      - \(Self.recorder)\n")
+        defer { Task { await server.stop() } }
+        let applied = try await node.apply()
+        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
+        try "a\n".write(toFile: node.slots + "/booted", atomically: true, encoding: .utf8)
+        let result = try await node.healthcheck()
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect(result.stderr.contains("the bootloader fell back"), "\(result.stderr)")
+        #expect(Self.line(result.stdout, of: "hook.after_rollback").contains(" done "), "\(result.stdout)")
+        let recorded = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(recorded.hasPrefix(Self.environment("after_rollback", phase: "rolled_back", node: node)), "\(recorded)")
     }
 
     @Test func afterRollbackRunsAfterARollbackByHand() async throws {
