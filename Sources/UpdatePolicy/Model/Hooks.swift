@@ -22,15 +22,4 @@ public struct Hooks: Sendable {
     }
 
     public subscript(point: HookPoint) -> [Located<[String]>] { commands[point] ?? [] }
-
-    /// The environment variables every hook command gets, besides the fixed `PATH`, `LANG`,
-    /// `HOME`, `KUBECONFIG` and `TZ` that every command gets.
-    public static let environment: [(name: String, meaning: String)] = [
-        ("UPDATECTL_HOOK", "the hook point: `before_reboot`, `after_commit` or `after_rollback`"),
-        ("UPDATECTL_PHASE", "the phase the update is in while the hook runs: `staged`, `success` or `rolled_back`"),
-        ("UPDATECTL_FROM_VERSION", "the version the node ran before the update"),
-        ("UPDATECTL_TO_VERSION", "the version of the update"),
-        ("UPDATECTL_CHANNEL", "the policy's `channel`"),
-        ("UPDATECTL_DATA_DIR", "the policy's `data_dir`"),
-    ]
 }

@@ -4,7 +4,7 @@ import UpdatePolicy
 /// The operator's commands at one point of the lifecycle (`hooks:`), run as the `exec` gate runs
 /// its command (`CommandCheck`): argv only, a trusted program, the timeout, the whole process
 /// group killed past it. They get the versions, the phase and the hook point in their
-/// environment (`Hooks.environment`) and the same `${…}` variables as gate commands.
+/// environment (`UPDATECTL_*`, docs/hooks.md) and the same `${…}` variables as gate commands.
 struct HookCommands {
     var point: HookPoint
     var commands: [[String]]
