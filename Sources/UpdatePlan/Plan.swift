@@ -44,7 +44,7 @@ public struct Plan: Sendable {
     public var activationStart: Int {
         steps.firstIndex { step in
             switch step.operation {
-            case .activate: true
+            case .activate, .hook(.beforeReboot, _, _): true
             case .gate(let gate): type(of: gate.kind).placement == .heldAcrossReboot
             default: false
             }
@@ -120,6 +120,8 @@ public enum Operation: Sendable {
     case rollback(after: Int)
     /// Gives back what a gate held across the reboot took (a fleet reboot slot).
     case releaseHeld(Gate, HeldMoment)
+    /// The operator's commands at a point of the lifecycle (`hooks:`), each within `timeout`.
+    case hook(HookPoint, commands: [[String]], timeout: Duration)
 }
 
 /// When a held gate (a fleet lock) is given back.

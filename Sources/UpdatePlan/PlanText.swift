@@ -149,7 +149,23 @@ public enum PlanText {
                         + "(exit 3); the next run asks again without downloading; the slot is held across the reboot (a rollback's "
                         + "too) and given back after the commit, after the reboot that ends a rollback, or by the next run that finds "
                         + "no update in flight; a deferral by the fleet lock spends no attempt"
-                ] : [])
+                ] : []) + hookFailures(plan)
+    }
+
+    /// What a failing hook command leads to, for the hook points the policy uses.
+    static func hookFailures(_ plan: Plan) -> [String] {
+        var before = false, after = false
+        for step in plan.steps {
+            guard case .hook(let point, _, _) = step.operation else { continue }
+            if point == .beforeReboot { before = true } else { after = true }
+        }
+        return
+            (before
+            ? [
+                "a before_reboot hook command that fails or runs past its timeout defers the run with the release staged and "
+                    + "nothing activated (exit 3); the next run goes on without downloading and runs the hook again"
+            ] : [])
+            + (after ? ["an after_commit or after_rollback hook command that fails is a warning; the outcome stands"] : [])
     }
 }
 

@@ -17,6 +17,20 @@ public enum Planner {
                     origin: origin, originNote: note, operation: operation))
         }
 
+        /// The hook commands of `point`, when the policy has any.
+        func hookStep(_ point: HookPoint, _ phase: Phase, _ part: Part) {
+            let commands = policy.hooks[point]
+            guard let first = commands.first else { return }
+            let timeout = policy.hooks.timeout
+            add(
+                "hook.\(point.rawValue)", .action, phase, part, hookSummary(point, count: commands.count),
+                with: commands.enumerated().map { index, command in
+                    Parameter(commands.count == 1 ? "command" : "command_\(index + 1)", .list(command.value), command.origin)
+                }
+                    + [Parameter("timeout", .duration(timeout.value), timeout.origin)],
+                origin: first.origin, .hook(point, commands: commands.map(\.value), timeout: timeout.value))
+        }
+
         let held = policy.preflight.filter { type(of: $0.kind).placement == .heldAcrossReboot }
         // Apply: a slot still held from before is given back when no update is in flight.
         for gate in held {
@@ -109,6 +123,9 @@ public enum Planner {
                 "preflight.\(gate.name.value)", .gate, .staged, activationPart, gateSummary(gate),
                 with: gateParameters(gate), origin: origin(gate.source), note: note(gate.source), .gate(gate))
         }
+        if policy.reboot.value == .auto {
+            hookStep(.beforeReboot, .staged, activationPart)
+        }
         add(
             "activate.slot", .action, .activated, activationPart, backendSummary(policy.backend, "activate"),
             with: backendParameters(policy, "activate") + [
@@ -156,6 +173,7 @@ public enum Planner {
             "healthcheck.commit", .action, .success, .postBoot,
             "a round passed: commit the slot, reset health_check_failures; " + backendSummary(policy.backend, "commit"),
             with: backendParameters(policy, "commit"), origin: backendOrigin(policy.backend, "commit"), .commit)
+        hookStep(.afterCommit, .success, .postBoot)
         add(
             "healthcheck.failure", .decision, .activated, .postBoot,
             "no round passed in time: health_check_failures + 1, saved before anything else, exit non-zero",
@@ -171,6 +189,7 @@ public enum Planner {
             rollbackSummary + "; " + backendSummary(policy.backend, "rollback"),
             with: [Parameter("auto_rollback_after", .integer(after.value), after.origin)] + backendParameters(policy, "rollback"),
             origin: after.origin, .rollback(after: after.value))
+        hookStep(.afterRollback, .rolledBack, .postBoot)
         for gate in held {
             add(
                 "release.\(gate.name.value)", .action, .success, .postBoot,
@@ -240,6 +259,21 @@ public enum Planner {
     }
 
     static func gateSummary(_ gate: Gate) -> String { gate.kind.summary }
+
+    /// What a hook step does, and what its failure means.
+    static func hookSummary(_ point: HookPoint, count: Int) -> String {
+        let commands = count == 1 ? "the command" : "the \(count) commands in order"
+        switch point {
+        case .beforeReboot:
+            return "run \(commands) before the activation and the reboot (no shell; the process group is killed at "
+                + "the timeout); one that fails defers the run and keeps the release staged"
+        case .afterCommit:
+            return "after a commit: run \(commands) (no shell; killed at the timeout); a failure is a warning"
+        case .afterRollback:
+            return "after a rollback, before the reboot into the previous slot: run \(commands) (no shell; killed at "
+                + "the timeout); a failure is a warning"
+        }
+    }
 
     static func gateParameters(_ gate: Gate) -> [Parameter] {
         gate.kind.parameters + [Parameter("timeout", .duration(gate.timeout.value), gate.timeout.origin)]

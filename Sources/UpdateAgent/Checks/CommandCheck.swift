@@ -14,11 +14,14 @@ enum CommandCheck {
         case unrunnable(String)
     }
 
-    static func run(_ template: [String], variables: [String: String], timeout: Duration, runner: any CommandRunner) -> Outcome {
+    static func run(
+        _ template: [String], variables: [String: String], timeout: Duration, runner: any CommandRunner,
+        environment: [String: String] = [:]
+    ) -> Outcome {
         let argv = template.map { CommandTemplate.substitute($0, variables) }
         let shown = argv.joined(separator: " ")
         do {
-            let result = try runner.run(argv, timeout: timeout, environment: [:])
+            let result = try runner.run(argv, timeout: timeout, environment: environment)
             if result.succeeded { return .passed("\(shown) exited 0") }
             let tail = result.stderr.trimmingSpaces
             let ending = result.timedOut ? "was killed after its \(DurationText.format(timeout)) timeout" : result.ending

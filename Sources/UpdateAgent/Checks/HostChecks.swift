@@ -37,6 +37,9 @@ public enum HostChecks {
                 program(command, "the backend's `\(operation)`")
             }
         }
+        for point in HookPoint.allCases {
+            for command in policy.hooks[point] { program(command, "hook `\(point.rawValue)`") }
+        }
         switch policy.backend {
         case .kubesolo(let backend):
             out += kubeSolo(backend, policy: policy)

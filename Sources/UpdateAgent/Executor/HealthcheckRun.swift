@@ -271,6 +271,7 @@ public struct RollbackRun {
                 state, to: .rolledBack, event: .init(error: "rolled back by hand before activation"),
                 clock: env.clock)
             releaseHeld(lock: lock)
+            HookCommands.afterRollback(policy, state, env)
             return .rolledBack(slot: inFlight.booted.rawValue, rebooted: false, rebootNeeded: false)
         case .activated, .verifying:
             let inFlight: InFlight
@@ -284,6 +285,7 @@ public struct RollbackRun {
             TestPause.here("rollback.unsaved")
             try env.store.rememberRollback(of: state.toVersion, reason: "rolled back by hand", at: env.clock.now(), holding: lock)
             state = try env.store.transition(state, to: .rolledBack, event: .init(error: "rolled back by hand"), clock: env.clock)
+            HookCommands.afterRollback(policy, state, env)
             let runningNew = inFlight.runsUpdate
             if runningNew {
                 // The reboot into the previous slot is still to come: the slots are held across

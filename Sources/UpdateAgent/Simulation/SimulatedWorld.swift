@@ -221,12 +221,25 @@ struct SimulatedKubernetes: KubernetesAPI {
 }
 
 /// Commands: every command exits 0 (the scenario's gate answers script exec gates).
+/// Commands exit 0 at once, except hook commands (`UPDATECTL_HOOK` in their environment), which
+/// end as the scenario's `hooks:` says: a `hang` takes the timeout on the virtual clock.
 struct SimulatedRunner: CommandRunner {
+    var clock: FixedWallClock
+    var hooks: [HookPoint: String]
+
     func run(
         _ argv: [String], timeout: Duration, environment: [String: String], stdout: OutputCapture,
         holdingLocks: Bool
     ) throws -> CommandResult {
-        CommandResult(termination: .exited(0), stdout: "", stderr: "")
+        switch environment["UPDATECTL_HOOK"].flatMap(HookPoint.init(rawValue:)).flatMap({ hooks[$0] }) {
+        case "fail":
+            return CommandResult(termination: .exited(1), stdout: "", stderr: "the scenario makes this hook fail")
+        case "hang":
+            clock.sleep(for: timeout)
+            return CommandResult(termination: .timedOut, stdout: "", stderr: "")
+        default:
+            return CommandResult(termination: .exited(0), stdout: "", stderr: "")
+        }
     }
 }
 

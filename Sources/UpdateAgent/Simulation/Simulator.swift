@@ -86,7 +86,7 @@ struct SimulationSetup {
             policy.publicKey = Located(.ed25519(world.publicKey), key.origin)
             reporter.add("-", "", "note", "the policy's public key stands for the simulated server's key")
         }
-        let runner = SimulatedRunner()
+        let runner = SimulatedRunner(clock: clock, hooks: scenario.hooks)
         let transport = SimulatedTransport(world: world)
         let node = SimulatedNode(scenario.facts)
         let system = SimulatedSystem(node: node)

@@ -90,6 +90,13 @@ struct Fields {
         return nil
     }
 
+    /// A list of commands, where the list was written; nil when it did not decode.
+    func commands(_ key: String) -> [Located<[String]>]? {
+        let (found, origin) = lookUp(key)
+        guard case .list(let items)? = found else { return nil }
+        return items.compactMap { if case .command(let argv) = $0 { Located(argv, origin) } else { nil } }
+    }
+
     func time(_ key: String) -> Located<TimeOfDay>? {
         let (found, origin) = lookUp(key)
         if case .time(let value)? = found { return Located(value, origin) }

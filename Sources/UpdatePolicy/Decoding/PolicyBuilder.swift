@@ -100,6 +100,7 @@ struct PolicyBuilder {
             activation: Located(ActivationMode(rawValue: fields.text("activation").value) ?? .auto, fields.origin("activation")),
             agent: agent(fields.nested("agent", PolicySchema.agent)))
         policy.publicKeyInvalid = updates.invalid["public_key"] != nil || updates.invalid["pubkey"] != nil
+        policy.hooks = hooks(fields.nested("hooks", PolicySchema.hooks))
         return policy
     }
 
@@ -144,6 +145,14 @@ struct PolicyBuilder {
 
     private func agent(_ fields: Fields) -> AgentSchedule {
         AgentSchedule(checkEvery: fields.duration("check_every"), jitter: fields.duration("jitter"))
+    }
+
+    private func hooks(_ fields: Fields) -> Hooks {
+        var commands: [HookPoint: [Located<[String]>]] = [:]
+        for point in HookPoint.allCases {
+            if let list = fields.commands(point.rawValue), !list.isEmpty { commands[point] = list }
+        }
+        return Hooks(timeout: fields.duration("timeout"), commands: commands)
     }
 
     private func download(_ fields: Fields) -> Download {

@@ -56,6 +56,7 @@ struct CrossChecks {
     static let rules: [any PolicyRule.Type] = [
         SettleNotUnderTimeout.self, ProbeTimeoutOverRun.self, ShortInterval.self, IntervalOverTimeout.self, RollbackOff.self,
         Unauthenticated.self, UnsignedMetadata.self, MetadataTrustIgnored.self, VariableInShell.self,
+        BeforeRebootNeverRuns.self,
     ]
     static let rulesAfterKinds: [any PolicyRule.Type] = [RebootCommandMissing.self]
 

@@ -44,6 +44,8 @@ public struct Policy: Sendable {
     public var activation: Located<ActivationMode>
     /// When `updatectl agent` checks for updates.
     public var agent: AgentSchedule
+    /// The operator's commands before the reboot, after a commit and after a rollback.
+    public var hooks = Hooks()
 }
 
 /// How far signed metadata is trusted (with a `public_key`).

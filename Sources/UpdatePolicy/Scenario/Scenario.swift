@@ -26,6 +26,8 @@ public struct Scenario: Sendable {
     public var boot: String
     public var rebootAfter: Duration
     public var probes: [String: [ProbeScript]]
+    /// How each hook point's commands end: `pass`, `fail` or `hang`, by hook point.
+    public var hooks: [HookPoint: String] = [:]
     public var runs: Int
     /// Time between runs when the scenario overrides the node's schedule; nil: the policy's
     /// (`healthcheck.retry_every` between verification runs, `agent.check_every` and half the
@@ -158,6 +160,8 @@ public enum ScenarioLinter {
             expectedWithin: expect.optionalDuration("within")?.value)
         scenario.downloadDrops = download.integer("drops").value
         scenario.downloadUnavailableFor = download.duration("unavailable_for").value
+        let hooks = f.nested("hooks", ScenarioSchema.hooks)
+        for point in HookPoint.allCases { scenario.hooks[point] = hooks.text(point.rawValue).value }
         return scenario
     }
 }

@@ -43,6 +43,15 @@ public enum ScenarioSchema {
     /// The facts the gate and probe kinds read (each kind declares its own).
     public static let facts = Table("facts", summary: "What the gates find on the node.", PolicyKinds.facts)
 
+    /// How each hook point's commands end (`hooks:` of the policy).
+    public static let hooks = Table(
+        "hooks", summary: "How the policy's hook commands end.",
+        HookPoint.allCases.map { point in
+            Key(
+                point.rawValue, .choice(["pass", "fail", "hang"]), default: "pass",
+                "The `\(point.rawValue)` commands exit 0, exit 1, or hang until their timeout kills them.")
+        })
+
     public static let expect = Table(
         "expect", summary: "The outcome the scenario expects; a mismatch exits 1.",
         [
@@ -73,6 +82,7 @@ public enum ScenarioSchema {
                 "probes", .dictionary(.list(.string(outcomeRule))),
                 "Per probe, the outcome of each round, across runs (`hang` waits out the probe's timeout); the last repeats; "
                     + "probes not named pass in 50 ms."),
+            Key("hooks", .table(hooks), "How the policy's hook commands end, by hook point (they pass unless given here)."),
             Key("runs", .integer(min: 1, max: 1000), default: "10", "Most healthcheck runs (and update checks a fleet lock denies)."),
             Key(
                 "run_every", .duration, default: "the policy's schedule",

@@ -149,6 +149,36 @@ public enum PolicySchema {
                     + "addresses, as the `no_proxy` variable takes them."),
         ])
 
+    public static let hooks = Table(
+        "hooks", summary: "The operator's commands at points of the lifecycle (docs/hooks.md).",
+        example: """
+            hooks:
+              timeout: 10m
+              before_reboot:
+                - [/usr/local/bin/drain-workloads, --to, "${VERSION}"]
+              after_commit:
+                - [/usr/local/bin/notify, committed]
+              after_rollback:
+                - [/usr/local/bin/notify, rolled-back]
+            """,
+        [
+            Key(
+                "timeout", .duration, default: "5m",
+                "The limit of each command: past it, its whole process group is killed and the command counts as failed."),
+            Key(
+                "before_reboot", .list(.command(variables: checkVariables)), default: "[]",
+                "Run in order before the new release is activated for the reboot (`reboot: auto`; in `updatectl activate` "
+                    + "with `activation: separate`). One that fails or times out defers the run (exit 3): the release stays "
+                    + "staged and the next run goes on from it without downloading it again."),
+            Key(
+                "after_commit", .list(.command(variables: checkVariables)), default: "[]",
+                "Run in order after a verification run committed the update. A failure is a warning; the update stays committed."),
+            Key(
+                "after_rollback", .list(.command(variables: checkVariables)), default: "[]",
+                "Run in order after a rollback (automatic, by hand, or the bootloader's fallback) is recorded, before the "
+                    + "reboot into the previous slot. A failure is a warning; the rollback stands."),
+        ])
+
     public static let commandOperations = ["stage", "activate", "rollback", "commit", "reboot", "booted_slot", "running_version"]
 
     public static let backend = TaggedTable(
@@ -190,6 +220,7 @@ public enum PolicySchema {
             backend: {type: directory}
             download: {min_rate: 64KiB/s}
             agent: {check_every: 1h}
+            hooks: {before_reboot: [[/usr/local/bin/drain-workloads]]}
             network: {when: [boot, hotplug]}
             """,
         [
@@ -276,6 +307,10 @@ public enum PolicySchema {
                     + "it changes no real system, so it is used only when written)."),
             Key("download", .table(download), "How images are downloaded (the slowest link tolerated)."),
             Key("agent", .table(agent), "When `updatectl agent` checks for updates."),
+            Key(
+                "hooks", .table(hooks),
+                "The operator's commands before the reboot into an update, after its commit and after a rollback: argv "
+                    + "lists run as an exec gate runs its command (docs/hooks.md)."),
             Key(
                 "network", .table(cloudInitNetwork),
                 "cloud-init's own key, not updatectl's: the events on which standard cloud-init applies the network "

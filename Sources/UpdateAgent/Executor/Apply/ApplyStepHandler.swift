@@ -1,4 +1,5 @@
 import UpdatePlan
+import UpdatePolicy
 
 /// One operation of the apply part of a plan, as a small type that carries it out against the
 /// run's context. `ApplyContext.handler(for:)` picks it with an exhaustive switch over the
@@ -28,7 +29,9 @@ extension ApplyContext {
         case .stage: StageStep()
         case .activate: ActivateStep()
         case .reboot(let mode): RebootStep(mode: mode)
-        case .checkBootedSlot, .settle, .probeRounds, .probe, .commit, .countFailure, .rollback:
+        case .hook(.beforeReboot, let commands, let timeout):
+            BeforeRebootHookStep(hook: HookCommands(point: .beforeReboot, commands: commands, timeout: timeout))
+        case .checkBootedSlot, .hook, .settle, .probeRounds, .probe, .commit, .countFailure, .rollback:
             MisplacedStep(part: "post-boot")
         }
     }

@@ -22,6 +22,9 @@ extension HealthcheckContext {
         case .countFailure: CountFailureStep()
         case .rollback(let after): RollbackStep(after: after)
         case .releaseHeld(let gate, _): GiveBackStep(gate: gate)
+        case .hook(.beforeReboot, _, _): MisplacedPostBootStep()
+        case .hook(let point, let commands, let timeout):
+            AfterHookStep(hook: HookCommands(point: point, commands: commands, timeout: timeout))
         case .fetchMetadata, .fetchManifest, .verifySignature, .verifyCosign, .compareVersions, .gate, .download, .verifyFiles,
             .verifyFileSignatures, .stage, .activate, .reboot:
             MisplacedPostBootStep()

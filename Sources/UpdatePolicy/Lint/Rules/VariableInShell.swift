@@ -25,6 +25,9 @@ enum VariableInShell: PolicyRule {
                 check(command, "the backend's `\(operation)`", &checks)
             }
         }
+        for point in HookPoint.allCases {
+            for command in policy.hooks[point] { check(command, "hook `\(point.rawValue)`", &checks) }
+        }
     }
 
     /// `[/bin/sh, -c, "… ${VERSION} …"]`: the value becomes shell code.
