@@ -26,9 +26,7 @@ public struct RolloutGate: CheckedGate {
 
     public static let skippedByForce = true
     public static let withoutIt: String? = ": every node takes the update at once"
-    public static let facts = [
-        Key("machine_id", .string(nil), default: "simulated-machine", "The machine id the rollout gate hashes.")
-    ]
+    public static let facts = [Key.machineIDFact]
 
     public func changes(from old: RolloutGate, step: String) -> (messages: [String], covered: Set<String>) {
         guard old.percent.value != percent.value else { return ([], []) }
