@@ -103,6 +103,32 @@ import Testing
         #expect(widened.stdout.contains("pass  admitted from "), "\(widened.stdout)")
     }
 
+    /// A stop re-signed with a later `release_date` cannot be undone by replaying the earlier,
+    /// wider document: it is older than the newest signed metadata the node accepted.
+    @Test func aReplayOfTheWaveBeforeItWasStoppedIsRefused() async throws {
+        let server = try await TestServer()
+        defer { Task { await server.stop() } }
+        let release = UpstreamRelease()
+        var wide = UpstreamRelease.Options()
+        wide.releaseDate = "2026-12-07T07:00:00Z"
+        wide.json = [("rollout", Self.wave)]
+        var stopped = wide
+        stopped.releaseDate = "2026-12-09T09:00:00Z"
+        stopped.json = [("rollout", #"{"start": "2026-12-07T08:00:00Z", "duration": "48h", "max_percentage": 0}"#)]
+        try release.publish(server, version: "1.1.0", options: stopped)
+        let node = try TestNode.upstream(release, server: server)
+        let environment = Self.environment(node, machine: Self.machineA, at: "2026-12-10T08:00:00Z")
+        let held = try await node.apply(environment: environment)
+        #expect(held.status == 3, "\(held.stdout)\(held.stderr)")
+        #expect(held.stdout.contains("not admitted while the wave is held"), "\(held.stdout)")
+
+        try release.publish(server, version: "1.1.0", options: wide)
+        let replayed = try await node.apply(environment: environment)
+        #expect(replayed.status == 3, "\(replayed.stdout)\(replayed.stderr)")
+        #expect(replayed.stdout.contains("older than the newest signed metadata accepted"), "\(replayed.stdout)")
+        #expect(!replayed.stdout.contains("admitted from"), "\(replayed.stdout)")
+    }
+
     /// A wave in unsigned metadata (`require_signed_metadata: false`, every file signed) is not
     /// honoured: the node takes the release, and says why.
     @Test func aWaveInUnsignedMetadataIsIgnoredAndSaidSo() async throws {
