@@ -33,6 +33,16 @@ public struct RolloutWaveGate: DecodableGate {
         [Parameter("rollout_wariness", .text(Self.show(wariness.value)), wariness.origin)]
     }
 
+    public func changes(from old: RolloutWaveGate, step: String) -> (messages: [String], covered: Set<String>) {
+        guard old.wariness.value != wariness.value else { return ([], []) }
+        return (
+            [
+                "`\(step)`: rollout_wariness \(Self.show(old.wariness.value)) → \(Self.show(wariness.value)): this node is "
+                    + "admitted \(wariness.value < old.wariness.value ? "earlier" : "later") in each rollout wave"
+            ], ["rollout_wariness"]
+        )
+    }
+
     public static let facts = [Key.machineIDFact]
     static let alwaysOn = true
     static let defaultText = "rollout_wave: true"
