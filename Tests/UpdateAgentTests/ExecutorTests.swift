@@ -56,7 +56,8 @@ import UpdatePolicy
         #expect(
             Dictionary(applied, uniquingKeysWith: { $1 }) == [
                 "check.metadata": "done", "check.signature": "pass", "check.version": "pass", "preflight.channel": "pass",
-                "preflight.architecture": "pass", "preflight.min_compatible_version": "pass", "preflight.free_space": "pass",
+                "preflight.architecture": "pass", "preflight.min_compatible_version": "pass", "preflight.rollout_wave": "pass",
+                "preflight.free_space": "pass",
                 "preflight.node_not_blocked": "skip", "preflight.no_downgrade": "pass", "download.files": "done",
                 "verify.files": "pass", "verify.signatures": "pass", "stage.slot": "done", "activate.slot": "done", "reboot.auto": "done",
             ])

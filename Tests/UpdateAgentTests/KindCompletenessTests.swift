@@ -83,7 +83,7 @@ import Testing
     /// YAML). Comments do not count; for one-word names (`http`, `exec`, `tcp`) neither do URL
     /// schemes, the only other use of those words: the name counts quoted, backquoted or as a YAML
     /// key. The metadata gates are named after the release fields they compare (`channel`,
-    /// `architecture`, `min_compatible_version`), which the release parser, the simulator and the
+    /// `architecture`, `min_compatible_version`; `rollout`, the wave's field), which the release parser, the simulator and the
     /// policy's own `channel` key name too: for them only the type names count, below.
     @Test(arguments: (PolicyKinds.gates as [any EntryKindDescription.Type] + PolicyKinds.probes).map { $0.entry.name })
     func aKindIsNamedInAtMostThreeFiles(name: String) throws {
@@ -104,7 +104,7 @@ import Testing
     }
 
     /// Release metadata fields that are also gate kinds' names.
-    static let releaseFields: Set<String> = ["channel", "architecture", "min_compatible_version"]
+    static let releaseFields: Set<String> = ["channel", "architecture", "min_compatible_version", "rollout"]
 
     /// Nothing outside a kind's two files and the registry uses its types: the others reach it
     /// through the protocols.

@@ -115,6 +115,56 @@ import Glibc
         #expect(Self.decision(try harness.evaluate("- rollout: {percent: 50%}")) == "error")
     }
 
+    /// A wave in signed metadata defers the node until the share passes its place; none, or one
+    /// in unsigned metadata, passes; a held wave blocks; an unreadable machine id is an error.
+    @Test func rolloutWave() throws {
+        var harness = KindHarness()
+        let now = harness.clock.now()
+        func offered(_ wave: ReleaseWave?, authenticated: Bool = true) -> ReleaseMetadata {
+            var release = Self.release()
+            release.rollout = wave
+            release.authenticated = authenticated
+            return release
+        }
+        let soon = ReleaseWave(start: now + .seconds(3600), duration: .seconds(48 * 3600), startPercentage: 5)
+        let over = ReleaseWave(start: now + .seconds(-72 * 3600), duration: .seconds(48 * 3600))
+        let stopped = ReleaseWave(start: over.start, duration: over.duration, maxPercentage: 0)
+        #expect(Self.decision(try harness.evaluate("- rollout_wave: true", offered: offered(nil))) == "pass")
+        #expect(Self.decision(try harness.evaluate("- rollout_wave: true", offered: offered(soon))) == "block")
+        #expect(Self.decision(try harness.evaluate("- rollout_wave: true", offered: offered(soon, authenticated: false))) == "pass")
+        #expect(Self.decision(try harness.evaluate("- rollout_wave: true", offered: offered(over))) == "pass")
+        #expect(Self.decision(try harness.evaluate("- rollout_wave: true", offered: offered(stopped))) == "block")
+        let started = ReleaseWave(start: now, duration: .seconds(48 * 3600), startPercentage: 5)
+        let canary = "- rollout_wave: true\n  rollout_wariness: 0"
+        #expect(Self.decision(try harness.evaluate(canary, offered: offered(started))) == "pass")
+        harness.system.machine = ""
+        #expect(Self.decision(try harness.evaluate("- rollout_wave: true", offered: offered(soon))) == "error")
+    }
+
+    /// The share grows linearly from the start percentage; a node's first admitted second is the
+    /// one the share first passes its place; wariness moves the place monotonically from 0 to 100.
+    @Test func aWavesAdmissionIsTheFirstSecondItsShareCoversTheNode() throws {
+        let start = try #require(Timestamp.parse("2026-12-07T08:00:00Z"))
+        let wave = ReleaseWave(start: start, duration: .seconds(48 * 3600), startPercentage: 5)
+        #expect(wave.share(at: start + .seconds(-1)) == 0)
+        #expect(wave.share(at: start) == 5)
+        #expect(wave.share(at: start + .seconds(24 * 3600)) == 52.5)
+        #expect(wave.share(at: start + .seconds(96 * 3600)) == 100)
+        for position in [0, 4.99, 5, 37.1234, 52.5, 99.99, 100] {
+            let admitted = try #require(wave.admission(position: position))
+            #expect(wave.admits(position: position, at: admitted), "\(position)")
+            if admitted > start { #expect(!wave.admits(position: position, at: admitted + .seconds(-1)), "\(position)") }
+        }
+        #expect(wave.admission(position: 3) == start)
+        #expect(wave.admission(position: 100) == start + .seconds(48 * 3600))
+        let held = ReleaseWave(start: start, duration: wave.duration, startPercentage: 5, maxPercentage: 20)
+        #expect(held.admission(position: 19) != nil && held.admission(position: 20) == nil)
+        #expect(ReleaseWave.position(bucket: 37, wariness: 0) == 0)
+        #expect(ReleaseWave.position(bucket: 37, wariness: 0.5) == 37)
+        #expect(ReleaseWave.position(bucket: 37, wariness: 1) == 100)
+        #expect(ReleaseWave.position(bucket: 37, wariness: 0.25) < 37 && ReleaseWave.position(bucket: 37, wariness: 0.75) > 37)
+    }
+
     @Test func exec() throws {
         let harness = KindHarness()
         #expect(Self.decision(try harness.evaluate("- exec: {command: [/bin/true]}")) == "pass")

@@ -98,6 +98,14 @@ import YAMLTree
         #expect(messages.contains { $0.contains("at 3 consecutive failed runs: roll back") } == false)
     }
 
+    @Test func warinessLowered() throws {
+        let changes = try diff(replacing("  reboot: auto\n", "  reboot: auto\n  rollout_wariness: 0.1\n"))
+        #expect(
+            changes.map(\.message) == [
+                "`preflight.rollout_wave`: rollout_wariness 0.5 → 0.1: this node is admitted earlier in each rollout wave"
+            ])
+    }
+
     @Test func rolloutWidened() throws {
         let changes = try diff(replacing("percent: 25", "percent: 50"))
         #expect(changes.map(\.message) == ["`preflight.rollout`: percent 25% → 50%: more nodes take each update"])

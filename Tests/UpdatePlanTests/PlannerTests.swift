@@ -59,7 +59,7 @@ func assertSnapshot(_ text: String, named name: String, sourceLocation: SourceLo
         #expect(
             plan.steps.map(\.id) == [
                 "initialize.fleet_lock", "check.metadata", "check.signature", "check.version",
-                "preflight.channel", "preflight.architecture", "preflight.min_compatible_version",
+                "preflight.channel", "preflight.architecture", "preflight.min_compatible_version", "preflight.rollout_wave",
                 "preflight.free_space", "preflight.node_not_blocked", "preflight.maintenance_window",
                 "preflight.max_attempts", "preflight.no_downgrade", "preflight.rollout", "preflight.battery",
                 "preflight.fleet-ok",

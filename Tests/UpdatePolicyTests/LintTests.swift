@@ -97,7 +97,7 @@ import YAMLTree
         let policy = try #require(lint(Self.header).policy)
         #expect(
             policy.preflight.map(\.name.value) == [
-                "channel", "architecture", "min_compatible_version", "no_downgrade", "free_space", "node_not_blocked",
+                "channel", "architecture", "min_compatible_version", "no_downgrade", "rollout_wave", "free_space", "node_not_blocked",
             ])
         #expect(policy.preflight.allSatisfy { $0.source == .defaulted })
         #expect(policy.healthcheck.timeout == Located(.seconds(300), .defaulted))
@@ -281,7 +281,7 @@ import YAMLTree
         #expect(result.findings.isEmpty)
         #expect(
             result.policy?.preflight.map(\.kind.kindName) == [
-                "channel", "architecture", "min_compatible_version", "free_space", "max_attempts", "no_downgrade",
+                "channel", "architecture", "min_compatible_version", "rollout_wave", "free_space", "max_attempts", "no_downgrade",
             ])
     }
 

@@ -23,8 +23,8 @@ import Testing
         defer { Task { await server.stop() } }
         let result = try await node.apply()
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
-        #expect(result.stdout.contains("[ 1/14] check.metadata"))
-        #expect(result.stdout.contains("[ 3/14] check.version"))
+        #expect(result.stdout.contains("[ 1/15] check.metadata"))
+        #expect(result.stdout.contains("[ 3/15] check.version"))
         #expect(result.stdout.contains("preflight.no_downgrade           pass  1.1.0 is newer than the running 1.0.0"))
         #expect(result.stdout.contains("verify.files                     pass  image sha256"))
         #expect(result.stdout.contains("activated 1.1.0; the node is rebooting into it"))

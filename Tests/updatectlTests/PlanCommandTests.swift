@@ -49,8 +49,8 @@ import Testing
         let state = directory.url.appendingPathComponent("state.json").path
         let text = try CLI.run(["plan", example, "--state", state])
         #expect(text.status == 0)
-        #expect(text.stdout.contains("=> 17  verifying"))
-        #expect(text.stdout.contains("=> resume at step 17: an update is activated and waits for its post-boot check"))
+        #expect(text.stdout.contains("=> 18  verifying"))
+        #expect(text.stdout.contains("=> resume at step 18: an update is activated and waits for its post-boot check"))
         let json = try CLI.run(["plan", "--format", "json", example, "--state", state])
         let object = try #require(JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         let resume = try #require(object["resume"] as? [String: Any])

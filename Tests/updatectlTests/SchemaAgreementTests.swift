@@ -52,6 +52,7 @@ import UpdatePolicy
         case .path: return .text("/var/lib/x")
         case .duration: return .text("10s")
         case .percentage: return .text("10%")
+        case .fraction: return .number("0.25")
         case .integer(let min, _): return .number(String(Swift.max(min, 3)))
         case .boolean: return .bool(true)
         case .choice(let words): return .text(words[0])

@@ -14,11 +14,11 @@ import Testing
         }.sorted()
     }()
 
-    @Test func sevenScenariosShip() {
+    @Test func eightScenariosShip() {
         #expect(
             Self.scenarios == [
                 "bootloader-fallback.yaml", "flaky-link.yaml", "flapping-probe.yaml", "fleet-slot-busy.yaml", "probe-never-answers.yaml",
-                "settle-longer-than-timeout.yaml", "window-closes-mid-download.yaml",
+                "rollout-wave.yaml", "settle-longer-than-timeout.yaml", "window-closes-mid-download.yaml",
             ])
     }
 

@@ -21,6 +21,8 @@ struct UpstreamRelease {
         var minCompatibleVersion: String? = "0.9.0"
         var releaseNotes: String? = "Kubernetes 1.31, containerd 2.0"
         var releaseDate: String? = "2026-11-20T10:00:00Z"
+        /// More fields, each value as JSON text (an object, a number).
+        var json: [(String, String)] = []
     }
 
     static func content(_ text: String, size: Int) -> Data {
@@ -70,7 +72,8 @@ struct UpstreamRelease {
         ] {
             if let value { fields.append((name, value)) }
         }
-        let metadata = Data(("{\n" + fields.map { "  \"\($0.0)\": \"\($0.1)\"" }.joined(separator: ",\n") + "\n}\n").utf8)
+        let lines = fields.map { "  \"\($0.0)\": \"\($0.1)\"" } + options.json.map { "  \"\($0.0)\": \($0.1)" }
+        let metadata = Data(("{\n" + lines.joined(separator: ",\n") + "\n}\n").utf8)
         server.put("/latest.json", metadata)
         if let metadataSignature = try signature(metadata, options.metadataSignature) {
             server.put("/latest.json.sig", metadataSignature)

@@ -16,13 +16,10 @@ extension RolloutGate: GateEvaluating, SimulatesFacts {
     /// A stable bucket in [0, 100) from the machine id, the salt and the target version: a node
     /// stays in or out of a rollout until the version or salt changes.
     public static func bucket(machineID: String, salt: String, version: String) -> Double {
-        let digest = SHA256Stream.digest(Array("\(machineID)\n\(salt)\n\(version)".utf8))
-        var value: UInt64 = 0
-        for byte in digest.prefix(8) { value = value << 8 | UInt64(byte) }
-        return Double(value % 1_000_000) / 10_000
+        StableBucket.of(machineID: machineID, salt: salt, version: version)
     }
 
     static func simulate(_ facts: ScenarioFacts, _ node: inout SimulatedNode) {
-        node.machineID = facts.text("machine_id")
+        node.machineID = facts.text(Key.machineIDFact.name)
     }
 }

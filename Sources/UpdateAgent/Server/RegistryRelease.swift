@@ -102,10 +102,20 @@ public enum RegistryRelease {
         if let minimum, SemanticVersion(minimum) == nil {
             throw RegistryClient.Failure(message: "\(annotationPrefix)min_compatible_version \(JSON.quote(minimum)) is not a version")
         }
+        var annotations: [String: String] = [:]
+        if case .object(let pairs)? = json["annotations"] {
+            for (key, value) in pairs { if let text = value.stringValue { annotations[key] = text } }
+        }
+        let wave: ReleaseWave?
+        do {
+            wave = try ReleaseWave.parse(annotations: annotations)
+        } catch {
+            throw RegistryClient.Failure(message: "the manifest of \(name): \(error.message)")
+        }
         return ReleaseMetadata(
             version: version, format: .kubesolo, files: files, channel: annotation("channel"),
             minCompatibleVersion: minimum, architecture: annotation("architecture"),
-            releaseNotes: annotation("release_notes"), releaseDate: annotation("release_date"), bytes: bytes)
+            releaseNotes: annotation("release_notes"), releaseDate: annotation("release_date"), rollout: wave, bytes: bytes)
     }
 }
 

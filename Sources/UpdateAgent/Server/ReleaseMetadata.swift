@@ -54,13 +54,19 @@ public struct ReleaseMetadata: Sendable {
     public var releaseNotes: String?
     public var releaseDate: String?
     public var expires: Timestamp?
+    /// The rollout wave the publisher announces (updatectl's `"rollout"` object; on a registry,
+    /// the `dev.updatectl.rollout.*` annotations).
+    public var rollout: ReleaseWave?
+    /// Whether the metadata itself was verified (its own signature, or the registry's cosign
+    /// signature over the manifest): only then is `rollout` honoured.
+    public var authenticated = false
     /// The exact bytes that were read (and signed).
     public var bytes: [UInt8]
 
     public init(
         version: String, format: Format, files: [File], metadataSignatureURL: String? = nil, channel: String? = nil,
         minCompatibleVersion: String? = nil, architecture: String? = nil, releaseNotes: String? = nil,
-        releaseDate: String? = nil, expires: Timestamp? = nil, bytes: [UInt8] = []
+        releaseDate: String? = nil, expires: Timestamp? = nil, rollout: ReleaseWave? = nil, bytes: [UInt8] = []
     ) {
         self.version = version
         self.format = format
@@ -72,6 +78,7 @@ public struct ReleaseMetadata: Sendable {
         self.releaseNotes = releaseNotes
         self.releaseDate = releaseDate
         self.expires = expires
+        self.rollout = rollout
         self.bytes = bytes
     }
 
@@ -213,6 +220,11 @@ public struct ReleaseMetadata: Sendable {
             guard let time = Timestamp.parse(text) else { throw Invalid(message: "`expires` is not an RFC 3339 time") }
             expires = time
         }
+        var rollout: ReleaseWave?
+        switch json["rollout"] {
+        case nil, .null?: break
+        case let wave?: rollout = try ReleaseWave.parse(wave)
+        }
         let minimum = try optional("min_compatible_version")
         if let minimum, SemanticVersion(minimum) == nil {
             throw Invalid(message: "`min_compatible_version` \(JSON.quote(minimum)) is not a version like 1.2.3")
@@ -221,7 +233,8 @@ public struct ReleaseMetadata: Sendable {
             version: version, format: format, files: files,
             metadataSignatureURL: try optional("metadata_sig_url").map { text throws(Invalid) in try url("metadata_sig_url", text) },
             channel: try optional("channel"), minCompatibleVersion: minimum, architecture: try optional("architecture"),
-            releaseNotes: try optional("release_notes"), releaseDate: try optional("release_date"), expires: expires, bytes: bytes)
+            releaseNotes: try optional("release_notes"), releaseDate: try optional("release_date"), expires: expires, rollout: rollout,
+            bytes: bytes)
     }
 
     /// The signed `release_date` as an instant: RFC 3339, or a date alone (`2026-05-14`, taken as

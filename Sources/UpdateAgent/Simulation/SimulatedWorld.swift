@@ -61,6 +61,7 @@ final class SimulatedWorld: @unchecked Sendable {
         if let architecture = scenario.releaseArchitecture { fields.append("\"architecture\": \"\(architecture)\"") }
         if let minimum = scenario.releaseMinCompatibleVersion { fields.append("\"min_compatible_version\": \"\(minimum)\"") }
         if let expires = scenario.expires { fields.append("\"expires\": \"\(expires)\"") }
+        if let wave = scenario.rollout { fields.append("\"rollout\": \(wave)") }
         // Signed an hour before the scenario starts: current under any `max_metadata_age` of an hour or more.
         fields.append("\"release_date\": \"\(clock.now() + .seconds(-3600))\"")
         metadata = Array(("{" + fields.joined(separator: ", ") + "}\n").utf8)

@@ -7,6 +7,7 @@ public enum DecodedValue: Sendable {
     case boolean(Bool)
     case duration(Duration)
     case percentage(Double)
+    case fraction(Double)
     /// Boxed: four strings would make every decoded value that wide.
     indirect case url(PolicyURL)
     case time(TimeOfDay)

@@ -55,6 +55,12 @@ struct Fields {
         return Located(defaultValue(key).percentage, origin)
     }
 
+    func fraction(_ key: String) -> Located<Double> {
+        let (found, origin) = lookUp(key)
+        if case .fraction(let value)? = found { return Located(value, origin) }
+        return Located(defaultValue(key).fraction, origin)
+    }
+
     func integer(_ key: String) -> Located<Int> {
         let (found, origin) = lookUp(key)
         if case .integer(let value)? = found { return Located(value, origin) }

@@ -14,6 +14,7 @@ struct ScalarRules {
         case .path: "an absolute path"
         case .duration: "a duration like 30s"
         case .percentage: "a percentage like 10%"
+        case .fraction: "a number from 0 to 1 like 0.25"
         case .integer(let min, let max): max.map { "a whole number from \(min) to \($0)" } ?? "a whole number ≥ \(min)"
         case .boolean: "true or false"
         case .choice(let words): "one of " + words.map { "`\($0)`" }.joined(separator: ", ")
@@ -83,6 +84,8 @@ struct ScalarRules {
             return duration(scalar, node: node, key: key).map { .duration($0) }
         case .percentage:
             return percentage(scalar, node: node, key: key).map { .percentage($0) }
+        case .fraction:
+            return fraction(scalar, node: node, key: key).map { .fraction($0) }
         case .integer(let min, let max):
             return integer(scalar, node: node, key: key, min: min, max: max).map { .integer($0) }
         case .boolean:
@@ -246,6 +249,23 @@ struct ScalarRules {
         }
         guard value <= 100 else {
             add(.percentageOver100(key, scalar.value), node)
+            return nil
+        }
+        return value
+    }
+
+    /// A plain number from 0 to 1: `0`, `1`, `0.25`, `.5`.
+    private mutating func fraction(_ scalar: Scalar, node: Node, key: String) -> Double? {
+        let text = scalar.value
+        let digits = text.utf8.drop { $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "+") }
+        guard scalar.style == .plain, !digits.isEmpty, digits.allSatisfy({ ($0 >= 48 && $0 <= 57) || $0 == 46 }),
+            digits.filter({ $0 == 46 }).count <= 1, digits.contains(where: { $0 != 46 }), let value = Double(text)
+        else {
+            add(.notAFraction(key, found: Self.found(node)), node)
+            return nil
+        }
+        guard value >= 0, value <= 1 else {
+            add(.fractionOutOfRange(key, text), node)
             return nil
         }
         return value

@@ -104,6 +104,8 @@ public enum JSONSchemaExport {
                     ])
                 )
             ])
+        case .fraction:
+            return .object([("type", .string("number")), ("minimum", .int(0)), ("maximum", .int(1))])
         case .integer(let min, let max):
             var pairs: [(String, JSON)] = [("type", .string("integer")), ("minimum", .int(min))]
             if let max { pairs.append(("maximum", .int(max))) }

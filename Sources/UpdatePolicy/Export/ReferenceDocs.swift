@@ -129,6 +129,7 @@ public enum ReferenceDocs {
         case .path: "absolute path"
         case .duration: "duration"
         case .percentage: "percentage"
+        case .fraction: "number 0–1"
         case .integer(let min, let max): max.map { "integer \(min)–\($0)" } ?? "integer ≥ \(min)"
         case .boolean: "boolean"
         case .choice(let words): words.map { "`\($0)`" }.joined(separator: " \\| ")

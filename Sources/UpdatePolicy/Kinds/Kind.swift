@@ -257,6 +257,13 @@ extension CheckedProbe {
     static func check(entry probe: Probe, _ checks: inout CrossChecks) { probe.kind(as: Self.self)?.check(probe, &checks) }
 }
 
+extension Key {
+    /// The scenario fact of the kinds that place a node among the fleet by its machine id
+    /// (`rollout`, `rollout_wave`).
+    public static let machineIDFact = Key(
+        "machine_id", .string(nil), default: "simulated-machine", "The machine id the rollout gates hash.")
+}
+
 extension EntryKind {
     /// A gate's entry: its options plus `name` and `timeout`.
     static func gate(

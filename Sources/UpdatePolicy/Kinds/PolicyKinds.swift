@@ -4,7 +4,7 @@ public enum PolicyKinds {
     static let decodableGates: [any DecodableGate.Type] = [
         ChannelGate.self, ArchitectureGate.self, MinCompatibleVersionGate.self,
         FreeSpaceGate.self, NodeNotBlockedGate.self, MaintenanceWindowGate.self, MaxAttemptsGate.self, NoDowngradeGate.self,
-        RolloutGate.self, ExecGate.self, HTTPGate.self, FleetLockGate.self,
+        RolloutGate.self, RolloutWaveGate.self, ExecGate.self, HTTPGate.self, FleetLockGate.self,
     ]
 
     static let decodableProbes: [any DecodableProbe.Type] = [

@@ -6,7 +6,8 @@ public struct RolloutGate: CheckedGate {
     public static let entry = EntryKind.gate(
         "rollout", example: "- rollout: {percent: 25, salt: wave-1}", timeout: "1s",
         "Passes when a stable hash of `/etc/machine-id`, `salt` and the offered version falls under `percent`: staged "
-            + "rollouts from a plain static server.",
+            + "rollouts from a plain static server. When the release's signed metadata also carries a rollout wave, both "
+            + "must admit the node (`rollout_wave`).",
         [
             Key("percent", .percentage, required: true, "Share of nodes that take the update."),
             Key("salt", .string(nil), default: "\"\"", "Changes which nodes fall in the share."),
@@ -26,9 +27,7 @@ public struct RolloutGate: CheckedGate {
 
     public static let skippedByForce = true
     public static let withoutIt: String? = ": every node takes the update at once"
-    public static let facts = [
-        Key("machine_id", .string(nil), default: "simulated-machine", "The machine id the rollout gate hashes.")
-    ]
+    public static let facts = [Key.machineIDFact]
 
     public func changes(from old: RolloutGate, step: String) -> (messages: [String], covered: Set<String>) {
         guard old.percent.value != percent.value else { return ([], []) }

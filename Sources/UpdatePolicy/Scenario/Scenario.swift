@@ -14,6 +14,8 @@ public struct Scenario: Sendable {
     public var releaseMinCompatibleVersion: String?
     public var signature: String
     public var expires: String?
+    /// The release's rollout wave, as `latest.json` writes it (`{"start": …}`); nil: none.
+    public var rollout: String?
     public var downloadOutcome: String
     public var downloadDuration: Duration
     /// Times the link drops during the last file, each after an equal part of it.
@@ -158,6 +160,12 @@ public enum ScenarioLinter {
             runs: f.integer("runs").value, runEvery: f.optionalDuration("run_every")?.value,
             expectedOutcome: expect.optionalText("outcome")?.value, expectedRuns: expectedRuns,
             expectedWithin: expect.optionalDuration("within")?.value)
+        if let start = release.optionalText("rollout_start")?.value {
+            scenario.rollout =
+                "{\"start\": \"\(start)\", \"duration\": \"\(DurationText.format(release.duration("rollout_duration").value))\", "
+                + "\"start_percentage\": \(release.percentage("rollout_start_percentage").value), "
+                + "\"max_percentage\": \(release.percentage("rollout_max_percentage").value)}"
+        }
         scenario.downloadDrops = download.integer("drops").value
         scenario.downloadUnavailableFor = download.duration("unavailable_for").value
         let hooks = f.nested("hooks", ScenarioSchema.hooks)

@@ -21,6 +21,13 @@ public enum ScenarioSchema {
                 "signature", .choice(["valid", "bad", "missing"]), default: "valid",
                 "`latest.json.sig` as served: valid, signed with another key, or absent."),
             Key("expires", .timestamp, "The metadata's `expires`."),
+            Key(
+                "rollout_start", .timestamp,
+                "The release's rollout wave (`rollout` in its metadata) starts then; none: the release announces no wave. "
+                    + "Honoured only with a policy `public_key`, which makes the simulated metadata signed."),
+            Key("rollout_duration", .duration, default: "48h", "The wave's `duration`: the share reaches 100% after it."),
+            Key("rollout_start_percentage", .percentage, default: "0", "The wave's `start_percentage`."),
+            Key("rollout_max_percentage", .percentage, default: "100", "The wave's `max_percentage`: it is held there."),
         ])
 
     public static let download = Table(

@@ -210,6 +210,7 @@ public enum PolicySchema {
             maintenance_window: "22:00-04:00"
             preflight:
               \(RuleExamples.defaultGate)
+            rollout_wariness: 0.5
             healthcheck_url: http://127.0.0.1:10248/healthz
             kube_system_settle: 30s
             healthcheck: {timeout: 5m}
@@ -283,6 +284,10 @@ public enum PolicySchema {
                 "preflight", .entries(gateFamily), default: defaultPreflightText,
                 "Gates, run in the listed order before anything is downloaded; \(alwaysOnGates) is added first unless "
                     + "listed or turned off."),
+            Key(
+                "rollout_wariness", .fraction, default: "0.5",
+                "Where this node sits in a rollout wave that the release's signed metadata carries (the `rollout_wave` "
+                    + "gate): `0` is admitted when the wave starts, `1` when it ends, `0.5` at its stable bucket."),
             Key("healthcheck_url", .url(schemes: ["http", "https"]), "Upstream shorthand: one `http` probe, 200 = pass."),
             Key(
                 "kube_system_settle", .duration, default: "30s",

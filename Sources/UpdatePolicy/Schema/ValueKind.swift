@@ -9,6 +9,8 @@ public indirect enum ValueKind: Sendable {
     case path
     case duration
     case percentage
+    /// A number from 0 to 1 (`0.25`), as Zincati's `rollout_wariness` is written.
+    case fraction
     case integer(min: Int, max: Int?)
     case boolean
     /// One of a fixed set of words.
@@ -136,6 +138,7 @@ struct ParsedDefault: Sendable {
     let duration: Duration?
     let integer: Int
     let percentage: Double
+    let fraction: Double
     let rate: Int
     let size: Int
     let boolean: Bool
@@ -145,6 +148,7 @@ struct ParsedDefault: Sendable {
         duration = DurationText.parse(text)
         integer = Int(text) ?? 0
         percentage = Double(text.hasSuffix("%") ? String(text.dropLast()) : text) ?? 0
+        fraction = Double(text) ?? 0
         rate = RateText.parse(text) ?? 0
         size = RateText.parseSize(text) ?? 0
         boolean = text == "true"

@@ -40,6 +40,10 @@ extension Message {
                 + YAML11.describe(reading))
     }
 
+    static func notAFraction(_ key: String, found: String) -> Message {
+        Message(.wrongType, "`\(key)` expects a number from 0 to 1 like 0.25, found \(found)")
+    }
+
     static func notWholeNumber(_ key: String, range: String, found: String) -> Message {
         Message(.wrongType, "`\(key)` expects a whole number \(range), found \(found)")
     }
@@ -142,6 +146,10 @@ extension Message {
 
     static func percentageOver100(_ key: String, _ text: String) -> Message {
         Message(.outOfRange, "`\(key)` is \(text), over 100%")
+    }
+
+    static func fractionOutOfRange(_ key: String, _ text: String) -> Message {
+        Message(.outOfRange, "`\(key)` is \(text); it must be from 0 to 1", help: "0 is the earliest, 1 the latest, 0.5 the middle")
     }
 
     static func outOfRange(_ key: String, _ value: Int, range: String) -> Message {

@@ -18,9 +18,11 @@ struct VerifyCosignStep: ApplyStepHandler {
         } catch {
             throw RunFailure(.signature, "\(error)")
         }
-        context.release = .offered(OfferedRelease(metadata: resolved.release))
+        var offered = resolved.release
+        offered.authenticated = true
+        context.release = .offered(OfferedRelease(metadata: offered))
         context.report(
-            step, .pass, "cosign signature of \(signed.prefix(19))… verifies; offered \(context.describe(resolved.release))")
+            step, .pass, "cosign signature of \(signed.prefix(19))… verifies; offered \(context.describe(offered))")
         return nil
     }
 }

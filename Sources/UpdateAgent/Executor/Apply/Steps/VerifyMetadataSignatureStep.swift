@@ -16,6 +16,7 @@ struct VerifyMetadataSignatureStep: ApplyStepHandler {
         let trust = context.run.policy.trust
         let signedBy = try verifySignature(fetched.bytes, keys: keys, trust: trust, &context)
         var offered = try context.parseMetadata(fetched.bytes)
+        offered.authenticated = signedBy != nil
         if signedBy == nil {
             let unsigned = offered.files.filter { $0.signatureURL == nil }.map(\.name)
             guard unsigned.isEmpty else {
