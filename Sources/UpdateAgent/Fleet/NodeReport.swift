@@ -208,7 +208,9 @@ extension EtcdGateway {
         return try range(["key": Array(prefix.utf8), "range_end": end], within: deadline)
     }
 
-    private func range(_ fields: [String: [UInt8]], within deadline: FleetDeadline) throws(FleetError) -> [(key: [UInt8], value: [UInt8], lease: Int)] {
+    private func range(
+        _ fields: [String: [UInt8]], within deadline: FleetDeadline
+    ) throws(FleetError) -> [(key: [UInt8], value: [UInt8], lease: Int)] {
         let body = JSON.object(fields.sorted { $0.key < $1.key }.map { ($0.key, .string(Base64.encode($0.value))) })
         guard case .array(let kvs)? = try call("/v3/kv/range", body, within: deadline)["kvs"] else { return [] }
         return kvs.compactMap { kv in
