@@ -43,11 +43,11 @@ import Testing
             extra: """
                   kube_system_settle: 0
                   healthcheck:
-                    timeout: 2s
-                    interval: 1s
+                    timeout: 1m
+                    interval: 10s
                     retry_every: 1m
                     probes:
-                      - http: {name: app, url: "\(server.base)/healthz-\(id)", timeout: 1s}
+                      - http: {name: app, url: "\(server.base)/healthz-\(id)"}
                   agent: {check_every: 1h, jitter: 0s}
 
                 """,

@@ -89,9 +89,9 @@ enum ReleaseArtifacts {
 
         let binary = root.appendingPathComponent("bin/updatectl").path
         // The size bound of docs/performance.md: the Swift runtime, Foundation, swift-crypto and
-        // swift-argument-parser, stripped, in 20 MB.
+        // swift-argument-parser, stripped, in 21 MB.
         let size = try #require(try FileManager.default.attributesOfItem(atPath: binary)[.size] as? Int)
-        #expect(size <= 20_000_000, "the node binary is \(size) bytes")
+        #expect(size <= 21_000_000, "the node binary is \(size) bytes")
         let version = try CLI.runProgram(binary, ["--version"]).stdout
         if let head = ReleaseArtifacts.head {
             #expect(version.hasPrefix("0.1.0 (commit \(head)"), "\(version) is not stamped with \(head)")
