@@ -243,7 +243,9 @@ import Testing
         fleetLock.giveBackFailures = 8
         let (result, events) = try await agent(a, until: "up_to_date")
         #expect(
-            events == ["probed", "activated", "waiting", "committed", "gave_back", "waiting", "gave_back", "waiting", "up_to_date"],
+            events == [
+                "probed", "activated", "waiting", "committed", "give_back_failed", "waiting", "gave_back", "waiting", "up_to_date",
+            ],
             "\(result.stdout)")
         #expect(result.stdout.contains("not given back now"), "\(result.stdout)")
         #expect(result.stdout.contains("trying again in 1m"), "\(result.stdout)")

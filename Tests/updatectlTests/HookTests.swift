@@ -183,6 +183,27 @@ import Glibc
         #expect(!alive, "sleep \(pid) outlived its hook")
     }
 
+    /// A hook that starts something in the background (a notifier) and exits 0 has succeeded:
+    /// the background process keeps the output pipes open, but the command is judged by its own
+    /// exit, not by theirs, and nothing waits for the hook's timeout.
+    @Test func aHookThatLeavesABackgroundProcessSucceedsWhenItExits() async throws {
+        let (server, node, log) = try await node(
+            hooks: "    timeout: 10m\n    before_reboot:\n      - [/bin/sh, -c, 'sleep 600 & echo $! > LOG; exit 0']\n")
+        defer { Task { await server.stop() } }
+        defer {
+            if let pid = try? String(contentsOfFile: log, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
+                let number = Int32(pid)
+            {
+                kill(number, SIGKILL)
+            }
+        }
+        let result = try await node.apply()
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let line = Self.line(result.stdout, of: "hook.before_reboot")
+        #expect(line.contains(" done ") && !line.contains("killed"), "\(result.stdout)")
+        #expect(node.marker("booted") == "b" && node.marker("next") == "b", "\(result.stdout)")
+    }
+
     @Test func afterCommitRunsOnceTheHealthcheckCommitsAndItsFailureIsAWarning() async throws {
         let (server, node, log) = try await node(
             hooks: "    after_commit:\n      - [/bin/sh, -c, 'echo chat is down >&2; exit 2']\n      - \(Self.recorder)\n")

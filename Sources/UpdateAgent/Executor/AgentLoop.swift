@@ -16,7 +16,7 @@ public enum AgentEvent: Sendable, Equatable {
 
     /// One word for the event, as the agent's log names it: `committed`, `verification_failed`,
     /// `rolled_back`, `fell_back`, `probed`, `refused`, `up_to_date`, `activated`, `staged`,
-    /// `deferred`, `checked`, `failed`, `rebooted`, `gave_back`, `waiting` or `trouble`.
+    /// `deferred`, `checked`, `failed`, `rebooted`, `gave_back`, `give_back_failed`, `waiting` or `trouble`.
     public var name: String {
         switch self {
         case .verified(let outcome):
@@ -39,7 +39,7 @@ public enum AgentEvent: Sendable, Equatable {
             case .failed: "failed"
             case .rebooted: "rebooted"
             }
-        case .gaveBack: "gave_back"
+        case .gaveBack(_, let done, _): done ? "gave_back" : "give_back_failed"
         case .waiting: "waiting"
         case .trouble: "trouble"
         }

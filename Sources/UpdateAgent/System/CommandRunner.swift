@@ -100,7 +100,8 @@ extension CommandRunner {
 public struct ProcessRunner: CommandRunner {
     /// The bytes of standard error kept (its tail).
     public var outputLimit: Int
-    /// Between SIGTERM to the group and SIGKILL.
+    /// Between SIGTERM to the group and SIGKILL; and how long the output of what the command left
+    /// running in the background is still read after the command itself exited.
     public var grace: Duration
 
     public init(outputLimit: Int = 8192, grace: Duration = .milliseconds(500)) {
@@ -244,10 +245,13 @@ public struct ProcessRunner: CommandRunner {
         var killAt: UInt64?
         var status: Int32 = 0
         var exited = false
+        // When the command itself has ended: what it started in the background may hold the pipes
+        // open for ever (`notify-send &`), so reading stops `grace` after the command's own exit.
+        var exitedAt: UInt64?
         var buffer = [UInt8](repeating: 0, count: 65536)
         while !exited || !open.isEmpty {
             let now = Monotonic.now()
-            if !timedOut, now >= deadline {
+            if !timedOut, !exited, now >= deadline {
                 timedOut = true
                 kill(-pid, SIGTERM)
                 killAt = now + Monotonic.nanoseconds(grace)
@@ -261,7 +265,14 @@ public struct ProcessRunner: CommandRunner {
             }
             if !exited {
                 let waited = waitpid(pid, &status, WNOHANG)
-                if waited == pid { exited = true }
+                if waited == pid {
+                    exited = true
+                    exitedAt = now
+                }
+            }
+            if let at = exitedAt, !timedOut, now >= at + Monotonic.nanoseconds(grace) {
+                for fd in open { close(fd) }
+                open = []
             }
             if open.isEmpty {
                 if !exited { usleep(1_000) }
