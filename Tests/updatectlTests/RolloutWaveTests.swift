@@ -188,4 +188,18 @@ import Testing
         #expect(checked.status == 1, "\(checked.stdout)\(checked.stderr)")
         #expect((checked.stdout + checked.stderr).contains("`rollout` has the unknown key `max_percent`"), "\(checked.stdout)")
     }
+
+    /// A wave without its start says that it is missing, not that it is no time.
+    @Test func aWaveWithoutAStartSaysItIsMissing() async throws {
+        let server = try await TestServer()
+        defer { Task { await server.stop() } }
+        let release = UpstreamRelease()
+        try Self.publish(release, server, wave: #"{"duration": "48h"}"#)
+        let node = try TestNode.upstream(release, server: server)
+        let checked = try await node.run("check", environment: Self.environment(node, machine: Self.machineA, at: Self.end))
+        #expect(checked.status == 1, "\(checked.stdout)\(checked.stderr)")
+        #expect(
+            (checked.stdout + checked.stderr).contains("`rollout.start` is missing: a wave needs a start and a duration"),
+            "\(checked.stdout)\(checked.stderr)")
+    }
 }

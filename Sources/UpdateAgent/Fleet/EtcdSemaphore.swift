@@ -104,7 +104,7 @@ struct EtcdSemaphore: FleetEngine {
             }
             return .refused(
                 "the semaphore \(key) changed under each of \(Self.attempts) compare-and-swaps (other nodes are "
-                    + "taking and giving back slots); nothing was changed, the next run tries again")
+                    + "taking and giving back slots); nothing was changed")
         } catch {
             return error.unreachable ? .unreachable(error.description) : .refused(error.description)
         }

@@ -26,7 +26,8 @@ public struct FleetSnapshot: Sendable, Equatable {
 
     /// "the 1 reboot slot of group G is held, by a" / "all 3 reboot slots of group G are held, by a, b, c".
     static func full(total: Int, holders: [String], group: String) -> String {
-        (total == 1 ? "the 1 reboot slot of group \(group) is" : "all \(total) reboot slots of group \(group) are")
+        if total == 0 { return "group \(group) has no reboot slots (its semaphore's total_slots is 0)" }
+        return (total == 1 ? "the 1 reboot slot of group \(group) is" : "all \(total) reboot slots of group \(group) are")
             + " held, by " + holders.joined(separator: ", ")
     }
 }

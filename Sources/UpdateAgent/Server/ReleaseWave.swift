@@ -58,6 +58,9 @@ public struct ReleaseWave: Sendable, Equatable {
     }
 
     private static func parse(_ values: [String: String], place: String) throws(ReleaseMetadata.Invalid) -> ReleaseWave {
+        for key in ["start", "duration"] where values[key] == nil {
+            throw ReleaseMetadata.Invalid(message: "`\(place)\(key)` is missing: a wave needs a start and a duration")
+        }
         guard let startText = values["start"], let start = Timestamp.parse(startText) else {
             throw ReleaseMetadata.Invalid(message: "`\(place)start` is not an RFC 3339 time")
         }

@@ -117,7 +117,7 @@ struct MetadataFreshness {
                         + "or the publisher has not signed it again since")
             }
         }
-        return age.map { "released \(Self.format($0)) ago" }
+        return age.map { $0 < .seconds(60) ? "released less than a minute ago" : "released \(Self.format($0)) ago" }
     }
 
     /// Why the metadata is not taken, when it is older than `newest` (the newest signed metadata
