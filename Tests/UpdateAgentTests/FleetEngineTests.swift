@@ -101,7 +101,12 @@ import UpdatePolicy
     }
 
     /// A value that is not Airlock's layout is reported and left as it is.
-    @Test(arguments: [#"not json"#, #"{"holders":[]}"#, #"{"total_slots":1,"holders":[7]}"#, #"{"total_slots":1,"holders":{}}"#])
+    @Test(arguments: [
+        #"not json"#, #"{"holders":[]}"#, #"{"total_slots":1,"holders":[7]}"#, #"{"total_slots":1,"holders":{}}"#,
+        #"{"total_slots":2,"holders":[],"extra":1}"#, #"{"total_slots":2,"holders":["x"],"total_slots":5}"#,
+        #"{"total_slots":2,"holders":[],"holders":[]}"#, #"{"total_slots":2.0,"holders":[]}"#, #"{"total_slots":1e0,"holders":[]}"#,
+        #"{"total_slots":-1,"holders":[]}"#, #"{"total_slots":"2","holders":[]}"#, #"{"total_slots":2}"#, #"[2,[]]"#,
+    ])
     func aForeignValueIsNeverOverwritten(value: String) {
         let gateway = Gateway()
         gateway.value = Array(value.utf8)

@@ -246,6 +246,30 @@ import Testing
         await fleet.stop()
     }
 
+    /// A value that is not exactly Airlock's layout (a key besides its two, a key twice, a
+    /// total_slots written as a fraction or with an exponent) defers the run and stays as it is,
+    /// byte for byte, with a free slot and all.
+    @Test(.enabled(if: available))
+    func aValueThatIsNotExactlyAirlocksLayoutIsNeverOverwritten() async throws {
+        let fleet = try await Self.fleet(["node-a"], slots: 2)
+        let node = try #require(fleet.nodes["node-a"])
+        let values = [
+            (#"{"total_slots":2,"holders":[],"extra":1}"#, #"has a key "extra" besides total_slots and holders"#),
+            (#"{"total_slots":2,"holders":["x"],"total_slots":5}"#, "has total_slots twice"),
+            (#"{"total_slots":2.0,"holders":[]}"#, "has a total_slots that is not a non-negative integer written as an integer"),
+            (#"{"total_slots":1e0,"holders":[]}"#, "has a total_slots that is not a non-negative integer written as an integer"),
+        ]
+        for (value, what) in values {
+            try fleet.etcd.put(fleet.key, value)
+            let result = try await node.apply()
+            #expect(result.status == 3, "\(value): \(result.stdout)\(result.stderr)")
+            #expect(result.stdout.contains("\(what): not Airlock's layout; fix or delete the key"), "\(result.stdout)")
+            #expect(try fleet.etcd.value(fleet.key) == value)
+            #expect(try node.state()["phase"] as? String == "staged")
+        }
+        await fleet.stop()
+    }
+
     /// The semaphore deleted and created again between a node's read and its swap (an operator
     /// who deleted a broken key; another node that created it anew, full): its `version` is back
     /// where the node read it, but the swap compares `mod_revision`, so it fails; the node reads

@@ -289,8 +289,67 @@ final class TestFleetLockServer: @unchecked Sendable {
         #expect((id["message"] as? String ?? "").contains("printable ASCII"), "\(id)")
     }
 
+    /// An id's control characters (a tab, DEL) are shown escaped in the message, never raw.
+    @Test(arguments: [(#""a\tb""#, #"a\tb"#, "\t"), (#""a\x7Fb""#, #"a\u{7f}b"#, "\u{7F}")])
+    func aFleetIdsControlCharactersAreEscapedInTheMessage(id: String, shown: String, raw: String) throws {
+        let findings = try Self.lintFindings(second: "id: \(id)")
+        let bad = try #require(findings.first { $0["rule"] as? String == "UPD308" }, "\(findings)")
+        let message = bad["message"] as? String ?? ""
+        #expect(message.contains("the quoted text \"\(shown)\""), "\(message)")
+        #expect(!message.contains(raw), "\(message)")
+    }
+
+    /// A fleet lock's address is a base URL the protocol's paths are appended to: a query, a
+    /// fragment or user information in `url` or in any of the `endpoints` is an error at that
+    /// address.
+    @Test func anAddressWithAQueryFragmentOrUserIsAnErrorAtIt() throws {
+        let findings = try Self.lintFindings(
+            preflight: """
+                    - fleet_lock: {engine: fleetlock, url: "http://h:1/?x=1", group: rack-4, id: edge-1}
+                    - fleet_lock: {name: site, engine: etcd, endpoints: ["https://e1.example.com:2379", "https://e2.example.com:2379/#f", https://u@e3.example.com:2379], group: g, id: edge-1}
+
+                """)
+        let address = findings.filter { $0["rule"] as? String == "UPD413" }
+        let places = address.map { [$0["line"] as? Int ?? 0, $0["column"] as? Int ?? 0] }
+        #expect(places == [[5, 44], [6, 89], [6, 123]], "\(address)")
+        #expect(address.allSatisfy { $0["severity"] as? String == "error" })
+        let messages = address.map { $0["message"] as? String ?? "" }
+        #expect(messages.count == 3 && messages[0].contains("has a query (`?`)"), "\(messages)")
+        #expect(messages.count == 3 && messages[1].contains("has a fragment (`#`)"), "\(messages)")
+        #expect(messages.count == 3 && messages[2].contains("has user information (`user@`)"), "\(messages)")
+    }
+
+    /// A zero `timeout` is an error wherever a timeout bounds something: a fleet lock's (which
+    /// would otherwise wait without limit), the hooks' (which would kill every command at once),
+    /// a probe's.
+    @Test func aZeroTimeoutIsAnErrorAtIt() throws {
+        let findings = try Self.lintFindings(
+            preflight: """
+                    - fleet_lock: {engine: fleetlock, url: "https://airlock.example.com", id: edge-1, timeout: 0s}
+                  hooks: {timeout: 0s}
+                  healthcheck:
+                    probes:
+                      - exec: {command: [/bin/true], timeout: 0s}
+
+                """)
+        let zero = findings.filter { $0["rule"] as? String == "UPD307" }
+        let places = zero.map { [$0["line"] as? Int ?? 0, $0["column"] as? Int ?? 0] }
+        #expect(places == [[5, 96], [6, 20], [9, 47]], "\(findings)")
+        #expect(zero.allSatisfy { ($0["message"] as? String ?? "").contains("`timeout` is 0s: a timeout must be longer than zero") })
+    }
+
     /// `lint --format json`'s findings for a policy with two fleet locks, the second with `second`.
     static func lintFindings(second: String) throws -> [[String: Any]] {
+        try lintFindings(
+            preflight: """
+                    - fleet_lock: {engine: fleetlock, url: "https://airlock.example.com", group: rack-4, id: edge-1}
+                    - fleet_lock: {name: site, engine: fleetlock, url: "https://airlock.example.com", group: site-7, \(second)}
+
+                """)
+    }
+
+    /// `lint --format json`'s findings for a policy whose `preflight:` (line 4) lists `preflight`.
+    static func lintFindings(preflight: String) throws -> [[String: Any]] {
         let directory = try TemporaryDirectory()
         try directory.write(
             "policy.yaml",
@@ -299,10 +358,8 @@ final class TestFleetLockServer: @unchecked Sendable {
               server: https://u.example.com
               public_key: ed25519:Hn1+J4gUuOPxSNmoJfiFmdZ3Rvb4vnwYrH7s+dqvFiU=
               preflight:
-                - fleet_lock: {engine: fleetlock, url: "https://airlock.example.com", group: rack-4, id: edge-1}
-                - fleet_lock: {name: site, engine: fleetlock, url: "https://airlock.example.com", group: site-7, \(second)}
 
-            """)
+            """ + preflight)
         let result = try CLI.run(["lint", "--format", "json", directory.url.appendingPathComponent("policy.yaml").path])
         let object = try #require(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stderr)")
         return try #require(object["findings"] as? [[String: Any]])

@@ -136,29 +136,44 @@ struct AirlockSemaphore: Equatable {
         holders.insert(id, at: index)
     }
 
+    /// Exactly Airlock's layout or nothing: the keys `total_slots` (a non-negative integer written
+    /// as one) and `holders` (a list of text, or Go's `null` for none), each once and no other,
+    /// the text UTF-8; anything else would not survive its own rewriting unchanged, so it is
+    /// refused and left to the operator.
     static func parse(_ bytes: [UInt8], key: String) throws(FleetError) -> AirlockSemaphore {
+        func foreign(_ what: String) -> FleetError {
+            FleetError("the semaphore \(key) \(what): not Airlock's layout; fix or delete the key")
+        }
         let json: JSON
         do {
-            json = try JSON.parse(bytes, replacingInvalidUTF8: true)
+            json = try JSON.parse(bytes)
         } catch {
-            throw FleetError("the semaphore \(key) is not JSON (\(error)): not Airlock's layout; fix or delete the key")
+            throw foreign("is not JSON (\(error))")
         }
-        guard let total = json["total_slots"]?.intValue, total >= 0 else {
-            throw FleetError("the semaphore \(key) has no total_slots: not Airlock's layout; fix or delete the key")
+        guard case .object(let pairs) = json else { throw foreign("is not a JSON object") }
+        for (index, (name, _)) in pairs.enumerated() {
+            guard name == "total_slots" || name == "holders" else {
+                throw foreign("has a key \(JSON.quote(name)) besides total_slots and holders")
+            }
+            if pairs[..<index].contains(where: { $0.0 == name }) { throw foreign("has \(name) twice") }
+        }
+        guard let totalSlots = json["total_slots"] else { throw foreign("has no total_slots") }
+        guard case .int(let total) = totalSlots, total >= 0 else {
+            throw foreign("has a total_slots that is not a non-negative integer written as an integer")
         }
         var holders: [String] = []
         switch json["holders"] {
         case .array(let items)?:
             for item in items {
-                guard let id = item.stringValue else {
-                    throw FleetError("the semaphore \(key) has a holder that is not text: not Airlock's layout; fix or delete the key")
-                }
+                guard let id = item.stringValue else { throw foreign("has a holder that is not text") }
                 holders.append(id)
             }
-        case .null?, nil:
+        case .null?:
             break
+        case nil:
+            throw foreign("has no holders")
         default:
-            throw FleetError("the semaphore \(key) has holders that are not a list: not Airlock's layout; fix or delete the key")
+            throw foreign("has holders that are not a list")
         }
         return AirlockSemaphore(totalSlots: total, holders: holders)
     }

@@ -41,7 +41,7 @@ struct ScalarRules {
         guard let scalar = node.scalar else { return node.kindDescription }
         if scalar.isNull { return "nothing (null)" }
         let text = scalar.value.count > 60 ? String(scalar.value.prefix(57)) + "…" : scalar.value
-        let shown = text.replacingNewlines
+        let shown = VisibleText.escape(text)
         switch scalar.style {
         case .plain: return "`\(shown)`"
         case .singleQuoted, .doubleQuoted: return "the quoted text \"\(shown)\""
@@ -214,6 +214,11 @@ struct ScalarRules {
             add(.durationTooLong(key, text), node)
             return nil
         }
+        // Every `timeout` bounds something: a command, a probe, a gate, a whole run.
+        guard value > .zero || key != "timeout" else {
+            add(.zeroTimeout(key, text), node)
+            return nil
+        }
         return value
     }
 
@@ -315,13 +320,5 @@ extension YAML11.Reading {
     var booleanText: String? {
         if case .boolean(let value) = self { return value ? "true" : "false" }
         return nil
-    }
-}
-
-extension String {
-    var replacingNewlines: String {
-        var out = ""
-        for character in self { out += character == "\n" ? "\\n" : String(character) }
-        return out
     }
 }

@@ -300,7 +300,7 @@ extension Rules {
     static let outOfRange = Rule(
         "UPD307", "out-of-range", .error,
         summary: "A number outside the range its key allows.",
-        rationale: "The value cannot be meant: a negative count, a status code that is not HTTP's, a zero port.",
+        rationale: "The value cannot be meant: a negative count, a status code that is not HTTP's, a zero port, a zero timeout.",
         fix: "Use a value in the range the message gives.",
         example: "updates:\n  auto_rollback_after: -1")
 

@@ -170,10 +170,13 @@ public struct FleetLockGate: CheckedGate {
 
     static let fleetLockAddress = Rule(
         "UPD413", "fleet-lock-address", .error,
-        summary: "A `fleet_lock` gate without the address its engine needs.",
+        summary: "A `fleet_lock` gate without the address its engine needs, or with an address that is not a base URL "
+            + "(a query, a fragment or user information).",
         rationale: "`engine: fleetlock` talks to a FleetLock server at `url`; `engine: etcd` to etcd's `endpoints`. A "
-            + "gate that cannot reach its engine defers every update forever.",
-        fix: "Give `url` for `fleetlock`, `endpoints` for `etcd`.",
+            + "gate that cannot reach its engine defers every update forever. The protocol's paths (`/v1/pre-reboot`, "
+            + "`/v3/kv/range`) are appended to the address: after a `?` or `#` they would become part of the query or "
+            + "fragment, and the request would go to the wrong place.",
+        fix: "Give `url` for `fleetlock`, `endpoints` for `etcd`, each as `scheme://host[:port][/path]`.",
         example: "updates:\n  preflight:\n    - fleet_lock: {engine: etcd, url: \"https://airlock.example.com\"}")
 
     static let fleetLockPlaintext = Rule(
@@ -278,6 +281,23 @@ public struct FleetLockGate: CheckedGate {
         }
         var addresses = url.map { [Located($0.value, $0.origin)] } ?? []
         addresses += endpoints.map { list in list.value.map { Located($0, list.origin) } } ?? []
+        // Each endpoint where it is written: the list keeps only its own start.
+        var entries = url.map { [($0.value, $0.origin.mark)] } ?? []
+        var searchFrom = endpoints?.origin.mark
+        for endpoint in endpoints?.value ?? [] {
+            let mark = searchFrom.flatMap { checks.mark(of: endpoint.text, from: $0) } ?? endpoints?.origin.mark
+            entries.append((endpoint, mark))
+            searchFrom = checks.end(of: mark) ?? searchFrom
+        }
+        for (address, mark) in entries {
+            guard let problem = Self.notABase(address), let mark else { continue }
+            checks.findings.append(
+                Finding(
+                    .fleetLockAddress,
+                    "`\(address.text)` has \(problem): updatectl appends the protocol's paths to the address, "
+                        + "which needs a base URL", start: mark, end: checks.end(of: mark),
+                    help: "write the address as scheme://host[:port][/path], with no `?`, `#` or `user@`"))
+        }
         if let plain = addresses.first(where: { $0.value.scheme == "http" && !Self.isLoopback($0.value) }),
             let mark = plain.origin.mark
         {
@@ -298,6 +318,16 @@ extension AgentSchedule {
 }
 
 extension FleetLockGate {
+    /// What keeps `url` from being a base the protocol's paths can be appended to: a query, a
+    /// fragment, or user information (a password in the policy, sent nowhere); nil for a base.
+    static func notABase(_ url: PolicyURL) -> String? {
+        let rest = url.text.utf8.drop { $0 != UInt8(ascii: ":") }.dropFirst(3)
+        if rest.contains(UInt8(ascii: "?")) { return "a query (`?`)" }
+        if rest.contains(UInt8(ascii: "#")) { return "a fragment (`#`)" }
+        if url.authority.contains("@") { return "user information (`user@`)" }
+        return nil
+    }
+
     /// A URL on this machine (127.0.0.0/8, localhost, ::1): plain http does not cross a network.
     static func isLoopback(_ url: PolicyURL) -> Bool {
         var host = url.authority

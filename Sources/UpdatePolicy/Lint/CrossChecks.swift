@@ -47,6 +47,26 @@ struct CrossChecks {
         return Mark(line: mark.line, column: mark.column + width, offset: index)
     }
 
+    /// Where `text` is first written at or after `mark` (at its opening quote when quoted); nil
+    /// when it is not there as it is (written with escapes, say).
+    func mark(of text: String, from mark: Mark) -> Mark? {
+        let needle = Array(text.utf8)
+        guard !needle.isEmpty, mark.offset < source.count else { return nil }
+        var index = mark.offset
+        while index + needle.count <= source.count, !source[index..<index + needle.count].elementsEqual(needle) { index += 1 }
+        guard index + needle.count <= source.count else { return nil }
+        if index > mark.offset, source[index - 1] == UInt8(ascii: "\"") || source[index - 1] == UInt8(ascii: "'") { index -= 1 }
+        var (line, column) = (mark.line, mark.column)
+        for byte in source[mark.offset..<index] {
+            if byte == 0x0A {
+                (line, column) = (line + 1, 1)
+            } else if byte & 0xC0 != 0x80 {
+                column += 1
+            }
+        }
+        return Mark(line: line, column: column, offset: index)
+    }
+
     func at(_ origin: Origin) -> Mark { origin.mark ?? anchor.start }
     func format(_ duration: Duration) -> String { DurationText.format(duration) }
     func said(_ origin: Origin) -> String { origin.isDefault ? " (the default)" : "" }

@@ -144,6 +144,12 @@ extension Message {
         Message(.outOfRange, "`\(key)` is \(text), longer than the maximum of 30 days")
     }
 
+    static func zeroTimeout(_ key: String, _ text: String) -> Message {
+        Message(
+            .outOfRange, "`\(key)` is \(text): a timeout must be longer than zero",
+            help: "give the longest it may take, like 30s (0s would fail a command at once, or leave a request unbounded)")
+    }
+
     static func percentageOver100(_ key: String, _ text: String) -> Message {
         Message(.outOfRange, "`\(key)` is \(text), over 100%")
     }
