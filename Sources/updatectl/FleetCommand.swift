@@ -21,8 +21,10 @@ struct FleetStatusCommand: ParsableCommand {
             etcd: the semaphore as stored (Airlock's layout), and one row per node that reports \
             its status (/updatectl/v1/nodes/GROUP/ID): version, phase, offered version, age of \
             its last report, deferral or last error. A row is flagged stale (a holder of a slot \
-            without a report, or a report older than --stale-after), rolled_back, or stuck (an \
-            update in flight for longer than --stuck-after). A FleetLock server has no request \
+            without a report, or a report older than --stale-after), rolled_back (still behind a \
+            version it rolled back), stuck (an update in flight for longer than --stuck-after), \
+            unreadable (a value that is no report), clock_ahead (a report dated in the future) or \
+            id_mismatch (a report naming another id than its key). A FleetLock server has no request \
             that lists holders; for it, what this node recorded when it took a slot is shown. \
             Exit 1 when an engine or the reports cannot be read, or a node is flagged.
 
@@ -73,7 +75,7 @@ struct FleetStatusCommand: ParsableCommand {
         let now = environment.checks.clock.now()
         let staleAfter = self.staleAfter ?? policy.agent.runInterval * 2
         let nodes = reports.map { report -> FleetNodeRows? in
-            let read: Result<[NodeReport], FleetError>?
+            let read: Result<[NodeReportEntry], FleetError>?
             do throws(FleetError) {
                 read = try NodeReports.read(gate: report.gate, policy, environment.checks).map { .success($0) }
             } catch {
@@ -158,7 +160,7 @@ struct FleetStatusCommand: ParsableCommand {
         pairs.append(("error", JSON.optional(report.problem)))
         let record = held.first { $0.gate == report.gate }
         pairs.append(("recorded", record.map { .object([("at", .string($0.at.description)), ("detail", .string($0.detail))]) } ?? .null))
-        pairs += nodes?.json ?? [("nodes", .null)]
+        pairs += nodes?.json ?? FleetNodeRows.noReports
         return .object(pairs)
     }
 }

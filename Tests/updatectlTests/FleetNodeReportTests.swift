@@ -151,6 +151,117 @@ import Testing
         await fleet.stop()
     }
 
+    /// A node that rolled back stays flagged rolled_back at its next runs (whatever phase they
+    /// leave it in), for as long as it runs a version older than the one it rolled back: its
+    /// report carries the sidecar's last rollback. Running that version, or a newer one, clears it.
+    @Test(.enabled(if: available))
+    func theRolledBackFlagLastsWhileTheNodeIsBehind() async throws {
+        let fleet = try await FleetEtcdTests.fleet(["node-a", "node-b"])
+        let a = try #require(fleet.nodes["node-a"]), b = try #require(fleet.nodes["node-b"])
+        let later = ["UPDATECTL_TEST_NOW": "2026-11-26T10:00:00Z"]
+        #expect(try await a.apply().status == 0)
+        let rolledBack = try await a.run("rollback", environment: later)
+        #expect(rolledBack.status == 0, "\(rolledBack.stdout)\(rolledBack.stderr)")
+        // The next run: 1.1.0 was rolled back, so it is not installed again; the phase moves on.
+        let next = try await a.apply(environment: ["UPDATECTL_TEST_NOW": "2026-11-26T11:00:00Z"])
+        #expect([0, 3].contains(next.status), "\(next.stdout)\(next.stderr)")
+        let report = try #require(try await Self.report(fleet.etcd, "node-a"))
+        #expect(report["phase"] as? String != "rolled_back" && report["version"] as? String == "1.0.0", "\(report)")
+        let last = try #require(report["last_rollback"] as? [String: Any], "\(report)")
+        #expect(last["version"] as? String == "1.1.0" && (last["at"] as? String)?.hasPrefix("2026-11-26T10:00:") == true, "\(last)")
+
+        let text = try await Self.status(b, now: "2026-11-26T11:00:00Z")
+        #expect(text.status == 1, "\(text.stdout)\(text.stderr)")
+        let rowA = try #require(Self.row(text, "node-a"), "\(text.stdout)")
+        #expect(rowA.contains("rolled back from 1.1.0 at 2026-11-26T10:00:"), "\(rowA)")
+        let nodes = try Self.nodes(try await Self.status(b, ["--format", "json"], now: "2026-11-26T11:00:00Z"))
+        #expect(nodes["node-a"]?["flags"] as? [String] == ["rolled_back"], "\(nodes)")
+
+        // Running the rolled-back version, or a newer one: no longer behind it.
+        for version in ["1.1.0", "1.2.0"] {
+            let value =
+                #"{"report_version":1,"id":"node-a","group":"workers","version":"\#(version)","phase":"success","offered":null,"#
+                + #""phase_since":"2026-11-26T11:00:00Z","at":"2026-11-26T11:00:00Z","run":"healthcheck","outcome":"committed","#
+                + #""deferral":null,"last_error":null,"ttl_seconds":12600,"#
+                + #""last_rollback":{"version":"1.1.0","at":"2026-11-26T10:00:00Z"}}"#
+            let etcd = fleet.etcd
+            try await onOwnThread { try etcd.put(Self.reportKey("node-a"), value) }
+            let caught = try await Self.status(b, ["--format", "json"], now: "2026-11-26T11:00:00Z")
+            #expect(try Self.nodes(caught)["node-a"]?["flags"] as? [String] == [], "\(version): \(caught.stdout)")
+        }
+        await fleet.stop()
+    }
+
+    /// `fleet status --format json` has the same keys for every gate, whatever its engine: a
+    /// FleetLock gate keeps no reports, and its node keys are null.
+    @Test(.enabled(if: available))
+    func everyGateHasTheSameJSONKeys() async throws {
+        let fleet = try await FleetEtcdTests.fleet(["node-a"])
+        let a = try #require(fleet.nodes["node-a"])
+        try a.writePolicy(
+            server: fleet.server.base, publicKey: fleet.release.publicKeyText,
+            preflight: "    - fleet_lock: {name: etcd_lock, engine: etcd, endpoints: [\"\(fleet.etcd.endpoint)\"], group: workers, "
+                + "id: node-a, timeout: 10s}\n"
+                + "    - fleet_lock: {name: airlock, engine: fleetlock, url: \"http://127.0.0.1:9/\", group: workers, id: node-a}\n")
+        let result = try await Self.status(a, ["--format", "json"])
+        let gates = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]], "\(result.stdout)")
+        #expect(gates.count == 2, "\(gates)")
+        let etcdGate = try #require(gates.first { $0["gate"] as? String == "etcd_lock" })
+        let lockGate = try #require(gates.first { $0["gate"] as? String == "airlock" })
+        #expect(Set(etcdGate.keys) == Set(lockGate.keys), "\(etcdGate.keys) \(lockGate.keys)")
+        for key in ["nodes", "nodes_error", "stale_after_seconds", "stuck_after_seconds"] {
+            #expect(lockGate[key] is NSNull, "\(key): \(lockGate)")
+        }
+        #expect(etcdGate["stale_after_seconds"] as? Int == 8400, "\(etcdGate)")
+        await fleet.stop()
+    }
+
+    /// Values under the group's prefix that are no report this version reads (not JSON, another
+    /// `report_version`) are shown as unreadable rows and flagged; a report dated after this
+    /// machine's clock is flagged clock_ahead (no negative age); a report naming another id than
+    /// its key's is shown under the key's id and flagged id_mismatch.
+    @Test(.enabled(if: available))
+    func oddReportsAreShownAndFlagged() async throws {
+        let fleet = try await FleetEtcdTests.fleet(["node-a", "node-b"])
+        let a = try #require(fleet.nodes["node-a"]), b = try #require(fleet.nodes["node-b"])
+        #expect(try await a.apply().status == 0)
+        func report(_ id: String, at: String) -> String {
+            #"{"report_version":1,"id":"\#(id)","group":"workers","version":"1.0.0","phase":"idle","offered":null,"#
+                + #""phase_since":"\#(at)","at":"\#(at)","run":"apply","outcome":"up_to_date","deferral":null,"#
+                + #""last_error":null,"ttl_seconds":12600}"#
+        }
+        let etcd = fleet.etcd
+        let (aheadReport, copiedReport) = (report("ahead", at: "2026-11-26T12:00:00Z"), report("node-a", at: "2026-11-26T10:00:00Z"))
+        try await onOwnThread {
+            try etcd.put(Self.reportKey("junk"), "not json")
+            try etcd.put(Self.reportKey("newer"), #"{"report_version":2,"id":"newer"}"#)
+            try etcd.put(Self.reportKey("ahead"), aheadReport)
+            try etcd.put(Self.reportKey("copy%20x"), copiedReport)
+        }
+        let now = "2026-11-26T10:00:00Z"
+        let patient = ["--stale-after", "48h", "--stuck-after", "48h"]
+        let text = try await Self.status(b, patient, now: now)
+        #expect(text.status == 1, "\(text.stdout)\(text.stderr)")
+        #expect(text.stdout.contains("  nodes      5 nodes, 4 flagged, 2 unreadable reports"), "\(text.stdout)")
+        let junk = try #require(Self.row(text, "junk"), "\(text.stdout)")
+        #expect(junk.contains("unreadable: the value is not a JSON object (key /updatectl/v1/nodes/workers/junk)"), "\(junk)")
+        let newer = try #require(Self.row(text, "newer"), "\(text.stdout)")
+        #expect(newer.contains("unreadable: report_version 2, not 1"), "\(newer)")
+        let ahead = try #require(Self.row(text, "ahead"), "\(text.stdout)")
+        #expect(ahead.contains(" in 2h ") && ahead.contains("clock ahead by 2h"), "\(ahead)")
+        let copy = try #require(Self.row(text, "copy x"), "\(text.stdout)")
+        #expect(copy.contains("the report names itself `node-a`, not the key's id"), "\(copy)")
+
+        let nodes = try Self.nodes(try await Self.status(b, ["--format", "json"] + patient, now: now))
+        #expect(nodes["junk"]?["flags"] as? [String] == ["unreadable"] && nodes["junk"]?["phase"] is NSNull, "\(nodes)")
+        #expect(nodes["junk"]?["key"] as? String == Self.reportKey("junk"))
+        #expect(nodes["newer"]?["flags"] as? [String] == ["unreadable"], "\(nodes)")
+        #expect(nodes["ahead"]?["flags"] as? [String] == ["clock_ahead"] && nodes["ahead"]?["age_seconds"] as? Int == 0, "\(nodes)")
+        #expect(nodes["copy x"]?["flags"] as? [String] == ["id_mismatch"], "\(nodes)")
+        #expect(nodes["node-a"]?["flags"] as? [String] == [], "\(nodes)")
+        await fleet.stop()
+    }
+
     /// The report lives on a lease of `report_ttl`; each run's report takes a new lease and lets
     /// the old one go. When the lease ends (revoked here, as its expiry would), the node is gone
     /// from `fleet status`.

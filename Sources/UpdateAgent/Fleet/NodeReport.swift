@@ -25,6 +25,14 @@ public struct NodeReport: Sendable, Equatable {
     public var lastError: String?
     /// The lease's time to live.
     public var ttl: Duration
+    /// The newest rollback the node recorded (its sidecar's): a node that rolled back a version
+    /// stays behind it, in whatever phase its later runs leave it.
+    public var lastRollback: Rollback? = nil
+
+    public struct Rollback: Sendable, Equatable {
+        public var version: String
+        public var at: Timestamp
+    }
 
     /// Version 1 of the layout.
     public static let prefix = "/updatectl/v1/nodes/"
@@ -44,16 +52,29 @@ public struct NodeReport: Sendable, Equatable {
                     ?? .null
             ),
             ("last_error", JSON.optional(lastError)), ("ttl_seconds", .int(Int(ttl.components.seconds))),
+            (
+                "last_rollback",
+                lastRollback.map { .object([("version", .string($0.version)), ("at", .string($0.at.description))]) } ?? .null
+            ),
         ])
     }
 
-    /// A stored report; nil when the value is not one (another tool's key under the prefix).
-    public static func parse(_ bytes: [UInt8]) -> NodeReport? {
-        guard let json = try? JSON.parse(bytes, replacingInvalidUTF8: true), json["report_version"]?.intValue == 1,
-            let id = json["id"]?.stringValue, let group = json["group"]?.stringValue,
+    /// A stored report; nil when the value is not one.
+    public static func parse(_ bytes: [UInt8]) -> NodeReport? { try? decode(bytes) }
+
+    /// A stored report, or why the value is not one that this version reads.
+    public static func decode(_ bytes: [UInt8]) throws(FleetError) -> NodeReport {
+        guard let json = try? JSON.parse(bytes, replacingInvalidUTF8: true), case .object = json else {
+            throw FleetError("the value is not a JSON object")
+        }
+        guard json["report_version"]?.intValue == 1 else {
+            throw FleetError(
+                "report_version \(json["report_version"].map { $0.render(indent: 0) } ?? "missing"), not 1 (a newer updatectl?)")
+        }
+        guard let id = json["id"]?.stringValue, let group = json["group"]?.stringValue,
             let phase = json["phase"]?.stringValue.flatMap(Phase.init(rawValue:)),
             let at = json["at"]?.stringValue.flatMap(Timestamp.parse)
-        else { return nil }
+        else { throw FleetError("the report lacks a valid id, group, phase or at") }
         var deferral: UpdateState.Deferral?
         if let gate = json["deferral"]?["gate"]?.stringValue {
             deferral = UpdateState.Deferral(
@@ -64,8 +85,44 @@ public struct NodeReport: Sendable, Equatable {
             id: id, group: group, version: json["version"]?.stringValue, phase: phase, offered: json["offered"]?.stringValue,
             phaseSince: json["phase_since"]?.stringValue.flatMap(Timestamp.parse) ?? at, at: at,
             run: json["run"]?.stringValue ?? "", outcome: json["outcome"]?.stringValue ?? "", deferral: deferral,
-            lastError: json["last_error"]?.stringValue, ttl: .seconds(json["ttl_seconds"]?.intValue ?? 0))
+            lastError: json["last_error"]?.stringValue, ttl: .seconds(json["ttl_seconds"]?.intValue ?? 0),
+            lastRollback: json["last_rollback"]?["version"]?.stringValue.map {
+                Rollback(version: $0, at: json["last_rollback"]?["at"]?.stringValue.flatMap(Timestamp.parse) ?? at)
+            })
     }
+
+    /// Go's `url.QueryUnescape` (the inverse of how ids are escaped into keys); the text as it is
+    /// where it is no valid escape.
+    static func queryUnescape(_ text: String) -> String {
+        var bytes: [UInt8] = []
+        var index = text.utf8.startIndex
+        let utf8 = text.utf8
+        while index != utf8.endIndex {
+            let byte = utf8[index]
+            if byte == UInt8(ascii: "%"), let high = utf8.index(index, offsetBy: 1, limitedBy: utf8.endIndex),
+                high != utf8.endIndex, let low = utf8.index(high, offsetBy: 1, limitedBy: utf8.endIndex), low != utf8.endIndex,
+                let value = UInt8(String(decoding: [utf8[high], utf8[low]], as: UTF8.self), radix: 16)
+            {
+                bytes.append(value)
+                index = utf8.index(after: low)
+                continue
+            }
+            bytes.append(byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte)
+            index = utf8.index(after: index)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// One key under a group's prefix, as `fleet status` reads it.
+public struct NodeReportEntry: Sendable {
+    /// The id the key names (unescaped).
+    public var id: String
+    public var key: String
+    /// The report (its `id` the key's), or why the value is not one.
+    public var report: Result<NodeReport, FleetError>
+    /// The id the report itself names, when it is not the key's.
+    public var reportedID: String?
 }
 
 /// Writing and reading node reports, for every `fleet_lock` gate with `engine: etcd`.
@@ -120,10 +177,12 @@ public enum NodeReports {
         }
         let version = try? env.backend.runningVersion()
         let now = env.checks.clock.now().wholeSeconds
+        let rollback = (try? env.store.readSidecar())?.rolledBack.last
         var report = NodeReport(
             id: id, group: place.group, version: version, phase: state.phase,
             offered: state.toVersion == version ? nil : state.toVersion, phaseSince: now, at: now, run: run, outcome: outcome,
-            deferral: state.deferral, lastError: state.lastError, ttl: place.ttl)
+            deferral: state.deferral, lastError: state.lastError, ttl: place.ttl,
+            lastRollback: rollback.map { NodeReport.Rollback(version: $0.version, at: $0.at.wholeSeconds) })
         let gateway = place.gateway(env.checks.transport)
         // One bound for the whole report, as for a gate: what one request spends, the next has not.
         let deadline = FleetDeadline(min(place.spec.timeout, requestTimeout))
@@ -144,14 +203,25 @@ public enum NodeReports {
         }
     }
 
-    /// The reports of the group of the fleet lock named `gateName` (etcd only), sorted by id; nil
-    /// when it is no etcd fleet lock.
-    public static func read(gate gateName: String, _ policy: Policy, _ env: CheckEnvironment) throws(FleetError) -> [NodeReport]? {
+    /// Every key under the group of the fleet lock named `gateName` (etcd only), sorted by the
+    /// key's id, reports and values that are none alike; nil when it is no etcd fleet lock.
+    public static func read(gate gateName: String, _ policy: Policy, _ env: CheckEnvironment) throws(FleetError) -> [NodeReportEntry]? {
         guard let place = places(policy, env).first(where: { $0.gate.name.value == gateName })?.place else { return nil }
         let gateway = place.gateway(env.transport)
-        let reports = try gateway.entries(prefix: NodeReport.groupPrefix(place.group), within: FleetDeadline(place.spec.timeout))
-            .compactMap { NodeReport.parse($0.value) }
-        return reports.sorted { Array($0.id.utf8).lexicographicallyPrecedes(Array($1.id.utf8)) }
+        let prefix = NodeReport.groupPrefix(place.group)
+        let entries = try gateway.entries(prefix: prefix, within: FleetDeadline(place.spec.timeout)).map { entry in
+            let key = String(decoding: entry.key, as: UTF8.self)
+            let id = NodeReport.queryUnescape(String(key.dropFirst(prefix.count)))
+            do throws(FleetError) {
+                var report = try NodeReport.decode(entry.value)
+                let reportedID = report.id == id ? nil : report.id
+                report.id = id
+                return NodeReportEntry(id: id, key: key, report: .success(report), reportedID: reportedID)
+            } catch {
+                return NodeReportEntry(id: id, key: key, report: .failure(error), reportedID: nil)
+            }
+        }
+        return entries.sorted { Array($0.id.utf8).lexicographicallyPrecedes(Array($1.id.utf8)) }
     }
 }
 
@@ -177,19 +247,38 @@ struct NodeReportPlace {
 public enum NodeFlag: String, Sendable, CaseIterable {
     /// A holder of a slot with no report, or a report older than the threshold.
     case stale
-    /// The node's last update was rolled back.
+    /// The node's last update was rolled back, or it still runs a version older than the one it
+    /// last rolled back.
     case rolledBack = "rolled_back"
     /// An update in flight (checking to verifying) for longer than the threshold.
     case stuck
+    /// A value under the group's prefix that is no report this version reads.
+    case unreadable
+    /// A report dated more than `NodeReport.clockSlack` after this machine's clock.
+    case clockAhead = "clock_ahead"
+    /// A report whose `id` is not the one its key names.
+    case idMismatch = "id_mismatch"
 }
 
 extension NodeReport {
+    /// How far ahead of this machine's clock a report may be dated before it is flagged.
+    public static let clockSlack = Duration.seconds(60)
+
+    /// The node still runs a version older than the one it last rolled back (semantic versions;
+    /// versions that are not say nothing).
+    public var behindRollback: Bool {
+        guard let rolled = lastRollback.flatMap({ SemanticVersion($0.version) }), let running = version.flatMap(SemanticVersion.init)
+        else { return false }
+        return running < rolled
+    }
+
     /// The flags of this report at `now`.
     public func flags(now: Timestamp, staleAfter: Duration, stuckAfter: Duration) -> [NodeFlag] {
         var flags: [NodeFlag] = []
         if now - at > staleAfter { flags.append(.stale) }
-        if phase == .rolledBack { flags.append(.rolledBack) }
+        if phase == .rolledBack || behindRollback { flags.append(.rolledBack) }
         if ![.idle, .success, .failed, .rolledBack].contains(phase), now - phaseSince > stuckAfter { flags.append(.stuck) }
+        if at - now > Self.clockSlack { flags.append(.clockAhead) }
         return flags
     }
 }
