@@ -51,3 +51,15 @@ import Testing
         #expect(try check("1.3.0", released: "2026-12-06T11:30:00Z").get() == "released 30m ago")
     }
 }
+
+extension MetadataFreshnessTests {
+    /// The age line says how long ago a release was signed, and says so plainly when its
+    /// release_date is ahead of the node's clock rather than calling it brand new.
+    @Test func theAgeLineSaysWhenTheReleaseDateIsAhead() throws {
+        #expect(try check("1.3.0", released: "2026-12-06T11:59:30Z").get() == "released less than a minute ago")
+        #expect(try check("1.3.0", released: "2026-12-03T09:00:00Z").get() == "released 3d 3h ago")
+        #expect(
+            try check("1.3.0", released: "2027-12-06T12:00:00Z").get()
+                == "release_date 2027-12-06T12:00:00Z is 365d ahead of this node's clock")
+    }
+}

@@ -319,6 +319,27 @@ final class TestFleetLockServer: @unchecked Sendable {
         #expect(messages.count == 3 && messages[2].contains("has user information (`user@`)"), "\(messages)")
     }
 
+    /// A query or fragment right after the port is still a query or fragment (not a bad port),
+    /// every address is judged on its own, a password is never shown, and user information does
+    /// not hide a loopback host from the plain-http rule.
+    @Test func anAddressEndsAtItsQueryOrFragmentAndItsPasswordIsNotShown() throws {
+        let findings = try Self.lintFindings(
+            preflight: """
+                    - fleet_lock: {engine: fleetlock, url: "https://bob:s3cret@a.example.com/", group: rack-4, id: edge-1}
+                    - fleet_lock: {name: site, engine: etcd, endpoints: ["https://e1:2379", "https://e2:2379?x", "https://u@e3:2379"], group: g, id: edge-1}
+                    - fleet_lock: {name: local, engine: fleetlock, url: "http://u@127.0.0.1:18090#f", group: g, id: edge-1}
+
+                """)
+        let rules = findings.map { $0["rule"] as? String ?? "" }
+        #expect(!rules.contains("UPD303") && !rules.contains("UPD414"), "\(findings)")
+        let address = findings.filter { $0["rule"] as? String == "UPD413" }
+        let places = address.map { [$0["line"] as? Int ?? 0, $0["column"] as? Int ?? 0] }
+        #expect(places == [[5, 44], [6, 77], [6, 98], [7, 57]], "\(address)")
+        let messages = address.map { $0["message"] as? String ?? "" }
+        #expect(messages.first?.contains("`https://bob:…@a.example.com/` has user information") == true, "\(messages)")
+        #expect(!"\(findings)".contains("s3cret"), "\(findings)")
+    }
+
     /// A zero `timeout` is an error wherever a timeout bounds something: a fleet lock's (which
     /// would otherwise wait without limit), the hooks' (which would kill every command at once),
     /// a probe's.
@@ -336,6 +357,21 @@ final class TestFleetLockServer: @unchecked Sendable {
         let places = zero.map { [$0["line"] as? Int ?? 0, $0["column"] as? Int ?? 0] }
         #expect(places == [[5, 96], [6, 20], [9, 47]], "\(findings)")
         #expect(zero.allSatisfy { ($0["message"] as? String ?? "").contains("`timeout` is 0s: a timeout must be longer than zero") })
+    }
+
+    /// A schedule of zero would make the agent ask the server without pause: UPD307 at the value.
+    @Test func aZeroScheduleIsAnErrorAtIt() throws {
+        let findings = try Self.lintFindings(
+            preflight: """
+                    - fleet_lock: {engine: etcd, endpoints: ["https://e1.example.com:2379"], id: edge-1, report_ttl: 0s}
+                  agent: {check_every: 0s, jitter: 0s}
+                  healthcheck: {retry_every: 0s}
+
+                """)
+        let zero = findings.filter { $0["rule"] as? String == "UPD307" }
+        let places = zero.map { [$0["line"] as? Int ?? 0, $0["column"] as? Int ?? 0] }
+        #expect(places == [[5, 102], [6, 24], [7, 30]], "\(findings)")
+        #expect(zero.allSatisfy { ($0["message"] as? String ?? "").contains("must be longer than zero") }, "\(zero)")
     }
 
     /// `lint --format json`'s findings for a policy with two fleet locks, the second with `second`.

@@ -219,6 +219,12 @@ struct ScalarRules {
             add(.zeroTimeout(key, text), node)
             return nil
         }
+        // A schedule of zero is a loop: the agent would ask the update server without pause, a
+        // node's report would expire as it is written.
+        guard value > .zero || !["check_every", "retry_every", "report_ttl"].contains(key) else {
+            add(.zeroPeriod(key, text), node)
+            return nil
+        }
         return value
     }
 

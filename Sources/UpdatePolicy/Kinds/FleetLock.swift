@@ -294,7 +294,7 @@ public struct FleetLockGate: CheckedGate {
             checks.findings.append(
                 Finding(
                     .fleetLockAddress,
-                    "`\(address.text)` has \(problem): updatectl appends the protocol's paths to the address, "
+                    "`\(Self.redacted(address))` has \(problem): updatectl appends the protocol's paths to the address, "
                         + "which needs a base URL", start: mark, end: checks.end(of: mark),
                     help: "write the address as scheme://host[:port][/path], with no `?`, `#` or `user@`"))
         }
@@ -304,7 +304,7 @@ public struct FleetLockGate: CheckedGate {
             checks.findings.append(
                 Finding(
                     .fleetLockPlaintext,
-                    "the fleet lock is reached over plain http (\(plain.value.text)): anyone on the path can take "
+                    "the fleet lock is reached over plain http (\(Self.redacted(plain.value))): anyone on the path can take "
                         + "or give back the group's slots", start: mark, end: checks.end(of: mark),
                     help: "use https, with ca_file (and cert_file/key_file for etcd's client certificates)"))
         }
@@ -328,9 +328,19 @@ extension FleetLockGate {
         return nil
     }
 
+    /// `url` as a message may show it: a password in its user information is left out
+    /// (`https://bob:…@host/`).
+    static func redacted(_ url: PolicyURL) -> String {
+        guard let at = url.authority.lastIndex(of: "@"), let colon = url.authority[..<at].firstIndex(of: ":") else { return url.text }
+        let user = url.authority[..<colon]
+        let host = url.authority[url.authority.index(after: at)...]
+        return "\(url.scheme)://\(user):…@\(host)\(url.path)"
+    }
+
     /// A URL on this machine (127.0.0.0/8, localhost, ::1): plain http does not cross a network.
     static func isLoopback(_ url: PolicyURL) -> Bool {
         var host = url.authority
+        if let at = host.lastIndex(of: "@") { host = String(host[host.index(after: at)...]) }
         if host.hasPrefix("[") { return host.hasPrefix("[::1]") }
         if let colon = host.lastIndex(of: ":") { host = String(host[..<colon]) }
         return host == "localhost" || host.hasPrefix("127.")

@@ -4,7 +4,8 @@ public struct PolicyURL: Sendable, Hashable, CustomStringConvertible {
     public var scheme: String
     /// Host, with a port when one was given; empty for `file` URLs.
     public var authority: String
-    /// The path, starting with `/` (may be empty for `http://host`).
+    /// The path, starting with `/` (may be empty for `http://host`), with the query and fragment
+    /// (`?…`, `#…`) when there are any.
     public var path: String
 
     public var description: String { text }
@@ -41,8 +42,11 @@ public struct PolicyURL: Sendable, Hashable, CustomStringConvertible {
         }
         guard schemes.contains(scheme) else { return .failure(.scheme(scheme)) }
         let restStart = colon + 3
+        // The authority ends at the path, the query or the fragment (RFC 3986 3.2).
         var slash = restStart
-        while slash < b.count, b[slash] != UInt8(ascii: "/") { slash += 1 }
+        while slash < b.count, b[slash] != UInt8(ascii: "/"), b[slash] != UInt8(ascii: "?"), b[slash] != UInt8(ascii: "#") {
+            slash += 1
+        }
         let authority = String(decoding: b[restStart..<slash], as: UTF8.self)
         let path = String(decoding: b[slash...], as: UTF8.self)
         if scheme == "file" {

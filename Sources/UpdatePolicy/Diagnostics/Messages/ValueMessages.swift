@@ -144,6 +144,12 @@ extension Message {
         Message(.outOfRange, "`\(key)` is \(text), longer than the maximum of 30 days")
     }
 
+    static func zeroPeriod(_ key: String, _ text: String) -> Message {
+        Message(
+            .outOfRange, "`\(key)` is \(text): a time between runs, or a report's lifetime, must be longer than zero",
+            help: "leave the key out for its default, or give a period like 1h")
+    }
+
     static func zeroTimeout(_ key: String, _ text: String) -> Message {
         Message(
             .outOfRange, "`\(key)` is \(text): a timeout must be longer than zero",

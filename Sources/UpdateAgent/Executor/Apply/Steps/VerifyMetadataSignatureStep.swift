@@ -117,6 +117,10 @@ struct MetadataFreshness {
                         + "or the publisher has not signed it again since")
             }
         }
+        // A release_date ahead of this node's clock says something of one of the two clocks.
+        if let released, released - now >= .seconds(60) {
+            return "release_date \(released.wholeSeconds) is \(Self.format(released - now)) ahead of this node's clock"
+        }
         return age.map { $0 < .seconds(60) ? "released less than a minute ago" : "released \(Self.format($0)) ago" }
     }
 
