@@ -28,4 +28,17 @@ import Testing
             }
         }
     }
+
+    /// A policy's own control characters (lint's UPD101) reach the source excerpt as Control
+    /// Pictures, one column each, so the caret still stands under them and the terminal obeys
+    /// none of them.
+    @Test func aPolicysControlCharactersAreShownNotObeyedInTheExcerpt() throws {
+        let directory = try TemporaryDirectory()
+        try directory.write("policy.yaml", "updates:\n  server: https://u.example.com\n  channel: a\u{1B}[2J\u{7F}b\n")
+        let result = try CLI.run(["lint", directory.url.appendingPathComponent("policy.yaml").path])
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        let output = result.stdout + result.stderr
+        #expect(!output.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{7F}" }, "\(output)")
+        #expect(output.contains("3 |   channel: a\u{241B}[2J\u{2421}b\n  |             ^"), "\(output)")
+    }
 }

@@ -24,13 +24,24 @@ struct SourceLines {
 
     /// The line with tabs shown as spaces, and a caret line under columns `from..<to` (1-based,
     /// Unicode scalars); the caret runs to the line's end when `to` is nil.
+    /// A character as the excerpt shows it, one column wide: a control character a terminal would
+    /// obey (ESC, a bidi override…) as its Control Pictures symbol (`␛`) or `�`, never itself.
+    static func visible(_ scalar: Unicode.Scalar) -> String {
+        switch scalar.value {
+        case 0..<0x20: String(Unicode.Scalar(0x2400 + scalar.value)!)
+        case 0x7F: "\u{2421}"
+        case 0x80..<0xA0, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069: "\u{FFFD}"
+        default: String(scalar)
+        }
+    }
+
     static func caret(_ line: String, from: Int, to: Int?) -> (line: String, caret: String) {
         var shown = ""
         var caret = ""
         var column = 1
         var marked = false
         for scalar in line.unicodeScalars {
-            let text = scalar == "\t" ? "    " : String(scalar)
+            let text = scalar == "\t" ? "    " : Self.visible(scalar)
             let width = scalar == "\t" ? 4 : 1
             shown += text
             let inside = column >= from && column < (to ?? Int.max)
