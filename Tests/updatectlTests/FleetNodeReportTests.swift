@@ -345,7 +345,9 @@ import Testing
         #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
         let warning = try #require(
             applied.stderr.split(separator: "\n").first { $0.contains("was not reported to etcd") }, "\(applied.stderr)")
-        #expect(warning.contains(/timed out after 3[0-9]{3} milliseconds/), "\(warning)")
+        // The report's own bound is shared by its requests: the first is given what is left of
+        // 3 s (curl says 2999 or 3000 ms and a little more), never the gate's 5 s.
+        #expect(warning.contains(/timed out after (2[5-9]|3[0-9])[0-9]{2} milliseconds/), "\(warning)")
         #expect(try node.state()["phase"] as? String == "activated")
         silent.stop()
         await server.stop()
