@@ -370,21 +370,15 @@ import Testing
     }
 
     /// `report_ttl` no longer than a run interval: lint warns (UPD418).
-    @Test func aReportTTLShorterThanTheScheduleIsLinted() async throws {
-        let directory = try TemporaryDirectory()
-        try directory.write(
-            "policy.yaml",
-            """
-            updates:
-              server: https://u.example.com
-              public_key: ed25519:Hn1+J4gUuOPxSNmoJfiFmdZ3Rvb4vnwYrH7s+dqvFiU=
-              agent: {check_every: 1h, jitter: 10m}
-              preflight:
-                - fleet_lock: {engine: etcd, endpoints: ["https://etcd.example.com:2379"], report_ttl: 1h}
+    @Test func aReportTTLShorterThanTheScheduleIsLinted() throws {
+        let findings = try FleetLockProtocolTests.lintFindings(
+            preflight: """
+                    - fleet_lock: {engine: etcd, endpoints: ["https://etcd.example.com:2379"], report_ttl: 1h}
+                  agent: {check_every: 1h, jitter: 10m}
 
-            """)
-        let result = try await CLI.runAsync(["lint", directory.url.appendingPathComponent("policy.yaml").path])
-        #expect(result.stdout.contains("UPD418"), "\(result.stdout)\(result.stderr)")
-        #expect(result.stdout.contains("its report expires between runs"), "\(result.stdout)")
+                """)
+        let short = findings.filter { $0["rule"] as? String == "UPD418" }
+        #expect(short.count == 1, "\(findings)")
+        #expect((short.first?["message"] as? String ?? "").contains("its report expires between runs"), "\(short)")
     }
 }
