@@ -86,10 +86,17 @@ public enum CommandTemplate {
                     line: start.line, column: start.column + name.unicodeScalars.count + 3,
                     offset: start.offset + name.utf8.count + 3)
                 let guess = Suggestions.closest(to: name, in: variables)
-                findings.append(
-                    Finding(
-                        .unknownVariable(name, guess: guess, known: known), start: start,
-                        end: start.line == node.start.line && node.scalar?.style != .literal ? end : nil))
+                let message = Message.unknownVariable(name, guess: guess, known: known)
+                var finding = Finding(
+                    message, start: start, end: start.line == node.start.line && node.scalar?.style != .literal ? end : nil)
+                if isSimple(node, scalar), let guess {
+                    finding.propose(
+                        .yaml(
+                            "${\(guess)}", "write `${\(guess)}`",
+                            Suggestions.isOnlyCandidate(guess, for: name, in: variables) ? .safe : .unsafe),
+                        replacing: start, end)
+                }
+                findings.append(finding)
             }
             return ok
         }
@@ -98,6 +105,16 @@ public enum CommandTemplate {
     /// The position of the scalar at `offset` within a one-line plain or quoted scalar without
     /// escapes; the node's start otherwise.
     static func position(in node: Node, scalar: Scalar, offset: Int) -> Mark {
+        guard isSimple(node, scalar) else { return node.start }
+        let quote = scalar.style == .plain ? 0 : 1
+        let prefix = String(String.UnicodeScalarView(scalar.value.unicodeScalars.prefix(offset)))
+        return Mark(
+            line: node.start.line, column: node.start.column + quote + offset,
+            offset: node.start.offset + quote + prefix.utf8.count)
+    }
+
+    /// Whether the scalar's text stands in the file as it reads: one line, plain or quoted without escapes.
+    static func isSimple(_ node: Node, _ scalar: Scalar) -> Bool {
         let simple: Bool
         switch scalar.style {
         case .plain: simple = true
@@ -105,13 +122,6 @@ public enum CommandTemplate {
         case .doubleQuoted: simple = !scalar.value.contains("\\") && !scalar.value.contains("\"")
         case .literal, .folded: simple = false
         }
-        guard simple, !scalar.value.contains("\n"), node.end.line == node.start.line, node.tag == nil else {
-            return node.start
-        }
-        let quote = scalar.style == .plain ? 0 : 1
-        let prefix = String(String.UnicodeScalarView(scalar.value.unicodeScalars.prefix(offset)))
-        return Mark(
-            line: node.start.line, column: node.start.column + quote + offset,
-            offset: node.start.offset + quote + prefix.utf8.count)
+        return simple && !scalar.value.contains("\n") && node.end.line == node.start.line && node.tag == nil
     }
 }

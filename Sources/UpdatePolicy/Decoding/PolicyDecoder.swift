@@ -189,10 +189,10 @@ struct PolicyDecoder {
             }
             ok = false
             let lowered = String(scalar.value.lowercased().prefix(3))
-            let guess =
-                Weekday(rawValue: lowered)?.rawValue
-                ?? Suggestions.closest(to: scalar.value, in: Weekday.allCases.map(\.rawValue))
-            findings.append(Finding(.notADay(scalar.value, reading: YAML11.reading(of: scalar), guess: guess), at: item))
+            let prefix = Weekday(rawValue: lowered)?.rawValue
+            let guess = prefix ?? Suggestions.closest(to: scalar.value, in: Weekday.allCases.map(\.rawValue))
+            findings.append(
+                Finding(.notADay(scalar.value, reading: YAML11.reading(of: scalar), guess: guess, certain: prefix != nil), at: item))
         }
         if ok, days.isEmpty {
             findings.append(Finding(.noDays, at: node))

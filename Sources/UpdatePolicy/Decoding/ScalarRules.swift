@@ -118,7 +118,8 @@ struct ScalarRules {
         case .timeZone:
             switch timeZones.isKnown(text) {
             case false?:
-                add(.unknownTimeZone(text, guess: Suggestions.closest(to: text, in: timeZones.names())), node)
+                let names = timeZones.names()
+                add(.unknownTimeZone(text, guess: Suggestions.closest(to: text, in: names), among: names), node)
                 return nil
             default:
                 return .text(text)

@@ -16,10 +16,12 @@ public struct Finding: Sendable, Hashable, Codable {
     /// What to do about it, when there is something to say.
     public var help: String?
     public var notes: [Note]
+    /// Changes that resolve it, each declared by the rule (`Rule.fixes`); `lint --fix` applies them.
+    public var fixes: [Fix]
 
     public init(
         _ rule: RuleID, _ message: String, start: Mark, end: Mark? = nil, help: String? = nil,
-        notes: [Note] = [], severity: Severity? = nil
+        notes: [Note] = [], severity: Severity? = nil, fixes: [Fix] = []
     ) {
         self.rule = rule
         self.severity = severity ?? Rules.rule(rule).severity
@@ -28,6 +30,7 @@ public struct Finding: Sendable, Hashable, Codable {
         self.message = message
         self.help = help
         self.notes = notes
+        self.fixes = fixes
     }
 
     /// A finding that spans a node.

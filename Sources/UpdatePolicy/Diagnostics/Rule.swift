@@ -21,10 +21,12 @@ public struct Rule: Sendable, Hashable {
     public var fix: String
     /// A short policy fragment that triggers the rule.
     public var example: String
+    /// Which fixes its findings may carry for `lint --fix`.
+    public var fixes: FixAvailability
 
     public init(
         _ id: String, _ name: String, _ severity: Severity, summary: String, rationale: String, fix: String,
-        example: String
+        example: String, fixes: FixAvailability = .none
     ) {
         self.id = RuleID(id)
         self.name = name
@@ -33,6 +35,7 @@ public struct Rule: Sendable, Hashable {
         self.rationale = rationale
         self.fix = fix
         self.example = example
+        self.fixes = fixes
     }
 
     /// The rule's section of the reference in updatectl's source tree: the heading

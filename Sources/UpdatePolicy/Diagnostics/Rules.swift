@@ -11,6 +11,7 @@ extension RuleID {
     public static let emptyFile = Rules.emptyFile.id
     public static let fileTooLarge = Rules.fileTooLarge.id
     public static let confSyntax = Rules.confSyntax.id
+    public static let fixBreaksFile = Rules.fixBreaksFile.id
 
     public static let unknownKey = Rules.unknownKey.id
     public static let wrongType = Rules.wrongType.id
@@ -65,6 +66,7 @@ public enum Rules {
         emptyFile,
         fileTooLarge,
         confSyntax,
+        fixBreaksFile,
         unknownKey,
         wrongType,
         missingUpdates,
@@ -119,14 +121,14 @@ extension Rules {
         summary: "An inline `# updatectl: disable=CODE` comment silences nothing.",
         rationale: "A suppression that no longer matches a finding hides the next real problem on that line.",
         fix: "Remove the comment, or the code from it.",
-        example: "updates:\n  channel: stable  # updatectl: disable=UPD301")
+        example: "updates:\n  channel: stable  # updatectl: disable=UPD301", fixes: .safe)
 
     static let badSuppression = Rule(
         "UPD002", "bad-suppression", .warning,
         summary: "An inline suppression names a code that is not a rule.",
         rationale: "A misspelt code silences nothing, so the finding it was meant for still fails CI.",
         fix: "Use a code from `updatectl lint --explain`, e.g. `# updatectl: disable=UPD404`.",
-        example: "updates:\n  auto_rollback_after: 0  # updatectl: disable=UPD4O4")
+        example: "updates:\n  auto_rollback_after: 0  # updatectl: disable=UPD4O4", fixes: .safeOrUnsafe)
 
     static let yamlSyntax = Rule(
         "UPD101", "yaml-syntax", .error,
@@ -194,6 +196,14 @@ extension Rules {
         fix: "Write `key=value`, e.g. `server=https://updates.example.com`.",
         example: "# update.conf\nserver https://updates.example.com")
 
+    static let fixBreaksFile = Rule(
+        "UPD110", "fix-breaks-file", .warning,
+        summary: "`lint --fix` left a file as it was: its fixes would have made it unreadable.",
+        rationale: "A fix that breaks the YAML would turn a policy with a finding into one no node can read; "
+            + "no fix is applied rather than some.",
+        fix: "Fix the findings by hand, and report the file: every fix is meant to keep a file readable.",
+        example: "(reported by `updatectl lint --fix`, never by `lint` alone)")
+
     static let unknownKey = Rule(
         "UPD201", "unknown-key", .error,
         summary: "A key that the policy does not define; the hint names the closest known key. In update.conf a "
@@ -201,21 +211,21 @@ extension Rules {
         rationale: "A misspelt key is silently ignored by most tools, so the setting it was meant to change "
             + "keeps its default.",
         fix: "Use the key the hint suggests, or see docs/policy.md for the keys of that mapping.",
-        example: "updates:\n  auto_rollback_afer: 3")
+        example: "updates:\n  auto_rollback_afer: 3", fixes: .safeOrUnsafe)
 
     static let wrongType = Rule(
         "UPD202", "wrong-type", .error,
         summary: "A value of the wrong type: a list where a mapping is expected, text where a number is.",
         rationale: "The value cannot mean what the key needs.",
         fix: "Write the type the message names; quoting turns a number into text.",
-        example: "updates:\n  auto_rollback_after: \"3\"")
+        example: "updates:\n  auto_rollback_after: \"3\"", fixes: .safe)
 
     static let missingUpdates = Rule(
         "UPD203", "missing-updates", .error,
         summary: "The file has no top-level `updates:` mapping.",
         rationale: "The policy is the mapping under `updates:`; without it there is nothing to check or run.",
         fix: "Put the policy under a top-level `updates:` key.",
-        example: "server: https://updates.example.com")
+        example: "server: https://updates.example.com", fixes: .safe)
 
     static let missingServer = Rule(
         "UPD204", "missing-server", .error,
@@ -229,7 +239,7 @@ extension Rules {
         summary: "A gate or probe entry is not a one-key mapping `- KIND: {options}`, or its kind is unknown.",
         rationale: "Each entry names exactly one check; anything else cannot be run.",
         fix: "Write `\(RuleExamples.defaultGate)`; the hint names the closest kind.",
-        example: "updates:\n  preflight:\n    - free_spase: {}")
+        example: "updates:\n  preflight:\n    - free_spase: {}", fixes: .safeOrUnsafe)
 
     static let duplicateName = Rule(
         "UPD206", "duplicate-name", .error,
@@ -259,14 +269,14 @@ extension Rules {
         summary: "Not a duration: durations are `250ms`, `30s`, `5m`, `1h30m`, `2h`, or a whole number of seconds.",
         rationale: "A duration the tool would guess at is a timeout nobody chose.",
         fix: "Write a number with a unit: ms, s, m or h.",
-        example: "updates:\n  healthcheck:\n    timeout: 30 seconds")
+        example: "updates:\n  healthcheck:\n    timeout: 30 seconds", fixes: .safeOrUnsafe)
 
     static let badPercentage = Rule(
         "UPD302", "bad-percentage", .error,
         summary: "Not a percentage: `10%` or a number from 0 to 100.",
         rationale: "Headroom and rollout shares are percentages; anything else is a guess.",
         fix: "Write e.g. `10%`.",
-        example: RuleExamples.gate(withOptionOf: { if case .percentage = $0 { true } else { false } }, written: "ten"))
+        example: RuleExamples.gate(withOptionOf: { if case .percentage = $0 { true } else { false } }, written: "ten"), fixes: .safe)
 
     static let badURL = Rule(
         "UPD303", "bad-url", .error,
@@ -281,14 +291,15 @@ extension Rules {
         summary: "Not an IANA time zone name.",
         rationale: "The maintenance window would open at the wrong hour.",
         fix: "Write a name such as `Europe/Berlin` or `UTC`; the hint names the closest zone.",
-        example: RuleExamples.gate(withOptionOf: { if case .timeZone = $0 { true } else { false } }, written: "Europe/Berln"))
+        example: RuleExamples.gate(withOptionOf: { if case .timeZone = $0 { true } else { false } }, written: "Europe/Berln"),
+        fixes: .safeOrUnsafe)
 
     static let badDay = Rule(
         "UPD305", "bad-day", .error,
         summary: "Not a day of the week: `mon`, `tue`, `wed`, `thu`, `fri`, `sat`, `sun`.",
         rationale: "The window would never open on the day meant.",
         fix: "Use the three-letter lower-case names.",
-        example: RuleExamples.gate(withOptionOf: { if case .days = $0 { true } else { false } }, written: "[monday]"))
+        example: RuleExamples.gate(withOptionOf: { if case .days = $0 { true } else { false } }, written: "[monday]"), fixes: .safeOrUnsafe)
 
     static let badTimeOfDay = Rule(
         "UPD306", "bad-time-of-day", .error,
@@ -309,7 +320,7 @@ extension Rules {
         summary: "A value that is not one of those the key takes (`reboot: auto|manual`, a channel name).",
         rationale: "The tool would have to guess what was meant.",
         fix: "Use one of the values the message lists.",
-        example: "updates:\n  reboot: sometimes")
+        example: "updates:\n  reboot: sometimes", fixes: .safeOrUnsafe)
 
     static let yaml11Boolean = Rule(
         "UPD309", "yaml11-boolean", .warning,
@@ -317,14 +328,14 @@ extension Rules {
         rationale: "updatectl reads it as text, but YAML 1.1 tools (cloud-init's PyYAML among them) read it "
             + "as a boolean, so the same file means different things to different readers.",
         fix: "Quote it: `\"on\"`.",
-        example: "updates:\n  channel: on")
+        example: "updates:\n  channel: on", fixes: .safe)
 
     static let yaml11Number = Rule(
         "UPD310", "yaml11-number", .warning,
         summary: "A plain value that YAML 1.1 reads as a number: `0755` (octal) or `22:00` (base 60).",
         rationale: "updatectl reads it as text, but YAML 1.1 tools read `22:00` as 1320 (base 60) and `0755` as 493 (octal).",
         fix: "Quote it: `\"22:00\"`.",
-        example: RuleExamples.gate(withOptionOf: { if case .timeOfDay = $0 { true } else { false } }, written: "22:00"))
+        example: RuleExamples.gate(withOptionOf: { if case .timeOfDay = $0 { true } else { false } }, written: "22:00"), fixes: .safe)
 
     static let badCommand = Rule(
         "UPD311", "bad-command", .error,
@@ -332,7 +343,7 @@ extension Rules {
         rationale: "Commands run without a shell and without a search path, so that nothing in the "
             + "environment decides which program runs.",
         fix: "Write `command: [/usr/bin/systemctl, is-active, kubelet]`.",
-        example: "updates:\n  preflight:\n    - exec: {command: [systemctl, is-active, kubelet]}")
+        example: "updates:\n  preflight:\n    - exec: {command: [systemctl, is-active, kubelet]}", fixes: .safeOrUnsafe)
 
     static let unknownVariable = Rule(
         "UPD312", "unknown-variable", .error,
@@ -340,8 +351,8 @@ extension Rules {
         rationale: "Commands run without a shell, so an unknown variable would reach the program as literal text.",
         fix: "Use one of the variables the message lists, or write `$${...}` for a literal `${...}`.",
         example: "updates:\n  backend:\n    type: command\n    stage: [/usr/bin/dd, \"if=${IMAGE}\", \"of=${SLOTT}\"]\n"
-            + "    activate: [/usr/local/sbin/ab-switch, \"${SLOT}\"]\n    rollback: [/usr/local/sbin/ab-switch, --back]\n    booted_slot: [/usr/local/sbin/ab-switch, --booted]"
-    )
+            + "    activate: [/usr/local/sbin/ab-switch, \"${SLOT}\"]\n    rollback: [/usr/local/sbin/ab-switch, --back]\n    booted_slot: [/usr/local/sbin/ab-switch, --booted]",
+        fixes: .safeOrUnsafe)
 
     static let badPublicKey = Rule(
         "UPD313", "bad-public-key", .error,

@@ -58,10 +58,11 @@ public enum UpdateConf {
             }
             guard keys.contains(key), let tableKey = PolicySchema.updates.key(key) else {
                 let guess = Suggestions.closest(to: key, in: keys)
-                findings.append(
-                    Finding(
-                        .unknownConfKey(key, guess: guess, keys: keys), start: mark(first), end: mark(equals),
-                        severity: .warning))
+                let message = Message.unknownConfKey(key, guess: guess, keys: keys)
+                var finding = Finding(message, start: mark(first), end: mark(equals), severity: .warning)
+                // The key's own bytes: the line's text is text here, not YAML.
+                finding.propose(message.fix, replacing: mark(first), mark(first + key.unicodeScalars.count))
+                findings.append(finding)
                 continue
             }
             if let earlier = seen[key] {

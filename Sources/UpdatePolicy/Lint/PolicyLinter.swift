@@ -93,7 +93,9 @@ public enum PolicyLinter {
             let nearPair = pairs.first { $0.key.scalar.map { looksLikeUpdates($0.value) } ?? false }
             let near = nearPair?.key.scalar?.value
             let policyKeys = pairs.contains { PolicySchema.updates.key($0.key.scalar?.value ?? "") != nil }
-            findings.append(Finding(.noUpdates(near: near, policyKeysAtTop: policyKeys), start: nearPair?.key.start ?? root.start))
+            var finding = Finding(.noUpdates(near: near, policyKeysAtTop: policyKeys), start: nearPair?.key.start ?? root.start)
+            if let key = nearPair?.key { finding.propose(.value("updates"), at: key) }
+            findings.append(finding)
             // Policy keys at the top level without `updates:` are as often a Helm chart's values
             // (`server:`, `channel:`) as a policy missing its section: only `updates` decides.
             notAPolicy = near == nil || kubernetesObject

@@ -17,6 +17,21 @@ struct Suppressions {
         /// The line whose findings it silences.
         var target: Int
         var used = false
+        /// The comment it is written in, and the codes' neighbours, for the fix that removes it.
+        var comment: Comment
+    }
+
+    /// One `# updatectl: disable=…` comment.
+    struct Comment {
+        /// Where removing the whole comment starts: the line's start for a comment alone on its
+        /// line, else the white space before the `#`.
+        var removalStart: Int
+        /// Where it ends: after the line's newline for a comment alone, else before any `\r`.
+        var removalEnd: Int
+        /// Nothing but the codes follows the directive (no reason written after them).
+        var onlyCodes: Bool
+        /// Byte ranges of the codes, in order.
+        var codes: [Range<Int>]
     }
 
     var entries: [Entry] = []
@@ -72,23 +87,57 @@ struct Suppressions {
         guard end - cursor >= directive.count, Array(source[cursor..<cursor + directive.count]) == directive else { return }
         cursor += directive.count
         var codeStart = cursor
+        let first = entries.count
+        var codes: [Range<Int>] = []
         while cursor <= end {
             if cursor == end || source[cursor] == UInt8(ascii: ",") || source[cursor] == 0x20 {
                 if cursor > codeStart {
                     let code = String(decoding: source[codeStart..<cursor], as: UTF8.self)
                     let column = String(decoding: source[lineStart..<codeStart], as: UTF8.self).unicodeScalars.count + 1
                     let width = String(decoding: source[codeStart..<cursor], as: UTF8.self).unicodeScalars.count
+                    codes.append(codeStart..<cursor)
                     entries.append(
                         Entry(
                             code: code, mark: Mark(line: line, column: column, offset: codeStart),
                             end: Mark(line: line, column: column + width, offset: cursor),
-                            target: standalone ? line + 1 : line))
+                            target: standalone ? line + 1 : line,
+                            comment: Comment(removalStart: 0, removalEnd: 0, onlyCodes: false, codes: [])))
                 }
                 if cursor < end, source[cursor] == 0x20 { break }
                 codeStart = cursor + 1
             }
             cursor += 1
         }
+        var textEnd = end
+        while textEnd > from, source[textEnd - 1] == 0x0D || source[textEnd - 1] == 0x20 || source[textEnd - 1] == 0x09 { textEnd -= 1 }
+        var removalStart = from - 1
+        while removalStart > lineStart, source[removalStart - 1] == 0x20 || source[removalStart - 1] == 0x09 { removalStart -= 1 }
+        let comment = Comment(
+            removalStart: standalone ? lineStart : removalStart,
+            removalEnd: standalone ? min(end + 1, source.count) : textEnd,
+            onlyCodes: (codes.last?.upperBound ?? end) >= textEnd, codes: codes)
+        for index in first..<entries.count { entries[index].comment = comment }
+    }
+
+    /// The fix that removes `entry`'s code: the whole comment when it was the comment's only
+    /// unused code and nothing else is written in it, else the code and a comma beside it.
+    func removal(of entry: Entry) -> Fix? {
+        let comment = entry.comment
+        let unused = entries.filter {
+            !$0.used && $0.comment.codes == comment.codes && $0.comment.removalStart == comment.removalStart
+                && Rules.lookup($0.code)?.id.rawValue == $0.code
+        }
+        if unused.count == comment.codes.count {
+            guard comment.onlyCodes else { return nil }
+            return Fix("remove the comment", .safe, replacing: comment.removalStart, comment.removalEnd, with: "")
+        }
+        guard let index = comment.codes.firstIndex(where: { $0.lowerBound == entry.mark.offset }) else { return nil }
+        let range = comment.codes[index]
+        // The comma after it, or (for the last code) the one before it.
+        let removed =
+            index + 1 < comment.codes.count
+            ? range.lowerBound..<comment.codes[index + 1].lowerBound : comment.codes[index - 1].upperBound..<range.upperBound
+        return Fix("remove `\(entry.code)` from the comment", .safe, replacing: removed.lowerBound, removed.upperBound, with: "")
     }
 
     /// Removes the findings that a suppression silences, and adds findings for suppressions that
@@ -106,11 +155,19 @@ struct Suppressions {
             let end = entry.end
             if Rules.lookup(entry.code) == nil || Rules.lookup(entry.code)?.id.rawValue != entry.code {
                 let guess = Suggestions.closest(to: entry.code, in: Rules.all.map(\.id.rawValue))
+                let codes = Rules.all.map(\.id.rawValue)
                 kept.append(
                     Finding(
                         .badSuppression, "`\(entry.code)` is not a rule code, so this suppression silences nothing",
                         start: entry.mark, end: end,
-                        help: guess.map { "did you mean `\($0)`?" } ?? "codes look like UPD404; `updatectl lint --explain` lists them"))
+                        help: guess.map { "did you mean `\($0)`?" } ?? "codes look like UPD404; `updatectl lint --explain` lists them",
+                        fixes: guess.map {
+                            [
+                                Fix(
+                                    "write `\($0)`", Suggestions.isOnlyCandidate($0, for: entry.code, in: codes) ? .safe : .unsafe,
+                                    replacing: entry.mark.offset, end.offset, with: $0)
+                            ]
+                        } ?? []))
             } else {
                 // The message names no line number: fingerprints (GitLab, SARIF) must survive lines
                 // inserted above.
@@ -118,7 +175,7 @@ struct Suppressions {
                 kept.append(
                     Finding(
                         .unusedSuppression, "the suppression of \(entry.code) silences nothing: \(place) no such finding",
-                        start: entry.mark, end: end, help: "remove it"))
+                        start: entry.mark, end: end, help: "remove it", fixes: removal(of: entry).map { [$0] } ?? []))
             }
         }
         return kept

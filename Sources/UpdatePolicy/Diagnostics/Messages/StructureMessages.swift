@@ -58,7 +58,7 @@ extension Message {
             } else {
                 "the keys of \(place) are: " + keys.map { "`\($0)`" }.joined(separator: ", ")
             }
-        return Message(.unknownKey, "unknown key `\(name)` in \(place)", help: help)
+        return Message(.unknownKey, "unknown key `\(name)` in \(place)", help: help, fix: .closest(guess, to: name, in: keys))
     }
 
     static func optionOfOtherVariant(_ key: String, variant: String, not tag: String) -> Message {
@@ -69,8 +69,8 @@ extension Message {
 
     // MARK: wrong-type
 
-    static func wrongType(expected: String, found: String, help: String? = nil) -> Message {
-        Message(.wrongType, "expected \(expected), found \(found)", help: help)
+    static func wrongType(expected: String, found: String, help: String? = nil, fix: FixProposal? = nil) -> Message {
+        Message(.wrongType, "expected \(expected), found \(found)", help: help, fix: fix)
     }
 
     static func keyNotAName(_ found: String) -> Message {
@@ -90,7 +90,12 @@ extension Message {
             expected: "a command as a list (argv)", found: found,
             help: words.map {
                 "commands run without a shell: write `[\($0.joined(separator: ", "))]`"
-            } ?? "commands run without a shell: write each argument as a list item")
+            } ?? "commands run without a shell: write each argument as a list item",
+            fix: words.flatMap { words in
+                // Only words no shell would have read otherwise: no quotes, variables or operators.
+                words.allSatisfy { !$0.contains(where: { "'\"\\$|&;<>()*?~`#{}[],".contains($0) }) }
+                    ? .yaml("[" + words.map(YAMLText.flowItem).joined(separator: ", ") + "]", "write the command as a list") : nil
+            })
     }
 
     // MARK: missing-option
@@ -105,19 +110,22 @@ extension Message {
     static func entryNotMapping(_ noun: String, found: String, named: String?, firstKind: String) -> Message {
         Message(
             .badEntry, "a \(noun) is a one-key mapping `- KIND: {options}`, found \(found)",
-            help: named.map { "write `- \($0): {}`" } ?? "write e.g. `- \(firstKind): {}`")
+            help: named.map { "write `- \($0): {}`" } ?? "write e.g. `- \(firstKind): {}`",
+            fix: named.map { .yaml("\($0): {}", "write `- \($0): {}`") })
     }
 
     static func unknownKind(_ name: String, family: EntryFamily) -> Message {
+        let names = family.kinds.map(\.name)
+        let guess = family.otherKinds.contains(name) ? nil : Suggestions.closest(to: name, in: names)
         let help =
             if family.otherKinds.contains(name) {
                 "`\(name)` is a \(family.otherNoun), not a \(family.noun): move it under `\(family.otherPlace)`"
-            } else if let guess = Suggestions.closest(to: name, in: family.kinds.map(\.name)) {
+            } else if let guess {
                 "did you mean `\(guess)`?"
             } else {
                 "\(family.noun)s are: " + family.kinds.map { "`\($0.name)`" }.joined(separator: ", ")
             }
-        return Message(.badEntry, "unknown \(family.noun) kind `\(name)`", help: help)
+        return Message(.badEntry, "unknown \(family.noun) kind `\(name)`", help: help, fix: .closest(guess, to: name, in: names))
     }
 
     /// `options`: the extra keys that are options of the kind (indented wrongly).
@@ -189,7 +197,8 @@ extension Message {
     static func unknownConfKey(_ key: String, guess: String?, keys: [String]) -> Message {
         Message(
             .unknownKey, "unknown key `\(key)` in update.conf; it is ignored",
-            help: guess.map { "did you mean `\($0)`?" } ?? "the keys are: " + keys.map { "`\($0)`" }.joined(separator: ", "))
+            help: guess.map { "did you mean `\($0)`?" } ?? "the keys are: " + keys.map { "`\($0)`" }.joined(separator: ", "),
+            fix: .closest(guess, to: key, in: keys))
     }
 
     static func confKeyTwice(_ key: String) -> Message {

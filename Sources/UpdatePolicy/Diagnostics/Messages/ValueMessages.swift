@@ -8,7 +8,7 @@ extension Message {
     static func textIsBoolean(_ key: String, _ text: String) -> Message {
         Message(
             .wrongType, "`\(key)` expects text, found the boolean `\(text)` (every YAML reader reads it as one)",
-            help: "quote it: `\"\(text)\"`")
+            help: "quote it: `\"\(text)\"`", fix: .quote(text))
     }
 
     /// `reading`: how YAML 1.1 reads the text, when it reads it as something.
@@ -17,20 +17,24 @@ extension Message {
             reading.map {
                 "YAML 1.1 tools read `\(text)` as \(YAML11.describe($0)) and YAML 1.2 tools as text; write `\($0.booleanText ?? "true")`"
             } ?? "write `true` or `false`"
-        return Message(.wrongType, "`\(key)` expects true or false, found \(found)", help: help)
+        return Message(
+            .wrongType, "`\(key)` expects true or false, found \(found)", help: help,
+            fix: reading?.booleanText.map { .value($0) })
     }
 
     static func quotedNumber(_ key: String, found: String, digits: String?) -> Message {
         Message(
             .wrongType, "`\(key)` expects a whole number, found \(found)",
-            help: digits.map { "quoted digits are text: write `\($0)` without quotes" })
+            help: digits.map { "quoted digits are text: write `\($0)` without quotes" },
+            fix: digits.map { .yaml($0, "write `\($0)` without quotes") })
     }
 
     static func octalNumber(_ key: String, _ text: String, octal: Int) -> Message {
         Message(
             .wrongType,
             "`\(key)`: `\(text)` has a leading zero, which YAML 1.1 tools read as octal \(octal) and "
-                + "YAML 1.2 tools as \(Int(text) ?? 0)", help: "write the number without leading zeros")
+                + "YAML 1.2 tools as \(Int(text) ?? 0)", help: "write the number without leading zeros",
+            fix: Int(text).map { .value(String($0)) })
     }
 
     static func numberReadOtherwise(_ key: String, _ text: String, reading: YAML11.Reading) -> Message {
@@ -51,13 +55,16 @@ extension Message {
     // MARK: bad-value
 
     static func notOfForm(_ key: String, form: String, found: String, lowercased: String?) -> Message {
-        Message(.badValue, "`\(key)` must be \(form); found \(found)", help: lowercased.map { "did you mean `\($0)`?" })
+        Message(
+            .badValue, "`\(key)` must be \(form); found \(found)", help: lowercased.map { "did you mean `\($0)`?" },
+            fix: lowercased.map { .value($0) })
     }
 
     static func notAChoice(_ key: String, words: [String], found: String, text: String, reading: YAML11.Reading?) -> Message {
         var message = "`\(key)` must be " + words.map { "`\($0)`" }.joined(separator: " or ") + ", found \(found)"
         if let reading { message += " (which YAML 1.1 tools read as \(YAML11.describe(reading)))" }
-        return Message(.badValue, message, help: Suggestions.closest(to: text, in: words).map { "did you mean `\($0)`?" })
+        let guess = Suggestions.closest(to: text, in: words)
+        return Message(.badValue, message, help: guess.map { "did you mean `\($0)`?" }, fix: .closest(guess, to: text, in: words))
     }
 
     static func notATimestamp(_ key: String, found: String) -> Message {
@@ -106,7 +113,8 @@ extension Message {
     static func quotedDuration(_ key: String, found: String, digits: String) -> Message {
         Message(
             .badDuration, "`\(key)` expects a duration like 30s, found \(found)",
-            help: "quoted digits are text: write `\(digits)` (seconds) or `\(digits)s` without quotes")
+            help: "quoted digits are text: write `\(digits)` (seconds) or `\(digits)s` without quotes",
+            fix: .yaml("\(digits)s", "write `\(digits)s` without quotes"))
     }
 
     /// `sexagesimal`: the seconds YAML 1.1 reads `h:m:s` text as; `guess`: `30s` for `30 seconds`.
@@ -121,7 +129,14 @@ extension Message {
             } else {
                 "write a number with a unit: `250ms`, `30s`, `5m`, `1h30m`"
             }
-        return Message(.badDuration, "`\(key)` expects a duration like 30s, found \(found)", help: help)
+        // Base 60 is YAML 1.1's reading; the author may have meant hours and minutes.
+        let fix: FixProposal? =
+            if text.hasPrefix("-") { nil } else if let sexagesimal {
+                .value(DurationText.format(.seconds(sexagesimal)), .unsafe)
+            } else {
+                guess.map { .value($0) }
+            }
+        return Message(.badDuration, "`\(key)` expects a duration like 30s, found \(found)", help: help, fix: fix)
     }
 
     // MARK: bad-percentage
@@ -129,7 +144,7 @@ extension Message {
     static func quotedPercentage(_ key: String, found: String, text: String) -> Message {
         Message(
             .badPercentage, "`\(key)` expects a percentage like 10%, found \(found)",
-            help: "write `\(text)%` or `\(text)` without quotes")
+            help: "write `\(text)%` or `\(text)` without quotes", fix: .value("\(text)%"))
     }
 
     static func badPercentage(_ key: String, found: String) -> Message {
@@ -182,19 +197,22 @@ extension Message {
             help: "write e.g. `\"22:00-04:00\"`; an end before the start crosses midnight")
     }
 
-    static func unknownTimeZone(_ name: String, guess: String?) -> Message {
+    static func unknownTimeZone(_ name: String, guess: String?, among names: some Sequence<String>) -> Message {
         Message(
             .badTimeZone, "`\(name)` is not an IANA time zone",
-            help: guess.map { "did you mean `\($0)`?" } ?? "write a name such as `Europe/Berlin` or `UTC`")
+            help: guess.map { "did you mean `\($0)`?" } ?? "write a name such as `Europe/Berlin` or `UTC`",
+            fix: .closest(guess, to: name, in: names))
     }
 
-    static func notADay(_ text: String, reading: YAML11.Reading?, guess: String?) -> Message {
+    /// `certain`: the guess is the day `text` starts with (`Tuesday`), not merely the closest.
+    static func notADay(_ text: String, reading: YAML11.Reading?, guess: String?, certain: Bool) -> Message {
         var message = "`\(text)` is not a day of the week"
         if let reading { message += "; YAML 1.1 tools read it as \(YAML11.describe(reading))" }
         return Message(
             .badDay, message,
             help: guess.map { "did you mean `\($0)`? days are mon, tue, wed, thu, fri, sat, sun" }
-                ?? "days are mon, tue, wed, thu, fri, sat, sun")
+                ?? "days are mon, tue, wed, thu, fri, sat, sun",
+            fix: certain ? guess.map { .value($0) } : .closest(guess, to: text, in: Weekday.allCases.map(\.rawValue)))
     }
 
     static let noDays = Message(
@@ -266,6 +284,6 @@ extension Message {
         return Message(
             rule,
             "`\(text)` is read as text here, but YAML 1.1 tools (cloud-init's among them) read it as "
-                + "\(YAML11.describe(reading))", help: "quote it: `\"\(text)\"`")
+                + "\(YAML11.describe(reading))", help: "quote it: `\"\(text)\"`", fix: .quote(text))
     }
 }

@@ -1,0 +1,208 @@
+public import YAMLTree
+
+/// A change that resolves a finding: edits of the file's own bytes, never a re-written YAML tree,
+/// so comments, anchors, key order, quoting, line ends and a cloud-init file's other sections stay
+/// as they were. `updatectl lint --fix` applies the safe ones, `--unsafe-fixes` the others too.
+public struct Fix: Sendable, Hashable, Codable {
+    /// Whether a fix can be applied without a person reading it.
+    public enum Safety: String, Sendable, Hashable, Codable, Comparable, CaseIterable {
+        /// Changes nothing beyond what the finding names: a misspelling with exactly one close
+        /// candidate, a spelling of the same value, quotes that make every YAML reader agree.
+        case safe
+        /// Changes what the policy does (a setting added, a gate's value chosen for the author),
+        /// or picks one of several candidates.
+        case unsafe
+
+        public static func < (lhs: Safety, rhs: Safety) -> Bool { lhs == .safe && rhs == .unsafe }
+    }
+
+    /// Bytes `start..<end` of the file (0-based offsets) replaced by `text`; an insertion when
+    /// the range is empty.
+    public struct Edit: Sendable, Hashable, Codable, Comparable {
+        public var start: Int
+        public var end: Int
+        public var text: String
+
+        public init(start: Int, end: Int, text: String) {
+            self.start = start
+            self.end = max(end, start)
+            self.text = text
+        }
+
+        public static func < (lhs: Edit, rhs: Edit) -> Bool { (lhs.start, lhs.end) < (rhs.start, rhs.end) }
+    }
+
+    /// What the fix does, in a few words: "write `5m`".
+    public var title: String
+    public var safety: Safety
+    /// Edits that do not overlap, in order.
+    public var edits: [Edit]
+
+    public init(_ title: String, _ safety: Safety, edits: [Edit]) {
+        self.title = title
+        self.safety = safety
+        self.edits = edits.sorted()
+    }
+
+    /// One edit.
+    public init(_ title: String, _ safety: Safety, replacing start: Int, _ end: Int, with text: String) {
+        self.init(title, safety, edits: [Edit(start: start, end: end, text: text)])
+    }
+}
+
+/// Which fixes a rule's findings may carry; declared with the rule, so `lint --explain` and the
+/// rule reference say it, and a test checks every finding's fixes against it.
+public enum FixAvailability: String, Sendable, Hashable, CaseIterable {
+    case none
+    /// Every fix the rule offers is safe (not every finding has one).
+    case safe
+    /// Its findings' fixes change behaviour or pick among candidates: only `--unsafe-fixes`.
+    case unsafe
+    /// Safe where the replacement is certain, unsafe where it is a choice.
+    case safeOrUnsafe = "safe or unsafe"
+
+    /// Whether a fix of `safety` may come from a rule declaring this.
+    public func allows(_ safety: Fix.Safety) -> Bool {
+        switch self {
+        case .none: false
+        case .safe: safety == .safe
+        case .unsafe: safety == .unsafe
+        case .safeOrUnsafe: true
+        }
+    }
+}
+
+/// A fix before it has a place: what a message proposes for the node its finding will span.
+/// `Finding(message, at: node)` turns it into edits of the node's bytes.
+public struct FixProposal: Sendable, Hashable {
+    enum Change: Sendable, Hashable {
+        /// The node's bytes become this YAML text.
+        case yaml(String)
+        /// The node's value becomes this text, written in the node's own quoting style (plain
+        /// stays plain when the text may be written plain).
+        case value(String)
+        /// The plain scalar is put in double quotes.
+        case quote
+    }
+
+    var change: Change
+    var title: String
+    var safety: Fix.Safety
+
+    /// The node's bytes replaced by `yaml`.
+    static func yaml(_ yaml: String, _ title: String, _ safety: Fix.Safety = .safe) -> FixProposal {
+        FixProposal(change: .yaml(yaml), title: title, safety: safety)
+    }
+
+    /// The node's value replaced by `text` in the node's quoting style; titled "write `text`".
+    static func value(_ text: String, _ safety: Fix.Safety = .safe, title: String? = nil) -> FixProposal {
+        FixProposal(change: .value(text), title: title ?? "write `\(text)`", safety: safety)
+    }
+
+    /// The node put in double quotes.
+    static func quote(_ text: String) -> FixProposal {
+        FixProposal(change: .quote, title: "quote `\(text)`", safety: .safe)
+    }
+
+    /// A replacement chosen among the candidates: safe when `candidates` holds exactly one close
+    /// to `word`, unsafe when the closest is one of several.
+    static func closest(_ guess: String?, to word: String, in candidates: some Sequence<String>) -> FixProposal? {
+        guard let guess else { return nil }
+        return .value(guess, Suggestions.isOnlyCandidate(guess, for: word, in: candidates) ? .safe : .unsafe)
+    }
+
+    /// The fix for `node`, or nil when the node's bytes cannot be edited as the proposal says (a
+    /// block scalar, a scalar that spans lines, a node not read from the file).
+    func fix(for node: Node) -> Fix? {
+        let start = node.start.offset, end = node.end.offset
+        guard end > start || node.isNull else { return nil }
+        switch change {
+        case .yaml(let text):
+            return Fix(title, safety, replacing: start, end, with: text)
+        case .value(let text):
+            guard let scalar = node.scalar, let written = YAMLText.written(text, style: scalar.style) else { return nil }
+            return Fix(title, safety, replacing: start, end, with: written)
+        case .quote:
+            // Only a plain scalar written on one line as its value reads: its bytes are its text.
+            guard let scalar = node.scalar, scalar.style == .plain, node.start.line == node.end.line,
+                end - start == scalar.value.utf8.count
+            else { return nil }
+            return Fix(title, safety, replacing: start, end, with: YAMLText.doubleQuoted(scalar.value))
+        }
+    }
+}
+
+/// Writing a value back as YAML text.
+public enum YAMLText {
+    /// `text` in `style`: plain when it may be written plain in a block and in a flow collection
+    /// (letters, digits and `_ . / + - : @ $ { }` inside, no `: ` or ` #`, no leading indicator),
+    /// else double-quoted; quoted styles keep their quotes. Nil for block scalars.
+    public static func written(_ text: String, style: ScalarStyle) -> String? {
+        switch style {
+        case .plain: isPlainSafe(text) ? text : doubleQuoted(text)
+        case .singleQuoted: "'" + text.replacingOccurrences("'", "''") + "'"
+        case .doubleQuoted: doubleQuoted(text)
+        case .literal, .folded: nil
+        }
+    }
+
+    /// Whether `text` reads back as the same text, written plain, in any context.
+    public static func isPlainSafe(_ text: String) -> Bool {
+        guard let first = text.unicodeScalars.first, let last = text.unicodeScalars.last else { return false }
+        guard first.properties.isAlphabetic || ("0"..."9").contains(first) || first == "/" || first == "_" || first == "." || first == "+",
+            last != ":"
+        else { return false }
+        return text.unicodeScalars.allSatisfy {
+            $0.properties.isAlphabetic || ("0"..."9").contains($0) || "_./+-:@%".unicodeScalars.contains($0)
+        } && !text.contains(": ")
+    }
+
+    /// `text` as an item of a flow list: plain when it reads back as the same text (not a number,
+    /// a boolean or null, in YAML 1.1 or 1.2), else double-quoted.
+    public static func flowItem(_ text: String) -> String {
+        let scalar = Scalar(text)
+        let plain =
+            (isPlainSafe(text) || (text.count > 1 && text.hasPrefix("-") && isPlainSafe(String(text.dropFirst()))))
+            && !scalar.isNull && YAML11.reading(of: scalar) == nil && Double(text) == nil
+            && !["true", "false", "True", "False", "TRUE", "FALSE"].contains(text)
+        return plain ? text : doubleQuoted(text)
+    }
+
+    /// `text` in double quotes, with `"`, `\` and control characters escaped.
+    public static func doubleQuoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F {
+                    out += "\\x" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+}
+
+extension String {
+    fileprivate func replacingOccurrences(_ target: String, _ replacement: String) -> String {
+        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}
+
+extension Suggestions {
+    /// Whether `guess` is the only candidate close enough to `word` to be offered.
+    static func isOnlyCandidate(_ guess: String, for word: String, in candidates: some Sequence<String>) -> Bool {
+        let target = Array(word.lowercased().unicodeScalars)
+        let limit = max(1, min(3, target.count / 3))
+        for candidate in candidates where candidate != guess {
+            if editDistance(target, Array(candidate.lowercased().unicodeScalars), limit: limit) <= limit { return false }
+        }
+        return true
+    }
+}
