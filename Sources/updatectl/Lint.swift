@@ -58,6 +58,18 @@ struct Lint: ParsableCommand {
         completion: .list(["all"] + Rules.all.map(\.id.rawValue)))
     var explain: String?
 
+    @Flag(
+        help:
+            "Apply the safe fixes in place (misspelt keys with one close candidate, spellings of durations, days and zones, quotes YAML 1.1 readers need); report what remains. With -, write the fixed policy to standard output and the report to standard error."
+    )
+    var fix = false
+
+    @Flag(help: "With --fix or --diff, apply the unsafe fixes too: those that change what the policy does or pick among candidates.")
+    var unsafeFixes = false
+
+    @Flag(help: "Print the fixes as a unified diff and change no file; exit 1 when they would change something.")
+    var diff = false
+
     /// `--explain` given last, or before another option: it lists the rules (`--explain all`).
     static func listingRules(_ arguments: [String]) -> [String] {
         guard arguments.first == "lint" else { return arguments }
@@ -72,6 +84,12 @@ struct Lint: ParsableCommand {
     func validate() throws {
         if explain == nil, paths.isEmpty {
             throw ValidationError("Give at least one policy file or directory, or - for standard input.")
+        }
+        if unsafeFixes, !fix, !diff {
+            throw ValidationError("--unsafe-fixes goes with --fix (apply them) or --diff (show them).")
+        }
+        if fix, !diff, paths.contains("-"), paths.count > 1 {
+            throw ValidationError("--fix writes a policy read from standard input to standard output, so - must be the only path.")
         }
     }
 
@@ -95,14 +113,21 @@ struct Lint: ParsableCommand {
         for problem in unreadable {
             printError("error: cannot read \(problem.path): \(problem.reason)")
         }
-        let results = PolicyFiles.lint(all: files, options: PolicyFiles.options(inlineSuppressions: !noInlineDisable))
+        let options = PolicyFiles.options(inlineSuppressions: !noInlineDisable)
+        let results = PolicyFiles.lint(all: files, options: options)
         var report = LintReport(files: [], unreadable: unreadable)
+        var fixes = LintFixRun()
         for (index, outcome) in results.enumerated() {
             switch outcome {
             case .success(var result):
                 if skipNonPolicies, result.notAPolicy, !PolicyFiles.isNamedPolicy(files[index]) || result.certainlyNotAPolicy {
                     report.skipped += 1
                     continue
+                }
+                if fix || diff {
+                    result = fixes.fix(
+                        result, path: files[index], shown: DisplayPath.relative(files[index]), safety: unsafeFixes ? .unsafe : .safe,
+                        options: options)
                 }
                 if onHost, let policy = result.policy {
                     result.findings += HostChecks.findings(for: policy, policyPath: files[index])
@@ -114,9 +139,19 @@ struct Lint: ParsableCommand {
                 report.unreadable.append(problem)
             }
         }
+        if diff { return try showDiff(fixes, report: report) }
         let chosen = format ?? (Environment.get("GITHUB_ACTIONS") == "true" ? .github : .text)
+        if fix { try write(fixes, report: &report) }
         let rendered = chosen.render(report)
         KeptUntilExit.keep((results, report))
+        if fix, paths == ["-"] {
+            // The fixed policy is standard output's; the report goes to standard error.
+            printText(String(decoding: fixes.changed.first?.after ?? report.files.first?.result.source ?? [], as: UTF8.self))
+            printErrorText(rendered)
+            printError(fixes.summary(applied: true, remaining: report.findings.count))
+            try exit(report)
+            return
+        }
         if let output {
             try OutputFile.write(rendered, to: output)
         } else {
@@ -125,6 +160,16 @@ struct Lint: ParsableCommand {
         if chosen == .github, let summary = Environment.get("GITHUB_STEP_SUMMARY"), !summary.isEmpty {
             StepSummary.append(GitHubRenderer.stepSummary(report), to: summary)
         }
+        if fix {
+            // Beside a text report on standard output; apart from a machine format's.
+            let line = fixes.summary(applied: true, remaining: report.findings.count)
+            if output == nil, chosen == .text || chosen == .concise { printLine(line) } else { printError(line) }
+        }
+        try exit(report)
+    }
+
+    /// Lint's exit status for what `report` holds.
+    private func exit(_ report: LintReport) throws {
         if !report.unreadable.isEmpty {
             throw ExitStatus.usage.exitCode
         }
@@ -138,6 +183,41 @@ struct Lint: ParsableCommand {
         if let threshold, report.findings.contains(where: { $0.finding.severity >= threshold }) {
             throw ExitStatus.failure.exitCode
         }
+    }
+}
+
+extension Lint {
+    /// Replaces each changed file; a file that cannot be replaced keeps its findings as they were
+    /// and makes the run fail as an unreadable input does.
+    private func write(_ fixes: LintFixRun, report: inout LintReport) throws {
+        for changed in fixes.changed where changed.path != "-" {
+            do {
+                try FileReplacement.replace(changed.path, with: changed.after, original: changed.before)
+            } catch {
+                printError("error: \(error)")
+                report.unreadable.append(PolicyFiles.Unreadable(path: changed.path, reason: "not fixed: \(error)"))
+            }
+        }
+    }
+
+    /// `--diff`: the unified diff of every file the fixes change, on standard output.
+    private func showDiff(_ fixes: LintFixRun, report: LintReport) throws {
+        var out = ""
+        for changed in fixes.changed {
+            out += UnifiedDiff.render(old: changed.before, new: changed.after, path: changed.shown)
+        }
+        // On a terminal the policy's control characters are shown, not obeyed; a pipe gets the
+        // bytes `patch` needs.
+        printText(
+            isatty(1) == 1
+                ? out.split(separator: "\n", omittingEmptySubsequences: false).map { VisibleText.escape(String($0)) }.joined(
+                    separator: "\n") : out)
+        for file in fixes.undone {
+            printError("warning: \(file): the fixes would leave it unreadable (UPD110); none would be applied")
+        }
+        printError(fixes.summary(applied: false, remaining: 0))
+        if !report.unreadable.isEmpty { throw ExitStatus.usage.exitCode }
+        if !fixes.changed.isEmpty { throw ExitStatus.failure.exitCode }
     }
 }
 

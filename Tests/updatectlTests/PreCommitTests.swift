@@ -31,11 +31,11 @@ import Testing
             return result
         }
 
-        /// `pre-commit try-repo CHECKOUT updatectl-lint --all-files`.
-        func tryRepo() throws -> CLI.Result {
+        /// `pre-commit try-repo CHECKOUT HOOK --all-files`.
+        func tryRepo(_ hook: String = "updatectl-lint") throws -> CLI.Result {
             try CLI.runProgram(
                 try #require(PreCommitTests.preCommit),
-                ["try-repo", Paths.root.path, "updatectl-lint", "--all-files", "--color", "never"],
+                ["try-repo", Paths.root.path, hook, "--all-files", "--color", "never"],
                 environment: environment, directory: directory.url)
         }
     }
@@ -111,5 +111,46 @@ import Testing
         let passing = try repository.tryRepo()
         #expect(passing.status == 0, "\(passing.stdout)\(passing.stderr)")
         #expect(passing.stdout.contains("Passed"), "\(passing.stdout)")
+    }
+
+    /// `updatectl-fix` on a repository with a misspelt key and a duration in words: the first run
+    /// fixes both in place and fails (pre-commit's rule for a hook that changes files), leaving the
+    /// comment, the other cloud-init sections and the Helm values (no policy) as they were; the
+    /// second run passes.
+    @Test(.enabled(if: preCommit != nil && git != nil))
+    func theFixHookFixesFailsOnceAndThenPasses() throws {
+        let repository = try Repository()
+        let policy = """
+            #cloud-config
+            hostname: edge-1
+            updates:
+              server: https://updates.example.com/kubesolo  # the fleet's mirror
+              public_key: /etc/updatectl/release.pub
+              auto_rollback_after: 3
+              helthcheck:
+                timeout: 5 minutes
+              preflight:
+                - free_space: {headroom: 10%}
+            runcmd:
+              - [echo, hi]
+
+            """
+        try repository.directory.write("nodes/edge-1.yaml", policy)
+        // Helm values: `timeout: 5 minutes` is no policy's, and is not touched.
+        let values = "server: https://x.example.com\ntimeout: 5 minutes\n"
+        try repository.directory.write("chart/values.yaml", values)
+        _ = try repository.git(["add", "."])
+        let first = try repository.tryRepo("updatectl-fix")
+        #expect(first.status == 1, "\(first.stdout)\(first.stderr)")
+        #expect(first.stdout.contains("Failed") && first.stdout.contains("files were modified by this hook"), "\(first.stdout)")
+        let fixed = try String(contentsOf: repository.directory.url.appendingPathComponent("nodes/edge-1.yaml"), encoding: .utf8)
+        #expect(
+            fixed == policy.replacingOccurrences(of: "helthcheck", with: "healthcheck").replacingOccurrences(of: "5 minutes", with: "5m"))
+        let untouched = try String(contentsOf: repository.directory.url.appendingPathComponent("chart/values.yaml"), encoding: .utf8)
+        #expect(untouched == values)
+        _ = try repository.git(["add", "."])
+        let second = try repository.tryRepo("updatectl-fix")
+        #expect(second.status == 0, "\(second.stdout)\(second.stderr)")
+        #expect(second.stdout.contains("Passed"), "\(second.stdout)")
     }
 }

@@ -27,10 +27,11 @@ public enum Fixer {
     public static let maximumPasses = 10
 
     /// Fixes `source`, linted by `lint`, with the fixes of `safety` and safer.
+    /// `linted`: the lint of `source`, when it is at hand.
     public static func fix(
-        _ source: [UInt8], safety: Fix.Safety, lint: ([UInt8]) -> LintResult
+        _ source: [UInt8], safety: Fix.Safety, linted: LintResult? = nil, lint: ([UInt8]) -> LintResult
     ) -> FixOutcome {
-        let original = lint(source)
+        let original = linted ?? lint(source)
         var current = source, result = original
         var fixed = 0
         var passes: [[Fix.Edit]] = []
@@ -59,7 +60,7 @@ public enum Fixer {
     /// through an alias) counts its finding as fixed without a second edit.
     public static func choose(_ findings: [Finding], safety: Fix.Safety) -> (edits: [Fix.Edit], findings: Int) {
         let candidates = findings.compactMap { finding in finding.fixes.first { $0.safety <= safety && !$0.edits.isEmpty } }
-            .sorted { ($0.edits[0], $0.title) < ($1.edits[0], $1.title) }
+            .sorted { ($0.edits[0].start, $0.edits[0].end, $0.title) < ($1.edits[0].start, $1.edits[0].end, $1.title) }
         var taken: [Fix] = []
         var edits: [Fix.Edit] = []
         var count = 0
@@ -78,7 +79,7 @@ public enum Fixer {
     }
 
     /// Whether two edits touch the same bytes, or insert at the same place (their order would be a guess).
-    static func overlap(_ a: Fix.Edit, _ b: Fix.Edit) -> Bool {
+    public static func overlap(_ a: Fix.Edit, _ b: Fix.Edit) -> Bool {
         if a.start == a.end || b.start == b.end {
             return a.start == b.start || (a.start > b.start && a.start < b.end) || (b.start > a.start && b.start < a.end)
         }

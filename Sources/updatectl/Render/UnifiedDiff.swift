@@ -1,0 +1,149 @@
+/// A unified diff of two versions of a file, as `diff -u` writes it and `patch -p0` and
+/// `git apply -p0` read it: lines compared with their line ends, so a changed CRLF shows.
+enum UnifiedDiff {
+    /// Lines of context around each change.
+    static let context = 3
+
+    /// The diff of `old` and `new`, both named `path`; empty when they are equal.
+    static func render(old: [UInt8], new: [UInt8], path: String) -> String {
+        let a = lines(old), b = lines(new)
+        let script = operations(a, b)
+        guard script.contains(where: { $0 != .keep }) else { return "" }
+        var out = "--- \(path)\n+++ \(path)\n"
+        // Walk the script, opening a hunk at each change and closing it after `context` equal lines
+        // that no further change follows within twice the context.
+        var index = 0, oldLine = 0, newLine = 0
+        while index < script.count {
+            guard script[index] != .keep else {
+                index += 1
+                oldLine += 1
+                newLine += 1
+                continue
+            }
+            let lead = min(context, oldLine, newLine)
+            var hunkStart = index - lead
+            var end = index
+            var quiet = 0
+            var scan = index
+            while scan < script.count {
+                if script[scan] == .keep {
+                    quiet += 1
+                    if quiet > 2 * context { break }
+                } else {
+                    quiet = 0
+                    end = scan
+                }
+                scan += 1
+            }
+            let hunkEnd = min(script.count, end + 1 + context)
+            let oldStart = oldLine - lead, newStart = newLine - lead
+            var body = "", oldCount = 0, newCount = 0
+            var o = oldStart, n = newStart
+            while hunkStart < hunkEnd {
+                switch script[hunkStart] {
+                case .keep:
+                    body += line(" ", a[o])
+                    o += 1
+                    n += 1
+                    oldCount += 1
+                    newCount += 1
+                case .delete:
+                    body += line("-", a[o])
+                    o += 1
+                    oldCount += 1
+                case .insert:
+                    body += line("+", b[n])
+                    n += 1
+                    newCount += 1
+                }
+                hunkStart += 1
+            }
+            out += "@@ -\(range(oldStart, oldCount)) +\(range(newStart, newCount)) @@\n" + body
+            index = hunkEnd
+            oldLine = o
+            newLine = n
+        }
+        return out
+    }
+
+    enum Operation { case keep, delete, insert }
+
+    /// One line of the diff; a last line without a newline is marked as `diff` marks it.
+    private static func line(_ sign: String, _ bytes: ArraySlice<UInt8>) -> String {
+        let text = String(decoding: bytes, as: UTF8.self)
+        return bytes.last == 0x0A ? sign + text : sign + text + "\n\\ No newline at end of file\n"
+    }
+
+    /// `1,3` for three lines from line 1; an empty range names the line before it.
+    private static func range(_ start: Int, _ count: Int) -> String {
+        count == 1 ? "\(start + 1)" : "\(count == 0 ? start : start + 1),\(count)"
+    }
+
+    /// The lines of `bytes`, each with its newline.
+    static func lines(_ bytes: [UInt8]) -> [ArraySlice<UInt8>] {
+        var out: [ArraySlice<UInt8>] = []
+        var start = 0
+        for (index, byte) in bytes.enumerated() where byte == 0x0A {
+            out.append(bytes[start...index])
+            start = index + 1
+        }
+        if start < bytes.count { out.append(bytes[start...]) }
+        return out
+    }
+
+    /// The shortest edit script from `a` to `b` (Myers' O(ND) algorithm), after the common
+    /// prefix and suffix are set aside: fixes change few lines of long files.
+    static func operations(_ a: [ArraySlice<UInt8>], _ b: [ArraySlice<UInt8>]) -> [Operation] {
+        var prefix = 0
+        while prefix < a.count, prefix < b.count, a[prefix] == b[prefix] { prefix += 1 }
+        var suffix = 0
+        while suffix < a.count - prefix, suffix < b.count - prefix, a[a.count - 1 - suffix] == b[b.count - 1 - suffix] { suffix += 1 }
+        let x = Array(a[prefix..<(a.count - suffix)]), y = Array(b[prefix..<(b.count - suffix)])
+        return Array(repeating: .keep, count: prefix) + myers(x, y) + Array(repeating: .keep, count: suffix)
+    }
+
+    private static func myers(_ a: [ArraySlice<UInt8>], _ b: [ArraySlice<UInt8>]) -> [Operation] {
+        let n = a.count, m = b.count
+        if n == 0 { return Array(repeating: .insert, count: m) }
+        if m == 0 { return Array(repeating: .delete, count: n) }
+        let max = n + m, offset = max + 1
+        var v = [Int](repeating: 0, count: 2 * max + 3)
+        // Each step keeps only the diagonals it can reach, -d-1…d+1: memory grows with the
+        // changes, not with the file.
+        var trace: [[Int]] = []
+        search: for d in 0...max {
+            trace.append(Array(v[(offset - d - 1)...(offset + d + 1)]))
+            for k in stride(from: -d, through: d, by: 2) {
+                var x = k == -d || (k != d && v[offset + k - 1] < v[offset + k + 1]) ? v[offset + k + 1] : v[offset + k - 1] + 1
+                var y = x - k
+                while x < n, y < m, a[x] == b[y] {
+                    x += 1
+                    y += 1
+                }
+                v[offset + k] = x
+                if x >= n, y >= m { break search }
+            }
+        }
+        // Back through the trace, from the end to the start.
+        var operations: [Operation] = []
+        var x = n, y = m
+        for d in stride(from: trace.count - 1, through: 0, by: -1) {
+            let window = trace[d]
+            func at(_ k: Int) -> Int { window[k + d + 1] }
+            let k = x - y
+            let previous = k == -d || (k != d && at(k - 1) < at(k + 1)) ? k + 1 : k - 1
+            let previousX = d == 0 ? 0 : at(previous), previousY = previousX - previous
+            while x > previousX, y > previousY {
+                operations.append(.keep)
+                x -= 1
+                y -= 1
+            }
+            if d > 0 {
+                operations.append(x == previousX ? .insert : .delete)
+                x = previousX
+                y = previousY
+            }
+        }
+        return operations.reversed()
+    }
+}

@@ -1,0 +1,74 @@
+import Testing
+import UpdatePolicy
+import YAMLTree
+
+/// How `Fixer` chooses and applies fixes, with fixes made up for the purpose: overlapping ones
+/// wait for a later pass, and edits that would break the file are all undone.
+@Suite struct FixerPassTests {
+    static let policy = Array("updates:\n  server: https://updates.example.com\n  channel: stable\n".utf8)
+
+    /// The real lint of `bytes`, plus `extra` findings while the bytes are still `when`.
+    static func lint(_ bytes: [UInt8], adding extra: [Finding], when: [UInt8]) -> LintResult {
+        var result = PolicyLinter.lint(bytes, file: "policy.yaml", options: .tests)
+        if bytes == when { result.findings += extra }
+        return result
+    }
+
+    static func offset(of text: String, in bytes: [UInt8]) -> Int {
+        let needle = Array(text.utf8)
+        return (0...(bytes.count - needle.count)).first { Array(bytes[$0..<($0 + needle.count)]) == needle }!
+    }
+
+    @Test func editsThatWouldBreakTheFileAreAllUndone() {
+        let colon = Self.offset(of: ": stable", in: Self.policy)
+        let harmless = Finding(
+            .unknownKey, "made up", start: .start, fixes: [Fix("rename", .safe, replacing: 2 + 9, 2 + 9 + 6, with: "server")])
+        let breaking = Finding(
+            .unknownKey, "made up", start: .start, fixes: [Fix("drop the colon", .safe, replacing: colon, colon + 1, with: "")])
+        let outcome = Fixer.fix(Self.policy, safety: .safe) { Self.lint($0, adding: [harmless, breaking], when: Self.policy) }
+        #expect(outcome.undone)
+        #expect(!outcome.changed)
+        #expect(outcome.source == Self.policy)
+        #expect(outcome.fixed == 0)
+        #expect(outcome.result.findings.contains { $0.rule == .fixBreaksFile })
+    }
+
+    @Test func overlappingFixesTakeTurnsOverPasses() {
+        let start = Self.offset(of: "example", in: Self.policy)
+        // Two fixes of the same bytes: the first (by title, at the same place) is applied in the
+        // first pass; the second no longer exists once its bytes changed.
+        let first = Finding(.badValue, "made up", start: .start, fixes: [Fix("a", .safe, replacing: start, start + 7, with: "beta")])
+        let second = Finding(.badValue, "made up", start: .start, fixes: [Fix("b", .safe, replacing: start, start + 7, with: "gamma")])
+        // An unsafe fix is left out unless asked for.
+        let unsafe = Finding(.badValue, "made up", start: .start, fixes: [Fix("c", .unsafe, replacing: 0, 7, with: "updates")])
+        let chosen = Fixer.choose([second, first, unsafe], safety: .safe)
+        #expect(chosen.edits == [Fix.Edit(start: start, end: start + 7, text: "beta")])
+        #expect(chosen.findings == 1)
+        let outcome = Fixer.fix(Self.policy, safety: .safe) { Self.lint($0, adding: [second, first, unsafe], when: Self.policy) }
+        #expect(outcome.source == Array("updates:\n  server: https://updates.beta.com\n  channel: stable\n".utf8))
+        #expect(outcome.passes.count == 1)
+        // Equal fixes (one node reached twice through an alias) make one edit and fix both findings.
+        #expect(Fixer.choose([first, first], safety: .safe).edits.count == 1)
+        #expect(Fixer.choose([first, first], safety: .safe).findings == 2)
+        // An insertion at the start of a replaced range overlaps it; one right after it does not.
+        let insertAtStart = Fix.Edit(start: start, end: start, text: "x")
+        let insertAfter = Fix.Edit(start: start + 6, end: start + 6, text: "x")
+        let replace = Fix.Edit(start: start, end: start + 6, text: "y")
+        #expect(Fixer.overlap(insertAtStart, replace))
+        #expect(!Fixer.overlap(insertAfter, replace))
+    }
+
+    @Test func passesAreBounded() {
+        // A fix that always reappears (a defect) stops after the last pass.
+        var count = 0
+        let outcome = Fixer.fix(Self.policy, safety: .safe) { bytes in
+            count += 1
+            var result = PolicyLinter.lint(bytes, file: "policy.yaml", options: .tests)
+            result.findings.append(
+                Finding(.badValue, "made up", start: .start, fixes: [Fix("grow", .safe, replacing: bytes.count, bytes.count, with: "#\n")]))
+            return result
+        }
+        #expect(outcome.passes.count == Fixer.maximumPasses)
+        #expect(count == Fixer.maximumPasses + 1)
+    }
+}
