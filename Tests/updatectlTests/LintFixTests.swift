@@ -136,4 +136,28 @@ import Testing
         #expect(result.stdout == "updates:\n  server: https://updates.example.com\n  reboot: auto\n  channel: stable\n")
         #expect(result.stderr.contains("\"findings\"") && result.stderr.contains("fixed 2 findings"), "\(result.stderr)")
     }
+
+    /// A node's anchor and tag are part of its span, not of its value: the fix leaves them, and
+    /// every alias of the anchor reads the fixed value.
+    @Test func anchorsAndTagsStayWhereTheyAre() throws {
+        let directory = try TemporaryDirectory()
+        let text = """
+            updates:
+              server: https://updates.example.com
+              healthcheck:
+                timeout: &t 5 minutes
+                interval: !!str 10 seconds
+              agent:
+                check_every: *t
+              &k chanel: stable
+
+            """
+        try directory.write("policy.yaml", text)
+        let result = try CLI.run(["lint", "--fix", "policy.yaml"], directory: directory.url)
+        let expected =
+            text.replacingOccurrences(of: "&t 5 minutes", with: "&t 5m").replacingOccurrences(of: "!!str 10 seconds", with: "!!str 10s")
+            .replacingOccurrences(of: "&k chanel", with: "&k channel")
+        #expect(try Self.contents(directory, "policy.yaml") == Data(expected.utf8), "\(result.stdout)")
+        #expect(result.stdout.contains("fixed 4 findings"), "\(result.stdout)")
+    }
 }

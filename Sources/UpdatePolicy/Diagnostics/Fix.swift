@@ -50,6 +50,26 @@ public struct Fix: Sendable, Hashable, Codable {
     }
 }
 
+extension Fix {
+    /// The fix with each edit that starts at a node's properties (an anchor `&name`, a tag
+    /// `!!str`, both) starting after them instead: a node's span includes its properties, while
+    /// a fix rewrites its value and must leave them. No value starts with `&` or `!` unquoted
+    /// (they are indicators), so an edit starting at one starts at properties.
+    func pastNodeProperties(in source: [UInt8]) -> Fix {
+        var fix = self
+        fix.edits = edits.map { edit in
+            var start = edit.start
+            while start < source.count, source[start] == UInt8(ascii: "&") || source[start] == UInt8(ascii: "!") {
+                while start < source.count, ![0x20, 0x09, 0x0A, 0x0D].contains(source[start]) { start += 1 }
+                while start < source.count, [0x20, 0x09, 0x0A, 0x0D].contains(source[start]) { start += 1 }
+            }
+            guard start != edit.start, start <= max(edit.end, edit.start) || edit.start == edit.end else { return edit }
+            return Edit(start: start, end: edit.start == edit.end ? start : edit.end, text: edit.text)
+        }
+        return fix
+    }
+}
+
 /// Which fixes a rule's findings may carry; declared with the rule, so `lint --explain` and the
 /// rule reference say it, and a test checks every finding's fixes against it.
 public enum FixAvailability: String, Sendable, Hashable, CaseIterable {
@@ -123,9 +143,10 @@ public struct FixProposal: Sendable, Hashable {
             guard let scalar = node.scalar, let written = YAMLText.written(text, style: scalar.style) else { return nil }
             return Fix(title, safety, replacing: start, end, with: written)
         case .quote:
-            // Only a plain scalar written on one line as its value reads: its bytes are its text.
+            // Only a plain scalar written on one line: its bytes are its text (after any anchor or
+            // tag, which `pastNodeProperties` steps over).
             guard let scalar = node.scalar, scalar.style == .plain, node.start.line == node.end.line,
-                end - start == scalar.value.utf8.count
+                end - start >= scalar.value.utf8.count, !scalar.value.isEmpty
             else { return nil }
             return Fix(title, safety, replacing: start, end, with: YAMLText.doubleQuoted(scalar.value))
         }

@@ -71,6 +71,9 @@ public enum PolicyLinter {
             var suppressions = Suppressions(source: document.source)
             findings = suppressions.apply(to: findings)
         }
+        for index in findings.indices where !findings[index].fixes.isEmpty {
+            findings[index].fixes = findings[index].fixes.map { $0.pastNodeProperties(in: document.source) }
+        }
         findings.sort { ($0.start.offset, $0.rule, $0.message) < ($1.start.offset, $1.rule, $1.message) }
         var result = LintResult(file: file, findings: findings, policy: policy, source: document.source)
         result.notAPolicy = notAPolicy
