@@ -59,6 +59,22 @@ func bareScan(_ bytes: [UInt8]) -> Int {
     return events
 }
 
+/// `bytes` with every `target` replaced by `replacement`.
+func splice(_ bytes: [UInt8], _ target: String, _ replacement: String) -> [UInt8] {
+    let needle = Array(target.utf8), with = Array(replacement.utf8)
+    var out: [UInt8] = [], index = 0
+    while index < bytes.count {
+        if bytes[index] == needle[0], index + needle.count <= bytes.count, Array(bytes[index..<index + needle.count]) == needle {
+            out += with
+            index += needle.count
+        } else {
+            out.append(bytes[index])
+            index += 1
+        }
+    }
+    return out
+}
+
 func read(_ path: String) -> [UInt8] {
     guard let bytes = try? SourceReader.read(path: path, maxBytes: 64 << 20) else {
         fatalError("cannot read \(path); run `updatectl-bench generate DIR` first")
@@ -163,6 +179,14 @@ case "run":
     row("tree + every scalar as a String", stringsOnly.ms, scan.ms)
     let lint = measure(rounds) { PolicyLinter.lint(huge, file: "huge.yaml", options: options).findings.count }
     row("tree + decode + full lint", lint.ms, scan.ms)
+    // `lint --fix` of the same policy with every `timeout: 5s` spelt out (5,000 safe fixes):
+    // one lint to find them, one pass to apply them, one lint of the result.
+    let spelt = splice(huge, "timeout: 5s", "timeout: 5 seconds")
+    let fixing = measure(max(3, rounds / 3)) {
+        Fixer.fix(spelt, safety: .safe) { PolicyLinter.lint($0, file: "huge.yaml", options: options) }.fixed
+    }
+    row("lint --fix of 5,000 fixes (lint, apply, lint)", fixing.ms, scan.ms)
+    print("  fixed: \(fixing.check); fix / full lint: \(format(fixing.ms / lint.ms))×")
     let policy = PolicyLinter.lint(huge, file: "huge.yaml", options: options).policy!
     let plan = measure(rounds) { Planner.plan(policy).steps.count }
     row("plan compilation (alone)", plan.ms, scan.ms)
