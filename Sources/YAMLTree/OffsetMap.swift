@@ -47,25 +47,30 @@ struct OffsetMap {
     }
 
     /// The line and column of a byte offset, for libyaml's reader errors, which give only that.
-    func mark(ofByte target: Int) -> Mark {
-        let end = min(target, bytes.count)
+    func mark(ofByte target: Int) -> Mark { Mark(ofByte: target, in: bytes) }
+}
+
+extension Mark {
+    /// The position of byte `target` of a buffer: lines end at LF, CRLF or a lone CR (as libyaml
+    /// counts them), columns count Unicode scalars, and a UTF-8 byte-order mark takes no column.
+    public init<Bytes: RandomAccessCollection<UInt8>>(ofByte target: Int, in bytes: Bytes) where Bytes.Index == Int {
+        let base = bytes.startIndex
+        let count = bytes.count
+        let end = min(max(target, 0), count)
+        let bom = count >= 3 && bytes[base] == 0xEF && bytes[base + 1] == 0xBB && bytes[base + 2] == 0xBF
         var line = 1
-        var lineStart = bomLength
+        var lineStart = bom ? min(3, end) : 0
         var index = 0
         while index < end {
-            let byte = bytes[index]
-            if byte == 0x0A || (byte == 0x0D && (index + 1 >= bytes.count || bytes[index + 1] != 0x0A)) {
+            let byte = bytes[base + index]
+            if byte == 0x0A || (byte == 0x0D && (index + 1 >= count || bytes[base + index + 1] != 0x0A)) {
                 line += 1
                 lineStart = index + 1
             }
             index += 1
         }
         var column = 1
-        var cursor = lineStart
-        while cursor < end {
-            if !Self.isContinuation(bytes[cursor]) { column += 1 }
-            cursor += 1
-        }
-        return Mark(line: line, column: column, offset: end)
+        for cursor in lineStart..<end where bytes[base + cursor] & 0xC0 != 0x80 { column += 1 }
+        self.init(line: line, column: column, offset: end)
     }
 }

@@ -62,6 +62,26 @@ import YAMLTree
         #expect(error.problems.first?.mark == Mark(line: 1, column: 4, offset: 6))
     }
 
+    /// A byte offset gives back the parser's own line and column, past a byte-order mark, CRLF,
+    /// a lone CR and characters of several bytes.
+    @Test func aByteOffsetGivesTheParsersMark() throws {
+        let bytes: [UInt8] = [0xEF, 0xBB, 0xBF] + Array("caf\u{e9}: \u{1F600}\r\nnext: '\u{fc}ber'\rlast: [\u{e9}, x]\n".utf8)
+        var marks: [Mark] = []
+        func collect(_ node: Node) {
+            marks += [node.start, node.end]
+            node.mapping?.forEach {
+                collect($0.key)
+                collect($0.value)
+            }
+            node.sequence?.forEach(collect)
+        }
+        collect(try #require(YAMLParser.parse(bytes).root))
+        #expect(marks.count > 10)
+        for mark in marks { #expect(Mark(ofByte: mark.offset, in: bytes) == mark, "\(mark) at byte \(mark.offset)") }
+        #expect(Mark(ofByte: 3, in: bytes) == Mark(line: 1, column: 1, offset: 3))
+        #expect(Mark(ofByte: bytes.count + 5, in: bytes).offset == bytes.count)
+    }
+
     @Test func utf16IsRejectedWithAClearMessage() {
         let document = YAMLParser.parse([0xFF, 0xFE, 0x61, 0x00, 0x3A, 0x00])
         #expect(document.problems.map(\.kind) == [.reader])

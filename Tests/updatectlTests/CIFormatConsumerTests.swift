@@ -7,13 +7,14 @@ import Testing
     static let python = TestComponents.python(modules: ["jsonschema"])
     static let sarifTools = TestComponents.program("sarif")
 
-    /// A checkout with a policy of many findings, one of a single finding, and lint run from it.
+    /// A checkout with a policy of many findings (fixes among them: a misspelt key, a duration in
+    /// words), one of a single finding, and lint run from it.
     func checkout() throws -> TemporaryDirectory {
         let directory = try TemporaryDirectory()
         var many = "updates:\n  server: https://u.example.com\n  public_key: ed25519:Hn1+J4gUuOPxSNmoJfiFmdZ3Rvb4vnwYrH7s+dqvFiU=\n"
         many += "  preflight:\n"
         for index in 0..<12 { many += "    - exec: {name: e\(index), command: [relative-\(index)]}\n" }
-        many += "  healthcheck: {interval: 200ms, timeout: 1m}\n"
+        many += "  healthcheck: {interval: 200ms, timeout: 5 minutes}\n  chanel: edge\n"
         try directory.write("policies/many.yaml", many)
         try directory.write("policies/one.yaml", "updates:\n  server: https://u.example.com\n  reboot: maybe\n")
         return directory
@@ -66,6 +67,8 @@ import Testing
         }
         let results = try #require(run["results"] as? [[String: Any]])
         #expect(results.count >= 13)
+        // The schema checked fixes too: there are some.
+        #expect(results.count { ($0["fixes"] as? [Any])?.isEmpty == false } >= 2)
         for result in results {
             #expect((result["partialFingerprints"] as? [String: String])?["updatectl/v1"]?.count == 32)
             let artifact = try #require(
@@ -73,6 +76,37 @@ import Testing
                     as? [String: String])
             #expect(artifact["uriBaseId"] == "%SRCROOT%")
             #expect(artifact["uri"]?.hasPrefix("policies/") == true)
+        }
+    }
+
+    /// A SARIF fix replaces text regions of the result's own file (the same `artifactLocation`),
+    /// by line and code-point column as the run's `columnKind` says, with its safety alongside.
+    @Test func sarifFixesReplaceTextRegionsOfTheResultsFile() throws {
+        let directory = try checkout()
+        try directory.write(
+            "policies/many.yaml",
+            "# caf\u{e9} \u{2615}\n" + (try String(contentsOf: directory.url.appendingPathComponent("policies/many.yaml"), encoding: .utf8))
+        )
+        let log = try #require(
+            JSONSerialization.jsonObject(with: Data(try lint(["--format", "sarif", "policies/"], in: directory).stdout.utf8))
+                as? [String: Any])
+        let run = try #require((log["runs"] as? [[String: Any]])?.first)
+        #expect(run["columnKind"] as? String == "unicodeCodePoints")
+        #expect(run["defaultEncoding"] as? String == "utf-8")
+        let results = try #require(run["results"] as? [[String: Any]])
+        #expect(results.contains { $0["ruleId"] as? String == "UPD406" && $0["fixes"] == nil })
+        for (rule, text) in [("UPD201", "channel"), ("UPD301", "5m")] {
+            let result = try #require(results.first { $0["ruleId"] as? String == rule })
+            let physical = try #require((result["locations"] as? [[String: Any]])?.first?["physicalLocation"] as? [String: Any])
+            let fix = try #require((result["fixes"] as? [[String: Any]])?.first)
+            #expect((fix["description"] as? [String: String])?["text"] == "write `\(text)`")
+            #expect((fix["properties"] as? [String: String])?["safety"] == "safe")
+            let change = try #require((fix["artifactChanges"] as? [[String: Any]])?.first)
+            #expect(change["artifactLocation"] as? [String: String] == physical["artifactLocation"] as? [String: String])
+            let replacement = try #require((change["replacements"] as? [[String: Any]])?.first)
+            // The edit spans the finding here, so its region is the result's.
+            #expect(replacement["deletedRegion"] as? [String: Int] == physical["region"] as? [String: Int])
+            #expect((replacement["insertedContent"] as? [String: String])?["text"] == text)
         }
     }
 

@@ -53,7 +53,7 @@ func assertSnapshot(_ text: String, named name: String, sourceLocation: SourceLo
         #expect(object["schema_version"] as? Int == 1)
         let findings = try #require(object["findings"] as? [[String: Any]])
         let first = try #require(findings.first)
-        for key in ["file", "line", "column", "end_line", "end_column", "severity", "rule", "name", "message", "help"] {
+        for key in ["file", "line", "column", "end_line", "end_column", "severity", "rule", "name", "message", "help", "notes", "fixes"] {
             #expect(first[key] != nil, "missing \(key)")
         }
         let summary = try #require(object["summary"] as? [String: Int])
@@ -114,7 +114,7 @@ func assertSnapshot(_ text: String, named name: String, sourceLocation: SourceLo
             })
         #expect(lines.contains { $0.contains("one.yaml:3:11: error[UPD308]") })
         let stdin = try CLI.run(["lint", "--format", "concise", "-"], stdin: Data("updates:\n  sever: x\n".utf8))
-        #expect(stdin.stdout.contains("<stdin>:2:3: error[UPD201] unknown key `sever` in updates"))
+        #expect(stdin.stdout.contains("<stdin>:2:3: error[UPD201] [*] unknown key `sever` in updates"))
     }
 
     @Test func manyFilesInOneProcessKeepTheirOrder() throws {
@@ -145,6 +145,77 @@ func assertSnapshot(_ text: String, named name: String, sourceLocation: SourceLo
         #expect(result.stdout.contains("# updatectl: disable=UPD404"))
         #expect(try CLI.run(["lint", "--explain", "rollback-off"]).stdout == result.stdout)
         #expect(try CLI.run(["lint", "--explain", "UPD999"]).status == 2)
+    }
+
+    /// A policy whose findings carry fixes: a misspelt key and a duration in words (safe), a
+    /// suppression naming no rule with several close codes (unsafe), after a comment of multi-byte
+    /// characters, so a byte offset is not a character offset.
+    static let fixable =
+        "# caf\u{e9} \u{2615}\nupdates:\n  server: https://u.example.com  # updatectl: disable=UPD46\n"
+        + "  healthcheck: {timeout: 5 minutes}\n  chanel: edge\n"
+
+    func lintFixable(_ format: String) throws -> CLI.Result {
+        try CLI.run(["lint", "--format", format, "-"], stdin: Data(Self.fixable.utf8))
+    }
+
+    /// Every JSON finding lists its fixes (`[]` when none); a fix's edits, applied to the file's
+    /// bytes, give the fixed file.
+    @Test func jsonFixesAreEditsOfTheFilesBytes() throws {
+        let object = try #require(JSONSerialization.jsonObject(with: Data(try lintFixable("json").stdout.utf8)) as? [String: Any])
+        let findings = try #require(object["findings"] as? [[String: Any]])
+        #expect(findings.count == 4)
+        #expect(findings.allSatisfy { $0["fixes"] is [Any] })
+        #expect((findings.first { $0["rule"] as? String == "UPD406" }?["fixes"] as? [Any])?.isEmpty == true)
+        func fix(_ rule: String) throws -> [String: Any] {
+            try #require((findings.first { $0["rule"] as? String == rule }?["fixes"] as? [[String: Any]])?.first)
+        }
+        #expect(try fix("UPD201")["title"] as? String == "write `channel`")
+        #expect(try fix("UPD201")["safety"] as? String == "safe")
+        #expect(try fix("UPD301")["title"] as? String == "write `5m`")
+        #expect(try fix("UPD002")["safety"] as? String == "unsafe")
+        var bytes = Array(Self.fixable.utf8)
+        let edits = try ["UPD201", "UPD301"].flatMap { try #require(try fix($0)["edits"] as? [[String: Any]]) }
+        for edit in edits.sorted(by: { ($0["start"] as? Int ?? 0) > ($1["start"] as? Int ?? 0) }) {
+            let start = try #require(edit["start"] as? Int), end = try #require(edit["end"] as? Int)
+            bytes.replaceSubrange(start..<end, with: Array(try #require(edit["text"] as? String).utf8))
+        }
+        #expect(
+            String(decoding: bytes, as: UTF8.self)
+                == "# caf\u{e9} \u{2615}\nupdates:\n  server: https://u.example.com  # updatectl: disable=UPD46\n"
+                + "  healthcheck: {timeout: 5m}\n  channel: edge\n")
+    }
+
+    /// The text format names the fix and the flags that apply it, and its summary counts the
+    /// findings `--fix` resolves; concise marks those with `[*]`.
+    @Test func textAndConciseSayWhatLintFixResolves() throws {
+        let text = try lintFixable("text").stdout
+        #expect(text.contains("  = help: did you mean `channel`?\n  = fix: write `channel` (updatectl lint --fix)\n"))
+        #expect(text.contains("  = fix: write `UPD406` (updatectl lint --fix --unsafe-fixes)\n"))
+        #expect(
+            text.hasSuffix(
+                "1 file checked: 2 errors, 1 warning, 1 info; 2 fixable with `updatectl lint --fix` (1 more with `--unsafe-fixes`)\n"))
+        let concise = try lintFixable("concise").stdout
+        #expect(concise.contains("<stdin>:5:3: error[UPD201] [*] unknown key `chanel` in updates\n"))
+        #expect(concise.contains("warning[UPD002] `UPD46`"))
+        #expect(concise.contains("info[UPD406] no public_key"))
+        let github = try lintFixable("github").stdout
+        #expect(github.contains("%0Afix: write `channel` (updatectl lint --fix)"))
+    }
+
+    /// `--explain` says whether and how `lint --fix` fixes a rule's findings; the list marks the
+    /// rules with fixes.
+    @Test func explainSaysWhetherLintFixFixesTheRule() throws {
+        let duration = try CLI.run(["lint", "--explain", "UPD301"]).stdout
+        #expect(
+            duration.contains(
+                "\nAutomatic fix: safe where the replacement is certain (`updatectl lint --fix` applies it), "
+                    + "else unsafe (only with `--unsafe-fixes`).\n\nExample:"))
+        #expect(try CLI.run(["lint", "--explain", "UPD309"]).stdout.contains("Automatic fix: safe (`updatectl lint --fix` applies it"))
+        #expect(!(try CLI.run(["lint", "--explain", "UPD404"]).stdout.contains("Automatic fix")))
+        let list = try CLI.run(["lint", "--explain"]).stdout.split(separator: "\n")
+        #expect(list.contains { $0.hasPrefix("UPD201  unknown-key") && $0.contains(" error    [*] ") })
+        #expect(list.contains { $0.hasPrefix("UPD404  rollback-off") && !$0.contains("[*]") })
+        #expect(list.contains { $0.hasPrefix("[*]: `updatectl lint --fix`") })
     }
 
     @Test func noInlineDisableReportsSilencedFindings() throws {

@@ -92,6 +92,20 @@ public enum FixAvailability: String, Sendable, Hashable, CaseIterable {
     }
 }
 
+extension FixAvailability {
+    /// What `lint --explain`, the rule reference and SARIF's rule help say of the rule's fixes; nil
+    /// when it has none.
+    public var explanation: String? {
+        switch self {
+        case .none: nil
+        case .safe: "safe (`updatectl lint --fix` applies it, where a finding carries one)"
+        case .unsafe: "unsafe (only `updatectl lint --fix --unsafe-fixes` applies it)"
+        case .safeOrUnsafe:
+            "safe where the replacement is certain (`updatectl lint --fix` applies it), else unsafe (only with `--unsafe-fixes`)"
+        }
+    }
+}
+
 /// A fix before it has a place: what a message proposes for the node its finding will span.
 /// `Finding(message, at: node)` turns it into edits of the node's bytes.
 public struct FixProposal: Sendable, Hashable {

@@ -63,6 +63,7 @@ public struct Rule: Sendable, Hashable {
     /// The rule's documentation as Markdown (SARIF's `help.markdown`, shown by code scanning).
     public var markdown: String {
         "**\(id) \(name)** (\(severity.rawValue)): \(summary)\n\n**Why:** \(rationale)\n\n**Fix:** \(fix)\n\n"
+            + (fixes.explanation.map { "**Automatic fix:** \($0).\n\n" } ?? "")
             + "```yaml\n\(example)\n```\n\nSilence one finding with `# updatectl: disable=\(id)`. More: \(documentationPointer)."
     }
 

@@ -13,13 +13,17 @@ public enum ReferenceDocs {
             structure, `UPD3xx` values, `UPD4xx` cross-field rules. Silence one finding with a comment naming \
             its code on its line, or alone on the line before: `# updatectl: disable=UPD404`.
 
-            | code | name | severity | finds |
-            | --- | --- | --- | --- |
+            The fix column says which fixes a rule's findings may carry (not every finding has one): \
+            `updatectl lint --fix` applies the safe ones, `--unsafe-fixes` the unsafe ones too.
+
+            | code | name | severity | fix | finds |
+            | --- | --- | --- | --- | --- |
 
             """
         for rule in Rules.all {
             out +=
                 "| [\(rule.id)](#\(rule.id.rawValue.lowercased())-\(rule.name)) | \(rule.name) | \(rule.severity.rawValue) | "
+                + (rule.fixes == .none ? "" : rule.fixes.rawValue) + " | "
                 + rule.summary.replacingOccurrences(of: "|", with: "\\|") + " |\n"
         }
         var area = ""
@@ -31,6 +35,9 @@ public enum ReferenceDocs {
             out += "\n### \(rule.id) \(rule.name)\n\n"
             out += "Severity: \(rule.severity.rawValue).\n\n\(rule.summary)\n\n"
             out += "**Why.** \(rule.rationale)\n\n**Fix.** \(rule.fix)\n\n"
+            if let automatic = rule.fixes.explanation {
+                out += "**Automatic fix.** \(automatic.prefix(1).uppercased())\(automatic.dropFirst()).\n\n"
+            }
             out += "```\(exampleInfo(rule))\n\(rule.example)\n```\n\n"
             out += "Silence: `# updatectl: disable=\(rule.id)`\n"
         }

@@ -32,11 +32,41 @@ struct LintReport {
         }
         var checked = "\(files.count) file\(files.count == 1 ? "" : "s") checked"
         if skipped > 0 { checked += ", \(skipped) skipped (not policies)" }
-        return parts.isEmpty ? "\(checked): no problems" : "\(checked): " + parts.joined(separator: ", ")
+        guard !parts.isEmpty else { return "\(checked): no problems" }
+        return "\(checked): " + parts.joined(separator: ", ") + fixableSummary
+    }
+
+    /// "; 3 fixable with `updatectl lint --fix` (1 more with `--unsafe-fixes`)", or nothing when no
+    /// finding has a fix.
+    var fixableSummary: String {
+        let safe = findings.count { $0.finding.hasSafeFix }
+        let unsafe = findings.count { !$0.finding.hasSafeFix && $0.finding.offeredFix != nil }
+        switch (safe, unsafe) {
+        case (0, 0): return ""
+        case (_, 0): return "; \(safe) fixable with `\(Fix.Safety.safe.command)`"
+        case (0, _): return "; \(unsafe) fixable with `\(Fix.Safety.unsafe.command)`"
+        default: return "; \(safe) fixable with `\(Fix.Safety.safe.command)` (\(unsafe) more with `--unsafe-fixes`)"
+        }
     }
 
     /// The rules that fired, in code order (SARIF lists them).
     var rulesUsed: [Rule] {
         Set(findings.map(\.finding.rule)).sorted().map(Rules.rule)
     }
+}
+
+extension Finding {
+    /// The fix reports show: the one `lint --fix` applies (the first safe fix), else the first one
+    /// `--unsafe-fixes` would apply.
+    var offeredFix: Fix? {
+        fixes.first { $0.safety == .safe && !$0.edits.isEmpty } ?? fixes.first { !$0.edits.isEmpty }
+    }
+
+    /// Whether `lint --fix` resolves it without `--unsafe-fixes`.
+    var hasSafeFix: Bool { offeredFix?.safety == .safe }
+}
+
+extension Fix.Safety {
+    /// The command that applies a fix of this safety.
+    var command: String { self == .safe ? "updatectl lint --fix" : "updatectl lint --fix --unsafe-fixes" }
 }

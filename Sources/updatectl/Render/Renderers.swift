@@ -20,8 +20,9 @@ enum LintFormat: String, CaseIterable {
 }
 
 /// The default, for people: `error[CODE]: message`, the location, the source line with a caret
-/// under the span, and help. A file with many findings of one rule shows the first
-/// `shownPerRule` of them and says how many more there are (the other formats list every one).
+/// under the span, help, and the fix `lint --fix` would apply with the flags that apply it. A file
+/// with many findings of one rule shows the first `shownPerRule` of them and says how many more
+/// there are (the other formats list every one).
 enum TextRenderer {
     static let shownPerRule = 20
 
@@ -57,6 +58,7 @@ enum TextRenderer {
                     out += "\(gutter) = note: \(note.message) (\(file.path):\(note.mark.line):\(note.mark.column))\n"
                 }
                 if let help = finding.help { out += "\(gutter) = help: \(help)\n" }
+                if let fix = finding.offeredFix { out += "\(gutter) = fix: \(VisibleText.escape(fix.title)) (\(fix.safety.command))\n" }
                 out += "\n"
             }
             for (rule, count) in hidden {
@@ -71,14 +73,16 @@ enum TextRenderer {
 }
 
 /// One line per finding, always, for editors and problem matchers: a newline or another control
-/// character in a path or message is escaped.
+/// character in a path or message is escaped. `[*]` after the code marks a finding `lint --fix`
+/// resolves.
 enum ConciseRenderer {
     static func render(_ report: LintReport) -> String {
         var out = ""
         for (file, finding) in report.findings {
             out +=
                 "\(VisibleText.escape(file.path)):\(finding.start.line):\(finding.start.column): "
-                + "\(finding.severity.rawValue)[\(finding.rule)] \(VisibleText.escape(finding.message))\n"
+                + "\(finding.severity.rawValue)[\(finding.rule)] \(finding.hasSafeFix ? "[*] " : "")"
+                + "\(VisibleText.escape(finding.message))\n"
         }
         return out
     }
@@ -105,6 +109,22 @@ enum JSONRenderer {
                         finding.notes.map { note in
                             .object([
                                 ("line", .int(note.mark.line)), ("column", .int(note.mark.column)), ("message", .string(note.message)),
+                            ])
+                        })
+                ),
+                (
+                    "fixes",
+                    .array(
+                        finding.fixes.map { fix in
+                            .object([
+                                ("title", .string(fix.title)), ("safety", .string(fix.safety.rawValue)),
+                                (
+                                    "edits",
+                                    .array(
+                                        fix.edits.map { edit in
+                                            .object([("start", .int(edit.start)), ("end", .int(edit.end)), ("text", .string(edit.text))])
+                                        })
+                                ),
                             ])
                         })
                 ),
@@ -158,7 +178,7 @@ enum SARIFRenderer {
         let results: [JSON] = report.findings.map { file, finding in
             var message = finding.message
             if let help = finding.help { message += "\nhelp: \(help)" }
-            return .object([
+            var result: [(String, JSON)] = [
                 ("ruleId", .string(finding.rule.rawValue)),
                 ("ruleIndex", .int(index[finding.rule] ?? 0)),
                 ("level", .string(level(finding.severity))),
@@ -175,7 +195,11 @@ enum SARIFRenderer {
                             return .object(pairs)
                         })
                 ),
-            ])
+            ]
+            if !finding.fixes.isEmpty {
+                result.append(("fixes", .array(finding.fixes.map { fixObject($0, path: file.path, source: file.result.source) })))
+            }
+            return .object(result)
         }
         let notifications: [JSON] = report.unreadable.map { problem in
             .object([
@@ -216,6 +240,7 @@ enum SARIFRenderer {
                                 ])
                             ])
                         ),
+                        ("defaultEncoding", .string("utf-8")),
                         ("columnKind", .string("unicodeCodePoints")),
                         ("results", .array(results)),
                     ])
@@ -224,18 +249,42 @@ enum SARIFRenderer {
         ]).render() + "\n"
     }
 
+    /// A fix: its title, its edits as replacements of text regions of the file (lines and columns
+    /// in code points, as the run's `columnKind` says; an insertion is a region whose end is its
+    /// start) and its safety. Text regions, not byte regions: SARIF asks for text regions in text
+    /// files, and a byte region's inserted content would have to be Base64 (§3.57.2).
+    private static func fixObject(_ fix: Fix, path: String, source: [UInt8]) -> JSON {
+        let replacements: [JSON] = fix.edits.map { edit in
+            let start = Mark(ofByte: edit.start, in: source), end = Mark(ofByte: edit.end, in: source)
+            var replacement: [(String, JSON)] = [
+                (
+                    "deletedRegion",
+                    .object([
+                        ("startLine", .int(start.line)), ("startColumn", .int(start.column)), ("endLine", .int(end.line)),
+                        ("endColumn", .int(end.column)),
+                    ])
+                )
+            ]
+            if !edit.text.isEmpty { replacement.append(("insertedContent", .object([("text", .string(edit.text))]))) }
+            return .object(replacement)
+        }
+        return .object([
+            ("description", .object([("text", .string(fix.title))])),
+            ("artifactChanges", .array([.object([("artifactLocation", artifactLocation(path)), ("replacements", .array(replacements))])])),
+            ("properties", .object([("safety", .string(fix.safety.rawValue))])),
+        ])
+    }
+
     /// A file relative to the working directory is `uriBaseId: %SRCROOT%` plus a relative URI; one
     /// elsewhere is an absolute `file:` URI; standard input is `<stdin>`, a relative reference.
+    private static func artifactLocation(_ path: String) -> JSON {
+        if path.hasPrefix("/") { return .object([("uri", .string("file://" + uri(path)))]) }
+        if path == DisplayPath.standardInput { return .object([("uri", .string(uri(path)))]) }
+        return .object([("uri", .string(uri(path))), ("uriBaseId", .string("%SRCROOT%"))])
+    }
+
     private static func location(_ path: String, _ start: Mark?, _ end: Mark?) -> JSON {
-        var artifact: [(String, JSON)]
-        if path.hasPrefix("/") {
-            artifact = [("uri", .string("file://" + uri(path)))]
-        } else if path == DisplayPath.standardInput {
-            artifact = [("uri", .string(uri(path)))]
-        } else {
-            artifact = [("uri", .string(uri(path))), ("uriBaseId", .string("%SRCROOT%"))]
-        }
-        var physical: [(String, JSON)] = [("artifactLocation", .object(artifact))]
+        var physical: [(String, JSON)] = [("artifactLocation", artifactLocation(path))]
         if let start {
             var region: [(String, JSON)] = [("startLine", .int(start.line)), ("startColumn", .int(start.column))]
             if let end {
@@ -291,6 +340,7 @@ enum GitHubRenderer {
             properties.append(("title", "\(finding.rule) \(Rules.rule(finding.rule).name)"))
             var message = finding.message
             if let help = finding.help { message += "\nhelp: \(help)" }
+            if let fix = finding.offeredFix { message += "\nfix: \(fix.title) (\(fix.safety.command))" }
             out +=
                 "::\(command) " + properties.map { "\($0)=\(escapeProperty($1))" }.joined(separator: ",")
                 + "::\(escapeData(message))\n"
