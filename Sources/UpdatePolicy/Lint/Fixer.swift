@@ -43,7 +43,7 @@ public enum Fixer {
             if readingProblems(nextResult) > readingProblems(original) {
                 var undone = original
                 let at = chosen.edits[0].start
-                undone.findings.append(brokeFile(at: mark(of: at, in: source)))
+                undone.findings.append(brokeFile(at: Mark(ofByte: at, in: source)))
                 undone.findings.sort { ($0.start.offset, $0.rule, $0.message) < ($1.start.offset, $1.rule, $1.message) }
                 return FixOutcome(source: source, fixed: 0, result: undone, passes: passes + [chosen.edits], undone: true)
             }
@@ -119,18 +119,6 @@ public enum Fixer {
         Finding(
             .fixBreaksFile, "the fixes lint proposes would leave a file that no longer reads as a policy, so none was applied",
             start: mark, help: "fix the findings by hand; this is a defect of updatectl's fixes, worth reporting with the file")
-    }
-
-    /// The line and column of byte `offset`.
-    static func mark(of offset: Int, in source: [UInt8]) -> Mark {
-        let offset = min(max(offset, 0), source.count)
-        var line = 1, lineStart = 0
-        for index in 0..<offset where source[index] == 0x0A {
-            line += 1
-            lineStart = index + 1
-        }
-        let column = String(decoding: source[lineStart..<offset], as: UTF8.self).unicodeScalars.count + 1
-        return Mark(line: line, column: column, offset: offset)
     }
 }
 
