@@ -18,6 +18,10 @@ struct Lint: ParsableCommand {
             Silence a finding with a comment naming its code, on its line or alone on the line \
             before it:  # updatectl: disable=UPD404
 
+            --fix applies the fixes lint knows (misspelt keys, spellings of durations, days and \
+            zones, quotes YAML 1.1 needs) to the files in place, byte for byte; --diff shows them \
+            as a unified diff instead. docs/lint.md has which are safe.
+
             \(ExitStatus.helpTable(for: [.success, .failure, .usage]))
             """
     )
