@@ -9,6 +9,8 @@ struct CrossChecks {
     /// The policy's bytes, to find where a value that starts at a mark ends.
     let source: [UInt8]
     var findings: [Finding] = []
+    /// The document, to find the nodes a fix edits: values keep only their start.
+    var root: Node?
 
     /// The end of the one-line scalar starting at `mark`: the closing quote of a quoted one, else
     /// the last character before `,`, `}`, `]`, a comment or the line's end. Values keep only
@@ -105,4 +107,51 @@ struct CrossChecks {
 protocol PolicyRule: Sendable {
     static var rule: Rule { get }
     static func check(_ checks: inout CrossChecks)
+}
+
+extension CrossChecks {
+    /// The pair whose value starts at `mark`, with its mapping, when the document reaches it once:
+    /// a pair reached twice (through an alias, or a merge) is shared, and an edit of it would
+    /// change every place that uses it.
+    func pair(withValueAt mark: Mark?) -> (pair: Pair, mapping: Node)? {
+        guard let offset = mark?.offset, let root else { return nil }
+        var found: [(pair: Pair, mapping: Node)] = []
+        visit(root, containing: offset) { node in
+            guard let pairs = node.mapping else { return }
+            for pair in pairs where pair.value.start.offset == offset && pair.key.end.offset <= offset { found.append((pair, node)) }
+        }
+        return found.count == 1 ? found[0] : nil
+    }
+
+    /// The item of a sequence that holds `mark` and is a one-key mapping of `kind`, with its
+    /// sequence, when the document reaches it once.
+    func entry(_ kind: String, holding mark: Mark?) -> (item: Node, sequence: Node)? {
+        guard let offset = mark?.offset, let root else { return nil }
+        var found: [(item: Node, sequence: Node)] = []
+        visit(root, containing: offset) { node in
+            guard let items = node.sequence else { return }
+            for item in items
+            where item.start.offset <= offset && offset < item.end.offset && item.mapping?.count == 1 && item[kind] != nil {
+                found.append((item, node))
+            }
+        }
+        return found.count == 1 ? found[0] : nil
+    }
+
+    /// A fix that removes the pair whose value starts at `mark`.
+    func removal(ofPairAt mark: Mark?, _ title: String, _ safety: Fix.Safety) -> [Fix] {
+        guard let (pair, mapping) = pair(withValueAt: mark) else { return [] }
+        return Fix.removing(pair, of: mapping, in: source, title, safety).map { [$0] } ?? []
+    }
+
+    /// Calls `body` with `node` and each node under it whose span holds `offset`, through aliases.
+    private func visit(_ node: Node, containing offset: Int, _ body: (Node) -> Void) {
+        guard node.start.offset <= offset, offset <= node.end.offset else { return }
+        body(node)
+        if let pairs = node.mapping {
+            for pair in pairs { visit(pair.value, containing: offset, body) }
+        } else if let items = node.sequence {
+            for item in items { visit(item, containing: offset, body) }
+        }
+    }
 }

@@ -8,19 +8,21 @@ enum RollbackOff: PolicyRule {
         rationale: "Failed verification is counted but never rolls back: a bad update stays on the node "
             + "until someone acts.",
         fix: "Set `auto_rollback_after` to the number of failed runs that should roll back (3 is common).",
-        example: "updates:\n  auto_rollback_after: 0\n  healthcheck:\n    probes:\n      \(RuleExamples.probe())")
+        example: "updates:\n  auto_rollback_after: 0\n  healthcheck:\n    probes:\n      \(RuleExamples.probe())",
+        fixes: .unsafe)
 
     static func check(_ checks: inout CrossChecks) {
         let policy = checks.policy, probes = policy.healthcheck.probes
         let explicitProbes = probes.contains { if case .defaulted = $0.source { return false } else { return true } }
         if case .policy(let mark) = policy.autoRollbackAfter.origin, policy.autoRollbackAfter.value == 0, explicitProbes {
-            checks.findings.append(
-                Finding(
-                    .rollbackOff,
-                    "auto_rollback_after is 0 while probes are configured: failed verification is counted but never rolls "
-                        + "back, so a bad update stays on the node until someone acts",
-                    start: mark, end: checks.end(of: mark), help: "set auto_rollback_after to the failed runs that should roll back, e.g. 3"
-                ))
+            var finding = Finding(
+                .rollbackOff,
+                "auto_rollback_after is 0 while probes are configured: failed verification is counted but never rolls "
+                    + "back, so a bad update stays on the node until someone acts",
+                start: mark, end: checks.end(of: mark), help: "set auto_rollback_after to the failed runs that should roll back, e.g. 3")
+            // Rolling back is a change of behaviour, and 3 a count chosen for the author.
+            if let end = checks.end(of: mark) { finding.propose(.value("3", .unsafe), replacing: mark, end) }
+            checks.findings.append(finding)
         } else if policy.autoRollbackAfter.origin.isDefault,
             probes.contains(where: { if case .entry = $0.source { return true } else { return false } })
         {
