@@ -241,17 +241,39 @@ extension Fix {
         guard let first = sequence.sequence?.first, first.start.offset >= start,
             let dash = SourceLine.dash(before: first.start.offset, in: source), dash == start
         else { return nil }
-        let lineStart = SourceLine.start(of: dash, in: source)
-        let indent = String(decoding: source[lineStart..<dash], as: UTF8.self)
-        let newline = SourceLine.usesCRLF(at: dash, in: source) ? "\r\n" : "\n"
-        // Above the comment lines right before the first item, which speak of that item.
+        return insertingLine("- " + item, at: dash, in: source, title, safety)
+    }
+
+    /// Adds `text` (`key: value`, one line) to `mapping`: on a line of its own above the pair
+    /// `before`, whose key must start its line, or `text, ` after a flow mapping's `{`.
+    static func inserting(
+        pair text: String, before pair: Pair, of mapping: Node, in source: [UInt8], _ title: String, _ safety: Safety
+    )
+        -> Fix?
+    {
+        let start = mapping.start.offset, key = pair.key.start.offset
+        guard start < source.count, key >= start, key < source.count else { return nil }
+        if source[start] == UInt8(ascii: "{") {
+            let empty = mapping.mapping?.isEmpty ?? false
+            return Fix(title, safety, replacing: start + 1, start + 1, with: text + (empty ? "" : ", "))
+        }
+        guard SourceLine.onlySpaces(before: key, in: source) else { return nil }
+        return insertingLine(text, at: key, in: source, title, safety)
+    }
+
+    /// `text` on a line of its own, indented as the line of `first` and ended as it is, above that
+    /// line and the comment lines right above it (which speak of what follows them).
+    private static func insertingLine(_ text: String, at first: Int, in source: [UInt8], _ title: String, _ safety: Safety) -> Fix {
+        let lineStart = SourceLine.start(of: first, in: source)
+        let indent = String(decoding: source[lineStart..<first], as: UTF8.self)
+        let newline = SourceLine.usesCRLF(at: first, in: source) ? "\r\n" : "\n"
         var at = lineStart
         while at > 0, case let above = SourceLine.start(of: at - 1, in: source),
             source[above..<at].drop(while: { $0 == 0x20 }).first == UInt8(ascii: "#")
         {
             at = above
         }
-        return Fix(title, safety, replacing: at, at, with: indent + "- " + item + newline)
+        return Fix(title, safety, replacing: at, at, with: indent + text + newline)
     }
 
     /// The removal of bytes `start` through the end of `value`, an element of `collection`.

@@ -30,8 +30,23 @@ enum RollbackOff: PolicyRule {
                 Finding(
                     .rollbackOff,
                     "probes are configured but auto_rollback_after is not set, so it is 0: failed verification never rolls back",
-                    start: checks.anchor.start, help: "add `auto_rollback_after: 3` (or the count you want)"))
+                    start: checks.anchor.start, help: "add `auto_rollback_after: 3` (or the count you want)",
+                    fixes: addition(checks)))
         }
+    }
+}
+
+extension RollbackOff {
+    /// `auto_rollback_after: 3` added to the policy's mapping, above `healthcheck` (or its first
+    /// key): rolling back is a change of behaviour, and 3 a count chosen for the author.
+    static func addition(_ checks: CrossChecks) -> [Fix] {
+        guard let updates = checks.root?.mapping?.first(where: { $0.key.start == checks.anchor.start })?.value,
+            updates.start.offset >= checks.anchor.end.offset, let pairs = updates.mapping, let first = pairs.first
+        else { return [] }
+        let before = pairs.first { $0.key.isScalar("healthcheck") } ?? first
+        return Fix.inserting(
+            pair: "auto_rollback_after: 3", before: before, of: updates, in: checks.source, "add `auto_rollback_after: 3`", .unsafe
+        ).map { [$0] } ?? []
     }
 }
 
