@@ -139,3 +139,53 @@ import YAMLTree
         }
     }
 }
+
+/// Where an edit would have to guess at the file's layout, or would change a place the finding
+/// is not about, no fix is offered; the same policy written plainly has one.
+@Suite struct FixRefusalTests {
+    static let head = "updates:\n  server: https://u.example.com\n  public_key: ed25519:Hn1+J4gUuOPxSNmoJfiFmdZ3Rvb4vnwYrH7s+dqvFiU=\n"
+
+    struct Case: CustomStringConvertible, Sendable {
+        var rule: RuleID
+        /// Has no fix for the rule's finding.
+        var refused: String
+        /// The same written plainly: has one.
+        var offered: String
+        var description: String { "\(rule): \(refused)" }
+    }
+
+    static let cases = [
+        // Options shared through an alias: removing the key would change the other gate too.
+        Case(
+            rule: .fleetLockUnusedKey,
+            refused: "lock: &lock {engine: fleetlock, url: \"https://a.example.com\", slots: 2}\n" + head
+                + "  preflight:\n    - free_space: {}\n    - fleet_lock: *lock\n",
+            offered: head + "  preflight:\n    - free_space: {}\n"
+                + "    - fleet_lock: {engine: fleetlock, url: \"https://a.example.com\", slots: 2}\n"),
+        // A flow mapping across lines: no comma beside the pair on its line.
+        Case(
+            rule: .fleetLockUnusedKey,
+            refused: head + "  preflight:\n    - free_space: {}\n"
+                + "    - fleet_lock: {engine: fleetlock, url: \"https://a.example.com\",\n        slots: 2\n      }\n",
+            offered: head + "  preflight:\n    - free_space: {}\n"
+                + "    - fleet_lock: {engine: fleetlock, url: \"https://a.example.com\",\n        slots: 2, group: g}\n"),
+        // The list's only item: removing it would leave `preflight:` empty.
+        Case(
+            rule: .downgradesAllowed, refused: head + "  preflight:\n    - no_downgrade: false\n",
+            offered: head + "  preflight:\n    - free_space: {}\n    - no_downgrade: false\n"),
+        // The gates come through an alias: a gate added there would be added wherever it is used.
+        Case(
+            rule: .noFreeSpaceGate, refused: "gates: &gates\n  - node_not_blocked: {}\n" + head + "  preflight: *gates\n",
+            offered: head + "  preflight:\n    - node_not_blocked: {}\n"),
+    ]
+
+    @Test(arguments: cases)
+    func noFixWhereTheEditWouldGuess(_ test: Case) {
+        func fixes(_ text: String) -> [Fix]? {
+            let findings = PolicyLinter.lint(Array(text.utf8), file: "test.yaml", options: .tests).findings.filter { $0.rule == test.rule }
+            return findings.isEmpty ? nil : findings.flatMap(\.fixes)
+        }
+        #expect(fixes(test.refused) == [], "\(test.refused)")
+        #expect(fixes(test.offered)?.isEmpty == false, "\(test.offered)")
+    }
+}
