@@ -169,6 +169,11 @@ import YAMLTree
                 + "    - fleet_lock: {engine: fleetlock, url: \"https://a.example.com\",\n        slots: 2\n      }\n",
             offered: head + "  preflight:\n    - free_space: {}\n"
                 + "    - fleet_lock: {engine: fleetlock, url: \"https://a.example.com\",\n        slots: 2, group: g}\n"),
+        // The entry is an alias: its marks are the anchor's, in another list.
+        Case(
+            rule: .downgradesAllowed,
+            refused: "defs: [&nd {no_downgrade: false}, x]\n" + head + "  preflight: [{free_space: {}}, *nd]\n",
+            offered: head + "  preflight: [{free_space: {}}, {no_downgrade: false}]\n"),
         // The list's only item: removing it would leave `preflight:` empty.
         Case(
             rule: .downgradesAllowed, refused: head + "  preflight:\n    - no_downgrade: false\n",

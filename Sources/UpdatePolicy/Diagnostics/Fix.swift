@@ -282,7 +282,10 @@ extension Fix {
         _ safety: Safety
     ) -> Fix? {
         let open = collection.start.offset
-        guard open < source.count, start < source.count, start >= open else { return nil }
+        // Inside the collection's own bytes: an alias's marks are its anchor's, written elsewhere.
+        guard open < source.count, start < source.count, start >= open,
+            SourceLine.contentEnd(of: value, in: source) <= collection.end.offset
+        else { return nil }
         if source[open] == UInt8(ascii: "{") || source[open] == UInt8(ascii: "[") {
             return removingFlow(from: start, to: value.end.offset, in: source, title, safety)
         }
@@ -366,6 +369,7 @@ enum SourceLine {
     /// The offset just past the line end that follows `offset`, when only blanks and a comment
     /// stand between; the file's end when it has no line end there; nil when other text follows.
     static func endOfLine(after offset: Int, in source: [UInt8]) -> Int? {
+        guard offset <= source.count else { return nil }
         guard offset > 0, source[offset - 1] != 0x0A else { return offset }
         var index = offset
         while index < source.count, source[index] == 0x20 || source[index] == 0x09 { index += 1 }

@@ -114,28 +114,25 @@ extension CrossChecks {
     /// a pair reached twice (through an alias, or a merge) is shared, and an edit of it would
     /// change every place that uses it.
     func pair(withValueAt mark: Mark?) -> (pair: Pair, mapping: Node)? {
-        guard let offset = mark?.offset, let root else { return nil }
-        var found: [(pair: Pair, mapping: Node)] = []
-        visit(root, containing: offset) { node in
-            guard let pairs = node.mapping else { return }
-            for pair in pairs where pair.value.start.offset == offset && pair.key.end.offset <= offset { found.append((pair, node)) }
+        guard let offset = mark?.offset else { return nil }
+        return unshared(around: offset) { node in
+            node.mapping.map { pairs in
+                pairs.filter { $0.value.start.offset == offset && $0.key.end.offset <= offset }.map { ($0, node) }
+            } ?? []
         }
-        return found.count == 1 ? found[0] : nil
     }
 
     /// The item of a sequence that holds `mark` and is a one-key mapping of `kind`, with its
     /// sequence, when the document reaches it once.
     func entry(_ kind: String, holding mark: Mark?) -> (item: Node, sequence: Node)? {
-        guard let offset = mark?.offset, let root else { return nil }
-        var found: [(item: Node, sequence: Node)] = []
-        visit(root, containing: offset) { node in
-            guard let items = node.sequence else { return }
-            for item in items
-            where item.start.offset <= offset && offset < item.end.offset && item.mapping?.count == 1 && item[kind] != nil {
-                found.append((item, node))
-            }
+        guard let offset = mark?.offset else { return nil }
+        return unshared(around: offset) { node in
+            node.sequence.map { items in
+                items.filter {
+                    $0.start.offset <= offset && offset < $0.end.offset && $0.mapping?.count == 1 && $0[kind] != nil
+                }.map { ($0, node) }
+            } ?? []
         }
-        return found.count == 1 ? found[0] : nil
     }
 
     /// A fix that removes the pair whose value starts at `mark`.
@@ -144,14 +141,27 @@ extension CrossChecks {
         return Fix.removing(pair, of: mapping, in: source, title, safety).map { [$0] } ?? []
     }
 
-    /// Calls `body` with `node` and each node under it whose span holds `offset`, through aliases.
-    private func visit(_ node: Node, containing offset: Int, _ body: (Node) -> Void) {
-        guard node.start.offset <= offset, offset <= node.end.offset else { return }
-        body(node)
-        if let pairs = node.mapping {
-            for pair in pairs { visit(pair.value, containing: offset, body) }
-        } else if let items = node.sequence {
-            for item in items { visit(item, containing: offset, body) }
+    /// The one thing `match` finds in the document's collections, when exactly one is found and
+    /// no collection whose span holds `offset` is reached twice (an alias of it: its nodes are
+    /// the anchor's, with the anchor's marks, wherever they are used). Each collection is walked
+    /// once, however many aliases reach it.
+    private func unshared<Found>(around offset: Int, _ match: (Node) -> [Found]) -> Found? {
+        guard let root else { return nil }
+        var seen: Set<[Int]> = [], shared = false
+        var found: [Found] = []
+        func walk(_ node: Node) {
+            let pairs = node.mapping, items = node.sequence
+            guard pairs != nil || items != nil else { return }
+            let span = node.start.offset <= offset && offset <= node.end.offset
+            guard seen.insert([node.start.offset, node.end.offset, pairs == nil ? 0 : 1]).inserted else {
+                shared = shared || span
+                return
+            }
+            found += match(node)
+            if let pairs { for pair in pairs { walk(pair.value) } }
+            if let items { for item in items { walk(item) } }
         }
+        walk(root)
+        return found.count == 1 && !shared ? found[0] : nil
     }
 }
