@@ -5,7 +5,7 @@ import UpdatePolicy
 import YAMLTree
 
 /// What the fuzzer drives, and what the test suite replays its corpus through: raw bytes through
-/// the YAML tree, policy decoding, lint, the planner and both plan renderings, and the scenario
+/// the YAML tree, policy decoding, lint and its fixes, the planner and both plan renderings, and the scenario
 /// reader. Any crash, trap or hang here is a finding.
 public enum FuzzHarness {
     /// A fixed zone list, so a run does not depend on the host's zoneinfo.
@@ -28,6 +28,10 @@ public enum FuzzHarness {
             digest &+= PlanText.render(plan).utf8.count
             digest &+= PlanJSON.render(plan).render().utf8.count
             digest &+= plan.resume(from: .activated).index
+        }
+        // Fixing keeps every byte outside the edits and a readable file readable.
+        for safety in Fix.Safety.allCases {
+            if let problem = FixCheck.violation(fixing: bytes, safety: safety, options: options) { preconditionFailure(problem) }
         }
         let scenario = ScenarioLinter.lint(bytes, file: "fuzz.yaml")
         digest &+= scenario.result.findings.count

@@ -246,6 +246,23 @@ struct PolicyDecoder {
         return entries
     }
 
+    /// Options written beside an entry's kind with nothing after `KIND:` (`- tcp:` over
+    /// `  address: …`), each on a line of its own: two more spaces before each make them the kind's
+    /// mapping, what the author meant. Nil for other shapes (a flow entry, a kind with a value,
+    /// an option whose value spans lines), which need a person.
+    static func indentingOptions(of pairs: PairList, kind: String) -> Fix? {
+        guard let first = pairs.first, first.value.isNull, first.value.start.offset == first.value.end.offset else { return nil }
+        let column = first.key.start.column
+        var edits: [Fix.Edit] = []
+        for pair in pairs.dropFirst() {
+            guard pair.key.start.column == column, pair.key.start.line > first.key.start.line,
+                pair.value.end.line == pair.key.start.line
+            else { return nil }
+            edits.append(Fix.Edit(start: pair.key.start.offset, end: pair.key.start.offset, text: "  "))
+        }
+        return Fix("indent the options under `\(kind):`", .safe, edits: edits)
+    }
+
     private mutating func decodeEntry(_ item: Node, _ family: EntryFamily) -> DecodedEntry? {
         guard let pairs = item.mapping, let pair = pairs.first else {
             let named = item.scalar.map(\.value).flatMap { family.kind($0) != nil ? $0 : nil }
@@ -264,10 +281,9 @@ struct PolicyDecoder {
         if pairs.count > 1 {
             let extra = pairs.dropFirst().compactMap { $0.key.scalar?.value }
             let options = extra.filter { kind.table.key($0) != nil }
-            findings.append(
-                Finding(
-                    .entryWithExtraKeys(family.noun, kind: kindName, extra: extra, options: options),
-                    at: pairs[1].key))
+            var finding = Finding(.entryWithExtraKeys(family.noun, kind: kindName, extra: extra, options: options), at: pairs[1].key)
+            if options.count == pairs.count - 1, let fix = Self.indentingOptions(of: pairs, kind: kindName) { finding.fixes = [fix] }
+            findings.append(finding)
         }
         let place = kind.table.place
         var options: DecodedMapping

@@ -241,3 +241,185 @@ extension Suggestions {
         return true
     }
 }
+
+/// Fixes that remove an element of a collection or add an item to a sequence, written against the
+/// file's lines: a block element goes with its whole line(s), a flow one with one adjacent comma,
+/// and nothing else moves. Nil wherever the bytes do not have the shape the edit assumes (an
+/// alias, several elements on one line, a collection that would be left empty), so a fix never
+/// guesses at layout.
+extension Fix {
+    /// Removes `pair` from `mapping`: its line(s) in a block mapping, when the key starts its
+    /// line; the pair and one adjacent comma in a flow mapping. Nil when the pair is the only one.
+    static func removing(_ pair: Pair, of mapping: Node, in source: [UInt8], _ title: String, _ safety: Safety) -> Fix? {
+        guard let count = mapping.mapping?.count, count >= 2, pair.value.start.offset >= pair.key.end.offset else { return nil }
+        return removing(
+            from: pair.key.start.offset, through: pair.value, item: false, of: mapping, in: source, title, safety)
+    }
+
+    /// Removes `item` from `sequence`: its line(s) in a block sequence, when its `-` starts the
+    /// line; the item and one adjacent comma in a flow sequence. Nil when it is the only item.
+    static func removing(item: Node, of sequence: Node, in source: [UInt8], _ title: String, _ safety: Safety) -> Fix? {
+        guard let count = sequence.sequence?.count, count >= 2 else { return nil }
+        return removing(from: item.start.offset, through: item, item: true, of: sequence, in: source, title, safety)
+    }
+
+    /// Adds the entry `kind: options` (one line) as the first item of `sequence`: `- kind: options`
+    /// on a line of its own with the first item's indentation and the file's line end, or
+    /// `{kind: options}, ` after a flow list's `[`.
+    static func inserting(entry item: String, into sequence: Node, in source: [UInt8], _ title: String, _ safety: Safety) -> Fix? {
+        let start = sequence.start.offset
+        guard start < source.count else { return nil }
+        if source[start] == UInt8(ascii: "[") {
+            let empty = sequence.sequence?.isEmpty ?? false
+            return Fix(title, safety, replacing: start + 1, start + 1, with: "{" + item + "}" + (empty ? "" : ", "))
+        }
+        guard let first = sequence.sequence?.first, first.start.offset >= start,
+            let dash = SourceLine.dash(before: first.start.offset, in: source), dash == start
+        else { return nil }
+        return insertingLine("- " + item, at: dash, in: source, title, safety)
+    }
+
+    /// Adds `text` (`key: value`, one line) to `mapping`: on a line of its own above the pair
+    /// `before`, whose key must start its line, or `text, ` after a flow mapping's `{`.
+    static func inserting(
+        pair text: String, before pair: Pair, of mapping: Node, in source: [UInt8], _ title: String, _ safety: Safety
+    )
+        -> Fix?
+    {
+        let start = mapping.start.offset, key = pair.key.start.offset
+        guard start < source.count, key >= start, key < source.count else { return nil }
+        if source[start] == UInt8(ascii: "{") {
+            let empty = mapping.mapping?.isEmpty ?? false
+            return Fix(title, safety, replacing: start + 1, start + 1, with: text + (empty ? "" : ", "))
+        }
+        guard SourceLine.onlySpaces(before: key, in: source) else { return nil }
+        return insertingLine(text, at: key, in: source, title, safety)
+    }
+
+    /// `text` on a line of its own, indented as the line of `first` and ended as it is, above that
+    /// line and the comment lines right above it (which speak of what follows them).
+    private static func insertingLine(_ text: String, at first: Int, in source: [UInt8], _ title: String, _ safety: Safety) -> Fix {
+        let lineStart = SourceLine.start(of: first, in: source)
+        let indent = String(decoding: source[lineStart..<first], as: UTF8.self)
+        let newline = SourceLine.usesCRLF(at: first, in: source) ? "\r\n" : "\n"
+        var at = lineStart
+        while at > 0, case let above = SourceLine.start(of: at - 1, in: source),
+            source[above..<at].drop(while: { $0 == 0x20 }).first == UInt8(ascii: "#")
+        {
+            at = above
+        }
+        return Fix(title, safety, replacing: at, at, with: indent + text + newline)
+    }
+
+    /// The removal of bytes `start` through the end of `value`, an element of `collection`.
+    private static func removing(
+        from start: Int, through value: Node, item: Bool, of collection: Node, in source: [UInt8], _ title: String,
+        _ safety: Safety
+    ) -> Fix? {
+        let open = collection.start.offset
+        // Inside the collection's own bytes: an alias's marks are its anchor's, written elsewhere.
+        guard open < source.count, start < source.count, start >= open,
+            SourceLine.contentEnd(of: value, in: source) <= collection.end.offset
+        else { return nil }
+        if source[open] == UInt8(ascii: "{") || source[open] == UInt8(ascii: "[") {
+            return removingFlow(from: start, to: value.end.offset, in: source, title, safety)
+        }
+        // Block: only the element's own lines, from the start of its first to its last line's end.
+        let first = item ? SourceLine.dash(before: start, in: source) : start
+        guard let first, SourceLine.onlySpaces(before: first, in: source) else { return nil }
+        let lineStart = SourceLine.start(of: first, in: source)
+        let contentEnd = SourceLine.contentEnd(of: value, in: source)
+        guard contentEnd > start, let lineEnd = SourceLine.endOfLine(after: contentEnd, in: source) else { return nil }
+        // No other element may stand on those lines (an alias's marks are its anchor's).
+        let elements: [(start: Int, end: Int)] =
+            collection.mapping.map { pairs in pairs.map { ($0.key.start.offset, $0.value.end.offset) } }
+            ?? collection.sequence.map { items in items.map { ($0.start.offset, $0.end.offset) } } ?? []
+        let others = elements.filter { $0.start != start }
+        guard others.count == elements.count - 1,
+            !others.contains(where: { $0.start < lineEnd && $0.start >= lineStart })
+        else { return nil }
+        if lineEnd == source.count, source.last != 0x0A {
+            // The last line, with no line end: take the line end before it instead, so the file
+            // still ends as it did.
+            guard lineStart > 0 else { return nil }
+            let before = lineStart >= 2 && source[lineStart - 2] == 0x0D ? lineStart - 2 : lineStart - 1
+            return Fix(title, safety, replacing: before, lineEnd, with: "")
+        }
+        return Fix(title, safety, replacing: lineStart, lineEnd, with: "")
+    }
+
+    /// A flow element `start..<end` with the comma and spaces after it, or else the comma before it.
+    private static func removingFlow(from start: Int, to end: Int, in source: [UInt8], _ title: String, _ safety: Safety) -> Fix? {
+        guard end > start, end <= source.count else { return nil }
+        func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
+        var after = end
+        while after < source.count, isBlank(source[after]) { after += 1 }
+        if after < source.count, source[after] == UInt8(ascii: ",") {
+            after += 1
+            while after < source.count, isBlank(source[after]) { after += 1 }
+            return Fix(title, safety, replacing: start, after, with: "")
+        }
+        var before = start
+        while before > 0, isBlank(source[before - 1]) { before -= 1 }
+        guard before > 0, source[before - 1] == UInt8(ascii: ",") else { return nil }
+        return Fix(title, safety, replacing: before - 1, end, with: "")
+    }
+}
+
+/// Reading the lines of a file's bytes around an offset, for edits that take or add whole lines.
+enum SourceLine {
+    /// The offset where the line holding `offset` starts.
+    static func start(of offset: Int, in source: [UInt8]) -> Int {
+        var index = min(offset, source.count)
+        while index > 0, source[index - 1] != 0x0A { index -= 1 }
+        return index
+    }
+
+    /// Whether only spaces stand between the line's start and `offset`.
+    static func onlySpaces(before offset: Int, in source: [UInt8]) -> Bool {
+        source[start(of: offset, in: source)..<offset].allSatisfy { $0 == 0x20 }
+    }
+
+    /// The `-` of the block sequence item starting at `offset`: `- ` and spaces before it, and
+    /// only spaces before the dash on its line.
+    static func dash(before offset: Int, in source: [UInt8]) -> Int? {
+        var index = offset
+        while index > 0, source[index - 1] == 0x20 { index -= 1 }
+        guard index < offset, index > 0, source[index - 1] == UInt8(ascii: "-"), onlySpaces(before: index - 1, in: source) else {
+            return nil
+        }
+        return index - 1
+    }
+
+    /// Where the text of `node` ends: a block collection's end mark lies at the next token, so its
+    /// last element's end is taken instead.
+    static func contentEnd(of node: Node, in source: [UInt8]) -> Int {
+        let start = node.start.offset
+        let flow = start < source.count && (source[start] == UInt8(ascii: "{") || source[start] == UInt8(ascii: "["))
+        if !flow, let last = node.mapping?.last { return max(contentEnd(of: last.value, in: source), last.key.end.offset) }
+        if !flow, let last = node.sequence?.last { return contentEnd(of: last, in: source) }
+        return node.end.offset
+    }
+
+    /// The offset just past the line end that follows `offset`, when only blanks and a comment
+    /// stand between; the file's end when it has no line end there; nil when other text follows.
+    static func endOfLine(after offset: Int, in source: [UInt8]) -> Int? {
+        guard offset <= source.count else { return nil }
+        guard offset > 0, source[offset - 1] != 0x0A else { return offset }
+        var index = offset
+        while index < source.count, source[index] == 0x20 || source[index] == 0x09 { index += 1 }
+        if index < source.count, source[index] == UInt8(ascii: "#"), index > offset || source[offset - 1] == 0x20 {
+            while index < source.count, source[index] != 0x0A { index += 1 }
+        }
+        if index < source.count, source[index] == 0x0D { index += 1 }
+        if index == source.count { return index }
+        return source[index] == 0x0A ? index + 1 : nil
+    }
+
+    /// Whether the line holding `offset` ends with CR LF.
+    static func usesCRLF(at offset: Int, in source: [UInt8]) -> Bool {
+        var index = offset
+        while index < source.count, source[index] != 0x0A { index += 1 }
+        return index < source.count && index > 0 && source[index - 1] == 0x0D
+    }
+}

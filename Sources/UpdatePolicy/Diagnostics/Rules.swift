@@ -128,7 +128,7 @@ extension Rules {
         summary: "An inline suppression names a code that is not a rule.",
         rationale: "A misspelt code silences nothing, so the finding it was meant for still fails CI.",
         fix: "Use a code from `updatectl lint --explain`, e.g. `# updatectl: disable=UPD404`.",
-        example: "updates:\n  auto_rollback_after: 0  # updatectl: disable=UPD4O4", fixes: .safeOrUnsafe)
+        example: "updates:\n  auto_rollback_after: 0  # updatectl: disable=UPD4O4", fixes: .unsafe)
 
     static let yamlSyntax = Rule(
         "UPD101", "yaml-syntax", .error,
@@ -343,7 +343,7 @@ extension Rules {
         rationale: "Commands run without a shell and without a search path, so that nothing in the "
             + "environment decides which program runs.",
         fix: "Write `command: [/usr/bin/systemctl, is-active, kubelet]`.",
-        example: "updates:\n  preflight:\n    - exec: {command: [systemctl, is-active, kubelet]}", fixes: .safeOrUnsafe)
+        example: "updates:\n  preflight:\n    - exec: {command: [systemctl, is-active, kubelet]}", fixes: .unsafe)
 
     static let unknownVariable = Rule(
         "UPD312", "unknown-variable", .error,

@@ -192,7 +192,8 @@ public struct FleetLockGate: CheckedGate {
             + "FleetLock server), or `id_file` beside `id`.",
         rationale: "The key is ignored: whoever reads the policy may believe it takes effect.",
         fix: "Remove the key, or set the engine it belongs to.",
-        example: "updates:\n  preflight:\n    - fleet_lock: {engine: fleetlock, url: \"https://airlock.example.com\", slots: 2}")
+        example: "updates:\n  preflight:\n    - fleet_lock: {engine: fleetlock, url: \"https://airlock.example.com\", slots: 2}",
+        fixes: .safeOrUnsafe)
 
     static let severalFleetLocks = Rule(
         "UPD419", "several-fleet-locks", .warning,
@@ -215,7 +216,7 @@ public struct FleetLockGate: CheckedGate {
             + "`updatectl fleet status`, and a holder of a slot shows as one that stopped reporting.",
         fix: "Leave `report_ttl` out (three run intervals), or make it longer than `agent.check_every` plus `agent.jitter`.",
         example: "updates:\n  agent: {check_every: 1h}\n  preflight:\n    - fleet_lock: {engine: etcd, endpoints: "
-            + "[\"https://etcd-1:2379\"], report_ttl: 10m}")
+            + "[\"https://etcd-1:2379\"], report_ttl: 10m}", fixes: .unsafe)
 
     func check(_ gate: Gate, _ checks: inout CrossChecks) {
         let at = engine.origin.mark ?? gate.source.mark ?? checks.policy.start
@@ -229,9 +230,13 @@ public struct FleetLockGate: CheckedGate {
                     start: mark, end: checks.end(of: mark),
                     help: "keep one fleet_lock gate; if both are needed, list them in the same order on every node"))
         }
-        func unused(_ message: String, _ mark: Mark?, help: String) {
+        // The key is ignored, so removing it changes nothing; which of `id` and `id_file` to keep is the author's choice.
+        func unused(_ key: String, _ message: String, _ mark: Mark?, help: String, _ safety: Fix.Safety = .safe) {
             guard let mark else { return }
-            checks.findings.append(Finding(.fleetLockUnusedKey, message, start: mark, end: checks.end(of: mark), help: help))
+            checks.findings.append(
+                Finding(
+                    .fleetLockUnusedKey, message, start: mark, end: checks.end(of: mark), help: help,
+                    fixes: checks.removal(ofPairAt: mark, "remove `\(key)`", safety)))
         }
         switch engine.value {
         case .fleetlock:
@@ -243,13 +248,13 @@ public struct FleetLockGate: CheckedGate {
                         help: "add `url: https://…` (the base the server's /v1/pre-reboot is under)"))
             }
             unused(
-                "`endpoints` is for `engine: etcd`; a FleetLock server is reached at `url`, and `endpoints` is ignored",
+                "endpoints", "`endpoints` is for `engine: etcd`; a FleetLock server is reached at `url`, and `endpoints` is ignored",
                 endpoints?.origin.mark, help: "remove `endpoints`, or set `engine: etcd`")
             unused(
-                "`slots` is for `engine: etcd`; a FleetLock server decides its slots, and `slots` is ignored", slots.origin.mark,
+                "slots", "`slots` is for `engine: etcd`; a FleetLock server decides its slots, and `slots` is ignored", slots.origin.mark,
                 help: "remove `slots`")
             unused(
-                "`report_ttl` is for `engine: etcd`; nodes report their status to etcd only, and `report_ttl` is ignored",
+                "report_ttl", "`report_ttl` is for `engine: etcd`; nodes report their status to etcd only, and `report_ttl` is ignored",
                 reportTTLOption?.origin.mark, help: "remove `report_ttl`")
         case .etcd:
             if endpoints?.value.isEmpty ?? true {
@@ -261,7 +266,7 @@ public struct FleetLockGate: CheckedGate {
                         help: "add `endpoints: [\"https://etcd-1:2379\"]`"))
             }
             unused(
-                "`url` is for `engine: fleetlock`; etcd is reached at `endpoints`, and `url` is ignored", url?.origin.mark,
+                "url", "`url` is for `engine: fleetlock`; etcd is reached at `endpoints`, and `url` is ignored", url?.origin.mark,
                 help: "remove `url`, or set `engine: fleetlock`")
             let interval = checks.policy.agent.runInterval
             if let reportTTLOption, reportTTLOption.value <= interval, let mark = reportTTLOption.origin.mark {
@@ -271,13 +276,15 @@ public struct FleetLockGate: CheckedGate {
                         "`report_ttl: \(DurationText.format(reportTTLOption.value))` ends before the node's next run (every "
                             + "\(DurationText.format(interval)) at most: agent.check_every plus agent.jitter): its report "
                             + "expires between runs", start: mark, end: checks.end(of: mark),
-                        help: "remove `report_ttl` (three run intervals: \(DurationText.format(interval * 3))) or make it longer"))
+                        help: "remove `report_ttl` (three run intervals: \(DurationText.format(interval * 3))) or make it longer",
+                        // A longer lease is a change of behaviour, and a longer value would be the author's choice.
+                        fixes: checks.removal(ofPairAt: mark, "remove `report_ttl`", .unsafe)))
             }
         }
         if id != nil {
             unused(
-                "`id` and `id_file` both name this node's identity: `id` is used, `id_file` ignored", idFile?.origin.mark,
-                help: "keep one")
+                "id_file", "`id` and `id_file` both name this node's identity: `id` is used, `id_file` ignored",
+                idFile?.origin.mark, help: "keep one", .unsafe)
         }
         var addresses = url.map { [Located($0.value, $0.origin)] } ?? []
         addresses += endpoints.map { list in list.value.map { Located($0, list.origin) } } ?? []

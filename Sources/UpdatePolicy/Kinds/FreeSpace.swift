@@ -1,3 +1,5 @@
+import YAMLTree
+
 /// `free_space`: the file system the image goes to has room for it and some headroom.
 public struct FreeSpaceGate: DecodableGate {
     public var headroom: Located<Double>
@@ -40,7 +42,7 @@ public struct FreeSpaceGate: DecodableGate {
         summary: "The pre-flight gates do not include `free_space`.",
         rationale: "A download that runs out of space fails late, after the passive slot has been overwritten.",
         fix: "Add `- free_space: {headroom: 10%}` to `preflight`.",
-        example: "updates:\n  preflight:\n    - node_not_blocked: {}")
+        example: "updates:\n  preflight:\n    - node_not_blocked: {}", fixes: .unsafe)
 
     static func checkPolicy(_ checks: inout CrossChecks) {
         let policy = checks.policy
@@ -49,7 +51,20 @@ public struct FreeSpaceGate: DecodableGate {
             Finding(
                 .noFreeSpaceGate,
                 "no `free_space` gate: a download that runs out of space fails late, after the passive slot has been overwritten",
-                start: checks.at(policy.preflightOrigin), help: "add `- free_space: {headroom: 10%}` to preflight"))
+                start: checks.at(policy.preflightOrigin), help: "add `- free_space: {headroom: 10%}` to preflight",
+                fixes: addition(checks)))
+    }
+
+    /// A gate added is a check the node did not run before: unsafe. Only into a `preflight` list
+    /// written in the policy itself.
+    static func addition(_ checks: CrossChecks) -> [Fix] {
+        guard let mark = checks.policy.preflightOrigin.mark, let (pair, _) = checks.pair(withValueAt: mark),
+            pair.value.sequence != nil
+        else { return [] }
+        return Fix.inserting(
+            entry: "free_space: {headroom: 10%}", into: pair.value, in: checks.source, "add `- free_space: {headroom: 10%}`",
+            .unsafe
+        ).map { [$0] } ?? []
     }
 }
 

@@ -1,3 +1,5 @@
+import YAMLTree
+
 /// `no_downgrade`: the offered version is newer than the running and the last committed one.
 /// On in every policy unless `- no_downgrade: false` turns it off: an old release that is still
 /// validly signed must not install when a mirror replays it.
@@ -29,7 +31,7 @@ public struct NoDowngradeGate: SwitchedGate {
             + "middle and installed, bringing back fixed vulnerabilities.",
         fix: "Remove the entry (downgrades are refused by default); to go back a version, publish it with a higher "
             + "version number.",
-        example: "updates:\n  preflight:\n    - no_downgrade: false")
+        example: "updates:\n  preflight:\n    - no_downgrade: false", fixes: .unsafe)
 
     static func checkPolicy(_ checks: inout CrossChecks) {
         for gate in checks.policy.disabledGates {
@@ -38,8 +40,17 @@ public struct NoDowngradeGate: SwitchedGate {
                 Finding(
                     .downgradesAllowed,
                     "downgrades are allowed: an older release that is still validly signed can be replayed and installed",
-                    start: mark, end: checks.end(of: mark), help: "remove `- no_downgrade: false`; publish a rollback as a higher version"))
+                    start: mark, end: checks.end(of: mark), help: "remove `- no_downgrade: false`; publish a rollback as a higher version",
+                    fixes: removal(at: mark, checks)))
         }
+    }
+}
+
+extension NoDowngradeGate {
+    /// Removing the entry turns the check back on: downgrades the author allowed are refused again.
+    static func removal(at mark: Mark, _ checks: CrossChecks) -> [Fix] {
+        guard let (item, sequence) = checks.entry(entry.name, holding: mark) else { return [] }
+        return Fix.removing(item: item, of: sequence, in: checks.source, "remove `- no_downgrade: false`", .unsafe).map { [$0] } ?? []
     }
 }
 

@@ -9,6 +9,8 @@ struct CrossChecks {
     /// The policy's bytes, to find where a value that starts at a mark ends.
     let source: [UInt8]
     var findings: [Finding] = []
+    /// The document, to find the nodes a fix edits: values keep only their start.
+    var root: Node?
 
     /// The end of the one-line scalar starting at `mark`: the closing quote of a quoted one, else
     /// the last character before `,`, `}`, `]`, a comment or the line's end. Values keep only
@@ -105,4 +107,61 @@ struct CrossChecks {
 protocol PolicyRule: Sendable {
     static var rule: Rule { get }
     static func check(_ checks: inout CrossChecks)
+}
+
+extension CrossChecks {
+    /// The pair whose value starts at `mark`, with its mapping, when the document reaches it once:
+    /// a pair reached twice (through an alias, or a merge) is shared, and an edit of it would
+    /// change every place that uses it.
+    func pair(withValueAt mark: Mark?) -> (pair: Pair, mapping: Node)? {
+        guard let offset = mark?.offset else { return nil }
+        return unshared(around: offset) { node in
+            node.mapping.map { pairs in
+                pairs.filter { $0.value.start.offset == offset && $0.key.end.offset <= offset }.map { ($0, node) }
+            } ?? []
+        }
+    }
+
+    /// The item of a sequence that holds `mark` and is a one-key mapping of `kind`, with its
+    /// sequence, when the document reaches it once.
+    func entry(_ kind: String, holding mark: Mark?) -> (item: Node, sequence: Node)? {
+        guard let offset = mark?.offset else { return nil }
+        return unshared(around: offset) { node in
+            node.sequence.map { items in
+                items.filter {
+                    $0.start.offset <= offset && offset < $0.end.offset && $0.mapping?.count == 1 && $0[kind] != nil
+                }.map { ($0, node) }
+            } ?? []
+        }
+    }
+
+    /// A fix that removes the pair whose value starts at `mark`.
+    func removal(ofPairAt mark: Mark?, _ title: String, _ safety: Fix.Safety) -> [Fix] {
+        guard let (pair, mapping) = pair(withValueAt: mark) else { return [] }
+        return Fix.removing(pair, of: mapping, in: source, title, safety).map { [$0] } ?? []
+    }
+
+    /// The one thing `match` finds in the document's collections, when exactly one is found and
+    /// no collection whose span holds `offset` is reached twice (an alias of it: its nodes are
+    /// the anchor's, with the anchor's marks, wherever they are used). Each collection is walked
+    /// once, however many aliases reach it.
+    private func unshared<Found>(around offset: Int, _ match: (Node) -> [Found]) -> Found? {
+        guard let root else { return nil }
+        var seen: Set<[Int]> = [], shared = false
+        var found: [Found] = []
+        func walk(_ node: Node) {
+            let pairs = node.mapping, items = node.sequence
+            guard pairs != nil || items != nil else { return }
+            let span = node.start.offset <= offset && offset <= node.end.offset
+            guard seen.insert([node.start.offset, node.end.offset, pairs == nil ? 0 : 1]).inserted else {
+                shared = shared || span
+                return
+            }
+            found += match(node)
+            if let pairs { for pair in pairs { walk(pair.value) } }
+            if let items { for item in items { walk(item) } }
+        }
+        walk(root)
+        return found.count == 1 && !shared ? found[0] : nil
+    }
 }

@@ -139,7 +139,7 @@ public enum PolicyLinter {
         var builder = PolicyBuilder()
         let policy = builder.build(updates, keyNode: pair.key, file: file)
         findings += builder.findings
-        var checks = CrossChecks(policy: policy, anchor: pair.key, source: source)
+        var checks = CrossChecks(policy: policy, anchor: pair.key, source: source, root: root)
         checks.run()
         findings += checks.findings
         return policy

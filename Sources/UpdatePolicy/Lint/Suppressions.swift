@@ -155,19 +155,13 @@ struct Suppressions {
             let end = entry.end
             if Rules.lookup(entry.code) == nil || Rules.lookup(entry.code)?.id.rawValue != entry.code {
                 let guess = Suggestions.closest(to: entry.code, in: Rules.all.map(\.id.rawValue))
-                let codes = Rules.all.map(\.id.rawValue)
                 kept.append(
                     Finding(
                         .badSuppression, "`\(entry.code)` is not a rule code, so this suppression silences nothing",
                         start: entry.mark, end: end,
                         help: guess.map { "did you mean `\($0)`?" } ?? "codes look like UPD404; `updatectl lint --explain` lists them",
-                        fixes: guess.map {
-                            [
-                                Fix(
-                                    "write `\($0)`", Suggestions.isOnlyCandidate($0, for: entry.code, in: codes) ? .safe : .unsafe,
-                                    replacing: entry.mark.offset, end.offset, with: $0)
-                            ]
-                        } ?? []))
+                        // Codes stand a digit or two apart: a misspelt one is never only one code's.
+                        fixes: guess.map { [Fix("write `\($0)`", .unsafe, replacing: entry.mark.offset, end.offset, with: $0)] } ?? []))
             } else {
                 // The message names no line number: fingerprints (GitLab, SARIF) must survive lines
                 // inserted above.

@@ -257,7 +257,9 @@ extension Message {
     static func programNotAbsolute(_ program: String) -> Message {
         Message(
             .badCommand, program.isEmpty ? "the program is empty" : "the program `\(program)` is not an absolute path",
-            help: "commands run without a search path: write e.g. `/usr/bin/\(program.isEmpty ? "true" : program)`")
+            help: "commands run without a search path: write e.g. `/usr/bin/\(program.isEmpty ? "true" : program)`",
+            // /usr/bin is a guess: the program may live in /usr/sbin or elsewhere.
+            fix: program.isEmpty || program.contains("/") ? nil : .value("/usr/bin/\(program)", .unsafe))
     }
 
     // MARK: unknown-variable

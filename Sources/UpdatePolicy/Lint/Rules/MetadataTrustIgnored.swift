@@ -10,7 +10,7 @@ enum MetadataTrustIgnored: PolicyRule {
             + "release is judged by its cosign signature. Whoever reads the policy may believe that, say, freshness "
             + "is checked.",
         fix: "Add `public_key` (and sign latest.json), or remove the key.",
-        example: "updates:\n  server: https://updates.example.com\n  max_metadata_age: 72h")
+        example: "updates:\n  server: https://updates.example.com\n  max_metadata_age: 72h", fixes: .safe)
 
     static func check(_ checks: inout CrossChecks) {
         let policy = checks.policy, trust = policy.trust
@@ -31,7 +31,9 @@ enum MetadataTrustIgnored: PolicyRule {
             checks.findings.append(
                 Finding(
                     .metadataTrustIgnored, "`\(key)` is ignored: \(reason)", start: mark, end: checks.end(of: mark),
-                    help: policy.registry == nil ? "add `public_key` and sign latest.json, or remove `\(key)`" : "remove `\(key)`"))
+                    help: policy.registry == nil ? "add `public_key` and sign latest.json, or remove `\(key)`" : "remove `\(key)`",
+                    // With a registry the key can never take effect; without a key, signing may be what was meant.
+                    fixes: policy.registry == nil ? [] : checks.removal(ofPairAt: mark, "remove `\(key)`", .safe)))
         }
     }
 }

@@ -11,7 +11,7 @@ enum UnsignedMetadata: PolicyRule {
             + "on a version that never comes.",
         fix: "Sign `latest.json` (`latest.json.sig` beside it) and drop `require_signed_metadata: false`.",
         example: "updates:\n  server: https://updates.example.com\n  public_key: /etc/updatectl/release.pub\n"
-            + "  require_signed_metadata: false")
+            + "  require_signed_metadata: false", fixes: .unsafe)
 
     static func check(_ checks: inout CrossChecks) {
         let policy = checks.policy, require = policy.trust.requireSignedMetadata
@@ -21,7 +21,9 @@ enum UnsignedMetadata: PolicyRule {
                 .unsignedMetadata,
                 "require_signed_metadata is false: unsigned metadata is accepted when its files are signed, so its version, "
                     + "channel and other fields are not authenticated (a node can be rolled back or frozen by them)",
-                start: mark, end: checks.end(of: mark), help: "sign latest.json (latest.json.sig beside it) and remove this key"))
+                start: mark, end: checks.end(of: mark), help: "sign latest.json (latest.json.sig beside it) and remove this key",
+                // Unsigned metadata is refused once the key is gone: nodes stop updating until latest.json is signed.
+                fixes: checks.removal(ofPairAt: mark, "remove `require_signed_metadata: false`", .unsafe)))
     }
 }
 

@@ -1,0 +1,196 @@
+import Foundation
+import FuzzHarness
+import Testing
+import UpdatePolicy
+import YAMLTree
+
+/// `lint --fix` fixture by fixture: `Fixtures/fixes/CODE[-case][.unsafe].before.yaml` (or `.conf`)
+/// becomes its `.after` file byte for byte with the fixes of that safety, the result has no
+/// finding of the rule left, and fixing it again changes nothing.
+@Suite struct FixFixtureTests {
+    static let directory = MarkedFixture.directory.appendingPathComponent("fixes")
+
+    /// The `before` files, by name.
+    static let fixtures: [String] = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])
+        .filter { $0.contains(".before.") }.sorted()
+
+    /// The rule a fixture is about: its name up to the first `-` or `.`.
+    static func rule(of name: String) -> String { String(name.prefix { $0 != "-" && $0 != "." }) }
+    static func safety(of name: String) -> Fix.Safety { name.contains(".unsafe.before.") ? .unsafe : .safe }
+
+    static func lint(_ bytes: [UInt8], _ name: String) -> LintResult {
+        PolicyLinter.lint(bytes, path: name, options: .tests)
+    }
+
+    static func read(_ name: String) throws -> [UInt8] {
+        try Array(Data(contentsOf: directory.appendingPathComponent(name)))
+    }
+
+    /// `UPDATE_SNAPSHOTS=1 swift test` writes the `after` files, to be read before they are committed.
+    @Test(arguments: fixtures)
+    func theFixesMakeTheAfterFile(name: String) throws {
+        let rule = Self.rule(of: name), safety = Self.safety(of: name)
+        let before = try Self.read(name)
+        let findings = Self.lint(before, name).findings
+        #expect(
+            findings.contains { $0.rule.rawValue == rule && $0.fixes.contains { $0.safety == safety } },
+            "no \(rule) finding with a \(safety) fix: \(findings.map { "\($0.rule)@\($0.start): \($0.message)" })")
+        let outcome = Fixer.fix(before, safety: safety) { Self.lint($0, name) }
+        #expect(!outcome.undone)
+        let afterName = name.replacingOccurrences(of: ".before.", with: ".after.")
+        if ProcessInfo.processInfo.environment["UPDATE_SNAPSHOTS"] == "1" {
+            try Data(outcome.source).write(to: Self.directory.appendingPathComponent(afterName))
+        }
+        let after = try Self.read(afterName)
+        #expect(outcome.source == after, "got:\n\(String(decoding: outcome.source, as: UTF8.self))")
+        let left = Self.lint(after, afterName).findings
+        #expect(!left.contains { $0.rule.rawValue == rule }, "\(left.map { "\($0.rule)@\($0.start): \($0.message)" })")
+        if findings.allSatisfy({ $0.rule.rawValue == rule }) {
+            #expect(left.isEmpty, "\(left.map { "\($0.rule)@\($0.start): \($0.message)" })")
+        }
+        let again = Fixer.fix(after, safety: safety) { Self.lint($0, afterName) }
+        #expect(!again.changed && again.source == after, "fixing again changes the file")
+    }
+
+    /// Every rule that declares fixes shows them in a fixture: a safe one where it may offer safe
+    /// fixes, an unsafe one where it offers only unsafe ones.
+    @Test func everyRuleDeclaringFixesHasAFixture() {
+        for rule in Rules.all where rule.fixes != .none {
+            let own = Self.fixtures.filter { Self.rule(of: $0) == rule.id.rawValue }
+            let safeties = Set(own.map(Self.safety(of:)))
+            switch rule.fixes {
+            case .none: break
+            case .safe, .safeOrUnsafe: #expect(safeties.contains(.safe), "\(rule.id) has no safe fix fixture")
+            case .unsafe: #expect(safeties.contains(.unsafe), "\(rule.id) has no unsafe fix fixture")
+            }
+        }
+    }
+}
+
+/// What every finding's fixes must be, in every file the tests have: of a safety the rule
+/// declares, with edits inside the file that do not overlap.
+@Suite struct FixConsistencyTests {
+    static let fuzz = FuzzCorpusTests.files("seeds") + FuzzCorpusTests.files("crashes")
+
+    static func sources() throws -> [(name: String, bytes: [UInt8])] {
+        var out: [(String, [UInt8])] = []
+        for name in FixFixtureTests.fixtures {
+            out.append((name, try FixFixtureTests.read(name)))
+            let after = name.replacingOccurrences(of: ".before.", with: ".after.")
+            out.append((after, try FixFixtureTests.read(after)))
+        }
+        let rules = try FileManager.default.contentsOfDirectory(atPath: MarkedFixture.directory.appendingPathComponent("rules").path)
+        for name in rules.sorted() { out.append((name, try MarkedFixture(path: "rules/\(name)").source)) }
+        for name in fuzz {
+            out.append((name, try Array(Data(contentsOf: FuzzCorpusTests.directory.appendingPathComponent(name)))))
+        }
+        return out
+    }
+
+    @Test func everyFixIsDeclaredByItsRuleAndStaysInsideTheFile() throws {
+        for (name, bytes) in try Self.sources() {
+            for finding in PolicyLinter.lint(bytes, path: name, options: .tests).findings {
+                for fix in finding.fixes {
+                    #expect(
+                        Rules.rule(finding.rule).fixes.allows(fix.safety),
+                        "\(name): \(finding.rule) declares \(Rules.rule(finding.rule).fixes) but offers a \(fix.safety) fix")
+                    #expect(FixCheck.editsFit(fix.edits, in: bytes.count), "\(name): \(finding.rule)'s edits \(fix.edits)")
+                }
+            }
+        }
+    }
+}
+
+/// The policies and examples updatectl ships have nothing left to fix.
+@Suite struct ShippedFilesFixTests {
+    static let files: [String] = {
+        let root = ShippedPolicyTests.root
+        var out: [String] = []
+        for folder in ["policies", "examples"] {
+            let enumerator = FileManager.default.enumerator(atPath: root.appendingPathComponent(folder).path)
+            while let path = enumerator?.nextObject() as? String {
+                if path.hasSuffix(".yaml") || path.hasSuffix(".conf") { out.append("\(folder)/\(path)") }
+            }
+        }
+        return out.sorted()
+    }()
+
+    @Test func thereAreShippedPolicies() { #expect(Self.files.count >= 5) }
+
+    @Test(arguments: files)
+    func shippedFilesHaveNothingToFix(path: String) throws {
+        let bytes = try Array(Data(contentsOf: ShippedPolicyTests.root.appendingPathComponent(path)))
+        let result = PolicyLinter.lint(bytes, path: path, options: .tests)
+        guard !result.notAPolicy else { return }
+        #expect(!result.findings.contains { !$0.fixes.isEmpty }, "\(result.findings.map { "\($0.rule)@\($0.start)" })")
+        let outcome = Fixer.fix(bytes, safety: .unsafe) { PolicyLinter.lint($0, path: path, options: .tests) }
+        #expect(!outcome.changed && outcome.source == bytes)
+    }
+}
+
+/// Fixing any input of the fuzz corpus keeps every byte outside the edits, and a file that
+/// could be read still can (or the fixes are undone and the file kept as it was).
+@Suite struct FixPropertyTests {
+    @Test(arguments: FixConsistencyTests.fuzz)
+    func fixesKeepTheFileReadableAndTouchOnlyTheirBytes(name: String) throws {
+        let bytes = try Array(Data(contentsOf: FuzzCorpusTests.directory.appendingPathComponent(name)))
+        for safety in Fix.Safety.allCases {
+            #expect(FixCheck.violation(fixing: bytes, safety: safety, options: .tests) == nil, "\(name), \(safety)")
+        }
+    }
+}
+
+/// Where an edit would have to guess at the file's layout, or would change a place the finding
+/// is not about, no fix is offered; the same policy written plainly has one.
+@Suite struct FixRefusalTests {
+    static let head = "updates:\n  server: https://u.example.com\n  public_key: ed25519:Hn1+J4gUuOPxSNmoJfiFmdZ3Rvb4vnwYrH7s+dqvFiU=\n"
+
+    struct Case: CustomStringConvertible, Sendable {
+        var rule: RuleID
+        /// Has no fix for the rule's finding.
+        var refused: String
+        /// The same written plainly: has one.
+        var offered: String
+        var description: String { "\(rule): \(refused)" }
+    }
+
+    static let cases = [
+        // Options shared through an alias: removing the key would change the other gate too.
+        Case(
+            rule: .fleetLockUnusedKey,
+            refused: "lock: &lock {engine: fleetlock, url: \"https://a.example.com\", slots: 2}\n" + head
+                + "  preflight:\n    - free_space: {}\n    - fleet_lock: *lock\n",
+            offered: head + "  preflight:\n    - free_space: {}\n"
+                + "    - fleet_lock: {engine: fleetlock, url: \"https://a.example.com\", slots: 2}\n"),
+        // A flow mapping across lines: no comma beside the pair on its line.
+        Case(
+            rule: .fleetLockUnusedKey,
+            refused: head + "  preflight:\n    - free_space: {}\n"
+                + "    - fleet_lock: {engine: fleetlock, url: \"https://a.example.com\",\n        slots: 2\n      }\n",
+            offered: head + "  preflight:\n    - free_space: {}\n"
+                + "    - fleet_lock: {engine: fleetlock, url: \"https://a.example.com\",\n        slots: 2, group: g}\n"),
+        // The entry is an alias: its marks are the anchor's, in another list.
+        Case(
+            rule: .downgradesAllowed,
+            refused: "defs: [&nd {no_downgrade: false}, x]\n" + head + "  preflight: [{free_space: {}}, *nd]\n",
+            offered: head + "  preflight: [{free_space: {}}, {no_downgrade: false}]\n"),
+        // The list's only item: removing it would leave `preflight:` empty.
+        Case(
+            rule: .downgradesAllowed, refused: head + "  preflight:\n    - no_downgrade: false\n",
+            offered: head + "  preflight:\n    - free_space: {}\n    - no_downgrade: false\n"),
+        // The gates come through an alias: a gate added there would be added wherever it is used.
+        Case(
+            rule: .noFreeSpaceGate, refused: "gates: &gates\n  - node_not_blocked: {}\n" + head + "  preflight: *gates\n",
+            offered: head + "  preflight:\n    - node_not_blocked: {}\n"),
+    ]
+
+    @Test(arguments: cases)
+    func noFixWhereTheEditWouldGuess(_ test: Case) {
+        func fixes(_ text: String) -> [Fix]? {
+            let findings = PolicyLinter.lint(Array(text.utf8), file: "test.yaml", options: .tests).findings.filter { $0.rule == test.rule }
+            return findings.isEmpty ? nil : findings.flatMap(\.fixes)
+        }
+        #expect(fixes(test.refused) == [], "\(test.refused)")
+        #expect(fixes(test.offered)?.isEmpty == false, "\(test.offered)")
+    }
+}
