@@ -211,10 +211,10 @@ func assertSnapshot(_ text: String, named name: String, sourceLocation: SourceLo
                 "\nAutomatic fix: safe where the replacement is certain (`updatectl lint --fix` applies it), "
                     + "else unsafe (only with `--unsafe-fixes`).\n\nExample:"))
         #expect(try CLI.run(["lint", "--explain", "UPD309"]).stdout.contains("Automatic fix: safe (`updatectl lint --fix` applies it"))
-        #expect(!(try CLI.run(["lint", "--explain", "UPD404"]).stdout.contains("Automatic fix")))
+        #expect(!(try CLI.run(["lint", "--explain", "UPD306"]).stdout.contains("Automatic fix")))
         let list = try CLI.run(["lint", "--explain"]).stdout.split(separator: "\n")
         #expect(list.contains { $0.hasPrefix("UPD201  unknown-key") && $0.contains(" error    [*] ") })
-        #expect(list.contains { $0.hasPrefix("UPD404  rollback-off") && !$0.contains("[*]") })
+        #expect(list.contains { $0.hasPrefix("UPD306  bad-time-of-day") && !$0.contains("[*]") })
         #expect(list.contains { $0.hasPrefix("[*]: `updatectl lint --fix`") })
     }
 
