@@ -37,6 +37,13 @@ public final class YAMLArena: Sendable {
     /// How many nodes the tree holds (an alias counts once, however often it is used).
     public var nodeCount: Int { records.count }
 
+    /// The byte ranges of the scalars written quoted or as blocks, in file order: text in which a
+    /// `#` starts no comment. (A plain scalar cannot hold ` #`.)
+    public var quotedAndBlockScalarRanges: [Range<Int>] {
+        records.lazy.filter { $0.kind == .scalar && $0.style != .plain && $0.end.offset > $0.start.offset }
+            .map { $0.start.offset..<$0.end.offset }.sorted { $0.lowerBound < $1.lowerBound }
+    }
+
     @usableFromInline func text(of record: Record) -> ArraySlice<UInt8> {
         bytes[Int(record.first)..<Int(record.first) + Int(record.count)]
     }

@@ -113,7 +113,12 @@ struct Lint: ParsableCommand {
         let (named, unreadable) = PolicyFiles.expand(paths)
         // The same file named twice (or reached through two directories) is checked once.
         var seen = Set<String>()
-        let files = named.filter { seen.insert($0 == "-" ? $0 : DisplayPath.absolute($0)).inserted }
+        var files = named.filter { seen.insert($0 == "-" ? $0 : DisplayPath.absolute($0)).inserted }
+        if fix || diff {
+            // Fixed once, however it is reached: through a symbolic link, or a linked directory.
+            var real = Set<String>()
+            files = files.filter { $0 == "-" || real.insert(FileReplacement.realPath($0) ?? $0).inserted }
+        }
         for problem in unreadable {
             printError("error: cannot read \(problem.path): \(problem.reason)")
         }
@@ -121,11 +126,14 @@ struct Lint: ParsableCommand {
         let results = PolicyFiles.lint(all: files, options: options)
         var report = LintReport(files: [], unreadable: unreadable)
         var fixes = LintFixRun()
+        var passedThrough: [UInt8]?
         for (index, outcome) in results.enumerated() {
             switch outcome {
             case .success(var result):
                 if skipNonPolicies, result.notAPolicy, !PolicyFiles.isNamedPolicy(files[index]) || result.certainlyNotAPolicy {
                     report.skipped += 1
+                    // Standard input fixed to standard output passes through what is not a policy.
+                    if files[index] == "-" { passedThrough = result.source }
                     continue
                 }
                 if fix || diff {
@@ -145,13 +153,16 @@ struct Lint: ParsableCommand {
         }
         if diff { return try showDiff(fixes, report: report) }
         let chosen = format ?? (Environment.get("GITHUB_ACTIONS") == "true" ? .github : .text)
-        if fix { try write(fixes, report: &report) }
+        if fix { try write(&fixes, report: &report) }
         let rendered = chosen.render(report)
         KeptUntilExit.keep((results, report))
         if fix, paths == ["-"] {
-            // The fixed policy is standard output's; the report goes to standard error.
-            printText(String(decoding: fixes.changed.first?.after ?? report.files.first?.result.source ?? [], as: UTF8.self))
-            printErrorText(rendered)
+            // The fixed policy is standard output's, byte for byte; the report goes to --output or
+            // standard error.
+            fflush(nil)
+            try? AtomicFile.writeAll(
+                1, fixes.changed.first?.after ?? report.files.first?.result.source ?? passedThrough ?? [], path: "standard output")
+            if let output { try OutputFile.write(rendered, to: output) } else { printErrorText(rendered) }
             printError(fixes.summary(applied: true, remaining: report.findings.count))
             try exit(report)
             return
@@ -193,13 +204,19 @@ struct Lint: ParsableCommand {
 extension Lint {
     /// Replaces each changed file; a file that cannot be replaced keeps its findings as they were
     /// and makes the run fail as an unreadable input does.
-    private func write(_ fixes: LintFixRun, report: inout LintReport) throws {
+    private func write(_ fixes: inout LintFixRun, report: inout LintReport) throws {
         for changed in fixes.changed where changed.path != "-" {
             do {
                 try FileReplacement.replace(changed.path, with: changed.after, original: changed.before)
             } catch {
                 printError("error: \(error)")
                 report.unreadable.append(PolicyFiles.Unreadable(path: changed.path, reason: "not fixed: \(error)"))
+                // The report is of the file as it stays.
+                if let index = report.files.firstIndex(where: { $0.path == changed.shown }) {
+                    report.files[index].result = changed.original
+                }
+                fixes.changed.removeAll { $0.path == changed.path }
+                fixes.unwritten += 1
             }
         }
     }
@@ -216,8 +233,10 @@ extension Lint {
             isatty(1) == 1
                 ? out.split(separator: "\n", omittingEmptySubsequences: false).map { VisibleText.escape(String($0)) }.joined(
                     separator: "\n") : out)
-        for file in fixes.undone {
-            printError("warning: \(file): the fixes would leave it unreadable (UPD110); none would be applied")
+        for (file, count) in fixes.refused {
+            printError(
+                "warning: \(file): \(count) fix\(count == 1 ? " is" : "es are") left out: the file would no longer read as one policy "
+                    + "with \(count == 1 ? "it" : "them") (UPD110; `updatectl lint` of the file says where)")
         }
         printError(fixes.summary(applied: false, remaining: 0))
         if !report.unreadable.isEmpty { throw ExitStatus.usage.exitCode }

@@ -15,11 +15,16 @@ struct LintFixRun {
         var before: [UInt8]
         var after: [UInt8]
         var fixed: Int
+        /// The lint of the file as it was, for the report when it cannot be replaced.
+        var original: LintResult
     }
 
     var changed: [Changed] = []
-    /// Files whose fixes were undone because they would have broken them.
-    var undone: [String] = []
+    /// Files with fixes left out because they would have broken them, and how many.
+    var refused: [(file: String, count: Int)] = []
+
+    /// Files whose fixes could not be written.
+    var unwritten = 0
 
     var fixed: Int { changed.reduce(0) { $0 + $1.fixed } }
 
@@ -30,9 +35,10 @@ struct LintFixRun {
         }
         var fixed = outcome.result
         fixed.file = result.file
-        if outcome.undone { undone.append(shown) }
+        if outcome.refused > 0 { refused.append((shown, outcome.refused)) }
         if outcome.changed {
-            changed.append(Changed(path: path, shown: shown, before: result.source, after: outcome.source, fixed: outcome.fixed))
+            changed.append(
+                Changed(path: path, shown: shown, before: result.source, after: outcome.source, fixed: outcome.fixed, original: result))
         }
         return fixed
     }
@@ -43,8 +49,12 @@ struct LintFixRun {
         let verb = applied ? "fixed" : "would fix"
         var line =
             fixed == 0
-            ? (applied ? "nothing to fix" : "nothing would change")
+            ? (applied ? (unwritten > 0 ? "nothing fixed" : "nothing to fix") : "nothing would change")
             : "\(verb) \(fixed) finding\(fixed == 1 ? "" : "s") in \(files) file\(files == 1 ? "" : "s")"
+        if unwritten > 0 {
+            line +=
+                "; \(unwritten) file\(unwritten == 1 ? "" : "s") could not be written, and keep\(unwritten == 1 ? "s" : "") its findings"
+        }
         if applied { line += "; \(remaining) finding\(remaining == 1 ? "" : "s") remain\(remaining == 1 ? "s" : "")" }
         return line
     }
@@ -61,16 +71,19 @@ enum FileReplacement {
     /// Refused when the file no longer holds `original` (an editor saved it meanwhile), or has
     /// other hard links (a rename would part them).
     static func replace(_ path: String, with bytes: [UInt8], original: [UInt8]) throws(Failure) {
-        guard let resolved = realpath(path, nil) else { throw Failure(description: "cannot resolve \(path): \(errorText())") }
-        let target = String(cString: resolved)
-        free(resolved)
+        guard let target = realPath(path) else { throw Failure(description: "cannot resolve \(path): \(errorText())") }
         var status = stat()
         guard stat(target, &status) == 0 else { throw Failure(description: "cannot stat \(path): \(errorText())") }
         guard status.st_mode & S_IFMT == S_IFREG else { throw Failure(description: "\(path) is not a regular file") }
         guard status.st_nlink <= 1 else {
             throw Failure(
-                description: "\(path) has \(status.st_nlink) hard links, which replacing it would part; "
-                    + "apply the fixes with `updatectl lint --diff \(path) | patch -p0`")
+                description: "\(path) has \(status.st_nlink) hard links, which replacing it would part; write the fixed "
+                    + "policy elsewhere (`updatectl lint --fix - < \(path) > fixed.yaml`), read it, then copy it over the "
+                    + "file's bytes (`cat fixed.yaml > \(path)` keeps the links)")
+        }
+        // Read-only is how some keep a file from being changed; replacing it would overrule that.
+        guard status.st_mode & 0o222 != 0 else {
+            throw Failure(description: "\(path) is read-only (mode \(String(status.st_mode & 0o7777, radix: 8))); it is left as it is")
         }
         let slash = target.lastIndex(of: "/") ?? target.startIndex
         let directory = slash == target.startIndex ? "/" : String(target[..<slash])
@@ -113,4 +126,11 @@ enum FileReplacement {
     }
 
     private static func errorText() -> String { String(cString: strerror(errno)) }
+
+    /// The file `path` names with every symbolic link resolved, or nil when it cannot be.
+    static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
 }

@@ -3,7 +3,7 @@ import UpdatePolicy
 import YAMLTree
 
 /// How `Fixer` chooses and applies fixes, with fixes made up for the purpose: overlapping ones
-/// wait for a later pass, and edits that would break the file are all undone.
+/// wait for a later pass, and a fix that would break the file is left out.
 @Suite struct FixerPassTests {
     static let policy = Array("updates:\n  server: https://updates.example.com\n  channel: stable\n".utf8)
 
@@ -19,18 +19,34 @@ import YAMLTree
         return (0...(bytes.count - needle.count)).first { Array(bytes[$0..<($0 + needle.count)]) == needle }!
     }
 
-    @Test func editsThatWouldBreakTheFileAreAllUndone() {
+    /// A fix that would break the file is left out, reported with UPD110 where its finding still
+    /// stands (without the fix); the fix beside it in the same pass is applied.
+    @Test func aFixThatWouldBreakTheFileIsLeftOutAndTheOthersApplied() {
         let colon = Self.offset(of: ": stable", in: Self.policy)
+        let host = Self.offset(of: "example", in: Self.policy)
         let harmless = Finding(
-            .unknownKey, "made up", start: .start, fixes: [Fix("rename", .safe, replacing: 2 + 9, 2 + 9 + 6, with: "server")])
+            .badValue, "made up", start: .start, fixes: [Fix("rename the host", .safe, replacing: host, host + 7, with: "beta")])
         let breaking = Finding(
-            .unknownKey, "made up", start: .start, fixes: [Fix("drop the colon", .safe, replacing: colon, colon + 1, with: "")])
+            .unknownKey, "made up", start: Mark(line: 3, column: 3, offset: colon - 7),
+            fixes: [Fix("drop the colon", .safe, replacing: colon, colon + 1, with: "")])
         let outcome = Fixer.fix(Self.policy, safety: .safe) { Self.lint($0, adding: [harmless, breaking], when: Self.policy) }
-        #expect(outcome.undone)
-        #expect(!outcome.changed)
-        #expect(outcome.source == Self.policy)
-        #expect(outcome.fixed == 0)
-        #expect(outcome.result.findings.contains { $0.rule == .fixBreaksFile })
+        #expect(outcome.refused == 1)
+        #expect(outcome.source == Array("updates:\n  server: https://updates.beta.com\n  channel: stable\n".utf8))
+        #expect(outcome.fixed == 1)
+        let refusal = outcome.result.findings.first { $0.rule == .fixBreaksFile }
+        #expect(refusal?.message.contains("\"drop the colon\" was not applied") == true, "\(outcome.result.findings)")
+        // On line 3 of the fixed file, where the colon is.
+        #expect(refusal?.start.line == 3)
+    }
+
+    /// A real one: `chanel` beside `channel` would become a duplicate key.
+    @Test func aFixThatWouldMakeADuplicateKeyIsLeftOut() {
+        let policy = Array("updates:\n  server: https://u.example.com\n  channel: stable\n  chanel: beta\n  reboot: Auto\n".utf8)
+        let outcome = Fixer.fix(policy, safety: .safe) { PolicyLinter.lint($0, file: "policy.yaml", options: .tests) }
+        // `Auto` is fixed whatever becomes of `chanel`.
+        #expect(String(decoding: outcome.source, as: UTF8.self).contains("reboot: auto"))
+        #expect(!String(decoding: outcome.source, as: UTF8.self).contains("channel: beta"))
+        #expect(!outcome.result.findings.contains { $0.rule == .duplicateKey })
     }
 
     @Test func overlappingFixesTakeTurnsOverPasses() {

@@ -95,18 +95,19 @@ import Testing
     @Test(.enabled(if: TestComponents.program("patch") != nil))
     func diffIsWhatFixWouldDo() throws {
         let directory = try TemporaryDirectory()
-        try directory.write("nodes/user-data.yaml", Self.userData)
+        try directory.write("nodes/user data.yaml", Self.userData)
         try directory.write("nodes/clean.yaml", Self.fixedUserData)
         let diff = try CLI.run(["lint", "--diff", "nodes"], directory: directory.url)
         #expect(diff.status == 1, "\(diff.stdout)\(diff.stderr)")
-        #expect(diff.stdout.hasPrefix("--- nodes/user-data.yaml\n+++ nodes/user-data.yaml\n@@ "), "\(diff.stdout)")
+        // A name with a blank ends at a tab, as `patch` reads it.
+        #expect(diff.stdout.hasPrefix("--- nodes/user data.yaml\t\n+++ nodes/user data.yaml\t\n@@ "), "\(diff.stdout)")
         #expect(!diff.stdout.contains("clean.yaml"))
         #expect(diff.stderr.contains("would fix 5 findings in 1 file"), "\(diff.stderr)")
-        #expect(try Self.contents(directory, "nodes/user-data.yaml") == Data(Self.userData.utf8))
+        #expect(try Self.contents(directory, "nodes/user data.yaml") == Data(Self.userData.utf8))
         let patched = try CLI.runProgram(
             try #require(TestComponents.program("patch")), ["-p0", "--binary"], stdin: Data(diff.stdout.utf8), directory: directory.url)
         #expect(patched.status == 0, "\(patched.stdout)\(patched.stderr)")
-        #expect(try Self.contents(directory, "nodes/user-data.yaml") == Data(Self.fixedUserData.utf8))
+        #expect(try Self.contents(directory, "nodes/user data.yaml") == Data(Self.fixedUserData.utf8))
         let none = try CLI.run(["lint", "--diff", "nodes"], directory: directory.url)
         #expect(none.status == 0 && none.stdout.isEmpty, "\(none.stdout)\(none.stderr)")
     }
@@ -159,5 +160,117 @@ import Testing
             .replacingOccurrences(of: "&k chanel", with: "&k channel")
         #expect(try Self.contents(directory, "policy.yaml") == Data(expected.utf8), "\(result.stdout)")
         #expect(result.stdout.contains("fixed 4 findings"), "\(result.stdout)")
+    }
+
+    /// A `# updatectl:` inside a quoted value or a block scalar (a `write_files` file, a shell
+    /// command) is text: it suppresses nothing and no fix touches it. A file whose lines end in a
+    /// lone CR has its comments end there, and its findings on their own lines.
+    @Test func onlyRealCommentsAreSuppressionsAndFixesKeepToThem() throws {
+        let directory = try TemporaryDirectory()
+        let userData = """
+            #cloud-config
+            runcmd:
+              - [sh, -c, "echo booted # updatectl: disable=UPD411"]
+            write_files:
+              - path: /etc/updatectl/policy.yaml
+                content: |
+                  updates:
+                    server: https://updates.example.com/os   # updatectl: disable=UPD404
+            updates:
+              server: https://updates.example.com/os
+              public_key: ed25519:Hn1+J4gUuOPxSNmoJfiFmdZ3Rvb4vnwYrH7s+dqvFiU=
+              auto_rollback_after: 3
+              preflight:
+                - free_space: {headroom: 10%}
+
+            """
+        try directory.write("user-data.yaml", userData)
+        let diff = try CLI.run(["lint", "--diff", "--unsafe-fixes", "user-data.yaml"], directory: directory.url)
+        #expect(diff.status == 0 && diff.stdout.isEmpty, "\(diff.stdout)\(diff.stderr)")
+        let lint = try CLI.run(["lint", "--format", "concise", "user-data.yaml"], directory: directory.url)
+        #expect(!lint.stdout.contains("UPD001") && !lint.stdout.contains("UPD002"), "\(lint.stdout)")
+
+        let crOnly =
+            "updates:\r  server: https://u.example.com/os\r  public_key: ed25519:Hn1+J4gUuOPxSNmoJfiFmdZ3Rvb4vnwYrH7s+dqvFiU=\r"
+            + "  preflight:\r    - free_space: {headroom: 10%}   # updatectl: disable=UPD405\r  auto_rollback_after: 3\r"
+        try directory.write("cr.yaml", crOnly)
+        let concise = try CLI.run(["lint", "--format", "concise", "cr.yaml"], directory: directory.url)
+        #expect(concise.stdout.contains("cr.yaml:5:58: warning[UPD001]"), "\(concise.stdout)")
+        let fixed = try CLI.run(["lint", "--fix", "--unsafe-fixes", "cr.yaml"], directory: directory.url)
+        #expect(fixed.status == 0, "\(fixed.stdout)")
+        #expect(
+            try Self.contents(directory, "cr.yaml")
+                == Data(crOnly.replacingOccurrences(of: "   # updatectl: disable=UPD405", with: "").utf8))
+    }
+
+    /// A value reached through an alias whose anchor stands in another cloud-init section is that
+    /// section's: no fix edits it (the policy's own keys are still fixed).
+    @Test func anAnchorOutsideThePolicyIsNotEdited() throws {
+        let directory = try TemporaryDirectory()
+        let text = """
+            #cloud-config
+            x-common: &common {timeout: 5 minutes}
+            power_state: *common
+            updates:
+              server: https://u.example.com/os
+              healthcheck: {<<: *common, intervall: 10s}
+
+            """
+        try directory.write("user-data.yaml", text)
+        _ = try CLI.run(["lint", "--fix", "--unsafe-fixes", "user-data.yaml"], directory: directory.url)
+        #expect(try Self.contents(directory, "user-data.yaml") == Data(text.replacingOccurrences(of: "intervall", with: "interval").utf8))
+    }
+
+    /// A file that cannot be replaced keeps its findings in the report, and the summary says so;
+    /// a read-only file is not replaced.
+    @Test(.enabled(if: geteuid() == 0))
+    func aFileThatCannotBeWrittenKeepsItsFindings() throws {
+        let directory = try TemporaryDirectory()
+        let text = "updates:\n  server: https://updates.example.com\n  chanel: stable\n"
+        try directory.write("locked/policy.yaml", text)
+        let locked = directory.url.appendingPathComponent("locked").path
+        #expect(chmod(locked + "/policy.yaml", 0o666) == 0 && chmod(locked, 0o555) == 0)
+        defer { chmod(locked, 0o755) }
+        #expect(chmod(directory.url.path, 0o755) == 0)
+        let runuser = try #require(TestComponents.program("runuser"))
+        let result = try CLI.runProgram(
+            runuser, ["-u", "nobody", "--", CLI.binary.path, "lint", "--fix", "--format", "concise", "locked/policy.yaml"],
+            directory: directory.url)
+        #expect(result.status == 2, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("locked/policy.yaml:3:3: error[UPD201]"), "\(result.stdout)")
+        #expect(result.stdout.contains("nothing fixed; 1 file could not be written"), "\(result.stdout)")
+        #expect(try Self.contents(directory, "locked/policy.yaml") == Data(text.utf8))
+
+        try directory.write("readonly.yaml", text)
+        #expect(chmod(directory.url.appendingPathComponent("readonly.yaml").path, 0o444) == 0)
+        let readOnly = try CLI.run(["lint", "--fix", "readonly.yaml"], directory: directory.url)
+        #expect(readOnly.status == 2 && readOnly.stderr.contains("readonly.yaml is read-only (mode 444)"), "\(readOnly.stderr)")
+        #expect(try Self.contents(directory, "readonly.yaml") == Data(text.utf8))
+    }
+
+    /// One file reached as itself, through a link and through its directory is fixed once.
+    @Test func aFileReachedSeveralWaysIsFixedOnce() throws {
+        let directory = try TemporaryDirectory()
+        try directory.write("dir/policy.yaml", "updates:\n  server: https://updates.example.com\n  chanel: stable\n")
+        try FileManager.default.createSymbolicLink(
+            atPath: directory.url.appendingPathComponent("link.yaml").path, withDestinationPath: "dir/policy.yaml")
+        let result = try CLI.run(["lint", "--fix", "dir/policy.yaml", "link.yaml", "dir"], directory: directory.url)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("fixed 1 finding in 1 file"), "\(result.stdout)")
+    }
+
+    /// Standard input: what is not a policy passes through as it is, bytes that are not UTF-8
+    /// included, and `--output` takes the report.
+    @Test func standardInputPassesThroughWhatItDoesNotFix() throws {
+        var values = Data("replicaCount: 2\nupdate:\n  strategy: RollingUpdate\n".utf8)
+        let skipped = try CLI.run(["lint", "--fix", "--skip-non-policies", "-"], stdin: values)
+        #expect(skipped.stdout == String(decoding: values, as: UTF8.self), "\(skipped.stderr)")
+        values = Data("updates:\n  server: https://updates.example.com\n  chanel: stable  # caf".utf8) + Data([0xE9, 0x0A])
+        let directory = try TemporaryDirectory()
+        let result = try CLI.runProgram(
+            try #require(TestComponents.program("sh")),
+            ["-c", "\"$0\" lint --fix --output report.txt - > fixed.yaml", CLI.binary.path], stdin: values, directory: directory.url)
+        #expect(try Self.contents(directory, "fixed.yaml") == values, "\(result.stderr)")
+        #expect(try String(contentsOf: directory.url.appendingPathComponent("report.txt"), encoding: .utf8).contains("1 file checked"))
     }
 }

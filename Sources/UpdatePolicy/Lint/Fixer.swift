@@ -1,30 +1,46 @@
 public import YAMLTree
 
-/// What `lint --fix` made of one file: the bytes to write (the original when nothing applied or
-/// the edits were undone), how many findings were fixed, and the lint of the result.
+/// What `lint --fix` made of one file: the bytes to write, how many findings were fixed, and the
+/// lint of the result.
 public struct FixOutcome: Sendable {
     /// The file's bytes after the fixes.
     public var source: [UInt8]
     /// Findings whose fix was applied, over every pass.
     public var fixed: Int
-    /// The lint of `source`; with a `fixBreaksFile` finding when the edits were undone.
+    /// The lint of `source`, with a `fixBreaksFile` finding for each fix left out.
     public var result: LintResult
     /// The edits of each pass that applied any, each against the bytes the pass started from.
     public var passes: [[Fix.Edit]]
-    /// The fixes would have made a file that no longer parses: nothing was applied.
-    public var undone: Bool
+    /// Fixes left out because the file would no longer have read as one policy with them.
+    public var refused: Int
 
-    public var changed: Bool { !passes.isEmpty && !undone }
+    public var changed: Bool { !passes.isEmpty }
 }
 
 /// Applies the fixes lint proposes, over passes: each pass lints the bytes, takes the fixes that
 /// do not overlap an earlier one (in file order) and applies them to the bytes; the next pass
 /// lints the result, so a fix that overlapped gets its turn when it still applies. Nothing is
-/// ever re-serialised: every byte outside an edit stays as it was.
+/// ever re-serialised: every byte outside an edit stays as it was. A pass whose result would
+/// not read as it read before (a YAML error, a duplicate key that was not there) is tried fix by
+/// fix: the fixes that break the file alone are left out, each reported with UPD110 where its
+/// finding is, and the others applied.
 public enum Fixer {
     /// Passes at most: each applies at least one fix, and a finding's fix removes the finding, so
     /// real files settle in two or three.
     public static let maximumPasses = 10
+    /// A breaking pass with more fixes than this is left out whole rather than tried fix by fix
+    /// (each try is a lint of the file).
+    static let triedOneByOne = 64
+
+    /// A fix left out, with where it was to apply (in the bytes of the pass that tried it) and what
+    /// it would have broken.
+    private struct Refusal {
+        var fix: Fix
+        var rule: RuleID
+        var offset: Int
+        var pass: Int
+        var problem: String
+    }
 
     /// Fixes `source`, linted by `lint`, with the fixes of `safety` and safer.
     /// `linted`: the lint of `source`, when it is at hand.
@@ -35,47 +51,110 @@ public enum Fixer {
         var current = source, result = original
         var fixed = 0
         var passes: [[Fix.Edit]] = []
-        while passes.count < maximumPasses {
-            let chosen = choose(result.findings, safety: safety)
+        var refusals: [Refusal] = []
+        var rounds = 0
+        while passes.count < maximumPasses, rounds < 2 * maximumPasses {
+            rounds += 1
+            let candidates = result.findings.filter { finding in
+                !refusals.contains { refusal in refusal.rule == finding.rule && finding.fixes.contains { same($0, refusal.fix) } }
+            }
+            var chosen = choose(candidates, safety: safety)
             guard !chosen.edits.isEmpty else { break }
-            let next = apply(chosen.edits, to: current)
-            let nextResult = lint(next)
-            if readingProblems(nextResult) > readingProblems(original) {
-                var undone = original
-                let at = chosen.edits[0].start
-                undone.findings.append(brokeFile(at: Mark(ofByte: at, in: source)))
-                undone.findings.sort { ($0.start.offset, $0.rule, $0.message) < ($1.start.offset, $1.rule, $1.message) }
-                return FixOutcome(source: source, fixed: 0, result: undone, passes: passes + [chosen.edits], undone: true)
+            var next = apply(chosen.edits, to: current)
+            var nextResult = lint(next)
+            if let problem = newProblem(nextResult, comparedWith: original) {
+                // Find the fixes that break the file on their own; apply the rest together.
+                var kept: [(finding: Finding, fix: Fix)] = []
+                for (finding, fix) in chosen.fixes {
+                    let alone =
+                        chosen.fixes.count <= triedOneByOne
+                        ? newProblem(lint(apply(fix.edits, to: current)), comparedWith: original) : problem
+                    if let alone {
+                        refusals.append(
+                            Refusal(fix: fix, rule: finding.rule, offset: fix.edits[0].start, pass: passes.count, problem: alone))
+                    } else {
+                        kept.append((finding, fix))
+                    }
+                }
+                guard !kept.isEmpty else { continue }
+                chosen = choose(kept.map(\.finding), safety: safety, only: kept.map(\.fix))
+                next = apply(chosen.edits, to: current)
+                nextResult = lint(next)
+                if let together = newProblem(nextResult, comparedWith: original) {
+                    for (finding, fix) in kept {
+                        refusals.append(
+                            Refusal(fix: fix, rule: finding.rule, offset: fix.edits[0].start, pass: passes.count, problem: together))
+                    }
+                    continue
+                }
             }
             passes.append(chosen.edits)
             fixed += chosen.findings
             current = next
             result = nextResult
         }
-        return FixOutcome(source: current, fixed: fixed, result: result, passes: passes, undone: false)
+        for refusal in refusals {
+            // Where its finding still stands, without the fix; else where the fix was to apply.
+            var offset = refusal.offset
+            for edits in passes[refusal.pass...] { offset = moved(offset, by: edits) }
+            for index in result.findings.indices where result.findings[index].rule == refusal.rule {
+                let before = result.findings[index].fixes.count
+                result.findings[index].fixes.removeAll { same($0, refusal.fix) }
+                if result.findings[index].fixes.count < before { offset = result.findings[index].start.offset }
+            }
+            result.findings.append(brokeFile(refusal, at: Mark(ofByte: offset, in: current)))
+        }
+        result.findings.sort { ($0.start.offset, $0.rule, $0.message) < ($1.start.offset, $1.rule, $1.message) }
+        return FixOutcome(source: current, fixed: fixed, result: result, passes: passes, refused: refusals.count)
+    }
+
+    /// Fixes that make the same change (their places may have moved between passes).
+    private static func same(_ a: Fix, _ b: Fix) -> Bool {
+        a.title == b.title && a.safety == b.safety && a.edits.map(\.text) == b.edits.map(\.text)
+            && a.edits.map { $0.end - $0.start } == b.edits.map { $0.end - $0.start }
+    }
+
+    /// `offset` in the bytes after `edits` were applied.
+    static func moved(_ offset: Int, by edits: [Fix.Edit]) -> Int {
+        var shift = 0
+        for edit in edits {
+            if edit.end <= offset, edit.start < offset {
+                shift += edit.text.utf8.count - (edit.end - edit.start)
+            } else if edit.start < offset {
+                return edit.start + shift
+            }
+        }
+        return offset + shift
     }
 
     /// The fixes of one pass: each finding's first fix of `safety` or safer whose edits overlap
     /// none taken before it, in file order. A fix equal to one taken (the same node reached twice
     /// through an alias) counts its finding as fixed without a second edit.
-    public static func choose(_ findings: [Finding], safety: Fix.Safety) -> (edits: [Fix.Edit], findings: Int) {
-        let candidates = findings.compactMap { finding in finding.fixes.first { $0.safety <= safety && !$0.edits.isEmpty } }
-            .sorted { ($0.edits[0].start, $0.edits[0].end, $0.title) < ($1.edits[0].start, $1.edits[0].end, $1.title) }
-        var taken: [Fix] = []
+    /// `only`: the fixes that may be taken, when not every finding's first.
+    public static func choose(
+        _ findings: [Finding], safety: Fix.Safety, only: [Fix]? = nil
+    )
+        -> (edits: [Fix.Edit], findings: Int, fixes: [(finding: Finding, fix: Fix)])
+    {
+        let candidates = findings.compactMap { finding in
+            finding.fixes.first { $0.safety <= safety && !$0.edits.isEmpty && (only?.contains($0) ?? true) }.map { (finding, $0) }
+        }
+        .sorted { ($0.1.edits[0].start, $0.1.edits[0].end, $0.1.title) < ($1.1.edits[0].start, $1.1.edits[0].end, $1.1.title) }
+        var taken: [(finding: Finding, fix: Fix)] = []
         var edits: [Fix.Edit] = []
         var count = 0
-        for fix in candidates {
-            if taken.contains(where: { $0.edits == fix.edits }) {
+        for (finding, fix) in candidates {
+            if taken.contains(where: { $0.fix.edits == fix.edits }) {
                 count += 1
                 continue
             }
             guard !fix.edits.contains(where: { edit in edits.contains { overlap($0, edit) } }) else { continue }
             guard !overlapsItself(fix.edits) else { continue }
-            taken.append(fix)
+            taken.append((finding, fix))
             edits += fix.edits
             count += 1
         }
-        return (edits.sorted(), count)
+        return (edits.sorted(), count, taken)
     }
 
     /// Whether two edits touch the same bytes, or insert at the same place (their order would be a guess).
@@ -105,9 +184,14 @@ public enum Fixer {
         return out
     }
 
-    /// Findings that say the file cannot be read as one document, or as update.conf.
-    static func readingProblems(_ result: LintResult) -> Int {
-        result.findings.count { readingRules.contains($0.rule) }
+    /// The message of a reading problem `result` has more of than `original` (rule by rule: a YAML
+    /// error where there was a misspelt `updates:` is new), or nil.
+    static func newProblem(_ result: LintResult, comparedWith original: LintResult) -> String? {
+        for rule in readingRules {
+            let found = result.findings.filter { $0.rule == rule }
+            if found.count > original.findings.count(where: { $0.rule == rule }) { return found.last?.message }
+        }
+        return nil
     }
 
     static let readingRules: Set<RuleID> = [
@@ -115,10 +199,13 @@ public enum Fixer {
         .confSyntax, .missingUpdates,
     ]
 
-    static func brokeFile(at mark: Mark) -> Finding {
+    private static func brokeFile(_ refusal: Refusal, at mark: Mark) -> Finding {
         Finding(
-            .fixBreaksFile, "the fixes lint proposes would leave a file that no longer reads as a policy, so none was applied",
-            start: mark, help: "fix the findings by hand; this is a defect of updatectl's fixes, worth reporting with the file")
+            .fixBreaksFile,
+            "the fix of \(refusal.rule) \"\(refusal.fix.title)\" was not applied: the file would no longer read as one policy "
+                + "(\(refusal.problem))",
+            start: mark,
+            help: "make this change by hand, if at all; a fix that breaks the file is a defect of updatectl, worth reporting with the file")
     }
 }
 

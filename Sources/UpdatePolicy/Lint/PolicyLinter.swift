@@ -68,7 +68,7 @@ public enum PolicyLinter {
             notAPolicy = !startsAnUpdatesLine(document.source)
         }
         if options.inlineSuppressions {
-            var suppressions = Suppressions(source: document.source)
+            var suppressions = Suppressions(source: document.source) { document.root?.arena.quotedAndBlockScalarRanges ?? [] }
             findings = suppressions.apply(to: findings)
         }
         for index in findings.indices where !findings[index].fixes.isEmpty {
@@ -104,6 +104,15 @@ public enum PolicyLinter {
             notAPolicy = near == nil || kubernetesObject
             certainlyNotAPolicy = kubernetesObject
             return nil
+        }
+        // A fix edits the policy's own bytes: a value it reaches through an alias whose anchor
+        // stands in another section (cloud-init's `power_state: &common {…}`) is that section's too.
+        let first = findings.count
+        defer {
+            let policy = pair.key.start.offset..<max(pair.value.end.offset, pair.key.end.offset)
+            for index in first..<findings.count where !findings[index].fixes.isEmpty {
+                findings[index].fixes.removeAll { fix in fix.edits.contains { !policy.contains($0.start) || $0.end > policy.upperBound } }
+            }
         }
         if pair.value.scalar?.isNull == true || pair.value.mapping == nil {
             findings.append(Finding(.updatesNotMapping(ScalarRules.found(pair.value)), at: pair.value))

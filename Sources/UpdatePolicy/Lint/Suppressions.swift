@@ -38,9 +38,12 @@ struct Suppressions {
 
     static let marker = Array("updatectl:".utf8)
 
-    /// Finds the comments in `source`. A `#` starts a comment at the line start or after white space.
+    /// Finds the comments in `source`. A `#` starts a comment at the line start or after white space,
+    /// unless it stands inside a scalar written quoted or as a block (`quoted`: their byte ranges,
+    /// asked only when a file has a `#` at all): such a `#` is text, a `write_files` file's or a
+    /// command's, and suppresses nothing. Lines end at LF, CR LF or a lone CR, as YAML's do.
     /// Every file is searched, so the `#`s are found with `memchr` and lines counted only up to them.
-    init(source: [UInt8]) {
+    init(source: [UInt8], quoted: () -> [Range<Int>] = { [] }) {
         var found: [(hash: Int, end: Int, line: Int, lineStart: Int)] = []
         source.withUnsafeBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return }
@@ -53,23 +56,31 @@ struct Suppressions {
             while index < count, let hit = memchr(base + index, Int32(UInt8(ascii: "#")), count - index) {
                 let hash = position(hit)
                 var newlines = 0
-                for byte in buffer[counted..<hash] where byte == 0x0A { newlines += 1 }
+                for at in counted..<hash where base[at] == 0x0A || (base[at] == 0x0D && (at + 1 == count || base[at + 1] != 0x0A)) {
+                    newlines += 1
+                }
                 if newlines > 0 {
                     line += newlines
                     lineStart = hash
-                    while base[lineStart - 1] != 0x0A { lineStart -= 1 }
+                    while base[lineStart - 1] != 0x0A, base[lineStart - 1] != 0x0D { lineStart -= 1 }
                 }
                 counted = hash
                 guard hash == lineStart || base[hash - 1] == 0x20 || base[hash - 1] == 0x09 else {
                     index = hash + 1
                     continue
                 }
-                let end = memchr(base + hash, 0x0A, count - hash).map(position) ?? count
+                var end = memchr(base + hash, 0x0A, count - hash).map(position) ?? count
+                if let cr = memchr(base + hash, 0x0D, end - hash).map(position), cr + 1 < end || end == count { end = cr }
                 found.append((hash, end, line, lineStart))
                 index = end
             }
         }
+        let scalars = found.isEmpty ? [] : quoted()
+        var next = 0
         for comment in found {
+            // Both in file order: step through the scalars once.
+            while next < scalars.count, scalars[next].upperBound <= comment.hash { next += 1 }
+            if next < scalars.count, scalars[next].contains(comment.hash) { continue }
             let standalone = source[comment.lineStart..<comment.hash].allSatisfy { $0 == 0x20 || $0 == 0x09 }
             parse(
                 comment: source, from: comment.hash + 1, to: comment.end, line: comment.line, lineStart: comment.lineStart,

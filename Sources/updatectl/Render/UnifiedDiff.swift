@@ -9,7 +9,9 @@ enum UnifiedDiff {
         let a = lines(old), b = lines(new)
         let script = operations(a, b)
         guard script.contains(where: { $0 != .keep }) else { return "" }
-        var out = "--- \(path)\n+++ \(path)\n"
+        // A name with a blank ends at a tab, as `diff -u` writes it and `patch` reads it.
+        let name = path.contains(" ") || path.contains("\t") ? path + "\t" : path
+        var out = "--- \(name)\n+++ \(name)\n"
         // Walk the script, opening a hunk at each change and closing it after `context` equal lines
         // that no further change follows within twice the context.
         var index = 0, oldLine = 0, newLine = 0
