@@ -182,6 +182,14 @@ import YAMLTree
         Case(
             rule: .noFreeSpaceGate, refused: "gates: &gates\n  - node_not_blocked: {}\n" + head + "  preflight: *gates\n",
             offered: head + "  preflight:\n    - node_not_blocked: {}\n"),
+        // A tag stays before the new text: `!!str [...]` is an error to YAML readers.
+        Case(
+            rule: .wrongType,
+            refused: head + "  preflight:\n    - free_space: {}\n    - exec: {command: !!str /usr/bin/systemctl is-active kubelet}\n",
+            offered: head + "  preflight:\n    - free_space: {}\n    - exec: {command: /usr/bin/systemctl is-active kubelet}\n"),
+        // The key the misspelling is taken for is already there: the rename would write it twice.
+        Case(
+            rule: .unknownKey, refused: head + "  channel: stable\n  chanel: beta\n", offered: head + "  chanel: beta\n"),
     ]
 
     @Test(arguments: cases)
@@ -192,5 +200,36 @@ import YAMLTree
         }
         #expect(fixes(test.refused) == [], "\(test.refused)")
         #expect(fixes(test.offered)?.isEmpty == false, "\(test.offered)")
+    }
+}
+
+/// A zone's fix is safe only where the name is certain: the same name in other case, or a
+/// misspelt `Area/Location` with one close candidate. An abbreviation's nearest name is another
+/// zone, and a guess with other digits is another offset.
+@Suite struct TimeZoneFixTests {
+    static let options = LintOptions(
+        timeZones: TimeZoneNames([
+            "Europe/Berlin", "Europe/London", "Australia/Sydney", "UCT", "EST", "HST", "MST", "NZ", "CET", "WET", "GMT+0",
+            "Etc/GMT+0", "Etc/GMT+1",
+        ]))
+
+    /// The zone written, the fix's text and safety (nil: no fix).
+    static let cases: [(String, String?, Fix.Safety?)] = [
+        ("AEST", "EST", .unsafe), ("HKT", "HST", .unsafe), ("MSK", "MST", .unsafe), ("Z", "NZ", .unsafe),
+        ("CAT", "CET", .unsafe), ("WAT", "WET", .unsafe), ("GMT+2", nil, nil), ("Etc/GMT+01", nil, nil),
+        ("utc", "UTC", .safe), ("europe/berlin", "Europe/Berlin", .safe), ("Europe/Berln", "Europe/Berlin", .safe),
+        ("europe/berln", "Europe/Berlin", .safe),
+    ]
+
+    @Test(arguments: cases.indices)
+    func aZoneIsFixedSafelyOnlyWhereTheNameIsCertain(_ index: Int) throws {
+        let (written, text, safety) = Self.cases[index]
+        let policy =
+            FixRefusalTests.head
+            + "  preflight:\n    - free_space: {}\n    - maintenance_window: {start: \"01:00\", end: \"05:00\", timezone: \(written)}\n"
+        let findings = PolicyLinter.lint(Array(policy.utf8), file: "test.yaml", options: Self.options).findings
+        let finding = try #require(findings.first { $0.rule == .badTimeZone }, "\(written)")
+        #expect(finding.fixes.map(\.safety) == (safety.map { [$0] } ?? []), "\(written)")
+        #expect(finding.fixes.first?.edits.map(\.text) == text.map { [$0] }, "\(written)")
     }
 }

@@ -18,12 +18,15 @@ struct PolicyDecoder {
             return result
         }
         result.fields.reserveCapacity(pairs.count)
-        for pair in merged(pairs) {
+        let all = merged(pairs)
+        for pair in all {
             guard let keyText = keyName(pair.key) else { continue }
             guard let index = table.index(of: keyText) else {
                 // A misspelt key stands for the key it was taken for: given, but not decoded, so
                 // nothing reports that key missing as well.
-                if let guess = unknownKey(pair.key, keyText, in: table, place: place), !result.fields.contains(guess) {
+                if let guess = unknownKey(pair.key, keyText, in: table, place: place, beside: all),
+                    !result.fields.contains(guess)
+                {
                     result.invalid[guess] = pair.key.start
                 }
                 continue
@@ -87,16 +90,20 @@ struct PolicyDecoder {
         return scalar.value
     }
 
-    /// Reports an unknown key; the key it was probably meant to be, if any.
+    /// Reports an unknown key; the key it was probably meant to be, if any. No fix when that key
+    /// is already one of the mapping's `pairs`: the rename would write it twice.
     @discardableResult
-    private mutating func unknownKey(_ keyNode: Node, _ name: String, in table: Table, place: String) -> String? {
+    private mutating func unknownKey(
+        _ keyNode: Node, _ name: String, in table: Table, place: String, beside pairs: some Sequence<Pair>
+    ) -> String? {
         let guess = Suggestions.closest(to: name, in: table.keys.map(\.name))
         let atTop = guess == nil && table.name == PolicySchema.updates.name
-        findings.append(
-            Finding(
-                .unknownKey(
-                    name, in: place, guess: guess, isGate: atTop && PolicySchema.gates.contains { $0.name == name },
-                    isHealthcheckKey: atTop && PolicySchema.healthcheck.key(name) != nil, keys: table.keys.map(\.name)), at: keyNode))
+        var finding = Finding(
+            .unknownKey(
+                name, in: place, guess: guess, isGate: atTop && PolicySchema.gates.contains { $0.name == name },
+                isHealthcheckKey: atTop && PolicySchema.healthcheck.key(name) != nil, keys: table.keys.map(\.name)), at: keyNode)
+        if let guess, pairs.contains(where: { $0.key.scalar?.value == guess }) { finding.fixes = [] }
+        findings.append(finding)
         return guess
     }
 
@@ -203,7 +210,11 @@ struct PolicyDecoder {
 
     private mutating func decodeCommand(_ node: Node, variables: [String]) -> [String]? {
         guard let items = node.sequence else {
-            let words = node.scalar.flatMap { $0.value.isEmpty ? nil : $0.value.split(separator: " ").map(String.init) }
+            // Words between spaces and tabs, as a shell would split them (the help and the fix show them).
+            let words = node.scalar.flatMap { scalar in
+                let words = scalar.value.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+                return words.isEmpty ? nil : words
+            }
             findings.append(Finding(.commandNotList(found: ScalarRules.found(node), words: words), at: node))
             return nil
         }
@@ -330,7 +341,7 @@ struct PolicyDecoder {
                 if let other = tagged.variants.first(where: { $0.tag != tag && $0.table.key(keyText) != nil }) {
                     findings.append(Finding(.optionOfOtherVariant(keyText, variant: other.tag, not: tag), at: pair.key))
                 } else {
-                    unknownKey(pair.key, keyText, in: table, place: table.place)
+                    unknownKey(pair.key, keyText, in: table, place: table.place, beside: pairs)
                 }
                 continue
             }

@@ -119,7 +119,7 @@ struct ScalarRules {
             switch timeZones.isKnown(text) {
             case false?:
                 let names = timeZones.names()
-                add(.unknownTimeZone(text, guess: Suggestions.closest(to: text, in: names), among: names), node)
+                add(.unknownTimeZone(text, among: names), node)
                 return nil
             default:
                 return .text(text)

@@ -146,12 +146,16 @@ public struct FixProposal: Sendable, Hashable {
     }
 
     /// The fix for `node`, or nil when the node's bytes cannot be edited as the proposal says (a
-    /// block scalar, a scalar that spans lines, a node not read from the file).
+    /// block scalar, a scalar that spans lines, a node not read from the file, new YAML for a node
+    /// with a tag).
     func fix(for node: Node) -> Fix? {
         let start = node.start.offset, end = node.end.offset
         guard end > start || node.isNull else { return nil }
         switch change {
         case .yaml(let text):
+            // The tag stays before the new text, and may not fit it: `!!str` before a list is
+            // an error to YAML readers.
+            guard node.tag == nil else { return nil }
             return Fix(title, safety, replacing: start, end, with: text)
         case .value(let text):
             guard let scalar = node.scalar, let written = YAMLText.written(text, style: scalar.style) else { return nil }

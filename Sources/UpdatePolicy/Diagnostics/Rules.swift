@@ -218,14 +218,14 @@ extension Rules {
         summary: "A value of the wrong type: a list where a mapping is expected, text where a number is.",
         rationale: "The value cannot mean what the key needs.",
         fix: "Write the type the message names; quoting turns a number into text.",
-        example: "updates:\n  auto_rollback_after: \"3\"", fixes: .safe)
+        example: "updates:\n  auto_rollback_after: \"3\"", fixes: .safeOrUnsafe)
 
     static let missingUpdates = Rule(
         "UPD203", "missing-updates", .error,
         summary: "The file has no top-level `updates:` mapping.",
         rationale: "The policy is the mapping under `updates:`; without it there is nothing to check or run.",
         fix: "Put the policy under a top-level `updates:` key.",
-        example: "server: https://updates.example.com", fixes: .safe)
+        example: "server: https://updates.example.com", fixes: .unsafe)
 
     static let missingServer = Rule(
         "UPD204", "missing-server", .error,

@@ -97,7 +97,7 @@ public enum PolicyLinter {
             let near = nearPair?.key.scalar?.value
             let policyKeys = pairs.contains { PolicySchema.updates.key($0.key.scalar?.value ?? "") != nil }
             var finding = Finding(.noUpdates(near: near, policyKeysAtTop: policyKeys), start: nearPair?.key.start ?? root.start)
-            if let key = nearPair?.key { finding.propose(.value("updates"), at: key) }
+            if let key = nearPair?.key { finding.propose(.value("updates", .unsafe), at: key) }
             findings.append(finding)
             // Policy keys at the top level without `updates:` are as often a Helm chart's values
             // (`server:`, `channel:`) as a policy missing its section: only `updates` decides.

@@ -198,7 +198,8 @@ extension Message {
         Message(
             .unknownKey, "unknown key `\(key)` in update.conf; it is ignored",
             help: guess.map { "did you mean `\($0)`?" } ?? "the keys are: " + keys.map { "`\($0)`" }.joined(separator: ", "),
-            fix: .closest(guess, to: key, in: keys))
+            // Unsafe: the misspelt key is ignored, so the fix turns a setting on.
+            fix: guess.map { .value($0, .unsafe) })
     }
 
     static func confKeyTwice(_ key: String) -> Message {

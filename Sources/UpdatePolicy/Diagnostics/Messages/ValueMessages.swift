@@ -34,7 +34,8 @@ extension Message {
             .wrongType,
             "`\(key)`: `\(text)` has a leading zero, which YAML 1.1 tools read as octal \(octal) and "
                 + "YAML 1.2 tools as \(Int(text) ?? 0)", help: "write the number without leading zeros",
-            fix: Int(text).map { .value(String($0)) })
+            // Either reading may have been meant: the fix picks one.
+            fix: Int(text).map { .value(String($0), .unsafe) })
     }
 
     static func numberReadOtherwise(_ key: String, _ text: String, reading: YAML11.Reading) -> Message {
@@ -197,14 +198,28 @@ extension Message {
             help: "write e.g. `\"22:00-04:00\"`; an end before the start crosses midnight")
     }
 
-    static func unknownTimeZone(_ name: String, guess: String?, among names: some Sequence<String>) -> Message {
-        Message(
+    /// The guess is the zone `name` spells in other case (`utc`), else the closest by edit distance,
+    /// unless its digits differ (`GMT+2` is not `GMT+0`). The fix is safe only when the name is the
+    /// zone's in other case, or an `Area/Location` name without digits with one close candidate
+    /// (`Europe/Berln`); an abbreviation's nearest name is another zone (`AEST` is not `EST`).
+    static func unknownTimeZone(_ name: String, among names: [String]) -> Message {
+        let lowered = name.lowercased()
+        let sameName = names.first { $0.lowercased() == lowered }
+        var guess = sameName ?? Suggestions.closest(to: name, in: names)
+        func digits(_ text: String) -> String { String(text.unicodeScalars.filter { ("0"..."9").contains($0) }) }
+        if let closest = guess, digits(closest) != digits(name) { guess = nil }
+        let safe =
+            sameName != nil
+            || (guess.map { Suggestions.isOnlyCandidate($0, for: name, in: names) } ?? false
+                && name.contains("/") && digits(name).isEmpty)
+        return Message(
             .badTimeZone, "`\(name)` is not an IANA time zone",
             help: guess.map { "did you mean `\($0)`?" } ?? "write a name such as `Europe/Berlin` or `UTC`",
-            fix: .closest(guess, to: name, in: names))
+            fix: guess.map { .value($0, safe ? .safe : .unsafe) })
     }
 
-    /// `certain`: the guess is the day `text` starts with (`Tuesday`), not merely the closest.
+    /// `certain`: the guess is the day `text` starts with (`Tuesday`, `MON`), not merely the closest
+    /// (`lun`, French Monday, is one letter from `sun`): only then is the fix safe.
     static func notADay(_ text: String, reading: YAML11.Reading?, guess: String?, certain: Bool) -> Message {
         var message = "`\(text)` is not a day of the week"
         if let reading { message += "; YAML 1.1 tools read it as \(YAML11.describe(reading))" }
@@ -212,7 +227,7 @@ extension Message {
             .badDay, message,
             help: guess.map { "did you mean `\($0)`? days are mon, tue, wed, thu, fri, sat, sun" }
                 ?? "days are mon, tue, wed, thu, fri, sat, sun",
-            fix: certain ? guess.map { .value($0) } : .closest(guess, to: text, in: Weekday.allCases.map(\.rawValue)))
+            fix: guess.map { .value($0, certain ? .safe : .unsafe) })
     }
 
     static let noDays = Message(
