@@ -87,4 +87,30 @@ import YAMLTree
         #expect(outcome.passes.count == Fixer.maximumPasses)
         #expect(count == Fixer.maximumPasses + 1)
     }
+
+    /// A duration in words is written as updatectl writes it, with or without a blank; `M` alone
+    /// (minutes or months?) and two units get no fix.
+    @Test func durationsInWordsAreWrittenShort() {
+        func fix(_ written: String) -> String? {
+            let policy = "updates:\n  server: https://u.example.com\n  healthcheck:\n    timeout: \(written)\n"
+            let result = PolicyLinter.lint(Array(policy.utf8), file: "p.yaml", options: .tests)
+            return result.findings.first { $0.rule == .badDuration }?.fixes.first.map { "\($0.edits[0].text) \($0.safety)" }
+        }
+        #expect(fix("1d") == "24h safe")
+        #expect(fix("10min") == "10m safe")
+        #expect(fix("2 Hours") == "2h safe")
+        #expect(fix("5  min") == "5m safe")
+        #expect(fix("5M") == nil)
+        #expect(fix("3 M") == nil)
+        #expect(fix("1 hour 30 minutes") == nil)
+        #expect(fix("1:30") == "1m30s unsafe")
+    }
+
+    /// A value with an explicit tag is read as the tag says by YAML 1.1 readers too: nothing to quote.
+    @Test func aTaggedValueNeedsNoQuotes() {
+        let policy = "updates:\n  server: https://u.example.com\n  preflight:\n    - maintenance_window: {start: !!str 22:00, end: 23:00}\n"
+        let result = PolicyLinter.lint(Array(policy.utf8), file: "p.yaml", options: .tests)
+        let readings = result.findings.filter { $0.rule == .yaml11Number }
+        #expect(readings.map(\.start.column) == [53], "\(result.findings.map { "\($0.rule)@\($0.start)" })")
+    }
 }

@@ -7,6 +7,8 @@ import YAMLTree
 struct PolicyDecoder {
     var findings: [Finding] = []
     let timeZones: any TimeZoneDatabase
+    /// `ScalarRules.unknownZones`, kept from scalar to scalar.
+    var unknownZones: [String: Message] = [:]
 
     // MARK: Tables
 
@@ -160,9 +162,13 @@ struct PolicyDecoder {
         default:
             guard let scalar = scalar(node, expected: ScalarRules.expectation(kind)) else { return nil }
             // Hand the findings over and back, so appending never copies the whole array.
-            var rules = ScalarRules(findings: findings, timeZones: timeZones)
+            var rules = ScalarRules(findings: findings, timeZones: timeZones, unknownZones: unknownZones)
             findings = []
-            defer { findings = rules.findings }
+            unknownZones = [:]
+            defer {
+                findings = rules.findings
+                unknownZones = rules.unknownZones
+            }
             return rules.decode(scalar, node: node, kind: kind, key: key)
         }
     }

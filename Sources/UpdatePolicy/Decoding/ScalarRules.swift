@@ -5,6 +5,10 @@ import YAMLTree
 struct ScalarRules {
     var findings: [Finding]
     let timeZones: any TimeZoneDatabase
+    /// The finding of each unknown zone name met so far in the file: its guess is a search of
+    /// every zone name, and a policy that repeats a misspelt zone in a thousand gates is one
+    /// search, not a thousand.
+    var unknownZones: [String: Message] = [:]
 
     /// How a message names what a kind expects.
     static func expectation(_ kind: ValueKind) -> String {
@@ -118,8 +122,9 @@ struct ScalarRules {
         case .timeZone:
             switch timeZones.isKnown(text) {
             case false?:
-                let names = timeZones.names()
-                add(.unknownTimeZone(text, among: names), node)
+                let message = unknownZones[text] ?? .unknownTimeZone(text, among: timeZones.names())
+                unknownZones[text] = message
+                add(message, node)
                 return nil
             default:
                 return .text(text)
@@ -188,8 +193,9 @@ struct ScalarRules {
         findings.append(Finding(message, at: node))
     }
 
+    /// An explicit tag (`!!str 22:00`) settles the type for every YAML reader: no warning.
     private mutating func warnYAML11(_ scalar: Scalar, node: Node, key: String) {
-        guard let reading = YAML11.reading(of: scalar) else { return }
+        guard node.tag == nil, let reading = YAML11.reading(of: scalar) else { return }
         warnYAML11Reading(reading, scalar: scalar, node: node, key: key)
     }
 
@@ -229,13 +235,16 @@ struct ScalarRules {
         return value
     }
 
-    /// `30 seconds` → `30s`, `5 min` → `5m`.
+    /// `30 seconds` → `30s`, `5 min` → `5m`, `10min` → `10m`, `1 day` → `24h`: a whole number and
+    /// one unit in words. `M` alone is no guess (minutes, or months?).
     private static func guessDuration(_ text: String) -> String? {
-        let parts = text.lowercased().split(whereSeparator: { $0 == " " })
-        guard parts.count == 2, let number = Int(parts[0]) else { return nil }
+        let digits = text.prefix { $0.isASCII && $0.isNumber }
+        let word = text.dropFirst(digits.count).drop { $0 == " " }
+        guard !digits.isEmpty, digits.count <= 9, let number = Int(digits), !word.isEmpty, word != "M", !word.contains(" ")
+        else { return nil }
         let unit: String
-        switch parts[1] {
-        case "ms", "msec", "millisecond", "milliseconds": unit = "ms"
+        switch word.lowercased() {
+        case "ms", "msec", "msecs", "millisecond", "milliseconds": unit = "ms"
         case "s", "sec", "secs", "second", "seconds": unit = "s"
         case "m", "min", "mins", "minute", "minutes": unit = "m"
         case "h", "hr", "hrs", "hour", "hours": unit = "h"
