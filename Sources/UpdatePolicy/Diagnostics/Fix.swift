@@ -275,7 +275,7 @@ extension Fix {
         guard start < source.count else { return nil }
         if source[start] == UInt8(ascii: "[") {
             let empty = sequence.sequence?.isEmpty ?? false
-            return Fix(title, safety, replacing: start + 1, start + 1, with: "{" + item + "}" + (empty ? "" : ", "))
+            return Fix(title, safety, replacing: start + 1, start + 1, with: "{" + item + "}" + separator(after: start, empty, in: source))
         }
         guard let first = sequence.sequence?.first, first.start.offset >= start,
             let dash = SourceLine.dash(before: first.start.offset, in: source), dash == start
@@ -294,10 +294,18 @@ extension Fix {
         guard start < source.count, key >= start, key < source.count else { return nil }
         if source[start] == UInt8(ascii: "{") {
             let empty = mapping.mapping?.isEmpty ?? false
-            return Fix(title, safety, replacing: start + 1, start + 1, with: text + (empty ? "" : ", "))
+            return Fix(title, safety, replacing: start + 1, start + 1, with: text + separator(after: start, empty, in: source))
         }
         guard SourceLine.onlySpaces(before: key, in: source) else { return nil }
         return insertingLine(text, at: key, in: source, title, safety)
+    }
+
+    /// What follows an element added right after a flow collection's opening bracket at `open`:
+    /// nothing in an empty one, a comma, and a blank unless the bracket ends its line.
+    private static func separator(after open: Int, _ empty: Bool, in source: [UInt8]) -> String {
+        if empty { return "" }
+        let next = open + 1 < source.count ? source[open + 1] : 0x0A
+        return next == 0x0A || next == 0x0D ? "," : ", "
     }
 
     /// `text` on a line of its own, indented as the line of `first` and ended as it is, above that
