@@ -113,4 +113,17 @@ import YAMLTree
         let readings = result.findings.filter { $0.rule == .yaml11Number }
         #expect(readings.map(\.start.column) == [53], "\(result.findings.map { "\($0.rule)@\($0.start)" })")
     }
+
+    /// Two keys whose fixes would give one name: the first is fixed, the second left out and
+    /// reported on its own line.
+    @Test func twoFixesThatCollideAreTakenOneAtATime() {
+        let policy = Array("updates:\n  server: https://u.example.com/ks\n  chanel: a\n  chnnel: b\n".utf8)
+        let outcome = Fixer.fix(policy, safety: .safe) { PolicyLinter.lint($0, file: "policy.yaml", options: .tests) }
+        #expect(outcome.source == Array("updates:\n  server: https://u.example.com/ks\n  channel: a\n  chnnel: b\n".utf8))
+        let refusals = outcome.result.findings.filter { $0.rule == .fixBreaksFile }
+        #expect(refusals.map(\.start.line) == [4], "\(outcome.result.findings.map { "\($0.rule)@\($0.start): \($0.message)" })")
+        #expect(refusals.first?.message.contains("given twice") == true)
+        // The finding left stands without the fix that was refused.
+        #expect(outcome.result.findings.contains { $0.rule == .unknownKey && $0.fixes.isEmpty })
+    }
 }

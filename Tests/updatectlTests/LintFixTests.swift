@@ -273,4 +273,23 @@ import Testing
         #expect(try Self.contents(directory, "fixed.yaml") == values, "\(result.stderr)")
         #expect(try String(contentsOf: directory.url.appendingPathComponent("report.txt"), encoding: .utf8).contains("1 file checked"))
     }
+
+    /// A long file whose every line changes (past the diff's search limit, so the stretch is
+    /// written removed-then-added) still gives a diff that `patch` makes into what `--fix` writes.
+    @Test(.enabled(if: TestComponents.program("patch") != nil))
+    func aDiffOfThousandsOfChangedLinesStillApplies() throws {
+        let directory = try TemporaryDirectory()
+        var text = "updates:\n  server: https://u.example.com/ks\n  preflight:\n    - free_space: {}\n"
+        for index in 0..<2_500 { text += "    - exec: {name: g\(index), command: [/bin/true], timeout: 5 seconds}\n" }
+        try directory.write("a.yaml", text)
+        try directory.write("b.yaml", text)
+        let diff = try CLI.run(["lint", "--diff", "a.yaml"], directory: directory.url)
+        #expect(diff.status == 1)
+        let fixed = try CLI.run(["lint", "--fix", "b.yaml"], directory: directory.url)
+        #expect(fixed.stdout.contains("fixed 2500 findings"), "\(fixed.stdout)")
+        let patched = try CLI.runProgram(
+            try #require(TestComponents.program("patch")), ["-p0", "--binary"], stdin: Data(diff.stdout.utf8), directory: directory.url)
+        #expect(patched.status == 0, "\(patched.stderr)")
+        #expect(try Self.contents(directory, "a.yaml") == Self.contents(directory, "b.yaml"))
+    }
 }

@@ -37,6 +37,8 @@ public enum Fixer {
     private struct Refusal {
         var fix: Fix
         var rule: RuleID
+        /// Its finding's message, which tells it from a finding of the same rule with an equal fix.
+        var message: String
         var offset: Int
         var pass: Int
         var problem: String
@@ -63,30 +65,31 @@ public enum Fixer {
             var next = apply(chosen.edits, to: current)
             var nextResult = lint(next)
             if let problem = newProblem(nextResult, comparedWith: original) {
-                // Find the fixes that break the file on their own; apply the rest together.
+                // Take the fixes one at a time, in file order, each with those taken before it:
+                // one that breaks the file (alone, or with an earlier one: two keys fixed to the
+                // same name) is left out.
                 var kept: [(finding: Finding, fix: Fix)] = []
+                var keptEdits: [Fix.Edit] = []
+                var last: (bytes: [UInt8], result: LintResult)?
                 for (finding, fix) in chosen.fixes {
-                    let alone =
-                        chosen.fixes.count <= triedOneByOne
-                        ? newProblem(lint(apply(fix.edits, to: current)), comparedWith: original) : problem
-                    if let alone {
+                    let edits = (keptEdits + fix.edits).sorted()
+                    let bytes = apply(edits, to: current)
+                    let tried = chosen.fixes.count <= triedOneByOne ? lint(bytes) : nil
+                    if let broken = tried.map({ newProblem($0, comparedWith: original) }) ?? problem {
                         refusals.append(
-                            Refusal(fix: fix, rule: finding.rule, offset: fix.edits[0].start, pass: passes.count, problem: alone))
-                    } else {
+                            Refusal(
+                                fix: fix, rule: finding.rule, message: finding.message, offset: fix.edits[0].start, pass: passes.count,
+                                problem: broken))
+                    } else if let tried {
                         kept.append((finding, fix))
+                        keptEdits = edits
+                        last = (bytes, tried)
                     }
                 }
-                guard !kept.isEmpty else { continue }
-                chosen = choose(kept.map(\.finding), safety: safety, only: kept.map(\.fix))
-                next = apply(chosen.edits, to: current)
-                nextResult = lint(next)
-                if let together = newProblem(nextResult, comparedWith: original) {
-                    for (finding, fix) in kept {
-                        refusals.append(
-                            Refusal(fix: fix, rule: finding.rule, offset: fix.edits[0].start, pass: passes.count, problem: together))
-                    }
-                    continue
-                }
+                guard let last else { continue }
+                chosen = (keptEdits, kept.count, kept)
+                next = last.bytes
+                nextResult = last.result
             }
             passes.append(chosen.edits)
             fixed += chosen.findings
@@ -97,7 +100,8 @@ public enum Fixer {
             // Where its finding still stands, without the fix; else where the fix was to apply.
             var offset = refusal.offset
             for edits in passes[refusal.pass...] { offset = moved(offset, by: edits) }
-            for index in result.findings.indices where result.findings[index].rule == refusal.rule {
+            for index in result.findings.indices
+            where result.findings[index].rule == refusal.rule && result.findings[index].message == refusal.message {
                 let before = result.findings[index].fixes.count
                 result.findings[index].fixes.removeAll { same($0, refusal.fix) }
                 if result.findings[index].fixes.count < before { offset = result.findings[index].start.offset }
@@ -136,25 +140,51 @@ public enum Fixer {
     )
         -> (edits: [Fix.Edit], findings: Int, fixes: [(finding: Finding, fix: Fix)])
     {
+        let allowed = only.map(Set.init)
         let candidates = findings.compactMap { finding in
-            finding.fixes.first { $0.safety <= safety && !$0.edits.isEmpty && (only?.contains($0) ?? true) }.map { (finding, $0) }
+            finding.fixes.first { $0.safety <= safety && !$0.edits.isEmpty && (allowed?.contains($0) ?? true) }.map { (finding, $0) }
         }
         .sorted { ($0.1.edits[0].start, $0.1.edits[0].end, $0.1.title) < ($1.1.edits[0].start, $1.1.edits[0].end, $1.1.title) }
         var taken: [(finding: Finding, fix: Fix)] = []
+        var seen = Set<[Fix.Edit]>()
+        // The edits taken, in order and not overlapping, so a new one is compared with its
+        // neighbours only: thousands of fixes are a pass of thousands of steps, not their square.
         var edits: [Fix.Edit] = []
         var count = 0
         for (finding, fix) in candidates {
-            if taken.contains(where: { $0.fix.edits == fix.edits }) {
+            if seen.contains(fix.edits) {
                 count += 1
                 continue
             }
-            guard !fix.edits.contains(where: { edit in edits.contains { overlap($0, edit) } }) else { continue }
-            guard !overlapsItself(fix.edits) else { continue }
+            guard !overlapsItself(fix.edits), !fix.edits.contains(where: { overlapsAny($0, edits) }) else { continue }
             taken.append((finding, fix))
-            edits += fix.edits
+            seen.insert(fix.edits)
+            for edit in fix.edits { edits.insert(edit, at: insertionIndex(of: edit, in: edits)) }
             count += 1
         }
-        return (edits.sorted(), count, taken)
+        return (edits, count, taken)
+    }
+
+    /// Where `edit` goes in `edits`, which are sorted.
+    private static func insertionIndex(of edit: Fix.Edit, in edits: [Fix.Edit]) -> Int {
+        if let last = edits.last, !(edit < last) { return edits.count }
+        var low = 0, high = edits.count
+        while low < high {
+            let middle = (low + high) / 2
+            if edits[middle] < edit { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
+    /// Whether `edit` overlaps one of `edits` (sorted, not overlapping each other): only the
+    /// edits around its place can.
+    private static func overlapsAny(_ edit: Fix.Edit, _ edits: [Fix.Edit]) -> Bool {
+        let index = insertionIndex(of: edit, in: edits)
+        var low = index
+        while low > 0, edits[low - 1].end >= edit.start { low -= 1 }
+        var high = index
+        while high < edits.count, edits[high].start <= edit.end { high += 1 }
+        return edits[low..<high].contains { overlap($0, edit) } || (low > 0 && overlap(edits[low - 1], edit))
     }
 
     /// Whether two edits touch the same bytes, or insert at the same place (their order would be a guess).
@@ -205,7 +235,7 @@ public enum Fixer {
             "the fix of \(refusal.rule) \"\(refusal.fix.title)\" was not applied: the file would no longer read as one policy "
                 + "(\(refusal.problem))",
             start: mark,
-            help: "make this change by hand, if at all; a fix that breaks the file is a defect of updatectl, worth reporting with the file")
+            help: "make the change by hand if it is what was meant (two keys fixed to one name collide: keep one)")
     }
 }
 

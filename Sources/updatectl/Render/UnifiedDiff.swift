@@ -101,8 +101,57 @@ enum UnifiedDiff {
         var suffix = 0
         while suffix < a.count - prefix, suffix < b.count - prefix, a[a.count - 1 - suffix] == b[b.count - 1 - suffix] { suffix += 1 }
         let x = Array(a[prefix..<(a.count - suffix)]), y = Array(b[prefix..<(b.count - suffix)])
-        return Array(repeating: .keep, count: prefix) + myers(x, y) + Array(repeating: .keep, count: suffix)
+        return Array(repeating: .keep, count: prefix) + patience(x, y) + Array(repeating: .keep, count: suffix)
     }
+
+    /// Patience diff: lines that occur once in each file and in the same order anchor the two
+    /// files to each other, and only the stretches between anchors go to Myers' algorithm. Fixes
+    /// change thousands of lines apart from each other in long files; between two unique lines
+    /// that did not change, a stretch is a line or two.
+    private static func patience(_ a: [ArraySlice<UInt8>], _ b: [ArraySlice<UInt8>]) -> [Operation] {
+        var counts: [ArraySlice<UInt8>: (a: Int, b: Int, index: Int)] = [:]
+        for (index, line) in a.enumerated() {
+            counts[line, default: (0, 0, 0)].a += 1
+            counts[line]!.index = index
+        }
+        for line in b { counts[line]?.b += 1 }
+        // Unique in both, in b's order: the longest run increasing in a is the anchors (patience sorting).
+        var pairs: [(a: Int, b: Int)] = []
+        for (index, line) in b.enumerated() {
+            if let count = counts[line], count.a == 1, count.b == 1 { pairs.append((count.index, index)) }
+        }
+        var piles: [Int] = []  // index into pairs of each pile's top
+        var previous = [Int](repeating: -1, count: pairs.count)
+        for (index, pair) in pairs.enumerated() {
+            var low = 0, high = piles.count
+            while low < high {
+                let middle = (low + high) / 2
+                if pairs[piles[middle]].a < pair.a { low = middle + 1 } else { high = middle }
+            }
+            if low > 0 { previous[index] = piles[low - 1] }
+            if low == piles.count { piles.append(index) } else { piles[low] = index }
+        }
+        var anchors: [(a: Int, b: Int)] = []
+        var at = piles.last ?? -1
+        while at >= 0 {
+            anchors.append(pairs[at])
+            at = previous[at]
+        }
+        anchors.reverse()
+        guard !anchors.isEmpty else { return myers(a, b) }
+        var out: [Operation] = []
+        var i = 0, j = 0
+        for anchor in anchors + [(a.count, b.count)] {
+            out += myers(Array(a[i..<anchor.a]), Array(b[j..<anchor.b]))
+            if anchor.a < a.count { out.append(.keep) }
+            i = anchor.a + 1
+            j = anchor.b + 1
+        }
+        return out
+    }
+
+    /// Edit steps Myers' search takes at most in one stretch.
+    static let longestSearch = 2_000
 
     private static func myers(_ a: [ArraySlice<UInt8>], _ b: [ArraySlice<UInt8>]) -> [Operation] {
         let n = a.count, m = b.count
@@ -113,7 +162,8 @@ enum UnifiedDiff {
         // Each step keeps only the diagonals it can reach, -d-1…d+1: memory grows with the
         // changes, not with the file.
         var trace: [[Int]] = []
-        search: for d in 0...max {
+        var found = false
+        search: for d in 0...min(max, longestSearch) {
             trace.append(Array(v[(offset - d - 1)...(offset + d + 1)]))
             for k in stride(from: -d, through: d, by: 2) {
                 var x = k == -d || (k != d && v[offset + k - 1] < v[offset + k + 1]) ? v[offset + k + 1] : v[offset + k - 1] + 1
@@ -123,9 +173,15 @@ enum UnifiedDiff {
                     y += 1
                 }
                 v[offset + k] = x
-                if x >= n, y >= m { break search }
+                if x >= n, y >= m {
+                    found = true
+                    break search
+                }
             }
         }
+        // A stretch this different (every line of a long one changed) is written as removed, then
+        // added: a valid diff, if not the shortest, instead of a search that grows with its square.
+        guard found else { return Array(repeating: .delete, count: n) + Array(repeating: .insert, count: m) }
         // Back through the trace, from the end to the start.
         var operations: [Operation] = []
         var x = n, y = m
