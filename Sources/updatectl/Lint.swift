@@ -142,7 +142,10 @@ struct Lint: ParsableCommand {
                         options: options)
                 }
                 if onHost, let policy = result.policy {
-                    result.findings += HostChecks.findings(for: policy, policyPath: files[index])
+                    let host = HostChecks.findings(for: policy, policyPath: files[index])
+                    result.findings +=
+                        noInlineDisable
+                        ? host : PolicyLinter.suppressing(host, in: result.source, conf: UpdateConf.isConf(files[index]))
                     result.findings.sort { ($0.start.offset, $0.rule) < ($1.start.offset, $1.rule) }
                 }
                 report.files.append(LintReport.File(path: DisplayPath.relative(files[index]), result: result))

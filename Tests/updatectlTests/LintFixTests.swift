@@ -292,4 +292,40 @@ import Testing
         #expect(patched.status == 0, "\(patched.stderr)")
         #expect(try Self.contents(directory, "a.yaml") == Self.contents(directory, "b.yaml"))
     }
+
+    /// The suppressions under a misspelt mapping silence findings that appear only once it is
+    /// fixed: they are not removed as unused meanwhile. A host check's suppression is honoured by
+    /// `--on-host`, and is not unused without it.
+    @Test func suppressionsAreKeptUntilTheyCanBeJudged() throws {
+        let directory = try TemporaryDirectory()
+        let text = """
+            updates:
+              server: https://u.example.com/ks
+              auto_rollback_after: 0  # updatectl: disable=UPD404
+              healthchek:
+                interval: 100ms  # updatectl: disable=UPD412
+                probes:
+                  - http: {url: "http://127.0.0.1:10248/healthz"}
+
+            """
+        try directory.write("policy.yaml", text)
+        let fixed = try CLI.run(["lint", "--fix", "--fail-on", "warning", "policy.yaml"], directory: directory.url)
+        #expect(fixed.status == 0, "\(fixed.stdout)")
+        #expect(try Self.contents(directory, "policy.yaml") == Data(text.replacingOccurrences(of: "healthchek", with: "healthcheck").utf8))
+
+        let host = """
+            updates:
+              server: https://u.example.com/ks
+              backend: {type: directory, root: /tmp}
+              preflight:
+                - free_space: {}
+                - exec: {command: [/opt/vendor/bin/check-power]}  # updatectl: disable=UPD501
+
+            """
+        try directory.write("host.yaml", host)
+        for flags in [["--on-host"], []] {
+            let lint = try CLI.run(["lint", "--format", "concise"] + flags + ["host.yaml"], directory: directory.url)
+            #expect(!lint.stdout.contains("UPD501") && !lint.stdout.contains("UPD001"), "\(flags): \(lint.stdout)")
+        }
+    }
 }

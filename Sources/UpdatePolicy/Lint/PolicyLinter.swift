@@ -70,6 +70,11 @@ public enum PolicyLinter {
         if options.inlineSuppressions {
             var suppressions = Suppressions(source: document.source) { document.root?.arena.quotedAndBlockScalarRanges ?? [] }
             findings = suppressions.apply(to: findings)
+            // An error can hide what a suppression silences (the keys under a misspelt mapping
+            // are not checked): while there is one, an unused suppression is not removed.
+            if findings.contains(where: { $0.severity == .error }) {
+                for index in findings.indices where findings[index].rule == .unusedSuppression { findings[index].fixes = [] }
+            }
         }
         for index in findings.indices where !findings[index].fixes.isEmpty {
             findings[index].fixes = findings[index].fixes.map { $0.pastNodeProperties(in: document.source) }
@@ -184,6 +189,13 @@ public enum PolicyLinter {
             }
             return rest.drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }.first == UInt8(ascii: ":")
         }
+    }
+
+    /// `findings` (made for `source` after lint: `lint --on-host`'s) without those its inline
+    /// suppressions silence.
+    public static func suppressing(_ findings: [Finding], in source: [UInt8], conf: Bool = false) -> [Finding] {
+        let root = conf ? nil : YAMLParser.parse(source).root
+        return Suppressions(source: source) { root?.arena.quotedAndBlockScalarRanges ?? [] }.silencing(findings)
     }
 
     /// Lints KubeSolo OS's update.conf: its own findings (syntax, unknown keys, values) at their

@@ -151,6 +151,12 @@ struct Suppressions {
         return Fix("remove `\(entry.code)` from the comment", .safe, replacing: removed.lowerBound, removed.upperBound, with: "")
     }
 
+    /// `findings` without those a suppression silences, and nothing else: for the findings made
+    /// after lint's own (the host checks of `lint --on-host`).
+    func silencing(_ findings: [Finding]) -> [Finding] {
+        findings.filter { finding in !entries.contains { $0.target == finding.start.line && $0.code == finding.rule.rawValue } }
+    }
+
     /// Removes the findings that a suppression silences, and adds findings for suppressions that
     /// name no rule or silence nothing.
     mutating func apply(to findings: [Finding]) -> [Finding] {
@@ -162,7 +168,9 @@ struct Suppressions {
                 kept.append(finding)
             }
         }
-        for entry in entries where !entry.used {
+        // A suppression of a host check (UPD5xx) is used by `lint --on-host` only: without it, it
+        // silences nothing and is not therefore unused.
+        for entry in entries where !entry.used && !entry.code.hasPrefix("UPD5") {
             let end = entry.end
             if Rules.lookup(entry.code) == nil || Rules.lookup(entry.code)?.id.rawValue != entry.code {
                 let guess = Suggestions.closest(to: entry.code, in: Rules.all.map(\.id.rawValue))
