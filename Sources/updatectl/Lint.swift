@@ -89,6 +89,10 @@ struct Lint: ParsableCommand {
         if explain == nil, paths.isEmpty {
             throw ValidationError("Give at least one policy file or directory, or - for standard input.")
         }
+        if diff, let format, format != .text {
+            throw ValidationError(
+                "--diff prints a unified diff, not a report; the \(format.rawValue) format carries the fixes without --diff.")
+        }
         if unsafeFixes, !fix, !diff {
             throw ValidationError("--unsafe-fixes goes with --fix (apply them) or --diff (show them).")
         }
@@ -230,12 +234,16 @@ extension Lint {
         for changed in fixes.changed {
             out += UnifiedDiff.render(old: changed.before, new: changed.after, path: changed.shown)
         }
-        // On a terminal the policy's control characters are shown, not obeyed; a pipe gets the
-        // bytes `patch` needs.
-        printText(
-            isatty(1) == 1
-                ? out.split(separator: "\n", omittingEmptySubsequences: false).map { VisibleText.escape(String($0)) }.joined(
-                    separator: "\n") : out)
+        if let output {
+            try OutputFile.write(out, to: output)
+        } else {
+            // On a terminal the policy's control characters are shown, not obeyed; a pipe gets
+            // the bytes `patch` needs.
+            printText(
+                isatty(1) == 1
+                    ? out.split(separator: "\n", omittingEmptySubsequences: false).map { VisibleText.escape(String($0)) }.joined(
+                        separator: "\n") : out)
+        }
         for (file, count) in fixes.refused {
             printError(
                 "warning: \(file): \(count) fix\(count == 1 ? " is" : "es are") left out: the file would no longer read as one policy "

@@ -104,6 +104,12 @@ import Testing
         #expect(!diff.stdout.contains("clean.yaml"))
         #expect(diff.stderr.contains("would fix 5 findings in 1 file"), "\(diff.stderr)")
         #expect(try Self.contents(directory, "nodes/user data.yaml") == Data(Self.userData.utf8))
+        // `--output` takes the diff; a report format does not go with it.
+        let written = try CLI.run(["lint", "--diff", "--output", "fixes.diff", "nodes"], directory: directory.url)
+        #expect(written.status == 1 && written.stdout.isEmpty)
+        #expect(try String(contentsOf: directory.url.appendingPathComponent("fixes.diff"), encoding: .utf8) == diff.stdout)
+        let json = try CLI.run(["lint", "--diff", "--format", "json", "nodes"], directory: directory.url)
+        #expect(json.status == 2 && json.stderr.contains("the json format carries the fixes without --diff"), "\(json.stderr)")
         let patched = try CLI.runProgram(
             try #require(TestComponents.program("patch")), ["-p0", "--binary"], stdin: Data(diff.stdout.utf8), directory: directory.url)
         #expect(patched.status == 0, "\(patched.stdout)\(patched.stderr)")
