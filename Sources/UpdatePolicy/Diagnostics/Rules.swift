@@ -198,10 +198,11 @@ extension Rules {
 
     static let fixBreaksFile = Rule(
         "UPD110", "fix-breaks-file", .warning,
-        summary: "`lint --fix` left a file as it was: its fixes would have made it unreadable.",
-        rationale: "A fix that breaks the YAML would turn a policy with a finding into one no node can read; "
-            + "no fix is applied rather than some.",
-        fix: "Fix the findings by hand, and report the file: every fix is meant to keep a file readable.",
+        summary: "`lint --fix` left a fix out: with it the file would no longer have read as one policy.",
+        rationale: "A fix that breaks the YAML (or makes a duplicate key, as two misspelt keys fixed to one name "
+            + "do) would turn a policy with a finding into one no node can read; that fix is left out, the others "
+            + "are applied.",
+        fix: "Make the change by hand if it is what was meant; of two keys fixed to one name, keep one.",
         example: "(reported by `updatectl lint --fix`, never by `lint` alone)")
 
     static let unknownKey = Rule(
