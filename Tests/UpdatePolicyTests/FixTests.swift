@@ -224,12 +224,52 @@ import YAMLTree
     @Test(arguments: cases.indices)
     func aZoneIsFixedSafelyOnlyWhereTheNameIsCertain(_ index: Int) throws {
         let (written, text, safety) = Self.cases[index]
+        let finding = try #require(Self.finding(written, Self.options), "\(written)")
+        #expect(finding.fixes.map(\.safety) == (safety.map { [$0] } ?? []), "\(written)")
+        #expect(finding.fixes.first?.edits.map(\.text) == text.map { [$0] }, "\(written)")
+    }
+
+    static func finding(_ written: String, _ options: LintOptions) -> Finding? {
         let policy =
             FixRefusalTests.head
             + "  preflight:\n    - free_space: {}\n    - maintenance_window: {start: \"01:00\", end: \"05:00\", timezone: \(written)}\n"
-        let findings = PolicyLinter.lint(Array(policy.utf8), file: "test.yaml", options: Self.options).findings
-        let finding = try #require(findings.first { $0.rule == .badTimeZone }, "\(written)")
-        #expect(finding.fixes.map(\.safety) == (safety.map { [$0] } ?? []), "\(written)")
-        #expect(finding.fixes.first?.edits.map(\.text) == text.map { [$0] }, "\(written)")
+        return PolicyLinter.lint(Array(policy.utf8), file: "test.yaml", options: options).findings.first { $0.rule == .badTimeZone }
+    }
+
+    static let cities = LintOptions(
+        timeZones: TimeZoneNames([
+            "America/Lima", "America/El_Salvador", "America/Regina", "America/Toronto", "America/New_York", "America/Sao_Paulo",
+            "Asia/Singapore", "Asia/Gaza", "Asia/Kolkata", "Asia/Tomsk", "Asia/Omsk", "Asia/Seoul", "Europe/Rome",
+            "Europe/Dublin", "Europe/Berlin", "Indian/Mahe", "Indian/Maldives",
+        ]))
+
+    /// A city that is no zone name is not its nearest zone; a slip of the keys in a zone's name is.
+    static let cityCases: [(String, String, Fix.Safety)] = [
+        ("America/Miami", "America/Lima", .unsafe), ("Asia/Bangalore", "Asia/Singapore", .unsafe),
+        ("Asia/Goa", "Asia/Gaza", .unsafe), ("Europe/Cork", "Europe/Rome", .unsafe), ("Indian/Male", "Indian/Mahe", .unsafe),
+        ("America/Reno", "America/Regina", .unsafe), ("America/Salvador", "America/El_Salvador", .unsafe),
+        ("Europe/Berln", "Europe/Berlin", .safe), ("America/Toronot", "America/Toronto", .safe),
+        ("Asia/Tomks", "Asia/Tomsk", .safe), ("Asia/Seol", "Asia/Seoul", .safe), ("asia/SEOL", "Asia/Seoul", .safe),
+    ]
+
+    @Test(arguments: cityCases.indices)
+    func aCityIsNotItsNearestZone(_ index: Int) throws {
+        let (written, text, safety) = Self.cityCases[index]
+        let finding = try #require(Self.finding(written, Self.cities), "\(written)")
+        #expect(finding.fixes.map(\.safety) == [safety], "\(written)")
+        #expect(finding.fixes.first?.edits.map(\.text) == [text], "\(written)")
+    }
+
+    @Test func aSimpleTypoIsOneLetterLeftOutOrAddedOrTwoSwapped() {
+        for (word, candidate) in [
+            ("Berln", "Berlin"), ("Berlinn", "Berlin"), ("Toronot", "Toronto"), ("TOMKS", "Tomsk"), ("xBerlin", "Berlin"),
+        ] {
+            #expect(Suggestions.isSimpleTypo(word, of: candidate), "\(word)")
+        }
+        for (word, candidate) in [
+            ("Male", "Mahe"), ("Berlin", "Berlin"), ("Miami", "Lima"), ("Brelni", "Berlin"), ("Bern", "Berlin"), ("ab", "ba c"),
+        ] {
+            #expect(!Suggestions.isSimpleTypo(word, of: candidate), "\(word)")
+        }
     }
 }
