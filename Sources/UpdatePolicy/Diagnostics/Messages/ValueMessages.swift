@@ -19,7 +19,9 @@ extension Message {
             } ?? "write `true` or `false`"
         return Message(
             .wrongType, "`\(key)` expects true or false, found \(found)", help: help,
-            fix: reading?.booleanText.map { .value($0) })
+            // PyYAML (cloud-init's) reads `y` and `n` as text, other YAML 1.1 readers as booleans:
+            // which was meant is not certain.
+            fix: reading?.booleanText.map { .value($0, ["y", "Y", "n", "N"].contains(text) ? .unsafe : .safe) })
     }
 
     static func quotedNumber(_ key: String, found: String, digits: String?) -> Message {
