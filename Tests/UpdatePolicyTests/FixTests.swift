@@ -190,6 +190,15 @@ import YAMLTree
         // The key the misspelling is taken for is already there: the rename would write it twice.
         Case(
             rule: .unknownKey, refused: head + "  channel: stable\n  chanel: beta\n", offered: head + "  chanel: beta\n"),
+        // A flat list of words may be one command or several: writing each as a list would run the lock file.
+        Case(
+            rule: .wrongType,
+            refused: head + "  hooks: {before_reboot: [/usr/local/bin/drain-workloads, /var/run/drain.lock]}\n",
+            offered: head + "  hooks: {before_reboot: [/usr/local/bin/drain-workloads]}\n"),
+        Case(
+            rule: .wrongType,
+            refused: head + "  hooks:\n    after_commit:\n      - /usr/bin/logger committed\n      - /usr/bin/true\n",
+            offered: head + "  hooks:\n    after_commit:\n      - /usr/bin/logger committed\n      - [/usr/bin/true]\n"),
     ]
 
     @Test(arguments: cases)
