@@ -282,3 +282,23 @@ import YAMLTree
         }
     }
 }
+
+/// A `fleet_lock` key of the other engine: `slots` and `report_ttl` go safely; `url` and
+/// `endpoints` are addresses, the only one where the engine is the mistake, and go only unsafely.
+@Suite struct FleetLockFixTests {
+    static let cases: [(String, Fix.Safety)] = [
+        ("{engine: etcd, url: \"https://airlock.example.com\", group: g}", .unsafe),
+        ("{engine: fleetlock, endpoints: [\"https://etcd-1:2379\"], group: g}", .unsafe),
+        ("{engine: fleetlock, url: \"https://airlock.example.com\", slots: 2}", .safe),
+        ("{engine: fleetlock, url: \"https://airlock.example.com\", report_ttl: 1h}", .safe),
+    ]
+
+    @Test(arguments: cases.indices)
+    func removingAnAddressIsUnsafe(_ index: Int) throws {
+        let (gate, safety) = Self.cases[index]
+        let policy = FixRefusalTests.head + "  preflight:\n    - free_space: {}\n    - fleet_lock: \(gate)\n"
+        let findings = PolicyLinter.lint(Array(policy.utf8), file: "test.yaml", options: .tests).findings
+        let finding = try #require(findings.first { $0.rule == .fleetLockUnusedKey }, "\(gate)")
+        #expect(finding.fixes.map(\.safety) == [safety], "\(gate)")
+    }
+}
