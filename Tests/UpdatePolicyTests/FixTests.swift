@@ -199,6 +199,9 @@ import YAMLTree
             rule: .wrongType,
             refused: head + "  hooks:\n    after_commit:\n      - /usr/bin/logger committed\n      - /usr/bin/true\n",
             offered: head + "  hooks:\n    after_commit:\n      - /usr/bin/logger committed\n      - [/usr/bin/true]\n"),
+        // Quoted digits with a leading zero: unquoted, YAML 1.1 tools read them as octal.
+        Case(rule: .wrongType, refused: head + "  auto_rollback_after: \"010\"\n", offered: head + "  auto_rollback_after: \"10\"\n"),
+        Case(rule: .wrongType, refused: head + "  auto_rollback_after: \"00\"\n", offered: head + "  auto_rollback_after: \"0\"\n"),
     ]
 
     @Test(arguments: cases)

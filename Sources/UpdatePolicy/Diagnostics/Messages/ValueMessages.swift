@@ -24,8 +24,17 @@ extension Message {
             fix: reading?.booleanText.map { .value($0, ["y", "Y", "n", "N"].contains(text) ? .unsafe : .safe) })
     }
 
+    /// `digits`: the text when it is digits (with a sign). Digits with a leading zero get no fix:
+    /// without quotes YAML 1.1 tools read `010` as octal 8.
     static func quotedNumber(_ key: String, found: String, digits: String?) -> Message {
-        Message(
+        let unsigned = digits.map { $0.drop { $0 == "-" || $0 == "+" } }
+        if let digits, let unsigned, unsigned.count > 1, unsigned.hasPrefix("0") {
+            return Message(
+                .wrongType, "`\(key)` expects a whole number, found \(found)",
+                help: "quoted digits are text: write the number without quotes and without leading zeros "
+                    + "(YAML 1.1 tools read `\(digits)` as octal)")
+        }
+        return Message(
             .wrongType, "`\(key)` expects a whole number, found \(found)",
             help: digits.map { "quoted digits are text: write `\($0)` without quotes" },
             fix: digits.map { .yaml($0, "write `\($0)` without quotes") })
