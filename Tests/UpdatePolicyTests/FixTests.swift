@@ -305,3 +305,24 @@ import YAMLTree
         #expect(finding.fixes.map(\.safety) == [safety], "\(gate)")
     }
 }
+
+/// A command's words written as flow list items read back as the same text in YAML 1.1 and 1.2.
+@Suite struct FlowItemTests {
+    static let cases: [(String, String)] = [
+        ("/usr/bin/true", "/usr/bin/true"), ("is-active", "is-active"), ("-v", "-v"), ("kubelet", "kubelet"),
+        ("2024-01-01", "\"2024-01-01\""), ("2024-1-1", "\"2024-1-1\""), ("2024-01-01T00:00:00Z", "\"2024-01-01T00:00:00Z\""),
+        ("~", "\"~\""), ("null", "\"null\""), ("y", "\"y\""), ("on", "\"on\""), ("010", "\"010\""), ("22:00", "\"22:00\""),
+        ("1_000", "\"1_000\""), ("1.5e+3", "\"1.5e+3\""), ("0x1F", "\"0x1F\""), ("0b101", "\"0b101\""), (".inf", "\".inf\""),
+        ("-.inf", "\"-.inf\""), (".NaN", "\".NaN\""), ("190:20:30", "\"190:20:30\""), ("3", "\"3\""), ("-", "\"-\""),
+        ("*alias", "\"*alias\""), ("&anchor", "\"&anchor\""), ("!tag", "\"!tag\""), ("%x", "\"%x\""), ("@x", "\"@x\""),
+        ("`x`", "\"`x`\""), ("|", "\"|\""), (">", "\">\""), ("'x'", "\"'x'\""), ("#x", "\"#x\""), ("?", "\"?\""),
+        ("? x", "\"? x\""), ("- x", "\"- x\""), ("a, b", "\"a, b\""), ("[x]", "\"[x]\""), ("{x}", "\"{x}\""),
+        ("a #b", "\"a #b\""), ("a: b", "\"a: b\""), ("x:", "\"x:\""), ("=", "\"=\""), ("<<", "\"<<\""),
+    ]
+
+    @Test(arguments: cases.indices)
+    func aWordIsQuotedWhereAYAMLReaderWouldReadItOtherwise(_ index: Int) {
+        let (text, written) = Self.cases[index]
+        #expect(YAMLText.flowItem(text) == written, "\(text)")
+    }
+}
