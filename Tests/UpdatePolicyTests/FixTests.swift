@@ -190,6 +190,18 @@ import YAMLTree
         // The key the misspelling is taken for is already there: the rename would write it twice.
         Case(
             rule: .unknownKey, refused: head + "  channel: stable\n  chanel: beta\n", offered: head + "  chanel: beta\n"),
+        // A flat list of words may be one command or several: writing each as a list would run the lock file.
+        Case(
+            rule: .wrongType,
+            refused: head + "  hooks: {before_reboot: [/usr/local/bin/drain-workloads, /var/run/drain.lock]}\n",
+            offered: head + "  hooks: {before_reboot: [/usr/local/bin/drain-workloads]}\n"),
+        Case(
+            rule: .wrongType,
+            refused: head + "  hooks:\n    after_commit:\n      - /usr/bin/logger committed\n      - /usr/bin/true\n",
+            offered: head + "  hooks:\n    after_commit:\n      - /usr/bin/logger committed\n      - [/usr/bin/true]\n"),
+        // Quoted digits with a leading zero: unquoted, YAML 1.1 tools read them as octal.
+        Case(rule: .wrongType, refused: head + "  auto_rollback_after: \"010\"\n", offered: head + "  auto_rollback_after: \"10\"\n"),
+        Case(rule: .wrongType, refused: head + "  auto_rollback_after: \"00\"\n", offered: head + "  auto_rollback_after: \"0\"\n"),
     ]
 
     @Test(arguments: cases)
@@ -224,12 +236,93 @@ import YAMLTree
     @Test(arguments: cases.indices)
     func aZoneIsFixedSafelyOnlyWhereTheNameIsCertain(_ index: Int) throws {
         let (written, text, safety) = Self.cases[index]
+        let finding = try #require(Self.finding(written, Self.options), "\(written)")
+        #expect(finding.fixes.map(\.safety) == (safety.map { [$0] } ?? []), "\(written)")
+        #expect(finding.fixes.first?.edits.map(\.text) == text.map { [$0] }, "\(written)")
+    }
+
+    static func finding(_ written: String, _ options: LintOptions) -> Finding? {
         let policy =
             FixRefusalTests.head
             + "  preflight:\n    - free_space: {}\n    - maintenance_window: {start: \"01:00\", end: \"05:00\", timezone: \(written)}\n"
-        let findings = PolicyLinter.lint(Array(policy.utf8), file: "test.yaml", options: Self.options).findings
-        let finding = try #require(findings.first { $0.rule == .badTimeZone }, "\(written)")
-        #expect(finding.fixes.map(\.safety) == (safety.map { [$0] } ?? []), "\(written)")
-        #expect(finding.fixes.first?.edits.map(\.text) == text.map { [$0] }, "\(written)")
+        return PolicyLinter.lint(Array(policy.utf8), file: "test.yaml", options: options).findings.first { $0.rule == .badTimeZone }
+    }
+
+    static let cities = LintOptions(
+        timeZones: TimeZoneNames([
+            "America/Lima", "America/El_Salvador", "America/Regina", "America/Toronto", "America/New_York", "America/Sao_Paulo",
+            "Asia/Singapore", "Asia/Gaza", "Asia/Kolkata", "Asia/Tomsk", "Asia/Omsk", "Asia/Seoul", "Europe/Rome",
+            "Europe/Dublin", "Europe/Berlin", "Indian/Mahe", "Indian/Maldives",
+        ]))
+
+    /// A city that is no zone name is not its nearest zone; a slip of the keys in a zone's name is.
+    static let cityCases: [(String, String, Fix.Safety)] = [
+        ("America/Miami", "America/Lima", .unsafe), ("Asia/Bangalore", "Asia/Singapore", .unsafe),
+        ("Asia/Goa", "Asia/Gaza", .unsafe), ("Europe/Cork", "Europe/Rome", .unsafe), ("Indian/Male", "Indian/Mahe", .unsafe),
+        ("America/Reno", "America/Regina", .unsafe), ("America/Salvador", "America/El_Salvador", .unsafe),
+        ("Europe/Berln", "Europe/Berlin", .safe), ("America/Toronot", "America/Toronto", .safe),
+        ("Asia/Tomks", "Asia/Tomsk", .safe), ("Asia/Seol", "Asia/Seoul", .safe), ("asia/SEOL", "Asia/Seoul", .safe),
+    ]
+
+    @Test(arguments: cityCases.indices)
+    func aCityIsNotItsNearestZone(_ index: Int) throws {
+        let (written, text, safety) = Self.cityCases[index]
+        let finding = try #require(Self.finding(written, Self.cities), "\(written)")
+        #expect(finding.fixes.map(\.safety) == [safety], "\(written)")
+        #expect(finding.fixes.first?.edits.map(\.text) == [text], "\(written)")
+    }
+
+    @Test func aSimpleTypoIsOneLetterLeftOutOrAddedOrTwoSwapped() {
+        for (word, candidate) in [
+            ("Berln", "Berlin"), ("Berlinn", "Berlin"), ("Toronot", "Toronto"), ("TOMKS", "Tomsk"), ("xBerlin", "Berlin"),
+        ] {
+            #expect(Suggestions.isSimpleTypo(word, of: candidate), "\(word)")
+        }
+        for (word, candidate) in [
+            ("Male", "Mahe"), ("Berlin", "Berlin"), ("Miami", "Lima"), ("Brelni", "Berlin"), ("Bern", "Berlin"), ("ab", "ba c"),
+        ] {
+            #expect(!Suggestions.isSimpleTypo(word, of: candidate), "\(word)")
+        }
+    }
+}
+
+/// A `fleet_lock` key of the other engine: `slots` and `report_ttl` go safely; `url` and
+/// `endpoints` are addresses, the only one where the engine is the mistake, and go only unsafely.
+@Suite struct FleetLockFixTests {
+    static let cases: [(String, Fix.Safety)] = [
+        ("{engine: etcd, url: \"https://airlock.example.com\", group: g}", .unsafe),
+        ("{engine: fleetlock, endpoints: [\"https://etcd-1:2379\"], group: g}", .unsafe),
+        ("{engine: fleetlock, url: \"https://airlock.example.com\", slots: 2}", .safe),
+        ("{engine: fleetlock, url: \"https://airlock.example.com\", report_ttl: 1h}", .safe),
+    ]
+
+    @Test(arguments: cases.indices)
+    func removingAnAddressIsUnsafe(_ index: Int) throws {
+        let (gate, safety) = Self.cases[index]
+        let policy = FixRefusalTests.head + "  preflight:\n    - free_space: {}\n    - fleet_lock: \(gate)\n"
+        let findings = PolicyLinter.lint(Array(policy.utf8), file: "test.yaml", options: .tests).findings
+        let finding = try #require(findings.first { $0.rule == .fleetLockUnusedKey }, "\(gate)")
+        #expect(finding.fixes.map(\.safety) == [safety], "\(gate)")
+    }
+}
+
+/// A command's words written as flow list items read back as the same text in YAML 1.1 and 1.2.
+@Suite struct FlowItemTests {
+    static let cases: [(String, String)] = [
+        ("/usr/bin/true", "/usr/bin/true"), ("is-active", "is-active"), ("-v", "-v"), ("kubelet", "kubelet"),
+        ("2024-01-01", "\"2024-01-01\""), ("2024-1-1", "\"2024-1-1\""), ("2024-01-01T00:00:00Z", "\"2024-01-01T00:00:00Z\""),
+        ("~", "\"~\""), ("null", "\"null\""), ("y", "\"y\""), ("on", "\"on\""), ("010", "\"010\""), ("22:00", "\"22:00\""),
+        ("1_000", "\"1_000\""), ("1.5e+3", "\"1.5e+3\""), ("0x1F", "\"0x1F\""), ("0b101", "\"0b101\""), (".inf", "\".inf\""),
+        ("-.inf", "\"-.inf\""), (".NaN", "\".NaN\""), ("190:20:30", "\"190:20:30\""), ("3", "\"3\""), ("-", "\"-\""),
+        ("*alias", "\"*alias\""), ("&anchor", "\"&anchor\""), ("!tag", "\"!tag\""), ("%x", "\"%x\""), ("@x", "\"@x\""),
+        ("`x`", "\"`x`\""), ("|", "\"|\""), (">", "\">\""), ("'x'", "\"'x'\""), ("#x", "\"#x\""), ("?", "\"?\""),
+        ("? x", "\"? x\""), ("- x", "\"- x\""), ("a, b", "\"a, b\""), ("[x]", "\"[x]\""), ("{x}", "\"{x}\""),
+        ("a #b", "\"a #b\""), ("a: b", "\"a: b\""), ("x:", "\"x:\""), ("=", "\"=\""), ("<<", "\"<<\""),
+    ]
+
+    @Test(arguments: cases.indices)
+    func aWordIsQuotedWhereAYAMLReaderWouldReadItOtherwise(_ index: Int) {
+        let (text, written) = Self.cases[index]
+        #expect(YAMLText.flowItem(text) == written, "\(text)")
     }
 }

@@ -9,6 +9,9 @@ struct PolicyDecoder {
     let timeZones: any TimeZoneDatabase
     /// `ScalarRules.unknownZones`, kept from scalar to scalar.
     var unknownZones: [String: Message] = [:]
+    /// Set while the items of a list of commands are all scalars: each may be a command of one
+    /// word or an argument of one command, so none is rewritten as a list.
+    var commandsMayBeOneArgv = false
 
     // MARK: Tables
 
@@ -155,6 +158,10 @@ struct PolicyDecoder {
             }
             var out: [DecodedValue] = []
             var ok = true
+            // `[/usr/bin/drain, /run/drain.lock]` may be one command or two: a person must decide.
+            let saved = commandsMayBeOneArgv
+            if case .command = itemKind { commandsMayBeOneArgv = items.count > 1 && items.allSatisfy { $0.scalar != nil } }
+            defer { commandsMayBeOneArgv = saved }
             for item in items {
                 if let value = decodeValue(item, itemKind, key: key, place: place) { out.append(value) } else { ok = false }
             }
@@ -221,7 +228,9 @@ struct PolicyDecoder {
                 let words = scalar.value.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
                 return words.isEmpty ? nil : words
             }
-            findings.append(Finding(.commandNotList(found: ScalarRules.found(node), words: words), at: node))
+            var finding = Finding(.commandNotList(found: ScalarRules.found(node), words: words), at: node)
+            if commandsMayBeOneArgv { finding.fixes = [] }
+            findings.append(finding)
             return nil
         }
         var argv: [String] = []

@@ -197,14 +197,35 @@ public enum YAMLText {
     }
 
     /// `text` as an item of a flow list: plain when it reads back as the same text (not a number,
-    /// a boolean or null, in YAML 1.1 or 1.2), else double-quoted.
+    /// a boolean, null or a timestamp, in YAML 1.1 or 1.2), else double-quoted. `isPlainSafe`
+    /// keeps out every indicator (`*`, `&`, `!`, `%`, `@`, `` ` ``, `|`, `>`, quotes, `#`, `?`, `~`,
+    /// `- `, `,`, brackets and braces) at the start.
     public static func flowItem(_ text: String) -> String {
         let scalar = Scalar(text)
         let plain =
             (isPlainSafe(text) || (text.count > 1 && text.hasPrefix("-") && isPlainSafe(String(text.dropFirst()))))
             && !scalar.isNull && YAML11.reading(of: scalar) == nil && Double(text) == nil
-            && !["true", "false", "True", "False", "TRUE", "FALSE"].contains(text)
+            && !["true", "false", "True", "False", "TRUE", "FALSE"].contains(text) && !mayBeReadAsNumberOrTime(text)
         return plain ? text : doubleQuoted(text)
+    }
+
+    /// Whether a YAML 1.1 reader may take plain `text` for a number or a timestamp, by its shape: a
+    /// date (`2024-01-01`, `2024-1-1T…`); digits with `_`, `:`, `.`, an exponent (`1_000`, `190:20:30`,
+    /// `1.5e+3`); `0x…`, `0b…`, `0o…`; `.inf`, `.nan`. Some text of these shapes is text to every
+    /// reader; quoting it changes nothing.
+    static func mayBeReadAsNumberOrTime(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+        if bytes.count >= 6, bytes[0..<4].allSatisfy(isDigit), bytes[4] == UInt8(ascii: "-"), isDigit(bytes[5]) { return true }
+        let unsigned = bytes.first == UInt8(ascii: "-") || bytes.first == UInt8(ascii: "+") ? Array(bytes.dropFirst()) : bytes
+        let lowered = String(decoding: unsigned, as: UTF8.self).lowercased()
+        if [".inf", ".nan"].contains(lowered) { return true }
+        guard let first = unsigned.first, isDigit(first) || (first == UInt8(ascii: ".") && unsigned.count > 1 && isDigit(unsigned[1]))
+        else {
+            return false
+        }
+        if lowered.hasPrefix("0x") || lowered.hasPrefix("0b") || lowered.hasPrefix("0o") { return true }
+        return lowered.utf8.allSatisfy { isDigit($0) || "_:.e+-".utf8.contains($0) }
     }
 
     /// `text` in double quotes, with `"`, `\` and control characters escaped.

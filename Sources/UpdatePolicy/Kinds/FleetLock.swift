@@ -231,6 +231,8 @@ public struct FleetLockGate: CheckedGate {
                     help: "keep one fleet_lock gate; if both are needed, list them in the same order on every node"))
         }
         // The key is ignored, so removing it changes nothing; which of `id` and `id_file` to keep is the author's choice.
+        // `url` and `endpoints` are addresses: where the other engine's is missing, the engine may be the mistake, and
+        // removing the only address would lose it, so their removal is unsafe.
         func unused(_ key: String, _ message: String, _ mark: Mark?, help: String, _ safety: Fix.Safety = .safe) {
             guard let mark else { return }
             checks.findings.append(
@@ -249,7 +251,7 @@ public struct FleetLockGate: CheckedGate {
             }
             unused(
                 "endpoints", "`endpoints` is for `engine: etcd`; a FleetLock server is reached at `url`, and `endpoints` is ignored",
-                endpoints?.origin.mark, help: "remove `endpoints`, or set `engine: etcd`")
+                endpoints?.origin.mark, help: "remove `endpoints`, or set `engine: etcd`", .unsafe)
             unused(
                 "slots", "`slots` is for `engine: etcd`; a FleetLock server decides its slots, and `slots` is ignored", slots.origin.mark,
                 help: "remove `slots`")
@@ -267,7 +269,7 @@ public struct FleetLockGate: CheckedGate {
             }
             unused(
                 "url", "`url` is for `engine: fleetlock`; etcd is reached at `endpoints`, and `url` is ignored", url?.origin.mark,
-                help: "remove `url`, or set `engine: fleetlock`")
+                help: "remove `url`, or set `engine: fleetlock`", .unsafe)
             let interval = checks.policy.agent.runInterval
             if let reportTTLOption, reportTTLOption.value <= interval, let mark = reportTTLOption.origin.mark {
                 checks.findings.append(

@@ -12,6 +12,27 @@ public enum Suggestions {
         return best?.0
     }
 
+    /// Whether `word` is `candidate` with one slip of the keyboard: one letter left out or added, or
+    /// two adjacent letters swapped (case aside). A letter written for another is not one: `Male`
+    /// is a place of its own, not a misspelt `Mahe`.
+    public static func isSimpleTypo(_ word: String, of candidate: String) -> Bool {
+        let a = Array(word.lowercased().unicodeScalars), b = Array(candidate.lowercased().unicodeScalars)
+        if a.count == b.count {
+            guard let first = a.indices.first(where: { a[$0] != b[$0] }), first + 1 < a.count else { return false }
+            return a[first] == b[first + 1] && a[first + 1] == b[first] && a[(first + 2)...] == b[(first + 2)...]
+        }
+        let (short, long) = a.count < b.count ? (a, b) : (b, a)
+        guard long.count == short.count + 1 else { return false }
+        let first = short.indices.first { short[$0] != long[$0] } ?? short.count
+        return short[first...] == long[(first + 1)...]
+    }
+
+    /// Whether `word` is `candidate` or one edit from it (a letter left out, added or changed, or
+    /// two adjacent letters swapped), case aside.
+    public static func isWithinOneEdit(_ word: String, of candidate: String) -> Bool {
+        editDistance(Array(word.lowercased().unicodeScalars), Array(candidate.lowercased().unicodeScalars), limit: 1) <= 1
+    }
+
     /// Optimal string alignment distance (Levenshtein plus transpositions), stopping early past `limit`.
     static func editDistance(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar], limit: Int) -> Int {
         if abs(a.count - b.count) > limit { return limit + 1 }

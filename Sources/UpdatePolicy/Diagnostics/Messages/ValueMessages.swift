@@ -19,11 +19,22 @@ extension Message {
             } ?? "write `true` or `false`"
         return Message(
             .wrongType, "`\(key)` expects true or false, found \(found)", help: help,
-            fix: reading?.booleanText.map { .value($0) })
+            // PyYAML (cloud-init's) reads `y` and `n` as text, other YAML 1.1 readers as booleans:
+            // which was meant is not certain.
+            fix: reading?.booleanText.map { .value($0, ["y", "Y", "n", "N"].contains(text) ? .unsafe : .safe) })
     }
 
+    /// `digits`: the text when it is digits (with a sign). Digits with a leading zero get no fix:
+    /// without quotes YAML 1.1 tools read `010` as octal 8.
     static func quotedNumber(_ key: String, found: String, digits: String?) -> Message {
-        Message(
+        let unsigned = digits.map { $0.drop { $0 == "-" || $0 == "+" } }
+        if let digits, let unsigned, unsigned.count > 1, unsigned.hasPrefix("0") {
+            return Message(
+                .wrongType, "`\(key)` expects a whole number, found \(found)",
+                help: "quoted digits are text: write the number without quotes and without leading zeros "
+                    + "(YAML 1.1 tools read `\(digits)` as octal)")
+        }
+        return Message(
             .wrongType, "`\(key)` expects a whole number, found \(found)",
             help: digits.map { "quoted digits are text: write `\($0)` without quotes" },
             fix: digits.map { .yaml($0, "write `\($0)` without quotes") })
@@ -200,8 +211,11 @@ extension Message {
 
     /// The guess is the zone `name` spells in other case (`utc`), else the closest by edit distance,
     /// unless its digits differ (`GMT+2` is not `GMT+0`). The fix is safe only when the name is the
-    /// zone's in other case, or an `Area/Location` name without digits with one close candidate
-    /// (`Europe/Berln`); an abbreviation's nearest name is another zone (`AEST` is not `EST`).
+    /// zone's in other case, or an `Area/Location` name without digits that is the guess with one
+    /// letter left out or added or two adjacent letters swapped, and no other zone is as close
+    /// (`Europe/Berln`, `Asia/Tomks`). Anything else may be a place of its own: an abbreviation's
+    /// nearest name is another zone (`AEST` is not `EST`), and so is a city's that is no zone name
+    /// (`America/Miami` is not `America/Lima`, `Indian/Male` not `Indian/Mahe`).
     static func unknownTimeZone(_ name: String, among names: [String]) -> Message {
         let lowered = name.lowercased()
         let sameName = names.first { $0.lowercased() == lowered }
@@ -210,8 +224,9 @@ extension Message {
         if let closest = guess, digits(closest) != digits(name) { guess = nil }
         let safe =
             sameName != nil
-            || (guess.map { Suggestions.isOnlyCandidate($0, for: name, in: names) } ?? false
-                && name.contains("/") && digits(name).isEmpty)
+            || (guess.map { guess in
+                Suggestions.isSimpleTypo(name, of: guess) && !names.contains { $0 != guess && Suggestions.isWithinOneEdit(name, of: $0) }
+            } ?? false && name.contains("/") && digits(name).isEmpty)
         return Message(
             .badTimeZone, "`\(name)` is not an IANA time zone",
             help: guess.map { "did you mean `\($0)`?" } ?? "write a name such as `Europe/Berlin` or `UTC`",
