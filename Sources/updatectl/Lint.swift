@@ -147,9 +147,7 @@ struct Lint: ParsableCommand {
                 }
                 if onHost, let policy = result.policy {
                     let host = HostChecks.findings(for: policy, policyPath: files[index])
-                    result.findings +=
-                        noInlineDisable
-                        ? host : PolicyLinter.suppressing(host, in: result.source, conf: UpdateConf.isConf(files[index]))
+                    result.findings += result.silencing(host)
                     result.findings.sort { ($0.start.offset, $0.rule) < ($1.start.offset, $1.rule) }
                 }
                 report.files.append(LintReport.File(path: DisplayPath.relative(files[index]), result: result))

@@ -33,14 +33,12 @@ struct LintFixRun {
         let outcome = Fixer.fix(result.source, safety: safety, linted: result) {
             PolicyLinter.lint($0, path: path, options: options)
         }
-        var fixed = outcome.result
-        fixed.file = result.file
         if outcome.refused > 0 { refused.append((shown, outcome.refused)) }
         if outcome.changed {
             changed.append(
                 Changed(path: path, shown: shown, before: result.source, after: outcome.source, fixed: outcome.fixed, original: result))
         }
-        return fixed
+        return outcome.result
     }
 
     /// "fixed 3 findings in 2 files" (or "would fix", for `--diff`).

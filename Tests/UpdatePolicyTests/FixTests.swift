@@ -117,6 +117,13 @@ import YAMLTree
 
     @Test func thereAreShippedPolicies() { #expect(Self.files.count >= 5) }
 
+    /// The check below sees a fix where there is one (so a shipped file passing it means something).
+    @Test func theCheckSeesAFix() {
+        let bytes = Array("updates:\n  server: https://u.example.com\n  chanel: stable\n".utf8)
+        #expect(PolicyLinter.lint(bytes, path: "p.yaml", options: .tests).findings.contains { !$0.fixes.isEmpty })
+        #expect(Fixer.fix(bytes, safety: .unsafe) { PolicyLinter.lint($0, path: "p.yaml", options: .tests) }.changed)
+    }
+
     @Test(arguments: files)
     func shippedFilesHaveNothingToFix(path: String) throws {
         let bytes = try Array(Data(contentsOf: ShippedPolicyTests.root.appendingPathComponent(path)))

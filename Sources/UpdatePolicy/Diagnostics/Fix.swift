@@ -1,3 +1,4 @@
+import JSONValue
 public import YAMLTree
 
 /// A change that resolves a finding: edits of the file's own bytes, never a re-written YAML tree,
@@ -228,42 +229,14 @@ public enum YAMLText {
         return lowered.utf8.allSatisfy { isDigit($0) || "_:.e+-".utf8.contains($0) }
     }
 
-    /// `text` in double quotes, with `"`, `\` and control characters escaped.
-    public static func doubleQuoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    out += "\\x" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    /// `text` in double quotes: JSON's string, which every YAML reader reads as the same text
+    /// (YAML 1.2 is a superset of JSON, and its escapes, `\u` included, are YAML 1.1's too).
+    public static func doubleQuoted(_ text: String) -> String { JSON.quote(text) }
 }
 
 extension String {
     fileprivate func replacingOccurrences(_ target: String, _ replacement: String) -> String {
         split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
-    }
-}
-
-extension Suggestions {
-    /// Whether `guess` is the only candidate close enough to `word` to be offered.
-    static func isOnlyCandidate(_ guess: String, for word: String, in candidates: some Sequence<String>) -> Bool {
-        let target = Array(word.lowercased().unicodeScalars)
-        let limit = max(1, min(3, target.count / 3))
-        for candidate in candidates where candidate != guess {
-            if editDistance(target, Array(candidate.lowercased().unicodeScalars), limit: limit) <= limit { return false }
-        }
-        return true
     }
 }
 

@@ -17,6 +17,21 @@ public struct LintResult: Sendable {
     /// `updates` is another tool's (a list: Dependabot's).
     public var certainlyNotAPolicy = false
 
+    /// The inline suppressions (`# updatectl: disable=CODE`): a code and the line it silences.
+    public struct Suppression: Sendable, Hashable {
+        public var line: Int
+        public var code: String
+    }
+
+    /// The file's inline suppressions, for findings made after lint (`lint --on-host`'s).
+    public var suppressions: Set<Suppression> = []
+
+    /// `findings` without those the file's inline suppressions silence.
+    public func silencing(_ findings: [Finding]) -> [Finding] {
+        suppressions.isEmpty
+            ? findings : findings.filter { !suppressions.contains(Suppression(line: $0.start.line, code: $0.rule.rawValue)) }
+    }
+
     public var errorCount: Int { findings.count { $0.severity == .error } }
 
     public init(file: String, findings: [Finding], policy: Policy?, source: [UInt8]) {
@@ -67,9 +82,11 @@ public enum PolicyLinter {
         } else if !document.problems.contains(where: { $0.kind == .tooLarge || $0.kind == .unreadable }) {
             notAPolicy = !startsAnUpdatesLine(document.source)
         }
+        var silenced: Set<LintResult.Suppression> = []
         if options.inlineSuppressions {
             var suppressions = Suppressions(source: document.source) { document.root?.arena.quotedAndBlockScalarRanges ?? [] }
             findings = suppressions.apply(to: findings)
+            silenced = suppressions.silenced
             // An error can hide what a suppression silences (the keys under a misspelt mapping
             // are not checked): while there is one, an unused suppression is not removed.
             if findings.contains(where: { $0.severity == .error }) {
@@ -83,6 +100,7 @@ public enum PolicyLinter {
         var result = LintResult(file: file, findings: findings, policy: policy, source: document.source)
         result.notAPolicy = notAPolicy
         result.certainlyNotAPolicy = certainlyNotAPolicy
+        result.suppressions = silenced
         return result
     }
 
@@ -191,24 +209,21 @@ public enum PolicyLinter {
         }
     }
 
-    /// `findings` (made for `source` after lint: `lint --on-host`'s) without those its inline
-    /// suppressions silence.
-    public static func suppressing(_ findings: [Finding], in source: [UInt8], conf: Bool = false) -> [Finding] {
-        let root = conf ? nil : YAMLParser.parse(source).root
-        return Suppressions(source: source) { root?.arena.quotedAndBlockScalarRanges ?? [] }.silencing(findings)
-    }
-
     /// Lints KubeSolo OS's update.conf: its own findings (syntax, unknown keys, values) at their
     /// line and column, and the policy it alone makes (for `--on-host`).
     public static func lintConf(_ bytes: [UInt8], file: String, options: LintOptions) -> LintResult {
         let layer = UpdateConf.layer(bytes, file: file, timeZones: options.timeZones)
         var findings = layer.findings
+        var silenced: Set<LintResult.Suppression> = []
         if options.inlineSuppressions {
             var suppressions = Suppressions(source: bytes)
             findings = suppressions.apply(to: findings)
+            silenced = suppressions.silenced
         }
         let alone = lint(YAMLParser.parse(Array("updates: {}\n".utf8)), file: file, options: options, layers: [layer])
-        return LintResult(file: file, findings: findings, policy: alone.policy, source: bytes)
+        var result = LintResult(file: file, findings: findings, policy: alone.policy, source: bytes)
+        result.suppressions = silenced
+        return result
     }
 
     static func finding(for problem: YAMLProblem) -> Finding {

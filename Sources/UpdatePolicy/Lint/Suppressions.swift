@@ -151,10 +151,9 @@ struct Suppressions {
         return Fix("remove `\(entry.code)` from the comment", .safe, replacing: removed.lowerBound, removed.upperBound, with: "")
     }
 
-    /// `findings` without those a suppression silences, and nothing else: for the findings made
-    /// after lint's own (the host checks of `lint --on-host`).
-    func silencing(_ findings: [Finding]) -> [Finding] {
-        findings.filter { finding in !entries.contains { $0.target == finding.start.line && $0.code == finding.rule.rawValue } }
+    /// Each suppression's code and the line it silences.
+    var silenced: Set<LintResult.Suppression> {
+        Set(entries.map { LintResult.Suppression(line: $0.target, code: $0.code) })
     }
 
     /// Removes the findings that a suppression silences, and adds findings for suppressions that

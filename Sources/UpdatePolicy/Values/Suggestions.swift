@@ -3,13 +3,23 @@ public enum Suggestions {
     /// The candidate closest to `word`, if it is close enough to be a likely typo.
     public static func closest(to word: String, in candidates: some Sequence<String>) -> String? {
         let target = Array(word.lowercased().unicodeScalars)
-        let limit = max(1, min(3, target.count / 3))
+        let limit = closeness(target)
         var best: (String, Int)?
         for candidate in candidates {
             let distance = editDistance(target, Array(candidate.lowercased().unicodeScalars), limit: limit)
             if distance <= limit, distance < (best?.1 ?? .max) { best = (candidate, distance) }
         }
         return best?.0
+    }
+
+    /// How many edits away a candidate may be and still be offered for `target`.
+    static func closeness(_ target: [Unicode.Scalar]) -> Int { max(1, min(3, target.count / 3)) }
+
+    /// Whether `guess` is the only candidate close enough to `word` to be offered.
+    static func isOnlyCandidate(_ guess: String, for word: String, in candidates: some Sequence<String>) -> Bool {
+        let target = Array(word.lowercased().unicodeScalars)
+        let limit = closeness(target)
+        return !candidates.contains { $0 != guess && editDistance(target, Array($0.lowercased().unicodeScalars), limit: limit) <= limit }
     }
 
     /// Whether `word` is `candidate` with one slip of the keyboard: one letter left out or added, or
